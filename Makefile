@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make demo   set up .venv, install, generate the contracts' code, run `hotline demo`
+#   make test   the same set-up, then lint, type-check and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup generate lint typecheck bench-intake clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+generate: setup
+	$(BIN)/python -m proto.generate
+
+demo: generate
+	$(BIN)/hotline demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy core sync node province_hub city_node station_agent loadtest proto/generate.py
+
+test: generate lint typecheck
+	$(BIN)/pytest
+
+bench-intake: generate
+	$(BIN)/hotline bench intake
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

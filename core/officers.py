@@ -1,0 +1,58 @@
+"""Officers and their roles: who may take which step is decided on these.
+
+A node keeps a roster of its officers; every command names the acting officer and every event
+records them, so a ticket's history says who did what (签字负责制).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from core.units import UnitLevel
+
+
+class Role(enum.Enum):
+    """What an officer does at their unit."""
+
+    OPERATOR = "operator"
+    """接线员/登记员: registers calls and submissions, answers consultations, makes callbacks."""
+    DISPATCHER = "dispatcher"
+    """分流/派单: routes tickets to the competent unit, re-routes returned ones."""
+    HANDLER = "handler"
+    """承办人: accepts or refuses, mediates, verifies, writes and signs the result."""
+    UNIT_HEAD = "unit_head"
+    """负责人: approves results before closure and approves extensions."""
+    SUPERVISOR = "supervisor"
+    """督办: presses overdue units and watches the supervision queue."""
+    STATION_OFFICER = "station_officer"
+    """市场监管所 officer: field checks, on-site mediation, signed results in the county's name."""
+
+
+@dataclass(frozen=True)
+class Officer:
+    """An officer on a node's roster."""
+
+    officer_id: str
+    name: str
+    unit_code: str
+    unit_level: UnitLevel
+    roles: frozenset[Role]
+
+    def has(self, *roles: Role) -> bool:
+        """True when the officer holds at least one of ``roles``."""
+        return any(r in self.roles for r in roles)
+
+    def ref(self) -> OfficerRef:
+        """The part of the officer that is written into every event they record."""
+        return OfficerRef(self.officer_id, self.name, self.unit_code, self.unit_level)
+
+
+@dataclass(frozen=True)
+class OfficerRef:
+    """Who acted, as recorded in an event: enough to judge authority without the roster."""
+
+    officer_id: str
+    name: str
+    unit_code: str
+    unit_level: UnitLevel

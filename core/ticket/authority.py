@@ -1,0 +1,117 @@
+"""Who may record what: the roles a command needs and the units an event may come from.
+
+Two questions, kept apart because they are asked in different places. ``ROLES_FOR`` is asked
+when a node takes a command from one of its own officers (the roster knows their roles).
+``why_unit_may_not`` needs only what an event carries (the officer's unit and level), so a
+parent can ask it of an event that arrives by replication: a station cannot route
+province-wide, a county cannot approve for another county.
+"""
+
+from __future__ import annotations
+
+from core.officers import OfficerRef, Role
+from core.ticket import commands as c
+from core.ticket.events import (
+    CallbackRecorded,
+    CaseOpened,
+    ComplaintAccepted,
+    ComplaintRefused,
+    DomainEvent,
+    InquiryAnswered,
+    MediationEnded,
+    MediationPaused,
+    MediationResumed,
+    ReportVerified,
+    ResultApproved,
+    ResultRejected,
+    ResultSubmitted,
+    TicketAssigned,
+    TicketRegistered,
+    TicketReopened,
+    TicketReturned,
+    TicketRouted,
+)
+from core.ticket.state import TicketState
+from core.units import NATIONAL_CODE, UnitLevel, jurisdiction_prefix
+
+_HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
+_FIELD = frozenset({Role.HANDLER, Role.STATION_OFFICER})
+
+ROLES_FOR: dict[type, frozenset[Role]] = {
+    c.RegisterTicket: frozenset(
+        {Role.OPERATOR, Role.DISPATCHER, Role.HANDLER, Role.STATION_OFFICER}
+    ),
+    c.RouteTicket: frozenset({Role.DISPATCHER, Role.SUPERVISOR}),
+    c.ReturnTicket: _HANDLERS,
+    c.AcceptComplaint: _HANDLERS,
+    c.RefuseComplaint: _HANDLERS,
+    c.AssignToStation: _HANDLERS,
+    c.PauseMediation: _FIELD,
+    c.ResumeMediation: _FIELD,
+    c.EndMediation: _FIELD,
+    c.VerifyReport: _FIELD,
+    c.OpenCase: _HANDLERS,
+    c.SubmitResult: _FIELD,
+    c.ApproveResult: frozenset({Role.UNIT_HEAD}),
+    c.RejectResult: frozenset({Role.UNIT_HEAD}),
+    c.AnswerInquiry: frozenset({Role.OPERATOR, Role.HANDLER, Role.STATION_OFFICER}),
+    c.RecordCallback: frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.HANDLER}),
+}
+"""The roles, any one of which lets an officer give each command."""
+
+DISPATCH_LEVELS = frozenset({UnitLevel.NATIONAL, UnitLevel.PROVINCE, UnitLevel.CITY})
+
+
+def covers(officer: OfficerRef, unit_code: str) -> bool:
+    """True when ``unit_code`` lies inside the officer's unit's jurisdiction."""
+    return unit_code.startswith(jurisdiction_prefix(officer.unit_code, officer.unit_level))
+
+
+def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str | None:
+    """The reason the officer's unit may not record ``event`` on this ticket, or None."""
+    unit = officer.unit_code
+    holder = state.holder_unit
+    at_holder = unit == holder
+    in_field = at_holder or (bool(state.assigned_station) and unit == state.assigned_station)
+    match event:
+        case TicketRegistered(registering_unit=registering_unit):
+            ok = unit == registering_unit
+            return None if ok else f"{unit} cannot register in the name of {registering_unit}"
+        case TicketRouted(to_unit=to_unit):
+            if officer.unit_level not in DISPATCH_LEVELS:
+                return f"a {officer.unit_level.value} unit does not dispatch tickets"
+            if not covers(officer, holder):
+                return f"the ticket is at {holder}, outside {unit}'s jurisdiction"
+            relay_up = to_unit == NATIONAL_CODE or not covers(officer, to_unit)
+            if relay_up and to_unit not in (NATIONAL_CODE, unit[:2] + "0000"):
+                return f"{unit} can only pass a ticket outside its jurisdiction up to its hub"
+            return None
+        case TicketReturned(to_unit=to_unit):
+            if not at_holder:
+                return f"only the holding unit {holder} can return the ticket"
+            if to_unit != state.last_router_unit:
+                return f"a ticket goes back to the unit that routed it, {state.last_router_unit}"
+            return None
+        case TicketAssigned(station_code=station):
+            if not at_holder:
+                return f"only the holding unit {holder} assigns its stations"
+            return None if station[:6] == holder else f"{station} is not a station of {holder}"
+        case (
+            ComplaintAccepted()
+            | ComplaintRefused()
+            | CaseOpened()
+            | ResultApproved()
+            | ResultRejected()
+        ):
+            return None if at_holder else f"only the handling unit {holder} can do this"
+        case MediationPaused() | MediationResumed() | MediationEnded() | ReportVerified():
+            return None if in_field else f"only {holder} or its assigned station can do this"
+        case ResultSubmitted(handling_unit=handling_unit):
+            if not in_field:
+                return f"only {holder} or its assigned station can submit the result"
+            return None if handling_unit == holder else f"the result must be in {holder}'s name"
+        case InquiryAnswered():
+            return None if in_field or covers(officer, holder) else f"{unit} does not hold it"
+        case CallbackRecorded() | TicketReopened():
+            return None if covers(officer, holder) else f"{unit} does not supervise {holder}"
+    return None

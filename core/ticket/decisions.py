@@ -1,0 +1,245 @@
+"""Deciding a command: check the input, the officer and the ticket's state, then name the events.
+
+This is the only way new events come into being on a node (replicated events are facts and
+bypass it, DESIGN.md rule 2). A decision is pure: it reads the state and the context it is
+given and returns events or raises a ``DomainError``; the caller writes nothing on error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from core.errors import InvalidInput, NotPermitted, StepNotAllowed
+from core.identifiers import check_credit_code, check_phone
+from core.officers import Officer, OfficerRef
+from core.regions import check_region_known
+from core.routing import competent_region, next_hop
+from core.ticket import commands as c
+from core.ticket import events as e
+from core.ticket.authority import ROLES_FOR, why_unit_may_not
+from core.ticket.events import DomainEvent, EventMeta, TicketRegistered
+from core.ticket.lifecycle import apply, event_name, why_not
+from core.ticket.state import TicketState
+from core.ticket.vocabulary import (
+    BusinessForm,
+    Finding,
+    MediationOutcome,
+    Respondent,
+    Satisfaction,
+    TicketKind,
+)
+from core.units import UnitDirectory
+
+MAX_TEXT = 10_000
+"""Longest free text accepted in any field (characters)."""
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """What a decision may consult besides the ticket: the unit directory and the time."""
+
+    units: UnitDirectory
+    now: datetime
+
+
+def _text(value: str, field: str, *, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(field, f"longer than {MAX_TEXT} characters")
+    return value
+
+
+def _require_role(officer: Officer, command: object) -> None:
+    allowed = ROLES_FOR[type(command)]
+    if not officer.has(*allowed):
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise NotPermitted(
+            f"officer {officer.officer_id} needs one of [{names}] to {type(command).__name__}"
+        )
+
+
+def _check_respondent(r: Respondent, kind: TicketKind, units: UnitDirectory) -> Respondent:
+    named = kind not in (TicketKind.CONSULTATION, TicketKind.SUGGESTION)
+    name = _text(r.name, "respondent.name", required=named)
+    credit = check_credit_code(r.credit_code, "respondent.credit_code") if r.credit_code else ""
+    for attr in ("operating_region", "registered_region", "platform_region"):
+        code = getattr(r, attr)
+        if code:
+            check_region_known(code, f"respondent.{attr}", units)
+    if r.form is BusinessForm.PLATFORM_SHOP and not r.platform_name.strip():
+        raise InvalidInput("respondent.platform_name", "a platform shop names its platform")
+    return replace(r, name=name, credit_code=credit)
+
+
+def register_ticket(
+    command: c.RegisterTicket,
+    officer: Officer,
+    ctx: DecisionContext,
+    *,
+    ticket_id: str,
+    duplicate_of: str = "",
+) -> TicketRegistered:
+    """The registration event for a new ticket, or the first thing wrong with the input."""
+    _require_role(officer, command)
+    kind = command.kind
+    needs_contact = kind in (TicketKind.COMPLAINT, TicketKind.COMPOSITE)
+    consumer = command.consumer
+    name = _text(consumer.name, "consumer.name", required=needs_contact)
+    phone = consumer.phone.strip()
+    if phone or needs_contact:
+        phone = check_phone(phone, "consumer.phone")
+    respondent = _check_respondent(command.respondent, kind, ctx.units)
+    if command.incident_region:
+        check_region_known(command.incident_region, "incident_region", ctx.units)
+    if command.amount_fen < 0:
+        raise InvalidInput("amount_fen", "must not be negative")
+    for i, tag in enumerate(command.tags):
+        _text(tag, f"tags[{i}]")
+    event = TicketRegistered(
+        ticket_id=ticket_id,
+        kind=kind,
+        channel=command.channel,
+        source_line=command.source_line,
+        consumer=replace(consumer, name=name, phone=phone),
+        respondent=respondent,
+        category=_text(command.category, "category"),
+        facts=_text(command.facts, "facts"),
+        request=_text(command.request, "request", required=False),
+        amount_fen=command.amount_fen,
+        incident_region=command.incident_region,
+        received_at=ctx.now,
+        registering_unit=officer.unit_code,
+        tags=tuple(t.strip() for t in command.tags),
+        attachments=command.attachments,
+        duplicate_of=duplicate_of,
+    )
+    if kind is not TicketKind.CONSULTATION and kind is not TicketKind.SUGGESTION:
+        # Routing must be possible: refuse now rather than strand the ticket at the hub.
+        competent_region(event)
+    return event
+
+
+def _route(
+    state: TicketState, cmd: c.RouteTicket, officer: Officer, ctx: DecisionContext
+) -> DomainEvent:
+    assert state.registration is not None
+    dispatcher = ctx.units.require(officer.unit_code, "officer.unit_code")
+    decision = next_hop(dispatcher, state.registration, ctx.units, cmd.to_unit.strip())
+    return e.TicketRouted(decision.to_unit, decision.basis, cmd.note.strip())
+
+
+def _assign(state: TicketState, cmd: c.AssignToStation, ctx: DecisionContext) -> DomainEvent:
+    station = ctx.units.require(cmd.station_code.strip(), "station_code")
+    if station.parent_code != state.holder_unit:
+        raise InvalidInput(
+            "station_code", f"{station.code} is not a station of {state.holder_unit}"
+        )
+    return e.TicketAssigned(station.code, cmd.note.strip())
+
+
+def _end_mediation(cmd: c.EndMediation) -> DomainEvent:
+    terminated = cmd.outcome is MediationOutcome.TERMINATED
+    if terminated and cmd.termination_reason is None:
+        raise InvalidInput("termination_reason", "a terminated mediation states its reason")
+    if not terminated and cmd.termination_reason is not None:
+        raise InvalidInput(
+            "termination_reason", f"only for outcome terminated, not {cmd.outcome.value}"
+        )
+    agreement = _text(
+        cmd.agreement, "agreement", required=cmd.outcome is MediationOutcome.AGREEMENT
+    )
+    if cmd.amount_recovered_fen < 0:
+        raise InvalidInput("amount_recovered_fen", "must not be negative")
+    return e.MediationEnded(
+        cmd.outcome, cmd.termination_reason, agreement, cmd.amount_recovered_fen
+    )
+
+
+def _events_for(
+    state: TicketState, command: c.TicketCommand, officer: Officer, ctx: DecisionContext
+) -> list[DomainEvent]:
+    match command:
+        case c.RouteTicket():
+            return [_route(state, command, officer, ctx)]
+        case c.ReturnTicket(reason=reason, note=note):
+            return [e.TicketReturned(reason, _text(note, "note"), state.last_router_unit)]
+        case c.AcceptComplaint(note=note):
+            return [e.ComplaintAccepted(note.strip())]
+        case c.RefuseComplaint(ground=ground, notice=notice):
+            return [e.ComplaintRefused(ground, _text(notice, "notice"))]
+        case c.AssignToStation():
+            return [_assign(state, command, ctx)]
+        case c.PauseMediation(reason=reason):
+            return [e.MediationPaused(_text(reason, "reason"))]
+        case c.ResumeMediation(note=note):
+            return [e.MediationResumed(note.strip())]
+        case c.EndMediation():
+            return [_end_mediation(command)]
+        case c.VerifyReport(finding=finding, evidence=evidence):
+            needs_evidence = finding is Finding.NOT_SUBSTANTIATED
+            return [e.ReportVerified(finding, _text(evidence, "evidence", required=needs_evidence))]
+        case c.OpenCase(case_number=case_number, note=note):
+            return [e.CaseOpened(_text(case_number, "case_number"), note.strip())]
+        case c.SubmitResult(track=track, summary=summary):
+            return [
+                e.ResultSubmitted(
+                    track,
+                    state.holder_unit,
+                    officer.officer_id,
+                    officer.name,
+                    _text(summary, "summary"),
+                )
+            ]
+        case c.ApproveResult(track=track, note=note):
+            return [e.ResultApproved(track, note.strip())]
+        case c.RejectResult(track=track, reason=reason):
+            return [e.ResultRejected(track, _text(reason, "reason"))]
+        case c.AnswerInquiry(answer=answer):
+            return [e.InquiryAnswered(_text(answer, "answer"))]
+        case c.RecordCallback(satisfaction=satisfaction, note=note):
+            recorded: list[DomainEvent] = [e.CallbackRecorded(satisfaction, note.strip())]
+            if satisfaction is Satisfaction.DISSATISFIED:
+                recorded.append(e.TicketReopened("consumer dissatisfied on callback (回炉重办)"))
+            return recorded
+
+
+def check_event(state: TicketState, officer: OfficerRef, event: DomainEvent) -> None:
+    """Raise if ``event`` does not fit the ticket's state or the officer's unit."""
+    reason = why_not(state, officer, event)
+    if reason is not None:
+        raise StepNotAllowed(event_name(event), state.status.value, reason)
+    reason = why_unit_may_not(state, officer, event)
+    if reason is not None:
+        raise NotPermitted(reason)
+
+
+def decide(
+    state: TicketState, command: c.TicketCommand, officer: Officer, ctx: DecisionContext
+) -> list[DomainEvent]:
+    """The events that carry out ``command`` on the ticket, or the reason it is refused.
+
+    Input is checked first (``InvalidInput`` names the field), then the officer's role
+    (``NotPermitted``), then the state and the unit's authority for each event in turn.
+    """
+    if state.registration is None:
+        raise StepNotAllowed(
+            type(command).__name__,
+            state.status.value,
+            "the ticket's registration is not held on this node",
+        )
+    _require_role(officer, command)
+    decided = _events_for(state, command, officer, ctx)
+    ref = officer.ref()
+    scratch = state
+    for event in decided:
+        check_event(scratch, ref, event)
+        scratch = apply(scratch, _scratch_meta(state, ref), event)
+    return decided
+
+
+def _scratch_meta(state: TicketState, officer: OfficerRef) -> EventMeta:
+    """Envelope facts good enough to preview a multi-event decision (never stored)."""
+    return EventMeta("", state.ticket_id, "", 0, state.last_hlc + 1, officer)

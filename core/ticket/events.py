@@ -1,0 +1,254 @@
+"""The facts of a ticket's life: one frozen dataclass per event type.
+
+An event says what happened, never what should happen; once signed it is never changed
+(DOMAIN.md §7). Who recorded it, where and when travel beside it in ``EventMeta``. Each class
+mirrors the ``hotline.v1`` message of the same name field for field, so the codec in
+``sync.codec`` translates without per-type code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.officers import OfficerRef
+from core.ticket.vocabulary import (
+    Attachment,
+    Channel,
+    Consumer,
+    Finding,
+    JurisdictionBasis,
+    MediationOutcome,
+    RefusalGround,
+    Respondent,
+    ReturnReason,
+    Satisfaction,
+    SourceLine,
+    TerminationReason,
+    TicketKind,
+    Track,
+)
+
+
+@dataclass(frozen=True)
+class TicketRegistered:
+    """A call, message or visit registered as a ticket (登记)."""
+
+    ticket_id: str
+    kind: TicketKind
+    channel: Channel
+    source_line: SourceLine
+    consumer: Consumer
+    respondent: Respondent
+    category: str
+    facts: str
+    request: str
+    amount_fen: int
+    incident_region: str
+    received_at: datetime
+    registering_unit: str
+    tags: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    duplicate_of: str = ""
+
+
+@dataclass(frozen=True)
+class TicketRouted:
+    """The ticket was dispatched to a unit (分流/派单); a relay goes via a hub."""
+
+    to_unit: str
+    basis: JurisdictionBasis
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TicketReturned:
+    """The unit holding the ticket is not competent and sends it back (退回)."""
+
+    reason: ReturnReason
+    note: str
+    to_unit: str
+
+
+@dataclass(frozen=True)
+class ComplaintAccepted:
+    """The competent unit accepted the complaint (受理); mediation may start."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ComplaintRefused:
+    """The unit declined the complaint on a legal ground and sent a notice (不予受理)."""
+
+    ground: RefusalGround
+    notice: str
+
+
+@dataclass(frozen=True)
+class TicketAssigned:
+    """The county handed the ticket to one of its stations, which acts in its name."""
+
+    station_code: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MediationPaused:
+    """Testing or appraisal started; the mediation clock stops."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class MediationResumed:
+    """Testing or appraisal ended; the mediation clock runs again."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MediationEnded:
+    """Mediation ended with an outcome; money recovered is in fen (分)."""
+
+    outcome: MediationOutcome
+    termination_reason: TerminationReason | None = None
+    agreement: str = ""
+    amount_recovered_fen: int = 0
+
+
+@dataclass(frozen=True)
+class ReportVerified:
+    """The report was verified: substantiated or not (属实/不属实), with the evidence."""
+
+    finding: Finding
+    evidence: str
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    """A substantiated report became an enforcement case (立案 / 诉转案)."""
+
+    case_number: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ResultSubmitted:
+    """A handler wrote and signed the result of one track (办理结果)."""
+
+    track: Track
+    handling_unit: str
+    handler_id: str
+    handler_name: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class ResultApproved:
+    """The unit head approved the result; the track is closed (签字负责制)."""
+
+    track: Track
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ResultRejected:
+    """The unit head sent the result back to the handler."""
+
+    track: Track
+    reason: str
+
+
+@dataclass(frozen=True)
+class InquiryAnswered:
+    """A consultation or suggestion was answered; nothing more to do."""
+
+    answer: str
+
+
+@dataclass(frozen=True)
+class CallbackRecorded:
+    """The consumer rated the handling on callback (回访)."""
+
+    satisfaction: Satisfaction
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TicketReopened:
+    """The ticket goes back to its unit for re-handling (回炉重办)."""
+
+    reason: str
+
+
+DomainEvent = (
+    TicketRegistered
+    | TicketRouted
+    | TicketReturned
+    | ComplaintAccepted
+    | ComplaintRefused
+    | TicketAssigned
+    | MediationPaused
+    | MediationResumed
+    | MediationEnded
+    | ReportVerified
+    | CaseOpened
+    | ResultSubmitted
+    | ResultApproved
+    | ResultRejected
+    | InquiryAnswered
+    | CallbackRecorded
+    | TicketReopened
+)
+
+EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    TicketRegistered,
+    TicketRouted,
+    TicketReturned,
+    ComplaintAccepted,
+    ComplaintRefused,
+    TicketAssigned,
+    MediationPaused,
+    MediationResumed,
+    MediationEnded,
+    ReportVerified,
+    CaseOpened,
+    ResultSubmitted,
+    ResultApproved,
+    ResultRejected,
+    InquiryAnswered,
+    CallbackRecorded,
+    TicketReopened,
+)
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """Where, when and by whom an event was recorded; fixed by the signed envelope.
+
+    ``hlc`` is the hybrid logical clock value (``core.hlc``); ``ticket_version`` is how many of
+    the ticket's events the recording node held when it recorded this one, so the fold can tell
+    a step taken in ignorance of another (two offline nodes) from one taken after it.
+    """
+
+    event_id: str
+    ticket_id: str
+    origin_node: str
+    origin_seq: int
+    hlc: int
+    officer: OfficerRef
+    ticket_version: int = 0
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A domain event together with its envelope facts: the unit the fold works on."""
+
+    meta: EventMeta
+    event: DomainEvent
+
+    @property
+    def order_key(self) -> tuple[int, str, int]:
+        """The total order of the fold: clock, then node id, then the node's sequence."""
+        return (self.meta.hlc, self.meta.origin_node, self.meta.origin_seq)

@@ -1,0 +1,309 @@
+"""The ticket's state machine: which event may follow which state, and what it changes.
+
+One table serves both sides of DESIGN.md rule 2. A command is refused when ``why_not`` finds a
+reason (the officer is told it); an event that arrives by replication is a signed fact, so the
+fold calls the same ``why_not`` and, if the event no longer fits, keeps it as a conflict for a
+supervisor instead of dropping it. ``apply`` is only ever called on an event that fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.officers import OfficerRef
+from core.ticket.events import (
+    CallbackRecorded,
+    CaseOpened,
+    ComplaintAccepted,
+    ComplaintRefused,
+    DomainEvent,
+    EventMeta,
+    InquiryAnswered,
+    MediationEnded,
+    MediationPaused,
+    MediationResumed,
+    ReportVerified,
+    ResultApproved,
+    ResultRejected,
+    ResultSubmitted,
+    TicketAssigned,
+    TicketRegistered,
+    TicketReopened,
+    TicketReturned,
+    TicketRouted,
+)
+from core.ticket.state import Callback, Result, Stage, TicketState, TicketStatus, TrackState
+from core.ticket.vocabulary import (
+    TRACKS_OF_KIND,
+    Finding,
+    JurisdictionBasis,
+    Satisfaction,
+    Track,
+)
+from core.units import HANDLING_LEVELS, STATION_CODE_LENGTH, level_of
+
+_OPEN = (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)
+
+
+def event_name(event: DomainEvent) -> str:
+    """The event's type name, as used in messages and in the proto package."""
+    return type(event).__name__
+
+
+def _at_handling_unit(state: TicketState) -> bool:
+    """True when the unit holding the ticket may work on it (it is not waiting for dispatch)."""
+    if state.status in (TicketStatus.ROUTED, TicketStatus.IN_HANDLING):
+        return True
+    return (
+        state.status is TicketStatus.REGISTERED and level_of(state.holder_unit) in HANDLING_LEVELS
+    )
+
+
+def _stage_reason(state: TicketState, track: Track, *allowed: Stage) -> str | None:
+    ts = state.track(track)
+    if ts is None:
+        return f"this ticket has no {track.value} part"
+    if not _at_handling_unit(state) and state.status is not TicketStatus.CLOSED:
+        return f"the ticket is {state.status.value}, not at a handling unit"
+    if ts.stage not in allowed:
+        wanted = " or ".join(s.value for s in allowed)
+        return f"the {track.value} part is {ts.stage.value}, not {wanted}"
+    return None
+
+
+def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str | None:
+    """The reason ``event`` cannot follow ``state``, or None when it fits."""
+    if isinstance(event, TicketRegistered):
+        return "the ticket is already registered" if state.registration is not None else None
+    if state.registration is None:
+        return "the ticket's registration is not held here"
+    if state.status is TicketStatus.DUPLICATE:
+        return f"the ticket is a duplicate of {state.registration.duplicate_of}"
+    match event:
+        case TicketRouted():
+            if state.status is TicketStatus.CLOSED:
+                return "a closed ticket cannot be routed"
+            if state.status is TicketStatus.IN_HANDLING and not officer.unit_level.is_above(
+                level_of(state.holder_unit)
+            ):
+                return "only a unit above the handling unit can re-route a ticket in handling"
+            return None
+        case TicketReturned():
+            if state.status is not TicketStatus.ROUTED:
+                return f"only a ticket awaiting decision is returned; it is {state.status.value}"
+            return None
+        case ComplaintAccepted() | ComplaintRefused():
+            return _stage_reason(state, Track.COMPLAINT, Stage.AWAITING_DECISION)
+        case TicketAssigned():
+            if not _at_handling_unit(state):
+                return f"the ticket is {state.status.value}, not at a handling unit"
+            return None
+        case MediationPaused():
+            return _stage_reason(state, Track.COMPLAINT, Stage.MEDIATING)
+        case MediationResumed():
+            return _stage_reason(state, Track.COMPLAINT, Stage.MEDIATION_PAUSED)
+        case MediationEnded():
+            return _stage_reason(state, Track.COMPLAINT, Stage.MEDIATING, Stage.MEDIATION_PAUSED)
+        case ReportVerified():
+            return _stage_reason(state, Track.REPORT, Stage.AWAITING_DECISION)
+        case CaseOpened():
+            reason = _stage_reason(state, Track.REPORT, Stage.VERIFIED)
+            report = state.track(Track.REPORT)
+            if reason is None and report is not None:
+                if report.finding is not Finding.SUBSTANTIATED:
+                    return "only a substantiated report can open a case"
+                if report.case_number:
+                    return f"case {report.case_number} is already open"
+            return reason
+        case ResultSubmitted(track=track):
+            if track is Track.INQUIRY:
+                return "an inquiry is answered, not closed by a result"
+            ready = Stage.MEDIATION_ENDED if track is Track.COMPLAINT else Stage.VERIFIED
+            return _stage_reason(state, track, ready)
+        case ResultApproved(track=track):
+            reason = _stage_reason(state, track, Stage.RESULT_SUBMITTED)
+            ts = state.track(track)
+            if reason is None and ts is not None and ts.result is not None:
+                if not (ts.result.handler_id and ts.result.handling_unit):
+                    return "the result does not name its handler and handling unit"
+                if ts.result.handler_id == officer.officer_id:
+                    return "the handler cannot approve their own result"
+            return reason
+        case ResultRejected(track=track):
+            return _stage_reason(state, track, Stage.RESULT_SUBMITTED)
+        case InquiryAnswered():
+            if state.status not in _OPEN:
+                return f"the ticket is {state.status.value}"
+            ts = state.track(Track.INQUIRY)
+            if ts is None:
+                return "this ticket has no inquiry part"
+            if ts.stage is not Stage.AWAITING_DECISION:
+                return f"the inquiry is {ts.stage.value}"
+            return None
+        case CallbackRecorded():
+            if state.status is not TicketStatus.CLOSED:
+                return f"callback follows closure; the ticket is {state.status.value}"
+            if not state.awaiting_callback:
+                return "this closure has had its callback"
+            return None
+        case TicketReopened():
+            if state.status is not TicketStatus.CLOSED:
+                return f"only a closed ticket can be reopened; it is {state.status.value}"
+            last = state.callbacks[-1] if state.callbacks else None
+            if last is None or last.satisfaction is not Satisfaction.DISSATISFIED:
+                return "a ticket is reopened after a dissatisfied callback"
+            return None
+    return f"unknown event {event_name(event)}"
+
+
+def _with_track(state: TicketState, track: Track, **changes: object) -> TicketState:
+    tracks = tuple(replace(t, **changes) if t.track is track else t for t in state.tracks)  # type: ignore[arg-type]
+    return replace(state, tracks=tracks)
+
+
+def _derive_status(state: TicketState) -> TicketState:
+    """Recompute the ticket's status from its parts after a change."""
+    reg = state.registration
+    if reg is None:
+        return replace(state, status=TicketStatus.UNKNOWN)
+    if reg.duplicate_of:
+        return replace(state, status=TicketStatus.DUPLICATE)
+    if state.tracks and all(t.stage.is_done for t in state.tracks):
+        return replace(state, status=TicketStatus.CLOSED)
+    if state.returned:
+        return replace(state, status=TicketStatus.RETURNED)
+    if all(t.stage is Stage.AWAITING_DECISION for t in state.tracks):
+        routed = state.dispatch_count > 0 or state.last_router_unit
+        return replace(state, status=TicketStatus.ROUTED if routed else TicketStatus.REGISTERED)
+    return replace(state, status=TicketStatus.IN_HANDLING)
+
+
+def _register(state: TicketState, meta: EventMeta, event: TicketRegistered) -> TicketState:
+    unit = event.registering_unit
+    at_station = len(unit) == STATION_CODE_LENGTH
+    return replace(
+        state,
+        registration=event,
+        holder_unit=unit[:6] if at_station else unit,
+        assigned_station=unit if at_station else "",
+        tracks=tuple(TrackState(t) for t in TRACKS_OF_KIND[event.kind]),
+        registered_hlc=meta.hlc,
+    )
+
+
+def _reopened_track(ts: TrackState) -> TrackState:
+    if ts.stage is Stage.REFUSED:
+        return TrackState(ts.track)
+    if ts.track is Track.COMPLAINT:
+        return replace(ts, stage=Stage.MEDIATING, result=None, closed_hlc=0)
+    return replace(
+        ts,
+        stage=Stage.AWAITING_DECISION,
+        result=None,
+        closed_hlc=0,
+        finding=None,
+        evidence="",
+        answer="",
+    )
+
+
+def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketState:
+    """The state after ``event``; the caller has checked that ``why_not`` found no reason."""
+    hlc = meta.hlc
+    match event:
+        case TicketRegistered():
+            state = _register(state, meta, event)
+        case TicketRouted(to_unit=to_unit, basis=basis):
+            reset = tuple(TrackState(t.track) if not t.stage.is_done else t for t in state.tracks)
+            state = replace(
+                state,
+                holder_unit=to_unit,
+                last_router_unit=meta.officer.unit_code,
+                assigned_station="",
+                returned=False,
+                tracks=reset if state.status is TicketStatus.IN_HANDLING else state.tracks,
+                dispatch_count=state.dispatch_count
+                + (0 if basis is JurisdictionBasis.RELAY else 1),
+            )
+        case TicketReturned(to_unit=to_unit):
+            state = replace(
+                state,
+                holder_unit=to_unit,
+                assigned_station="",
+                returned=True,
+                return_count=state.return_count + 1,
+            )
+        case ComplaintAccepted():
+            state = _with_track(state, Track.COMPLAINT, stage=Stage.MEDIATING, accepted_hlc=hlc)
+        case ComplaintRefused(ground=ground, notice=notice):
+            state = _with_track(
+                state,
+                Track.COMPLAINT,
+                stage=Stage.REFUSED,
+                refusal_ground=ground,
+                refusal_notice=notice,
+                closed_hlc=hlc,
+            )
+        case TicketAssigned(station_code=station):
+            state = replace(state, assigned_station=station)
+        case MediationPaused():
+            state = _with_track(
+                state, Track.COMPLAINT, stage=Stage.MEDIATION_PAUSED, paused_since_hlc=hlc
+            )
+        case MediationResumed():
+            ts = state.track(Track.COMPLAINT)
+            assert ts is not None
+            paused = ts.paused_ms + max(0, (hlc - ts.paused_since_hlc) >> 16)
+            state = _with_track(
+                state, Track.COMPLAINT, stage=Stage.MEDIATING, paused_ms=paused, paused_since_hlc=0
+            )
+        case MediationEnded():
+            state = _with_track(
+                state,
+                Track.COMPLAINT,
+                stage=Stage.MEDIATION_ENDED,
+                mediation_outcome=event.outcome,
+                termination_reason=event.termination_reason,
+                amount_recovered_fen=event.amount_recovered_fen,
+                paused_since_hlc=0,
+            )
+        case ReportVerified(finding=finding, evidence=evidence):
+            state = _with_track(
+                state, Track.REPORT, stage=Stage.VERIFIED, finding=finding, evidence=evidence
+            )
+        case CaseOpened(case_number=case_number):
+            state = _with_track(state, Track.REPORT, case_number=case_number)
+        case ResultSubmitted(track=track):
+            result = Result(
+                event.handling_unit, event.handler_id, event.handler_name, event.summary, hlc
+            )
+            state = _with_track(state, track, stage=Stage.RESULT_SUBMITTED, result=result)
+        case ResultApproved(track=track):
+            ts = state.track(track)
+            assert ts is not None and ts.result is not None
+            approved = replace(
+                ts.result, approver_id=meta.officer.officer_id, approver_name=meta.officer.name
+            )
+            state = _with_track(state, track, stage=Stage.CLOSED, result=approved, closed_hlc=hlc)
+        case ResultRejected(track=track):
+            back = Stage.MEDIATION_ENDED if track is Track.COMPLAINT else Stage.VERIFIED
+            state = _with_track(state, track, stage=back, result=None)
+        case InquiryAnswered(answer=answer):
+            state = _with_track(
+                state, Track.INQUIRY, stage=Stage.CLOSED, answer=answer, closed_hlc=hlc
+            )
+        case CallbackRecorded(satisfaction=satisfaction, note=note):
+            callback = Callback(satisfaction, note, meta.officer.officer_id, hlc)
+            state = replace(state, callbacks=(*state.callbacks, callback), awaiting_callback=False)
+        case TicketReopened():
+            state = replace(
+                state,
+                tracks=tuple(_reopened_track(t) for t in state.tracks),
+                reopen_count=state.reopen_count + 1,
+                closed_hlc=0,
+            )
+    was_closed = state.status is TicketStatus.CLOSED
+    state = _derive_status(state)
+    if state.status is TicketStatus.CLOSED and not was_closed:
+        state = replace(state, closed_hlc=hlc, awaiting_callback=True)
+    return replace(state, last_hlc=max(state.last_hlc, hlc), version=state.version + 1)

@@ -1,0 +1,213 @@
+"""Assembling a node: the one place where settings become a running process.
+
+``build_node`` wires the pieces (identity, database, roster, log writer, desks, parent link,
+gRPC server) from ``NodeSettings``; tests pass fakes for the clock or identity instead. The
+level packages (``province_hub``, ``city_node``, ``station_agent``) call it with the services
+their level serves on top of the common ones (Intake, Casework, Admin, health, reflection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import func, select
+
+from core.units import Unit, UnitLevel
+from node.casework import CaseworkDesk
+from node.clock import Clock
+from node.database import Database
+from node.grpc_edge import ErrorMappingInterceptor
+from node.intake import IntakeDesk
+from node.projection import TicketProjection, tickets
+from node.roster import Roster
+from node.servicers import AdminServicer, CaseworkServicer, IntakeServicer
+from node.settings import NodeSettings
+from proto.hotline.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    casework_pb2,
+    casework_pb2_grpc,
+    intake_pb2,
+    intake_pb2_grpc,
+    sync_pb2,
+    sync_pb2_grpc,
+)
+from sync.client import ParentLink
+from sync.codec import enum_number
+from sync.envelope import GENESIS_HASH
+from sync.errors import ReplicationError
+from sync.identity import NodeIdentity
+from sync.log_store import EventLog, Head
+from sync.service import SyncServicer
+from sync.writer import LogWriter
+
+log = logging.getLogger(__name__)
+
+ServiceMount = Callable[["Node", aio.Server], str]
+"""Adds one service to the server and returns its full name (for health and reflection)."""
+
+
+def mount_sync_service(node: Node, server: aio.Server) -> str:
+    """Serve ``SyncService`` to this node's children."""
+    sync_pb2_grpc.add_SyncServiceServicer_to_server(
+        SyncServicer(node.identity, node.db.read, node.writer), server
+    )
+    return str(sync_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name)
+
+
+@dataclass
+class Node:
+    """A running (or ready to run) node and its parts."""
+
+    settings: NodeSettings
+    clock: Clock
+    identity: NodeIdentity
+    db: Database
+    roster: Roster
+    writer: LogWriter
+    intake: IntakeDesk
+    casework: CaseworkDesk
+    link: ParentLink | None
+    mounts: Sequence[ServiceMount] = ()
+    server: aio.Server | None = None
+    port: int = 0
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _health: health.aio.HealthServicer | None = None
+
+    @property
+    def own_unit(self) -> Unit:
+        """This node's unit."""
+        return self.roster.own_unit()
+
+    async def info(self) -> admin_pb2.NodeInfo:
+        """Who this node is and how replication stands."""
+        with self.db.read() as conn:
+            events = EventLog(conn).count_events()
+            count = conn.execute(select(func.count()).select_from(tickets)).scalar_one()
+            own = EventLog(conn).head(self.identity.node_id)
+        unit = self.own_unit
+        info = admin_pb2.NodeInfo(
+            node_id=self.identity.node_id, unit_code=unit.code, unit_name=unit.name,
+            level=enum_number(unit.level), key_id=self.identity.key_id,
+            parent=self.settings.parent, events=events, tickets=count, database=self.db.backend,
+        )
+        if self.link is not None:
+            s = self.link.status
+            info.parent_status.peer = self.link.target
+            info.parent_status.pull_cursor = s.pull_cursor
+            info.parent_status.pushed_seq = s.pushed_seq
+            info.parent_status.own_seq = own.seq if own else 0
+            info.parent_status.last_error = s.last_error
+            info.parent_status.last_success_ms = s.last_success_ms
+        return info
+
+    async def sync_now(self) -> admin_pb2.SyncReport:
+        """One replication round now (AdminService.SyncNow)."""
+        if self.link is None:
+            return admin_pb2.SyncReport(error="this node has no parent")
+        try:
+            report = await self.link.sync_once()
+        except ReplicationError as exc:
+            return admin_pb2.SyncReport(error=str(exc))
+        return admin_pb2.SyncReport(pushed=report.pushed, pulled=report.pulled,
+                                    rejected=report.rejected)
+
+    async def start(self) -> int:
+        """Start the writer, the gRPC server and replication; returns the bound port."""
+        self.writer.start()
+        server = aio.server(interceptors=[ErrorMappingInterceptor()],
+                            options=[("grpc.so_reuseport", 0)])
+        intake_pb2_grpc.add_IntakeServiceServicer_to_server(
+            IntakeServicer(self.intake, self.roster), server)
+        casework_pb2_grpc.add_CaseworkServiceServicer_to_server(
+            CaseworkServicer(self.casework), server)
+        admin_pb2_grpc.add_AdminServiceServicer_to_server(
+            AdminServicer(self.roster, self.info, self.sync_now), server)
+        names = [
+            intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
+            casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name,
+            admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+        ]
+        names.extend(mount(self, server) for mount in self.mounts)
+        self._health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        names.append(health.SERVICE_NAME)
+        reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
+        self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+        await server.start()
+        self.server = server
+        for name in ("", *names):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if self.link is not None:
+            self.writer.on_commit = self.link.wake
+            self._tasks.append(asyncio.create_task(self.link.run(self._stop)))
+        return self.port
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop serving, finish replication, drain the writer and close the database."""
+        self._stop.set()
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
+        if self.server is not None:
+            await self.server.stop(grace)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.link is not None:
+            await self.link.close()
+        self.writer.stop()
+        self.db.close()
+
+    async def wait(self) -> None:
+        """Block until ``stop`` is called (or the task is cancelled)."""
+        await self._stop.wait()
+
+
+def _prepare_log(db: Database, identity: NodeIdentity) -> None:
+    """Make sure the node's own chain head and key are recorded (a fresh node starts at 0)."""
+    with db.write() as conn:
+        log_ = EventLog(conn)
+        if log_.head(identity.node_id) is None:
+            log_.set_head(Head(identity.node_id, identity.unit_code, 0, GENESIS_HASH))
+        log_.register_key(identity.public)
+
+
+def build_node(
+    settings: NodeSettings,
+    *,
+    mounts: Sequence[ServiceMount] = (),
+    clock: Clock | None = None,
+    identity: NodeIdentity | None = None,
+) -> Node:
+    """Wire a node from its settings; ``clock`` and ``identity`` may be fakes in tests."""
+    clock = clock or Clock(settings.clock_speed, settings.clock_offset)
+    identity = identity or NodeIdentity.load_or_create(settings.data_dir, settings.unit,
+                                                       settings.level)
+    db = Database.open(settings.database_url)
+    roster = Roster(db, settings.unit)
+    if settings.unit not in roster.units:
+        if settings.level is not UnitLevel.STATION:
+            raise ValueError(f"unknown unit {settings.unit}; register it in the region table")
+        roster.register_unit(settings.unit, settings.unit_name or f"{settings.unit} 市场监管所",
+                             UnitLevel.STATION, settings.unit[:6])
+    _prepare_log(db, identity)
+    writer = LogWriter(db.writer_engine, identity, clock.wall_ms,
+                       TicketProjection(roster.own_unit()), max_batch=settings.writer_batch)
+    link = None
+    if settings.parent:
+        link = ParentLink(settings.parent, identity, db.read, writer, clock.wall_ms,
+                          batch_size=settings.sync_batch, interval=settings.sync_interval)
+    return Node(
+        settings=settings, clock=clock, identity=identity, db=db, roster=roster, writer=writer,
+        intake=IntakeDesk(db, writer, roster, clock), casework=CaseworkDesk(writer, roster, clock),
+        link=link, mounts=mounts,
+    )

@@ -1,0 +1,50 @@
+"""Casework: carrying out an officer's handling step on a ticket (DOMAIN.md §4-§5).
+
+The step is decided against the ticket's current state inside the log writer, so two steps
+on one ticket can never both pass a check that only one of them should (the writer is the
+only place state changes). On success the step is signed events; on refusal nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import NotFound
+from core.ticket.commands import TicketCommand
+from core.ticket.decisions import DecisionContext, decide
+from core.ticket.state import TicketState
+from node.clock import Clock
+from node.roster import Roster
+from sync.writer import LogBatch, LogWriter
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """The ticket after a step and the events the step recorded."""
+
+    state: TicketState
+    event_ids: tuple[str, ...]
+
+
+class CaseworkDesk:
+    """Runs handling steps through the node's log writer."""
+
+    def __init__(self, writer: LogWriter, roster: Roster, clock: Clock) -> None:
+        self._writer = writer
+        self._roster = roster
+        self._clock = clock
+
+    async def act(self, ticket_id: str, command: TicketCommand, officer_id: str) -> StepOutcome:
+        """Decide ``command`` on the ticket as ``officer_id`` and record the events."""
+        officer = self._roster.officer(officer_id)
+        ctx = DecisionContext(self._roster.units, self._clock.now())
+
+        def job(batch: LogBatch) -> StepOutcome:
+            state = batch.state_of(ticket_id)
+            if state.version == 0:
+                raise NotFound(f"no ticket {ticket_id!r} on this node")
+            events = decide(state, command, officer, ctx)
+            sealed = batch.record(ticket_id, events, officer.ref(), state=state)
+            return StepOutcome(batch.state_of(ticket_id), tuple(e.event_id for e in sealed))
+
+        return await self._writer.run(job)

@@ -1,0 +1,230 @@
+"""The ``hotline`` command: serve a node, act on tickets, administer, run the demo and benchmarks.
+
+This is an entry point: it alone reads ``os.environ`` and turns flags into settings and calls.
+Every failure ends with a one-line reason on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.errors import DomainError
+from core.officers import Role
+from core.units import UnitLevel
+from node.cli_tickets import add_ticket_commands
+from node.client import CallError, NodeClient
+from node.settings import build_settings
+from sync.codec import enum_member, enum_number
+from sync.errors import StorageError
+
+log = logging.getLogger("hotline")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from city_node.services import CITY_SERVICES
+    from node.bootstrap import build_node
+    from province_hub.services import HUB_SERVICES
+    from station_agent.services import STATION_SERVICES
+
+    flags = {
+        "level": args.level, "unit": args.unit, "parent": args.parent, "db": args.db,
+        "port": args.port, "host": args.host, "data_dir": args.data_dir,
+        "unit_name": args.unit_name, "sync_interval": args.sync_interval,
+        "clock_speed": args.clock_speed, "clock_offset": args.clock_offset,
+    }
+    settings = build_settings(flags, os.environ, Path(args.config) if args.config else None)
+    mounts = {
+        UnitLevel.NATIONAL: HUB_SERVICES, UnitLevel.PROVINCE: HUB_SERVICES,
+        UnitLevel.CITY: CITY_SERVICES, UnitLevel.COUNTY: CITY_SERVICES,
+        UnitLevel.STATION: STATION_SERVICES,
+    }[settings.level]
+    node = build_node(settings, mounts=mounts)
+
+    async def main() -> None:
+        port = await node.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(node.stop()))
+        if args.port_file:
+            tmp = Path(args.port_file + ".tmp")
+            tmp.write_text(str(port), encoding="utf-8")
+            tmp.replace(args.port_file)
+        print(f"hotline: {settings.level.value} node {node.identity.node_id} "
+              f"({node.own_unit.name}) serving on {settings.host}:{port}, "
+              f"database {node.db.backend}", flush=True)
+        await node.wait()
+
+    asyncio.run(main())
+    return 0
+
+
+def _officer(args: argparse.Namespace) -> int:
+    roles = [enum_number(Role(r)) for r in args.role]
+    with NodeClient(args.node) as client:
+        record = client.add_officer(args.id, args.name, args.unit, roles)
+    print(f"officer {record.officer_id} {record.name} on unit {record.unit_code}")
+    return 0
+
+
+def _unit(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        record = client.add_unit(args.code, args.name, enum_number(UnitLevel(args.level)),
+                                 args.parent)
+    print(f"unit {record.code} {record.name}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        info = client.info()
+    level = enum_member(UnitLevel, info.level, "level")
+    print(f"{info.node_id}: {info.unit_name} ({level.value}), key {info.key_id[:16]}, "
+          f"{info.events} events, {info.tickets} tickets, {info.database}")
+    if info.parent:
+        s = info.parent_status
+        print(f"  parent {s.peer}: own chain {s.own_seq}, parent holds {s.pushed_seq}, "
+              f"pull cursor {s.pull_cursor}, last error: {s.last_error or 'none'}")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        report = client.sync_now()
+    if report.error:
+        print(f"hotline: sync failed: {report.error}", file=sys.stderr)
+        return 1
+    print(f"pushed {report.pushed}, pulled {report.pulled}, rejected {report.rejected}")
+    return 0
+
+
+def _projection(args: argparse.Namespace) -> int:
+    from node.database import Database
+    from node.projection import TicketProjection
+    from node.roster import Roster
+
+    db = Database.open(args.db)
+    try:
+        projection = TicketProjection(Roster(db, args.unit).own_unit())
+        if args.action == "rebuild":
+            with db.write() as conn:
+                count = projection.rebuild(conn)
+            print(f"rebuilt {count} ticket(s) from the log")
+            return 0
+        with db.read() as conn:
+            differing = projection.differences(conn)
+        for ticket_id in differing:
+            print(f"differs: {ticket_id}")
+        print("projection agrees with the log" if not differing
+              else f"{len(differing)} ticket(s) differ")
+        return 1 if differing else 0
+    finally:
+        db.close()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from node.demo import run_demo
+
+    return run_demo(keep=args.keep)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from loadtest.intake_bench import run_intake_bench
+
+    return run_intake_bench(seconds=args.seconds, clients=args.clients)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``hotline`` argument parser."""
+    top = argparse.ArgumentParser(prog="hotline", description="The 12315 network node and tools.")
+    top.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run a node of any level")
+    serve.add_argument("--level", choices=[lv.value for lv in UnitLevel])
+    serve.add_argument("--unit", help="unit code (6 digits; 9 for a station)")
+    serve.add_argument("--parent", help="parent HOST:PORT")
+    serve.add_argument("--db", help="database URL (default: SQLite in the data folder)")
+    serve.add_argument("--port", type=int, help="port (0 = any free port)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--data-dir", dest="data_dir", help="folder for the key and database")
+    serve.add_argument("--unit-name", dest="unit_name", help="name of a new station")
+    serve.add_argument("--sync-interval", dest="sync_interval", type=float)
+    serve.add_argument("--clock-speed", dest="clock_speed", type=float)
+    serve.add_argument("--clock-offset", dest="clock_offset", type=float)
+    serve.add_argument("--config", help="TOML file with settings")
+    serve.add_argument("--port-file", dest="port_file", help="write the bound port here")
+    serve.set_defaults(run=_serve)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--node", required=True, help="HOST:PORT of the node to talk to")
+    common.add_argument("--officer", default="", help="acting officer's roster id")
+    add_ticket_commands(sub, common)
+
+    officer = sub.add_parser("add-officer", parents=[common], help="put an officer on a roster")
+    officer.add_argument("--id", required=True)
+    officer.add_argument("--name", required=True)
+    officer.add_argument("--unit", required=True)
+    officer.add_argument("--role", action="append", required=True,
+                         choices=[r.value for r in Role])
+    officer.set_defaults(run=_officer)
+
+    unit = sub.add_parser("add-unit", parents=[common], help="make a station known to a node")
+    unit.add_argument("--code", required=True)
+    unit.add_argument("--name", required=True)
+    unit.add_argument("--level", required=True, choices=[lv.value for lv in UnitLevel])
+    unit.add_argument("--parent", required=True)
+    unit.set_defaults(run=_unit)
+
+    sub.add_parser("info", parents=[common], help="a node's identity and replication state"
+                   ).set_defaults(run=_info)
+    sub.add_parser("sync", parents=[common], help="replicate with the parent now"
+                   ).set_defaults(run=_sync)
+
+    proj = sub.add_parser("projection", help="rebuild or check the ticket table from the log")
+    proj.add_argument("action", choices=["rebuild", "check"])
+    proj.add_argument("--db", required=True, help="database URL or SQLite file")
+    proj.add_argument("--unit", required=True, help="the node's unit code")
+    proj.set_defaults(run=_projection)
+
+    demo = sub.add_parser("demo", help="a five-level network on loopback, end to end")
+    demo.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    demo.set_defaults(run=_demo)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    intake = bench_sub.add_parser("intake", help="RegisterTicket against a no-op call")
+    intake.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
+    intake.add_argument("--clients", type=int, default=32, help="concurrent callers")
+    intake.set_defaults(run=_bench)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hotline`` command; returns the exit status."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        return int(args.run(args))
+    except CallError as exc:
+        print(f"hotline: {exc.code}: {exc.message}", file=sys.stderr)
+    except DomainError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+    except StorageError as exc:
+        print(f"hotline: storage: {exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

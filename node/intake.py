@@ -1,0 +1,212 @@
+"""Intake (登记): registering tickets once, and reading them back.
+
+Registration must never lose a ticket and never make two of one call. A client names each
+request with its own id; the id is stored in the same transaction as the registration event,
+so a retry after a timeout returns the ticket already made. A submission on the same matter as
+an open ticket (same phone, same business, same facts) is registered but linked to the earlier
+ticket instead of being handled twice (DOMAIN.md §4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from google.protobuf.json_format import MessageToDict
+from sqlalchemy import Column, String, Table, delete, insert, select
+
+from core.errors import InvalidInput, NotFound
+from core.ticket.commands import RegisterTicket
+from core.ticket.decisions import DecisionContext, register_ticket
+from core.ticket.fold import fold
+from core.ticket.state import TicketState, TicketStatus
+from node.clock import Clock
+from node.database import Database
+from node.projection import tickets
+from node.roster import Roster
+from proto.hotline.v1 import intake_pb2, ticket_pb2
+from core.ticket.vocabulary import TicketKind
+from sync.codec import enum_number, fill_message
+from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
+from sync.identity import PublicIdentity
+from sync.log_store import EventLog
+from sync.schema import metadata
+from sync.writer import LogBatch, LogWriter
+
+ticket_requests = Table(
+    "ticket_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+)
+
+ticket_fingerprints = Table(
+    "ticket_fingerprints",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_OPEN = {TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.RETURNED,
+         TicketStatus.IN_HANDLING}
+
+
+def matter_fingerprint(command: RegisterTicket) -> str:
+    """What makes two submissions "the same matter": phone, business and facts, normalized."""
+    facts = re.sub(r"\s+", "", unicodedata.normalize("NFKC", command.facts)).lower()
+    business = command.respondent.credit_code.strip().upper() or command.respondent.name.strip()
+    key = "\x1f".join((command.consumer.phone.strip(), business, facts))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of a registration request."""
+
+    ticket_id: str
+    replayed: bool
+    state: TicketState
+
+
+class IntakeDesk:
+    """Registers tickets through the log writer and answers reads from snapshots."""
+
+    def __init__(self, db: Database, writer: LogWriter, roster: Roster, clock: Clock) -> None:
+        self._db = db
+        self._writer = writer
+        self._roster = roster
+        self._clock = clock
+
+    def _registration_job(
+        self, request_id: str, command: RegisterTicket, officer_id: str
+    ) -> Callable[[LogBatch], Registration]:
+        officer = self._roster.officer(officer_id)
+        if not _REQUEST_ID.match(request_id):
+            raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
+        ctx = DecisionContext(self._roster.units, self._clock.now())
+        # Checked here, outside the writer, so bad input fails fast and queues nothing.
+        draft = register_ticket(command, officer, ctx, ticket_id="")
+        fingerprint = matter_fingerprint(command)
+
+        def job(batch: LogBatch) -> Registration:
+            conn = batch.conn
+            seen = conn.execute(
+                select(ticket_requests.c.ticket_id)
+                .where(ticket_requests.c.request_id == request_id)
+            ).scalar()
+            if seen is not None:
+                return Registration(seen, True, batch.state_of(seen))
+            earlier = conn.execute(
+                select(ticket_fingerprints.c.ticket_id, tickets.c.status)
+                .join(tickets, tickets.c.ticket_id == ticket_fingerprints.c.ticket_id)
+                .where(ticket_fingerprints.c.fingerprint == fingerprint)
+            ).first()
+            duplicate_of = ""
+            if earlier is not None and TicketStatus(earlier.status) in _OPEN:
+                duplicate_of = earlier.ticket_id
+            ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
+            event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of)
+            batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
+            conn.execute(insert(ticket_requests).values(request_id=request_id,
+                                                        ticket_id=ticket_id))
+            if not duplicate_of:
+                conn.execute(delete(ticket_fingerprints)
+                             .where(ticket_fingerprints.c.fingerprint == fingerprint))
+                conn.execute(insert(ticket_fingerprints).values(fingerprint=fingerprint,
+                                                                ticket_id=ticket_id))
+            return Registration(ticket_id, False, batch.state_of(ticket_id))
+
+        return job
+
+    async def register(self, request_id: str, command: RegisterTicket, officer_id: str
+                       ) -> Registration:
+        """Register a ticket (or return the one this request already made)."""
+        return await self._writer.run(self._registration_job(request_id, command, officer_id))
+
+    def get(self, ticket_id: str) -> ticket_pb2.Ticket:
+        """The ticket's state as projected on this node."""
+        with self._db.read() as conn:
+            row = conn.execute(select(tickets.c.state).where(tickets.c.ticket_id == ticket_id)
+                               ).scalar()
+        if row is None:
+            raise NotFound(f"no ticket {ticket_id!r} on this node")
+        ticket = ticket_pb2.Ticket()
+        ticket.ParseFromString(row)
+        return ticket
+
+    def list(self, request: intake_pb2.ListTicketsRequest) -> intake_pb2.ListTicketsResponse:
+        """A page of ticket summaries, newest first."""
+        size = min(request.page_size or 50, 500)
+        query = select(tickets).order_by(tickets.c.received_ms.desc(), tickets.c.ticket_id.desc())
+        if request.holder_prefix:
+            query = query.where(tickets.c.holder_unit.startswith(request.holder_prefix,
+                                                                 autoescape=True))
+        if request.status:
+            name = ticket_pb2.TicketStatus.Name(request.status).removeprefix("TICKET_STATUS_")
+            query = query.where(tickets.c.status == name.lower())
+        if request.in_conflict_only:
+            query = query.where(tickets.c.in_conflict.is_(True))
+        offset = 0
+        if request.page_token:
+            if not request.page_token.isdigit():
+                raise InvalidInput("page_token", "not a token from a previous page")
+            offset = int(request.page_token)
+        with self._db.read() as conn:
+            rows = conn.execute(query.offset(offset).limit(size + 1)).all()
+        response = intake_pb2.ListTicketsResponse()
+        for r in rows[:size]:
+            summary = response.tickets.add(
+                ticket_id=r.ticket_id, holder_unit=r.holder_unit,
+                assigned_station=r.assigned_station, respondent_name=r.respondent_name,
+                category=r.category, dispatch_count=r.dispatch_count, in_conflict=r.in_conflict,
+                version=r.version,
+            )
+            summary.kind = enum_number(TicketKind(r.kind)) if r.kind else 0
+            summary.status = enum_number(TicketStatus(r.status))
+            summary.received_at.FromMilliseconds(r.received_ms)
+        if len(rows) > size:
+            response.next_page_token = str(offset + size)
+        return response
+
+    def history(self, ticket_id: str) -> intake_pb2.TicketHistory:
+        """Every event of the ticket held here, in fold order, with signer and signature check."""
+        with self._db.read() as conn:
+            log = EventLog(conn)
+            sealed = log.ticket_events(ticket_id)
+            if not sealed:
+                raise NotFound(f"no ticket {ticket_id!r} on this node")
+            keys = log.keys(e.signer_key_id for e in sealed)
+        return history_of(ticket_id, sealed, keys)
+
+
+def history_of(
+    ticket_id: str, sealed: list[SealedEvent], keys: dict[str, PublicIdentity]
+) -> intake_pb2.TicketHistory:
+    """The readable history of one ticket from its sealed events."""
+    recorded = {e.event_id: e.recorded() for e in sealed}
+    state = fold(ticket_id, recorded.values())
+    conflicted = {c.event_id for c in state.conflicts}
+    history = intake_pb2.TicketHistory(ticket_id=ticket_id)
+    for event in sorted(sealed, key=lambda e: recorded[e.event_id].order_key):
+        key = keys.get(event.signer_key_id)
+        payload = EVENT_MESSAGES[EVENT_CLASSES[event.event_type]]()
+        payload.ParseFromString(event.payload)
+        entry = history.entries.add(
+            event_id=event.event_id,
+            event_type=event.event_type.rsplit(".", 1)[-1],
+            origin_node=event.origin_node,
+            origin_seq=event.origin_seq,
+            hlc=event.hlc,
+            signer_key_id=event.signer_key_id,
+            signature_valid=key is not None and event.signature_valid(key.public_key),
+            details=json.dumps(MessageToDict(payload), ensure_ascii=False, sort_keys=True),
+            applied=event.event_id not in conflicted,
+        )
+        entry.recorded_at.FromMilliseconds(event.hlc >> 16)
+        fill_message(entry.officer, event.officer)
+    return history

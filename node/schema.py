@@ -1,0 +1,12 @@
+"""Every table of a node in one ``MetaData``, for Alembic and for schema checks.
+
+The log's tables are defined in ``sync.schema``; the node adds its projection, roster and intake
+indexes. Importing this module registers them all.
+"""
+
+from __future__ import annotations
+
+from node import intake, projection, roster
+from sync.schema import metadata
+
+__all__ = ["intake", "metadata", "projection", "roster"]

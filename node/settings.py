@@ -1,0 +1,115 @@
+"""A node's configuration: one typed, frozen object built from a file, the environment and flags.
+
+Precedence, lowest first: defaults, a TOML file (``--config``), ``HOTLINE_*`` environment
+variables, command-line flags. Only entry points (the CLI) read ``os.environ`` and pass the
+mapping in; everything below receives a ``NodeSettings``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from core.errors import InvalidInput
+from core.units import UnitLevel, level_of
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """Everything a node needs to start."""
+
+    level: UnitLevel
+    """Which of the five levels this node serves."""
+    unit: str
+    """The unit's code: 6-digit GB/T 2260 code, or 9 digits for a station."""
+    data_dir: Path
+    """Where the node keeps its key (mode 0600) and, by default, its SQLite database."""
+    db: str = ""
+    """Database URL; empty means SQLite at ``data_dir/node.db``."""
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+    port: int = 0
+    """Port to listen on; 0 picks a free one (printed at start)."""
+    parent: str = ""
+    """``HOST:PORT`` of the parent node; empty at the top of the tree."""
+    unit_name: str = ""
+    """Name of the unit, for a station not yet known to the node."""
+    sync_interval: float = 2.0
+    """Seconds between replication rounds with the parent."""
+    sync_batch: int = 500
+    """Events per replication batch."""
+    writer_batch: int = 256
+    """Most jobs the log writer commits in one transaction."""
+    clock_speed: float = 1.0
+    """How fast the node's clock runs (drills and tests run it faster)."""
+    clock_offset: float = 0.0
+    """Seconds added to real time (drills start "on" a chosen day)."""
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        return self.db or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"
+
+    def check(self) -> NodeSettings:
+        """Refuse settings that cannot work, naming the setting."""
+        if level_of(self.unit) is not self.level:
+            raise InvalidInput("unit", f"{self.unit} is a {level_of(self.unit).value} code, "
+                                       f"not {self.level.value}")
+        if self.level is not UnitLevel.NATIONAL and not self.parent:
+            raise InvalidInput("parent", f"a {self.level.value} node needs its parent HOST:PORT")
+        if self.parent and ":" not in self.parent:
+            raise InvalidInput("parent", f"expected HOST:PORT, got {self.parent!r}")
+        if not 0 <= self.port < 65536:
+            raise InvalidInput("port", f"{self.port} is not a port number")
+        if self.clock_speed <= 0:
+            raise InvalidInput("clock_speed", "must be positive")
+        return self
+
+
+_ENV_PREFIX = "HOTLINE_"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(NodeSettings)}
+    kind = kinds[name]
+    try:
+        if kind == "UnitLevel":
+            return UnitLevel(str(value))
+        if kind == "Path":
+            return Path(str(value))
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError as exc:
+        raise InvalidInput(name, f"bad value {value!r}: {exc}") from None
+    return str(value)
+
+
+def build_settings(
+    flags: Mapping[str, Any], env: Mapping[str, str], config_file: Path | None = None
+) -> NodeSettings:
+    """Settings from a TOML file, then ``HOTLINE_*`` variables, then flags (None = not given)."""
+    names = {f.name for f in fields(NodeSettings)}
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidInput("config", f"cannot read {config_file}: {exc}") from None
+        unknown = set(loaded) - names
+        if unknown:
+            raise InvalidInput("config", f"unknown settings in {config_file}: {sorted(unknown)}")
+        values.update(loaded)
+    for name in names:
+        if _ENV_PREFIX + name.upper() in env:
+            values[name] = env[_ENV_PREFIX + name.upper()]
+    values.update({k: v for k, v in flags.items() if k in names and v is not None})
+    for required in ("level", "unit", "data_dir"):
+        if required not in values:
+            raise InvalidInput(required, "is required (flag, HOTLINE_ variable or config file)")
+    settings = NodeSettings(**{k: _coerce(k, v) for k, v in values.items()})
+    return replace(settings).check()

@@ -1,0 +1,13 @@
+"""Signed events and their replication between nodes.
+
+Public surface, for the node runtime and tests:
+
+- ``sync.identity``: ``NodeIdentity`` (the node's Ed25519 key on disk), ``PublicIdentity``.
+- ``sync.envelope``: ``seal``/``open_sealed`` and ``SealedEvent``, the signed envelope.
+- ``sync.codec``: dataclass <-> protobuf translation.
+- ``sync.schema`` and ``sync.log_store``: the log's tables and ``EventLog``.
+- ``sync.writer``: ``LogWriter``, the node's single group-committing writer.
+- ``sync.ingest``: verifying and storing received events.
+- ``sync.service`` and ``sync.client``: the SyncService server and the child's ``ParentLink``.
+- ``sync.errors``: ``StorageError``, ``ReplicationError``.
+"""

@@ -1,0 +1,113 @@
+"""The tables of the signed log and of replication (SQLAlchemy Core), and the shared MetaData.
+
+``events`` is append-only: a row is never updated or deleted; ``pos`` is this node's local
+arrival order, the rest is read out of the signed envelope that the row keeps verbatim.
+``origin_heads`` records how far this node holds each complete chain (its own, and those of its
+subtree, which flow up whole). ``feed`` is the jurisdiction feed that children pull: one row per
+event a child unit must see, in the order the parent learnt it must. ``peer_cursors`` is where a
+child records how far it has pulled, in the same transaction as the pulled events.
+Other packages add their tables to the same ``metadata`` so one Alembic history covers them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
+AutoPosition = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("pos", AutoPosition, primary_key=True, autoincrement=True),
+    Column("event_id", String(32), nullable=False, unique=True),
+    Column("origin_node", String(64), nullable=False),
+    Column("origin_unit", String(12), nullable=False),
+    Column("origin_seq", BigInteger, nullable=False),
+    Column("prev_hash", LargeBinary(32), nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("hlc", BigInteger, nullable=False),
+    Column("signer_key_id", String(64), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("received_from", String(64), nullable=False, server_default=""),
+    UniqueConstraint("origin_node", "origin_seq"),
+    Index("ix_events_ticket_id", "ticket_id"),
+)
+
+origin_heads = Table(
+    "origin_heads",
+    metadata,
+    Column("origin_node", String(64), primary_key=True),
+    Column("origin_unit", String(12), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+node_keys = Table(
+    "node_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("node_id", String(64), nullable=False),
+    Column("unit_code", String(12), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("public_key", LargeBinary(32), nullable=False),
+)
+
+node_state = Table(
+    "node_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+peer_cursors = Table(
+    "peer_cursors",
+    metadata,
+    Column("peer", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+feed = Table(
+    "feed",
+    metadata,
+    Column("pos", AutoPosition, primary_key=True, autoincrement=True),
+    Column("unit_code", String(12), nullable=False),
+    Column("event_pos", BigInteger, nullable=False),
+    Index("ix_feed_unit_code_pos", "unit_code", "pos"),
+)
+
+sync_problems = Table(
+    "sync_problems",
+    metadata,
+    Column("id", AutoPosition, primary_key=True, autoincrement=True),
+    Column("event_id", String(32), nullable=False),
+    Column("origin_node", String(64), nullable=False),
+    Column("peer", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_ms", BigInteger, nullable=False),
+)
