@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import func, select
 
@@ -79,7 +80,7 @@ class Node:
     port: int = 0
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _health: health.aio.HealthServicer | None = None
+    _health: health_aio.HealthServicer | None = None
 
     @property
     def own_unit(self) -> Unit:
@@ -94,9 +95,15 @@ class Node:
             own = EventLog(conn).head(self.identity.node_id)
         unit = self.own_unit
         info = admin_pb2.NodeInfo(
-            node_id=self.identity.node_id, unit_code=unit.code, unit_name=unit.name,
-            level=enum_number(unit.level), key_id=self.identity.key_id,
-            parent=self.settings.parent, events=events, tickets=count, database=self.db.backend,
+            node_id=self.identity.node_id,
+            unit_code=unit.code,
+            unit_name=unit.name,
+            level=enum_number(unit.level),
+            key_id=self.identity.key_id,
+            parent=self.settings.parent,
+            events=events,
+            tickets=count,
+            database=self.db.backend,
         )
         if self.link is not None:
             s = self.link.status
@@ -116,27 +123,32 @@ class Node:
             report = await self.link.sync_once()
         except ReplicationError as exc:
             return admin_pb2.SyncReport(error=str(exc))
-        return admin_pb2.SyncReport(pushed=report.pushed, pulled=report.pulled,
-                                    rejected=report.rejected)
+        return admin_pb2.SyncReport(
+            pushed=report.pushed, pulled=report.pulled, rejected=report.rejected
+        )
 
     async def start(self) -> int:
         """Start the writer, the gRPC server and replication; returns the bound port."""
         self.writer.start()
-        server = aio.server(interceptors=[ErrorMappingInterceptor()],
-                            options=[("grpc.so_reuseport", 0)])
+        server = aio.server(
+            interceptors=[ErrorMappingInterceptor()], options=[("grpc.so_reuseport", 0)]
+        )
         intake_pb2_grpc.add_IntakeServiceServicer_to_server(
-            IntakeServicer(self.intake, self.roster), server)
+            IntakeServicer(self.intake, self.roster), server
+        )
         casework_pb2_grpc.add_CaseworkServiceServicer_to_server(
-            CaseworkServicer(self.casework), server)
+            CaseworkServicer(self.casework), server
+        )
         admin_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(self.roster, self.info, self.sync_now), server)
+            AdminServicer(self.roster, self.info, self.sync_now), server
+        )
         names = [
             intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
             casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name,
             admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
         ]
         names.extend(mount(self, server) for mount in self.mounts)
-        self._health = health.aio.HealthServicer()
+        self._health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         names.append(health.SERVICE_NAME)
         reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
@@ -190,24 +202,48 @@ def build_node(
 ) -> Node:
     """Wire a node from its settings; ``clock`` and ``identity`` may be fakes in tests."""
     clock = clock or Clock(settings.clock_speed, settings.clock_offset)
-    identity = identity or NodeIdentity.load_or_create(settings.data_dir, settings.unit,
-                                                       settings.level)
+    identity = identity or NodeIdentity.load_or_create(
+        settings.data_dir, settings.unit, settings.level
+    )
     db = Database.open(settings.database_url)
     roster = Roster(db, settings.unit)
     if settings.unit not in roster.units:
         if settings.level is not UnitLevel.STATION:
             raise ValueError(f"unknown unit {settings.unit}; register it in the region table")
-        roster.register_unit(settings.unit, settings.unit_name or f"{settings.unit} 市场监管所",
-                             UnitLevel.STATION, settings.unit[:6])
+        roster.register_unit(
+            settings.unit,
+            settings.unit_name or f"{settings.unit} 市场监管所",
+            UnitLevel.STATION,
+            settings.unit[:6],
+        )
     _prepare_log(db, identity)
-    writer = LogWriter(db.writer_engine, identity, clock.wall_ms,
-                       TicketProjection(roster.own_unit()), max_batch=settings.writer_batch)
+    writer = LogWriter(
+        db.writer_engine,
+        identity,
+        clock.wall_ms,
+        TicketProjection(roster.own_unit()),
+        max_batch=settings.writer_batch,
+    )
     link = None
     if settings.parent:
-        link = ParentLink(settings.parent, identity, db.read, writer, clock.wall_ms,
-                          batch_size=settings.sync_batch, interval=settings.sync_interval)
+        link = ParentLink(
+            settings.parent,
+            identity,
+            db.read,
+            writer,
+            clock.wall_ms,
+            batch_size=settings.sync_batch,
+            interval=settings.sync_interval,
+        )
     return Node(
-        settings=settings, clock=clock, identity=identity, db=db, roster=roster, writer=writer,
-        intake=IntakeDesk(db, writer, roster, clock), casework=CaseworkDesk(writer, roster, clock),
-        link=link, mounts=mounts,
+        settings=settings,
+        clock=clock,
+        identity=identity,
+        db=db,
+        roster=roster,
+        writer=writer,
+        intake=IntakeDesk(db, writer, roster, clock),
+        casework=CaseworkDesk(writer, roster, clock),
+        link=link,
+        mounts=mounts,
     )

@@ -34,15 +34,24 @@ def _serve(args: argparse.Namespace) -> int:
     from station_agent.services import STATION_SERVICES
 
     flags = {
-        "level": args.level, "unit": args.unit, "parent": args.parent, "db": args.db,
-        "port": args.port, "host": args.host, "data_dir": args.data_dir,
-        "unit_name": args.unit_name, "sync_interval": args.sync_interval,
-        "clock_speed": args.clock_speed, "clock_offset": args.clock_offset,
+        "level": args.level,
+        "unit": args.unit,
+        "parent": args.parent,
+        "db": args.db,
+        "port": args.port,
+        "host": args.host,
+        "data_dir": args.data_dir,
+        "unit_name": args.unit_name,
+        "sync_interval": args.sync_interval,
+        "clock_speed": args.clock_speed,
+        "clock_offset": args.clock_offset,
     }
     settings = build_settings(flags, os.environ, Path(args.config) if args.config else None)
     mounts = {
-        UnitLevel.NATIONAL: HUB_SERVICES, UnitLevel.PROVINCE: HUB_SERVICES,
-        UnitLevel.CITY: CITY_SERVICES, UnitLevel.COUNTY: CITY_SERVICES,
+        UnitLevel.NATIONAL: HUB_SERVICES,
+        UnitLevel.PROVINCE: HUB_SERVICES,
+        UnitLevel.CITY: CITY_SERVICES,
+        UnitLevel.COUNTY: CITY_SERVICES,
         UnitLevel.STATION: STATION_SERVICES,
     }[settings.level]
     node = build_node(settings, mounts=mounts)
@@ -56,9 +65,12 @@ def _serve(args: argparse.Namespace) -> int:
             tmp = Path(args.port_file + ".tmp")
             tmp.write_text(str(port), encoding="utf-8")
             tmp.replace(args.port_file)
-        print(f"hotline: {settings.level.value} node {node.identity.node_id} "
-              f"({node.own_unit.name}) serving on {settings.host}:{port}, "
-              f"database {node.db.backend}", flush=True)
+        print(
+            f"hotline: {settings.level.value} node {node.identity.node_id} "
+            f"({node.own_unit.name}) serving on {settings.host}:{port}, "
+            f"database {node.db.backend}",
+            flush=True,
+        )
         await node.wait()
 
     asyncio.run(main())
@@ -75,8 +87,9 @@ def _officer(args: argparse.Namespace) -> int:
 
 def _unit(args: argparse.Namespace) -> int:
     with NodeClient(args.node) as client:
-        record = client.add_unit(args.code, args.name, enum_number(UnitLevel(args.level)),
-                                 args.parent)
+        record = client.add_unit(
+            args.code, args.name, enum_number(UnitLevel(args.level)), args.parent
+        )
     print(f"unit {record.code} {record.name}")
     return 0
 
@@ -85,12 +98,16 @@ def _info(args: argparse.Namespace) -> int:
     with NodeClient(args.node) as client:
         info = client.info()
     level = enum_member(UnitLevel, info.level, "level")
-    print(f"{info.node_id}: {info.unit_name} ({level.value}), key {info.key_id[:16]}, "
-          f"{info.events} events, {info.tickets} tickets, {info.database}")
+    print(
+        f"{info.node_id}: {info.unit_name} ({level.value}), key {info.key_id[:16]}, "
+        f"{info.events} events, {info.tickets} tickets, {info.database}"
+    )
     if info.parent:
         s = info.parent_status
-        print(f"  parent {s.peer}: own chain {s.own_seq}, parent holds {s.pushed_seq}, "
-              f"pull cursor {s.pull_cursor}, last error: {s.last_error or 'none'}")
+        print(
+            f"  parent {s.peer}: own chain {s.own_seq}, parent holds {s.pushed_seq}, "
+            f"pull cursor {s.pull_cursor}, last error: {s.last_error or 'none'}"
+        )
     return 0
 
 
@@ -121,8 +138,11 @@ def _projection(args: argparse.Namespace) -> int:
             differing = projection.differences(conn)
         for ticket_id in differing:
             print(f"differs: {ticket_id}")
-        print("projection agrees with the log" if not differing
-              else f"{len(differing)} ticket(s) differ")
+        print(
+            "projection agrees with the log"
+            if not differing
+            else f"{len(differing)} ticket(s) differ"
+        )
         return 1 if differing else 0
     finally:
         db.close()
@@ -171,8 +191,7 @@ def parser() -> argparse.ArgumentParser:
     officer.add_argument("--id", required=True)
     officer.add_argument("--name", required=True)
     officer.add_argument("--unit", required=True)
-    officer.add_argument("--role", action="append", required=True,
-                         choices=[r.value for r in Role])
+    officer.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
     officer.set_defaults(run=_officer)
 
     unit = sub.add_parser("add-unit", parents=[common], help="make a station known to a node")
@@ -182,10 +201,12 @@ def parser() -> argparse.ArgumentParser:
     unit.add_argument("--parent", required=True)
     unit.set_defaults(run=_unit)
 
-    sub.add_parser("info", parents=[common], help="a node's identity and replication state"
-                   ).set_defaults(run=_info)
-    sub.add_parser("sync", parents=[common], help="replicate with the parent now"
-                   ).set_defaults(run=_sync)
+    sub.add_parser(
+        "info", parents=[common], help="a node's identity and replication state"
+    ).set_defaults(run=_info)
+    sub.add_parser("sync", parents=[common], help="replicate with the parent now").set_defaults(
+        run=_sync
+    )
 
     proj = sub.add_parser("projection", help="rebuild or check the ticket table from the log")
     proj.add_argument("action", choices=["rebuild", "check"])
@@ -209,8 +230,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hotline`` command; returns the exit status."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     try:
         return int(args.run(args))
     except CallError as exc:

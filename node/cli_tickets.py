@@ -21,9 +21,9 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 from core.ticket import commands as c
+from core.ticket.state import TicketState, TicketStatus
 from node.client import NodeClient
 from proto.hotline.v1 import casework_pb2, intake_pb2, ticket_pb2
-from core.ticket.state import TicketState, TicketStatus
 from sync.codec import enum_member, from_message, to_message
 
 STEP_COMMANDS: tuple[type, ...] = typing.get_args(c.TicketCommand)
@@ -52,12 +52,14 @@ def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, prefix: str 
             add_dataclass_flags(parser, typing.cast(type, hint), f"{prefix}{f.name}-")
         elif isinstance(hint, type) and issubclass(hint, enum.Enum):
             required = f.default is dataclasses.MISSING and not optional
-            parser.add_argument(flag, dest=dest, choices=[m.value for m in hint],
-                                required=required, default=None)
+            parser.add_argument(
+                flag, dest=dest, choices=[m.value for m in hint], required=required, default=None
+            )
         elif typing.get_origin(hint) is tuple:
             if typing.get_args(hint)[0] is str:
-                parser.add_argument(flag, dest=dest, action="append", default=[],
-                                    help="repeat for several")
+                parser.add_argument(
+                    flag, dest=dest, action="append", default=[], help="repeat for several"
+                )
         elif hint is int:
             parser.add_argument(flag, dest=dest, type=int, default=None)
         else:
@@ -72,13 +74,17 @@ def dataclass_from_flags(cls: type, args: argparse.Namespace, prefix: str = "") 
         hint, _ = _unwrap(hints[f.name])
         dest = (prefix + f.name).replace("-", "_")
         if dataclasses.is_dataclass(hint):
-            values[f.name] = dataclass_from_flags(typing.cast(type, hint), args,
-                                                  f"{prefix}{f.name}_")
+            values[f.name] = dataclass_from_flags(
+                typing.cast(type, hint), args, f"{prefix}{f.name}_"
+            )
             continue
         raw = getattr(args, dest, None)
         if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            values[f.name] = hint(raw) if raw is not None else (
-                None if f.default is dataclasses.MISSING else f.default)
+            values[f.name] = (
+                hint(raw)
+                if raw is not None
+                else (None if f.default is dataclasses.MISSING else f.default)
+            )
         elif typing.get_origin(hint) is tuple:
             values[f.name] = tuple(raw or ())
         elif raw is None:
@@ -103,8 +109,9 @@ def add_ticket_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     lst.add_argument("--conflicts", action="store_true", help="only tickets in conflict")
     lst.set_defaults(run=run_list)
 
-    show = sub.add_parser("show", parents=[common],
-                          help="a ticket's state and history, with who signed each event")
+    show = sub.add_parser(
+        "show", parents=[common], help="a ticket's state and history, with who signed each event"
+    )
     show.add_argument("ticket")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=run_show)
@@ -135,12 +142,14 @@ def run_register(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """``hotline list``."""
     with _client(args) as client:
-        rows = client.list(holder_prefix=args.holder, in_conflict_only=args.conflicts)
+        rows = client.list_tickets(holder_prefix=args.holder, in_conflict_only=args.conflicts)
     for t in rows:
         status = enum_member(TicketStatus, t.status, "status").value
         flag = "  CONFLICT" if t.in_conflict else ""
-        print(f"{t.ticket_id:28} {status:12} {t.holder_unit:9} {t.assigned_station:9} "
-              f"{t.category[:16]:16} {t.respondent_name}{flag}")
+        print(
+            f"{t.ticket_id:28} {status:12} {t.holder_unit:9} {t.assigned_station:9} "
+            f"{t.category[:16]:16} {t.respondent_name}{flag}"
+        )
     print(f"{len(rows)} ticket(s)")
     return 0
 
@@ -159,23 +168,32 @@ def run_show(args: argparse.Namespace) -> int:
         ticket = client.get(args.ticket)
         history = client.history(args.ticket)
     if args.json:
-        print(json.dumps({"ticket": MessageToDict(ticket), "history": MessageToDict(history)},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"ticket": MessageToDict(ticket), "history": MessageToDict(history)},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     reg = ticket.registration
     print(f"{ticket.ticket_id}: {_status(ticket)}")
     print(f"  {reg.respondent.name} | {reg.category} | {reg.facts[:60]}")
-    print(f"  dispatched {ticket.dispatch_count}x, returned {ticket.return_count}x, "
-          f"reopened {ticket.reopen_count}x")
+    print(
+        f"  dispatched {ticket.dispatch_count}x, returned {ticket.return_count}x, "
+        f"reopened {ticket.reopen_count}x"
+    )
     for conflict in ticket.conflicts:
         print(f"  CONFLICT {conflict.event_type} from {conflict.origin_node}: {conflict.reason}")
     print("  history (fold order):")
     for e in history.entries:
         ok = "signature ok" if e.signature_valid else "SIGNATURE NOT VERIFIED"
         applied = "" if e.applied else "  [not applied: conflict]"
-        print(f"    {e.recorded_at.ToDatetime():%Y-%m-%d %H:%M:%S} {e.event_type:18} "
-              f"by {e.officer.name}({e.officer.officer_id}, {e.officer.unit_code}) "
-              f"on {e.origin_node}#{e.origin_seq}, key {e.signer_key_id[:12]}, {ok}{applied}")
+        print(
+            f"    {e.recorded_at.ToDatetime():%Y-%m-%d %H:%M:%S} {e.event_type:18} "
+            f"by {e.officer.name}({e.officer.officer_id}, {e.officer.unit_code}) "
+            f"on {e.origin_node}#{e.origin_seq}, key {e.signer_key_id[:12]}, {ok}{applied}"
+        )
     return 0
 
 

@@ -24,6 +24,7 @@ from proto.hotline.v1 import (
     intake_pb2_grpc,
     ticket_pb2,
 )
+from sync.codec import ProtoEnumValue
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -74,54 +75,72 @@ class NodeClient:
 
     # -- intake ------------------------------------------------------------------------------
 
-    def register(self, request_id: str, ticket: intake_pb2.NewTicket, *,
-                 timeout: float = DEFAULT_TIMEOUT) -> intake_pb2.RegisterTicketResponse:
+    def register(
+        self, request_id: str, ticket: intake_pb2.NewTicket, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> intake_pb2.RegisterTicketResponse:
         """Register a ticket (idempotent on ``request_id``)."""
         request = intake_pb2.RegisterTicketRequest(request_id=request_id, ticket=ticket)
         result: intake_pb2.RegisterTicketResponse = self._call(
-            self.intake.RegisterTicket, request, timeout=timeout)
+            self.intake.RegisterTicket, request, timeout=timeout
+        )
         return result
 
     def get(self, ticket_id: str, *, timeout: float = DEFAULT_TIMEOUT) -> ticket_pb2.Ticket:
         """A ticket's current state on this node."""
         result: ticket_pb2.Ticket = self._call(
-            self.intake.GetTicket, intake_pb2.GetTicketRequest(ticket_id=ticket_id),
-            timeout=timeout)
+            self.intake.GetTicket, intake_pb2.GetTicketRequest(ticket_id=ticket_id), timeout=timeout
+        )
         return result
 
-    def list(self, *, holder_prefix: str = "", status: int = 0, page_size: int = 500,
-             in_conflict_only: bool = False, timeout: float = DEFAULT_TIMEOUT
-             ) -> list[intake_pb2.TicketSummary]:
+    def list_tickets(
+        self,
+        *,
+        holder_prefix: str = "",
+        status: ProtoEnumValue = 0,
+        page_size: int = 500,
+        in_conflict_only: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[intake_pb2.TicketSummary]:
         """Every ticket summary matching the filters (all pages)."""
         found: list[intake_pb2.TicketSummary] = []
         token = ""
         while True:
             page: intake_pb2.ListTicketsResponse = self._call(
                 self.intake.ListTickets,
-                intake_pb2.ListTicketsRequest(holder_prefix=holder_prefix, status=status,  # type: ignore[arg-type]
-                                              page_size=page_size, page_token=token,
-                                              in_conflict_only=in_conflict_only),
-                timeout=timeout)
+                intake_pb2.ListTicketsRequest(
+                    holder_prefix=holder_prefix,
+                    status=status,
+                    page_size=page_size,
+                    page_token=token,
+                    in_conflict_only=in_conflict_only,
+                ),
+                timeout=timeout,
+            )
             found.extend(page.tickets)
             token = page.next_page_token
             if not token:
                 return found
 
-    def history(self, ticket_id: str, *, timeout: float = DEFAULT_TIMEOUT
-                ) -> intake_pb2.TicketHistory:
+    def history(
+        self, ticket_id: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> intake_pb2.TicketHistory:
         """Every event of a ticket held on this node, with signers."""
         result: intake_pb2.TicketHistory = self._call(
             self.intake.GetTicketHistory,
-            intake_pb2.GetTicketHistoryRequest(ticket_id=ticket_id), timeout=timeout)
+            intake_pb2.GetTicketHistoryRequest(ticket_id=ticket_id),
+            timeout=timeout,
+        )
         return result
 
     # -- casework ----------------------------------------------------------------------------
 
-    def step(self, method: str, request: Message, *, timeout: float = DEFAULT_TIMEOUT
-             ) -> casework_pb2.StepResponse:
+    def step(
+        self, method: str, request: Message, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> casework_pb2.StepResponse:
         """Call a CaseworkService method by name, e.g. ``step("AcceptComplaint", request)``."""
         result: casework_pb2.StepResponse = self._call(
-            getattr(self.casework, method), request, timeout=timeout)
+            getattr(self.casework, method), request, timeout=timeout
+        )
         return result
 
     # -- admin -------------------------------------------------------------------------------
@@ -133,32 +152,51 @@ class NodeClient:
     def info(self, *, timeout: float = DEFAULT_TIMEOUT) -> admin_pb2.NodeInfo:
         """Who the node is and how its replication stands."""
         result: admin_pb2.NodeInfo = self._call(
-            self.admin.GetNodeInfo, admin_pb2.GetNodeInfoRequest(), timeout=timeout)
+            self.admin.GetNodeInfo, admin_pb2.GetNodeInfoRequest(), timeout=timeout
+        )
         return result
 
-    def add_officer(self, officer_id: str, name: str, unit_code: str, roles: list[int], *,
-                    timeout: float = DEFAULT_TIMEOUT) -> admin_pb2.OfficerRecord:
+    def add_officer(
+        self,
+        officer_id: str,
+        name: str,
+        unit_code: str,
+        roles: list[ProtoEnumValue],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.OfficerRecord:
         """Put an officer on the node's roster."""
         result: admin_pb2.OfficerRecord = self._call(
             self.admin.RegisterOfficer,
-            admin_pb2.OfficerRecord(officer_id=officer_id, name=name, unit_code=unit_code,
-                                    roles=roles),  # type: ignore[arg-type]
-            timeout=timeout)
+            admin_pb2.OfficerRecord(
+                officer_id=officer_id, name=name, unit_code=unit_code, roles=roles
+            ),
+            timeout=timeout,
+        )
         return result
 
-    def add_unit(self, code: str, name: str, level: int, parent_code: str, *,
-                 timeout: float = DEFAULT_TIMEOUT) -> admin_pb2.UnitRecord:
+    def add_unit(
+        self,
+        code: str,
+        name: str,
+        level: ProtoEnumValue,
+        parent_code: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.UnitRecord:
         """Make a unit (a station) known to the node."""
         result: admin_pb2.UnitRecord = self._call(
             self.admin.RegisterUnit,
-            admin_pb2.UnitRecord(code=code, name=name, level=level, parent_code=parent_code),  # type: ignore[arg-type]
-            timeout=timeout)
+            admin_pb2.UnitRecord(code=code, name=name, level=level, parent_code=parent_code),
+            timeout=timeout,
+        )
         return result
 
     def sync_now(self, *, timeout: float = 60.0) -> admin_pb2.SyncReport:
         """Run one replication round with the parent now."""
         result: admin_pb2.SyncReport = self._call(
-            self.admin.SyncNow, admin_pb2.SyncNowRequest(), timeout=timeout)
+            self.admin.SyncNow, admin_pb2.SyncNowRequest(), timeout=timeout
+        )
         return result
 
     def wait_ready(self, *, timeout: float = 20.0) -> None:
@@ -167,7 +205,6 @@ class NodeClient:
             grpc.channel_ready_future(self._channel).result(timeout=timeout)
         except grpc.FutureTimeoutError:
             raise CallError("UNAVAILABLE", f"{self.target} did not come up in {timeout}s") from None
-        response = self._call(self._health.Check, health_pb2.HealthCheckRequest(),
-                              timeout=timeout)
+        response = self._call(self._health.Check, health_pb2.HealthCheckRequest(), timeout=timeout)
         if response.status != health_pb2.HealthCheckResponse.SERVING:
             raise CallError("UNAVAILABLE", f"{self.target} is not serving")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc import aio
@@ -26,6 +26,9 @@ from core.errors import (
 from sync.errors import ReplicationError, StorageError
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    RpcHandler = grpc.RpcMethodHandler[Any, Any]
 
 OFFICER_METADATA = "x-hotline-officer"
 """Metadata key naming the acting officer's roster id."""
@@ -56,9 +59,8 @@ def status_for(error: Exception) -> grpc.StatusCode | None:
 
 def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str:
     """The value of an invocation metadata key, or ''."""
-    for item in context.invocation_metadata() or ():
-        if item.key == key:
-            value = item.value
+    for item_key, value in context.invocation_metadata() or ():
+        if item_key == key:
             return value.decode() if isinstance(value, bytes) else value
     return ""
 
@@ -80,14 +82,15 @@ async def _abort(context: aio.ServicerContext[Any, Any], error: Exception) -> No
         await context.abort(code, str(error))
 
 
-class ErrorMappingInterceptor(aio.ServerInterceptor):
+class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Turns our exceptions into gRPC status codes for every method of every service."""
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[RpcHandler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> RpcHandler:
+        """Wrap the method's handler so that our errors become status codes."""
         handler = await continuation(handler_call_details)
         if handler is None or not handler_call_details.method.startswith("/hotline.v1."):
             return handler
@@ -110,7 +113,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
 
             async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
                 try:
-                    async for item in inner_us(request, context):
+                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
                         yield item
                 except aio.AbortError:
                     raise

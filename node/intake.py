@@ -24,12 +24,12 @@ from core.ticket.commands import RegisterTicket
 from core.ticket.decisions import DecisionContext, register_ticket
 from core.ticket.fold import fold
 from core.ticket.state import TicketState, TicketStatus
+from core.ticket.vocabulary import TicketKind
 from node.clock import Clock
 from node.database import Database
 from node.projection import tickets
 from node.roster import Roster
 from proto.hotline.v1 import intake_pb2, ticket_pb2
-from core.ticket.vocabulary import TicketKind
 from sync.codec import enum_number, fill_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
 from sync.identity import PublicIdentity
@@ -52,8 +52,12 @@ ticket_fingerprints = Table(
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
-_OPEN = {TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.RETURNED,
-         TicketStatus.IN_HANDLING}
+_OPEN = {
+    TicketStatus.REGISTERED,
+    TicketStatus.ROUTED,
+    TicketStatus.RETURNED,
+    TicketStatus.IN_HANDLING,
+}
 
 
 def matter_fingerprint(command: RegisterTicket) -> str:
@@ -96,8 +100,9 @@ class IntakeDesk:
         def job(batch: LogBatch) -> Registration:
             conn = batch.conn
             seen = conn.execute(
-                select(ticket_requests.c.ticket_id)
-                .where(ticket_requests.c.request_id == request_id)
+                select(ticket_requests.c.ticket_id).where(
+                    ticket_requests.c.request_id == request_id
+                )
             ).scalar()
             if seen is not None:
                 return Registration(seen, True, batch.state_of(seen))
@@ -112,27 +117,32 @@ class IntakeDesk:
             ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
             event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of)
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
-            conn.execute(insert(ticket_requests).values(request_id=request_id,
-                                                        ticket_id=ticket_id))
+            conn.execute(insert(ticket_requests).values(request_id=request_id, ticket_id=ticket_id))
             if not duplicate_of:
-                conn.execute(delete(ticket_fingerprints)
-                             .where(ticket_fingerprints.c.fingerprint == fingerprint))
-                conn.execute(insert(ticket_fingerprints).values(fingerprint=fingerprint,
-                                                                ticket_id=ticket_id))
+                conn.execute(
+                    delete(ticket_fingerprints).where(
+                        ticket_fingerprints.c.fingerprint == fingerprint
+                    )
+                )
+                conn.execute(
+                    insert(ticket_fingerprints).values(fingerprint=fingerprint, ticket_id=ticket_id)
+                )
             return Registration(ticket_id, False, batch.state_of(ticket_id))
 
         return job
 
-    async def register(self, request_id: str, command: RegisterTicket, officer_id: str
-                       ) -> Registration:
+    async def register(
+        self, request_id: str, command: RegisterTicket, officer_id: str
+    ) -> Registration:
         """Register a ticket (or return the one this request already made)."""
         return await self._writer.run(self._registration_job(request_id, command, officer_id))
 
     def get(self, ticket_id: str) -> ticket_pb2.Ticket:
         """The ticket's state as projected on this node."""
         with self._db.read() as conn:
-            row = conn.execute(select(tickets.c.state).where(tickets.c.ticket_id == ticket_id)
-                               ).scalar()
+            row = conn.execute(
+                select(tickets.c.state).where(tickets.c.ticket_id == ticket_id)
+            ).scalar()
         if row is None:
             raise NotFound(f"no ticket {ticket_id!r} on this node")
         ticket = ticket_pb2.Ticket()
@@ -144,8 +154,9 @@ class IntakeDesk:
         size = min(request.page_size or 50, 500)
         query = select(tickets).order_by(tickets.c.received_ms.desc(), tickets.c.ticket_id.desc())
         if request.holder_prefix:
-            query = query.where(tickets.c.holder_unit.startswith(request.holder_prefix,
-                                                                 autoescape=True))
+            query = query.where(
+                tickets.c.holder_unit.startswith(request.holder_prefix, autoescape=True)
+            )
         if request.status:
             name = ticket_pb2.TicketStatus.Name(request.status).removeprefix("TICKET_STATUS_")
             query = query.where(tickets.c.status == name.lower())
@@ -161,12 +172,16 @@ class IntakeDesk:
         response = intake_pb2.ListTicketsResponse()
         for r in rows[:size]:
             summary = response.tickets.add(
-                ticket_id=r.ticket_id, holder_unit=r.holder_unit,
-                assigned_station=r.assigned_station, respondent_name=r.respondent_name,
-                category=r.category, dispatch_count=r.dispatch_count, in_conflict=r.in_conflict,
+                ticket_id=r.ticket_id,
+                holder_unit=r.holder_unit,
+                assigned_station=r.assigned_station,
+                respondent_name=r.respondent_name,
+                category=r.category,
+                dispatch_count=r.dispatch_count,
+                in_conflict=r.in_conflict,
                 version=r.version,
             )
-            summary.kind = enum_number(TicketKind(r.kind)) if r.kind else 0
+            summary.kind = enum_number(TicketKind(r.kind) if r.kind else None)
             summary.status = enum_number(TicketStatus(r.status))
             summary.received_at.FromMilliseconds(r.received_ms)
         if len(rows) > size:

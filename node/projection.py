@@ -9,7 +9,7 @@ and ``differences`` compares the live table with a fresh fold: the test suite an
 The same hook keeps the jurisdiction feed that children pull (``sync.schema.feed``): when a
 ticket reaches a unit below this node (routed to a county, assigned to a station) that unit
 is fed the ticket's whole history; afterwards it is fed each new event, up to and including
-the one that takes the ticket away.
+the one that takes the ticket away. The registering unit keeps being fed (``audience_of``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ tickets = Table(
     Column("status", String(16), nullable=False),
     Column("holder_unit", String(12), nullable=False),
     Column("assigned_station", String(12), nullable=False),
+    Column("registering_unit", String(12), nullable=False),
     Column("respondent_name", String(200), nullable=False),
     Column("category", String(100), nullable=False),
     Column("received_ms", BigInteger, nullable=False),
@@ -74,6 +75,7 @@ def projection_row(state: TicketState) -> dict[str, object]:
         "status": state.status.value,
         "holder_unit": state.holder_unit,
         "assigned_station": state.assigned_station,
+        "registering_unit": reg.registering_unit if reg else "",
         "respondent_name": reg.respondent.name[:200] if reg else "",
         "category": reg.category[:100] if reg else "",
         "received_ms": int(reg.received_at.timestamp() * 1000) if reg else 0,
@@ -85,9 +87,20 @@ def projection_row(state: TicketState) -> dict[str, object]:
     }
 
 
-def _audience(own: Unit, holder: str, station: str) -> set[str]:
-    """Units strictly below this node that must see a ticket held by ``holder``/``station``."""
-    return {u for u in (holder, station) if u and u != own.code and own.covers(u)}
+def _audience(own: Unit, *units: str) -> set[str]:
+    """Which of ``units`` (holder, station, registering unit) sit strictly below this node."""
+    return {u for u in units if u and u != own.code and own.covers(u)}
+
+
+def audience_of(own: Unit, state: TicketState) -> set[str]:
+    """The units below this node that must see the ticket now.
+
+    The unit holding it and the station working on it; and the unit that registered it, which
+    follows its ticket to the end because the consumer calls it back (a county learns what
+    became of a walk-in complaint it sent elsewhere; a province of one it relayed nationally).
+    """
+    registering = state.registration.registering_unit if state.registration else ""
+    return _audience(own, state.holder_unit, state.assigned_station, registering)
 
 
 class TicketProjection:
@@ -102,10 +115,16 @@ class TicketProjection:
         """Write the new states of the changed tickets and feed their events to children."""
         ids = list(states)
         before = {
-            r.ticket_id: _audience(self.own_unit, r.holder_unit, r.assigned_station)
+            r.ticket_id: _audience(
+                self.own_unit, r.holder_unit, r.assigned_station, r.registering_unit
+            )
             for r in conn.execute(
-                select(tickets.c.ticket_id, tickets.c.holder_unit, tickets.c.assigned_station)
-                .where(tickets.c.ticket_id.in_(ids))
+                select(
+                    tickets.c.ticket_id,
+                    tickets.c.holder_unit,
+                    tickets.c.assigned_station,
+                    tickets.c.registering_unit,
+                ).where(tickets.c.ticket_id.in_(ids))
             )
         }
         if before:
@@ -114,7 +133,7 @@ class TicketProjection:
         log = EventLog(conn)
         for ticket_id, state in states.items():
             old = before.get(ticket_id, set())
-            new = _audience(self.own_unit, state.holder_unit, state.assigned_station)
+            new = audience_of(self.own_unit, state)
             for unit in sorted(old | new):
                 if unit in old:
                     log.add_feed(unit, sorted(new_positions.get(ticket_id, ())))
@@ -152,7 +171,9 @@ def states(conn: Connection, ticket_ids: Iterable[str]) -> dict[str, ticket_pb2.
     """The stored ``Ticket`` views of some tickets."""
     found: dict[str, ticket_pb2.Ticket] = {}
     for row in conn.execute(
-        select(tickets.c.ticket_id, tickets.c.state).where(tickets.c.ticket_id.in_(list(ticket_ids)))
+        select(tickets.c.ticket_id, tickets.c.state).where(
+            tickets.c.ticket_id.in_(list(ticket_ids))
+        )
     ):
         msg = ticket_pb2.Ticket()
         msg.ParseFromString(row.state)

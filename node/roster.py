@@ -60,7 +60,10 @@ class Roster:
             directory = UnitDirectory([*known, *extra])
             people = {
                 r.officer_id: Officer(
-                    r.officer_id, r.name, r.unit_code, directory.get(r.unit_code).level,
+                    r.officer_id,
+                    r.name,
+                    r.unit_code,
+                    directory.get(r.unit_code).level,
                     frozenset(Role(x) for x in r.roles.split(",") if x),
                 )
                 for r in conn.execute(select(officers))
@@ -89,8 +92,9 @@ class Roster:
         """Everyone on the roster, by id."""
         return sorted(self._officers.values(), key=lambda o: o.officer_id)
 
-    def register_officer(self, officer_id: str, name: str, unit_code: str,
-                         roles: frozenset[Role]) -> Officer:
+    def register_officer(
+        self, officer_id: str, name: str, unit_code: str, roles: frozenset[Role]
+    ) -> Officer:
         """Add or update an officer of this node's unit."""
         officer_id, name = officer_id.strip(), name.strip()
         if not officer_id or len(officer_id) > 32:
@@ -103,10 +107,14 @@ class Roster:
             raise InvalidInput("roles", "give at least one role")
         with self._db.write() as conn:
             conn.execute(delete(officers).where(officers.c.officer_id == officer_id))
-            conn.execute(insert(officers).values(
-                officer_id=officer_id, name=name, unit_code=unit_code,
-                roles=",".join(sorted(r.value for r in roles)),
-            ))
+            conn.execute(
+                insert(officers).values(
+                    officer_id=officer_id,
+                    name=name,
+                    unit_code=unit_code,
+                    roles=",".join(sorted(r.value for r in roles)),
+                )
+            )
         self.reload()
         return self.officer(officer_id)
 
@@ -127,7 +135,10 @@ class Roster:
             raise InvalidInput("parent_code", f"unknown parent unit {parent_code!r}")
         with self._db.write() as conn:
             conn.execute(delete(units).where(units.c.code == code))
-            conn.execute(insert(units).values(code=code, name=name, level=level.value,
-                                              parent_code=parent_code))
+            conn.execute(
+                insert(units).values(
+                    code=code, name=name, level=level.value, parent_code=parent_code
+                )
+            )
         self.reload()
         return self._units.get(code)

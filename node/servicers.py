@@ -46,6 +46,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def RegisterTicket(
         self, request: intake_pb2.RegisterTicketRequest, context: Context
     ) -> intake_pb2.RegisterTicketResponse:
+        """Register a new ticket; idempotent on request_id (a retry returns the first ticket)."""
         officer = acting_officer(context)
         if not request.HasField("ticket"):
             raise InvalidInput("ticket", "must be set")
@@ -60,18 +61,21 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def GetTicket(
         self, request: intake_pb2.GetTicketRequest, context: Context
     ) -> ticket_pb2.Ticket:
+        """The current state of one ticket, as folded on this node."""
         self._reader(context)
         return self._desk.get(request.ticket_id)
 
     async def ListTickets(
         self, request: intake_pb2.ListTicketsRequest, context: Context
     ) -> intake_pb2.ListTicketsResponse:
+        """Tickets held here, newest first, filtered by unit and status."""
         self._reader(context)
         return self._desk.list(request)
 
     async def GetTicketHistory(
         self, request: intake_pb2.GetTicketHistoryRequest, context: Context
     ) -> intake_pb2.TicketHistory:
+        """Every event of a ticket held here, in fold order, with who recorded and signed each."""
         self._reader(context)
         return self._desk.history(request.ticket_id)
 
@@ -82,8 +86,9 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServiceServicer):
     def __init__(self, desk: CaseworkDesk) -> None:
         self._desk = desk
 
-    async def _step(self, request: Any, command_type: type[c.TicketCommand], context: Context
-                    ) -> casework_pb2.StepResponse:
+    async def _step(
+        self, request: Any, command_type: type[c.TicketCommand], context: Context
+    ) -> casework_pb2.StepResponse:
         officer = acting_officer(context)
         if not request.ticket_id:
             raise InvalidInput("ticket_id", "must not be empty")
@@ -93,64 +98,94 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServiceServicer):
         fill_message(response.ticket, outcome.state)
         return response
 
-    async def RouteTicket(self, request: casework_pb2.RouteTicketRequest, context: Context
-                         ) -> casework_pb2.StepResponse:
+    async def RouteTicket(
+        self, request: casework_pb2.RouteTicketRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Dispatch a ticket (分流/派单); with to_unit empty, by jurisdiction. Hubs and cities."""
         return await self._step(request, c.RouteTicket, context)
 
-    async def ReturnTicket(self, request: casework_pb2.ReturnTicketRequest, context: Context
-                          ) -> casework_pb2.StepResponse:
+    async def ReturnTicket(
+        self, request: casework_pb2.ReturnTicketRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Send the ticket back to its dispatcher: not competent (退回)."""
         return await self._step(request, c.ReturnTicket, context)
 
-    async def AcceptComplaint(self, request: casework_pb2.AcceptComplaintRequest, context: Context
-                             ) -> casework_pb2.StepResponse:
+    async def AcceptComplaint(
+        self, request: casework_pb2.AcceptComplaintRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Accept a complaint (受理)."""
         return await self._step(request, c.AcceptComplaint, context)
 
-    async def RefuseComplaint(self, request: casework_pb2.RefuseComplaintRequest, context: Context
-                             ) -> casework_pb2.StepResponse:
+    async def RefuseComplaint(
+        self, request: casework_pb2.RefuseComplaintRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Decline a complaint on a legal ground (不予受理)."""
         return await self._step(request, c.RefuseComplaint, context)
 
-    async def AssignToStation(self, request: casework_pb2.AssignToStationRequest, context: Context
-                             ) -> casework_pb2.StepResponse:
+    async def AssignToStation(
+        self, request: casework_pb2.AssignToStationRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Hand the ticket to a station of the holding county."""
         return await self._step(request, c.AssignToStation, context)
 
-    async def PauseMediation(self, request: casework_pb2.PauseMediationRequest, context: Context
-                            ) -> casework_pb2.StepResponse:
+    async def PauseMediation(
+        self, request: casework_pb2.PauseMediationRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Stop the mediation clock for testing or appraisal."""
         return await self._step(request, c.PauseMediation, context)
 
-    async def ResumeMediation(self, request: casework_pb2.ResumeMediationRequest, context: Context
-                             ) -> casework_pb2.StepResponse:
+    async def ResumeMediation(
+        self, request: casework_pb2.ResumeMediationRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Restart the mediation clock."""
         return await self._step(request, c.ResumeMediation, context)
 
-    async def EndMediation(self, request: casework_pb2.EndMediationRequest, context: Context
-                          ) -> casework_pb2.StepResponse:
+    async def EndMediation(
+        self, request: casework_pb2.EndMediationRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """End mediation with its outcome."""
         return await self._step(request, c.EndMediation, context)
 
-    async def VerifyReport(self, request: casework_pb2.VerifyReportRequest, context: Context
-                          ) -> casework_pb2.StepResponse:
+    async def VerifyReport(
+        self, request: casework_pb2.VerifyReportRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Record whether a report is substantiated."""
         return await self._step(request, c.VerifyReport, context)
 
-    async def OpenCase(self, request: casework_pb2.OpenCaseRequest, context: Context
-                      ) -> casework_pb2.StepResponse:
+    async def OpenCase(
+        self, request: casework_pb2.OpenCaseRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Open an enforcement case on a substantiated report (立案)."""
         return await self._step(request, c.OpenCase, context)
 
-    async def SubmitResult(self, request: casework_pb2.SubmitResultRequest, context: Context
-                          ) -> casework_pb2.StepResponse:
+    async def SubmitResult(
+        self, request: casework_pb2.SubmitResultRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Write and sign a result; the calling officer is the handler."""
         return await self._step(request, c.SubmitResult, context)
 
-    async def ApproveResult(self, request: casework_pb2.ApproveResultRequest, context: Context
-                           ) -> casework_pb2.StepResponse:
+    async def ApproveResult(
+        self, request: casework_pb2.ApproveResultRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Approve a result as unit head; the part closes."""
         return await self._step(request, c.ApproveResult, context)
 
-    async def RejectResult(self, request: casework_pb2.RejectResultRequest, context: Context
-                          ) -> casework_pb2.StepResponse:
+    async def RejectResult(
+        self, request: casework_pb2.RejectResultRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Send a result back to the handler."""
         return await self._step(request, c.RejectResult, context)
 
-    async def AnswerInquiry(self, request: casework_pb2.AnswerInquiryRequest, context: Context
-                           ) -> casework_pb2.StepResponse:
+    async def AnswerInquiry(
+        self, request: casework_pb2.AnswerInquiryRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Answer a consultation or suggestion."""
         return await self._step(request, c.AnswerInquiry, context)
 
-    async def RecordCallback(self, request: casework_pb2.RecordCallbackRequest, context: Context
-                            ) -> casework_pb2.StepResponse:
+    async def RecordCallback(
+        self, request: casework_pb2.RecordCallbackRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Record the callback rating; DISSATISFIED also reopens the ticket."""
         return await self._step(request, c.RecordCallback, context)
 
 
@@ -166,52 +201,79 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self._node_info = node_info
         self._sync_now = sync_now
 
-    async def Ping(self, request: admin_pb2.PingRequest, context: Context
-                   ) -> admin_pb2.PingResponse:
+    async def Ping(
+        self, request: admin_pb2.PingRequest, context: Context
+    ) -> admin_pb2.PingResponse:
+        """Does nothing; measures the cost of a call on this server."""
         return admin_pb2.PingResponse(payload=request.payload)
 
-    async def GetNodeInfo(self, request: admin_pb2.GetNodeInfoRequest, context: Context
-                          ) -> admin_pb2.NodeInfo:
+    async def GetNodeInfo(
+        self, request: admin_pb2.GetNodeInfoRequest, context: Context
+    ) -> admin_pb2.NodeInfo:
+        """Who this node is and how its replication stands."""
         return await self._node_info()
 
-    async def RegisterOfficer(self, request: admin_pb2.OfficerRecord, context: Context
-                              ) -> admin_pb2.OfficerRecord:
+    async def RegisterOfficer(
+        self, request: admin_pb2.OfficerRecord, context: Context
+    ) -> admin_pb2.OfficerRecord:
+        """Put an officer on this node's roster (or update them)."""
         roles = frozenset(enum_member(Role, r, "roles") for r in request.roles)
-        officer = self._roster.register_officer(request.officer_id, request.name,
-                                                request.unit_code, roles)
+        officer = self._roster.register_officer(
+            request.officer_id, request.name, request.unit_code, roles
+        )
         return _officer_record(officer.officer_id, officer.name, officer.unit_code, officer.roles)
 
-    async def ListOfficers(self, request: admin_pb2.ListOfficersRequest, context: Context
-                           ) -> admin_pb2.ListOfficersResponse:
-        return admin_pb2.ListOfficersResponse(officers=[
-            _officer_record(o.officer_id, o.name, o.unit_code, o.roles)
-            for o in self._roster.officers()
-        ])
+    async def ListOfficers(
+        self, request: admin_pb2.ListOfficersRequest, context: Context
+    ) -> admin_pb2.ListOfficersResponse:
+        """The officers on this node's roster."""
+        return admin_pb2.ListOfficersResponse(
+            officers=[
+                _officer_record(o.officer_id, o.name, o.unit_code, o.roles)
+                for o in self._roster.officers()
+            ]
+        )
 
-    async def RegisterUnit(self, request: admin_pb2.UnitRecord, context: Context
-                           ) -> admin_pb2.UnitRecord:
+    async def RegisterUnit(
+        self, request: admin_pb2.UnitRecord, context: Context
+    ) -> admin_pb2.UnitRecord:
+        """Add a unit this node must know: a station of a county, or a division not in the table."""
         level = enum_member(UnitLevel, request.level, "level")
         unit = self._roster.register_unit(request.code, request.name, level, request.parent_code)
-        return admin_pb2.UnitRecord(code=unit.code, name=unit.name,
-                                    level=enum_number(unit.level), parent_code=unit.parent_code)
+        return admin_pb2.UnitRecord(
+            code=unit.code,
+            name=unit.name,
+            level=enum_number(unit.level),
+            parent_code=unit.parent_code,
+        )
 
-    async def ListUnits(self, request: admin_pb2.ListUnitsRequest, context: Context
-                        ) -> admin_pb2.ListUnitsResponse:
-        return admin_pb2.ListUnitsResponse(units=[
-            admin_pb2.UnitRecord(code=u.code, name=u.name, level=enum_number(u.level),
-                                 parent_code=u.parent_code)
-            for u in sorted(self._roster.units, key=lambda u: u.code)
-            if u.code.startswith(request.prefix)
-        ])
+    async def ListUnits(
+        self, request: admin_pb2.ListUnitsRequest, context: Context
+    ) -> admin_pb2.ListUnitsResponse:
+        """Units known here under a prefix."""
+        return admin_pb2.ListUnitsResponse(
+            units=[
+                admin_pb2.UnitRecord(
+                    code=u.code, name=u.name, level=enum_number(u.level), parent_code=u.parent_code
+                )
+                for u in sorted(self._roster.units, key=lambda u: u.code)
+                if u.code.startswith(request.prefix)
+            ]
+        )
 
-    async def SyncNow(self, request: admin_pb2.SyncNowRequest, context: Context
-                      ) -> admin_pb2.SyncReport:
+    async def SyncNow(
+        self, request: admin_pb2.SyncNowRequest, context: Context
+    ) -> admin_pb2.SyncReport:
+        """Run one replication round with the parent now, and report it."""
         return await self._sync_now()
 
 
-def _officer_record(officer_id: str, name: str, unit_code: str, roles: frozenset[Role]
-                    ) -> admin_pb2.OfficerRecord:
+def _officer_record(
+    officer_id: str, name: str, unit_code: str, roles: frozenset[Role]
+) -> admin_pb2.OfficerRecord:
     return admin_pb2.OfficerRecord(
-        officer_id=officer_id, name=name, unit_code=unit_code,
+        officer_id=officer_id,
+        name=name,
+        unit_code=unit_code,
         roles=sorted(enum_number(r) for r in roles),
     )

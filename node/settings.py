@@ -56,8 +56,9 @@ class NodeSettings:
     def check(self) -> NodeSettings:
         """Refuse settings that cannot work, naming the setting."""
         if level_of(self.unit) is not self.level:
-            raise InvalidInput("unit", f"{self.unit} is a {level_of(self.unit).value} code, "
-                                       f"not {self.level.value}")
+            raise InvalidInput(
+                "unit", f"{self.unit} is a {level_of(self.unit).value} code, not {self.level.value}"
+            )
         if self.level is not UnitLevel.NATIONAL and not self.parent:
             raise InvalidInput("parent", f"a {self.level.value} node needs its parent HOST:PORT")
         if self.parent and ":" not in self.parent:

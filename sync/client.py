@@ -12,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from functools import partial
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 
 from grpc import aio
 from sqlalchemy import Connection
 
 from core.units import jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
-from sync.errors import ReplicationError
 from sync.envelope import SealedEvent
+from sync.errors import ReplicationError
 from sync.identity import NodeIdentity, PublicIdentity
 from sync.ingest import IngestReport, ingest_feed
 from sync.log_store import EventLog
@@ -56,8 +56,15 @@ class LinkStatus:
     failures: int = 0
 
 
-def _store_pulled(batch: LogBatch, *, events: list[SealedEvent], keys: list[PublicIdentity],
-                  parent_node: str, peer: str, cursor: int) -> IngestReport:
+def _store_pulled(
+    batch: LogBatch,
+    *,
+    events: list[SealedEvent],
+    keys: list[PublicIdentity],
+    parent_node: str,
+    peer: str,
+    cursor: int,
+) -> IngestReport:
     """Store a pulled batch and the new cursor in one transaction (never the cursor alone)."""
     report = ingest_feed(batch, events, keys, peer=parent_node)
     batch.log.set_cursor(peer, cursor, batch.now_ms())
@@ -95,7 +102,7 @@ class ParentLink:
         self._round_lock: asyncio.Lock | None = None
         self.status = LinkStatus()
 
-    def _stub(self) -> sync_pb2_grpc.SyncServiceStub:
+    def _stub(self) -> sync_pb2_grpc.SyncServiceAsyncStub:
         if self._channel is None:
             self._channel = aio.insecure_channel(
                 self.target, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
@@ -105,7 +112,7 @@ class ParentLink:
     async def close(self) -> None:
         """Close the channel to the parent."""
         if self._channel is not None:
-            await self._channel.close()
+            await self._channel.close(grace=None)
             self._channel = None
 
     def wake(self) -> None:
@@ -113,7 +120,7 @@ class ParentLink:
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    async def _hello(self, stub: sync_pb2_grpc.SyncServiceStub) -> str:
+    async def _hello(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> str:
         response = await stub.Hello(
             sync_pb2.HelloRequest(node=node_key_message(self._identity.public)),
             timeout=self._timeout,
@@ -122,16 +129,20 @@ class ParentLink:
         await self._writer.run(lambda batch: batch.log.register_key(parent))
         return parent.node_id
 
-    async def _push(self, stub: sync_pb2_grpc.SyncServiceStub) -> IngestReport:
+    async def _push(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> IngestReport:
         response = await stub.GetHeads(
-            sync_pb2.GetHeadsRequest(unit_prefix=self._prefix), timeout=self._timeout,
+            sync_pb2.GetHeadsRequest(unit_prefix=self._prefix),
+            timeout=self._timeout,
             metadata=self._metadata,
         )
         theirs = {h.origin_node: h.seq for h in response.heads}
         with self._read() as conn:
             mine = EventLog(conn).heads_under(self._prefix)
-        behind = [(h.origin_node, theirs.get(h.origin_node, 0)) for h in mine
-                  if h.seq > theirs.get(h.origin_node, 0)]
+        behind = [
+            (h.origin_node, theirs.get(h.origin_node, 0))
+            for h in mine
+            if h.seq > theirs.get(h.origin_node, 0)
+        ]
         report = IngestReport()
         if not behind:
             return report
@@ -157,7 +168,10 @@ class ParentLink:
 
         summary = await stub.PushEvents(batches(), metadata=self._metadata)
         report.accepted, report.duplicates, report.rejected = (
-            summary.accepted, summary.duplicates, summary.rejected)
+            summary.accepted,
+            summary.duplicates,
+            summary.rejected,
+        )
         report.rejections = [(r.event_id, r.reason) for r in summary.rejections]
         own = {h.origin_node: h.seq for h in summary.heads}
         self.status.pushed_seq = own.get(self._identity.node_id, 0)
@@ -165,21 +179,30 @@ class ParentLink:
             log.warning("parent refused event %s: %s", event_id, reason)
         return report
 
-    async def _pull(self, stub: sync_pb2_grpc.SyncServiceStub, parent_node: str) -> IngestReport:
+    async def _pull(
+        self, stub: sync_pb2_grpc.SyncServiceAsyncStub, parent_node: str
+    ) -> IngestReport:
         peer = f"parent:{parent_node}"
         with self._read() as conn:
             after = EventLog(conn).cursor(peer)
         total = IngestReport()
         stream = stub.PullEvents(
-            sync_pb2.PullRequest(node=node_key_message(self._identity.public), after=after,
-                                 batch_size=self._batch),
+            sync_pb2.PullRequest(
+                node=node_key_message(self._identity.public), after=after, batch_size=self._batch
+            ),
             timeout=self._timeout * 10,
         )
         async for batch in stream:
             events, keys, broken = open_batch(batch)
             report = await self._writer.run(
-                partial(_store_pulled, events=events, keys=keys, parent_node=parent_node,
-                        peer=peer, cursor=batch.cursor)
+                partial(
+                    _store_pulled,
+                    events=events,
+                    keys=keys,
+                    parent_node=parent_node,
+                    peer=peer,
+                    cursor=batch.cursor,
+                )
             )
             report.rejected += len(broken)
             total.add(report)
@@ -191,7 +214,7 @@ class ParentLink:
         if self._round_lock is None:
             self._round_lock = asyncio.Lock()
         async with self._round_lock:
-            stub = self._stub()
+            stub: sync_pb2_grpc.SyncServiceAsyncStub = self._stub()
             try:
                 parent = await self._hello(stub)
                 pushed = await self._push(stub)
@@ -200,8 +223,9 @@ class ParentLink:
                 code, details = exc.code().name, exc.details() or ""
                 self.status.last_error = f"{code}: {details}"
                 self.status.failures += 1
-                raise ReplicationError(f"replication with {self.target} failed: {code}: "
-                                       f"{details}", code) from exc
+                raise ReplicationError(
+                    f"replication with {self.target} failed: {code}: {details}", code
+                ) from exc
             self.status.parent_node = parent
             self.status.last_error = ""
             self.status.failures = 0
@@ -209,7 +233,7 @@ class ParentLink:
             return RoundReport(pushed.accepted, pulled.accepted, pushed.rejected + pulled.rejected)
 
     def _backoff(self) -> float:
-        base = min(30.0, 0.5 * 2 ** min(self.status.failures, 6))
+        base = min(30.0, 0.5 * float(2 ** min(self.status.failures, 6)))
         return base * random.uniform(0.5, 1.5)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -229,7 +253,8 @@ class ParentLink:
                 log.exception("replication round failed; retrying in %.1fs", delay)
             self._wake.clear()
             waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            done, pending = await asyncio.wait(waits, timeout=delay,
-                                               return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait(
+                waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in pending:
                 task.cancel()

@@ -30,6 +30,7 @@ from core.errors import InvalidInput
 from proto.hotline.v1 import common_pb2, ticket_pb2
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Message)
 E = TypeVar("E", bound=enum.Enum)
 
 _Encoder = Callable[[Message, str, Any], None]
@@ -81,7 +82,8 @@ def _field_steps(hint: Any, has_default: bool, default: Any) -> tuple[_Encoder, 
 
             def dec_items(msg: Message, name: str, path: str) -> Any:
                 return tuple(
-                    _decode(item, m, f"{path}[{i}]") for i, m in enumerate(getattr(msg, name))
+                    _decode(typing.cast(type, item), m, f"{path}[{i}]")
+                    for i, m in enumerate(getattr(msg, name))
                 )
 
             return enc_items, dec_items
@@ -127,7 +129,7 @@ def _field_steps(hint: Any, has_default: bool, default: Any) -> tuple[_Encoder, 
 
         return enc_time, dec_time
     if dataclasses.is_dataclass(inner):
-        cls = typing.cast(type, inner)
+        cls: type = typing.cast(type, inner)
 
         def enc_message(msg: Message, name: str, value: Any) -> None:
             if value is not None:
@@ -150,7 +152,7 @@ def _field_steps(hint: Any, has_default: bool, default: Any) -> tuple[_Encoder, 
 
 
 @cache
-def _plan(cls: type) -> tuple[tuple[str, _Encoder, _Decoder], ...]:
+def _plan(cls: Any) -> tuple[tuple[str, _Encoder, _Decoder], ...]:
     hints = typing.get_type_hints(cls)
     steps = []
     for f in dataclasses.fields(cls):
@@ -161,17 +163,17 @@ def _plan(cls: type) -> tuple[tuple[str, _Encoder, _Decoder], ...]:
 
 
 def _fill(msg: Message, obj: Any) -> None:
-    for name, enc, _ in _plan(type(obj)):
+    plan: tuple[tuple[str, _Encoder, _Decoder], ...] = _plan(typing.cast(Any, type(obj)))
+    for name, enc, _ in plan:
         enc(msg, name, getattr(obj, name))
 
 
-def _decode(cls: type[T], msg: Message, path: str) -> T:
+def _decode(cls: Any, msg: Message, path: str) -> Any:
     prefix = f"{path}." if path else ""
-    values = {name: dec(msg, name, prefix + name) for name, _, dec in _plan(cls)}
-    return cls(**values)
+    return cls(**{name: dec(msg, name, prefix + name) for name, _, dec in _plan(cls)})
 
 
-def to_message(obj: Any, message_cls: type[Message]) -> Message:
+def to_message(obj: Any, message_cls: type[M]) -> M:
     """A new ``message_cls`` filled from the dataclass ``obj``."""
     msg = message_cls()
     _fill(msg, obj)
@@ -189,12 +191,18 @@ def from_message(cls: type[T], msg: Message, path: str = "") -> T:
     Fields of ``msg`` that ``cls`` does not have (such as a request's ``ticket_id``) are
     ignored, so a request message decodes straight into its command.
     """
-    return _decode(cls, msg, path)
+    decoded: T = _decode(cls, msg, path)
+    return decoded
 
 
-def enum_number(member: enum.Enum) -> int:
-    """The proto number of an enum member (by the naming rule)."""
-    return _enum_numbers(type(member))[0][member]
+ProtoEnumValue = Any
+"""A proto enum number. Typed loosely on purpose: mypy-protobuf gives every proto enum its own
+``ValueType`` NewType, and this one helper serves them all."""
+
+
+def enum_number(member: enum.Enum | None) -> ProtoEnumValue:
+    """The proto number of an enum member (by the naming rule); None is 0, "not set"."""
+    return 0 if member is None else _enum_numbers(type(member))[0][member]
 
 
 def enum_member(enum_cls: type[E], number: int, path: str) -> E:

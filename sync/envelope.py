@@ -99,8 +99,15 @@ class SealedEvent:
 
     def meta(self) -> EventMeta:
         """The envelope facts the fold needs."""
-        return EventMeta(self.event_id, self.ticket_id, self.origin_node, self.origin_seq,
-                         self.hlc, self.officer, self.ticket_version)
+        return EventMeta(
+            self.event_id,
+            self.ticket_id,
+            self.origin_node,
+            self.origin_seq,
+            self.hlc,
+            self.officer,
+            self.ticket_version,
+        )
 
     def recorded(self) -> RecordedEvent:
         """The domain event with its meta, ready for the fold."""

@@ -62,8 +62,9 @@ class PublicIdentity:
 class NodeIdentity:
     """A node's private identity; signs the node's events."""
 
-    def __init__(self, node_id: str, unit_code: str, level: UnitLevel,
-                 private_key: Ed25519PrivateKey) -> None:
+    def __init__(
+        self, node_id: str, unit_code: str, level: UnitLevel, private_key: Ed25519PrivateKey
+    ) -> None:
         self.node_id = node_id
         self.unit_code = unit_code
         self.level = level
@@ -103,8 +104,12 @@ class NodeIdentity:
             fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(pem)
-            id_path.write_text(json.dumps({"node_id": identity.node_id, "unit_code": unit_code,
-                                           "level": level.value}), encoding="utf-8")
+            id_path.write_text(
+                json.dumps(
+                    {"node_id": identity.node_id, "unit_code": unit_code, "level": level.value}
+                ),
+                encoding="utf-8",
+            )
             return identity
         mode = stat.S_IMODE(key_path.stat().st_mode)
         if mode & 0o077:

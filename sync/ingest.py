@@ -51,8 +51,9 @@ class IngestReport:
         self.rejections.extend(other.rejections[:room])
 
 
-def _signature_problem(batch: LogBatch, event: SealedEvent,
-                       offered: dict[str, PublicIdentity]) -> str | None:
+def _signature_problem(
+    batch: LogBatch, event: SealedEvent, offered: dict[str, PublicIdentity]
+) -> str | None:
     key = offered.get(event.signer_key_id) or batch.log.key(event.signer_key_id)
     if key is None:
         return f"unknown signer key {event.signer_key_id[:16]}"
@@ -64,8 +65,9 @@ def _signature_problem(batch: LogBatch, event: SealedEvent,
     return None
 
 
-def _finish(batch: LogBatch, report: IngestReport, refused: list[tuple[SealedEvent, str]],
-            peer: str) -> None:
+def _finish(
+    batch: LogBatch, report: IngestReport, refused: list[tuple[SealedEvent, str]], peer: str
+) -> None:
     for event, reason in refused:
         report.reject(event, reason)
         batch.log.record_problem(event.event_id, event.origin_node, peer, reason, batch.now_ms())
@@ -100,26 +102,38 @@ def ingest_chains(
         if problem is not None:
             refused.append((event, problem))
             continue
-        head = heads.get(event.origin_node) or batch.log.head(event.origin_node) or Head(
-            event.origin_node, event.origin_unit, 0, GENESIS_HASH
+        head = (
+            heads.get(event.origin_node)
+            or batch.log.head(event.origin_node)
+            or Head(event.origin_node, event.origin_unit, 0, GENESIS_HASH)
         )
         if event.origin_seq <= head.seq:
             held = batch.log.event_at(event.origin_node, event.origin_seq)
             if held is not None and held.hash == event.hash:
                 report.duplicates += 1
             else:
-                refused.append((event, f"fork: a different event {event.origin_node}#"
-                                       f"{event.origin_seq} is already held"))
+                refused.append(
+                    (
+                        event,
+                        f"fork: a different event {event.origin_node}#"
+                        f"{event.origin_seq} is already held",
+                    )
+                )
             continue
         if event.origin_seq != head.seq + 1:
-            refused.append((event, f"gap: expected {event.origin_node}#{head.seq + 1}, "
-                                   f"got #{event.origin_seq}"))
+            refused.append(
+                (
+                    event,
+                    f"gap: expected {event.origin_node}#{head.seq + 1}, got #{event.origin_seq}",
+                )
+            )
             continue
         if event.prev_hash != head.hash:
             refused.append((event, "chain broken: previous hash does not match the held chain"))
             continue
-        heads[event.origin_node] = Head(event.origin_node, event.origin_unit, event.origin_seq,
-                                        event.hash)
+        heads[event.origin_node] = Head(
+            event.origin_node, event.origin_unit, event.origin_seq, event.hash
+        )
         known.add(event.event_id)
         accepted.append(event)
     batch.store_received(accepted, peer)

@@ -78,8 +78,10 @@ class EventLog:
         if moved.rowcount == 0:
             self.conn.execute(
                 insert(s.origin_heads).values(
-                    origin_node=head.origin_node, origin_unit=head.origin_unit,
-                    seq=head.seq, hash=head.hash,
+                    origin_node=head.origin_node,
+                    origin_unit=head.origin_unit,
+                    seq=head.seq,
+                    hash=head.hash,
                 )
             )
 
@@ -189,8 +191,9 @@ class EventLog:
     def all_ticket_ids(self) -> list[str]:
         """Every ticket with at least one event held here."""
         return list(
-            self.conn.execute(select(s.events.c.ticket_id).distinct().order_by("ticket_id"))
-            .scalars()
+            self.conn.execute(
+                select(s.events.c.ticket_id).distinct().order_by("ticket_id")
+            ).scalars()
         )
 
     # -- keys, clock and cursors -------------------------------------------------------------
@@ -200,8 +203,11 @@ class EventLog:
         if self.key(key.key_id) is None:
             self.conn.execute(
                 insert(s.node_keys).values(
-                    key_id=key.key_id, node_id=key.node_id, unit_code=key.unit_code,
-                    level=key.level.value, public_key=key.public_key,
+                    key_id=key.key_id,
+                    node_id=key.node_id,
+                    unit_code=key.unit_code,
+                    level=key.level.value,
+                    public_key=key.public_key,
                 )
             )
 
@@ -255,12 +261,16 @@ class EventLog:
                 insert(s.peer_cursors).values(peer=peer, position=position, updated_ms=now_ms)
             )
 
-    def record_problem(self, event_id: str, origin_node: str, peer: str, reason: str,
-                       now_ms: int) -> None:
+    def record_problem(
+        self, event_id: str, origin_node: str, peer: str, reason: str, now_ms: int
+    ) -> None:
         """Keep a note of an event refused on receipt (it is not stored in the log)."""
         self.conn.execute(
             insert(s.sync_problems).values(
-                event_id=event_id, origin_node=origin_node, peer=peer, reason=reason,
+                event_id=event_id,
+                origin_node=origin_node,
+                peer=peer,
+                reason=reason,
                 recorded_ms=now_ms,
             )
         )

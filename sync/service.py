@@ -11,9 +11,9 @@ certificate; here the node named in the metadata is trusted as introduced.)
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any
 
 from grpc import aio
@@ -40,8 +40,11 @@ MAX_BATCH = 5000
 def node_key_message(identity: PublicIdentity) -> sync_pb2.NodeKey:
     """The wire form of a node's public identity."""
     return sync_pb2.NodeKey(
-        node_id=identity.node_id, unit_code=identity.unit_code, level=enum_number(identity.level),
-        public_key=identity.public_key, key_id=identity.key_id,
+        node_id=identity.node_id,
+        unit_code=identity.unit_code,
+        level=enum_number(identity.level),
+        public_key=identity.public_key,
+        key_id=identity.key_id,
     )
 
 
@@ -57,8 +60,9 @@ def node_key_from(msg: sync_pb2.NodeKey, path: str = "node") -> PublicIdentity:
     return PublicIdentity(msg.node_id, msg.unit_code, level, msg.public_key)
 
 
-def open_batch(batch: sync_pb2.EventBatch) -> tuple[list[SealedEvent], list[PublicIdentity],
-                                                     list[tuple[str, str]]]:
+def open_batch(
+    batch: sync_pb2.EventBatch,
+) -> tuple[list[SealedEvent], list[PublicIdentity], list[tuple[str, str]]]:
     """The events and keys of a received batch; unparseable events are set aside with reasons."""
     events: list[SealedEvent] = []
     broken: list[tuple[str, str]] = []
@@ -85,15 +89,17 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         if not unit_code.startswith(self._own_prefix) or unit_code == self._identity.unit_code:
             raise NotPermitted(f"{unit_code} is not below {self._identity.unit_code}")
         if not self._identity.level.is_above(level):
-            raise NotPermitted(f"a {level.value} node cannot replicate with a "
-                               f"{self._identity.level.value} node as its parent")
+            raise NotPermitted(
+                f"a {level.value} node cannot replicate with a "
+                f"{self._identity.level.value} node as its parent"
+            )
         return jurisdiction_prefix(unit_code, level)
 
     def _caller(self, context: Context) -> PublicIdentity:
         node_id = ""
-        for item in context.invocation_metadata() or ():
-            if item.key == NODE_METADATA:
-                node_id = str(item.value)
+        for key, value in context.invocation_metadata() or ():
+            if key == NODE_METADATA:
+                node_id = value.decode() if isinstance(value, bytes) else value
         if not node_id:
             raise NotPermitted(f"name the calling node in the {NODE_METADATA!r} metadata")
         with self._read() as conn:
@@ -104,15 +110,20 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             raise NotPermitted(f"node {node_id} has not introduced itself (Hello)")
         return PublicIdentity(row.node_id, row.unit_code, UnitLevel(row.level), row.public_key)
 
-    async def Hello(self, request: sync_pb2.HelloRequest, context: Context
-                    ) -> sync_pb2.HelloResponse:
+    async def Hello(
+        self, request: sync_pb2.HelloRequest, context: Context
+    ) -> sync_pb2.HelloResponse:
+        """Introduce the calling node and learn the parent's identity."""
         child = node_key_from(request.node)
         self._check_below(child.unit_code, child.level)
         await self._writer.run(lambda batch: batch.log.register_key(child))
         return sync_pb2.HelloResponse(node=node_key_message(self._identity.public))
 
-    async def GetHeads(self, request: sync_pb2.GetHeadsRequest, context: Context
-                       ) -> sync_pb2.GetHeadsResponse:
+    async def GetHeads(
+        self, request: sync_pb2.GetHeadsRequest, context: Context
+    ) -> sync_pb2.GetHeadsResponse:
+        """The parent's last sequence and hash for each origin under a unit-code prefix."""
+
         def read() -> list[sync_pb2.OriginHead]:
             with self._read() as conn:
                 return [
@@ -122,16 +133,23 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
         return sync_pb2.GetHeadsResponse(heads=await asyncio.to_thread(read))
 
-    async def PushEvents(self, request_iterator: AsyncIterator[sync_pb2.EventBatch],
-                         context: Context) -> sync_pb2.PushSummary:
+    async def PushEvents(
+        self, request_iterator: AsyncIterator[sync_pb2.EventBatch], context: Context
+    ) -> sync_pb2.PushSummary:
+        """Upward: stream batches of signed events; each batch is applied in one transaction."""
         child = self._caller(context)
         prefix = self._check_below(child.unit_code, child.level)
         total = IngestReport()
         async for batch in request_iterator:
             events, keys, broken = open_batch(batch)
             report = await self._writer.run(
-                partial(ingest_chains, events=events, keys=keys, peer=child.node_id,
-                        subtree_prefix=prefix)
+                partial(
+                    ingest_chains,
+                    events=events,
+                    keys=keys,
+                    peer=child.node_id,
+                    subtree_prefix=prefix,
+                )
             )
             report.rejected += len(broken)
             report.rejections.extend(broken)
@@ -139,21 +157,29 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         with self._read() as conn:
             heads = EventLog(conn).heads_under(prefix)
         return sync_pb2.PushSummary(
-            accepted=total.accepted, duplicates=total.duplicates, rejected=total.rejected,
+            accepted=total.accepted,
+            duplicates=total.duplicates,
+            rejected=total.rejected,
             rejections=[sync_pb2.Rejection(event_id=i, reason=r) for i, r in total.rejections],
-            heads=[sync_pb2.OriginHead(origin_node=h.origin_node, seq=h.seq, hash=h.hash)
-                   for h in heads],
+            heads=[
+                sync_pb2.OriginHead(origin_node=h.origin_node, seq=h.seq, hash=h.hash)
+                for h in heads
+            ],
         )
 
-    async def PullEvents(self, request: sync_pb2.PullRequest, context: Context
-                         ) -> AsyncIterator[sync_pb2.EventBatch]:
+    async def PullEvents(
+        self, request: sync_pb2.PullRequest, context: Context
+    ) -> AsyncIterator[sync_pb2.EventBatch]:
+        """Downward: the jurisdiction feed after a cursor, in batches."""
         child = node_key_from(request.node)
         prefix = self._check_below(child.unit_code, child.level)
         size = min(request.batch_size or DEFAULT_BATCH, MAX_BATCH)
         after, sent = request.after, 0
         while True:
-            def read(after: int = after) -> tuple[list[tuple[int, SealedEvent]],
-                                                  dict[str, PublicIdentity]]:
+
+            def read(
+                after: int = after,
+            ) -> tuple[list[tuple[int, SealedEvent]], dict[str, PublicIdentity]]:
                 with self._read() as conn:
                     log = EventLog(conn)
                     rows = log.feed_after(prefix, after, size)

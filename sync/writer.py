@@ -48,7 +48,8 @@ class ProjectionHook(Protocol):
 
     def __call__(
         self, conn: Connection, states: dict[str, TicketState], new_positions: dict[str, list[int]]
-    ) -> None: ...
+    ) -> None:
+        """Update the views for ``states``; ``new_positions`` are the events just stored."""
 
 
 @dataclass
@@ -62,8 +63,9 @@ class _Snapshot:
 class LogBatch:
     """One writer transaction, as the jobs see it: record own events, store received ones."""
 
-    def __init__(self, conn: Connection, identity: NodeIdentity, wall_ms: Callable[[], int]
-                 ) -> None:
+    def __init__(
+        self, conn: Connection, identity: NodeIdentity, wall_ms: Callable[[], int]
+    ) -> None:
         self.conn = conn
         self.log = EventLog(conn)
         self.identity = identity
@@ -135,8 +137,12 @@ class LogBatch:
             self._states.pop(event.ticket_id, None)
 
     def _snapshot(self) -> _Snapshot:
-        return _Snapshot(self._head, self._hlc, dict(self._states),
-                         {k: list(v) for k, v in self._positions.items()})
+        return _Snapshot(
+            self._head,
+            self._hlc,
+            dict(self._states),
+            {k: list(v) for k, v in self._positions.items()},
+        )
 
     def _restore(self, snap: _Snapshot) -> None:
         self._head, self._hlc = snap.head, snap.hlc
@@ -244,7 +250,9 @@ class LogWriter:
                 for pending in group:
                     self._run_group([pending])
                 return
-            error = StorageError(f"database error: {exc}") if isinstance(exc, SQLAlchemyError) else exc
+            error = (
+                StorageError(f"database error: {exc}") if isinstance(exc, SQLAlchemyError) else exc
+            )
             if error is not exc:
                 error.__cause__ = exc
             log.warning("log writer: job failed: %s", exc)

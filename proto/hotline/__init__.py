@@ -1,0 +1,1 @@
+"""Generated code lives in ``proto.hotline.v1``."""

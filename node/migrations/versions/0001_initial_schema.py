@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -135,6 +134,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("holder_unit", sa.String(length=12), nullable=False),
         sa.Column("assigned_station", sa.String(length=12), nullable=False),
+        sa.Column("registering_unit", sa.String(length=12), nullable=False),
         sa.Column("respondent_name", sa.String(length=200), nullable=False),
         sa.Column("category", sa.String(length=100), nullable=False),
         sa.Column("received_ms", sa.BigInteger(), nullable=False),
