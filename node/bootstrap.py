@@ -71,6 +71,7 @@ class Node:
     identity: NodeIdentity
     db: Database
     roster: Roster
+    projection: TicketProjection
     writer: LogWriter
     intake: IntakeDesk
     casework: CaseworkDesk
@@ -217,12 +218,9 @@ def build_node(
             settings.unit[:6],
         )
     _prepare_log(db, identity)
+    projection = TicketProjection(roster.own_unit())
     writer = LogWriter(
-        db.writer_engine,
-        identity,
-        clock.wall_ms,
-        TicketProjection(roster.own_unit()),
-        max_batch=settings.writer_batch,
+        db.writer_engine, identity, clock.wall_ms, projection, max_batch=settings.writer_batch
     )
     link = None
     if settings.parent:
@@ -241,6 +239,7 @@ def build_node(
         identity=identity,
         db=db,
         roster=roster,
+        projection=projection,
         writer=writer,
         intake=IntakeDesk(db, writer, roster, clock),
         casework=CaseworkDesk(writer, roster, clock),

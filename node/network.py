@@ -31,6 +31,7 @@ class NodeProcess:
     unit: str
     data_dir: Path
     parent: NodeProcess | None = None
+    unreachable_parent: bool = False
     db_url: str = ""
     unit_name: str = ""
     sync_interval: float = 0.5
@@ -61,6 +62,8 @@ class NodeProcess:
         ]  # fmt: skip
         if self.parent is not None:
             command += ["--parent", self.parent.target]
+        elif self.unreachable_parent:
+            command += ["--parent", "127.0.0.1:9"]  # its parent is not part of this network
         if self.db_url:
             command += ["--db", self.db_url]
         if self.unit_name:
@@ -137,7 +140,8 @@ class LocalNetwork:
             level=level,
             unit=unit,
             data_dir=self.root / name,
-            parent=self.nodes[parent] if parent else None,
+            parent=self.nodes.get(parent) if parent else None,
+            unreachable_parent=bool(parent) and parent not in self.nodes,
             db_url=self.db_url_for(name) if self.db_url_for else "",
             unit_name=unit_name,
             sync_interval=self.sync_interval,

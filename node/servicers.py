@@ -51,7 +51,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         if not request.HasField("ticket"):
             raise InvalidInput("ticket", "must be set")
         command = from_message(c.RegisterTicket, request.ticket, "ticket")
-        outcome = await self._desk.register(request.request_id, command, officer)
+        try:
+            outcome = await self._desk.register(request.request_id, command, officer)
+        except InvalidInput as error:
+            if error.field == "request_id":
+                raise
+            # The core names fields of the command; the caller knows them under `ticket`.
+            raise InvalidInput(f"ticket.{error.field}", error.reason) from error
         response = intake_pb2.RegisterTicketResponse(
             ticket_id=outcome.ticket_id, replayed=outcome.replayed
         )

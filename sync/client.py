@@ -85,6 +85,7 @@ class ParentLink:
         batch_size: int = 500,
         interval: float = 2.0,
         call_timeout: float = 30.0,
+        connect_timeout: float = 3.0,
     ) -> None:
         self.target = target
         self._identity = identity
@@ -94,6 +95,7 @@ class ParentLink:
         self._batch = batch_size
         self._interval = interval
         self._timeout = call_timeout
+        self._connect_timeout = connect_timeout
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self._metadata = ((NODE_METADATA, identity.node_id),)
         self._channel: aio.Channel | None = None
@@ -105,7 +107,12 @@ class ParentLink:
     def _stub(self) -> sync_pb2_grpc.SyncServiceAsyncStub:
         if self._channel is None:
             self._channel = aio.insecure_channel(
-                self.target, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+                self.target,
+                options=[
+                    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                    ("grpc.initial_reconnect_backoff_ms", 200),
+                    ("grpc.max_reconnect_backoff_ms", 2000),
+                ],
             )
         return sync_pb2_grpc.SyncServiceStub(self._channel)
 
@@ -121,9 +128,12 @@ class ParentLink:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def _hello(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> str:
+        # The first call of a round waits briefly for the link: a parent that just came back
+        # is used at once rather than after the channel's reconnect back-off.
         response = await stub.Hello(
             sync_pb2.HelloRequest(node=node_key_message(self._identity.public)),
-            timeout=self._timeout,
+            timeout=self._connect_timeout,
+            wait_for_ready=True,
         )
         parent = node_key_from(response.node, "node")
         await self._writer.run(lambda batch: batch.log.register_key(parent))
@@ -221,6 +231,7 @@ class ParentLink:
                 pulled = await self._pull(stub, parent)
             except aio.AioRpcError as exc:
                 code, details = exc.code().name, exc.details() or ""
+                await self.close()  # dial afresh next round
                 self.status.last_error = f"{code}: {details}"
                 self.status.failures += 1
                 raise ReplicationError(

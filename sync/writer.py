@@ -169,6 +169,16 @@ class _Pending:
     future: Future[Any]
 
 
+def _settle(future: Future[Any], ok: bool, value: Any) -> None:
+    """Resolve a job's future; a caller that gave up (cancelled) simply is not told."""
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
 class LogWriter:
     """The writer thread of one node; submit jobs, get futures resolved after commit."""
 
@@ -237,7 +247,10 @@ class LogWriter:
                     stop_after = True
                     break
                 group.append(item)
-            self._run_group([p for p in group if isinstance(p, _Pending)])
+            try:
+                self._run_group([p for p in group if isinstance(p, _Pending)])
+            except Exception:  # never let the one writer thread die
+                log.exception("log writer: unexpected failure; continuing")
             if stop_after:
                 return
 
@@ -256,13 +269,10 @@ class LogWriter:
             if error is not exc:
                 error.__cause__ = exc
             log.warning("log writer: job failed: %s", exc)
-            group[0].future.set_exception(error)
+            _settle(group[0].future, False, error)
             return
         for pending, (ok, value) in zip(group, outcomes, strict=True):
-            if ok:
-                pending.future.set_result(value)
-            else:
-                pending.future.set_exception(value)
+            _settle(pending.future, ok, value)
         if self.on_commit is not None and any(ok for ok, _ in outcomes):
             self.on_commit()
 

@@ -1,0 +1,28 @@
+"""The README's main job: `hotline demo` shows the five levels agreeing, in under a minute."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+@pytest.mark.processes
+def test_the_demo_ends_with_every_level_consistent_in_under_a_minute() -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "node", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Every level is consistent" in done.stdout
+    assert "✗" not in done.stdout
+    for level in ("national", "province", "city", "chengguan", "qilihe", "station"):
+        assert f"    {level}" in done.stdout
+    assert elapsed < 60

@@ -1,0 +1,148 @@
+"""IntakeService over real gRPC: registration is checked, idempotent, and never half-written."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from core.ticket.state import TicketState, TicketStatus
+from node.client import CallError
+from node.samples import demo_tickets
+from proto.hotline.v1 import intake_pb2
+from sync.codec import from_message, to_message
+from tests.conftest import World, spec
+
+GYM = dict(demo_tickets())["gym"]
+
+
+def new_ticket(**changes: object) -> intake_pb2.NewTicket:
+    return to_message(replace(GYM, **changes), intake_pb2.NewTicket)  # type: ignore[arg-type]
+
+
+def request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def assert_refused(call: object, code: str, field: str) -> None:
+    with pytest.raises(CallError) as refused:
+        call()  # type: ignore[operator]
+    assert refused.value.code == code
+    assert field in refused.value.message
+
+
+def test_registered_ticket_is_held_at_the_registering_unit(world: World) -> None:
+    world.start(spec("province"))
+    with world.officer("province") as centre:
+        response = centre.register(request_id(), new_ticket())
+        state = from_message(TicketState, centre.get(response.ticket_id))
+    assert state.status is TicketStatus.REGISTERED
+    assert state.holder_unit == "620000"
+    assert state.registration is not None
+    assert state.registration.respondent.name == GYM.respondent.name
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        (
+            {"respondent": replace(GYM.respondent, credit_code="91620102MA71ABCDE0")},
+            "respondent.credit_code",
+        ),
+        (
+            {"respondent": replace(GYM.respondent, operating_region="629999")},
+            "respondent.operating_region",
+        ),
+        ({"facts": "   "}, "facts"),
+        ({"consumer": replace(GYM.consumer, phone="12345")}, "consumer.phone"),
+        ({"amount_fen": -5}, "amount_fen"),
+        ({"incident_region": "62010"}, "incident_region"),
+    ],
+    ids=[
+        "broken-credit-code",
+        "unknown-region",
+        "empty-facts",
+        "bad-phone",
+        "negative-amount",
+        "malformed-region",
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_writes_nothing(
+    world: World, changes: dict[str, object], field: str
+) -> None:
+    world.start(spec("province"))
+    with world.officer("province") as centre:
+        events_before = centre.info().events
+        assert_refused(
+            lambda: centre.register(request_id(), new_ticket(**changes)), "INVALID_ARGUMENT", field
+        )
+        assert centre.info().events == events_before
+        assert centre.list_tickets() == []
+
+
+def test_unset_kind_is_refused_naming_the_field(world: World) -> None:
+    world.start(spec("province"))
+    ticket = new_ticket()
+    ticket.kind = 0  # type: ignore[assignment]
+    with world.officer("province") as centre:
+        assert_refused(
+            lambda: centre.register(request_id(), ticket), "INVALID_ARGUMENT", "ticket.kind"
+        )
+
+
+def test_a_retried_request_returns_the_first_ticket_and_writes_nothing_more(world: World) -> None:
+    world.start(spec("province"))
+    rid = request_id()
+    with world.officer("province") as centre:
+        first = centre.register(rid, new_ticket())
+        events = centre.info().events
+        again = centre.register(rid, new_ticket())
+        assert again.ticket_id == first.ticket_id
+        assert again.replayed and not first.replayed
+        assert centre.info().events == events
+        assert len(centre.list_tickets()) == 1
+
+
+def test_the_same_matter_filed_twice_is_linked_not_handled_twice(world: World) -> None:
+    world.start(spec("province"))
+    with world.officer("province") as centre:
+        first = centre.register(request_id(), new_ticket())
+        second = centre.register(request_id(), new_ticket())
+        state = from_message(TicketState, centre.get(second.ticket_id))
+    assert second.ticket_id != first.ticket_id
+    assert state.status is TicketStatus.DUPLICATE
+    assert state.registration is not None
+    assert state.registration.duplicate_of == first.ticket_id
+
+
+def test_an_officer_not_on_the_roster_cannot_register(world: World) -> None:
+    world.start(spec("province"))
+    with world["province"].client("nobody") as stranger:
+        assert_refused(
+            lambda: stranger.register(request_id(), new_ticket()), "UNAUTHENTICATED", "nobody"
+        )
+
+
+def test_every_server_answers_health_and_reflection(world: World) -> None:
+    node = world.start(spec("province"))
+    with grpc.insecure_channel(node.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "hotline.v1.IntakeService", "hotline.v1.SyncService"):
+            status = health.Check(health_pb2.HealthCheckRequest(service=service)).status
+            assert status == health_pb2.HealthCheckResponse.SERVING
+        reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = reflection.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+        )
+        names = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert {
+        "hotline.v1.IntakeService",
+        "hotline.v1.CaseworkService",
+        "hotline.v1.AdminService",
+        "hotline.v1.SyncService",
+        "grpc.health.v1.Health",
+    } <= names
