@@ -82,8 +82,15 @@ class Roster:
         return self._units.get(self._own)
 
     def officer(self, officer_id: str) -> Officer:
-        """The officer with this id, or ``UnknownOfficer``."""
+        """The officer with this id, or ``UnknownOfficer``.
+
+        A miss reads the roster again: another process serving the same database (several
+        hub processes on one PostgreSQL) may have added the officer since.
+        """
         found = self._officers.get(officer_id)
+        if found is None:
+            self.reload()
+            found = self._officers.get(officer_id)
         if found is None:
             raise UnknownOfficer(f"officer {officer_id!r} is not on the roster of unit {self._own}")
         return found

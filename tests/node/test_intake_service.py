@@ -10,12 +10,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from core.officers import Role
 from core.ticket.state import TicketState, TicketStatus
+from node.bootstrap import build_node
 from node.client import CallError
 from node.samples import demo_tickets
 from proto.hotline.v1 import intake_pb2
-from sync.codec import from_message, to_message
-from tests.conftest import World, spec
+from sync.codec import enum_number, from_message, to_message
+from tests.conftest import MOUNTS, InProcessNode, World, spec
 
 GYM = dict(demo_tickets())["gym"]
 
@@ -146,3 +148,22 @@ def test_every_server_answers_health_and_reflection(world: World) -> None:
         "hotline.v1.SyncService",
         "grpc.health.v1.Health",
     } <= names
+
+
+def test_two_hub_processes_on_one_database_share_the_roster_and_the_chain(world: World) -> None:
+    first = world.start(spec("province"))
+    settings = replace(world.settings["province"], port=0)
+    second = InProcessNode(build_node(settings, mounts=MOUNTS[settings.level]))
+    try:
+        with second.client() as admin:
+            admin.add_officer("620000-09", "新来的", "620000", [enum_number(Role.OPERATOR)])
+        with first.client("620000-09") as one, second.client("620000-09") as two:
+            ids = [
+                c.register(request_id(), new_ticket(facts=f"事实{i}")).ticket_id
+                for i, c in enumerate([one, two, one, two])
+            ]
+            assert len(set(ids)) == 4
+            assert {t.ticket_id for t in one.list_tickets()} == set(ids)
+            assert one.info().events == 4
+    finally:
+        second.stop()
