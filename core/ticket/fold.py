@@ -5,7 +5,10 @@ therefore never depends on arrival: it sorts the events by hybrid logical clock,
 node, then that node's sequence (a total order every node computes alike), drops exact
 duplicates, and applies them one by one. An event that does not fit the state at its place is a
 signed fact all the same: it is recorded as a conflict on the ticket, visible to supervisors,
-and the rest of the fold goes on (DESIGN.md rule 2).
+and the rest of the fold goes on (DESIGN.md rule 2). Fitting means both that the state allows
+it (``lifecycle.why_not``) and that the recording unit had the authority for it at that point
+(``authority.why_unit_may_not``): an acceptance by a county the ticket was re-routed away from
+while it was offline does not count.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from core.ticket.authority import why_unit_may_not
 from core.ticket.events import RecordedEvent
 from core.ticket.lifecycle import apply, event_name, why_not
 from core.ticket.state import Conflict, TicketState
@@ -20,7 +24,8 @@ from core.ticket.state import Conflict, TicketState
 
 def evolve(state: TicketState, recorded: RecordedEvent) -> TicketState:
     """The state after one more event in fold order; a misfit becomes a conflict."""
-    reason = why_not(state, recorded.meta.officer, recorded.event)
+    officer, event = recorded.meta.officer, recorded.event
+    reason = why_not(state, officer, event) or why_unit_may_not(state, officer, event)
     if reason is None:
         return apply(state, recorded.meta, recorded.event)
     conflict = Conflict(

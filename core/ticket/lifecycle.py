@@ -161,6 +161,15 @@ def _with_track(state: TicketState, track: Track, **changes: object) -> TicketSt
     return replace(state, tracks=tracks)
 
 
+def _paused_until(state: TicketState, hlc: int) -> int:
+    """Total time the mediation clock has been stopped, counting a pause still open at ``hlc``."""
+    ts = state.track(Track.COMPLAINT)
+    assert ts is not None
+    if not ts.paused_since_hlc:
+        return ts.paused_ms
+    return ts.paused_ms + max(0, (hlc - ts.paused_since_hlc) >> 16)
+
+
 def _derive_status(state: TicketState) -> TicketState:
     """Recompute the ticket's status from its parts after a change."""
     reg = state.registration
@@ -251,11 +260,12 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
                 state, Track.COMPLAINT, stage=Stage.MEDIATION_PAUSED, paused_since_hlc=hlc
             )
         case MediationResumed():
-            ts = state.track(Track.COMPLAINT)
-            assert ts is not None
-            paused = ts.paused_ms + max(0, (hlc - ts.paused_since_hlc) >> 16)
             state = _with_track(
-                state, Track.COMPLAINT, stage=Stage.MEDIATING, paused_ms=paused, paused_since_hlc=0
+                state,
+                Track.COMPLAINT,
+                stage=Stage.MEDIATING,
+                paused_ms=_paused_until(state, hlc),
+                paused_since_hlc=0,
             )
         case MediationEnded():
             state = _with_track(
@@ -265,6 +275,7 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
                 mediation_outcome=event.outcome,
                 termination_reason=event.termination_reason,
                 amount_recovered_fen=event.amount_recovered_fen,
+                paused_ms=_paused_until(state, hlc),
                 paused_since_hlc=0,
             )
         case ReportVerified(finding=finding, evidence=evidence):
