@@ -184,6 +184,8 @@ def check_region_known(code: str, field: str, units: UnitDirectory) -> Unit:
     unit = units.find(code)
     if unit is None:
         raise InvalidInput(field, f"unknown region code {code!r}")
+    if unit.level is UnitLevel.CITY and units.children(code):
+        raise InvalidInput(field, f"{code} is a city with districts; name the county or district")
     if unit.level not in (UnitLevel.COUNTY, UnitLevel.CITY):
         raise InvalidInput(field, f"{code} is a {unit.level.value}; name the county or district")
     return unit

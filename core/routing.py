@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from core.errors import InvalidInput
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import BusinessForm, JurisdictionBasis, TicketKind
-from core.units import HANDLING_LEVELS, NATIONAL_CODE, Unit, UnitDirectory, UnitLevel
+from core.units import HANDLING_LEVELS, HUB_LEVELS, NATIONAL_CODE, Unit, UnitDirectory, UnitLevel
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,10 @@ def next_hop(
         return RouteDecision(dispatcher.parent_code or NATIONAL_CODE, JurisdictionBasis.RELAY)
     if dispatcher.level is UnitLevel.NATIONAL and target.level is not UnitLevel.PROVINCE:
         return RouteDecision(target.province_code(), JurisdictionBasis.RELAY)
-    if target.level not in HANDLING_LEVELS and target.level is not UnitLevel.PROVINCE:
+    if target.level in HUB_LEVELS:
+        # A hub does not handle tickets: handing one to it is a relay, never a dispatch.
+        return RouteDecision(target.code, JurisdictionBasis.RELAY)
+    if target.level not in HANDLING_LEVELS:
         raise InvalidInput(
             "to_unit", f"{target.code} is a {target.level.value}, not a handling unit"
         )

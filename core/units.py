@@ -113,6 +113,9 @@ class UnitDirectory:
 
     def __init__(self, units: Iterable[Unit]) -> None:
         self._units = {u.code: u for u in units}
+        self._children: dict[str, list[Unit]] = {}
+        for unit in sorted(self._units.values(), key=lambda u: u.code):
+            self._children.setdefault(unit.parent_code, []).append(unit)
 
     def __contains__(self, code: object) -> bool:
         return code in self._units
@@ -152,10 +155,8 @@ class UnitDirectory:
         return chain
 
     def children(self, code: str) -> list[Unit]:
-        """Units whose parent is ``code``."""
-        return sorted(
-            (u for u in self._units.values() if u.parent_code == code), key=lambda u: u.code
-        )
+        """Units whose parent is ``code``, by code."""
+        return list(self._children.get(code, ()))
 
     def handling_unit_for(self, region_code: str) -> Unit | None:
         """The county-level unit responsible for a county-level region, if it is known."""

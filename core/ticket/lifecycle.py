@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from core.hlc import to_millis
 from core.officers import OfficerRef
 from core.ticket.events import (
     CallbackRecorded,
@@ -51,12 +52,14 @@ def event_name(event: DomainEvent) -> str:
 
 
 def _at_handling_unit(state: TicketState) -> bool:
-    """True when the unit holding the ticket may work on it (it is not waiting for dispatch)."""
-    if state.status in (TicketStatus.ROUTED, TicketStatus.IN_HANDLING):
-        return True
-    return (
-        state.status is TicketStatus.REGISTERED and level_of(state.holder_unit) in HANDLING_LEVELS
-    )
+    """True when a handling unit (city or county) holds the ticket and may work on it.
+
+    A ticket held by a hub (registered there, relayed to it, returned to it) waits for
+    dispatch; only routing applies to it there.
+    """
+    if level_of(state.holder_unit) not in HANDLING_LEVELS:
+        return False
+    return state.status in (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)
 
 
 def _stage_reason(state: TicketState, track: Track, *allowed: Stage) -> str | None:
@@ -167,7 +170,7 @@ def _paused_until(state: TicketState, hlc: int) -> int:
     assert ts is not None
     if not ts.paused_since_hlc:
         return ts.paused_ms
-    return ts.paused_ms + max(0, (hlc - ts.paused_since_hlc) >> 16)
+    return ts.paused_ms + max(0, to_millis(hlc) - to_millis(ts.paused_since_hlc))
 
 
 def _derive_status(state: TicketState) -> TicketState:
@@ -204,7 +207,15 @@ def _reopened_track(ts: TrackState) -> TrackState:
     if ts.stage is Stage.REFUSED:
         return TrackState(ts.track)
     if ts.track is Track.COMPLAINT:
-        return replace(ts, stage=Stage.MEDIATING, result=None, closed_hlc=0)
+        return replace(
+            ts,
+            stage=Stage.MEDIATING,
+            result=None,
+            closed_hlc=0,
+            mediation_outcome=None,
+            termination_reason=None,
+            amount_recovered_fen=0,
+        )
     return replace(
         ts,
         stage=Stage.AWAITING_DECISION,
