@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from core.errors import NotFound
 from core.ticket.commands import TicketCommand
 from core.ticket.decisions import DecisionContext, decide
-from core.ticket.state import TicketState
 from node.clock import Clock
 from node.roster import Roster
 from sync.writer import LogBatch, LogWriter
@@ -22,7 +21,8 @@ from sync.writer import LogBatch, LogWriter
 class StepOutcome:
     """The ticket after a step and the events the step recorded."""
 
-    state: TicketState
+    view: bytes
+    """The ticket after the step, a serialized ``hotline.v1.Ticket``."""
     event_ids: tuple[str, ...]
 
 
@@ -39,12 +39,13 @@ class CaseworkDesk:
         officer = self._roster.officer(officer_id)
         ctx = DecisionContext(self._roster.units, self._clock.now())
 
-        def job(batch: LogBatch) -> StepOutcome:
+        def job(batch: LogBatch) -> tuple[tuple[str, ...], dict[str, bytes]]:
             state = batch.state_of(ticket_id)
             if state.version == 0:
                 raise NotFound(f"no ticket {ticket_id!r} on this node")
             events = decide(state, command, officer, ctx)
             sealed = batch.record(ticket_id, events, officer.ref(), state=state)
-            return StepOutcome(batch.state_of(ticket_id), tuple(e.event_id for e in sealed))
+            return tuple(e.event_id for e in sealed), batch.views  # filled when it flushes
 
-        return await self._writer.run(job)
+        event_ids, views = await self._writer.run(job)
+        return StepOutcome(views[ticket_id], event_ids)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from google.protobuf.json_format import MessageToDict
-from sqlalchemy import Column, String, Table, delete, insert, select
+from sqlalchemy import Column, String, Table, bindparam, select
 
 from core.errors import InvalidInput, NotFound
 from core.ticket.commands import RegisterTicket
@@ -27,7 +27,7 @@ from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import TicketKind
 from node.clock import Clock
 from node.database import Database
-from node.projection import tickets
+from node.projection import encode_state, tickets
 from node.roster import Roster
 from proto.hotline.v1 import intake_pb2, ticket_pb2
 from sync.codec import enum_number, fill_message
@@ -35,6 +35,7 @@ from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
 from sync.identity import PublicIdentity
 from sync.log_store import EventLog
 from sync.schema import metadata
+from sync.statements import DriverQuery
 from sync.writer import LogBatch, LogWriter
 
 ticket_requests = Table(
@@ -68,13 +69,26 @@ def matter_fingerprint(command: RegisterTicket) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+_REQUEST_SEEN = DriverQuery(
+    select(ticket_requests.c.ticket_id).where(
+        ticket_requests.c.request_id == bindparam("request_id")
+    )
+)
+_SAME_MATTER = DriverQuery(
+    select(ticket_fingerprints.c.ticket_id, tickets.c.status)
+    .join(tickets, tickets.c.ticket_id == ticket_fingerprints.c.ticket_id)
+    .where(ticket_fingerprints.c.fingerprint == bindparam("fingerprint"))
+)
+
+
 @dataclass(frozen=True)
 class Registration:
-    """The outcome of a registration request."""
+    """The outcome of a registration request: the ticket and its encoded view."""
 
     ticket_id: str
     replayed: bool
-    state: TicketState
+    view: bytes
+    """The ticket as registered, a serialized ``hotline.v1.Ticket``."""
 
 
 class IntakeDesk:
@@ -88,7 +102,7 @@ class IntakeDesk:
 
     def _registration_job(
         self, request_id: str, command: RegisterTicket, officer_id: str
-    ) -> Callable[[LogBatch], Registration]:
+    ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes]]]:
         officer = self._roster.officer(officer_id)
         if not _REQUEST_ID.match(request_id):
             raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
@@ -97,37 +111,27 @@ class IntakeDesk:
         draft = register_ticket(command, officer, ctx, ticket_id="")
         fingerprint = matter_fingerprint(command)
 
-        def job(batch: LogBatch) -> Registration:
-            conn = batch.conn
-            seen = conn.execute(
-                select(ticket_requests.c.ticket_id).where(
-                    ticket_requests.c.request_id == request_id
-                )
-            ).scalar()
+        def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes]]:
+            seen = _buffered(batch, ticket_requests, "request_id", request_id)
+            if seen is None:
+                row = _REQUEST_SEEN.first(batch.conn, request_id=request_id)
+                seen = None if row is None else row[0]
             if seen is not None:
-                return Registration(seen, True, batch.state_of(seen))
-            earlier = conn.execute(
-                select(ticket_fingerprints.c.ticket_id, tickets.c.status)
-                .join(tickets, tickets.c.ticket_id == ticket_fingerprints.c.ticket_id)
-                .where(ticket_fingerprints.c.fingerprint == fingerprint)
-            ).first()
-            duplicate_of = ""
-            if earlier is not None and TicketStatus(earlier.status) in _OPEN:
-                duplicate_of = earlier.ticket_id
+                return seen, True, {seen: encode_state(batch.state_of(seen))}
+            duplicate_of = _buffered(batch, ticket_fingerprints, "fingerprint", fingerprint)
+            if duplicate_of is None:
+                earlier = _SAME_MATTER.first(batch.conn, fingerprint=fingerprint)
+                if earlier is not None and TicketStatus(earlier[1]) in _OPEN:
+                    duplicate_of = earlier[0]
             ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
-            event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of)
+            event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
-            conn.execute(insert(ticket_requests).values(request_id=request_id, ticket_id=ticket_id))
+            batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             if not duplicate_of:
-                conn.execute(
-                    delete(ticket_fingerprints).where(
-                        ticket_fingerprints.c.fingerprint == fingerprint
-                    )
+                batch.upsert(
+                    ticket_fingerprints, {"fingerprint": fingerprint, "ticket_id": ticket_id}
                 )
-                conn.execute(
-                    insert(ticket_fingerprints).values(fingerprint=fingerprint, ticket_id=ticket_id)
-                )
-            return Registration(ticket_id, False, batch.state_of(ticket_id))
+            return ticket_id, False, batch.views  # the batch fills its views when it flushes
 
         return job
 
@@ -135,7 +139,9 @@ class IntakeDesk:
         self, request_id: str, command: RegisterTicket, officer_id: str
     ) -> Registration:
         """Register a ticket (or return the one this request already made)."""
-        return await self._writer.run(self._registration_job(request_id, command, officer_id))
+        job = self._registration_job(request_id, command, officer_id)
+        ticket_id, replayed, views = await self._writer.run(job)
+        return Registration(ticket_id, replayed, views[ticket_id])
 
     def get(self, ticket_id: str) -> ticket_pb2.Ticket:
         """The ticket's state as projected on this node."""
@@ -197,6 +203,14 @@ class IntakeDesk:
                 raise NotFound(f"no ticket {ticket_id!r} on this node")
             keys = log.keys(e.signer_key_id for e in sealed)
         return history_of(ticket_id, sealed, keys)
+
+
+def _buffered(batch: LogBatch, table: Table, key: str, value: str) -> str | None:
+    """The ticket id of a row of ``table`` with ``key == value`` buffered in this batch."""
+    for row in batch.pending(table):
+        if row[key] == value:
+            return str(row["ticket_id"])
+    return None
 
 
 def history_of(

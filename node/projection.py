@@ -37,7 +37,9 @@ from core.units import Unit
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import to_message
 from sync.log_store import EventLog
+from sync.schema import feed as feed_table
 from sync.schema import metadata
+from sync.statements import log_statements
 
 tickets = Table(
     "tickets",
@@ -111,34 +113,41 @@ class TicketProjection:
 
     def __call__(
         self, conn: Connection, states: dict[str, TicketState], new_positions: dict[str, list[int]]
-    ) -> None:
-        """Write the new states of the changed tickets and feed their events to children."""
-        ids = list(states)
-        before = {
-            r.ticket_id: _audience(
-                self.own_unit, r.holder_unit, r.assigned_station, r.registering_unit
-            )
-            for r in conn.execute(
-                select(
-                    tickets.c.ticket_id,
-                    tickets.c.holder_unit,
-                    tickets.c.assigned_station,
-                    tickets.c.registering_unit,
-                ).where(tickets.c.ticket_id.in_(ids))
-            )
-        }
-        if before:
-            conn.execute(delete(tickets).where(tickets.c.ticket_id.in_(list(before))))
-        conn.execute(insert(tickets), [projection_row(s) for s in states.values()])
+    ) -> dict[str, bytes]:
+        """Write the new states of the changed tickets, feed their events to children, and
+        return each ticket's encoded view."""
+        rows = {t: projection_row(s) for t, s in states.items()}
+        known = [t for t, s in states.items() if s.version > len(new_positions.get(t, ()))]
+        before: dict[str, set[str]] = {}
+        if known:  # tickets that existed before this transaction: who saw them until now
+            before = {
+                r.ticket_id: _audience(
+                    self.own_unit, r.holder_unit, r.assigned_station, r.registering_unit
+                )
+                for r in conn.execute(
+                    select(
+                        tickets.c.ticket_id,
+                        tickets.c.holder_unit,
+                        tickets.c.assigned_station,
+                        tickets.c.registering_unit,
+                    ).where(tickets.c.ticket_id.in_(known))
+                )
+            }
+        conn.execute(log_statements(conn.dialect.name).upsert(tickets), list(rows.values()))
         log = EventLog(conn)
+        feed: list[dict[str, object]] = []
         for ticket_id, state in states.items():
             old = before.get(ticket_id, set())
-            new = audience_of(self.own_unit, state)
-            for unit in sorted(old | new):
-                if unit in old:
-                    log.add_feed(unit, sorted(new_positions.get(ticket_id, ())))
-                else:
-                    log.add_feed(unit, log.ticket_positions(ticket_id))
+            for unit in sorted(old | audience_of(self.own_unit, state)):
+                positions = (
+                    sorted(new_positions.get(ticket_id, ()))
+                    if unit in old
+                    else log.ticket_positions(ticket_id)
+                )
+                feed.extend({"unit_code": unit, "event_pos": p} for p in positions)
+        if feed:
+            conn.execute(insert(feed_table), feed)
+        return {t: r["state"] for t, r in rows.items()}  # type: ignore[misc]
 
     def fold_from_log(self, conn: Connection, ticket_id: str) -> TicketState:
         """The state of one ticket folded afresh from the log."""

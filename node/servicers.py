@@ -28,7 +28,7 @@ from proto.hotline.v1 import (
     intake_pb2_grpc,
     ticket_pb2,
 )
-from sync.codec import enum_member, enum_number, fill_message, from_message
+from sync.codec import enum_member, enum_number, from_message
 
 Context = aio.ServicerContext[Any, Any]
 
@@ -61,7 +61,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         response = intake_pb2.RegisterTicketResponse(
             ticket_id=outcome.ticket_id, replayed=outcome.replayed
         )
-        fill_message(response.ticket, outcome.state)
+        response.ticket.ParseFromString(outcome.view)
         return response
 
     async def GetTicket(
@@ -101,7 +101,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServiceServicer):
         command: c.TicketCommand = from_message(command_type, request)
         outcome = await self._desk.act(request.ticket_id, command, officer)
         response = casework_pb2.StepResponse(event_ids=outcome.event_ids)
-        fill_message(response.ticket, outcome.state)
+        response.ticket.ParseFromString(outcome.view)
         return response
 
     async def RouteTicket(

@@ -67,7 +67,7 @@ def _store_pulled(
 ) -> IngestReport:
     """Store a pulled batch and the new cursor in one transaction (never the cursor alone)."""
     report = ingest_feed(batch, events, keys, peer=parent_node)
-    batch.log.set_cursor(peer, cursor, batch.now_ms())
+    batch.set_cursor(peer, cursor)
     return report
 
 
@@ -136,7 +136,7 @@ class ParentLink:
             wait_for_ready=True,
         )
         parent = node_key_from(response.node, "node")
-        await self._writer.run(lambda batch: batch.log.register_key(parent))
+        await self._writer.run(lambda batch: batch.register_key(parent))
         return parent.node_id
 
     async def _push(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> IngestReport:

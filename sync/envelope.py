@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from google.protobuf.message import DecodeError, Message
 
@@ -118,6 +118,12 @@ class SealedEvent:
         return events_pb2.SignedEvent(envelope=self.envelope, signature=self.signature)
 
 
+@lru_cache(maxsize=4096)
+def _officer_message(officer: OfficerRef) -> common_pb2.OfficerRef:
+    """The officer as a message; an office has few officers, each signs many events."""
+    return to_message(officer, common_pb2.OfficerRef)
+
+
 def seal(
     identity: NodeIdentity,
     *,
@@ -141,7 +147,7 @@ def seal(
         event_type=event_type_name(event),
         payload=encode_payload(event),
         hlc=hlc,
-        officer=to_message(officer, common_pb2.OfficerRef),
+        officer=_officer_message(officer),
         ticket_version=ticket_version,
         signer_key_id=identity.key_id,
     )

@@ -54,14 +54,14 @@ class IngestReport:
 def _signature_problem(
     batch: LogBatch, event: SealedEvent, offered: dict[str, PublicIdentity]
 ) -> str | None:
-    key = offered.get(event.signer_key_id) or batch.log.key(event.signer_key_id)
+    key = offered.get(event.signer_key_id) or batch.key(event.signer_key_id)
     if key is None:
         return f"unknown signer key {event.signer_key_id[:16]}"
     if key.node_id != event.origin_node:
         return f"key {event.signer_key_id[:16]} belongs to {key.node_id}, not {event.origin_node}"
     if not event.signature_valid(key.public_key):
         return "signature does not verify"
-    batch.log.register_key(key)
+    batch.register_key(key)
     return None
 
 
@@ -70,7 +70,7 @@ def _finish(
 ) -> None:
     for event, reason in refused:
         report.reject(event, reason)
-        batch.log.record_problem(event.event_id, event.origin_node, peer, reason, batch.now_ms())
+        batch.record_problem(event.event_id, event.origin_node, peer, reason)
 
 
 def ingest_chains(
@@ -84,7 +84,7 @@ def ingest_chains(
     """Store a child's events that continue their origins' chains; refuse the rest."""
     report = IngestReport()
     offered = {k.key_id: k for k in keys}
-    known = batch.log.known_ids(e.event_id for e in events)
+    known = batch.known_ids(e.event_id for e in events)
     heads: dict[str, Head] = {}
     accepted: list[SealedEvent] = []
     refused: list[tuple[SealedEvent, str]] = []
@@ -104,11 +104,11 @@ def ingest_chains(
             continue
         head = (
             heads.get(event.origin_node)
-            or batch.log.head(event.origin_node)
+            or batch.head(event.origin_node)
             or Head(event.origin_node, event.origin_unit, 0, GENESIS_HASH)
         )
         if event.origin_seq <= head.seq:
-            held = batch.log.event_at(event.origin_node, event.origin_seq)
+            held = batch.event_at(event.origin_node, event.origin_seq)
             if held is not None and held.hash == event.hash:
                 report.duplicates += 1
             else:
@@ -138,7 +138,7 @@ def ingest_chains(
         accepted.append(event)
     batch.store_received(accepted, peer)
     for head in heads.values():
-        batch.log.set_head(head)
+        batch.set_head(head)
     report.accepted = len(accepted)
     _finish(batch, report, refused, peer)
     return report
@@ -154,7 +154,7 @@ def ingest_feed(
     """Store a parent's feed events whose signatures hold; refuse the rest."""
     report = IngestReport()
     offered = {k.key_id: k for k in keys}
-    known = batch.log.known_ids(e.event_id for e in events)
+    known = batch.known_ids(e.event_id for e in events)
     accepted: list[SealedEvent] = []
     refused: list[tuple[SealedEvent, str]] = []
     for event in events:

@@ -116,7 +116,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         """Introduce the calling node and learn the parent's identity."""
         child = node_key_from(request.node)
         self._check_below(child.unit_code, child.level)
-        await self._writer.run(lambda batch: batch.log.register_key(child))
+        await self._writer.run(lambda batch: batch.register_key(child))
         return sync_pb2.HelloResponse(node=node_key_message(self._identity.public))
 
     async def GetHeads(

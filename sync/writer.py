@@ -6,25 +6,29 @@ advances the hybrid clock and chains hashes, with no lock dance between request 
 Jobs waiting in the queue are committed together in one transaction (group commit): one fsync
 for many tickets, which is what makes durable SQLite fast enough for a call-centre surge.
 
-Each job runs inside a savepoint, so a job that fails (bad input, a bug) leaves nothing
-behind and does not sink the rest of its group. A job's future is resolved only after the
+A job writes only through its ``LogBatch``, which buffers every row in memory and keeps an undo
+journal: a job that fails (bad input, a refused step) is undone in memory and leaves nothing
+behind, without sinking the rest of its group. At the end of the group each table is written
+with one statement (``sync.statements``). A job's result is handed back only after the
 transaction commits: a caller told "done" can rely on it surviving a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import hlc as hybrid_clock
@@ -33,10 +37,13 @@ from core.officers import OfficerRef
 from core.ticket.events import DomainEvent, RecordedEvent
 from core.ticket.fold import evolve, fold
 from core.ticket.state import TicketState
+from core.units import UnitLevel
+from sync import schema
 from sync.envelope import GENESIS_HASH, SealedEvent, seal
 from sync.errors import StorageError
-from sync.identity import NodeIdentity
+from sync.identity import NodeIdentity, PublicIdentity
 from sync.log_store import HLC_STATE, EventLog, Head
+from sync.statements import DriverQuery, LogStatements, log_statements
 
 log = logging.getLogger(__name__)
 
@@ -44,55 +51,172 @@ T = TypeVar("T")
 
 
 class ProjectionHook(Protocol):
-    """Called once per transaction with the tickets it changed (the node keeps its views)."""
+    """Called once per transaction with the tickets it changed; returns their encoded views."""
 
     def __call__(
         self, conn: Connection, states: dict[str, TicketState], new_positions: dict[str, list[int]]
-    ) -> None:
+    ) -> dict[str, bytes]:
         """Update the views for ``states``; ``new_positions`` are the events just stored."""
 
 
-@dataclass
-class _Snapshot:
-    head: Head
-    hlc: int
-    states: dict[str, TicketState]
-    positions: dict[str, list[int]]
+_OWN_HEAD = DriverQuery(
+    select(schema.origin_heads.c.seq, schema.origin_heads.c.hash)
+    .where(schema.origin_heads.c.origin_node == bindparam("origin_node"))
+    .with_for_update()
+)
+_HLC_VALUE = DriverQuery(
+    select(schema.node_state.c.value).where(schema.node_state.c.name == bindparam("name"))
+)
 
 
 class LogBatch:
-    """One writer transaction, as the jobs see it: record own events, store received ones."""
+    """One writer transaction, as the jobs see it: every write is buffered until the flush."""
 
     def __init__(
         self, conn: Connection, identity: NodeIdentity, wall_ms: Callable[[], int]
     ) -> None:
         self.conn = conn
         self.log = EventLog(conn)
+        """Reads of what was committed before this batch (write through the batch instead)."""
         self.identity = identity
         self._wall_ms = wall_ms
-        head = self.log.head(identity.node_id, for_update=True)
-        self._head = head or Head(identity.node_id, identity.unit_code, 0, GENESIS_HASH)
-        self._head_at_start = self._head
-        self._hlc = self.log.state_value(HLC_STATE)
+        self._sql: LogStatements = log_statements(conn.dialect.name)
+        # Locking the node's own head row serialises writers across processes (several hub
+        # processes on one PostgreSQL database) for the whole transaction.
+        own = _OWN_HEAD.first(conn, origin_node=identity.node_id)
+        self._heads: dict[str, Head] = {
+            identity.node_id: Head(identity.node_id, identity.unit_code, own[0], own[1])
+            if own
+            else Head(identity.node_id, identity.unit_code, 0, GENESIS_HASH)
+        }
+        self._dirty_heads: set[str] = set()
+        clock = _HLC_VALUE.first(conn, name=HLC_STATE)
+        self._hlc = int(clock[0]) if clock else 0
         self._hlc_at_start = self._hlc
+        self._events: dict[str, tuple[SealedEvent, str]] = {}
+        self._chain_index: dict[tuple[str, int], SealedEvent] = {}
+        self._ticket_events: dict[str, list[SealedEvent]] = defaultdict(list)
         self._states: dict[str, TicketState] = {}
-        self._positions: dict[str, list[int]] = defaultdict(list)
+        self._touched: dict[str, None] = {}
+        self._inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+        self._upserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
+        self._journal: list[Callable[[], None]] = []
+        self.views: dict[str, bytes] = {}
+        """Encoded ``hotline.v1.Ticket`` of every ticket this batch changed, filled at the
+        flush: a job may return this very dict and its caller read it once the job is done."""
 
-    def next_seq(self) -> int:
-        """The sequence number the next event this node records will get."""
-        return self._head.seq + 1
+    # -- undo journal ------------------------------------------------------------------------
+
+    def mark(self) -> int:
+        """A point to undo back to."""
+        return len(self._journal)
+
+    def undo_to(self, mark: int) -> None:
+        """Forget every buffered change made after ``mark``."""
+        while len(self._journal) > mark:
+            self._journal.pop()()
+
+    def _set_state(self, ticket_id: str, state: TicketState | None) -> None:
+        old = self._states.get(ticket_id)
+        had = ticket_id in self._states
+        if state is None:
+            self._states.pop(ticket_id, None)
+        else:
+            self._states[ticket_id] = state
+
+        def undo() -> None:
+            if had:
+                self._states[ticket_id] = old  # type: ignore[assignment]
+            else:
+                self._states.pop(ticket_id, None)
+
+        self._journal.append(undo)
+
+    # -- time and the node's own chain -------------------------------------------------------
 
     def now_ms(self) -> int:
         """Wall-clock milliseconds from the node's clock."""
         return self._wall_ms()
 
+    def next_seq(self) -> int:
+        """The sequence number the next event this node records will get."""
+        return self._heads[self.identity.node_id].seq + 1
+
+    def _set_hlc(self, value: int) -> None:
+        old = self._hlc
+        self._hlc = value
+        self._journal.append(lambda: setattr(self, "_hlc", old))
+
+    # -- reads that see this batch's own writes ----------------------------------------------
+
+    def head(self, origin_node: str) -> Head | None:
+        """How far ``origin_node``'s chain is held, counting this batch."""
+        if origin_node not in self._heads:
+            found = self.log.head(origin_node)
+            if found is None:
+                return None
+            self._heads[origin_node] = found
+        return self._heads[origin_node]
+
+    def known_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of ``event_ids`` are held, counting this batch."""
+        ids = list(event_ids)
+        found = {i for i in ids if i in self._events}
+        found |= self.log.known_ids(i for i in ids if i not in found)
+        return found
+
+    def event_at(self, origin_node: str, seq: int) -> SealedEvent | None:
+        """The event at ``seq`` in ``origin_node``'s chain, counting this batch."""
+        return self._chain_index.get((origin_node, seq)) or self.log.event_at(origin_node, seq)
+
     def state_of(self, ticket_id: str) -> TicketState:
-        """The ticket's state including everything written earlier in this transaction."""
+        """The ticket's state including everything written earlier in this batch."""
         state = self._states.get(ticket_id)
         if state is None:
-            state = fold(ticket_id, (e.recorded() for e in self.log.ticket_events(ticket_id)))
-            self._states[ticket_id] = state
+            held = [e.recorded() for e in self.log.ticket_events(ticket_id)]
+            held += [e.recorded() for e in self._ticket_events.get(ticket_id, ())]
+            state = fold(ticket_id, held)
+            self._states[ticket_id] = state  # a cache: needs no undo
         return state
+
+    def pending(self, table: Table) -> Sequence[dict[str, Any]]:
+        """Rows of ``table`` buffered in this batch (inserts and upserts)."""
+        return [*self._inserts.get(table, ()), *self._upserts.get(table, {}).values()]
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _buffer_event(self, event: SealedEvent, received_from: str) -> None:
+        self._events[event.event_id] = (event, received_from)
+        self._chain_index[(event.origin_node, event.origin_seq)] = event
+        self._ticket_events[event.ticket_id].append(event)
+        touched = event.ticket_id in self._touched
+        self._touched[event.ticket_id] = None
+
+        def undo() -> None:
+            del self._events[event.event_id]
+            del self._chain_index[(event.origin_node, event.origin_seq)]
+            self._ticket_events[event.ticket_id].pop()
+            if not touched:
+                del self._touched[event.ticket_id]
+
+        self._journal.append(undo)
+
+    def set_head(self, head: Head) -> None:
+        """Record how far a chain is now held."""
+        old = self._heads.get(head.origin_node)
+        was_dirty = head.origin_node in self._dirty_heads
+        self._heads[head.origin_node] = head
+        self._dirty_heads.add(head.origin_node)
+
+        def undo() -> None:
+            if old is None:
+                self._heads.pop(head.origin_node, None)
+            else:
+                self._heads[head.origin_node] = old
+            if not was_dirty:
+                self._dirty_heads.discard(head.origin_node)
+
+        self._journal.append(undo)
 
     def record(
         self,
@@ -105,58 +229,167 @@ class LogBatch:
         """Seal this node's new events for one ticket and append them to its chain."""
         current = state if state is not None else self.state_of(ticket_id)
         sealed: list[SealedEvent] = []
+        own = self.identity.node_id
         for event in events:
-            self._hlc = hybrid_clock.tick(self._hlc, self._wall_ms())
+            self._set_hlc(hybrid_clock.tick(self._hlc, self._wall_ms()))
+            head = self._heads[own]
             one = seal(
                 self.identity,
                 event_id=uuid.uuid4().hex,
-                seq=self._head.seq + 1,
-                prev_hash=self._head.hash,
+                seq=head.seq + 1,
+                prev_hash=head.hash,
                 ticket_id=ticket_id,
                 event=event,
                 hlc=self._hlc,
                 officer=officer,
                 ticket_version=current.version,
             )
-            self._head = replace(self._head, seq=one.origin_seq, hash=one.hash)
+            self.set_head(replace(head, seq=one.origin_seq, hash=one.hash))
+            self._buffer_event(one, "")
             # Own events carry the highest clock seen, so they sort last: evolve, don't refold.
             current = evolve(current, RecordedEvent(one.meta(), event))
             sealed.append(one)
-        self._positions[ticket_id].extend(self.log.append(sealed))
-        self._states[ticket_id] = current
+        self._set_state(ticket_id, current)
         return sealed
 
     def store_received(self, events: Sequence[SealedEvent], peer: str) -> None:
         """Append events received from ``peer`` (already verified) and observe their clocks."""
         if not events:
             return
-        positions = self.log.append(events, received_from=peer)
-        self._hlc = hybrid_clock.observe(self._hlc, max(e.hlc for e in events), self._wall_ms())
-        for event, pos in zip(events, positions, strict=True):
-            self._positions[event.ticket_id].append(pos)
-            self._states.pop(event.ticket_id, None)
+        for event in events:
+            self._buffer_event(event, peer)
+            self._set_state(event.ticket_id, None)
+        self._set_hlc(hybrid_clock.observe(self._hlc, max(e.hlc for e in events), self._wall_ms()))
 
-    def _snapshot(self) -> _Snapshot:
-        return _Snapshot(
-            self._head,
-            self._hlc,
-            dict(self._states),
-            {k: list(v) for k, v in self._positions.items()},
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        """Buffer a new row of ``table``."""
+        rows = self._inserts[table]
+        rows.append(row)
+
+        def undo() -> None:
+            rows.pop()
+
+        self._journal.append(undo)
+
+    def upsert(self, table: Table, row: dict[str, Any]) -> None:
+        """Buffer a row of ``table`` that replaces any row with the same primary key."""
+        key = tuple(row[c.name] for c in table.primary_key.columns)
+        rows = self._upserts[table]
+        old = rows.get(key)
+        rows[key] = row
+
+        def undo() -> None:
+            if old is None:
+                rows.pop(key, None)
+            else:
+                rows[key] = old
+
+        self._journal.append(undo)
+
+    def key(self, key_id: str) -> PublicIdentity | None:
+        """The public identity behind ``key_id``, counting keys met in this batch."""
+        for row in self._inserts.get(schema.node_keys, ()):
+            if row["key_id"] == key_id:
+                return PublicIdentity(
+                    row["node_id"], row["unit_code"], UnitLevel(row["level"]), row["public_key"]
+                )
+        return self.log.key(key_id)
+
+    def register_key(self, key: PublicIdentity) -> None:
+        """Remember a node's public key (first sight wins)."""
+        if self.key(key.key_id) is not None:
+            return
+        self.insert(
+            schema.node_keys,
+            {
+                "key_id": key.key_id,
+                "node_id": key.node_id,
+                "unit_code": key.unit_code,
+                "level": key.level.value,
+                "public_key": key.public_key,
+            },
         )
 
-    def _restore(self, snap: _Snapshot) -> None:
-        self._head, self._hlc = snap.head, snap.hlc
-        self._states = snap.states
-        self._positions = defaultdict(list, snap.positions)
+    def set_cursor(self, peer: str, position: int) -> None:
+        """Record how far this node has pulled from ``peer``, with the events pulled."""
+        self.upsert(
+            schema.peer_cursors, {"peer": peer, "position": position, "updated_ms": self.now_ms()}
+        )
+
+    def record_problem(self, event_id: str, origin_node: str, peer: str, reason: str) -> None:
+        """Keep a note of an event refused on receipt (it is not stored in the log)."""
+        self.insert(
+            schema.sync_problems,
+            {
+                "event_id": event_id,
+                "origin_node": origin_node,
+                "peer": peer,
+                "reason": reason,
+                "recorded_ms": self.now_ms(),
+            },
+        )
+
+    # -- the flush ---------------------------------------------------------------------------
 
     def _flush(self, project: ProjectionHook) -> None:
-        if self._head != self._head_at_start:
-            self.log.set_head(self._head)
+        conn, sql = self.conn, self._sql
+        positions: dict[str, list[int]] = defaultdict(list)
+        if self._events:
+            rows = [_event_row(e, received_from) for e, received_from in self._events.values()]
+            for pos, event_id in conn.execute(sql.insert_events, rows):
+                positions[self._events[event_id][0].ticket_id].append(pos)
+        if self._dirty_heads:
+            conn.execute(
+                sql.upsert_heads,
+                [
+                    {
+                        "origin_node": h.origin_node,
+                        "origin_unit": h.origin_unit,
+                        "seq": h.seq,
+                        "hash": h.hash,
+                    }
+                    for h in (self._heads[o] for o in sorted(self._dirty_heads))
+                ],
+            )
         if self._hlc != self._hlc_at_start:
-            self.log.set_state_value(HLC_STATE, self._hlc)
-        changed = {t: self.state_of(t) for t in self._positions}
-        if changed:
-            project(self.conn, changed, dict(self._positions))
+            conn.execute(sql.upsert_state, [{"name": HLC_STATE, "value": self._hlc}])
+        for table, rows in self._inserts.items():
+            if rows:
+                conn.execute(_insert_statement(table), rows)
+        for table, keyed in self._upserts.items():
+            if keyed:
+                conn.execute(sql.upsert(table), list(keyed.values()))
+        if self._touched:
+            changed = {t: self.state_of(t) for t in self._touched}
+            self.views.update(project(conn, changed, positions))
+
+
+def _event_row(e: SealedEvent, received_from: str) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "origin_node": e.origin_node,
+        "origin_unit": e.origin_unit,
+        "origin_seq": e.origin_seq,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+        "ticket_id": e.ticket_id,
+        "event_type": e.event_type,
+        "hlc": e.hlc,
+        "signer_key_id": e.signer_key_id,
+        "envelope": e.envelope,
+        "signature": e.signature,
+        "received_from": received_from,
+    }
+
+
+_INSERTS: dict[Table, Any] = {}
+
+
+def _insert_statement(table: Table) -> Any:
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = insert(table)
+    return statement
 
 
 Job = Callable[[LogBatch], T]
@@ -166,12 +399,13 @@ _STOP = object()
 @dataclass
 class _Pending:
     job: Job[Any]
-    future: Future[Any]
+    future: Future[Any] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    loop_future: asyncio.Future[Any] | None = None
 
 
-def _settle(future: Future[Any], ok: bool, value: Any) -> None:
-    """Resolve a job's future; a caller that gave up (cancelled) simply is not told."""
-    if future.cancelled():
+def _settle_thread_future(future: Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():  # the caller gave up; it simply is not told
         return
     if ok:
         future.set_result(value)
@@ -179,8 +413,18 @@ def _settle(future: Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+def _settle_loop_futures(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in outcomes:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
 class LogWriter:
-    """The writer thread of one node; submit jobs, get futures resolved after commit."""
+    """The writer thread of one node; submit jobs, get results after commit."""
 
     def __init__(
         self,
@@ -190,12 +434,15 @@ class LogWriter:
         project: ProjectionHook,
         *,
         max_batch: int = 256,
+        group_wait: float = 0.001,
     ) -> None:
         self._engine = engine
         self._identity = identity
         self._wall_ms = wall_ms
         self._project = project
         self._max_batch = max_batch
+        self._group_wait = group_wait
+        self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
         self._started = False
@@ -215,85 +462,129 @@ class LogWriter:
             self._thread.join(timeout)
             self._started = False
 
-    def submit(self, job: Job[T]) -> Future[T]:
-        """Queue a job; the future holds its result once its transaction has committed."""
+    def _check_running(self) -> None:
         if not self._started:
             raise RuntimeError("the log writer is not running")
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        """Queue a job; the future holds its result once its transaction has committed."""
+        self._check_running()
         future: Future[T] = Future()
-        self._queue.put(_Pending(job, future))
+        self._queue.put(_Pending(job, future=future))
         return future
 
     async def run(self, job: Job[T]) -> T:
         """Queue a job and await its committed result (for asyncio callers)."""
-        return await asyncio.wrap_future(self.submit(job))
+        self._check_running()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Pending(job, loop=loop, loop_future=future))
+        return await future
 
     def call(self, job: Job[T], timeout: float = 60.0) -> T:
         """Queue a job and wait for its committed result (for threads and tools)."""
         return self.submit(job).result(timeout)
 
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            group = [first]
-            stop_after = False
-            while len(group) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop_after = True
-                    break
-                group.append(item)
+    def _gather(self, first: _Pending | object, busy: bool) -> tuple[list[_Pending], bool]:
+        """The next group, and whether a stop was asked for.
+
+        When the last group held more than one job, callers are queueing: wait up to
+        ``group_wait`` seconds for more, so the fixed cost of a commit (and its fsync) is
+        shared by more tickets. An idle node commits a lone job at once.
+        """
+        group = [first]
+        deadline = time.monotonic() + self._group_wait if busy else 0.0
+        while len(group) < self._max_batch:
             try:
-                self._run_group([p for p in group if isinstance(p, _Pending)])
-            except Exception:  # never let the one writer thread die
-                log.exception("log writer: unexpected failure; continuing")
-            if stop_after:
-                return
+                remaining = deadline - time.monotonic()
+                item = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else (self._queue.get_nowait())
+                )
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return [p for p in group if isinstance(p, _Pending)], True
+            group.append(item)
+        return [p for p in group if isinstance(p, _Pending)], False
+
+    def _loop(self) -> None:
+        busy = False
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                group, stop_after = self._gather(first, busy)
+                busy = len(group) > 1
+                try:
+                    self._run_group(group)
+                except Exception:  # never let the one writer thread die
+                    log.exception("log writer: unexpected failure; continuing")
+                if stop_after:
+                    return
+        finally:
+            self._close_connection()
 
     def _run_group(self, group: list[_Pending]) -> None:
         try:
             outcomes = self._attempt(group)
         except Exception as exc:  # the transaction failed as a whole
+            if isinstance(exc, SQLAlchemyError):
+                self._close_connection()  # it may be broken; the next group dials afresh
             if len(group) > 1:
                 # Run each job alone so that one culprit fails by itself.
                 for pending in group:
                     self._run_group([pending])
                 return
-            error = (
-                StorageError(f"database error: {exc}") if isinstance(exc, SQLAlchemyError) else exc
-            )
-            if error is not exc:
+            error: Exception = exc
+            if isinstance(exc, SQLAlchemyError):
+                error = StorageError(f"database error: {exc}")
                 error.__cause__ = exc
             log.warning("log writer: job failed: %s", exc)
-            _settle(group[0].future, False, error)
-            return
-        for pending, (ok, value) in zip(group, outcomes, strict=True):
-            _settle(pending.future, ok, value)
+            outcomes = [(False, error)]
+        self._hand_back(group, outcomes)
         if self.on_commit is not None and any(ok for ok, _ in outcomes):
             self.on_commit()
 
+    def _hand_back(self, group: list[_Pending], outcomes: list[tuple[bool, Any]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+        for pending, (ok, value) in zip(group, outcomes, strict=True):
+            if pending.future is not None:
+                _settle_thread_future(pending.future, ok, value)
+            elif pending.loop is not None and pending.loop_future is not None:
+                by_loop.setdefault(pending.loop, []).append((pending.loop_future, ok, value))
+        for loop, results in by_loop.items():  # one wake-up per event loop, not per job
+            with contextlib.suppress(RuntimeError):  # a closed loop: its callers are gone
+                loop.call_soon_threadsafe(_settle_loop_futures, results)
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept open: it is the only user of the write engine."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._close_connection()
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
+            self._conn = None
+
     def _attempt(self, group: list[_Pending]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
-        with self._engine.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             batch = LogBatch(conn, self._identity, self._wall_ms)
             for pending in group:
-                snap = batch._snapshot()
-                savepoint = conn.begin_nested()
+                mark = batch.mark()
                 try:
                     value = pending.job(batch)
                 except DomainError as err:
-                    savepoint.rollback()
-                    batch._restore(snap)
+                    batch.undo_to(mark)
                     outcomes.append((False, err))
                     continue
-                except Exception:
-                    savepoint.rollback()
-                    raise
-                savepoint.commit()
                 outcomes.append((True, value))
             batch._flush(self._project)
         return outcomes

@@ -14,11 +14,10 @@ while it was offline does not count.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from core.ticket.authority import why_unit_may_not
 from core.ticket.events import RecordedEvent
-from core.ticket.lifecycle import apply, event_name, why_not
+from core.ticket.lifecycle import apply, copy_with, event_name, why_not
 from core.ticket.state import Conflict, TicketState
 
 
@@ -34,11 +33,13 @@ def evolve(state: TicketState, recorded: RecordedEvent) -> TicketState:
         origin_node=recorded.meta.origin_node,
         reason=reason,
     )
-    return replace(
+    return copy_with(
         state,
-        conflicts=(*state.conflicts, conflict),
-        last_hlc=max(state.last_hlc, recorded.meta.hlc),
-        version=state.version + 1,
+        {
+            "conflicts": (*state.conflicts, conflict),
+            "last_hlc": max(state.last_hlc, recorded.meta.hlc),
+            "version": state.version + 1,
+        },
     )
 
 

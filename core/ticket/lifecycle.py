@@ -159,9 +159,20 @@ def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str 
     return f"unknown event {event_name(event)}"
 
 
-def _with_track(state: TicketState, track: Track, **changes: object) -> TicketState:
+def _track_changed(state: TicketState, track: Track, **changes: object) -> dict[str, object]:
+    """The ``tracks`` change that updates one track of the ticket."""
     tracks = tuple(replace(t, **changes) if t.track is track else t for t in state.tracks)  # type: ignore[arg-type]
-    return replace(state, tracks=tracks)
+    return {"tracks": tracks}
+
+
+def copy_with(state: TicketState, changes: dict[str, object]) -> TicketState:
+    """A copy of ``state`` with ``changes``: ``dataclasses.replace`` without re-running
+    ``__init__``, which the fold does for every event of every ticket (TicketState checks
+    nothing on construction, so nothing is skipped)."""
+    new = object.__new__(TicketState)
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _paused_until(state: TicketState, hlc: int) -> int:
@@ -173,34 +184,36 @@ def _paused_until(state: TicketState, hlc: int) -> int:
     return ts.paused_ms + max(0, to_millis(hlc) - to_millis(ts.paused_since_hlc))
 
 
-def _derive_status(state: TicketState) -> TicketState:
-    """Recompute the ticket's status from its parts after a change."""
-    reg = state.registration
-    if reg is None:
-        return replace(state, status=TicketStatus.UNKNOWN)
-    if reg.duplicate_of:
-        return replace(state, status=TicketStatus.DUPLICATE)
-    if state.tracks and all(t.stage.is_done for t in state.tracks):
-        return replace(state, status=TicketStatus.CLOSED)
-    if state.returned:
-        return replace(state, status=TicketStatus.RETURNED)
-    if all(t.stage is Stage.AWAITING_DECISION for t in state.tracks):
-        routed = state.dispatch_count > 0 or state.last_router_unit
-        return replace(state, status=TicketStatus.ROUTED if routed else TicketStatus.REGISTERED)
-    return replace(state, status=TicketStatus.IN_HANDLING)
+def _status_of(
+    registration: TicketRegistered | None,
+    tracks: tuple[TrackState, ...],
+    returned: bool,
+    routed: bool,
+) -> TicketStatus:
+    """The ticket's status as a whole, from its parts."""
+    if registration is None:
+        return TicketStatus.UNKNOWN
+    if registration.duplicate_of:
+        return TicketStatus.DUPLICATE
+    if tracks and all(t.stage.is_done for t in tracks):
+        return TicketStatus.CLOSED
+    if returned:
+        return TicketStatus.RETURNED
+    if all(t.stage is Stage.AWAITING_DECISION for t in tracks):
+        return TicketStatus.ROUTED if routed else TicketStatus.REGISTERED
+    return TicketStatus.IN_HANDLING
 
 
-def _register(state: TicketState, meta: EventMeta, event: TicketRegistered) -> TicketState:
+def _registered(meta: EventMeta, event: TicketRegistered) -> dict[str, object]:
     unit = event.registering_unit
     at_station = len(unit) == STATION_CODE_LENGTH
-    return replace(
-        state,
-        registration=event,
-        holder_unit=unit[:6] if at_station else unit,
-        assigned_station=unit if at_station else "",
-        tracks=tuple(TrackState(t) for t in TRACKS_OF_KIND[event.kind]),
-        registered_hlc=meta.hlc,
-    )
+    return {
+        "registration": event,
+        "holder_unit": unit[:6] if at_station else unit,
+        "assigned_station": unit if at_station else "",
+        "tracks": tuple(TrackState(t) for t in TRACKS_OF_KIND[event.kind]),
+        "registered_hlc": meta.hlc,
+    }
 
 
 def _reopened_track(ts: TrackState) -> TrackState:
@@ -227,36 +240,34 @@ def _reopened_track(ts: TrackState) -> TrackState:
     )
 
 
-def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketState:
-    """The state after ``event``; the caller has checked that ``why_not`` found no reason."""
+def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[str, object]:
+    """What ``event`` changes in the ticket, before the status is worked out again."""
     hlc = meta.hlc
     match event:
         case TicketRegistered():
-            state = _register(state, meta, event)
+            return _registered(meta, event)
         case TicketRouted(to_unit=to_unit, basis=basis):
             reset = tuple(TrackState(t.track) if not t.stage.is_done else t for t in state.tracks)
-            state = replace(
-                state,
-                holder_unit=to_unit,
-                last_router_unit=meta.officer.unit_code,
-                assigned_station="",
-                returned=False,
-                tracks=reset if state.status is TicketStatus.IN_HANDLING else state.tracks,
-                dispatch_count=state.dispatch_count
+            return {
+                "holder_unit": to_unit,
+                "last_router_unit": meta.officer.unit_code,
+                "assigned_station": "",
+                "returned": False,
+                "tracks": reset if state.status is TicketStatus.IN_HANDLING else state.tracks,
+                "dispatch_count": state.dispatch_count
                 + (0 if basis is JurisdictionBasis.RELAY else 1),
-            )
+            }
         case TicketReturned(to_unit=to_unit):
-            state = replace(
-                state,
-                holder_unit=to_unit,
-                assigned_station="",
-                returned=True,
-                return_count=state.return_count + 1,
-            )
+            return {
+                "holder_unit": to_unit,
+                "assigned_station": "",
+                "returned": True,
+                "return_count": state.return_count + 1,
+            }
         case ComplaintAccepted():
-            state = _with_track(state, Track.COMPLAINT, stage=Stage.MEDIATING, accepted_hlc=hlc)
+            return _track_changed(state, Track.COMPLAINT, stage=Stage.MEDIATING, accepted_hlc=hlc)
         case ComplaintRefused(ground=ground, notice=notice):
-            state = _with_track(
+            return _track_changed(
                 state,
                 Track.COMPLAINT,
                 stage=Stage.REFUSED,
@@ -265,13 +276,13 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
                 closed_hlc=hlc,
             )
         case TicketAssigned(station_code=station):
-            state = replace(state, assigned_station=station)
+            return {"assigned_station": station}
         case MediationPaused():
-            state = _with_track(
+            return _track_changed(
                 state, Track.COMPLAINT, stage=Stage.MEDIATION_PAUSED, paused_since_hlc=hlc
             )
         case MediationResumed():
-            state = _with_track(
+            return _track_changed(
                 state,
                 Track.COMPLAINT,
                 stage=Stage.MEDIATING,
@@ -279,7 +290,7 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
                 paused_since_hlc=0,
             )
         case MediationEnded():
-            state = _with_track(
+            return _track_changed(
                 state,
                 Track.COMPLAINT,
                 stage=Stage.MEDIATION_ENDED,
@@ -290,42 +301,56 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
                 paused_since_hlc=0,
             )
         case ReportVerified(finding=finding, evidence=evidence):
-            state = _with_track(
+            return _track_changed(
                 state, Track.REPORT, stage=Stage.VERIFIED, finding=finding, evidence=evidence
             )
         case CaseOpened(case_number=case_number):
-            state = _with_track(state, Track.REPORT, case_number=case_number)
+            return _track_changed(state, Track.REPORT, case_number=case_number)
         case ResultSubmitted(track=track):
             result = Result(
                 event.handling_unit, event.handler_id, event.handler_name, event.summary, hlc
             )
-            state = _with_track(state, track, stage=Stage.RESULT_SUBMITTED, result=result)
+            return _track_changed(state, track, stage=Stage.RESULT_SUBMITTED, result=result)
         case ResultApproved(track=track):
             ts = state.track(track)
             assert ts is not None and ts.result is not None
             approved = replace(
                 ts.result, approver_id=meta.officer.officer_id, approver_name=meta.officer.name
             )
-            state = _with_track(state, track, stage=Stage.CLOSED, result=approved, closed_hlc=hlc)
+            return _track_changed(state, track, stage=Stage.CLOSED, result=approved, closed_hlc=hlc)
         case ResultRejected(track=track):
             back = Stage.MEDIATION_ENDED if track is Track.COMPLAINT else Stage.VERIFIED
-            state = _with_track(state, track, stage=back, result=None)
+            return _track_changed(state, track, stage=back, result=None)
         case InquiryAnswered(answer=answer):
-            state = _with_track(
+            return _track_changed(
                 state, Track.INQUIRY, stage=Stage.CLOSED, answer=answer, closed_hlc=hlc
             )
         case CallbackRecorded(satisfaction=satisfaction, note=note):
             callback = Callback(satisfaction, note, meta.officer.officer_id, hlc)
-            state = replace(state, callbacks=(*state.callbacks, callback), awaiting_callback=False)
+            return {"callbacks": (*state.callbacks, callback), "awaiting_callback": False}
         case TicketReopened():
-            state = replace(
-                state,
-                tracks=tuple(_reopened_track(t) for t in state.tracks),
-                reopen_count=state.reopen_count + 1,
-                closed_hlc=0,
-            )
-    was_closed = state.status is TicketStatus.CLOSED
-    state = _derive_status(state)
-    if state.status is TicketStatus.CLOSED and not was_closed:
-        state = replace(state, closed_hlc=hlc, awaiting_callback=True)
-    return replace(state, last_hlc=max(state.last_hlc, hlc), version=state.version + 1)
+            return {
+                "tracks": tuple(_reopened_track(t) for t in state.tracks),
+                "reopen_count": state.reopen_count + 1,
+                "closed_hlc": 0,
+            }
+    return {}
+
+
+def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketState:
+    """The state after ``event``; the caller has checked that ``why_not`` found no reason."""
+    changes = _changes(state, meta, event)
+    merged = state.__dict__ | changes
+    status = _status_of(
+        merged["registration"],
+        merged["tracks"],
+        merged["returned"],
+        merged["dispatch_count"] > 0 or bool(merged["last_router_unit"]),
+    )
+    changes["status"] = status
+    if status is TicketStatus.CLOSED and state.status is not TicketStatus.CLOSED:
+        changes["closed_hlc"] = meta.hlc
+        changes["awaiting_callback"] = True
+    changes["last_hlc"] = max(state.last_hlc, meta.hlc)
+    changes["version"] = state.version + 1
+    return copy_with(state, changes)
