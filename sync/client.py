@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from grpc import aio
 from sqlalchemy import Connection
@@ -69,6 +70,17 @@ def _store_pulled(
     report = ingest_feed(batch, events, keys, peer=parent_node)
     batch.set_cursor(peer, cursor)
     return report
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
+    """Wait until one of ``waits`` finishes or ``timeout`` passes; cancel the rest."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class ParentLink:
@@ -263,9 +275,4 @@ class ParentLink:
                 self.status.failures += 1
                 log.exception("replication round failed; retrying in %.1fs", delay)
             self._wake.clear()
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            _, pending = await asyncio.wait(
-                waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending:
-                task.cancel()
+            await _first_of(stop.wait(), self._wake.wait(), timeout=delay)
