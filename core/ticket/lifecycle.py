@@ -337,9 +337,22 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
     return {}
 
 
+def _newly_involved(state: TicketState, changes: dict[str, object]) -> list[str]:
+    """Units that hold or work on the ticket after ``changes`` and never did before."""
+    units = [changes.get("holder_unit"), changes.get("assigned_station")]
+    return [
+        u
+        for u in dict.fromkeys(units)
+        if isinstance(u, str) and u and u not in state.units_involved
+    ]
+
+
 def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketState:
     """The state after ``event``; the caller has checked that ``why_not`` found no reason."""
     changes = _changes(state, meta, event)
+    involved = _newly_involved(state, changes)
+    if involved:
+        changes["units_involved"] = (*state.units_involved, *involved)
     merged = state.__dict__ | changes
     status = _status_of(
         merged["registration"],

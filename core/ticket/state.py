@@ -122,6 +122,10 @@ class TicketState:
     awaiting_callback: bool = False
     returned: bool = False
     tracks: tuple[TrackState, ...] = ()
+    units_involved: tuple[str, ...] = ()
+    """Every unit that has held the ticket or been assigned to it, in order of first involvement:
+    what a receiver checks a replicated step against (a county cannot act on a ticket it
+    never had)."""
     callbacks: tuple[Callback, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     registered_hlc: int = 0

@@ -329,6 +329,7 @@ class Ticket(_message.Message):
     LAST_HLC_FIELD_NUMBER: _builtins.int
     CLOSED_HLC_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    UNITS_INVOLVED_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """network-wide id"""
     status: Global___TicketStatus.ValueType
@@ -373,6 +374,10 @@ class Ticket(_message.Message):
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Conflict]:
         """events that could not be applied; non-empty = in conflict"""
 
+    @_builtins.property
+    def units_involved(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """every unit that has held it or been assigned to it"""
+
     def __init__(
         self,
         *,
@@ -394,10 +399,11 @@ class Ticket(_message.Message):
         last_hlc: _builtins.int = ...,
         closed_hlc: _builtins.int = ...,
         version: _builtins.int = ...,
+        units_involved: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "holder_unit", b"holder_unit", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "ticket_id", b"ticket_id", "tracks", b"tracks", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "holder_unit", b"holder_unit", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
