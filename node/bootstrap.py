@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import grpc
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
@@ -29,6 +31,7 @@ from node.projection import TicketProjection, tickets
 from node.roster import Roster
 from node.servicers import AdminServicer, CaseworkServicer, IntakeServicer
 from node.settings import NodeSettings
+from node.sync_admin import SyncAdministration
 from proto.hotline.v1 import (
     admin_pb2,
     admin_pb2_grpc,
@@ -43,23 +46,34 @@ from sync.client import ParentLink
 from sync.codec import enum_number
 from sync.envelope import GENESIS_HASH
 from sync.errors import ReplicationError
-from sync.identity import NodeIdentity
+from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.log_store import EventLog, Head
 from sync.service import SyncServicer
+from sync.trust import TrustStore
 from sync.writer import LogWriter
 
 log = logging.getLogger(__name__)
 
-ServiceMount = Callable[["Node", aio.Server], str]
-"""Adds one service to the server and returns its full name (for health and reflection)."""
+
+@dataclass(frozen=True)
+class ServiceMount:
+    """A service a level adds to its node: ``add`` mounts it and returns its full name."""
+
+    add: Callable[[Node, aio.Server], str]
+    peer: bool = False
+    """True for services of the mutual-TLS peer port (node to node), False for the client port."""
 
 
-def mount_sync_service(node: Node, server: aio.Server) -> str:
-    """Serve ``SyncService`` to this node's children."""
-    sync_pb2_grpc.add_SyncServiceServicer_to_server(
-        SyncServicer(node.identity, node.db.read, node.writer), server
+def _add_sync_service(node: Node, server: aio.Server) -> str:
+    node.sync_service = SyncServicer(
+        node.identity, node.db.read, node.writer, node.trust, node.clock.wall_ms, node.verifier
     )
+    sync_pb2_grpc.add_SyncServiceServicer_to_server(node.sync_service, server)
     return str(sync_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name)
+
+
+mount_sync_service = ServiceMount(_add_sync_service, peer=True)
+"""``SyncService`` for this node's children, on the peer port."""
 
 
 @dataclass
@@ -76,9 +90,14 @@ class Node:
     intake: IntakeDesk
     casework: CaseworkDesk
     link: ParentLink | None
+    trust: TrustStore
+    verifier: ThreadPoolExecutor
     mounts: Sequence[ServiceMount] = ()
     server: aio.Server | None = None
+    peer_server: aio.Server | None = None
     port: int = 0
+    peer_port: int = 0
+    sync_service: SyncServicer | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _health: health_aio.HealthServicer | None = None
@@ -141,14 +160,20 @@ class Node:
             CaseworkServicer(self.casework), server
         )
         admin_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(self.roster, self.info, self.sync_now), server
+            AdminServicer(
+                self.roster,
+                self.info,
+                self.sync_now,
+                SyncAdministration(self.db.read, self.writer, self.link, lambda: self.sync_service),
+            ),
+            server,
         )
         names = [
             intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
             casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name,
             admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
         ]
-        names.extend(mount(self, server) for mount in self.mounts)
+        names.extend(m.add(self, server) for m in self.mounts if not m.peer)
         self._health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         names.append(health.SERVICE_NAME)
@@ -156,6 +181,19 @@ class Node:
         self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+        peer_mounts = [m for m in self.mounts if m.peer]
+        if peer_mounts:
+            self.peer_server = aio.server(
+                interceptors=[ErrorMappingInterceptor()],
+                options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 << 20)],
+            )
+            names.extend(m.add(self, self.peer_server) for m in peer_mounts)
+            health_pb2_grpc.add_HealthServicer_to_server(self._health, self.peer_server)
+            address = f"{self.settings.host}:{self.settings.peer_port}"
+            self.peer_port = self.peer_server.add_secure_port(address, self._tls())
+            if self.peer_port == 0:
+                raise OSError(f"cannot listen on {address}")
+            await self.peer_server.start()
         await server.start()
         self.server = server
         for name in ("", *names):
@@ -165,11 +203,23 @@ class Node:
             self._tasks.append(asyncio.create_task(self.link.run(self._stop)))
         return self.port
 
+    def _tls(self) -> grpc.ServerCredentials:
+        """Mutual TLS with this node's certificate; clients must chain to the national root."""
+        credentials = self.identity.credentials
+        assert credentials is not None  # build_node refuses a node without one
+        return grpc.ssl_server_credentials(
+            [(self.identity.tls_key_pem(), credentials.chain_pem())],
+            root_certificates=credentials.root_pem(),
+            require_client_auth=True,
+        )
+
     async def stop(self, grace: float = 2.0) -> None:
         """Stop serving, finish replication, drain the writer and close the database."""
         self._stop.set()
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
+        if self.peer_server is not None:
+            await self.peer_server.stop(grace)
         if self.server is not None:
             await self.server.stop(grace)
         for task in self._tasks:
@@ -178,6 +228,7 @@ class Node:
         if self.link is not None:
             await self.link.close()
         self.writer.stop()
+        self.verifier.shutdown(wait=False, cancel_futures=True)
         self.db.close()
 
     async def wait(self) -> None:
@@ -185,13 +236,23 @@ class Node:
         await self._stop.wait()
 
 
-def _prepare_log(db: Database, identity: NodeIdentity) -> None:
-    """Make sure the node's own chain head and key are recorded (a fresh node starts at 0)."""
+def _prepare_log(db: Database, identity: NodeIdentity, credentials: Credentials) -> TrustStore:
+    """Record the node's own chain head and certificates; load what the node trusts."""
+    trust = TrustStore(credentials.root)
+    for authority in credentials.chain:
+        if authority.subject != credentials.root.subject:
+            trust.add_authority(authority)
+    trust.add_node(credentials.certificate.certificate)
     with db.write() as conn:
         log_ = EventLog(conn)
         if log_.head(identity.node_id) is None:
             log_.set_head(Head(identity.node_id, identity.unit_code, 0, GENESIS_HASH))
-        log_.register_key(identity.public)
+        for authority in trust.authorities():
+            log_.keep_certificate(authority, None)
+        log_.keep_certificate(credentials.certificate.certificate, credentials.certificate)
+        for problem in log_.load_trust(trust):
+            log.warning("a kept certificate no longer verifies: %s", problem)
+    return trust
 
 
 def build_node(
@@ -206,6 +267,11 @@ def build_node(
     identity = identity or NodeIdentity.load_or_create(
         settings.data_dir, settings.unit, settings.level
     )
+    if identity.credentials is None:
+        raise NotEnrolled(
+            f"node {identity.node_id} ({settings.unit}) has no certificate yet: enrol it with "
+            f"`hotline pki request --data-dir {settings.data_dir} ...` and `hotline pki install`"
+        )
     db = Database.open(settings.database_url)
     roster = Roster(db, settings.unit)
     if settings.unit not in roster.units:
@@ -217,10 +283,16 @@ def build_node(
             UnitLevel.STATION,
             settings.unit[:6],
         )
-    _prepare_log(db, identity)
+    trust = _prepare_log(db, identity, identity.credentials)
+    verifier = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
     projection = TicketProjection(roster.own_unit())
     writer = LogWriter(
-        db.writer_engine, identity, clock.wall_ms, projection, max_batch=settings.writer_batch
+        db.writer_engine,
+        identity,
+        clock.wall_ms,
+        projection,
+        max_batch=settings.writer_batch,
+        trust=trust,
     )
     link = None
     if settings.parent:
@@ -230,6 +302,9 @@ def build_node(
             db.read,
             writer,
             clock.wall_ms,
+            trust,
+            parent_unit=settings.parent_unit,
+            verifier=verifier,
             batch_size=settings.sync_batch,
             interval=settings.sync_interval,
         )
@@ -244,5 +319,7 @@ def build_node(
         intake=IntakeDesk(db, writer, roster, clock),
         casework=CaseworkDesk(writer, roster, clock),
         link=link,
+        trust=trust,
+        verifier=verifier,
         mounts=mounts,
     )

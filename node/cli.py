@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -18,11 +19,15 @@ from pathlib import Path
 from core.errors import DomainError
 from core.officers import Role
 from core.units import UnitLevel
+from node.cli_pki import add_pki_commands
+from node.cli_sync import add_sync_commands
 from node.cli_tickets import add_ticket_commands
 from node.client import CallError, NodeClient
 from node.settings import build_settings
 from sync.codec import enum_member, enum_number
 from sync.errors import StorageError
+from sync.identity import IdentityError
+from sync.pki import PkiError
 
 log = logging.getLogger("hotline")
 
@@ -39,6 +44,8 @@ def _serve(args: argparse.Namespace) -> int:
         "parent": args.parent,
         "db": args.db,
         "port": args.port,
+        "peer_port": args.peer_port,
+        "parent_unit": args.parent_unit,
         "host": args.host,
         "data_dir": args.data_dir,
         "unit_name": args.unit_name,
@@ -63,11 +70,14 @@ def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(node.stop()))
         if args.port_file:
             tmp = Path(args.port_file + ".tmp")
-            tmp.write_text(str(port), encoding="utf-8")
+            ports = {"port": port, "peer_port": node.peer_port}
+            tmp.write_text(json.dumps(ports), encoding="utf-8")
             tmp.replace(args.port_file)
         print(
             f"hotline: {settings.level.value} node {node.identity.node_id} "
-            f"({node.own_unit.name}) serving on {settings.host}:{port}, "
+            f"({node.own_unit.name}) serving on {settings.host}:{port}"
+            + (f", peers on {settings.host}:{node.peer_port} (mTLS)" if node.peer_port else "")
+            + ", "
             f"database {node.db.backend}",
             flush=True,
         )
@@ -108,16 +118,6 @@ def _info(args: argparse.Namespace) -> int:
             f"  parent {s.peer}: own chain {s.own_seq}, parent holds {s.pushed_seq}, "
             f"pull cursor {s.pull_cursor}, last error: {s.last_error or 'none'}"
         )
-    return 0
-
-
-def _sync(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
-        report = client.sync_now()
-    if report.error:
-        print(f"hotline: sync failed: {report.error}", file=sys.stderr)
-        return 1
-    print(f"pushed {report.pushed}, pulled {report.pulled}, rejected {report.rejected}")
     return 0
 
 
@@ -169,9 +169,16 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run a node of any level")
     serve.add_argument("--level", choices=[lv.value for lv in UnitLevel])
     serve.add_argument("--unit", help="unit code (6 digits; 9 for a station)")
-    serve.add_argument("--parent", help="parent HOST:PORT")
+    serve.add_argument("--parent", help="parent's peer port, HOST:PORT")
+    serve.add_argument("--parent-unit", dest="parent_unit", help="parent's unit code, if unusual")
+    serve.add_argument(
+        "--peer-port",
+        dest="peer_port",
+        type=int,
+        help="mutual-TLS port for children (0 = any free port)",
+    )
     serve.add_argument("--db", help="database URL (default: SQLite in the data folder)")
-    serve.add_argument("--port", type=int, help="port (0 = any free port)")
+    serve.add_argument("--port", type=int, help="client port (0 = any free port)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--data-dir", dest="data_dir", help="folder for the key and database")
     serve.add_argument("--unit-name", dest="unit_name", help="name of a new station")
@@ -179,13 +186,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock-speed", dest="clock_speed", type=float)
     serve.add_argument("--clock-offset", dest="clock_offset", type=float)
     serve.add_argument("--config", help="TOML file with settings")
-    serve.add_argument("--port-file", dest="port_file", help="write the bound port here")
+    serve.add_argument("--port-file", dest="port_file", help="write the bound ports here (JSON)")
     serve.set_defaults(run=_serve)
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--node", required=True, help="HOST:PORT of the node to talk to")
     common.add_argument("--officer", default="", help="acting officer's roster id")
     add_ticket_commands(sub, common)
+    add_pki_commands(sub)
+    add_sync_commands(sub, common)
 
     officer = sub.add_parser("add-officer", parents=[common], help="put an officer on a roster")
     officer.add_argument("--id", required=True)
@@ -204,9 +213,6 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "info", parents=[common], help="a node's identity and replication state"
     ).set_defaults(run=_info)
-    sub.add_parser("sync", parents=[common], help="replicate with the parent now").set_defaults(
-        run=_sync
-    )
 
     proj = sub.add_parser("projection", help="rebuild or check the ticket table from the log")
     proj.add_argument("action", choices=["rebuild", "check"])
@@ -242,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hotline: {exc}", file=sys.stderr)
     except StorageError as exc:
         print(f"hotline: storage: {exc}", file=sys.stderr)
+    except (PkiError, IdentityError) as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
     except (OSError, ValueError) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
     except KeyboardInterrupt:

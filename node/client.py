@@ -22,6 +22,7 @@ from proto.hotline.v1 import (
     casework_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
+    sync_pb2,
     ticket_pb2,
 )
 from sync.codec import ProtoEnumValue
@@ -196,6 +197,42 @@ class NodeClient:
         """Run one replication round with the parent now."""
         result: admin_pb2.SyncReport = self._call(
             self.admin.SyncNow, admin_pb2.SyncNowRequest(), timeout=timeout
+        )
+        return result
+
+    def sync_status(self, *, timeout: float = DEFAULT_TIMEOUT) -> admin_pb2.SyncStatus:
+        """Replication with each peer, quarantined origins and alert counts."""
+        result: admin_pb2.SyncStatus = self._call(
+            self.admin.GetSyncStatus, admin_pb2.GetSyncStatusRequest(), timeout=timeout
+        )
+        return result
+
+    def alerts(
+        self, limit: int = 100, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[admin_pb2.Alert]:
+        """Open alerts, newest first."""
+        result = self._call(
+            self.admin.ListAlerts, admin_pb2.ListAlertsRequest(limit=limit), timeout=timeout
+        )
+        return list(result.alerts)
+
+    def release_quarantine(
+        self, origin_node: str, note: str = "", *, timeout: float = DEFAULT_TIMEOUT
+    ) -> bool:
+        """Let a quarantined origin in again."""
+        result = self._call(
+            self.admin.ReleaseQuarantine,
+            admin_pb2.ReleaseQuarantineRequest(origin_node=origin_node, note=note),
+            timeout=timeout,
+        )
+        return bool(result.released)
+
+    def publish_trust(
+        self, bundle: sync_pb2.TrustBundle, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> admin_pb2.PublishTrustResponse:
+        """Hand authorities or revocation lists to the node (they spread from there)."""
+        result: admin_pb2.PublishTrustResponse = self._call(
+            self.admin.PublishTrust, bundle, timeout=timeout
         )
         return result
 

@@ -32,7 +32,6 @@ from node.roster import Roster
 from proto.hotline.v1 import intake_pb2, ticket_pb2
 from sync.codec import enum_number, fill_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
-from sync.identity import PublicIdentity
 from sync.log_store import EventLog
 from sync.schema import metadata
 from sync.statements import DriverQuery
@@ -201,7 +200,11 @@ class IntakeDesk:
             sealed = log.ticket_events(ticket_id)
             if not sealed:
                 raise NotFound(f"no ticket {ticket_id!r} on this node")
-            keys = log.keys(e.signer_key_id for e in sealed)
+        trust = self._writer.trust
+        keys = {
+            c.key_id: c.event_public_key
+            for c in (trust.certificates_for(e.signer_key_id for e in sealed) if trust else ())
+        }
         return history_of(ticket_id, sealed, keys)
 
 
@@ -214,7 +217,7 @@ def _buffered(batch: LogBatch, table: Table, key: str, value: str) -> str | None
 
 
 def history_of(
-    ticket_id: str, sealed: list[SealedEvent], keys: dict[str, PublicIdentity]
+    ticket_id: str, sealed: list[SealedEvent], keys: dict[str, bytes]
 ) -> intake_pb2.TicketHistory:
     """The readable history of one ticket from its sealed events."""
     recorded = {e.event_id: e.recorded() for e in sealed}
@@ -232,7 +235,7 @@ def history_of(
             origin_seq=event.origin_seq,
             hlc=event.hlc,
             signer_key_id=event.signer_key_id,
-            signature_valid=key is not None and event.signature_valid(key.public_key),
+            signature_valid=key is not None and event.signature_valid(key),
             details=json.dumps(MessageToDict(payload), ensure_ascii=False, sort_keys=True),
             applied=event.event_id not in conflicted,
         )

@@ -7,6 +7,7 @@ collide; a restarted node binds the port it had, so its children find it again.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from core.units import UnitLevel
 from node.client import NodeClient
+from node.enrolment import Hierarchy
 from node.samples import NodeSpec
 from sync.codec import enum_number
 
@@ -36,13 +38,23 @@ class NodeProcess:
     unit_name: str = ""
     sync_interval: float = 0.5
     extra_args: tuple[str, ...] = ()
+    hierarchy: Hierarchy | None = None
+    """Enrols the node before its first start (None: it must be enrolled already)."""
+    parent_address: str = ""
+    """Overrides where the parent is reached (e.g. through a link proxy)."""
     port: int = 0
+    peer_port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def target(self) -> str:
-        """``127.0.0.1:PORT``."""
+        """``127.0.0.1:PORT`` of the client port (Intake, Casework, Admin)."""
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def peer_target(self) -> str:
+        """``127.0.0.1:PORT`` of the mutual-TLS peer port its children call."""
+        return f"127.0.0.1:{self.peer_port}"
 
     @property
     def running(self) -> bool:
@@ -52,16 +64,21 @@ class NodeProcess:
     def start(self, timeout: float = 30.0) -> None:
         """Start the process and wait until it serves."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.hierarchy is not None:
+            self.hierarchy.enrol(self.data_dir, self.unit, int(time.time() * 1000))
         port_file = self.data_dir / "port"
         port_file.unlink(missing_ok=True)
         command = [
             sys.executable, "-m", "node", "serve", "--level", self.level.value,
             "--unit", self.unit, "--data-dir", str(self.data_dir), "--port", str(self.port),
-            "--port-file", str(port_file), "--sync-interval", str(self.sync_interval),
+            "--peer-port", str(self.peer_port), "--port-file", str(port_file),
+            "--sync-interval", str(self.sync_interval),
             *self.extra_args,
         ]  # fmt: skip
-        if self.parent is not None:
-            command += ["--parent", self.parent.target]
+        if self.parent_address:
+            command += ["--parent", self.parent_address]
+        elif self.parent is not None:
+            command += ["--parent", self.parent.peer_target]
         elif self.unreachable_parent:
             command += ["--parent", "127.0.0.1:9"]  # its parent is not part of this network
         if self.db_url:
@@ -86,7 +103,8 @@ class NodeProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"node {self.name} did not start in {timeout}s")
             time.sleep(0.05)
-        self.port = int(port_file.read_text(encoding="utf-8"))
+        ports = json.loads(port_file.read_text(encoding="utf-8"))
+        self.port, self.peer_port = ports["port"], ports["peer_port"]
         with NodeClient(self.target) as client:
             client.wait_ready(timeout=timeout)
 
@@ -123,6 +141,12 @@ class LocalNetwork:
     db_url_for: Callable[[str], str] | None = None
     sync_interval: float = 0.5
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
+    hierarchy: Hierarchy | None = None
+    """The network's PKI (a root and province CAs under ``root/pki``), made on first use."""
+
+    def __post_init__(self) -> None:
+        if self.hierarchy is None:
+            self.hierarchy = Hierarchy.open(self.root / "pki", int(time.time() * 1000))
 
     def add(
         self,
@@ -133,6 +157,7 @@ class LocalNetwork:
         *,
         unit_name: str = "",
         extra_args: tuple[str, ...] = (),
+        parent_address: str = "",
     ) -> NodeProcess:
         """Start a node named ``name`` under ``parent`` (a name given before)."""
         node = NodeProcess(
@@ -146,6 +171,8 @@ class LocalNetwork:
             unit_name=unit_name,
             sync_interval=self.sync_interval,
             extra_args=extra_args,
+            hierarchy=self.hierarchy,
+            parent_address=parent_address,
         )
         node.start()
         self.nodes[name] = node

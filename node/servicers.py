@@ -6,6 +6,7 @@ desk, and translates the result back. Errors propagate to ``node.grpc_edge``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from node.casework import CaseworkDesk
 from node.grpc_edge import acting_officer
 from node.intake import IntakeDesk
 from node.roster import Roster
+from node.sync_admin import SyncAdministration
 from proto.hotline.v1 import (
     admin_pb2,
     admin_pb2_grpc,
@@ -26,6 +28,7 @@ from proto.hotline.v1 import (
     casework_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
+    sync_pb2,
     ticket_pb2,
 )
 from sync.codec import enum_member, enum_number, from_message
@@ -202,10 +205,42 @@ SyncTrigger = Callable[[], Awaitable[admin_pb2.SyncReport]]
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     """AdminService: roster, units, node status, a sync round, and the bare no-op."""
 
-    def __init__(self, roster: Roster, node_info: NodeInfoSource, sync_now: SyncTrigger) -> None:
+    def __init__(
+        self,
+        roster: Roster,
+        node_info: NodeInfoSource,
+        sync_now: SyncTrigger,
+        replication: SyncAdministration,
+    ) -> None:
         self._roster = roster
         self._node_info = node_info
         self._sync_now = sync_now
+        self._replication = replication
+
+    async def GetSyncStatus(
+        self, request: admin_pb2.GetSyncStatusRequest, context: Context
+    ) -> admin_pb2.SyncStatus:
+        """Replication with each peer: lag in events and time, last error, quarantine."""
+        return await asyncio.to_thread(self._replication.status)
+
+    async def ListAlerts(
+        self, request: admin_pb2.ListAlertsRequest, context: Context
+    ) -> admin_pb2.ListAlertsResponse:
+        """Alerts raised on this node, newest first."""
+        return await asyncio.to_thread(self._replication.alerts, request.limit)
+
+    async def ReleaseQuarantine(
+        self, request: admin_pb2.ReleaseQuarantineRequest, context: Context
+    ) -> admin_pb2.ReleaseQuarantineResponse:
+        """Let a quarantined origin's events in again."""
+        released = await self._replication.release(request.origin_node, request.note)
+        return admin_pb2.ReleaseQuarantineResponse(released=released)
+
+    async def PublishTrust(
+        self, request: sync_pb2.TrustBundle, context: Context
+    ) -> admin_pb2.PublishTrustResponse:
+        """Hold new authority certificates or revocation lists (checked against the root)."""
+        return await self._replication.publish(request)
 
     async def Ping(
         self, request: admin_pb2.PingRequest, context: Context

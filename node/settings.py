@@ -32,9 +32,14 @@ class NodeSettings:
     host: str = "127.0.0.1"
     """Address to listen on."""
     port: int = 0
-    """Port to listen on; 0 picks a free one (printed at start)."""
+    """Client port (Intake, Casework, Admin); 0 picks a free one (printed at start)."""
+    peer_port: int = 0
+    """Port of the mutual-TLS ``SyncService`` that children call; 0 picks a free one."""
     parent: str = ""
-    """``HOST:PORT`` of the parent node; empty at the top of the tree."""
+    """``HOST:PORT`` of the parent node's peer port; empty at the top of the tree."""
+    parent_unit: str = ""
+    """The parent's unit code, checked against its certificate; empty: the usual parent
+    (station -> county -> city -> province -> national)."""
     unit_name: str = ""
     """Name of the unit, for a station not yet known to the node."""
     sync_interval: float = 2.0
@@ -63,8 +68,17 @@ class NodeSettings:
             raise InvalidInput("parent", f"a {self.level.value} node needs its parent HOST:PORT")
         if self.parent and ":" not in self.parent:
             raise InvalidInput("parent", f"expected HOST:PORT, got {self.parent!r}")
-        if not 0 <= self.port < 65536:
-            raise InvalidInput("port", f"{self.port} is not a port number")
+        for name in ("port", "peer_port"):
+            if not 0 <= getattr(self, name) < 65536:
+                raise InvalidInput(name, f"{getattr(self, name)} is not a port number")
+        if self.parent_unit and not (
+            self.parent_unit.isdigit()
+            and len(self.parent_unit) == 6
+            and level_of(self.parent_unit).is_above(self.level)
+        ):
+            raise InvalidInput(
+                "parent_unit", f"{self.parent_unit!r} is not the code of a unit above this one"
+            )
         if self.clock_speed <= 0:
             raise InvalidInput("clock_speed", "must be positive")
         return self

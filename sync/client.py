@@ -13,22 +13,34 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import AbstractContextManager
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import grpc
+from cryptography import x509
 from grpc import aio
 from sqlalchemy import Connection
 
+from core import hlc
 from core.units import jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
-from sync.envelope import SealedEvent
 from sync.errors import ReplicationError
-from sync.identity import NodeIdentity, PublicIdentity
-from sync.ingest import IngestReport, ingest_feed
+from sync.identity import Credentials, NodeIdentity
+from sync.ingest import CheckedEvent, IngestReport, check_signatures, ingest_feed
 from sync.log_store import EventLog
-from sync.service import NODE_METADATA, node_key_from, node_key_message, open_batch
+from sync.pki import NodeCertificate, PkiError, dns_name
+from sync.service import (
+    batch_certificates,
+    open_batch,
+    peer_certificates,
+    signer_certificates,
+    trust_bundle,
+    welcome,
+)
+from sync.trust import TrustStore
 from sync.writer import LogBatch, LogWriter
 
 log = logging.getLogger(__name__)
@@ -51,25 +63,50 @@ class LinkStatus:
 
     parent_node: str = ""
     pull_cursor: int = 0
+    feed_end: int = 0
     pushed_seq: int = 0
+    unsent_events: int = 0
+    oldest_unsent_ms: int = 0
+    pushing: int = 0
+    """Events being pushed in the current round (0 when none), for the progress display."""
+    pushed_in_round: int = 0
     last_error: str = ""
     last_success_ms: int = 0
     failures: int = 0
+
+    @property
+    def unpulled_events(self) -> int:
+        """Feed positions the parent holds for us that are not pulled yet (as last seen)."""
+        return max(0, self.feed_end - self.pull_cursor)
 
 
 def _store_pulled(
     batch: LogBatch,
     *,
-    events: list[SealedEvent],
-    keys: list[PublicIdentity],
+    checked: list[CheckedEvent],
+    certificates: list[NodeCertificate],
     parent_node: str,
     peer: str,
     cursor: int,
 ) -> IngestReport:
     """Store a pulled batch and the new cursor in one transaction (never the cursor alone)."""
-    report = ingest_feed(batch, events, keys, peer=parent_node)
+    report = ingest_feed(batch, checked, peer=parent_node, certificates=certificates)
     batch.set_cursor(peer, cursor)
     return report
+
+
+def default_parent_unit(unit_code: str) -> str:
+    """The unit a node's parent usually serves: station -> county -> city -> province -> 100000.
+
+    A county directly under its province (no city) names its parent with ``parent_unit``.
+    """
+    if len(unit_code) > 6:
+        return unit_code[:6]
+    if unit_code[4:] != "00":
+        return unit_code[:4] + "00"
+    if unit_code[2:] != "0000":
+        return unit_code[:2] + "0000"
+    return "100000"
 
 
 async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
@@ -93,14 +130,23 @@ class ParentLink:
         read: ReadSnapshot,
         writer: LogWriter,
         wall_ms: Callable[[], int],
+        trust: TrustStore,
         *,
+        parent_unit: str = "",
+        verifier: Executor | None = None,
         batch_size: int = 500,
         interval: float = 2.0,
         call_timeout: float = 30.0,
         connect_timeout: float = 3.0,
     ) -> None:
+        if identity.credentials is None:
+            raise ValueError("a node replicates only once it is enrolled (hotline pki)")
         self.target = target
         self._identity = identity
+        self._credentials: Credentials = identity.credentials
+        self._trust = trust
+        self.parent_unit = parent_unit or default_parent_unit(identity.unit_code)
+        self._verifier = verifier
         self._read = read
         self._writer = writer
         self._wall_ms = wall_ms
@@ -109,7 +155,6 @@ class ParentLink:
         self._timeout = call_timeout
         self._connect_timeout = connect_timeout
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
-        self._metadata = ((NODE_METADATA, identity.node_id),)
         self._channel: aio.Channel | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,9 +163,16 @@ class ParentLink:
 
     def _stub(self) -> sync_pb2_grpc.SyncServiceAsyncStub:
         if self._channel is None:
-            self._channel = aio.insecure_channel(
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=self._credentials.root_pem(),
+                private_key=self._identity.tls_key_pem(),
+                certificate_chain=self._credentials.chain_pem(),
+            )
+            self._channel = aio.secure_channel(
                 self.target,
+                credentials,
                 options=[
+                    ("grpc.ssl_target_name_override", dns_name(self.parent_unit)),
                     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
                     ("grpc.initial_reconnect_backoff_ms", 200),
                     ("grpc.max_reconnect_backoff_ms", 2000),
@@ -143,52 +195,68 @@ class ParentLink:
         # The first call of a round waits briefly for the link: a parent that just came back
         # is used at once rather than after the channel's reconnect back-off.
         response = await stub.Hello(
-            sync_pb2.HelloRequest(node=node_key_message(self._identity.public)),
+            sync_pb2.HelloRequest(
+                node=peer_certificates(self._credentials), trust=trust_bundle(self._trust)
+            ),
             timeout=self._connect_timeout,
             wait_for_ready=True,
         )
-        parent = node_key_from(response.node, "node")
-        await self._writer.run(lambda batch: batch.register_key(parent))
+        for der in response.node.chain:  # the parent's authority, if new to us
+            with suppress(ValueError, PkiError):
+                self._trust.add_authority(x509.load_der_x509_certificate(der))
+        try:
+            parent = self._trust.add_node(x509.load_der_x509_certificate(response.node.certificate))
+        except (ValueError, PkiError) as exc:
+            raise ReplicationError(f"the parent's certificate is not usable: {exc}") from exc
+        if parent.unit_code != self.parent_unit:
+            raise ReplicationError(
+                f"{self.target} is {parent.unit_code}'s node, not {self.parent_unit}'s"
+            )
+        await self._writer.run(partial(welcome, certificate=parent, bundle=response.trust))
+        self.status.feed_end = response.feed_end
         return parent.node_id
 
     async def _push(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> IngestReport:
         response = await stub.GetHeads(
             sync_pb2.GetHeadsRequest(unit_prefix=self._prefix),
             timeout=self._timeout,
-            metadata=self._metadata,
         )
         theirs = {h.origin_node: h.seq for h in response.heads}
         with self._read() as conn:
             mine = EventLog(conn).heads_under(self._prefix)
-        behind = [
-            (h.origin_node, theirs.get(h.origin_node, 0))
+        # Higher levels first: a station's steps rest on its county's assignment.
+        behind = sorted(
+            (len(h.origin_unit), h.origin_node, theirs.get(h.origin_node, 0), h.seq)
             for h in mine
             if h.seq > theirs.get(h.origin_node, 0)
-        ]
+        )
         report = IngestReport()
+        self.status.unsent_events = sum(seq - after for _, _, after, seq in behind)
+        self.status.pushing = self.status.unsent_events
+        self.status.pushed_in_round = 0
         if not behind:
+            self.status.oldest_unsent_ms = 0
             return report
+        with self._read() as conn:
+            first = EventLog(conn).event_at(behind[0][1], behind[0][2] + 1)
+        self.status.oldest_unsent_ms = hlc.to_millis(first.hlc) if first else 0
 
         async def batches() -> AsyncIterator[sync_pb2.EventBatch]:
-            keys = {}
-            for origin, after in behind:
+            for _, origin, after, _ in behind:
                 while True:
-                    with self._read() as conn:
-                        log_ = EventLog(conn)
-                        chunk = log_.chain_after(origin, after, self._batch)
-                        keys.update(log_.keys(e.signer_key_id for e in chunk))
+                    chunk = await asyncio.to_thread(self._chain_after, origin, after)
                     if not chunk:
                         break
                     after = chunk[-1].origin_seq
-                    signers = sorted({e.signer_key_id for e in chunk} & keys.keys())
                     yield sync_pb2.EventBatch(
                         events=[e.to_proto() for e in chunk],
-                        keys=[node_key_message(keys[k]) for k in signers],
+                        certificates=batch_certificates(self._trust, chunk),
                     )
+                    self.status.pushed_in_round += len(chunk)
                     if len(chunk) < self._batch:
                         break
 
-        summary = await stub.PushEvents(batches(), metadata=self._metadata)
+        summary = await stub.PushEvents(batches(), timeout=self._timeout * 20)
         report.accepted, report.duplicates, report.rejected = (
             summary.accepted,
             summary.duplicates,
@@ -197,9 +265,19 @@ class ParentLink:
         report.rejections = [(r.event_id, r.reason) for r in summary.rejections]
         own = {h.origin_node: h.seq for h in summary.heads}
         self.status.pushed_seq = own.get(self._identity.node_id, 0)
+        self.status.unsent_events = sum(
+            max(0, seq - own.get(origin, 0)) for _, origin, _, seq in behind
+        )
+        self.status.pushing = 0
+        if not self.status.unsent_events:
+            self.status.oldest_unsent_ms = 0
         for event_id, reason in report.rejections:
             log.warning("parent refused event %s: %s", event_id, reason)
         return report
+
+    def _chain_after(self, origin: str, after: int) -> list[Any]:
+        with self._read() as conn:
+            return EventLog(conn).chain_after(origin, after, self._batch)
 
     async def _pull(
         self, stub: sync_pb2_grpc.SyncServiceAsyncStub, parent_node: str
@@ -207,29 +285,45 @@ class ParentLink:
         peer = f"parent:{parent_node}"
         with self._read() as conn:
             after = EventLog(conn).cursor(peer)
+        self.status.pull_cursor = after
         total = IngestReport()
         stream = stub.PullEvents(
-            sync_pb2.PullRequest(
-                node=node_key_message(self._identity.public), after=after, batch_size=self._batch
-            ),
-            timeout=self._timeout * 10,
+            sync_pb2.PullRequest(after=after, batch_size=self._batch),
+            timeout=self._timeout * 20,
         )
+        loop = asyncio.get_running_loop()
+        storing: asyncio.Future[IngestReport] | None = None
         async for batch in stream:
-            events, keys, broken = open_batch(batch)
-            report = await self._writer.run(
-                partial(
-                    _store_pulled,
-                    events=events,
-                    keys=keys,
-                    parent_node=parent_node,
-                    peer=peer,
-                    cursor=batch.cursor,
+            certificates = signer_certificates(self._trust, batch.certificates)
+            events, broken = open_batch(batch)
+            checked = await loop.run_in_executor(
+                self._verifier, check_signatures, events, self._trust
+            )
+            for event_id, reason in broken:
+                total.reject(event_id, reason)
+            if storing is not None:
+                total.add(await storing)
+            storing = asyncio.ensure_future(
+                self._writer.run(
+                    partial(
+                        _store_pulled,
+                        checked=checked,
+                        certificates=certificates,
+                        parent_node=parent_node,
+                        peer=peer,
+                        cursor=batch.cursor,
+                    )
                 )
             )
-            report.rejected += len(broken)
-            total.add(report)
-            self.status.pull_cursor = batch.cursor
+            storing.add_done_callback(partial(self._pulled_to, batch.cursor, batch.feed_end))
+        if storing is not None:
+            total.add(await storing)
         return total
+
+    def _pulled_to(self, cursor: int, feed_end: int, done: asyncio.Future[Any]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self.status.pull_cursor = cursor
+            self.status.feed_end = max(self.status.feed_end, feed_end)
 
     async def sync_once(self) -> RoundReport:
         """One full round (hello, push, pull); raises ``ReplicationError`` on failure."""
@@ -241,6 +335,11 @@ class ParentLink:
                 parent = await self._hello(stub)
                 pushed = await self._push(stub)
                 pulled = await self._pull(stub, parent)
+            except ReplicationError as exc:
+                await self.close()
+                self.status.last_error = str(exc)
+                self.status.failures += 1
+                raise
             except aio.AioRpcError as exc:
                 code, details = exc.code().name, exc.details() or ""
                 await self.close()  # dial afresh next round

@@ -20,7 +20,8 @@ from core.officers import OfficerRef
 from core.ticket.events import EVENT_TYPES, DomainEvent, EventMeta, RecordedEvent
 from proto.hotline.v1 import common_pb2, events_pb2
 from sync.codec import from_message, to_message
-from sync.identity import NodeIdentity, verify
+from sync.identity import NodeIdentity
+from sync.signatures import verify
 
 SIGNING_CONTEXT = b"hotline.v1.event\x00"
 """Prefix of every signed message, so an event signature can never pass for another kind."""

@@ -1,14 +1,16 @@
-"""A node's identity: its id, unit and Ed25519 signing key, kept on disk beside its data.
+"""A node's identity: its id, unit, keys and certificate, kept on disk beside its data.
 
-Every event a node records is signed with this key, so the key must survive restarts and stay
-private: it is generated on first start and written with file mode 0600, and a key file that
-others can read is refused. The node id is the unit code plus a random suffix, so a reinstalled
-station laptop starts a new chain instead of silently forking the old one.
+Two private keys live in the data folder, both with file mode 0600 (a key file others can read
+is refused): ``node.key``, the Ed25519 key that signs every event, and ``tls.key``, the ECDSA
+key of its TLS links. Both are generated on first start. Enrolment (``hotline pki``) adds
+``node.crt`` (the node's certificate), ``chain.pem`` (the authority above it) and ``root.pem``
+(the national root). The node id is the unit code plus a random suffix, so a reinstalled
+station laptop starts a new chain instead of silently forking the old one; rotating keys keeps
+the id and the chain, and sets the old keys aside as ``*.old-<key id>``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -16,32 +18,36 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.units import UnitLevel
+from sync.pki import (
+    NodeCertificate,
+    PkiError,
+    cert_pem,
+    load_certificates,
+    private_pem,
+    write_private,
+)
+from sync.signatures import key_id_of
 
 KEY_FILE = "node.key"
+TLS_KEY_FILE = "tls.key"
 IDENTITY_FILE = "node.json"
+CERT_FILE = "node.crt"
+CHAIN_FILE = "chain.pem"
+ROOT_FILE = "root.pem"
 
 
 class IdentityError(Exception):
     """The identity on disk is unusable (wrong unit, readable by others, corrupt)."""
 
 
-def key_id_of(public_key: bytes) -> str:
-    """The id of a raw Ed25519 public key: hex SHA-256 of its 32 bytes."""
-    return hashlib.sha256(public_key).hexdigest()
-
-
-def verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
-    """True when ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``."""
-    try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+class NotEnrolled(IdentityError):
+    """The node has no certificate yet: it cannot sign events that anyone would trust."""
 
 
 @dataclass(frozen=True)
@@ -59,16 +65,41 @@ class PublicIdentity:
         return key_id_of(self.public_key)
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """A node's certificate material: what it shows peers and what it trusts."""
+
+    certificate: NodeCertificate
+    chain: tuple[x509.Certificate, ...]
+    root: x509.Certificate
+
+    def chain_pem(self) -> bytes:
+        """The node's certificate followed by the authorities above it (for TLS)."""
+        return cert_pem(self.certificate.certificate) + b"".join(cert_pem(c) for c in self.chain)
+
+    def root_pem(self) -> bytes:
+        """The national root in PEM."""
+        return cert_pem(self.root)
+
+
 class NodeIdentity:
-    """A node's private identity; signs the node's events."""
+    """A node's private identity; signs the node's events and authenticates its links."""
 
     def __init__(
-        self, node_id: str, unit_code: str, level: UnitLevel, private_key: Ed25519PrivateKey
+        self,
+        node_id: str,
+        unit_code: str,
+        level: UnitLevel,
+        private_key: Ed25519PrivateKey,
+        tls_key: ec.EllipticCurvePrivateKey | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.node_id = node_id
         self.unit_code = unit_code
         self.level = level
         self._key = private_key
+        self.tls_key = tls_key or ec.generate_private_key(ec.SECP256R1())
+        self.credentials = credentials
         raw = private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
@@ -76,12 +107,38 @@ class NodeIdentity:
 
     @property
     def key_id(self) -> str:
-        """The id of this node's current public key."""
+        """The id of this node's current event key."""
         return self.public.key_id
+
+    @property
+    def event_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs this node's events."""
+        return self._key
 
     def sign(self, message: bytes) -> bytes:
         """An Ed25519 signature of ``message``."""
         return self._key.sign(message)
+
+    def tls_key_pem(self) -> bytes:
+        """The TLS private key in PEM (handed to gRPC's TLS credentials)."""
+        return private_pem(self.tls_key)
+
+    def check_credentials(self, credentials: Credentials) -> None:
+        """Refuse a certificate that does not certify this node's id, unit and both keys."""
+        cert = credentials.certificate
+        tls_public = cert.certificate.public_key()
+        if (cert.node_id, cert.unit_code, cert.level) != (self.node_id, self.unit_code, self.level):
+            raise IdentityError(
+                f"the certificate is for {cert.node_id} ({cert.unit_code}), "
+                f"not {self.node_id} ({self.unit_code})"
+            )
+        if cert.event_public_key != self.public.public_key:
+            raise IdentityError("the certificate certifies another event key")
+        if (
+            not isinstance(tls_public, ec.EllipticCurvePublicKey)
+            or tls_public.public_numbers() != self.tls_key.public_key().public_numbers()
+        ):
+            raise IdentityError("the certificate certifies another TLS key")
 
     @classmethod
     def generate(cls, unit_code: str, level: UnitLevel) -> NodeIdentity:
@@ -91,19 +148,13 @@ class NodeIdentity:
 
     @classmethod
     def load_or_create(cls, data_dir: Path, unit_code: str, level: UnitLevel) -> NodeIdentity:
-        """The identity stored in ``data_dir``, created there (mode 0600) on first start."""
+        """The identity stored in ``data_dir``, created there (keys mode 0600) on first start."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        key_path, id_path = data_dir / KEY_FILE, data_dir / IDENTITY_FILE
-        if not key_path.exists():
+        id_path = data_dir / IDENTITY_FILE
+        if not id_path.exists():
             identity = cls.generate(unit_code, level)
-            pem = identity._key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
+            write_private(data_dir / KEY_FILE, private_pem(identity._key))
+            write_private(data_dir / TLS_KEY_FILE, private_pem(identity.tls_key))
             id_path.write_text(
                 json.dumps(
                     {"node_id": identity.node_id, "unit_code": unit_code, "level": level.value}
@@ -111,18 +162,84 @@ class NodeIdentity:
                 encoding="utf-8",
             )
             return identity
-        mode = stat.S_IMODE(key_path.stat().st_mode)
-        if mode & 0o077:
-            raise IdentityError(f"{key_path} is readable by others (mode {mode:o}); chmod 600 it")
         try:
             stored = json.loads(id_path.read_text(encoding="utf-8"))
-            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
-            raise IdentityError(f"cannot read the node identity in {data_dir}: {exc}") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise IdentityError(f"{key_path} does not hold an Ed25519 key")
+            raise IdentityError(f"cannot read {id_path}: {exc}") from exc
         if stored.get("unit_code") != unit_code:
             raise IdentityError(
                 f"{data_dir} belongs to unit {stored.get('unit_code')}, not {unit_code}"
             )
-        return cls(stored["node_id"], unit_code, UnitLevel(stored["level"]), key)
+        key = _private_key(data_dir / KEY_FILE)
+        tls_key = _private_key(data_dir / TLS_KEY_FILE)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise IdentityError(f"{data_dir / KEY_FILE} does not hold an Ed25519 key")
+        if not isinstance(tls_key, ec.EllipticCurvePrivateKey):
+            raise IdentityError(f"{data_dir / TLS_KEY_FILE} does not hold an ECDSA key")
+        identity = cls(stored["node_id"], unit_code, UnitLevel(stored["level"]), key, tls_key)
+        identity.credentials = _read_credentials(data_dir)
+        if identity.credentials is not None:
+            identity.check_credentials(identity.credentials)
+        return identity
+
+    def install(self, data_dir: Path, certificate: bytes, chain: bytes, root: bytes) -> None:
+        """Keep a certificate issued to this node (checked against its keys) in ``data_dir``."""
+        try:
+            node = NodeCertificate.read(load_certificates(certificate)[0])
+            credentials = Credentials(
+                node, tuple(load_certificates(chain)) if chain else (), load_certificates(root)[0]
+            )
+        except (ValueError, PkiError) as exc:
+            raise IdentityError(f"cannot read the certificate: {exc}") from exc
+        self.check_credentials(credentials)
+        (data_dir / CERT_FILE).write_bytes(cert_pem(node.certificate))
+        (data_dir / CHAIN_FILE).write_bytes(b"".join(cert_pem(c) for c in credentials.chain))
+        (data_dir / ROOT_FILE).write_bytes(cert_pem(credentials.root))
+        self.credentials = credentials
+
+    @classmethod
+    def rotate(cls, data_dir: Path) -> NodeIdentity:
+        """New keys for the same node (same id, same chain); the old ones are set aside.
+
+        The node must be enrolled again with the new keys before it can sign (its old
+        certificate is set aside with them).
+        """
+        stored = json.loads((data_dir / IDENTITY_FILE).read_text(encoding="utf-8"))
+        old = cls.load_or_create(data_dir, stored["unit_code"], UnitLevel(stored["level"]))
+        suffix = f".old-{old.key_id[:12]}"
+        for name in (KEY_FILE, TLS_KEY_FILE, CERT_FILE):
+            if (data_dir / name).exists():
+                os.replace(data_dir / name, data_dir / (name + suffix))
+        fresh = cls(old.node_id, old.unit_code, old.level, Ed25519PrivateKey.generate())
+        write_private(data_dir / KEY_FILE, private_pem(fresh._key))
+        write_private(data_dir / TLS_KEY_FILE, private_pem(fresh.tls_key))
+        return fresh
+
+
+def _private_key(path: Path) -> object:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError as exc:
+        raise IdentityError(f"cannot read {path}: {exc}") from exc
+    if mode & 0o077:
+        raise IdentityError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise IdentityError(f"{path} does not hold a private key: {exc}") from exc
+
+
+def _read_credentials(data_dir: Path) -> Credentials | None:
+    cert_path = data_dir / CERT_FILE
+    if not cert_path.exists():
+        return None
+    try:
+        node = NodeCertificate.read(load_certificates(cert_path.read_bytes())[0])
+        chain_bytes = (
+            (data_dir / CHAIN_FILE).read_bytes() if (data_dir / CHAIN_FILE).exists() else b""
+        )
+        chain = tuple(load_certificates(chain_bytes)) if chain_bytes.strip() else ()
+        root = load_certificates((data_dir / ROOT_FILE).read_bytes())[0]
+    except (OSError, ValueError, PkiError) as exc:
+        raise IdentityError(f"cannot read the certificate in {data_dir}: {exc}") from exc
+    return Credentials(node, chain, root)

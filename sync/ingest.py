@@ -1,30 +1,55 @@
 """Taking in events from a peer: verify each one, store what holds, report what does not.
 
-Two directions, two sets of checks (docs/protocol.md):
+Receipt happens in two steps so that the costly part runs beside the writer, on both cores:
 
-* **Upward** (``ingest_chains``): a child sends whole chains of the origins in its subtree. Each
-  event must be signed by the key of its origin, and continue that origin's chain exactly
-  (sequence = head + 1, previous hash = head's hash). A gap, a rewrite or a fork is refused.
-* **Downward** (``ingest_feed``): a parent sends the events of tickets in this node's
-  jurisdiction, from origins outside it. They are partial chains by design (filtered), so only
-  the signature and the signer's key are checked.
+1. ``check_signatures`` (no database, any thread): each event's Ed25519 signature against the
+   event key its signer's certificate certifies. Certificates travel with the batch and are
+   checked against the trust store first.
+2. ``ingest_chains`` / ``ingest_feed`` (a job of the node's one ``LogWriter``): everything that
+   depends on what the node already holds, in one transaction.
 
-A refused event is not stored, is recorded in ``sync_problems`` with its reason, and never
-stops the rest of the batch. Events already held are counted as duplicates and skipped, which
-makes replaying any batch harmless. Both functions run as jobs of the node's ``LogWriter``.
+**Upward** (``ingest_chains``) a child sends whole chains of the origins in its subtree. Each
+event must continue its origin's chain exactly (sequence = head + 1, previous hash = head's
+hash). Then it must *count*: its signer's certificate valid and not revoked at the event's time,
+the officer one of the signer's own unit, the unit entitled to the event type and involved in the
+ticket. An event that links but does not count is kept as evidence (its place in the chain is
+taken, its verdict says why, nothing folds it). An event that does not link is not stored:
+
+* a **duplicate** (same place, same bytes) is skipped, which makes any replay harmless;
+* a **fork** (same place, other bytes: a cloned node, a restored backup) is kept in
+  ``fork_evidence``, the origin is quarantined until an administrator releases it, and an
+  alert is raised;
+* a **gap** stops that origin's chain for the rest of the batch until the missing events arrive;
+* a **broken signature** is refused with a tamper alert.
+
+**Downward** (``ingest_feed``) a parent sends the events of tickets in this node's jurisdiction;
+they are partial chains by design (filtered), so only the signature, the certificate and the
+unit's entitlement are checked, and what fails is refused.
+
+A refused event never stops the rest of its batch; every refusal is recorded in
+``sync_problems`` with its reason and counted, and raises an alert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sync.envelope import GENESIS_HASH, SealedEvent
-from sync.identity import PublicIdentity
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from core import hlc
+from core.ticket.authority import DISPATCH_LEVELS
+from core.ticket.state import TicketStatus
+from core.units import jurisdiction_prefix, level_of
+from sync.envelope import GENESIS_HASH, SIGNING_CONTEXT, SealedEvent
 from sync.log_store import Head
+from sync.pki import NodeCertificate
+from sync.trust import TrustStore
 from sync.writer import LogBatch
 
 MAX_REPORTED_REJECTIONS = 20
+ROUTED = "hotline.v1.TicketRouted"
 
 
 @dataclass
@@ -36,11 +61,11 @@ class IngestReport:
     rejected: int = 0
     rejections: list[tuple[str, str]] = field(default_factory=list)
 
-    def reject(self, event: SealedEvent, reason: str) -> None:
+    def reject(self, event_id: str, reason: str) -> None:
         """Count a refused event and keep the first reasons for the sender."""
         self.rejected += 1
         if len(self.rejections) < MAX_REPORTED_REJECTIONS:
-            self.rejections.append((event.event_id, reason))
+            self.rejections.append((event_id, reason))
 
     def add(self, other: IngestReport) -> None:
         """Sum another report into this one."""
@@ -51,123 +76,223 @@ class IngestReport:
         self.rejections.extend(other.rejections[:room])
 
 
-def _signature_problem(
-    batch: LogBatch, event: SealedEvent, offered: dict[str, PublicIdentity]
-) -> str | None:
-    key = offered.get(event.signer_key_id) or batch.key(event.signer_key_id)
-    if key is None:
-        return f"unknown signer key {event.signer_key_id[:16]}"
-    if key.node_id != event.origin_node:
-        return f"key {event.signer_key_id[:16]} belongs to {key.node_id}, not {event.origin_node}"
-    if not event.signature_valid(key.public_key):
-        return "signature does not verify"
-    batch.register_key(key)
-    return None
+@dataclass(frozen=True)
+class CheckedEvent:
+    """A received event and what its signature check found ("" when it verified)."""
+
+    event: SealedEvent
+    signature_problem: str = ""
 
 
-def _finish(
-    batch: LogBatch, report: IngestReport, refused: list[tuple[SealedEvent, str]], peer: str
+def check_signatures(events: Sequence[SealedEvent], trust: TrustStore) -> list[CheckedEvent]:
+    """Verify every event's signature with its certified event key (no database needed)."""
+    keys: dict[str, Ed25519PublicKey | None] = {}
+    checked = []
+    for event in events:
+        key_id = event.signer_key_id
+        if key_id not in keys:
+            held = trust.certificates_for([key_id])
+            keys[key_id] = (
+                Ed25519PublicKey.from_public_bytes(held[0].event_public_key) if held else None
+            )
+        key = keys[key_id]
+        problem = ""
+        if key is None:
+            problem = f"no certificate known for signer key {key_id[:16]}"
+        else:
+            try:
+                key.verify(event.signature, SIGNING_CONTEXT + event.envelope)
+            except InvalidSignature:
+                problem = "signature does not verify"
+        checked.append(CheckedEvent(event, problem))
+    return checked
+
+
+def why_not_counted(trust: TrustStore, event: SealedEvent) -> str:
+    """Why an event with a good signature does not count, judged on the event alone ("" = it does).
+
+    The signer's certificate must have been valid for the origin node and unit at the event's
+    time and not revoked by then; the officer must belong to the signer's unit; and routing is
+    for dispatching levels only. Whether the unit may act on *this* ticket is asked of the
+    ticket's state (``_not_involved``) and, for concurrent steps, by the fold.
+    """
+    verdict = trust.signer(
+        event.signer_key_id, event.origin_node, event.origin_unit, hlc.to_millis(event.hlc)
+    )
+    if not verdict.ok:
+        return f"signer not trusted: {verdict.reason}"
+    if event.officer.unit_code != event.origin_unit:
+        return f"officer of {event.officer.unit_code} in an event signed by {event.origin_unit}"
+    if event.event_type == ROUTED and level_of(event.origin_unit) not in DISPATCH_LEVELS:
+        return f"a {level_of(event.origin_unit).value} unit does not dispatch tickets"
+    return ""
+
+
+def _not_involved(batch: LogBatch, event: SealedEvent) -> str:
+    """Why the event's unit has nothing to do with its ticket, as far as this node knows."""
+    if event.event_type == "hotline.v1.TicketRegistered":
+        return ""
+    state = batch.state_of(event.ticket_id)
+    if state.status is TicketStatus.UNKNOWN:
+        return ""  # the ticket's registration is not held here: nothing to judge against
+    unit = event.origin_unit
+    prefix = jurisdiction_prefix(unit, level_of(unit))
+    if any(u == unit or u.startswith(prefix) for u in state.units_involved):
+        return ""
+    return f"{unit} has no part in ticket {event.ticket_id}"
+
+
+def _refuse(
+    batch: LogBatch,
+    report: IngestReport,
+    event: SealedEvent,
+    peer: str,
+    reason: str,
+    alert: str = "refused-event",
 ) -> None:
-    for event, reason in refused:
-        report.reject(event, reason)
-        batch.record_problem(event.event_id, event.origin_node, peer, reason)
+    report.reject(event.event_id, reason)
+    batch.record_problem(event.event_id, event.origin_node, peer, reason)
+    if alert:
+        batch.raise_alert(
+            alert,
+            event.origin_node,
+            f"event {event.event_id} ({event.event_type}) from {peer}: {reason}",
+        )
+
+
+def _learn(batch: LogBatch, certificates: Iterable[NodeCertificate]) -> None:
+    batch.remember_certificates(certificates)
 
 
 def ingest_chains(
     batch: LogBatch,
-    events: Sequence[SealedEvent],
-    keys: Sequence[PublicIdentity],
+    checked: Sequence[CheckedEvent],
     *,
     peer: str,
     subtree_prefix: str,
+    certificates: Sequence[NodeCertificate] = (),
 ) -> IngestReport:
     """Store a child's events that continue their origins' chains; refuse the rest."""
+    trust = _trust(batch)
+    _learn(batch, certificates)
     report = IngestReport()
-    offered = {k.key_id: k for k in keys}
-    known = batch.known_ids(e.event_id for e in events)
-    heads: dict[str, Head] = {}
-    accepted: list[SealedEvent] = []
-    refused: list[tuple[SealedEvent, str]] = []
-    for event in events:
+    known = batch.known_ids(c.event.event_id for c in checked)
+    stalled: set[str] = set()
+    counted: list[SealedEvent] = []
+    for item in checked:
+        event = item.event
+        origin = event.origin_node
         if event.event_id in known:
             report.duplicates += 1
             continue
         if not event.origin_unit.startswith(subtree_prefix):
-            refused.append((event, f"origin {event.origin_unit} is outside the sender's subtree"))
+            _refuse(
+                batch,
+                report,
+                event,
+                peer,
+                f"origin {event.origin_unit} is outside the sender's subtree",
+            )
             continue
-        if event.origin_node == batch.identity.node_id:
-            refused.append((event, "claims to come from the receiving node itself"))
+        if origin == batch.identity.node_id:
+            _refuse(batch, report, event, peer, "claims to come from the receiving node itself")
             continue
-        problem = _signature_problem(batch, event, offered)
-        if problem is not None:
-            refused.append((event, problem))
+        if batch.is_quarantined(origin):
+            _refuse(batch, report, event, peer, f"origin {origin} is quarantined", alert="")
             continue
-        head = (
-            heads.get(event.origin_node)
-            or batch.head(event.origin_node)
-            or Head(event.origin_node, event.origin_unit, 0, GENESIS_HASH)
-        )
+        if origin in stalled:
+            _refuse(batch, report, event, peer, "waits for an earlier event of its chain", alert="")
+            continue
+        if item.signature_problem:
+            stalled.add(origin)
+            kind = "tampered-event" if "verify" in item.signature_problem else "refused-event"
+            _refuse(batch, report, event, peer, item.signature_problem, alert=kind)
+            continue
+        head = batch.head(origin) or Head(origin, event.origin_unit, 0, GENESIS_HASH)
         if event.origin_seq <= head.seq:
-            held = batch.event_at(event.origin_node, event.origin_seq)
+            held = batch.event_at(origin, event.origin_seq)
             if held is not None and held.hash == event.hash:
                 report.duplicates += 1
-            else:
-                refused.append(
-                    (
-                        event,
-                        f"fork: a different event {event.origin_node}#"
-                        f"{event.origin_seq} is already held",
-                    )
-                )
+                continue
+            stalled.add(origin)
+            reason = f"fork: a different event {origin}#{event.origin_seq} is already held"
+            if held is not None:
+                batch.record_fork(held, event, peer)
+            batch.quarantine(origin, reason)
+            _refuse(batch, report, event, peer, reason, alert="fork")
             continue
         if event.origin_seq != head.seq + 1:
-            refused.append(
-                (
-                    event,
-                    f"gap: expected {event.origin_node}#{head.seq + 1}, got #{event.origin_seq}",
-                )
+            stalled.add(origin)
+            _refuse(
+                batch,
+                report,
+                event,
+                peer,
+                f"gap: expected {origin}#{head.seq + 1}, got #{event.origin_seq}",
+                alert="",
             )
             continue
         if event.prev_hash != head.hash:
-            refused.append((event, "chain broken: previous hash does not match the held chain"))
+            stalled.add(origin)
+            _refuse(
+                batch,
+                report,
+                event,
+                peer,
+                "chain broken: previous hash does not match the held chain",
+                alert="tampered-event",
+            )
             continue
-        heads[event.origin_node] = Head(
-            event.origin_node, event.origin_unit, event.origin_seq, event.hash
-        )
+        batch.set_head(Head(origin, event.origin_unit, event.origin_seq, event.hash))
         known.add(event.event_id)
-        accepted.append(event)
-    batch.store_received(accepted, peer)
-    for head in heads.values():
-        batch.set_head(head)
-    report.accepted = len(accepted)
-    _finish(batch, report, refused, peer)
+        reason = why_not_counted(trust, event)
+        if reason:
+            batch.store_evidence(event, peer, reason)
+            _refuse(batch, report, event, peer, reason)
+            continue
+        counted.append(event)
+    batch.store_received(counted, peer)
+    for event in counted:
+        reason = _not_involved(batch, event)
+        if reason:
+            batch.demote(event, reason)
+            _refuse(batch, report, event, peer, reason)
+        else:
+            report.accepted += 1
     return report
 
 
 def ingest_feed(
     batch: LogBatch,
-    events: Sequence[SealedEvent],
-    keys: Sequence[PublicIdentity],
+    checked: Sequence[CheckedEvent],
     *,
     peer: str,
+    certificates: Sequence[NodeCertificate] = (),
 ) -> IngestReport:
-    """Store a parent's feed events whose signatures hold; refuse the rest."""
+    """Store a parent's feed events that verify and count; refuse the rest."""
+    trust = _trust(batch)
+    _learn(batch, certificates)
     report = IngestReport()
-    offered = {k.key_id: k for k in keys}
-    known = batch.known_ids(e.event_id for e in events)
+    known = batch.known_ids(c.event.event_id for c in checked)
     accepted: list[SealedEvent] = []
-    refused: list[tuple[SealedEvent, str]] = []
-    for event in events:
+    for item in checked:
+        event = item.event
         if event.event_id in known:
             report.duplicates += 1
             continue
-        problem = _signature_problem(batch, event, offered)
-        if problem is not None:
-            refused.append((event, problem))
+        reason = item.signature_problem or why_not_counted(trust, event)
+        if reason:
+            kind = "tampered-event" if "verify" in reason else "refused-event"
+            _refuse(batch, report, event, peer, reason, alert=kind)
             continue
         known.add(event.event_id)
         accepted.append(event)
     batch.store_received(accepted, peer)
     report.accepted = len(accepted)
-    _finish(batch, report, refused, peer)
     return report
+
+
+def _trust(batch: LogBatch) -> TrustStore:
+    if batch.trust is None:
+        raise RuntimeError("this node's writer has no trust store: it cannot take in events")
+    return batch.trust

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from cryptography import x509
+from sqlalchemy import Connection, Row, func, insert, select, update
 
-from core.units import UnitLevel
 from sync import schema as s
 from sync.envelope import SealedEvent, open_sealed
-from sync.identity import PublicIdentity
+from sync.pki import NodeCertificate, PkiError
+from sync.trust import TrustStore, certificate_row
 
 HLC_STATE = "hlc"
 
@@ -133,20 +135,20 @@ class EventLog:
         return None if row is None else _sealed(row)
 
     def ticket_events(self, ticket_id: str) -> list[SealedEvent]:
-        """Every event of one ticket held here, in local arrival order."""
+        """Every counted event of one ticket held here, in local arrival order."""
         rows = self.conn.execute(
             select(s.events.c.envelope, s.events.c.signature)
-            .where(s.events.c.ticket_id == ticket_id)
+            .where(s.events.c.ticket_id == ticket_id, s.events.c.verdict == "")
             .order_by(s.events.c.pos)
         )
         return [_sealed(r) for r in rows]
 
     def ticket_positions(self, ticket_id: str) -> list[int]:
-        """Local positions of one ticket's events, ascending."""
+        """Local positions of one ticket's counted events, ascending."""
         return list(
             self.conn.execute(
                 select(s.events.c.pos)
-                .where(s.events.c.ticket_id == ticket_id)
+                .where(s.events.c.ticket_id == ticket_id, s.events.c.verdict == "")
                 .order_by(s.events.c.pos)
             ).scalars()
         )
@@ -180,6 +182,16 @@ class EventLog:
         )
         return [(r.pos, _sealed(r)) for r in rows]
 
+    def feed_count_after(self, prefix: str, after: int) -> int:
+        """How many feed entries for units under ``prefix`` lie after ``after``."""
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(s.feed)
+                .where(s.feed.c.pos > after, s.feed.c.unit_code.startswith(prefix, autoescape=True))
+            ).scalar_one()
+        )
+
     def feed_end(self) -> int:
         """The last position of the feed (0 when empty)."""
         return int(self.conn.execute(select(func.coalesce(func.max(s.feed.c.pos), 0))).scalar_one())
@@ -198,34 +210,76 @@ class EventLog:
 
     # -- keys, clock and cursors -------------------------------------------------------------
 
-    def register_key(self, key: PublicIdentity) -> None:
-        """Remember a node's public key (first sight wins; see docs/protocol.md)."""
-        if self.key(key.key_id) is None:
-            self.conn.execute(
-                insert(s.node_keys).values(
-                    key_id=key.key_id,
-                    node_id=key.node_id,
-                    unit_code=key.unit_code,
-                    level=key.level.value,
-                    public_key=key.public_key,
-                )
+    def certificate_rows(self) -> list[tuple[str, bytes]]:
+        """Every certificate held (kind "ca" or "node", DER), authorities first."""
+        rows = self.conn.execute(
+            select(s.trusted_certificates.c.kind, s.trusted_certificates.c.der).order_by(
+                s.trusted_certificates.c.kind, s.trusted_certificates.c.fingerprint
             )
+        )
+        return [(r.kind, r.der) for r in rows]
 
-    def key(self, key_id: str) -> PublicIdentity | None:
-        """The public identity behind ``key_id``, if known."""
-        row = self.conn.execute(select(s.node_keys).where(s.node_keys.c.key_id == key_id)).first()
-        if row is None:
-            return None
-        return PublicIdentity(row.node_id, row.unit_code, UnitLevel(row.level), row.public_key)
+    def load_trust(self, store: TrustStore) -> list[str]:
+        """Fill ``store`` with the certificates and revocation lists kept here.
 
-    def keys(self, key_ids: Iterable[str]) -> dict[str, PublicIdentity]:
-        """The known public identities among ``key_ids``."""
-        found = {}
-        for key_id in set(key_ids):
-            key = self.key(key_id)
-            if key is not None:
-                found[key_id] = key
-        return found
+        Returns the reasons for rows that no longer verify (they are skipped, not trusted).
+        """
+        problems = store.add_any(
+            x509.load_der_x509_certificate(der) for _, der in self.certificate_rows()
+        )
+        for der in self.revocation_list_rows():
+            try:
+                store.add_revocations(x509.load_der_x509_crl(der))
+            except (ValueError, PkiError) as exc:
+                problems.append(f"revocation list: {exc}")
+        return problems
+
+    def keep_certificate(self, cert: x509.Certificate, node: NodeCertificate | None) -> None:
+        """Keep a certificate in ``trusted_certificates`` unless it is already there."""
+        row = certificate_row(cert, node)
+        held = self.conn.execute(
+            select(s.trusted_certificates.c.fingerprint).where(
+                s.trusted_certificates.c.fingerprint == row["fingerprint"]
+            )
+        ).first()
+        if held is None:
+            self.conn.execute(insert(s.trusted_certificates).values(**row))
+
+    def revocation_list_rows(self) -> list[bytes]:
+        """Every revocation list held (DER)."""
+        return list(self.conn.execute(select(s.revocation_lists.c.der)).scalars())
+
+    def quarantined(self) -> dict[str, tuple[str, int]]:
+        """Origins held back until an administrator releases them: reason and since when."""
+        rows = self.conn.execute(select(s.quarantined_origins))
+        return {r.origin_node: (r.reason, r.since_ms) for r in rows}
+
+    def open_alerts(self, limit: int = 100) -> list[Row[Any]]:
+        """Alerts not cleared, newest first."""
+        return list(
+            self.conn.execute(
+                select(s.alerts)
+                .where(s.alerts.c.cleared_ms == 0)
+                .order_by(s.alerts.c.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def count_open_alerts(self) -> int:
+        """How many alerts are not cleared."""
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(s.alerts).where(s.alerts.c.cleared_ms == 0)
+            ).scalar_one()
+        )
+
+    def count_refused(self) -> int:
+        """Events refused on receipt or kept only as evidence."""
+        refused = self.conn.execute(select(func.count()).select_from(s.sync_problems))
+        kept = self.conn.execute(
+            select(func.count()).select_from(s.events).where(s.events.c.verdict != "")
+        )
+        return int(refused.scalar_one()) + int(kept.scalar_one())
 
     def state_value(self, name: str) -> int:
         """A named counter of this node (e.g. the last hybrid clock value); 0 if unset."""

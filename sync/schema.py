@@ -2,6 +2,9 @@
 
 ``events`` is append-only: a row is never updated or deleted; ``pos`` is this node's local
 arrival order, the rest is read out of the signed envelope that the row keeps verbatim.
+An event that arrived with a good chain link but did not count (its signer revoked, no
+authority for the step) is kept as evidence with a non-empty ``verdict``, so the chain stays
+whole; everything that folds tickets reads only events whose verdict is empty.
 ``origin_heads`` records how far this node holds each complete chain (its own, and those of its
 subtree, which flow up whole). ``feed`` is the jurisdiction feed that children pull: one row per
 event a child unit must see, in the order the parent learnt it must. ``peer_cursors`` is where a
@@ -54,6 +57,7 @@ events = Table(
     Column("envelope", LargeBinary, nullable=False),
     Column("signature", LargeBinary, nullable=False),
     Column("received_from", String(64), nullable=False, server_default=""),
+    Column("verdict", String(300), nullable=False, server_default=""),
     UniqueConstraint("origin_node", "origin_seq"),
     Index("ix_events_ticket_id", "ticket_id"),
 )
@@ -67,14 +71,24 @@ origin_heads = Table(
     Column("hash", LargeBinary(32), nullable=False),
 )
 
-node_keys = Table(
-    "node_keys",
+trusted_certificates = Table(
+    "trusted_certificates",
     metadata,
-    Column("key_id", String(64), primary_key=True),
-    Column("node_id", String(64), nullable=False),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("key_id", String(64), nullable=False, server_default=""),
+    Column("node_id", String(64), nullable=False, server_default=""),
     Column("unit_code", String(12), nullable=False),
-    Column("level", String(16), nullable=False),
-    Column("public_key", LargeBinary(32), nullable=False),
+    Column("der", LargeBinary, nullable=False),
+    Index("ix_trusted_certificates_key_id", "key_id"),
+)
+
+revocation_lists = Table(
+    "revocation_lists",
+    metadata,
+    Column("issuer", String(64), primary_key=True),
+    Column("last_update_ms", BigInteger, nullable=False),
+    Column("der", LargeBinary, nullable=False),
 )
 
 node_state = Table(
@@ -99,6 +113,38 @@ feed = Table(
     Column("unit_code", String(12), nullable=False),
     Column("event_pos", BigInteger, nullable=False),
     Index("ix_feed_unit_code_pos", "unit_code", "pos"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", AutoPosition, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("raised_ms", BigInteger, nullable=False),
+    Column("cleared_ms", BigInteger, nullable=False, server_default="0"),
+)
+
+fork_evidence = Table(
+    "fork_evidence",
+    metadata,
+    Column("origin_node", String(64), primary_key=True),
+    Column("origin_seq", BigInteger, primary_key=True),
+    Column("other_hash", LargeBinary(32), primary_key=True),
+    Column("held_hash", LargeBinary(32), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("peer", String(64), nullable=False),
+    Column("seen_ms", BigInteger, nullable=False),
+)
+
+quarantined_origins = Table(
+    "quarantined_origins",
+    metadata,
+    Column("origin_node", String(64), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("since_ms", BigInteger, nullable=False),
 )
 
 sync_problems = Table(

@@ -1,69 +1,113 @@
 """The parent's side of replication: the ``SyncService`` servicer (docs/protocol.md).
 
-A child introduces itself (``Hello``), asks how far the parent holds the chains of its subtree
-(``GetHeads``), streams what is missing (``PushEvents``, each batch verified and applied in one
+Served on the node's peer port over mutual TLS, so the caller is whoever its certificate names:
+no metadata is believed. A child introduces itself (``Hello``) and both sides exchange what
+they know of the hierarchy (authorities and revocation lists); it asks how far the parent holds
+its subtree's chains (``GetHeads``), streams what is missing (``PushEvents``: signatures
+checked on a thread pool while the previous batch is written, each batch applied in one
 transaction by ``sync.ingest``), then pulls its jurisdiction feed from a cursor it keeps
-(``PullEvents``). A caller may only push the chains of its own subtree and pull its own
-jurisdiction, and must sit below this node. (Issue 3 binds the caller's identity to an mTLS
-certificate; here the node named in the metadata is trusted as introduced.)
+(``PullEvents``). A caller may only push its own subtree and pull its own jurisdiction, must
+sit below this node, and must hold a certificate that is valid and not revoked now.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from grpc import aio
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from core.errors import InvalidInput, NotPermitted
 from core.units import UnitLevel, jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
-from sync import schema
-from sync.codec import enum_member, enum_number
 from sync.envelope import EnvelopeError, SealedEvent, open_sealed
-from sync.identity import NodeIdentity, PublicIdentity, key_id_of
-from sync.ingest import IngestReport, ingest_chains
+from sync.identity import Credentials, NodeIdentity
+from sync.ingest import CheckedEvent, IngestReport, check_signatures, ingest_chains
 from sync.log_store import EventLog
-from sync.writer import LogWriter
+from sync.pki import NodeCertificate, PkiError, load_certificates
+from sync.trust import TrustStore
+from sync.writer import LogBatch, LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
 Context = aio.ServicerContext[Any, Any]
-NODE_METADATA = "x-hotline-node"
 DEFAULT_BATCH = 500
 MAX_BATCH = 5000
 
 
-def node_key_message(identity: PublicIdentity) -> sync_pb2.NodeKey:
-    """The wire form of a node's public identity."""
-    return sync_pb2.NodeKey(
-        node_id=identity.node_id,
-        unit_code=identity.unit_code,
-        level=enum_number(identity.level),
-        public_key=identity.public_key,
-        key_id=identity.key_id,
+def peer_certificates(credentials: Credentials) -> sync_pb2.PeerCertificates:
+    """A node's certificate and the authorities above it, for the wire."""
+    return sync_pb2.PeerCertificates(
+        certificate=credentials.certificate.der,
+        chain=[c.public_bytes(Encoding.DER) for c in credentials.chain],
     )
 
 
-def node_key_from(msg: sync_pb2.NodeKey, path: str = "node") -> PublicIdentity:
-    """A public identity read from the wire, with its key id checked."""
-    if len(msg.public_key) != 32:
-        raise InvalidInput(f"{path}.public_key", "an Ed25519 public key has 32 bytes")
-    if msg.key_id and msg.key_id != key_id_of(msg.public_key):
-        raise InvalidInput(f"{path}.key_id", "does not match the public key")
-    if not msg.node_id or not msg.unit_code:
-        raise InvalidInput(f"{path}.node_id", "node id and unit code are required")
-    level = enum_member(UnitLevel, msg.level, f"{path}.level")
-    return PublicIdentity(msg.node_id, msg.unit_code, level, msg.public_key)
+def trust_bundle(trust: TrustStore) -> sync_pb2.TrustBundle:
+    """What this node knows of the hierarchy besides node certificates."""
+    return sync_pb2.TrustBundle(
+        authorities=[c.public_bytes(Encoding.DER) for c in trust.authorities()],
+        revocation_lists=[c.public_bytes(Encoding.DER) for c in trust.revocation_lists()],
+    )
 
 
-def open_batch(
-    batch: sync_pb2.EventBatch,
-) -> tuple[list[SealedEvent], list[PublicIdentity], list[tuple[str, str]]]:
-    """The events and keys of a received batch; unparseable events are set aside with reasons."""
+def learn_trust(batch: LogBatch, bundle: sync_pb2.TrustBundle) -> tuple[int, int]:
+    """Hold (and keep) the authorities and newer revocation lists of a bundle.
+
+    Everything is checked against the national root first, so a bundle from anyone is safe
+    to learn from. Returns how many authorities and revocation lists were new.
+    """
+    trust = batch.trust
+    if trust is None:
+        return 0, 0
+    added = [0, 0]
+    for i, der in enumerate(bundle.authorities):
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            added[0] += trust.add_authority(cert)
+            batch.remember_authority(cert)  # idempotent; it may have been learnt from TLS
+        except (ValueError, PkiError) as exc:
+            raise InvalidInput(f"trust.authorities[{i}]", str(exc)) from None
+    for i, der in enumerate(bundle.revocation_lists):
+        try:
+            crl = x509.load_der_x509_crl(der)
+            if trust.add_revocations(crl):
+                batch.remember_revocations(crl)
+                added[1] += 1
+        except (ValueError, PkiError) as exc:
+            raise InvalidInput(f"trust.revocation_lists[{i}]", str(exc)) from None
+    return added[0], added[1]
+
+
+def welcome(batch: LogBatch, *, certificate: NodeCertificate, bundle: sync_pb2.TrustBundle) -> None:
+    """Keep a peer's certificate and learn from the trust bundle it sent (a writer job)."""
+    batch.remember_certificates([certificate])
+    learn_trust(batch, bundle)
+
+
+def signer_certificates(
+    trust: TrustStore, ders: Any, path: str = "certificates"
+) -> list[NodeCertificate]:
+    """The node certificates of a batch, each checked against the trust store."""
+    nodes = []
+    for der in ders:
+        try:
+            nodes.append(trust.add_node(x509.load_der_x509_certificate(der)))
+        except (ValueError, PkiError):
+            continue  # the events it would vouch for are refused as from an unknown signer
+    return nodes
+
+
+def open_batch(batch: sync_pb2.EventBatch) -> tuple[list[SealedEvent], list[tuple[str, str]]]:
+    """The events of a received batch; unparseable ones are set aside with reasons."""
     events: list[SealedEvent] = []
     broken: list[tuple[str, str]] = []
     for i, signed in enumerate(batch.events):
@@ -71,18 +115,48 @@ def open_batch(
             events.append(open_sealed(signed.envelope, signed.signature))
         except EnvelopeError as exc:
             broken.append((f"#{i}", str(exc)))
-    keys = [node_key_from(k, "keys") for k in batch.keys]
-    return events, keys, broken
+    return events, broken
+
+
+def batch_certificates(trust: TrustStore, events: list[SealedEvent]) -> list[bytes]:
+    """DER certificates of the signers of ``events`` (what a receiver needs to verify them)."""
+    return [c.der for c in trust.certificates_for(e.signer_key_id for e in events)]
+
+
+@dataclass
+class ChildContact:
+    """What the parent last saw of one child (for ``sync status``)."""
+
+    node_id: str
+    unit_code: str
+    last_contact_ms: int = 0
+    pulled_to: int = 0
 
 
 class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     """Serves this node's children."""
 
-    def __init__(self, identity: NodeIdentity, read: ReadSnapshot, writer: LogWriter) -> None:
+    def __init__(
+        self,
+        identity: NodeIdentity,
+        read: ReadSnapshot,
+        writer: LogWriter,
+        trust: TrustStore,
+        wall_ms: Callable[[], int],
+        verifier: Executor | None = None,
+    ) -> None:
+        if identity.credentials is None:
+            raise ValueError("a node serves SyncService only once it is enrolled")
         self._identity = identity
+        self._credentials = identity.credentials
         self._read = read
         self._writer = writer
+        self._trust = trust
+        self._wall_ms = wall_ms
+        self._verifier = verifier
         self._own_prefix = jurisdiction_prefix(identity.unit_code, identity.level)
+        self._callers: dict[bytes, NodeCertificate] = {}
+        self.children: dict[str, ChildContact] = {}
 
     def _check_below(self, unit_code: str, level: UnitLevel) -> str:
         """The caller's jurisdiction prefix, if the caller sits below this node."""
@@ -95,34 +169,56 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             )
         return jurisdiction_prefix(unit_code, level)
 
-    def _caller(self, context: Context) -> PublicIdentity:
-        node_id = ""
-        for key, value in context.invocation_metadata() or ():
-            if key == NODE_METADATA:
-                node_id = value.decode() if isinstance(value, bytes) else value
-        if not node_id:
-            raise NotPermitted(f"name the calling node in the {NODE_METADATA!r} metadata")
-        with self._read() as conn:
-            row = conn.execute(
-                select(schema.node_keys).where(schema.node_keys.c.node_id == node_id)
-            ).first()
-        if row is None:
-            raise NotPermitted(f"node {node_id} has not introduced itself (Hello)")
-        return PublicIdentity(row.node_id, row.unit_code, UnitLevel(row.level), row.public_key)
+    def _caller(self, context: Context) -> tuple[NodeCertificate, str]:
+        """The calling node, from its TLS certificate, and its jurisdiction prefix."""
+        pems = list((context.auth_context() or {}).get("x509_pem_cert") or [])
+        if not pems:
+            raise NotPermitted("replication needs a client certificate (mutual TLS)")
+        pem: bytes = pems[0]
+        node = self._callers.get(pem)
+        if node is None:
+            try:
+                node = self._trust.add_node(load_certificates(pem)[0])
+            except (ValueError, PkiError) as exc:
+                raise NotPermitted(f"the client certificate is not usable: {exc}") from None
+            self._callers[pem] = node
+        reason = self._trust.judge(node, self._wall_ms())
+        if reason:
+            raise NotPermitted(f"the certificate of {node.node_id} does not count: {reason}")
+        prefix = self._check_below(node.unit_code, node.level)
+        contact = self.children.setdefault(node.node_id, ChildContact(node.node_id, node.unit_code))
+        contact.last_contact_ms = self._wall_ms()
+        return node, prefix
 
     async def Hello(
         self, request: sync_pb2.HelloRequest, context: Context
     ) -> sync_pb2.HelloResponse:
-        """Introduce the calling node and learn the parent's identity."""
-        child = node_key_from(request.node)
-        self._check_below(child.unit_code, child.level)
-        await self._writer.run(lambda batch: batch.register_key(child))
-        return sync_pb2.HelloResponse(node=node_key_message(self._identity.public))
+        """Introduce the calling node; exchange authorities and revocation lists."""
+        for der in request.node.chain:  # the caller's province CA, if new here
+            with contextlib.suppress(ValueError, PkiError):
+                self._trust.add_authority(x509.load_der_x509_certificate(der))
+        child, _ = self._caller(context)
+        if request.node.certificate and request.node.certificate != child.der:
+            raise InvalidInput("node.certificate", "differs from the TLS client certificate")
+        await self._writer.run(partial(welcome, certificate=child, bundle=request.trust))
+
+        def feed_end() -> int:
+            with self._read() as conn:
+                return EventLog(conn).feed_end()
+
+        return sync_pb2.HelloResponse(
+            node=peer_certificates(self._credentials),
+            trust=trust_bundle(self._trust),
+            feed_end=await asyncio.to_thread(feed_end),
+        )
 
     async def GetHeads(
         self, request: sync_pb2.GetHeadsRequest, context: Context
     ) -> sync_pb2.GetHeadsResponse:
         """The parent's last sequence and hash for each origin under a unit-code prefix."""
+        _, prefix = self._caller(context)
+        if not request.unit_prefix.startswith(prefix):
+            raise NotPermitted(f"heads under {request.unit_prefix!r} are outside {prefix!r}")
 
         def read() -> list[sync_pb2.OriginHead]:
             with self._read() as conn:
@@ -133,67 +229,92 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
         return sync_pb2.GetHeadsResponse(heads=await asyncio.to_thread(read))
 
+    async def _checked(
+        self, batch: sync_pb2.EventBatch
+    ) -> tuple[list[CheckedEvent], list[NodeCertificate], list[tuple[str, str]]]:
+        certificates = signer_certificates(self._trust, batch.certificates)
+        events, broken = open_batch(batch)
+        loop = asyncio.get_running_loop()
+        checked = await loop.run_in_executor(self._verifier, check_signatures, events, self._trust)
+        return checked, certificates, broken
+
     async def PushEvents(
         self, request_iterator: AsyncIterator[sync_pb2.EventBatch], context: Context
     ) -> sync_pb2.PushSummary:
-        """Upward: stream batches of signed events; each batch is applied in one transaction."""
-        child = self._caller(context)
-        prefix = self._check_below(child.unit_code, child.level)
+        """Upward: stream batches of signed events; each batch is applied in one transaction.
+
+        The next batch's signatures are checked while the current one is being written.
+        """
+        child, prefix = self._caller(context)
         total = IngestReport()
-        async for batch in request_iterator:
-            events, keys, broken = open_batch(batch)
-            report = await self._writer.run(
+        applying: asyncio.Future[IngestReport] | None = None
+
+        async def apply(
+            checked: list[CheckedEvent], certificates: list[NodeCertificate]
+        ) -> IngestReport:
+            return await self._writer.run(
                 partial(
                     ingest_chains,
-                    events=events,
-                    keys=keys,
+                    checked=checked,
                     peer=child.node_id,
                     subtree_prefix=prefix,
+                    certificates=certificates,
                 )
             )
-            report.rejected += len(broken)
-            report.rejections.extend(broken)
-            total.add(report)
-        with self._read() as conn:
-            heads = EventLog(conn).heads_under(prefix)
+
+        async for batch in request_iterator:
+            checked, certificates, broken = await self._checked(batch)
+            for event_id, reason in broken:
+                total.reject(event_id, reason)
+            if applying is not None:
+                total.add(await applying)
+            applying = asyncio.ensure_future(apply(checked, certificates))
+        if applying is not None:
+            total.add(await applying)
+
+        def heads() -> list[sync_pb2.OriginHead]:
+            with self._read() as conn:
+                return [
+                    sync_pb2.OriginHead(origin_node=h.origin_node, seq=h.seq, hash=h.hash)
+                    for h in EventLog(conn).heads_under(prefix)
+                ]
+
         return sync_pb2.PushSummary(
             accepted=total.accepted,
             duplicates=total.duplicates,
             rejected=total.rejected,
             rejections=[sync_pb2.Rejection(event_id=i, reason=r) for i, r in total.rejections],
-            heads=[
-                sync_pb2.OriginHead(origin_node=h.origin_node, seq=h.seq, hash=h.hash)
-                for h in heads
-            ],
+            heads=await asyncio.to_thread(heads),
         )
 
     async def PullEvents(
         self, request: sync_pb2.PullRequest, context: Context
     ) -> AsyncIterator[sync_pb2.EventBatch]:
         """Downward: the jurisdiction feed after a cursor, in batches."""
-        child = node_key_from(request.node)
-        prefix = self._check_below(child.unit_code, child.level)
+        child, prefix = self._caller(context)
+        contact = self.children[child.node_id]
         size = min(request.batch_size or DEFAULT_BATCH, MAX_BATCH)
         after, sent = request.after, 0
+        contact.pulled_to = after
         while True:
 
-            def read(
-                after: int = after,
-            ) -> tuple[list[tuple[int, SealedEvent]], dict[str, PublicIdentity]]:
+            def read(after: int = after) -> tuple[list[tuple[int, SealedEvent]], int]:
                 with self._read() as conn:
                     log = EventLog(conn)
-                    rows = log.feed_after(prefix, after, size)
-                    return rows, log.keys(e.signer_key_id for _, e in rows)
+                    return log.feed_after(prefix, after, size), log.feed_end()
 
-            rows, keys = await asyncio.to_thread(read)
+            rows, end = await asyncio.to_thread(read)
             if not rows:
                 return
             after = rows[-1][0]
             sent += 1
+            events = [e for _, e in rows]
             yield sync_pb2.EventBatch(
-                events=[e.to_proto() for _, e in rows],
-                keys=[node_key_message(k) for k in keys.values()],
+                events=[e.to_proto() for e in events],
+                certificates=batch_certificates(self._trust, events),
                 cursor=after,
+                feed_end=end,
             )
+            contact.pulled_to = after
             if len(rows) < size or (request.max_batches and sent >= request.max_batches):
                 return

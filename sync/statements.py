@@ -37,7 +37,6 @@ class LogStatements:
     upsert_heads: Insert
     upsert_state: Insert
     upsert_cursor: Insert
-    keep_key: Insert
 
     def upsert(self, table: Table) -> Insert:
         """An upsert on another table (cached per table)."""
@@ -64,7 +63,6 @@ def log_statements(dialect: str) -> LogStatements:
         upsert_heads=upsert(schema.origin_heads, dialect),
         upsert_state=upsert(schema.node_state, dialect),
         upsert_cursor=upsert(schema.peer_cursors, dialect),
-        keep_key=upsert(schema.node_keys, dialect, update=False),
     )
 
 

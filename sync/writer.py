@@ -28,6 +28,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,13 +39,14 @@ from core.officers import OfficerRef
 from core.ticket.events import DomainEvent, RecordedEvent
 from core.ticket.fold import evolve, fold
 from core.ticket.state import TicketState
-from core.units import UnitLevel
 from sync import schema
 from sync.envelope import GENESIS_HASH, SealedEvent, seal
 from sync.errors import StorageError
-from sync.identity import NodeIdentity, PublicIdentity
+from sync.identity import NodeIdentity
 from sync.log_store import HLC_STATE, EventLog, Head
+from sync.pki import NodeCertificate
 from sync.statements import DriverQuery, LogStatements, log_statements
+from sync.trust import TrustStore, certificate_row, name_key_hex
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +76,15 @@ class LogBatch:
     """One writer transaction, as the jobs see it: every write is buffered until the flush."""
 
     def __init__(
-        self, conn: Connection, identity: NodeIdentity, wall_ms: Callable[[], int]
+        self,
+        conn: Connection,
+        identity: NodeIdentity,
+        wall_ms: Callable[[], int],
+        trust: TrustStore | None = None,
     ) -> None:
         self.conn = conn
+        self.trust = trust
+        """What this node trusts (None only for tools that never receive events)."""
         self.log = EventLog(conn)
         """Reads of what was committed before this batch (write through the batch instead)."""
         self.identity = identity
@@ -93,7 +102,8 @@ class LogBatch:
         clock = _HLC_VALUE.first(conn, name=HLC_STATE)
         self._hlc = int(clock[0]) if clock else 0
         self._hlc_at_start = self._hlc
-        self._events: dict[str, tuple[SealedEvent, str]] = {}
+        self._events: dict[str, tuple[SealedEvent, str, str]] = {}
+        self._quarantined: set[str] | None = None
         self._chain_index: dict[tuple[str, int], SealedEvent] = {}
         self._ticket_events: dict[str, list[SealedEvent]] = defaultdict(list)
         self._states: dict[str, TicketState] = {}
@@ -185,9 +195,17 @@ class LogBatch:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _buffer_event(self, event: SealedEvent, received_from: str) -> None:
-        self._events[event.event_id] = (event, received_from)
+    def _buffer_event(self, event: SealedEvent, received_from: str, verdict: str = "") -> None:
+        self._events[event.event_id] = (event, received_from, verdict)
         self._chain_index[(event.origin_node, event.origin_seq)] = event
+        if verdict:
+
+            def forget() -> None:
+                del self._events[event.event_id]
+                del self._chain_index[(event.origin_node, event.origin_seq)]
+
+            self._journal.append(forget)
+            return
         self._ticket_events[event.ticket_id].append(event)
         touched = event.ticket_id in self._touched
         self._touched[event.ticket_id] = None
@@ -195,7 +213,7 @@ class LogBatch:
         def undo() -> None:
             del self._events[event.event_id]
             del self._chain_index[(event.origin_node, event.origin_seq)]
-            self._ticket_events[event.ticket_id].pop()
+            self._ticket_events[event.ticket_id].remove(event)
             if not touched:
                 del self._touched[event.ticket_id]
 
@@ -261,6 +279,27 @@ class LogBatch:
             self._set_state(event.ticket_id, None)
         self._set_hlc(hybrid_clock.observe(self._hlc, max(e.hlc for e in events), self._wall_ms()))
 
+    def store_evidence(self, event: SealedEvent, peer: str, verdict: str) -> None:
+        """Keep a received event that links its chain but does not count, with the reason.
+
+        Its place in its origin's chain is taken (so the chain goes on), but no ticket is
+        folded with it and no feed carries it.
+        """
+        self._buffer_event(event, peer, verdict or "refused")
+
+    def demote(self, event: SealedEvent, verdict: str) -> None:
+        """Turn an event stored in this batch into evidence (it turned out not to count)."""
+        _, received_from, _ = self._events[event.event_id]
+        self._events[event.event_id] = (event, received_from, verdict)
+        self._ticket_events[event.ticket_id].remove(event)
+        self._set_state(event.ticket_id, None)
+
+        def undo() -> None:
+            self._events[event.event_id] = (event, received_from, "")
+            self._ticket_events[event.ticket_id].append(event)
+
+        self._journal.append(undo)
+
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """Buffer a new row of ``table``."""
         rows = self._inserts[table]
@@ -286,27 +325,70 @@ class LogBatch:
 
         self._journal.append(undo)
 
-    def key(self, key_id: str) -> PublicIdentity | None:
-        """The public identity behind ``key_id``, counting keys met in this batch."""
-        for row in self._inserts.get(schema.node_keys, ()):
-            if row["key_id"] == key_id:
-                return PublicIdentity(
-                    row["node_id"], row["unit_code"], UnitLevel(row["level"]), row["public_key"]
-                )
-        return self.log.key(key_id)
+    # -- trust, evidence and alerts ----------------------------------------------------------
 
-    def register_key(self, key: PublicIdentity) -> None:
-        """Remember a node's public key (first sight wins)."""
-        if self.key(key.key_id) is not None:
-            return
-        self.insert(
-            schema.node_keys,
+    def remember_certificates(self, nodes: Iterable[NodeCertificate]) -> None:
+        """Keep node certificates learnt from peers (so they can be passed on and audited)."""
+        for node in nodes:
+            self.upsert(schema.trusted_certificates, certificate_row(node.certificate, node))
+
+    def remember_authority(self, cert: x509.Certificate) -> None:
+        """Keep a province CA certificate learnt from a peer or an administrator."""
+        self.upsert(schema.trusted_certificates, certificate_row(cert, None))
+
+    def remember_revocations(self, crl: x509.CertificateRevocationList) -> None:
+        """Keep an authority's newest revocation list."""
+        self.upsert(
+            schema.revocation_lists,
             {
-                "key_id": key.key_id,
-                "node_id": key.node_id,
-                "unit_code": key.unit_code,
-                "level": key.level.value,
-                "public_key": key.public_key,
+                "issuer": name_key_hex(crl.issuer),
+                "last_update_ms": int(crl.last_update_utc.timestamp() * 1000),
+                "der": crl.public_bytes(serialization.Encoding.DER),
+            },
+        )
+
+    def raise_alert(self, kind: str, subject: str, detail: str) -> None:
+        """Raise an alert for an administrator (``hotline alerts``)."""
+        log.warning("alert %s on %s: %s", kind, subject, detail)
+        self.insert(
+            schema.alerts,
+            {
+                "kind": kind,
+                "subject": subject,
+                "detail": detail[:2000],
+                "raised_ms": self.now_ms(),
+                "cleared_ms": 0,
+            },
+        )
+
+    def is_quarantined(self, origin_node: str) -> bool:
+        """True when ``origin_node``'s events are held back (counting this batch)."""
+        if any(k == (origin_node,) for k in self._upserts.get(schema.quarantined_origins, {})):
+            return True
+        if self._quarantined is None:
+            self._quarantined = set(self.log.quarantined())
+        return origin_node in self._quarantined
+
+    def quarantine(self, origin_node: str, reason: str) -> None:
+        """Hold back ``origin_node``'s events until an administrator releases it."""
+        self.upsert(
+            schema.quarantined_origins,
+            {"origin_node": origin_node, "reason": reason[:2000], "since_ms": self.now_ms()},
+        )
+
+    def record_fork(self, held: SealedEvent, other: SealedEvent, peer: str) -> None:
+        """Keep the second of two events claiming one place in a chain, as evidence."""
+        self.upsert(
+            schema.fork_evidence,
+            {
+                "origin_node": other.origin_node,
+                "origin_seq": other.origin_seq,
+                "held_hash": held.hash,
+                "other_hash": other.hash,
+                "envelope": other.envelope,
+                "signature": other.signature,
+                "peer": peer,
+                "seen_ms": self.now_ms(),
             },
         )
 
@@ -335,9 +417,11 @@ class LogBatch:
         conn, sql = self.conn, self._sql
         positions: dict[str, list[int]] = defaultdict(list)
         if self._events:
-            rows = [_event_row(e, received_from) for e, received_from in self._events.values()]
+            rows = [_event_row(e, peer, verdict) for e, peer, verdict in self._events.values()]
             for pos, event_id in conn.execute(sql.insert_events, rows):
-                positions[self._events[event_id][0].ticket_id].append(pos)
+                event, _, verdict = self._events[event_id]
+                if not verdict:
+                    positions[event.ticket_id].append(pos)
         if self._dirty_heads:
             conn.execute(
                 sql.upsert_heads,
@@ -364,7 +448,7 @@ class LogBatch:
             self.views.update(project(conn, changed, positions))
 
 
-def _event_row(e: SealedEvent, received_from: str) -> dict[str, Any]:
+def _event_row(e: SealedEvent, received_from: str, verdict: str) -> dict[str, Any]:
     return {
         "event_id": e.event_id,
         "origin_node": e.origin_node,
@@ -379,6 +463,7 @@ def _event_row(e: SealedEvent, received_from: str) -> dict[str, Any]:
         "envelope": e.envelope,
         "signature": e.signature,
         "received_from": received_from,
+        "verdict": verdict[:300],
     }
 
 
@@ -435,8 +520,10 @@ class LogWriter:
         *,
         max_batch: int = 256,
         group_wait: float = 0.001,
+        trust: TrustStore | None = None,
     ) -> None:
         self._engine = engine
+        self.trust = trust
         self._identity = identity
         self._wall_ms = wall_ms
         self._project = project
@@ -576,7 +663,7 @@ class LogWriter:
         outcomes: list[tuple[bool, Any]] = []
         conn = self._connection()
         with conn.begin():
-            batch = LogBatch(conn, self._identity, self._wall_ms)
+            batch = LogBatch(conn, self._identity, self._wall_ms, self.trust)
             for pending in group:
                 mark = batch.mark()
                 try:

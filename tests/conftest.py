@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from city_node.services import CITY_SERVICES
 from core.units import UnitLevel
 from node.bootstrap import Node, build_node
 from node.client import NodeClient
+from node.enrolment import Hierarchy
 from node.samples import GANSU_WORLD, NodeSpec
 from node.settings import NodeSettings
 from province_hub.services import HUB_SERVICES
@@ -115,6 +117,12 @@ class InProcessNode:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self.port = asyncio.run_coroutine_threadsafe(node.start(), self._loop).result(30)
+        self.peer_port = node.peer_port
+
+    @property
+    def peer_target(self) -> str:
+        """``127.0.0.1:PORT`` of the mutual-TLS peer port."""
+        return f"127.0.0.1:{self.peer_port}"
 
     @property
     def target(self) -> str:
@@ -148,6 +156,7 @@ class World:
 
     root: Path
     db_urls: DbUrlFactory
+    hierarchy: Hierarchy
     nodes: dict[str, InProcessNode] = field(default_factory=dict)
     specs: dict[str, NodeSpec] = field(default_factory=dict)
     settings: dict[str, NodeSettings] = field(default_factory=dict)
@@ -161,7 +170,8 @@ class World:
     ) -> InProcessNode:
         """Start one node of the world (its parent must be started first)."""
         parent_name = parent if parent is not None else spec.parent
-        parent_target = self.nodes[parent_name].target if parent_name in self.nodes else ""
+        parent_target = self.nodes[parent_name].peer_target if parent_name in self.nodes else ""
+        self.hierarchy.enrol(self.root / spec.name, spec.unit, int(time.time() * 1000))
         settings = NodeSettings(
             level=spec.level,
             unit=spec.unit,
@@ -199,7 +209,8 @@ class World:
 
     def bring_up(self, name: str) -> InProcessNode:
         """Start a node again on the same data, database and port."""
-        settings = replace(self.settings[name], port=self.nodes[name].port)
+        old = self.nodes[name]
+        settings = replace(self.settings[name], port=old.port, peer_port=old.peer_port)
         node = InProcessNode(build_node(settings, mounts=MOUNTS[settings.level]))
         self.nodes[name] = node
         return node
@@ -222,10 +233,16 @@ class World:
                 node.stop()
 
 
+@pytest.fixture(scope="session")
+def hierarchy(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
+    """One national root and province CAs for the whole test session (enrols every node)."""
+    return Hierarchy.open(tmp_path_factory.mktemp("pki"), int(time.time() * 1000))
+
+
 @pytest.fixture
-def world(tmp_path: Path, db_urls: DbUrlFactory) -> Iterator[World]:
+def world(tmp_path: Path, db_urls: DbUrlFactory, hierarchy: Hierarchy) -> Iterator[World]:
     """An empty world on one backend; ``world.start(spec)`` brings nodes up (see GANSU_WORLD)."""
-    w = World(tmp_path, db_urls)
+    w = World(tmp_path, db_urls, hierarchy)
     try:
         yield w
     finally:

@@ -129,7 +129,9 @@ def test_an_officer_not_on_the_roster_cannot_register(world: World) -> None:
         )
 
 
-def test_every_server_answers_health_and_reflection(world: World) -> None:
+def test_every_server_answers_health_and_reflection_sync_only_over_mutual_tls(
+    world: World,
+) -> None:
     node = world.start(spec("province"))
     with grpc.insecure_channel(node.target) as channel:
         health = health_pb2_grpc.HealthStub(channel)
@@ -145,9 +147,15 @@ def test_every_server_answers_health_and_reflection(world: World) -> None:
         "hotline.v1.IntakeService",
         "hotline.v1.CaseworkService",
         "hotline.v1.AdminService",
-        "hotline.v1.SyncService",
         "grpc.health.v1.Health",
     } <= names
+    assert "hotline.v1.SyncService" not in names  # it lives on the peer port only
+    with (
+        grpc.insecure_channel(node.peer_target) as channel,
+        pytest.raises(grpc.RpcError) as refused,
+    ):
+        health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
+    assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
 
 
 def test_two_hub_processes_on_one_database_share_the_roster_and_the_chain(world: World) -> None:

@@ -28,7 +28,8 @@ from sync.envelope import (
     open_sealed,
     seal,
 )
-from sync.identity import IdentityError, NodeIdentity, verify
+from sync.identity import IdentityError, NodeIdentity
+from sync.signatures import verify
 
 OFFICER = OfficerRef("620102-07", "李强", "620102", UnitLevel.COUNTY)
 

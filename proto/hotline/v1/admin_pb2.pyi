@@ -371,3 +371,286 @@ class SyncReport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SyncReport: _TypeAlias = SyncReport  # noqa: Y015
+
+@_typing.final
+class GetSyncStatusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSyncStatusRequest: _TypeAlias = GetSyncStatusRequest  # noqa: Y015
+
+@_typing.final
+class PeerLag(_message.Message):
+    """Replication with one peer, as this node sees it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEER_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    NODE_ID_FIELD_NUMBER: _builtins.int
+    UNSENT_EVENTS_FIELD_NUMBER: _builtins.int
+    OLDEST_UNSENT_MS_FIELD_NUMBER: _builtins.int
+    UNPULLED_EVENTS_FIELD_NUMBER: _builtins.int
+    LAST_SUCCESS_MS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    FAILURES_FIELD_NUMBER: _builtins.int
+    peer: _builtins.str
+    """address (parent) or node id (child)"""
+    role: _builtins.str
+    """"parent" or "child" """
+    node_id: _builtins.str
+    """the peer's node id, once known"""
+    unsent_events: _builtins.int
+    """parent: events of this subtree the parent does not hold yet"""
+    oldest_unsent_ms: _builtins.int
+    """parent: wall-clock ms of the oldest of those (0 if none)"""
+    unpulled_events: _builtins.int
+    """parent: feed positions not pulled yet; child: not pulled by it"""
+    last_success_ms: _builtins.int
+    """last successful round (parent) or contact (child)"""
+    last_error: _builtins.str
+    """last replication error, empty when healthy"""
+    failures: _builtins.int
+    """failed rounds in a row"""
+    def __init__(
+        self,
+        *,
+        peer: _builtins.str = ...,
+        role: _builtins.str = ...,
+        node_id: _builtins.str = ...,
+        unsent_events: _builtins.int = ...,
+        oldest_unsent_ms: _builtins.int = ...,
+        unpulled_events: _builtins.int = ...,
+        last_success_ms: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+        failures: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failures", b"failures", "last_error", b"last_error", "last_success_ms", b"last_success_ms", "node_id", b"node_id", "oldest_unsent_ms", b"oldest_unsent_ms", "peer", b"peer", "role", b"role", "unpulled_events", b"unpulled_events", "unsent_events", b"unsent_events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PeerLag: _TypeAlias = PeerLag  # noqa: Y015
+
+@_typing.final
+class QuarantinedOrigin(_message.Message):
+    """An origin whose events are refused until an administrator releases it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SINCE_MS_FIELD_NUMBER: _builtins.int
+    origin_node: _builtins.str
+    """the origin"""
+    reason: _builtins.str
+    """why (e.g. the fork that was seen)"""
+    since_ms: _builtins.int
+    """since when"""
+    def __init__(
+        self,
+        *,
+        origin_node: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        since_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["origin_node", b"origin_node", "reason", b"reason", "since_ms", b"since_ms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuarantinedOrigin: _TypeAlias = QuarantinedOrigin  # noqa: Y015
+
+@_typing.final
+class SyncStatus(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEERS_FIELD_NUMBER: _builtins.int
+    QUARANTINED_FIELD_NUMBER: _builtins.int
+    OPEN_ALERTS_FIELD_NUMBER: _builtins.int
+    REFUSED_EVENTS_FIELD_NUMBER: _builtins.int
+    open_alerts: _builtins.int
+    """alerts not cleared"""
+    refused_events: _builtins.int
+    """events refused or kept only as evidence"""
+    @_builtins.property
+    def peers(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeerLag]:
+        """the parent and the children heard from"""
+
+    @_builtins.property
+    def quarantined(self) -> _containers.RepeatedCompositeFieldContainer[Global___QuarantinedOrigin]:
+        """origins held back"""
+
+    def __init__(
+        self,
+        *,
+        peers: _abc.Iterable[Global___PeerLag] | None = ...,
+        quarantined: _abc.Iterable[Global___QuarantinedOrigin] | None = ...,
+        open_alerts: _builtins.int = ...,
+        refused_events: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["open_alerts", b"open_alerts", "peers", b"peers", "quarantined", b"quarantined", "refused_events", b"refused_events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SyncStatus: _TypeAlias = SyncStatus  # noqa: Y015
+
+@_typing.final
+class ListAlertsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_FIELD_NUMBER: _builtins.int
+    limit: _builtins.int
+    """at most this many (default 100)"""
+    def __init__(
+        self,
+        *,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAlertsRequest: _TypeAlias = ListAlertsRequest  # noqa: Y015
+
+@_typing.final
+class Alert(_message.Message):
+    """Something an administrator must look at."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    RAISED_MS_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """the alert"""
+    kind: _builtins.str
+    """"refused-event", "tampered-event", "fork", "bad-certificate" """
+    subject: _builtins.str
+    """what it concerns (an origin node, a certificate)"""
+    detail: _builtins.str
+    """what happened"""
+    raised_ms: _builtins.int
+    """when"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        raised_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "id", b"id", "kind", b"kind", "raised_ms", b"raised_ms", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Alert: _TypeAlias = Alert  # noqa: Y015
+
+@_typing.final
+class ListAlertsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]:
+        """newest first"""
+
+    def __init__(
+        self,
+        *,
+        alerts: _abc.Iterable[Global___Alert] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAlertsResponse: _TypeAlias = ListAlertsResponse  # noqa: Y015
+
+@_typing.final
+class ReleaseQuarantineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    origin_node: _builtins.str
+    """the origin to let in again"""
+    note: _builtins.str
+    """what was done about the fork (recorded in the alert trail)"""
+    def __init__(
+        self,
+        *,
+        origin_node: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "origin_node", b"origin_node"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseQuarantineRequest: _TypeAlias = ReleaseQuarantineRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseQuarantineResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELEASED_FIELD_NUMBER: _builtins.int
+    released: _builtins.bool
+    """false when the origin was not quarantined"""
+    def __init__(
+        self,
+        *,
+        released: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["released", b"released"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseQuarantineResponse: _TypeAlias = ReleaseQuarantineResponse  # noqa: Y015
+
+@_typing.final
+class PublishTrustResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORITIES_ADDED_FIELD_NUMBER: _builtins.int
+    REVOCATION_LISTS_ADDED_FIELD_NUMBER: _builtins.int
+    authorities_added: _builtins.int
+    """new authority certificates held"""
+    revocation_lists_added: _builtins.int
+    """newer revocation lists held"""
+    def __init__(
+        self,
+        *,
+        authorities_added: _builtins.int = ...,
+        revocation_lists_added: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorities_added", b"authorities_added", "revocation_lists_added", b"revocation_lists_added"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishTrustResponse: _TypeAlias = PublishTrustResponse  # noqa: Y015

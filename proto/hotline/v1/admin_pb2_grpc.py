@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from proto.hotline.v1 import admin_pb2 as hotline_dot_v1_dot_admin__pb2
+from proto.hotline.v1 import sync_pb2 as hotline_dot_v1_dot_sync__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -69,6 +70,26 @@ class AdminServiceStub:
                 request_serializer=hotline_dot_v1_dot_admin__pb2.SyncNowRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_admin__pb2.SyncReport.FromString,
                 _registered_method=True)
+        self.GetSyncStatus = channel.unary_unary(
+                '/hotline.v1.AdminService/GetSyncStatus',
+                request_serializer=hotline_dot_v1_dot_admin__pb2.GetSyncStatusRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.SyncStatus.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/hotline.v1.AdminService/ListAlerts',
+                request_serializer=hotline_dot_v1_dot_admin__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
+        self.ReleaseQuarantine = channel.unary_unary(
+                '/hotline.v1.AdminService/ReleaseQuarantine',
+                request_serializer=hotline_dot_v1_dot_admin__pb2.ReleaseQuarantineRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.ReleaseQuarantineResponse.FromString,
+                _registered_method=True)
+        self.PublishTrust = channel.unary_unary(
+                '/hotline.v1.AdminService/PublishTrust',
+                request_serializer=hotline_dot_v1_dot_sync__pb2.TrustBundle.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.PublishTrustResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -123,6 +144,35 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSyncStatus(self, request, context):
+        """Replication with each peer: lag in events and time, last error, quarantined origins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Alerts raised on this node (refused or tampered events, forks), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseQuarantine(self, request, context):
+        """Let a quarantined origin's events in again once an administrator has dealt with its fork.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishTrust(self, request, context):
+        """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
+        checked against the national root and spread to every node by replication.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -160,6 +210,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.SyncNow,
                     request_deserializer=hotline_dot_v1_dot_admin__pb2.SyncNowRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_admin__pb2.SyncReport.SerializeToString,
+            ),
+            'GetSyncStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSyncStatus,
+                    request_deserializer=hotline_dot_v1_dot_admin__pb2.GetSyncStatusRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.SyncStatus.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=hotline_dot_v1_dot_admin__pb2.ListAlertsRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'ReleaseQuarantine': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseQuarantine,
+                    request_deserializer=hotline_dot_v1_dot_admin__pb2.ReleaseQuarantineRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.ReleaseQuarantineResponse.SerializeToString,
+            ),
+            'PublishTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishTrust,
+                    request_deserializer=hotline_dot_v1_dot_sync__pb2.TrustBundle.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.PublishTrustResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -351,6 +421,114 @@ class AdminService:
             '/hotline.v1.AdminService/SyncNow',
             hotline_dot_v1_dot_admin__pb2.SyncNowRequest.SerializeToString,
             hotline_dot_v1_dot_admin__pb2.SyncReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSyncStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/GetSyncStatus',
+            hotline_dot_v1_dot_admin__pb2.GetSyncStatusRequest.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.SyncStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/ListAlerts',
+            hotline_dot_v1_dot_admin__pb2.ListAlertsRequest.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseQuarantine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/ReleaseQuarantine',
+            hotline_dot_v1_dot_admin__pb2.ReleaseQuarantineRequest.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.ReleaseQuarantineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/PublishTrust',
+            hotline_dot_v1_dot_sync__pb2.TrustBundle.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.PublishTrustResponse.FromString,
             options,
             channel_credentials,
             insecure,

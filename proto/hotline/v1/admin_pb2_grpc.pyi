@@ -8,6 +8,7 @@ and the bare no-op used by benchmarks as the floor of what a call costs.
 from collections import abc as _abc
 from grpc import aio as _aio
 from proto.hotline.v1 import admin_pb2 as _admin_pb2
+from proto.hotline.v1 import sync_pb2 as _sync_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -47,6 +48,16 @@ class AdminServiceStub:
     """Units known here under a prefix."""
     SyncNow: _grpc.UnaryUnaryMultiCallable[_admin_pb2.SyncNowRequest, _admin_pb2.SyncReport]
     """Run one replication round with the parent now, and report it."""
+    GetSyncStatus: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetSyncStatusRequest, _admin_pb2.SyncStatus]
+    """Replication with each peer: lag in events and time, last error, quarantined origins."""
+    ListAlerts: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListAlertsRequest, _admin_pb2.ListAlertsResponse]
+    """Alerts raised on this node (refused or tampered events, forks), newest first."""
+    ReleaseQuarantine: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ReleaseQuarantineRequest, _admin_pb2.ReleaseQuarantineResponse]
+    """Let a quarantined origin's events in again once an administrator has dealt with its fork."""
+    PublishTrust: _grpc.UnaryUnaryMultiCallable[_sync_pb2.TrustBundle, _admin_pb2.PublishTrustResponse]
+    """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
+    checked against the national root and spread to every node by replication.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -65,6 +76,16 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """Units known here under a prefix."""
     SyncNow: _aio.UnaryUnaryMultiCallable[_admin_pb2.SyncNowRequest, _admin_pb2.SyncReport]  # type: ignore[assignment]
     """Run one replication round with the parent now, and report it."""
+    GetSyncStatus: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetSyncStatusRequest, _admin_pb2.SyncStatus]  # type: ignore[assignment]
+    """Replication with each peer: lag in events and time, last error, quarantined origins."""
+    ListAlerts: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListAlertsRequest, _admin_pb2.ListAlertsResponse]  # type: ignore[assignment]
+    """Alerts raised on this node (refused or tampered events, forks), newest first."""
+    ReleaseQuarantine: _aio.UnaryUnaryMultiCallable[_admin_pb2.ReleaseQuarantineRequest, _admin_pb2.ReleaseQuarantineResponse]  # type: ignore[assignment]
+    """Let a quarantined origin's events in again once an administrator has dealt with its fork."""
+    PublishTrust: _aio.UnaryUnaryMultiCallable[_sync_pb2.TrustBundle, _admin_pb2.PublishTrustResponse]  # type: ignore[assignment]
+    """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
+    checked against the national root and spread to every node by replication.
+    """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -122,5 +143,39 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.SyncReport, _abc.Awaitable[_admin_pb2.SyncReport]]:
         """Run one replication round with the parent now, and report it."""
+
+    @_abc_1.abstractmethod
+    def GetSyncStatus(
+        self,
+        request: _admin_pb2.GetSyncStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.SyncStatus, _abc.Awaitable[_admin_pb2.SyncStatus]]:
+        """Replication with each peer: lag in events and time, last error, quarantined origins."""
+
+    @_abc_1.abstractmethod
+    def ListAlerts(
+        self,
+        request: _admin_pb2.ListAlertsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListAlertsResponse, _abc.Awaitable[_admin_pb2.ListAlertsResponse]]:
+        """Alerts raised on this node (refused or tampered events, forks), newest first."""
+
+    @_abc_1.abstractmethod
+    def ReleaseQuarantine(
+        self,
+        request: _admin_pb2.ReleaseQuarantineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ReleaseQuarantineResponse, _abc.Awaitable[_admin_pb2.ReleaseQuarantineResponse]]:
+        """Let a quarantined origin's events in again once an administrator has dealt with its fork."""
+
+    @_abc_1.abstractmethod
+    def PublishTrust(
+        self,
+        request: _sync_pb2.TrustBundle,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.PublishTrustResponse, _abc.Awaitable[_admin_pb2.PublishTrustResponse]]:
+        """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
+        checked against the national root and spread to every node by replication.
+        """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -3,18 +3,18 @@
 isort:skip_file
 SyncService: node-to-node replication of signed events (docs/protocol.md).
 
-A child calls its parent; the parent never calls down. Upward, the child pushes whole chains
-of the origins in its subtree, starting after the heads the parent reports. Downward, the
-child pulls the parent's jurisdiction feed: events of tickets routed into the child's
-jurisdiction, from any origin, after a cursor the child keeps in the same transaction as
-the events it stored.
+Served on a node's peer port over mutual TLS: both sides present certificates of the
+national hierarchy, and the caller is whoever its certificate names. A child calls its
+parent; the parent never calls down. Upward, the child pushes whole chains of the origins in
+its subtree, starting after the heads the parent reports. Downward, the child pulls the
+parent's jurisdiction feed: events of tickets routed into the child's jurisdiction, from any
+origin, after a cursor the child keeps in the same transaction as the events it stored.
 """
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
-from proto.hotline.v1 import common_pb2 as _common_pb2
 from proto.hotline.v1 import events_pb2 as _events_pb2
 import builtins as _builtins
 import sys
@@ -28,60 +28,86 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
-class NodeKey(_message.Message):
-    """A node's signing key, as introduced to its peers."""
+class PeerCertificates(_message.Message):
+    """A node's certificate and the authority above it, as DER."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    NODE_ID_FIELD_NUMBER: _builtins.int
-    UNIT_CODE_FIELD_NUMBER: _builtins.int
-    LEVEL_FIELD_NUMBER: _builtins.int
-    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
-    KEY_ID_FIELD_NUMBER: _builtins.int
-    node_id: _builtins.str
-    """the node, e.g. "620102-3f9a0c" """
-    unit_code: _builtins.str
-    """its unit"""
-    level: _common_pb2.UnitLevel.ValueType
-    """its level"""
-    public_key: _builtins.bytes
-    """raw 32-byte Ed25519 public key"""
-    key_id: _builtins.str
-    """hex SHA-256 of public_key"""
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    CHAIN_FIELD_NUMBER: _builtins.int
+    certificate: _builtins.bytes
+    """the node's certificate (sync/pki.py: TLS key + CertifiedNode)"""
+    @_builtins.property
+    def chain(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """the authorities above it, nearest first, excluding the root"""
+
     def __init__(
         self,
         *,
-        node_id: _builtins.str = ...,
-        unit_code: _builtins.str = ...,
-        level: _common_pb2.UnitLevel.ValueType = ...,
-        public_key: _builtins.bytes = ...,
-        key_id: _builtins.str = ...,
+        certificate: _builtins.bytes = ...,
+        chain: _abc.Iterable[_builtins.bytes] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_id", b"key_id", "level", b"level", "node_id", b"node_id", "public_key", b"public_key", "unit_code", b"unit_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "chain", b"chain"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___NodeKey: _TypeAlias = NodeKey  # noqa: Y015
+Global___PeerCertificates: _TypeAlias = PeerCertificates  # noqa: Y015
+
+@_typing.final
+class TrustBundle(_message.Message):
+    """What a node knows of the hierarchy besides node certificates: exchanged both ways."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORITIES_FIELD_NUMBER: _builtins.int
+    REVOCATION_LISTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def authorities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """province CA certificates (DER)"""
+
+    @_builtins.property
+    def revocation_lists(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """each authority's newest CRL (DER)"""
+
+    def __init__(
+        self,
+        *,
+        authorities: _abc.Iterable[_builtins.bytes] | None = ...,
+        revocation_lists: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorities", b"authorities", "revocation_lists", b"revocation_lists"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrustBundle: _TypeAlias = TrustBundle  # noqa: Y015
 
 @_typing.final
 class HelloRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NODE_FIELD_NUMBER: _builtins.int
+    TRUST_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def node(self) -> Global___NodeKey:
-        """the calling node"""
+    def node(self) -> Global___PeerCertificates:
+        """the calling node (must match its TLS certificate)"""
+
+    @_builtins.property
+    def trust(self) -> Global___TrustBundle:
+        """what the caller knows, for the parent to learn"""
 
     def __init__(
         self,
         *,
-        node: Global___NodeKey | None = ...,
+        node: Global___PeerCertificates | None = ...,
+        trust: Global___TrustBundle | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -92,18 +118,28 @@ class HelloResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NODE_FIELD_NUMBER: _builtins.int
+    TRUST_FIELD_NUMBER: _builtins.int
+    FEED_END_FIELD_NUMBER: _builtins.int
+    feed_end: _builtins.int
+    """the parent's last feed position (for the child's lag)"""
     @_builtins.property
-    def node(self) -> Global___NodeKey:
+    def node(self) -> Global___PeerCertificates:
         """the parent"""
+
+    @_builtins.property
+    def trust(self) -> Global___TrustBundle:
+        """what the parent knows, for the child to learn"""
 
     def __init__(
         self,
         *,
-        node: Global___NodeKey | None = ...,
+        node: Global___PeerCertificates | None = ...,
+        trust: Global___TrustBundle | None = ...,
+        feed_end: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feed_end", b"feed_end", "node", b"node", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -183,33 +219,37 @@ Global___GetHeadsResponse: _TypeAlias = GetHeadsResponse  # noqa: Y015
 
 @_typing.final
 class EventBatch(_message.Message):
-    """A batch of signed events with the keys that signed them."""
+    """A batch of signed events with the certificates that vouch for their signers."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENTS_FIELD_NUMBER: _builtins.int
-    KEYS_FIELD_NUMBER: _builtins.int
+    CERTIFICATES_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
+    FEED_END_FIELD_NUMBER: _builtins.int
     cursor: _builtins.int
     """pull: feed position after this batch; push: unused"""
+    feed_end: _builtins.int
+    """pull: the parent's last feed position; push: unused"""
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[_events_pb2.SignedEvent]:
         """in chain order per origin (push) or feed order (pull)"""
 
     @_builtins.property
-    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___NodeKey]:
-        """the signers' keys, for the receiver's key registry"""
+    def certificates(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """DER node certificates of the signers"""
 
     def __init__(
         self,
         *,
         events: _abc.Iterable[_events_pb2.SignedEvent] | None = ...,
-        keys: _abc.Iterable[Global___NodeKey] | None = ...,
+        certificates: _abc.Iterable[_builtins.bytes] | None = ...,
         cursor: _builtins.int = ...,
+        feed_end: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor", "events", b"events", "keys", b"keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates", "cursor", b"cursor", "events", b"events", "feed_end", b"feed_end"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -217,7 +257,7 @@ Global___EventBatch: _TypeAlias = EventBatch  # noqa: Y015
 
 @_typing.final
 class Rejection(_message.Message):
-    """Why one event was not stored."""
+    """Why one event was not stored, or stored only as evidence."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -251,11 +291,11 @@ class PushSummary(_message.Message):
     REJECTIONS_FIELD_NUMBER: _builtins.int
     HEADS_FIELD_NUMBER: _builtins.int
     accepted: _builtins.int
-    """events stored"""
+    """events stored and counted"""
     duplicates: _builtins.int
     """events already held (nothing written)"""
     rejected: _builtins.int
-    """events refused"""
+    """events refused or kept only as evidence"""
     @_builtins.property
     def rejections(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rejection]:
         """the first rejections, with reasons"""
@@ -285,7 +325,6 @@ Global___PushSummary: _TypeAlias = PushSummary  # noqa: Y015
 class PullRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    NODE_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
     BATCH_SIZE_FIELD_NUMBER: _builtins.int
     MAX_BATCHES_FIELD_NUMBER: _builtins.int
@@ -295,21 +334,16 @@ class PullRequest(_message.Message):
     """events per batch (default 500)"""
     max_batches: _builtins.int
     """stop after this many batches (0 = until caught up)"""
-    @_builtins.property
-    def node(self) -> Global___NodeKey:
-        """the pulling child"""
-
     def __init__(
         self,
         *,
-        node: Global___NodeKey | None = ...,
         after: _builtins.int = ...,
         batch_size: _builtins.int = ...,
         max_batches: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "batch_size", b"batch_size", "max_batches", b"max_batches", "node", b"node"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "batch_size", b"batch_size", "max_batches", b"max_batches"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

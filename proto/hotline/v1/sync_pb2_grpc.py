@@ -60,7 +60,7 @@ class SyncServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Hello(self, request, context):
-        """Introduce the calling node and learn the parent's identity.
+        """Introduce the calling node; both sides exchange what they know of the hierarchy.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -3,11 +3,12 @@
 isort:skip_file
 SyncService: node-to-node replication of signed events (docs/protocol.md).
 
-A child calls its parent; the parent never calls down. Upward, the child pushes whole chains
-of the origins in its subtree, starting after the heads the parent reports. Downward, the
-child pulls the parent's jurisdiction feed: events of tickets routed into the child's
-jurisdiction, from any origin, after a cursor the child keeps in the same transaction as
-the events it stored.
+Served on a node's peer port over mutual TLS: both sides present certificates of the
+national hierarchy, and the caller is whoever its certificate names. A child calls its
+parent; the parent never calls down. Upward, the child pushes whole chains of the origins in
+its subtree, starting after the heads the parent reports. Downward, the child pulls the
+parent's jurisdiction feed: events of tickets routed into the child's jurisdiction, from any
+origin, after a cursor the child keeps in the same transaction as the events it stored.
 """
 
 from collections import abc as _abc
@@ -39,7 +40,7 @@ class SyncServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> SyncServiceAsyncStub: ...
     Hello: _grpc.UnaryUnaryMultiCallable[_sync_pb2.HelloRequest, _sync_pb2.HelloResponse]
-    """Introduce the calling node and learn the parent's identity."""
+    """Introduce the calling node; both sides exchange what they know of the hierarchy."""
     GetHeads: _grpc.UnaryUnaryMultiCallable[_sync_pb2.GetHeadsRequest, _sync_pb2.GetHeadsResponse]
     """The parent's last sequence and hash for each origin under a unit-code prefix."""
     PushEvents: _grpc.StreamUnaryMultiCallable[_sync_pb2.EventBatch, _sync_pb2.PushSummary]
@@ -51,7 +52,7 @@ class SyncServiceStub:
 class SyncServiceAsyncStub(SyncServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Hello: _aio.UnaryUnaryMultiCallable[_sync_pb2.HelloRequest, _sync_pb2.HelloResponse]  # type: ignore[assignment]
-    """Introduce the calling node and learn the parent's identity."""
+    """Introduce the calling node; both sides exchange what they know of the hierarchy."""
     GetHeads: _aio.UnaryUnaryMultiCallable[_sync_pb2.GetHeadsRequest, _sync_pb2.GetHeadsResponse]  # type: ignore[assignment]
     """The parent's last sequence and hash for each origin under a unit-code prefix."""
     PushEvents: _aio.StreamUnaryMultiCallable[_sync_pb2.EventBatch, _sync_pb2.PushSummary]  # type: ignore[assignment]
@@ -66,7 +67,7 @@ class SyncServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _sync_pb2.HelloRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_sync_pb2.HelloResponse, _abc.Awaitable[_sync_pb2.HelloResponse]]:
-        """Introduce the calling node and learn the parent's identity."""
+        """Introduce the calling node; both sides exchange what they know of the hierarchy."""
 
     @_abc_1.abstractmethod
     def GetHeads(

@@ -1,0 +1,139 @@
+"""``hotline sync``, ``hotline alerts``, ``hotline quarantine`` and ``hotline audit``.
+
+What an administrator runs to see replication and deal with what it found:
+
+    hotline sync now     --node N          one replication round with the parent, now
+    hotline sync status  --node N [--watch SECONDS]
+    hotline alerts       --node N
+    hotline quarantine release --node N --origin NODE_ID --note "..."
+    hotline audit --db URL --root root.pem [ticket ID]    offline: the whole log, or one ticket
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from typing import Any
+
+from node.client import NodeClient
+from proto.hotline.v1 import admin_pb2
+
+
+def _when(ms: int) -> str:
+    if not ms:
+        return "never"
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _age(ms: int, now_ms: int) -> str:
+    if not ms:
+        return "-"
+    seconds = max(0, (now_ms - ms) // 1000)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}min"
+    return f"{seconds // 3600}h"
+
+
+def status_lines(status: admin_pb2.SyncStatus, now_ms: int) -> list[str]:
+    """``sync status`` as text: one line per peer, then quarantine and alert counts."""
+    lines = []
+    for peer in status.peers:
+        if peer.role == "parent":
+            lines.append(
+                f"parent {peer.peer} ({peer.node_id or 'not met yet'}): "
+                f"{peer.unsent_events} events not yet up "
+                f"(oldest {_age(peer.oldest_unsent_ms, now_ms)} old), "
+                f"{peer.unpulled_events} not yet down; last success "
+                f"{_when(peer.last_success_ms)}; last error: {peer.last_error or 'none'}"
+                + (f" ({peer.failures} failures in a row)" if peer.failures else "")
+            )
+        else:
+            lines.append(
+                f"child {peer.node_id}: {peer.unpulled_events} feed events not yet pulled; "
+                f"last contact {_when(peer.last_success_ms)}"
+            )
+    if not status.peers:
+        lines.append("no peers yet")
+    for q in status.quarantined:
+        lines.append(f"QUARANTINED {q.origin_node} since {_when(q.since_ms)}: {q.reason}")
+    lines.append(f"{status.open_alerts} open alerts, {status.refused_events} events refused")
+    return lines
+
+
+def _sync_now(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        report = client.sync_now()
+    if report.error:
+        print(f"hotline: sync failed: {report.error}", file=sys.stderr)
+        return 1
+    print(f"pushed {report.pushed}, pulled {report.pulled}, rejected {report.rejected}")
+    return 0
+
+
+def _sync_status(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        while True:
+            status = client.sync_status()
+            for line in status_lines(status, int(time.time() * 1000)):
+                print(line)
+            if not args.watch:
+                return 0
+            print("--", flush=True)
+            time.sleep(args.watch)
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        alerts = client.alerts(args.limit)
+    for alert in alerts:
+        print(f"#{alert.id} {_when(alert.raised_ms)} {alert.kind} {alert.subject}: {alert.detail}")
+    if not alerts:
+        print("no open alerts")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    with NodeClient(args.node) as client:
+        client.release_quarantine(args.origin, args.note)
+    print(f"{args.origin} released; its fork evidence stays on record")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from node.audit_command import run_audit
+
+    return run_audit(args)
+
+
+def add_sync_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the replication administrator's commands to the top-level sub-parsers."""
+    sync = sub.add_parser("sync", help="replication: run a round now, or show its status")
+    sync_sub = sync.add_subparsers(dest="sync", required=True)
+    sync_sub.add_parser("now", parents=[common], help="replicate with the parent now").set_defaults(
+        run=_sync_now
+    )
+    status = sync_sub.add_parser("status", parents=[common], help="lag per peer, quarantine")
+    status.add_argument("--watch", type=float, default=0.0, help="repeat every SECONDS")
+    status.set_defaults(run=_sync_status)
+
+    alerts = sub.add_parser("alerts", parents=[common], help="open alerts of a node")
+    alerts.add_argument("--limit", type=int, default=100)
+    alerts.set_defaults(run=_alerts)
+
+    quarantine = sub.add_parser("quarantine", help="origins held back after a fork")
+    q_sub = quarantine.add_subparsers(dest="quarantine", required=True)
+    release = q_sub.add_parser("release", parents=[common], help="let an origin in again")
+    release.add_argument("--origin", required=True, help="the quarantined origin node id")
+    release.add_argument("--note", default="", help="what was done about the fork")
+    release.set_defaults(run=_release)
+
+    audit = sub.add_parser("audit", help="verify a node's whole log offline, or one ticket")
+    audit.add_argument("target", nargs="*", help="nothing (the whole log) or: ticket ID")
+    audit.add_argument("--db", required=True, help="the node's database URL or SQLite file")
+    audit.add_argument("--root", required=True, help="the national root certificate (PEM)")
+    audit.add_argument("--json", action="store_true", help="print JSON instead of text")
+    audit.set_defaults(run=_audit)

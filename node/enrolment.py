@@ -1,0 +1,136 @@
+"""Enrolling nodes: the steps of ``hotline pki``, and a whole hierarchy kept in one folder.
+
+In production the steps happen on different machines: the national administration keeps the
+root (``init-root``) and certifies each province (``init-ca``); a node creates its keys and a
+request (``request``), its province issues the certificate (``issue``), the node installs it
+(``install``). ``Hierarchy`` runs the same steps in one folder for the demo, tests and
+benchmarks, so every node they start is enrolled exactly as a real one would be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from core.units import NATIONAL_CODE, UnitLevel, level_of
+from sync.identity import NodeIdentity
+from sync.pki import (
+    Authority,
+    NodeCertificate,
+    PkiError,
+    cert_pem,
+    certify_province,
+    create_root,
+    enrolment_request,
+    issue,
+    revocation_list,
+)
+
+CRL_FILE = "crl.pem"
+
+
+def request_for(identity: NodeIdentity) -> x509.CertificateSigningRequest:
+    """The enrolment request of a node (proves it holds both its keys)."""
+    return enrolment_request(
+        identity.tls_key, identity.event_key, identity.node_id, identity.unit_code, identity.level
+    )
+
+
+def bundle_pem(authority: Authority, node: NodeCertificate) -> bytes:
+    """What an authority hands back: the node's certificate, its own, and the root (PEM)."""
+    return b"".join(
+        cert_pem(c) for c in (node.certificate, authority.certificate, *authority.chain)
+    )
+
+
+def install_bundle(identity: NodeIdentity, data_dir: Path, bundle: bytes) -> None:
+    """Install a certificate bundle (node certificate, authorities, root last) in ``data_dir``."""
+    certs = x509.load_pem_x509_certificates(bundle)
+    if len(certs) < 2:
+        raise PkiError("a bundle holds the node's certificate and at least the national root")
+    root = certs[-1]
+    if root.issuer != root.subject:
+        raise PkiError("the bundle's last certificate is not the national root")
+    chain = certs[1:-1]
+    identity.install(
+        data_dir,
+        cert_pem(certs[0]),
+        b"".join(cert_pem(c) for c in chain),
+        cert_pem(root),
+    )
+
+
+def revoke(
+    authority_dir: Path, authority: Authority, serials: dict[int, int], now_ms: int
+) -> x509.CertificateRevocationList:
+    """Add serials (serial -> revocation time) to the authority's CRL file and return it."""
+    path = authority_dir / CRL_FILE
+    previous = x509.load_pem_x509_crl(path.read_bytes()) if path.exists() else None
+    crl = revocation_list(authority, serials, now_ms, previous=previous)
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return crl
+
+
+@dataclass
+class Hierarchy:
+    """A national root and the province CAs under it, kept under one folder."""
+
+    folder: Path
+    root: Authority
+    provinces: dict[str, Authority] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, folder: Path, now_ms: int) -> Hierarchy:
+        """The hierarchy in ``folder``, creating the root on first use."""
+        root_dir = folder / "root"
+        if (root_dir / "ca.key").exists():
+            root = Authority.load(root_dir)
+        else:
+            root = create_root(now_ms)
+            root.save(root_dir)
+        hierarchy = cls(folder, root)
+        for ca_dir in sorted(folder.glob("ca-*")):
+            authority = Authority.load(ca_dir)
+            hierarchy.provinces[authority.unit_code] = authority
+        return hierarchy
+
+    def authority_for(self, unit_code: str, now_ms: int) -> Authority:
+        """The authority that certifies ``unit_code``'s nodes (its province's, made on demand)."""
+        if unit_code == NATIONAL_CODE:
+            return self.root
+        province = unit_code[:2] + "0000"
+        if province not in self.provinces:
+            authority = certify_province(self.root, province, now_ms)
+            authority.save(self.folder / f"ca-{province}")
+            self.provinces[province] = authority
+        return self.provinces[province]
+
+    def authority_dir(self, authority: Authority) -> Path:
+        """Where ``authority`` is kept."""
+        if authority is self.root:
+            return self.folder / "root"
+        return self.folder / f"ca-{authority.unit_code}"
+
+    def enrol(self, data_dir: Path, unit_code: str, now_ms: int) -> NodeIdentity:
+        """The node in ``data_dir``, with keys and a certificate (issued if it has none)."""
+        identity = NodeIdentity.load_or_create(data_dir, unit_code, level_of(unit_code))
+        if identity.credentials is None:
+            authority = self.authority_for(unit_code, now_ms)
+            node = issue(authority, request_for(identity), now_ms)
+            install_bundle(identity, data_dir, bundle_pem(authority, node))
+        return identity
+
+    def revoke(
+        self, node: NodeCertificate, at_ms: int, now_ms: int
+    ) -> x509.CertificateRevocationList:
+        """Revoke a node certificate from ``at_ms`` on; returns the authority's new CRL."""
+        unit = node.unit_code if node.level is not UnitLevel.NATIONAL else NATIONAL_CODE
+        authority = self.authority_for(unit, now_ms)
+        return revoke(self.authority_dir(authority), authority, {node.serial: at_ms}, now_ms)
+
+    def root_pem(self) -> bytes:
+        """The national root certificate (PEM)."""
+        return cert_pem(self.root.certificate)
