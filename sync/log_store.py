@@ -176,6 +176,7 @@ class EventLog:
                 s.feed.c.pos > after,
                 s.feed.c.unit_code.startswith(prefix, autoescape=True),
                 ~s.events.c.origin_unit.startswith(prefix, autoescape=True),
+                s.events.c.verdict == "",
             )
             .order_by(s.feed.c.pos)
             .limit(limit)

@@ -79,12 +79,35 @@ def learn_trust(batch: LogBatch, bundle: sync_pb2.TrustBundle) -> tuple[int, int
     for i, der in enumerate(bundle.revocation_lists):
         try:
             crl = x509.load_der_x509_crl(der)
+            held = {n.serial: n for n in trust.node_certificates()}
+            before = {serial: trust.revoked_at(n.certificate) for serial, n in held.items()}
             if trust.add_revocations(crl):
                 batch.remember_revocations(crl)
                 added[1] += 1
+                _discount_revoked(batch, trust, held, before)
         except (ValueError, PkiError) as exc:
             raise InvalidInput(f"trust.revocation_lists[{i}]", str(exc)) from None
     return added[0], added[1]
+
+
+def _discount_revoked(
+    batch: LogBatch,
+    trust: TrustStore,
+    held: dict[int, NodeCertificate],
+    before: dict[int, int | None],
+) -> None:
+    """After a newer revocation list: stop counting the newly revoked signers' later events."""
+    for serial, node in held.items():
+        at = trust.revoked_at(node.certificate)
+        if at is not None and (before[serial] is None or at < before[serial]):  # type: ignore[operator]
+            reason = f"signer not trusted: certificate revoked since {at} (ms)"
+            count = batch.discount_signer(node.key_id, node.node_id, at, reason)
+            batch.raise_alert(
+                "revoked-signer",
+                node.node_id,
+                f"certificate {node.serial:x} revoked from {at} ms; "
+                f"{count} ticket(s) folded again without its later events",
+            )
 
 
 def welcome(batch: LogBatch, *, certificate: NodeCertificate, bundle: sync_pb2.TrustBundle) -> None:

@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import hlc as hybrid_clock
@@ -346,6 +346,31 @@ class LogBatch:
                 "der": crl.public_bytes(serialization.Encoding.DER),
             },
         )
+
+    def discount_signer(self, key_id: str, node_id: str, from_ms: int, verdict: str) -> int:
+        """Stop counting a signer's events from ``from_ms`` on (its certificate was revoked).
+
+        Events already stored as counted are turned into evidence (only their ``verdict``
+        changes; the signed rows stay as they were) and their tickets are folded again, so
+        every node that learns of a revocation ends with the same state.
+        """
+        events = schema.events
+        rows = self.conn.execute(
+            update(events)
+            .where(
+                events.c.signer_key_id == key_id,
+                events.c.origin_node == node_id,
+                events.c.hlc >= hybrid_clock.from_millis(from_ms),
+                events.c.verdict == "",
+            )
+            .values(verdict=verdict[:300])
+            .returning(events.c.ticket_id)
+        ).scalars()
+        tickets = set(rows)
+        for ticket_id in tickets:
+            self._touched[ticket_id] = None
+            self._set_state(ticket_id, None)
+        return len(tickets)
 
     def raise_alert(self, kind: str, subject: str, detail: str) -> None:
         """Raise an alert for an administrator (``hotline alerts``)."""
