@@ -50,6 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
         "data_dir": args.data_dir,
         "unit_name": args.unit_name,
         "sync_interval": args.sync_interval,
+        "sync_batch": args.sync_batch,
         "clock_speed": args.clock_speed,
         "clock_offset": args.clock_offset,
     }
@@ -160,6 +161,12 @@ def _bench(args: argparse.Namespace) -> int:
     return run_intake_bench(seconds=args.seconds, clients=args.clients)
 
 
+def _bench_sync(args: argparse.Namespace) -> int:
+    from loadtest.sync_bench import run_sync_bench
+
+    return run_sync_bench(events=args.events, batch=args.batch)
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``hotline`` argument parser."""
     top = argparse.ArgumentParser(prog="hotline", description="The 12315 network node and tools.")
@@ -183,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", dest="data_dir", help="folder for the key and database")
     serve.add_argument("--unit-name", dest="unit_name", help="name of a new station")
     serve.add_argument("--sync-interval", dest="sync_interval", type=float)
+    serve.add_argument("--sync-batch", dest="sync_batch", type=int, help="events per batch")
     serve.add_argument("--clock-speed", dest="clock_speed", type=float)
     serve.add_argument("--clock-offset", dest="clock_offset", type=float)
     serve.add_argument("--config", help="TOML file with settings")
@@ -230,6 +238,10 @@ def parser() -> argparse.ArgumentParser:
     intake.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
     intake.add_argument("--clients", type=int, default=32, help="concurrent callers")
     intake.set_defaults(run=_bench)
+    sync_bench = bench_sub.add_parser("sync", help="a parent taking in a week's county backlog")
+    sync_bench.add_argument("--events", type=int, default=50_000, help="size of the backlog")
+    sync_bench.add_argument("--batch", type=int, default=1000, help="events per batch")
+    sync_bench.set_defaults(run=_bench_sync)
     return top
 
 

@@ -118,6 +118,7 @@ class TicketProjection:
         return each ticket's encoded view."""
         rows = {t: projection_row(s) for t, s in states.items()}
         known = [t for t, s in states.items() if s.version > len(new_positions.get(t, ()))]
+        before_known = set(known)  # the others are wholly new: all their events are new ones
         before: dict[str, set[str]] = {}
         if known:  # tickets that existed before this transaction: who saw them until now
             before = {
@@ -141,7 +142,7 @@ class TicketProjection:
             for unit in sorted(old | audience_of(self.own_unit, state)):
                 positions = (
                     sorted(new_positions.get(ticket_id, ()))
-                    if unit in old
+                    if unit in old or ticket_id not in before_known
                     else log.ticket_positions(ticket_id)
                 )
                 feed.extend({"unit_code": unit, "event_pos": p} for p in positions)

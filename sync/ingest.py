@@ -252,6 +252,7 @@ def ingest_chains(
             continue
         counted.append(event)
     batch.store_received(counted, peer)
+    batch.prefetch(e.ticket_id for e in counted)
     for event in counted:
         reason = _not_involved(batch, event)
         if reason:

@@ -143,6 +143,18 @@ class EventLog:
         )
         return [_sealed(r) for r in rows]
 
+    def events_of_tickets(self, ticket_ids: Sequence[str]) -> dict[str, list[SealedEvent]]:
+        """Every counted event of several tickets, by ticket, in local arrival order."""
+        found: dict[str, list[SealedEvent]] = {}
+        rows = self.conn.execute(
+            select(s.events.c.ticket_id, s.events.c.envelope, s.events.c.signature)
+            .where(s.events.c.ticket_id.in_(ticket_ids), s.events.c.verdict == "")
+            .order_by(s.events.c.pos)
+        )
+        for row in rows:
+            found.setdefault(row.ticket_id, []).append(_sealed(row))
+        return found
+
     def ticket_positions(self, ticket_id: str) -> list[int]:
         """Local positions of one ticket's counted events, ascending."""
         return list(

@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from google.protobuf.message import DecodeError
 
+from core.errors import InvalidInput
 from core.units import NATIONAL_CODE, UnitLevel, level_of
 from proto.hotline.v1 import pki_pb2
 from sync.codec import enum_member, enum_number
@@ -44,6 +46,22 @@ DNS_SUFFIX = ".hotline"
 
 class PkiError(Exception):
     """A certificate operation was refused; the message says why."""
+
+
+def _is_code(unit_code: str) -> bool:
+    return unit_code.isdigit() and len(unit_code) in (6, 9)
+
+
+def _read_node(raw: bytes) -> pki_pb2.CertifiedNode:
+    """The ``CertifiedNode`` in an extension's bytes; ``PkiError`` when malformed."""
+    try:
+        node = pki_pb2.CertifiedNode.FromString(raw)  # type: ignore[attr-defined]
+        enum_member(UnitLevel, node.level, "level")
+    except (DecodeError, InvalidInput) as exc:
+        raise PkiError(f"malformed CertifiedNode extension: {exc}") from None
+    if not _is_code(node.unit_code):
+        raise PkiError(f"malformed CertifiedNode extension: unit {node.unit_code!r}")
+    return node  # type: ignore[no-any-return]
 
 
 def dns_name(unit_code: str) -> str:
@@ -128,7 +146,7 @@ class NodeCertificate:
             raw = cert.extensions.get_extension_for_oid(NODE_EXTENSION).value
         except x509.ExtensionNotFound:
             raise PkiError("not a hotline node certificate (no CertifiedNode extension)") from None
-        node = pki_pb2.CertifiedNode.FromString(raw.value)  # type: ignore[attr-defined]
+        node = _read_node(raw.value)  # type: ignore[attr-defined]
         if len(node.event_public_key) != 32:
             raise PkiError("the certified event key is not an Ed25519 key")
         return cls(
@@ -207,6 +225,9 @@ def _ca_certificate(
             x509.NameAttribute(NameOID.COMMON_NAME, name),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, unit_code),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "12315 certificate authority"),
+            # Each authority has a name of its own: a replacement CA of the same province must
+            # not be mistaken for the one it replaces (issuers and revocations go by name).
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, os.urandom(8).hex()),
         ]
     )
     signer = issuer.key if issuer else subject_key
@@ -257,7 +278,7 @@ def certify_province(
     """A CA for one province, certified by the national root."""
     if root.chain or root.unit_code != NATIONAL_CODE:
         raise PkiError("only the national root certifies provinces")
-    if level_of(unit_code) is not UnitLevel.PROVINCE:
+    if not _is_code(unit_code) or level_of(unit_code) is not UnitLevel.PROVINCE:
         raise PkiError(f"{unit_code} is not a province code")
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _ca_certificate(
@@ -305,6 +326,8 @@ def enrolment_request(
 
 def may_certify(authority_unit: str, unit_code: str, level: UnitLevel) -> str | None:
     """Why an authority of ``authority_unit`` may not certify this node, or None."""
+    if not _is_code(unit_code) or not _is_code(authority_unit):
+        return f"{unit_code!r} is not a unit code"
     if level_of(unit_code) is not level:
         return f"{unit_code} is a {level_of(unit_code).value} code, not {level.value}"
     if authority_unit == NATIONAL_CODE:
@@ -325,7 +348,7 @@ def issue(
         raw = request.extensions.get_extension_for_oid(NODE_EXTENSION).value
     except x509.ExtensionNotFound:
         raise PkiError("the request names no node (CertifiedNode extension missing)") from None
-    node = pki_pb2.CertifiedNode.FromString(raw.value)  # type: ignore[attr-defined]
+    node = _read_node(raw.value)  # type: ignore[attr-defined]
     tls_key = request.public_key()
     if not isinstance(tls_key, ec.EllipticCurvePublicKey):
         raise PkiError("the TLS key must be ECDSA P-256")
@@ -384,10 +407,13 @@ def revocation_list(
     """The authority's CRL: every serial revoked before, plus ``revoked`` (serial -> time)."""
     entries = {r.serial_number: _ms(r.revocation_date_utc) for r in previous or ()}
     entries.update(revoked)
+    # The CRL number orders lists made within the same second (X.509 times are in seconds).
+    number = crl_number(previous) + 1 if previous is not None else 1
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(authority.certificate.subject)
         .last_update(_utc(now_ms))
+        .add_extension(x509.CRLNumber(number), critical=False)
         .next_update(_utc(now_ms) + dt.timedelta(days=30))
     )
     for serial, at_ms in sorted(entries.items()):
@@ -398,3 +424,11 @@ def revocation_list(
             .build()
         )
     return builder.sign(authority.key, hashes.SHA256())
+
+
+def crl_number(crl: x509.CertificateRevocationList) -> int:
+    """A revocation list's number (0 when it has none): later lists have larger numbers."""
+    try:
+        return int(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+    except x509.ExtensionNotFound:
+        return 0

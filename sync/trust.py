@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from core.units import NATIONAL_CODE, UnitLevel, level_of
-from sync.pki import NodeCertificate, PkiError, ca_unit, may_certify
+from sync.pki import NodeCertificate, PkiError, ca_unit, crl_number, may_certify
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -84,6 +84,7 @@ class TrustStore:
         self._crls: dict[bytes, x509.CertificateRevocationList] = {}
         self._by_key: dict[str, list[NodeCertificate]] = {}
         self._fingerprints: set[str] = {fingerprint(root)}
+        self._windows: dict[tuple[str, str, str], list[tuple[int, int, NodeCertificate]]] = {}
 
     # -- learning ------------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ class TrustStore:
         if not constraints.ca:
             raise PkiError("not a CA certificate")
         unit = ca_unit(cert)
-        if level_of(unit) is not UnitLevel.PROVINCE:
+        if not (unit.isdigit() and len(unit) == 6) or level_of(unit) is not UnitLevel.PROVINCE:
             raise PkiError(f"an authority must be a province's, not {unit!r}")
         try:
             cert.verify_directly_issued_by(self.root)
@@ -108,6 +109,7 @@ class TrustStore:
         with self._lock:
             self._authorities[_name_key(cert.subject)] = cert
             self._fingerprints.add(fingerprint(cert))
+            self._windows = {}
         return True
 
     def add_revocations(self, crl: x509.CertificateRevocationList) -> bool:
@@ -119,11 +121,15 @@ class TrustStore:
             raise PkiError("the revocation list's signature does not verify")
         key = _name_key(crl.issuer)
         held = self._crls.get(key)
-        if held is not None and held.last_update_utc >= crl.last_update_utc:
+        if held is not None and (crl_number(held), held.last_update_utc) >= (
+            crl_number(crl),
+            crl.last_update_utc,
+        ):
             return False
         with self._lock:
             self._crls[key] = crl
             self._revoked[key] = {r.serial_number: _ms(r.revocation_date_utc) for r in crl}
+            self._windows = {}
         return True
 
     def add_node(self, cert: x509.Certificate) -> NodeCertificate:
@@ -140,6 +146,7 @@ class TrustStore:
             with self._lock:
                 self._by_key.setdefault(node.key_id, []).append(node)
                 self._fingerprints.add(fingerprint(cert))
+                self._windows = {}
         return node
 
     def add_any(self, certs: Iterable[x509.Certificate]) -> list[str]:
@@ -187,7 +194,42 @@ class TrustStore:
         return ""
 
     def signer(self, key_id: str, node_id: str, unit_code: str, at_ms: int) -> Verdict:
-        """The certificate that made ``key_id`` count for ``node_id`` at ``at_ms``, or why not."""
+        """The certificate that made ``key_id`` count for ``node_id`` at ``at_ms``, or why not.
+
+        Asked once per received event, so the windows in which a signer counts are kept
+        (dropped whenever a certificate or revocation list is learnt).
+        """
+        windows = self._windows.get((key_id, node_id, unit_code))
+        if windows is None:
+            windows = self._windows[(key_id, node_id, unit_code)] = self._counting_windows(
+                key_id, node_id, unit_code
+            )
+        for start, end, cert in windows:
+            if start <= at_ms < end:
+                return Verdict(cert)
+        return self._signer(key_id, node_id, unit_code, at_ms)
+
+    def _counting_windows(
+        self, key_id: str, node_id: str, unit_code: str
+    ) -> list[tuple[int, int, NodeCertificate]]:
+        """When each certificate of a signer counts: [start, end) in ms, per certificate."""
+        windows = []
+        for cert in self._by_key.get(key_id, ()):
+            if cert.node_id != node_id or cert.unit_code != unit_code:
+                continue
+            issuer = self._authorities.get(_name_key(cert.certificate.issuer))
+            if issuer is None or may_certify(ca_unit(issuer), cert.unit_code, cert.level):
+                continue
+            start = max(cert.not_before_ms, _ms(issuer.not_valid_before_utc))
+            end = min(cert.not_after_ms, _ms(issuer.not_valid_after_utc)) + 1
+            revoked = self.revoked_at(cert.certificate)
+            if revoked is not None:
+                end = min(end, revoked)
+            if start < end and not self.judge(cert, start):
+                windows.append((start, end, cert))
+        return windows
+
+    def _signer(self, key_id: str, node_id: str, unit_code: str, at_ms: int) -> Verdict:
         candidates = [c for c in self._by_key.get(key_id, ()) if c.node_id == node_id]
         if not candidates:
             return Verdict(None, f"no certificate known for key {key_id[:16]} of {node_id}")
