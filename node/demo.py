@@ -4,8 +4,10 @@ Six node processes (national, Gansu province, Lanzhou city, the Chengguan and Qi
 a station of Chengguan) run on SQLite in a temporary folder. The province command centre
 registers and dispatches realistic tickets; Qilihe goes offline and keeps its place in line
 while tickets are routed to it; Chengguan and its station handle theirs; Qilihe comes back,
-catches up and handles its own; the centre calls consumers back. At the end every level's copy
-of every ticket is compared: the demo exits 0 only if they all agree.
+catches up (with a progress display) and handles its own; a record edited on the station's
+laptop is refused by its county and caught by ``hotline audit``; the centre calls consumers
+back. At the end every level's copy of every ticket is compared: the demo exits 0 only if they
+all agree.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from core.ticket.vocabulary import (
     Track,
 )
 from node.client import CallError, NodeClient
+from node.demo_scenes import (
+    catch_up_with_progress,
+    dispatch_while_offline,
+    tampered_record_is_refused,
+)
 from node.network import LocalNetwork
 from node.samples import GANSU_WORLD, demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
@@ -313,11 +320,15 @@ def run_demo(*, keep: bool = False) -> int:
         say("\n2. Qilihe county goes offline; the centre keeps dispatching to it:")
         net["qilihe"].stop()
         ids.update(_register_and_route(net, ["noodles", "masks", "school"]))
+        sent = dispatch_while_offline(net, 150)
+        say(f"  ... and {sent} routine calls more, some of them Qilihe's")
         net.settle()
         say("\n3. Chengguan and its station handle their tickets meanwhile:")
         _handle_at_chengguan(net, ids)
+        say("\n   A record is tampered with on the station's laptop while the county is down:")
+        untampered = tampered_record_is_refused(net)
         say("\n4. Qilihe comes back and catches up from the city:")
-        net["qilihe"].start()
+        catch_up_with_progress(net, "qilihe", "city")
         net.settle()
         _handle_at_qilihe(net, ids)
         net.settle()
@@ -345,7 +356,7 @@ def run_demo(*, keep: bool = False) -> int:
                     f"{from_message(TicketState, response.ticket).status.value}"
                 )
         net.settle()
-        agree = _agreement_table(net, ids)
+        agree = _agreement_table(net, ids) and untampered
     elapsed = time.monotonic() - started
     if not keep:
         import shutil

@@ -74,10 +74,14 @@ class LinkStatus:
     last_success_ms: int = 0
     failures: int = 0
 
+    unpulled_at_hello: int = 0
+    """Feed events the parent had for us at the start of the round."""
+    pulled_in_round: int = 0
+
     @property
     def unpulled_events(self) -> int:
-        """Feed positions the parent holds for us that are not pulled yet (as last seen)."""
-        return max(0, self.feed_end - self.pull_cursor)
+        """Feed events the parent holds for us that are not pulled yet (as last seen)."""
+        return max(0, self.unpulled_at_hello - self.pulled_in_round)
 
 
 def _store_pulled(
@@ -155,6 +159,8 @@ class ParentLink:
         self._timeout = call_timeout
         self._connect_timeout = connect_timeout
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
+        self._peer_key = ""
+        """Where the pull cursor is kept: ``parent:<node id>``, known after the first Hello."""
         self._channel: aio.Channel | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -194,9 +200,14 @@ class ParentLink:
     async def _hello(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> str:
         # The first call of a round waits briefly for the link: a parent that just came back
         # is used at once rather than after the channel's reconnect back-off.
+        with self._read() as conn:
+            log_ = EventLog(conn)
+            cursor = log_.cursor(self._peer_key) if self._peer_key else log_.parent_cursor()
         response = await stub.Hello(
             sync_pb2.HelloRequest(
-                node=peer_certificates(self._credentials), trust=trust_bundle(self._trust)
+                node=peer_certificates(self._credentials),
+                trust=trust_bundle(self._trust),
+                pull_cursor=cursor,
             ),
             timeout=self._connect_timeout,
             wait_for_ready=True,
@@ -214,6 +225,9 @@ class ParentLink:
             )
         await self._writer.run(partial(welcome, certificate=parent, bundle=response.trust))
         self.status.feed_end = response.feed_end
+        self.status.unpulled_at_hello = response.unpulled
+        self.status.pulled_in_round = 0
+        self._peer_key = f"parent:{parent.node_id}"
         return parent.node_id
 
     async def _push(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> IngestReport:
@@ -315,14 +329,17 @@ class ParentLink:
                     )
                 )
             )
-            storing.add_done_callback(partial(self._pulled_to, batch.cursor, batch.feed_end))
+            storing.add_done_callback(
+                partial(self._pulled_to, batch.cursor, batch.feed_end, len(batch.events))
+            )
         if storing is not None:
             total.add(await storing)
         return total
 
-    def _pulled_to(self, cursor: int, feed_end: int, done: asyncio.Future[Any]) -> None:
+    def _pulled_to(self, cursor: int, feed_end: int, count: int, done: asyncio.Future[Any]) -> None:
         if not done.cancelled() and done.exception() is None:
             self.status.pull_cursor = cursor
+            self.status.pulled_in_round += count
             self.status.feed_end = max(self.status.feed_end, feed_end)
 
     async def sync_once(self) -> RoundReport:

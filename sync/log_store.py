@@ -316,6 +316,15 @@ class EventLog:
         ).scalar()
         return int(value or 0)
 
+    def parent_cursor(self) -> int:
+        """How far this node has pulled from its parent, whichever node that was last."""
+        value = self.conn.execute(
+            select(func.max(s.peer_cursors.c.position)).where(
+                s.peer_cursors.c.peer.startswith("parent:")
+            )
+        ).scalar()
+        return int(value or 0)
+
     def set_cursor(self, peer: str, position: int, now_ms: int) -> None:
         """Record how far this node has pulled; call in the transaction that stored the events."""
         moved = self.conn.execute(

@@ -220,19 +220,22 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         for der in request.node.chain:  # the caller's province CA, if new here
             with contextlib.suppress(ValueError, PkiError):
                 self._trust.add_authority(x509.load_der_x509_certificate(der))
-        child, _ = self._caller(context)
+        child, prefix = self._caller(context)
         if request.node.certificate and request.node.certificate != child.der:
             raise InvalidInput("node.certificate", "differs from the TLS client certificate")
         await self._writer.run(partial(welcome, certificate=child, bundle=request.trust))
 
-        def feed_end() -> int:
+        def feed() -> tuple[int, int]:
             with self._read() as conn:
-                return EventLog(conn).feed_end()
+                log = EventLog(conn)
+                return log.feed_end(), log.feed_count_after(prefix, request.pull_cursor)
 
+        end, unpulled = await asyncio.to_thread(feed)
         return sync_pb2.HelloResponse(
             node=peer_certificates(self._credentials),
             trust=trust_bundle(self._trust),
-            feed_end=await asyncio.to_thread(feed_end),
+            feed_end=end,
+            unpulled=unpulled,
         )
 
     async def GetHeads(

@@ -37,7 +37,7 @@ from core import hlc as hybrid_clock
 from core.errors import DomainError
 from core.officers import OfficerRef
 from core.ticket.events import DomainEvent, RecordedEvent
-from core.ticket.fold import evolve, fold
+from core.ticket.fold import evolve, fold, next_ticket_version, sorts_last
 from core.ticket.state import TicketState
 from sync import schema
 from sync.envelope import GENESIS_HASH, SealedEvent, seal
@@ -273,12 +273,17 @@ class LogBatch:
                 event=event,
                 hlc=self._hlc,
                 officer=officer,
-                ticket_version=current.version,
+                ticket_version=next_ticket_version(current),
             )
             self.set_head(replace(head, seq=one.origin_seq, hash=one.hash))
             self._buffer_event(one, "")
-            # Own events carry the highest clock seen, so they sort last: evolve, don't refold.
-            current = evolve(current, RecordedEvent(one.meta(), event))
+            recorded = RecordedEvent(one.meta(), event)
+            # A fresh step has seen everything held, so it nearly always folds last: evolve.
+            if sorts_last(current, recorded):
+                current = evolve(current, recorded)
+            else:
+                self._set_state(ticket_id, None)
+                current = self.state_of(ticket_id)
             sealed.append(one)
         self._set_state(ticket_id, current)
         return sealed

@@ -228,8 +228,10 @@ class EventMeta:
     """Where, when and by whom an event was recorded; fixed by the signed envelope.
 
     ``hlc`` is the hybrid logical clock value (``core.hlc``); ``ticket_version`` is how many of
-    the ticket's events the recording node held when it recorded this one, so the fold can tell
-    a step taken in ignorance of another (two offline nodes) from one taken after it.
+    the ticket's events the recording node held when it recorded this one (raised above every
+    held event's own version where the node holds only part of the history:
+    ``core.ticket.fold.next_ticket_version``), so the fold can tell a step taken in ignorance
+    of another (two offline nodes) from one taken after it.
     """
 
     event_id: str
@@ -250,5 +252,10 @@ class RecordedEvent:
 
     @property
     def order_key(self) -> tuple[int, str, int]:
-        """The total order of the fold: clock, then node id, then the node's sequence."""
+        """Clock order: clock, then node id, then the node's sequence.
+
+        A total order for listing events by when they were recorded. It is not the order of
+        the fold, which puts causes first and, among concurrent events, the higher level's
+        (``core.ticket.fold.fold_order``).
+        """
         return (self.meta.hlc, self.meta.origin_node, self.meta.origin_seq)

@@ -33,7 +33,15 @@ from core.ticket.events import (
     TicketReturned,
     TicketRouted,
 )
-from core.ticket.state import Callback, Result, Stage, TicketState, TicketStatus, TrackState
+from core.ticket.state import (
+    HIGHEST_TICKET_VERSION,
+    Callback,
+    Result,
+    Stage,
+    TicketState,
+    TicketStatus,
+    TrackState,
+)
 from core.ticket.vocabulary import (
     TRACKS_OF_KIND,
     Finding,
@@ -364,6 +372,22 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
     if status is TicketStatus.CLOSED and state.status is not TicketStatus.CLOSED:
         changes["closed_hlc"] = meta.hlc
         changes["awaiting_callback"] = True
-    changes["last_hlc"] = max(state.last_hlc, meta.hlc)
-    changes["version"] = state.version + 1
+    changes.update(folded_one_more(state, meta))
     return copy_with(state, changes)
+
+
+def folded_one_more(state: TicketState, meta: EventMeta) -> dict[str, object]:
+    """What folding one more event changes, whether it is applied or kept as a conflict.
+
+    The clock, the version (exactly one per distinct event folded) and the fold's bookkeeping
+    of the highest ``ticket_version`` seen (``TicketState.highest_ticket_version``; left
+    unknown if it was unknown before).
+    """
+    changes: dict[str, object] = {
+        "last_hlc": max(state.last_hlc, meta.hlc),
+        "version": state.version + 1,
+    }
+    highest = state.highest_ticket_version
+    if highest is not None:
+        changes[HIGHEST_TICKET_VERSION] = max(highest, meta.ticket_version)
+    return changes

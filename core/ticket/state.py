@@ -2,7 +2,9 @@
 
 State is never stored as the truth; it is recomputed from events (``core.ticket.fold``) and kept
 in a projection table only as a view. Every field here mirrors the ``hotline.v1.Ticket``
-message so the view can be sent as it is.
+message so the view can be sent as it is. The one thing the fold remembers beyond the view
+(the highest ``ticket_version`` folded, which ``fold.sorts_last`` needs) is therefore kept
+outside the dataclass fields: see ``TicketState.highest_ticket_version``.
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ class Conflict:
     reason: str
 
 
+HIGHEST_TICKET_VERSION = "_highest_ticket_version"
+"""Where the fold keeps ``TicketState.highest_ticket_version`` in the instance's ``__dict__``
+(set by ``lifecycle.copy_with``; not a dataclass field, so not part of the view)."""
+
+
 @dataclass(frozen=True)
 class TicketState:
     """The folded state of one ticket."""
@@ -139,6 +146,20 @@ class TicketState:
             if t.track is track:
                 return t
         return None
+
+    @property
+    def highest_ticket_version(self) -> int | None:
+        """The highest ``ticket_version`` among the events folded into this state.
+
+        Fold bookkeeping, not part of the ticket's view: it is neither compared by ``==`` nor
+        sent in ``hotline.v1.Ticket``. -1 when no event has been folded; None when it is not
+        known, because this state did not come from ``fold``/``evolve`` (it was decoded from a
+        message or rebuilt with ``dataclasses.replace``, which carry only the fields).
+        """
+        seen = self.__dict__.get(HIGHEST_TICKET_VERSION)
+        if seen is None:
+            return -1 if self.version == 0 else None
+        return int(seen)
 
     @property
     def in_conflict(self) -> bool:

@@ -19,7 +19,7 @@ from core.officers import Officer
 from core.ticket import commands as c
 from core.ticket.decisions import decide
 from core.ticket.events import EventMeta, RecordedEvent
-from core.ticket.fold import fold
+from core.ticket.fold import fold, precedence
 from core.ticket.state import Stage, TicketStatus
 from core.ticket.vocabulary import (
     Finding,
@@ -261,7 +261,8 @@ def test_concurrent_incompatible_steps_resolve_alike_and_keep_the_misfit(
     top = h.state.last_hlc
     one = _offline(h, *race.first, nodes[0], top + gaps[0])
     two = _offline(h, *race.second, nodes[1], top + gaps[1])
-    winner, loser = sorted([one, two], key=lambda r: r.order_key)
+    # Concurrent (same base version): the higher level wins, then the earlier clock, then node.
+    winner, loser = sorted([one, two], key=precedence)
 
     delivered = data.draw(
         st.permutations([*h.events, one, two, data.draw(st.sampled_from([one, two]))])
@@ -289,7 +290,16 @@ def _branch(
     events = decide(h.state, command, officer, h.ctx)
     return [
         RecordedEvent(
-            EventMeta(f"{node}-{i}", h.ticket_id, node, i, first_hlc + i, officer.ref()), event
+            EventMeta(
+                f"{node}-{i}",
+                h.ticket_id,
+                node,
+                i,
+                first_hlc + i,
+                officer.ref(),
+                ticket_version=len(h.events) + i - 1,  # the node held the base, then its own
+            ),
+            event,
         )
         for i, event in enumerate(events, start=1)
     ]

@@ -91,6 +91,9 @@ class HelloRequest(_message.Message):
 
     NODE_FIELD_NUMBER: _builtins.int
     TRUST_FIELD_NUMBER: _builtins.int
+    PULL_CURSOR_FIELD_NUMBER: _builtins.int
+    pull_cursor: _builtins.int
+    """the caller's feed cursor, so the parent can say what is waiting"""
     @_builtins.property
     def node(self) -> Global___PeerCertificates:
         """the calling node (must match its TLS certificate)"""
@@ -104,10 +107,11 @@ class HelloRequest(_message.Message):
         *,
         node: Global___PeerCertificates | None = ...,
         trust: Global___TrustBundle | None = ...,
+        pull_cursor: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "pull_cursor", b"pull_cursor", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -120,8 +124,11 @@ class HelloResponse(_message.Message):
     NODE_FIELD_NUMBER: _builtins.int
     TRUST_FIELD_NUMBER: _builtins.int
     FEED_END_FIELD_NUMBER: _builtins.int
+    UNPULLED_FIELD_NUMBER: _builtins.int
     feed_end: _builtins.int
     """the parent's last feed position (for the child's lag)"""
+    unpulled: _builtins.int
+    """feed events for the caller after its pull_cursor"""
     @_builtins.property
     def node(self) -> Global___PeerCertificates:
         """the parent"""
@@ -136,10 +143,11 @@ class HelloResponse(_message.Message):
         node: Global___PeerCertificates | None = ...,
         trust: Global___TrustBundle | None = ...,
         feed_end: _builtins.int = ...,
+        unpulled: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["feed_end", b"feed_end", "node", b"node", "trust", b"trust"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feed_end", b"feed_end", "node", b"node", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
