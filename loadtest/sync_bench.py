@@ -176,7 +176,7 @@ def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 
                         f"  catching up [{bar:<30}] {done:>6}/{count} events  {elapsed:5.1f}s",
                         flush=True,
                     )
-                time.sleep(0.05)
+                time.sleep(0.2)
                 held = _held_tickets(city_client)
             seconds = time.perf_counter() - t0
         rate = count / seconds

@@ -26,14 +26,13 @@ from sqlalchemy import Connection
 
 from core import hlc
 from core.units import jurisdiction_prefix
-from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
+from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
 from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity
 from sync.ingest import CheckedEvent, IngestReport, check_signatures, ingest_feed
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.service import (
-    batch_certificates,
     open_batch,
     peer_certificates,
     signer_certificates,
@@ -261,10 +260,11 @@ class ParentLink:
                     chunk = await asyncio.to_thread(self._chain_after, origin, after)
                     if not chunk:
                         break
-                    after = chunk[-1].origin_seq
+                    after = chunk[-1][0]
+                    signers = self._trust.certificates_for(key for _, key, _ in chunk)
                     yield sync_pb2.EventBatch(
-                        events=[e.to_proto() for e in chunk],
-                        certificates=batch_certificates(self._trust, chunk),
+                        events=[signed for _, _, signed in chunk],
+                        certificates=[c.der for c in signers],
                     )
                     self.status.pushed_in_round += len(chunk)
                     if len(chunk) < self._batch:
@@ -289,9 +289,11 @@ class ParentLink:
             log.warning("parent refused event %s: %s", event_id, reason)
         return report
 
-    def _chain_after(self, origin: str, after: int) -> list[Any]:
+    def _chain_after(
+        self, origin: str, after: int
+    ) -> list[tuple[int, str, events_pb2.SignedEvent]]:
         with self._read() as conn:
-            return EventLog(conn).chain_after(origin, after, self._batch)
+            return EventLog(conn).signed_chain_after(origin, after, self._batch)
 
     async def _pull(
         self, stub: sync_pb2_grpc.SyncServiceAsyncStub, parent_node: str

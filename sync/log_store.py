@@ -13,6 +13,7 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from proto.hotline.v1 import events_pb2
 from sync import schema as s
 from sync.envelope import SealedEvent, open_sealed
 from sync.pki import NodeCertificate, PkiError
@@ -174,6 +175,31 @@ class EventLog:
             .limit(limit)
         )
         return [_sealed(r) for r in rows]
+
+    def signed_chain_after(
+        self, origin_node: str, seq: int, limit: int
+    ) -> list[tuple[int, str, events_pb2.SignedEvent]]:
+        """Up to ``limit`` events of a chain after ``seq`` as sent on the wire, unparsed:
+        (sequence, signer key id, signed event). Pushing a backlog needs no more."""
+        rows = self.conn.execute(
+            select(
+                s.events.c.origin_seq,
+                s.events.c.signer_key_id,
+                s.events.c.envelope,
+                s.events.c.signature,
+            )
+            .where(s.events.c.origin_node == origin_node, s.events.c.origin_seq > seq)
+            .order_by(s.events.c.origin_seq)
+            .limit(limit)
+        )
+        return [
+            (
+                r.origin_seq,
+                r.signer_key_id,
+                events_pb2.SignedEvent(envelope=r.envelope, signature=r.signature),
+            )
+            for r in rows
+        ]
 
     def feed_after(self, prefix: str, after: int, limit: int) -> list[tuple[int, SealedEvent]]:
         """The jurisdiction feed for units under ``prefix`` after position ``after``.
