@@ -166,7 +166,9 @@ def test_a_revoked_station_s_later_events_stop_counting_everywhere(
     assert late.event_id  # sealing works offline; it is the receivers that refuse it
 
 
-def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(world: World) -> None:
+def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     start_line(world)
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
@@ -204,9 +206,17 @@ def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(world: Wor
         handler.step("PauseMediation", cw.PauseMediationRequest(ticket_id=ticket_id, reason="送检"))
     with county.client() as client:
         assert client.sync_now().rejected == 1
+    origin = county.node.identity.node_id
+    capsys.readouterr()
+    assert hotline(["sync", "status", "--node", city.target]) == 0
+    assert f"QUARANTINED {origin}" in capsys.readouterr().out
+    assert hotline(["alerts", "--node", city.target]) == 0
+    assert f"fork {origin}" in capsys.readouterr().out
+    assert hotline(["quarantine", "release", "--node", city.target, "--origin", origin,
+                    "--note", "backup wiped"]) == 0  # fmt: skip
     with city.client() as admin:
-        assert admin.release_quarantine(county.node.identity.node_id, "backup wiped")
         assert not admin.sync_status().quarantined
+    assert hotline(["quarantine", "release", "--node", city.target, "--origin", origin]) == 2
     with county.client() as client:
         report = client.sync_now()
     assert not report.error and report.rejected == 0
