@@ -50,6 +50,7 @@ from sync.writer import LogBatch
 
 MAX_REPORTED_REJECTIONS = 20
 ROUTED = "hotline.v1.TicketRouted"
+REGISTERED = "hotline.v1.TicketRegistered"
 
 
 @dataclass
@@ -130,7 +131,7 @@ def why_not_counted(trust: TrustStore, event: SealedEvent) -> str:
 
 def _not_involved(batch: LogBatch, event: SealedEvent) -> str:
     """Why the event's unit has nothing to do with its ticket, as far as this node knows."""
-    if event.event_type == "hotline.v1.TicketRegistered":
+    if event.event_type == REGISTERED:
         return ""
     state = batch.state_of(event.ticket_id)
     if state.status is TicketStatus.UNKNOWN:
@@ -252,7 +253,7 @@ def ingest_chains(
             continue
         counted.append(event)
     batch.store_received(counted, peer)
-    batch.prefetch(e.ticket_id for e in counted)
+    batch.prefetch(e.ticket_id for e in counted if e.event_type != REGISTERED)
     for event in counted:
         reason = _not_involved(batch, event)
         if reason:

@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import hlc as hybrid_clock
@@ -460,9 +460,23 @@ class LogBatch:
     def _flush(self, project: ProjectionHook) -> None:
         conn, sql = self.conn, self._sql
         positions: dict[str, list[int]] = defaultdict(list)
+        # Read what was held before this batch's rows go in (they are folded from memory).
+        self.prefetch(t for t in self._touched if t not in self._states)
         if self._events:
             rows = [_event_row(e, peer, verdict) for e, peer, verdict in self._events.values()]
-            for pos, event_id in conn.execute(sql.insert_events, rows):
+            if conn.dialect.name == "sqlite":
+                # One writer holds SQLite's write lock for the whole transaction (BEGIN
+                # IMMEDIATE), so it can number the rows itself and insert them in one
+                # executemany; with RETURNING, SQLite would take one statement per row.
+                last = conn.execute(select(func.coalesce(func.max(schema.events.c.pos), 0)))
+                first = int(last.scalar_one()) + 1
+                for pos, row in enumerate(rows, start=first):
+                    row["pos"] = pos
+                conn.execute(_insert_statement(schema.events), rows)
+                numbered = [(row["pos"], row["event_id"]) for row in rows]
+            else:
+                numbered = list(conn.execute(sql.insert_events, rows))
+            for pos, event_id in numbered:
                 event, _, verdict = self._events[event_id]
                 if not verdict:
                     positions[event.ticket_id].append(pos)
@@ -488,7 +502,6 @@ class LogBatch:
             if keyed:
                 conn.execute(sql.upsert(table), list(keyed.values()))
         if self._touched:
-            self.prefetch(t for t in self._touched if t not in self._states)
             changed = {t: self.state_of(t) for t in self._touched}
             self.views.update(project(conn, changed, positions))
 
