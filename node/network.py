@@ -230,7 +230,8 @@ class LocalNetwork:
                 if node.running and node.parent is not None and node.parent.running:
                     with NodeClient(node.target) as client:
                         report = client.sync_now()
-                    moved += report.pushed + report.pulled
+                    # A failed round has not shown that nothing is left to move.
+                    moved += report.pushed + report.pulled + (1 if report.error else 0)
             if moved == 0:
                 return done
         return rounds

@@ -17,7 +17,7 @@ from core.errors import InvalidInput, NotFound
 from core.units import jurisdiction_prefix, level_of
 from proto.hotline.v1 import admin_pb2, sync_pb2
 from sync import schema
-from sync.client import ParentLink
+from sync.client import ParentLink, upward_lag
 from sync.log_store import EventLog
 from sync.service import SyncServicer, learn_trust
 from sync.writer import LogBatch, LogWriter
@@ -45,6 +45,7 @@ class SyncAdministration:
             status.refused_events = log.count_refused()
             service = self.children()
             contacts = list(service.children.values()) if service else []
+            unsent, oldest = upward_lag(log, self.link.prefix) if self.link is not None else (0, 0)
             child_lags = [
                 (
                     c,
@@ -60,8 +61,8 @@ class SyncAdministration:
                 peer=self.link.target,
                 role="parent",
                 node_id=s.parent_node,
-                unsent_events=s.unsent_events,
-                oldest_unsent_ms=s.oldest_unsent_ms,
+                unsent_events=unsent,
+                oldest_unsent_ms=oldest,
                 unpulled_events=s.unpulled_events,
                 last_success_ms=s.last_success_ms,
                 last_error=s.last_error,

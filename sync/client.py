@@ -98,6 +98,31 @@ def _store_pulled(
     return report
 
 
+ACK_PREFIX = "ack:"
+"""``peer_cursors`` rows ``ack:<origin>`` keep how far the parent acknowledged each chain."""
+
+
+def remember_acknowledged(batch: LogBatch, *, heads: dict[str, int]) -> None:
+    """Keep how far the parent holds each chain (so the upward lag survives a restart)."""
+    for origin, seq in heads.items():
+        batch.set_cursor(ACK_PREFIX + origin, seq)
+
+
+def upward_lag(log: EventLog, prefix: str) -> tuple[int, int]:
+    """Events of this subtree the parent has not acknowledged, and the oldest one's time (ms)."""
+    acked = log.cursors_with_prefix(ACK_PREFIX)
+    unsent, oldest = 0, 0
+    for head in log.heads_under(prefix):
+        after = acked.get(ACK_PREFIX + head.origin_node, 0)
+        if head.seq > after:
+            unsent += head.seq - after
+            first = log.event_at(head.origin_node, after + 1)
+            if first is not None:
+                at = hlc.to_millis(first.hlc)
+                oldest = at if not oldest else min(oldest, at)
+    return unsent, oldest
+
+
 def default_parent_unit(unit_code: str) -> str:
     """The unit a node's parent usually serves: station -> county -> city -> province -> 100000.
 
@@ -158,6 +183,8 @@ class ParentLink:
         self._timeout = call_timeout
         self._connect_timeout = connect_timeout
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
+        self.prefix = self._prefix
+        """The jurisdiction prefix of this node's subtree (what it pushes)."""
         self._peer_key = ""
         """Where the pull cursor is kept: ``parent:<node id>``, known after the first Hello."""
         self._channel: aio.Channel | None = None
@@ -235,6 +262,7 @@ class ParentLink:
             timeout=self._timeout,
         )
         theirs = {h.origin_node: h.seq for h in response.heads}
+        await self._writer.run(partial(remember_acknowledged, heads=theirs))
         with self._read() as conn:
             mine = EventLog(conn).heads_under(self._prefix)
         # Higher levels first: a station's steps rest on its county's assignment.
@@ -278,6 +306,7 @@ class ParentLink:
         )
         report.rejections = [(r.event_id, r.reason) for r in summary.rejections]
         own = {h.origin_node: h.seq for h in summary.heads}
+        await self._writer.run(partial(remember_acknowledged, heads=own))
         self.status.pushed_seq = own.get(self._identity.node_id, 0)
         self.status.unsent_events = sum(
             max(0, seq - own.get(origin, 0)) for _, origin, _, seq in behind

@@ -342,6 +342,15 @@ class EventLog:
         ).scalar()
         return int(value or 0)
 
+    def cursors_with_prefix(self, prefix: str) -> dict[str, int]:
+        """Every cursor whose peer name starts with ``prefix``."""
+        rows = self.conn.execute(
+            select(s.peer_cursors.c.peer, s.peer_cursors.c.position).where(
+                s.peer_cursors.c.peer.startswith(prefix, autoescape=True)
+            )
+        )
+        return {r.peer: int(r.position) for r in rows}
+
     def parent_cursor(self) -> int:
         """How far this node has pulled from its parent, whichever node that was last."""
         value = self.conn.execute(

@@ -30,6 +30,18 @@ from province_hub.services import HUB_SERVICES
 from station_agent.services import STATION_SERVICES
 from sync.codec import enum_number
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--fault-rounds N``: more kill/restart rounds for tests/faults (default 30)."""
+    parser.addoption(
+        "--fault-rounds",
+        type=int,
+        default=None,
+        help="kill/restart rounds of the replication fault test "
+        "(default: HOTLINE_FAULT_ROUNDS or 30)",
+    )
+
+
 PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REQUIRE_PG = os.environ.get("HOTLINE_REQUIRE_POSTGRES") == "1"
 
