@@ -86,7 +86,7 @@ async def _build_backlog(data_dir: Path, hierarchy: Hierarchy, events: int) -> s
         return node.identity.node_id
     finally:
         node.writer.stop()
-        node.verifier.shutdown()
+        node.verifier.close()
         node.db.close()
 
 

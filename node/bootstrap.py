@@ -50,6 +50,7 @@ from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.log_store import EventLog, Head
 from sync.service import SyncServicer
 from sync.trust import TrustStore
+from sync.verification import SignatureVerifier
 from sync.writer import LogWriter
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class Node:
     casework: CaseworkDesk
     link: ParentLink | None
     trust: TrustStore
-    verifier: ThreadPoolExecutor
+    verifier: SignatureVerifier
     mounts: Sequence[ServiceMount] = ()
     server: aio.Server | None = None
     peer_server: aio.Server | None = None
@@ -228,7 +229,7 @@ class Node:
         if self.link is not None:
             await self.link.close()
         self.writer.stop()
-        self.verifier.shutdown(wait=False, cancel_futures=True)
+        self.verifier.close()
         self.db.close()
 
     async def wait(self) -> None:
@@ -284,7 +285,7 @@ def build_node(
             settings.unit[:6],
         )
     trust = _prepare_log(db, identity, identity.credentials)
-    verifier = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
+    verifier = SignatureVerifier(ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify"))
     projection = TicketProjection(roster.own_unit())
     writer = LogWriter(
         db.writer_engine,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import Executor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +29,7 @@ from core.units import jurisdiction_prefix
 from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
 from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity
-from sync.ingest import CheckedEvent, IngestReport, check_signatures, ingest_feed
+from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.service import (
@@ -40,6 +40,7 @@ from sync.service import (
     welcome,
 )
 from sync.trust import TrustStore
+from sync.verification import SignatureVerifier
 from sync.writer import LogBatch, LogWriter
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class ParentLink:
         trust: TrustStore,
         *,
         parent_unit: str = "",
-        verifier: Executor | None = None,
+        verifier: SignatureVerifier | None = None,
         batch_size: int = 500,
         interval: float = 2.0,
         call_timeout: float = 30.0,
@@ -174,7 +175,7 @@ class ParentLink:
         self._credentials: Credentials = identity.credentials
         self._trust = trust
         self.parent_unit = parent_unit or default_parent_unit(identity.unit_code)
-        self._verifier = verifier
+        self._verifier = verifier or SignatureVerifier(ThreadPoolExecutor(1))
         self._read = read
         self._writer = writer
         self._wall_ms = wall_ms
@@ -336,14 +337,11 @@ class ParentLink:
             sync_pb2.PullRequest(after=after, batch_size=self._batch),
             timeout=self._timeout * 20,
         )
-        loop = asyncio.get_running_loop()
         storing: asyncio.Future[IngestReport] | None = None
         async for batch in stream:
             certificates = signer_certificates(self._trust, batch.certificates)
             events, broken = open_batch(batch)
-            checked = await loop.run_in_executor(
-                self._verifier, check_signatures, events, self._trust
-            )
+            checked = await self._verifier.check(events, self._trust)
             for event_id, reason in broken:
                 total.reject(event_id, reason)
             if storing is not None:

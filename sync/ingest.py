@@ -2,9 +2,9 @@
 
 Receipt happens in two steps so that the costly part runs beside the writer, on both cores:
 
-1. ``check_signatures`` (no database, any thread): each event's Ed25519 signature against the
-   event key its signer's certificate certifies. Certificates travel with the batch and are
-   checked against the trust store first.
+1. ``sync.verification`` (no database, another core): each event's Ed25519 signature against
+   the event key its signer's certificate certifies. Certificates travel with the batch and
+   are checked against the trust store first.
 2. ``ingest_chains`` / ``ingest_feed`` (a job of the node's one ``LogWriter``): everything that
    depends on what the node already holds, in one transaction.
 
@@ -35,14 +35,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from core import hlc
 from core.ticket.authority import DISPATCH_LEVELS
 from core.ticket.state import TicketStatus
 from core.units import jurisdiction_prefix, level_of
-from sync.envelope import GENESIS_HASH, SIGNING_CONTEXT, SealedEvent
+from sync.envelope import GENESIS_HASH, SealedEvent
 from sync.log_store import Head
 from sync.pki import NodeCertificate
 from sync.trust import TrustStore
@@ -83,30 +80,6 @@ class CheckedEvent:
 
     event: SealedEvent
     signature_problem: str = ""
-
-
-def check_signatures(events: Sequence[SealedEvent], trust: TrustStore) -> list[CheckedEvent]:
-    """Verify every event's signature with its certified event key (no database needed)."""
-    keys: dict[str, Ed25519PublicKey | None] = {}
-    checked = []
-    for event in events:
-        key_id = event.signer_key_id
-        if key_id not in keys:
-            held = trust.certificates_for([key_id])
-            keys[key_id] = (
-                Ed25519PublicKey.from_public_bytes(held[0].event_public_key) if held else None
-            )
-        key = keys[key_id]
-        problem = ""
-        if key is None:
-            problem = f"no certificate known for signer key {key_id[:16]}"
-        else:
-            try:
-                key.verify(event.signature, SIGNING_CONTEXT + event.envelope)
-            except InvalidSignature:
-                problem = "signature does not verify"
-        checked.append(CheckedEvent(event, problem))
-    return checked
 
 
 def why_not_counted(trust: TrustStore, event: SealedEvent) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Executor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
@@ -31,10 +31,11 @@ from core.units import UnitLevel, jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
 from sync.envelope import EnvelopeError, SealedEvent, open_sealed
 from sync.identity import Credentials, NodeIdentity
-from sync.ingest import CheckedEvent, IngestReport, check_signatures, ingest_chains
+from sync.ingest import CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, load_certificates
 from sync.trust import TrustStore
+from sync.verification import SignatureVerifier
 from sync.writer import LogBatch, LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
@@ -166,7 +167,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         writer: LogWriter,
         trust: TrustStore,
         wall_ms: Callable[[], int],
-        verifier: Executor | None = None,
+        verifier: SignatureVerifier | None = None,
     ) -> None:
         if identity.credentials is None:
             raise ValueError("a node serves SyncService only once it is enrolled")
@@ -176,7 +177,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         self._writer = writer
         self._trust = trust
         self._wall_ms = wall_ms
-        self._verifier = verifier
+        self._verifier = verifier or SignatureVerifier(ThreadPoolExecutor(1))
         self._own_prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self._callers: dict[bytes, NodeCertificate] = {}
         self.children: dict[str, ChildContact] = {}
@@ -260,8 +261,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     ) -> tuple[list[CheckedEvent], list[NodeCertificate], list[tuple[str, str]]]:
         certificates = signer_certificates(self._trust, batch.certificates)
         events, broken = open_batch(batch)
-        loop = asyncio.get_running_loop()
-        checked = await loop.run_in_executor(self._verifier, check_signatures, events, self._trust)
+        checked = await self._verifier.check(events, self._trust)
         return checked, certificates, broken
 
     async def PushEvents(

@@ -1,0 +1,97 @@
+"""Checking event signatures on another core than the node's writer.
+
+Ed25519 verification is the one cost of taking in a backlog that cannot be skipped, and in
+CPython it competes with the writer for the interpreter lock. Large batches are therefore
+verified in a worker process (started on first use, with ``spawn`` so that no gRPC thread is
+forked), while the writer stores the previous batch; small batches, where the hand-off would
+cost more than it saves, are verified on a thread. Only public keys, signatures and envelope
+bytes cross to the worker; it answers one boolean per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from sync.envelope import SIGNING_CONTEXT, SealedEvent
+from sync.ingest import CheckedEvent
+from sync.trust import TrustStore
+
+PROCESS_BATCH = 64
+"""Batches at least this large are verified in the worker process."""
+
+
+def verify_all(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Whether each (public key, signature, envelope) holds; runs in the worker process."""
+    keys: dict[bytes, Ed25519PublicKey] = {}
+    results = []
+    for public, signature, envelope in items:
+        key = keys.get(public)
+        if key is None:
+            key = keys[public] = Ed25519PublicKey.from_public_bytes(public)
+        try:
+            key.verify(signature, SIGNING_CONTEXT + envelope)
+            results.append(True)
+        except InvalidSignature:
+            results.append(False)
+    return results
+
+
+class SignatureVerifier:
+    """Verifies received events' signatures with their certified keys, off the writer."""
+
+    def __init__(self, threads: Executor, processes: int = 1) -> None:
+        self._threads = threads
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self._processes, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    async def check(self, events: Sequence[SealedEvent], trust: TrustStore) -> list[CheckedEvent]:
+        """Each event with "" when its signature holds, or why not."""
+        keys: dict[str, bytes | None] = {}
+        for event in events:
+            if event.signer_key_id not in keys:
+                held = trust.certificates_for([event.signer_key_id])
+                keys[event.signer_key_id] = held[0].event_public_key if held else None
+        known = [i for i, e in enumerate(events) if keys[e.signer_key_id] is not None]
+        items = [
+            (keys[events[i].signer_key_id] or b"", events[i].signature, events[i].envelope)
+            for i in known
+        ]
+        executor: Executor = self._threads
+        if len(items) >= PROCESS_BATCH:
+            executor = self._process_pool()
+        loop = asyncio.get_running_loop()
+        results = await loop.run_in_executor(executor, verify_all, items)
+        verdicts = dict(zip(known, results, strict=True))
+        checked = []
+        for i, event in enumerate(events):
+            if keys[event.signer_key_id] is None:
+                problem = f"no certificate known for signer key {event.signer_key_id[:16]}"
+            elif not verdicts[i]:
+                problem = "signature does not verify"
+            else:
+                problem = ""
+            checked.append(CheckedEvent(event, problem))
+        return checked
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
