@@ -57,6 +57,7 @@ from grpc import aio
 from core.officers import Role
 from core.units import UnitLevel
 from node.client import CallError, NodeClient
+from node.enrolment import Hierarchy
 from node.grpc_edge import OFFICER_METADATA
 from node.network import NodeProcess
 from node.samples import random_ticket
@@ -531,6 +532,7 @@ def hub_process(root: Path) -> NodeProcess:
         unit=HUB_UNIT,
         data_dir=root / "province",
         extra_args=("--parent", UNREACHABLE_PARENT),
+        hierarchy=Hierarchy.open(root / "pki", int(time.time() * 1000)),  # enrols the hub
     )
 
 
