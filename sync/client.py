@@ -63,13 +63,7 @@ class LinkStatus:
 
     parent_node: str = ""
     pull_cursor: int = 0
-    feed_end: int = 0
     pushed_seq: int = 0
-    unsent_events: int = 0
-    oldest_unsent_ms: int = 0
-    pushing: int = 0
-    """Events being pushed in the current round (0 when none), for the progress display."""
-    pushed_in_round: int = 0
     last_error: str = ""
     last_success_ms: int = 0
     failures: int = 0
@@ -251,7 +245,6 @@ class ParentLink:
                 f"{self.target} is {parent.unit_code}'s node, not {self.parent_unit}'s"
             )
         await self._writer.run(partial(welcome, certificate=parent, bundle=response.trust))
-        self.status.feed_end = response.feed_end
         self.status.unpulled_at_hello = response.unpulled
         self.status.pulled_in_round = 0
         self._peer_key = f"parent:{parent.node_id}"
@@ -273,15 +266,8 @@ class ParentLink:
             if h.seq > theirs.get(h.origin_node, 0)
         )
         report = IngestReport()
-        self.status.unsent_events = sum(seq - after for _, _, after, seq in behind)
-        self.status.pushing = self.status.unsent_events
-        self.status.pushed_in_round = 0
         if not behind:
-            self.status.oldest_unsent_ms = 0
             return report
-        with self._read() as conn:
-            first = EventLog(conn).event_at(behind[0][1], behind[0][2] + 1)
-        self.status.oldest_unsent_ms = hlc.to_millis(first.hlc) if first else 0
 
         async def batches() -> AsyncIterator[sync_pb2.EventBatch]:
             for _, origin, after, _ in behind:
@@ -295,7 +281,6 @@ class ParentLink:
                         events=[signed for _, _, signed in chunk],
                         certificates=[c.der for c in signers],
                     )
-                    self.status.pushed_in_round += len(chunk)
                     if len(chunk) < self._batch:
                         break
 
@@ -309,12 +294,6 @@ class ParentLink:
         own = {h.origin_node: h.seq for h in summary.heads}
         await self._writer.run(partial(remember_acknowledged, heads=own))
         self.status.pushed_seq = own.get(self._identity.node_id, 0)
-        self.status.unsent_events = sum(
-            max(0, seq - own.get(origin, 0)) for _, origin, _, seq in behind
-        )
-        self.status.pushing = 0
-        if not self.status.unsent_events:
-            self.status.oldest_unsent_ms = 0
         for event_id, reason in report.rejections:
             log.warning("parent refused event %s: %s", event_id, reason)
         return report
@@ -358,18 +337,15 @@ class ParentLink:
                     )
                 )
             )
-            storing.add_done_callback(
-                partial(self._pulled_to, batch.cursor, batch.feed_end, len(batch.events))
-            )
+            storing.add_done_callback(partial(self._pulled_to, batch.cursor, len(batch.events)))
         if storing is not None:
             total.add(await storing)
         return total
 
-    def _pulled_to(self, cursor: int, feed_end: int, count: int, done: asyncio.Future[Any]) -> None:
+    def _pulled_to(self, cursor: int, count: int, done: asyncio.Future[Any]) -> None:
         if not done.cancelled() and done.exception() is None:
             self.status.pull_cursor = cursor
             self.status.pulled_in_round += count
-            self.status.feed_end = max(self.status.feed_end, feed_end)
 
     async def sync_once(self) -> RoundReport:
         """One full round (hello, push, pull); raises ``ReplicationError`` on failure."""
