@@ -26,7 +26,7 @@ from core.units import level_of
 from node.client import NodeClient
 from node.enrolment import CRL_FILE, bundle_pem, install_bundle, request_for, revoke
 from proto.hotline.v1 import sync_pb2
-from sync.identity import NodeIdentity
+from sync.identity import IDENTITY_FILE, NodeIdentity
 from sync.pki import Authority, NodeCertificate, PkiError, certify_province, create_root, issue
 
 
@@ -54,12 +54,16 @@ def _init_ca(args: argparse.Namespace) -> int:
     return 0
 
 
-def _identity(args: argparse.Namespace) -> NodeIdentity:
-    return NodeIdentity.load_or_create(Path(args.data_dir), args.unit, level_of(args.unit))
+def _identity(args: argparse.Namespace, *, create: bool = False) -> NodeIdentity:
+    """The node in ``--data-dir``; only ``request`` may create one (a typo must not)."""
+    folder = Path(args.data_dir)
+    if not create and not (folder / IDENTITY_FILE).exists():
+        raise PkiError(f"no node in {folder}: create its keys with `hotline pki request` first")
+    return NodeIdentity.load_or_create(folder, args.unit, level_of(args.unit))
 
 
 def _request(args: argparse.Namespace) -> int:
-    identity = _identity(args)
+    identity = _identity(args, create=True)
     request = request_for(identity)
     Path(args.out).write_bytes(request.public_bytes(serialization.Encoding.PEM))
     print(f"request for node {identity.node_id} ({identity.unit_code}) written to {args.out}")

@@ -406,3 +406,17 @@ def test_issue_of_a_request_with_a_malformed_node_extension_exits_2(
     out = pki.base / "broken.bundle.pem"
     refused(capsys, "pki", "issue", "--ca", str(pki.ca), "--request", str(req), "--out", str(out))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["show", "install", "rotate"])
+def test_a_mistyped_data_folder_creates_no_node(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    missing = tmp_path / "chengguam"
+    extra = {"install": ["--bundle", str(tmp_path / "b.pem")], "rotate": ["--out", "r.pem"]}
+    reason = refused(
+        capsys, "pki", command, "--data-dir", str(missing), "--unit", "620102",
+        *extra.get(command, []),
+    )  # fmt: skip
+    assert "no node in" in reason
+    assert not missing.exists()
