@@ -21,11 +21,13 @@ from core.ticket.state import Stage, TicketState
 from core.ticket.vocabulary import Track
 from node.cli import main as hotline
 from node.enrolment import Hierarchy
+from node.samples import demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
-from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
+from proto.hotline.v1 import intake_pb2, sync_pb2, sync_pb2_grpc
 from sync import schema
-from sync.codec import from_message
+from sync.codec import from_message, to_message
 from sync.envelope import seal
+from sync.identity import NodeIdentity
 from sync.log_store import EventLog
 from sync.pki import dns_name
 from tests.conftest import InProcessNode, World, spec
@@ -51,6 +53,11 @@ def push_raw(child: InProcessNode, parent: InProcessNode, events: list) -> sync_
         batch = sync_pb2.EventBatch(events=[e.to_proto() for e in events], certificates=certs)
         summary: sync_pb2.PushSummary = stub.PushEvents(iter([batch]), timeout=30)
     return summary
+
+
+def walk_in(label: str) -> intake_pb2.NewTicket:
+    """One of the sample tickets, as a walk-in complaint registered at a county."""
+    return to_message(dict(demo_tickets())[label], intake_pb2.NewTicket)
 
 
 def own_chain(node: InProcessNode) -> list:  # type: ignore[type-arg]
@@ -229,12 +236,7 @@ def test_a_replayed_old_batch_changes_nothing(world: World) -> None:
     start_line(world)
     with world.officer("chengguan") as handler:
         for label in ("gym", "fridge"):
-            from node.samples import demo_tickets
-            from proto.hotline.v1 import intake_pb2
-            from sync.codec import to_message
-
-            ticket = to_message(dict(demo_tickets())[label], intake_pb2.NewTicket)
-            handler.register(uuid.uuid4().hex, ticket)
+            handler.register(uuid.uuid4().hex, walk_in(label))
     world.sync("chengguan")
     county, city = world["chengguan"], world["city"]
     before = count_events(city)
@@ -266,3 +268,35 @@ def test_a_node_enrolled_in_another_hierarchy_cannot_connect(world: World, tmp_p
     assert "UNAVAILABLE" in report.error or "DEADLINE_EXCEEDED" in report.error
     with world["city"].client() as admin:
         assert not [p for p in admin.sync_status().peers if p.role == "child"]
+
+
+def test_a_rotated_key_keeps_the_node_s_history_and_both_keys_count(
+    world: World, hierarchy: Hierarchy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start_line(world)
+    with world.officer("chengguan") as handler:
+        first = handler.register(uuid.uuid4().hex, walk_in("gym")).ticket_id
+    world.sync("chengguan")
+    old_key = world["chengguan"].node.identity.key_id
+    world.take_down("chengguan")
+    data_dir = world.root / "chengguan"
+    rotated = NodeIdentity.rotate(data_dir)
+    hierarchy.enrol(data_dir, "620102", int(time.time() * 1000))  # a new certificate
+    county = world.bring_up("chengguan")
+    assert county.node.identity.node_id == rotated.node_id
+    assert county.node.identity.key_id != old_key
+    with world.officer("chengguan") as handler:
+        second = handler.register(uuid.uuid4().hex, walk_in("fridge")).ticket_id
+    world.sync("chengguan")
+
+    chain = own_chain(county)
+    assert [e.origin_seq for e in chain] == list(range(1, len(chain) + 1))
+    assert {e.signer_key_id for e in chain} == {old_key, county.node.identity.key_id}
+    with world.officer("city") as city:
+        assert {city.get(first).ticket_id, city.get(second).ticket_id} == {first, second}
+    capsys.readouterr()
+    status = hotline(
+        ["audit", "--db", world.settings["city"].database_url,
+         "--root", str(data_dir / "root.pem")]
+    )  # fmt: skip
+    assert status == 0, capsys.readouterr().out
