@@ -4,5 +4,7 @@ Nothing here does I/O, reads the clock or keeps global state; the node runtime p
 identifiers and reference data in. Other packages import from these modules:
 
 - ``core.ticket`` (events, commands, decisions, the fold), ``core.routing``, ``core.units``,
-  ``core.regions``, ``core.officers``, ``core.identifiers``, ``core.hlc``, ``core.errors``.
+  ``core.regions``, ``core.officers``, ``core.identifiers``, ``core.hlc``, ``core.errors``;
+- ``core.deadlines`` (working-day calendar, time-limit policy, obligations, reminders and
+  escalation times).
 """

@@ -1,0 +1,139 @@
+"""The time-limit policy table: how many working days each duty gets, per ticket kind.
+
+The figures are data, not code (DOMAIN.md preamble): the law changed in 2026 (SAMR Order 121)
+and will change again, so the province publishes a new versioned table and replicates it down.
+A new table applies to obligations opened after it takes effect; an obligation keeps the limit
+and the policy version it was opened under (``core.deadlines.obligations``).
+Campaign mode (专项/应急) is a compressed copy of the table for matching tickets only.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from core.errors import InvalidInput
+from core.ticket.vocabulary import TicketKind
+
+
+class Duty(enum.Enum):
+    """A step that must be done by a deadline (an obligation's kind)."""
+
+    DECIDE_ACCEPTANCE = "decide_acceptance"  # 受理/不予受理: accept or refuse a complaint
+    END_MEDIATION = "end_mediation"  # 调解终结: mediation ends
+    VERIFY_REPORT = "verify_report"  # 核查/立案: verify a report and decide to open a case
+    CALLBACK = "callback"  # 回访: call the consumer back after closure
+    ODR_ANSWER = "odr_answer"  # ODR 企业和解: the enterprise settles an ODR dispute
+    SUPERVISION_REPORT = "supervision_report"  # 督办回复: written report on a supervision order
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """One row of the table: ``days`` working days for ``duty`` on a ticket of ``kind``.
+
+    ``max_extension_days`` caps the total an approved extension may add (None: no cap in the
+    table, the approving unit decides).
+    """
+
+    duty: Duty
+    kind: TicketKind
+    days: int
+    max_extension_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise InvalidInput("limit.days", f"must be at least 1, not {self.days}")
+        if self.max_extension_days is not None and self.max_extension_days < 0:
+            raise InvalidInput("limit.max_extension_days", "must not be negative")
+
+
+@dataclass(frozen=True)
+class TimeLimitPolicy:
+    """A versioned table of time limits, in force from ``effective_from_ms`` (epoch ms)."""
+
+    version: str
+    effective_from_ms: int
+    limits: tuple[TimeLimit, ...]
+    _by_key: dict[tuple[Duty, TicketKind], TimeLimit] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        if not self.version:
+            raise InvalidInput("policy.version", "must not be empty")
+        by_key: dict[tuple[Duty, TicketKind], TimeLimit] = {}
+        for limit in self.limits:
+            key = (limit.duty, limit.kind)
+            if key in by_key:
+                raise InvalidInput(
+                    "policy.limits", f"{limit.duty.value} for {limit.kind.value} given twice"
+                )
+            by_key[key] = limit
+        object.__setattr__(self, "_by_key", by_key)
+
+    def limit_for(self, duty: Duty, kind: TicketKind) -> TimeLimit:
+        """The limit for ``duty`` on a ticket of ``kind``; ``InvalidInput`` if there is none."""
+        try:
+            return self._by_key[(duty, kind)]
+        except KeyError:
+            raise InvalidInput(
+                "duty", f"policy {self.version} has no limit for {duty.value} on a {kind.value}"
+            ) from None
+
+    def has_limit(self, duty: Duty, kind: TicketKind) -> bool:
+        """True when the table gives a limit for ``duty`` on a ticket of ``kind``."""
+        return (duty, kind) in self._by_key
+
+    def compressed(self, days: int = 3) -> TimeLimitPolicy:
+        """The campaign version of this table: every limit longer than ``days`` cut to ``days``.
+
+        DOMAIN.md §5, campaign / emergency mode: "routing at once; closure 3 WD". The copy has
+        its own version (``"<version>+campaign<days>"``) so obligations opened under it say so;
+        obligations already open keep their limits.
+        """
+        if days < 1:
+            raise InvalidInput("campaign.days", f"must be at least 1, not {days}")
+        return replace(
+            self,
+            version=f"{self.version}+campaign{days}",
+            limits=tuple(replace(limit, days=min(limit.days, days)) for limit in self.limits),
+        )
+
+
+def policy_in_force(policies: Iterable[TimeLimitPolicy], at_ms: int) -> TimeLimitPolicy:
+    """The policy that governs an obligation opened at ``at_ms``: the latest one in force by then.
+
+    Ties on ``effective_from_ms`` go to the greatest version text, so every node picks the same.
+    """
+    in_force = [p for p in policies if p.effective_from_ms <= at_ms]
+    if not in_force:
+        raise InvalidInput("policy", f"no time-limit policy in force at {at_ms}")
+    return max(in_force, key=lambda p: (p.effective_from_ms, p.version))
+
+
+def _both(duty: Duty, kinds: Iterable[TicketKind], days: int, **more: int) -> list[TimeLimit]:
+    """The same limit for several ticket kinds (a composite follows the single kind's rules)."""
+    return [TimeLimit(duty, kind, days, **more) for kind in kinds]
+
+
+_COMPLAINTS = (TicketKind.COMPLAINT, TicketKind.COMPOSITE)
+_REPORTS = (TicketKind.REPORT, TicketKind.COMPOSITE)
+
+DEFAULT_LIMITS: tuple[TimeLimit, ...] = (
+    # DOMAIN.md §5: decide to accept or refuse a complaint, 7 WD from receipt.
+    *_both(Duty.DECIDE_ACCEPTANCE, _COMPLAINTS, 7),
+    # DOMAIN.md §5: complaint mediation ends 45 WD from acceptance (testing time paused).
+    *_both(Duty.END_MEDIATION, _COMPLAINTS, 45),
+    # DOMAIN.md §5: report, verify and decide to open a case, 15 WD, +15 with approval.
+    *_both(Duty.VERIFY_REPORT, _REPORTS, 15, max_extension_days=15),
+    # DOMAIN.md §5 requires a callback for every closed complaint but gives no limit: 5 WD is
+    # this table's assumption (the 12345 transfer target of §5), to be confirmed by the owner.
+    *_both(Duty.CALLBACK, _COMPLAINTS, 5),
+    # DOMAIN.md §5 and §8: the ODR enterprise settles directly within 10 WD (some cities 7 days).
+    TimeLimit(Duty.ODR_ANSWER, TicketKind.COMPLAINT, 10),
+    # SUPERVISION_REPORT has no row: a supervision order (DOMAIN.md §6) sets its own deadline.
+)
+
+DEFAULT_POLICY = TimeLimitPolicy(version="default-2026", effective_from_ms=0, limits=DEFAULT_LIMITS)
+"""The DOMAIN.md §5 defaults, in force from the start until the province publishes its own."""
