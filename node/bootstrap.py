@@ -21,16 +21,20 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import func, select
 
+from core.deadlines.china_time import china_date
 from core.units import Unit, UnitLevel
 from node.casework import CaseworkDesk
 from node.clock import Clock
 from node.database import Database
 from node.grpc_edge import ErrorMappingInterceptor
 from node.intake import IntakeDesk
+from node.obligations import default_rules
 from node.projection import TicketProjection, tickets
+from node.queue import SupervisionQueue, SupervisionServicer
 from node.roster import Roster
 from node.servicers import AdminServicer, CaseworkServicer, IntakeServicer
 from node.settings import NodeSettings
+from node.sweeps import EscalationSweep
 from node.sync_admin import SyncAdministration
 from proto.hotline.v1 import (
     admin_pb2,
@@ -39,6 +43,8 @@ from proto.hotline.v1 import (
     casework_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
     sync_pb2,
     sync_pb2_grpc,
 )
@@ -93,6 +99,7 @@ class Node:
     link: ParentLink | None
     trust: TrustStore
     verifier: SignatureVerifier
+    sweep: EscalationSweep
     mounts: Sequence[ServiceMount] = ()
     server: aio.Server | None = None
     peer_server: aio.Server | None = None
@@ -169,7 +176,19 @@ class Node:
             ),
             server,
         )
+        supervision_pb2_grpc.add_SupervisionServiceServicer_to_server(
+            SupervisionServicer(
+                SupervisionQueue(
+                    self.roster.own_unit().code,
+                    self.db.read,
+                    self.projection.deadlines or default_rules(),
+                    self.clock.wall_ms,
+                )
+            ),
+            server,
+        )
         names = [
+            supervision_pb2.DESCRIPTOR.services_by_name["SupervisionService"].full_name,
             intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
             casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name,
             admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
@@ -199,6 +218,7 @@ class Node:
         self.server = server
         for name in ("", *names):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.sweep.start(self.settings.sweep_interval)
         if self.link is not None:
             self.writer.on_commit = self.link.wake
             self._tasks.append(asyncio.create_task(self.link.run(self._stop)))
@@ -217,6 +237,7 @@ class Node:
     async def stop(self, grace: float = 2.0) -> None:
         """Stop serving, finish replication, drain the writer and close the database."""
         self._stop.set()
+        self.sweep.stop()
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
         if self.peer_server is not None:
@@ -286,7 +307,16 @@ def build_node(
         )
     trust = _prepare_log(db, identity, identity.credentials)
     verifier = SignatureVerifier(ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify"))
-    projection = TicketProjection(roster.own_unit())
+    rules = default_rules()
+    today = china_date(clock.wall_ms())
+    unknown = rules.unknown_years(today, today.replace(year=today.year + 1))
+    if unknown:
+        log.warning(
+            "THE HOLIDAY CALENDAR DOES NOT KNOW %s: deadlines there count weekends only until "
+            "an administrator loads that year's holidays",
+            ", ".join(map(str, unknown)),
+        )
+    projection = TicketProjection(roster.own_unit(), rules)
     writer = LogWriter(
         db.writer_engine,
         identity,
@@ -322,5 +352,6 @@ def build_node(
         link=link,
         trust=trust,
         verifier=verifier,
+        sweep=EscalationSweep(roster.own_unit(), db.read, writer, rules, clock.wall_ms),
         mounts=mounts,
     )

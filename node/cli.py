@@ -50,6 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
         "data_dir": args.data_dir,
         "unit_name": args.unit_name,
         "sync_interval": args.sync_interval,
+        "sweep_interval": args.sweep_interval,
         "sync_batch": args.sync_batch,
         "clock_speed": args.clock_speed,
         "clock_offset": args.clock_offset,
@@ -124,12 +125,13 @@ def _info(args: argparse.Namespace) -> int:
 
 def _projection(args: argparse.Namespace) -> int:
     from node.database import Database
+    from node.obligations import default_rules
     from node.projection import TicketProjection
     from node.roster import Roster
 
     db = Database.open(args.db)
     try:
-        projection = TicketProjection(Roster(db, args.unit).own_unit())
+        projection = TicketProjection(Roster(db, args.unit).own_unit(), default_rules())
         if args.action == "rebuild":
             with db.write() as conn:
                 count = projection.rebuild(conn)
@@ -190,6 +192,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", dest="data_dir", help="folder for the key and database")
     serve.add_argument("--unit-name", dest="unit_name", help="name of a new station")
     serve.add_argument("--sync-interval", dest="sync_interval", type=float)
+    serve.add_argument(
+        "--sweep-interval",
+        dest="sweep_interval",
+        type=float,
+        help="seconds between escalation sweeps",
+    )
     serve.add_argument("--sync-batch", dest="sync_batch", type=int, help="events per batch")
     serve.add_argument("--clock-speed", dest="clock_speed", type=float)
     serve.add_argument("--clock-offset", dest="clock_offset", type=float)

@@ -7,6 +7,7 @@ What an administrator runs to see replication and deal with what it found:
     hotline alerts       --node N
     hotline quarantine release --node N --origin NODE_ID --note "..."
     hotline audit --db URL --root root.pem [ticket ID]    offline: the whole log, or one ticket
+    hotline queue        --node N [--unit U] [--within 3]  a unit's deadlines
 """
 
 from __future__ import annotations
@@ -103,6 +104,29 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue(args: argparse.Namespace) -> int:
+    with NodeClient(args.node, args.officer) as client:
+        queue = client.queue(args.unit, args.within)
+    sections = (
+        ("OVERDUE", queue.overdue),
+        (f"due within {args.within} working days", queue.due_soon),
+        ("escalated to us (督办)", queue.escalated_to_us),
+        ("later", queue.later),
+    )
+    print(f"queue of {queue.unit_code}")
+    for title, entries in sections:
+        print(f"{title}: {len(entries)}")
+        for e in entries:
+            climbed = (
+                f", escalated {e.escalation_level}x to {e.escalated_to}" if e.escalated_to else ""
+            )
+            print(
+                f"  {e.ticket_id}  {e.duty:18} {e.unit_code}  due {_when(e.due_ms)}  "
+                f"{e.working_days_left:+d} WD{climbed}"
+            )
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
     from node.audit_command import run_audit
 
@@ -130,6 +154,11 @@ def add_sync_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     release.add_argument("--origin", required=True, help="the quarantined origin node id")
     release.add_argument("--note", default="", help="what was done about the fork")
     release.set_defaults(run=_release)
+
+    queue = sub.add_parser("queue", parents=[common], help="a unit's deadlines: due, overdue")
+    queue.add_argument("--unit", default="", help="the unit (default: the node's own)")
+    queue.add_argument("--within", type=int, default=3, help="'due soon' horizon, working days")
+    queue.set_defaults(run=_queue)
 
     audit = sub.add_parser("audit", help="verify a node's whole log offline, or one ticket")
     audit.add_argument("target", nargs="*", help="nothing (the whole log) or: ticket ID")

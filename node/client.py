@@ -22,6 +22,8 @@ from proto.hotline.v1 import (
     casework_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
     sync_pb2,
     ticket_pb2,
 )
@@ -49,6 +51,7 @@ class NodeClient:
         self.intake = intake_pb2_grpc.IntakeServiceStub(self._channel)
         self.casework = casework_pb2_grpc.CaseworkServiceStub(self._channel)
         self.admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self.supervision = supervision_pb2_grpc.SupervisionServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def close(self) -> None:
@@ -197,6 +200,17 @@ class NodeClient:
         """Run one replication round with the parent now."""
         result: admin_pb2.SyncReport = self._call(
             self.admin.SyncNow, admin_pb2.SyncNowRequest(), timeout=timeout
+        )
+        return result
+
+    def queue(
+        self, unit_code: str = "", due_within_days: int = 3, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> supervision_pb2.Queue:
+        """A unit's queue: due soon, overdue, escalated to it."""
+        result: supervision_pb2.Queue = self._call(
+            self.supervision.GetQueue,
+            supervision_pb2.GetQueueRequest(unit_code=unit_code, due_within_days=due_within_days),
+            timeout=timeout,
         )
         return result
 

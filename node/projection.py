@@ -34,6 +34,7 @@ from sqlalchemy import (
 from core.ticket.fold import fold
 from core.ticket.state import TicketState
 from core.units import Unit
+from node.obligations import DeadlineRules
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import to_message
 from sync.log_store import EventLog
@@ -108,8 +109,10 @@ def audience_of(own: Unit, state: TicketState) -> set[str]:
 class TicketProjection:
     """Keeps the ``tickets`` table and the jurisdiction feed; called by the log writer."""
 
-    def __init__(self, own_unit: Unit) -> None:
+    def __init__(self, own_unit: Unit, deadlines: DeadlineRules | None = None) -> None:
         self.own_unit = own_unit
+        self.deadlines = deadlines
+        """Keeps the obligations view beside the tickets (None: a tool that needs no deadlines)."""
 
     def __call__(
         self, conn: Connection, states: dict[str, TicketState], new_positions: dict[str, list[int]]
@@ -148,6 +151,8 @@ class TicketProjection:
                 feed.extend({"unit_code": unit, "event_pos": p} for p in positions)
         if feed:
             conn.execute(insert(feed_table), feed)
+        if self.deadlines is not None:
+            self.deadlines.refresh(conn, states.values())
         return {t: r["state"] for t, r in rows.items()}  # type: ignore[misc]
 
     def fold_from_log(self, conn: Connection, ticket_id: str) -> TicketState:
@@ -159,9 +164,11 @@ class TicketProjection:
         conn.execute(delete(tickets))
         ids = EventLog(conn).all_ticket_ids()
         for start in range(0, len(ids), 500):
-            rows = [projection_row(self.fold_from_log(conn, t)) for t in ids[start : start + 500]]
-            if rows:
-                conn.execute(insert(tickets), rows)
+            states = [self.fold_from_log(conn, t) for t in ids[start : start + 500]]
+            if states:
+                conn.execute(insert(tickets), [projection_row(s) for s in states])
+                if self.deadlines is not None:
+                    self.deadlines.refresh(conn, states)
         return len(ids)
 
     def differences(self, conn: Connection) -> list[str]:

@@ -6,7 +6,7 @@ indexes. Importing this module registers them all.
 
 from __future__ import annotations
 
-from node import intake, projection, roster
+from node import intake, obligations, projection, roster
 from sync.schema import metadata
 
-__all__ = ["intake", "metadata", "projection", "roster"]
+__all__ = ["intake", "metadata", "obligations", "projection", "roster"]

@@ -48,6 +48,8 @@ class NodeSettings:
     """Events per replication batch."""
     writer_batch: int = 256
     """Most jobs the log writer commits in one transaction."""
+    sweep_interval: float = 30.0
+    """Seconds (real time) between escalation sweeps; drills with a fast clock sweep often."""
     clock_speed: float = 1.0
     """How fast the node's clock runs (drills and tests run it faster)."""
     clock_offset: float = 0.0
@@ -79,6 +81,8 @@ class NodeSettings:
             raise InvalidInput(
                 "parent_unit", f"{self.parent_unit!r} is not the code of a unit above this one"
             )
+        if self.sweep_interval <= 0:
+            raise InvalidInput("sweep_interval", "must be positive")
         if self.clock_speed <= 0:
             raise InvalidInput("clock_speed", "must be positive")
         return self

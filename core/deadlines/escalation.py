@@ -17,7 +17,6 @@ obligation has none, since its clock is stopped.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,16 +24,8 @@ from core.deadlines.china_time import end_of_day_ms, start_of_day_ms
 from core.deadlines.obligations import Obligation, clock_at
 from core.deadlines.working_days import WorkingDayCalendar
 from core.errors import InvalidInput
+from core.ticket.vocabulary import ReminderLevel as ReminderLevel  # re-exported
 from core.units import UnitLevel, level_of
-
-
-class ReminderLevel(enum.Enum):
-    """Who is reminded, in the order the three levels come (三级催办)."""
-
-    HANDLER = "handler"  # 承办人
-    UNIT_HEAD = "unit_head"  # 负责人
-    SUPERVISING_UNIT = "supervising_unit"  # 上级督办单位
-
 
 _LEVEL_ORDER = {level: i for i, level in enumerate(ReminderLevel)}
 

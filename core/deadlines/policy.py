@@ -9,23 +9,12 @@ Campaign mode (专项/应急) is a compressed copy of the table for matching tic
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from core.errors import InvalidInput
+from core.ticket.vocabulary import Duty as Duty  # re-exported: the duties are the ticket's words
 from core.ticket.vocabulary import TicketKind
-
-
-class Duty(enum.Enum):
-    """A step that must be done by a deadline (an obligation's kind)."""
-
-    DECIDE_ACCEPTANCE = "decide_acceptance"  # 受理/不予受理: accept or refuse a complaint
-    END_MEDIATION = "end_mediation"  # 调解终结: mediation ends
-    VERIFY_REPORT = "verify_report"  # 核查/立案: verify a report and decide to open a case
-    CALLBACK = "callback"  # 回访: call the consumer back after closure
-    ODR_ANSWER = "odr_answer"  # ODR 企业和解: the enterprise settles an ODR dispute
-    SUPERVISION_REPORT = "supervision_report"  # 督办回复: written report on a supervision order
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,21 @@ from core.ticket.events import (
     ComplaintAccepted,
     ComplaintRefused,
     DomainEvent,
+    ExtensionDecided,
+    ExtensionRequested,
     InquiryAnswered,
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    ReminderSent,
     ReportVerified,
     ResultApproved,
     ResultRejected,
     ResultSubmitted,
+    SupervisionOrdered,
+    SupervisionReported,
     TicketAssigned,
+    TicketEscalated,
     TicketRegistered,
     TicketReopened,
     TicketReturned,
@@ -56,8 +62,15 @@ ROLES_FOR: dict[type, frozenset[Role]] = {
     c.RejectResult: frozenset({Role.UNIT_HEAD}),
     c.AnswerInquiry: frozenset({Role.OPERATOR, Role.HANDLER, Role.STATION_OFFICER}),
     c.RecordCallback: frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.HANDLER}),
+    c.RequestExtension: _HANDLERS,
+    c.DecideExtension: frozenset({Role.UNIT_HEAD, Role.SUPERVISOR}),
+    c.OrderSupervision: frozenset({Role.SUPERVISOR, Role.DISPATCHER}),
+    c.ReportSupervision: frozenset({Role.UNIT_HEAD}),
 }
-"""The roles, any one of which lets an officer give each command."""
+"""The roles, any one of which lets an officer give each command.
+
+Reminders and escalations are not commands: a node's sweep records them as a system officer
+of its unit, and only ``why_unit_may_not`` applies to them."""
 
 DISPATCH_LEVELS = frozenset({UnitLevel.NATIONAL, UnitLevel.PROVINCE, UnitLevel.CITY})
 
@@ -114,4 +127,28 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
             return None if in_field or covers(officer, holder) else f"{unit} does not hold it"
         case CallbackRecorded() | TicketReopened():
             return None if covers(officer, holder) else f"{unit} does not supervise {holder}"
+        case ReminderSent(unit_code=subject) | TicketEscalated(from_unit=subject):
+            # About the duty of ``subject``: recorded by its own sweep or one above it. Judged
+            # by the unit whose duty it is rather than by the holder alone, so that a county
+            # cut off while the ticket was routed away records harmless history, no conflict.
+            if not covers(officer, subject):
+                return f"{unit} is neither {subject} nor above it"
+            if covers(officer, holder) or subject in state.units_involved:
+                return None
+            return f"{subject} has never held this ticket"
+        case ExtensionRequested():
+            return None if at_holder else f"only the holding unit {holder} asks for more time"
+        case ExtensionDecided():
+            if at_holder:
+                return f"{unit} cannot decide its own extension; a unit above it does"
+            return None if covers(officer, holder) else f"{unit} does not supervise {holder}"
+        case SupervisionOrdered(to_unit=to_unit):
+            if unit == to_unit or not covers(officer, to_unit):
+                return f"{unit} is not above {to_unit}"
+            return None
+        case SupervisionReported(order_id=order_id):
+            order = state.supervision_order(order_id)
+            if order is not None and unit != order.to_unit:
+                return f"only {order.to_unit} reports on supervision order {order_id}"
+            return None
     return None

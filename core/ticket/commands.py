@@ -13,6 +13,7 @@ from core.ticket.vocabulary import (
     Attachment,
     Channel,
     Consumer,
+    Duty,
     Finding,
     MediationOutcome,
     RefusalGround,
@@ -162,6 +163,50 @@ class RecordCallback:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class RequestExtension:
+    """Ask a unit above for more working days for a duty, with the reasons (延期申请)."""
+
+    duty: Duty
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecideExtension:
+    """Approve or deny the pending extension of a duty; ``days`` 0 approves what was asked.
+
+    A denial states its reason in ``note``.
+    """
+
+    duty: Duty
+    approved: bool
+    days: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OrderSupervision:
+    """Put the ticket under supervision (跟踪督办): ``to_unit`` reports within ``days``.
+
+    ``order_id`` is chosen by the caller (unique within the ticket), so a retried order is
+    refused as already issued rather than issued twice.
+    """
+
+    order_id: str
+    to_unit: str
+    days: int
+    instructions: str
+
+
+@dataclass(frozen=True)
+class ReportSupervision:
+    """Answer a supervision order in writing (督办回复)."""
+
+    order_id: str
+    report: str
+
+
 TicketCommand = (
     RouteTicket
     | ReturnTicket
@@ -178,5 +223,9 @@ TicketCommand = (
     | RejectResult
     | AnswerInquiry
     | RecordCallback
+    | RequestExtension
+    | DecideExtension
+    | OrderSupervision
+    | ReportSupervision
 )
 """A command on an existing ticket (registration creates one and stands apart)."""

@@ -34,6 +34,12 @@ from core.units import UnitDirectory
 MAX_TEXT = 10_000
 """Longest free text accepted in any field (characters)."""
 
+MAX_DAYS = 365
+"""Most working days an extension or a supervision order may give."""
+
+MAX_ORDER_ID = 64
+"""Longest supervision order id accepted (characters)."""
+
 
 @dataclass(frozen=True)
 class DecisionContext:
@@ -158,6 +164,44 @@ def _end_mediation(cmd: c.EndMediation) -> DomainEvent:
     )
 
 
+def _days(days: int, field: str, most: int = MAX_DAYS) -> int:
+    if not 1 <= days <= most:
+        raise InvalidInput(field, f"must be between 1 and {most} working days, not {days}")
+    return days
+
+
+def _decide_extension(state: TicketState, cmd: c.DecideExtension) -> DomainEvent:
+    pending = state.pending_extension(cmd.duty)
+    if pending is None:
+        raise StepNotAllowed(
+            "ExtensionDecided",
+            state.status.value,
+            f"no extension of {cmd.duty.value} awaits a decision",
+        )
+    if not cmd.approved:
+        if cmd.days:
+            raise InvalidInput("days", "a denied extension grants no days")
+        return e.ExtensionDecided(cmd.duty, False, 0, _text(cmd.note, "note"))
+    days = _days(cmd.days or pending.requested_days, "days", pending.requested_days)
+    return e.ExtensionDecided(cmd.duty, True, days, _text(cmd.note, "note", required=False))
+
+
+def _order_supervision(
+    state: TicketState, cmd: c.OrderSupervision, ctx: DecisionContext
+) -> DomainEvent:
+    order_id = _text(cmd.order_id, "order_id")
+    if len(order_id) > MAX_ORDER_ID:
+        raise InvalidInput("order_id", f"longer than {MAX_ORDER_ID} characters")
+    target = ctx.units.require(cmd.to_unit.strip(), "to_unit")
+    if not target.covers(state.holder_unit):
+        raise InvalidInput(
+            "to_unit", f"{target.code} neither holds the ticket nor is above {state.holder_unit}"
+        )
+    return e.SupervisionOrdered(
+        order_id, target.code, _days(cmd.days, "days"), _text(cmd.instructions, "instructions")
+    )
+
+
 def _events_for(
     state: TicketState, command: c.TicketCommand, officer: Officer, ctx: DecisionContext
 ) -> list[DomainEvent]:
@@ -204,6 +248,14 @@ def _events_for(
             if satisfaction is Satisfaction.DISSATISFIED:
                 recorded.append(e.TicketReopened("consumer dissatisfied on callback (回炉重办)"))
             return recorded
+        case c.RequestExtension(duty=duty, days=days, reason=reason):
+            return [e.ExtensionRequested(duty, _days(days, "days"), _text(reason, "reason"))]
+        case c.DecideExtension():
+            return [_decide_extension(state, command)]
+        case c.OrderSupervision():
+            return [_order_supervision(state, command, ctx)]
+        case c.ReportSupervision(order_id=order_id, report=report):
+            return [e.SupervisionReported(order_id.strip(), _text(report, "report"))]
 
 
 def check_event(state: TicketState, officer: OfficerRef, event: DomainEvent) -> None:

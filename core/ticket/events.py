@@ -16,10 +16,12 @@ from core.ticket.vocabulary import (
     Attachment,
     Channel,
     Consumer,
+    Duty,
     Finding,
     JurisdictionBasis,
     MediationOutcome,
     RefusalGround,
+    ReminderLevel,
     Respondent,
     ReturnReason,
     Satisfaction,
@@ -182,6 +184,88 @@ class TicketReopened:
     reason: str
 
 
+@dataclass(frozen=True)
+class ReminderSent:
+    """A sweep reminded of a duty due at ``due_ms`` (三级催办; DOMAIN.md §6).
+
+    Recorded by a node's sweep (acting as a system officer of its unit), not by an officer's
+    command. ``level`` says who was told: the handler, the unit head, or the supervising unit
+    above ``unit_code``. The fold counts a reminder once per (duty, level, unit, due time),
+    however many nodes sent it.
+    """
+
+    duty: Duty
+    level: ReminderLevel
+    unit_code: str
+    """The unit that owes the duty (its handler or head is reminded, or the unit above it)."""
+    due_ms: int
+    """When the duty falls due, epoch milliseconds: tells one deadline from a moved one."""
+
+
+@dataclass(frozen=True)
+class TicketEscalated:
+    """An overdue duty entered a supervision queue above the unit that owes it (督办).
+
+    Level 1 is the parent of ``from_unit``, level 2 its grandparent, never above the province.
+    Recorded by a sweep; two levels cut off from each other may both record the same
+    escalation, and the fold counts it once per (duty, owing unit, level).
+    """
+
+    duty: Duty
+    from_unit: str
+    """The unit that owes the duty and let it run over."""
+    to_unit: str
+    """The unit whose supervision queue the ticket enters."""
+    level: int
+    """How many levels above ``from_unit``: 1, 2, ..."""
+    due_ms: int
+    """When the duty fell due, epoch milliseconds."""
+
+
+@dataclass(frozen=True)
+class ExtensionRequested:
+    """The holding unit asked for more time for a duty, with its reasons (延期申请)."""
+
+    duty: Duty
+    days: int
+    """Working days asked for."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtensionDecided:
+    """A unit above the holder approved or denied the pending extension of a duty (延期审批)."""
+
+    duty: Duty
+    approved: bool
+    days: int
+    """Working days granted (at most those asked for); 0 when denied."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SupervisionOrdered:
+    """A higher unit put the ticket under supervision (跟踪督办): a written report is owed.
+
+    ``order_id`` is chosen by the ordering node, unique within the ticket; ``to_unit`` must
+    answer within ``days`` working days with a ``SupervisionReported``.
+    """
+
+    order_id: str
+    to_unit: str
+    days: int
+    """Working days the report is due in."""
+    instructions: str
+
+
+@dataclass(frozen=True)
+class SupervisionReported:
+    """The supervised unit answered a supervision order in writing (督办回复)."""
+
+    order_id: str
+    report: str
+
+
 DomainEvent = (
     TicketRegistered
     | TicketRouted
@@ -200,6 +284,12 @@ DomainEvent = (
     | InquiryAnswered
     | CallbackRecorded
     | TicketReopened
+    | ReminderSent
+    | TicketEscalated
+    | ExtensionRequested
+    | ExtensionDecided
+    | SupervisionOrdered
+    | SupervisionReported
 )
 
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
@@ -220,6 +310,12 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     InquiryAnswered,
     CallbackRecorded,
     TicketReopened,
+    ReminderSent,
+    TicketEscalated,
+    ExtensionRequested,
+    ExtensionDecided,
+    SupervisionOrdered,
+    SupervisionReported,
 )
 
 

@@ -4,6 +4,14 @@ One table serves both sides of DESIGN.md rule 2. A command is refused when ``why
 reason (the officer is told it); an event that arrives by replication is a signed fact, so the
 fold calls the same ``why_not`` and, if the event no longer fits, keeps it as a conflict for a
 supervisor instead of dropping it. ``apply`` is only ever called on an event that fits.
+
+Reminders and escalations (recorded by sweeps, DOMAIN.md §6) are history more than steps: one
+about a duty that is no longer owed (done meanwhile, or the ticket went to another unit), or
+one already counted (two levels escalating the same overdue duty while cut off from each
+other), fits and is kept in the log but changes nothing in the state; it is not a conflict.
+Only a malformed escalation (level below 1, a queue not above the owing unit) is. Likewise a
+decision on an extension request that lapsed (its duty ended first) changes nothing. Which
+step ends which duty is ``core.ticket.duties.duties_done_by``.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from dataclasses import replace
 
 from core.hlc import to_millis
 from core.officers import OfficerRef
+from core.ticket.duties import HOLDER_DUTIES, duties_done_by, is_escalated, owes, was_reminded
 from core.ticket.events import (
     CallbackRecorded,
     CaseOpened,
@@ -19,15 +28,21 @@ from core.ticket.events import (
     ComplaintRefused,
     DomainEvent,
     EventMeta,
+    ExtensionDecided,
+    ExtensionRequested,
     InquiryAnswered,
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    ReminderSent,
     ReportVerified,
     ResultApproved,
     ResultRejected,
     ResultSubmitted,
+    SupervisionOrdered,
+    SupervisionReported,
     TicketAssigned,
+    TicketEscalated,
     TicketRegistered,
     TicketReopened,
     TicketReturned,
@@ -36,20 +51,25 @@ from core.ticket.events import (
 from core.ticket.state import (
     HIGHEST_TICKET_VERSION,
     Callback,
+    Escalation,
+    Extension,
+    ReminderRecord,
     Result,
     Stage,
+    SupervisionOrder,
     TicketState,
     TicketStatus,
     TrackState,
 )
 from core.ticket.vocabulary import (
     TRACKS_OF_KIND,
+    Duty,
     Finding,
     JurisdictionBasis,
     Satisfaction,
     Track,
 )
-from core.units import HANDLING_LEVELS, STATION_CODE_LENGTH, level_of
+from core.units import HANDLING_LEVELS, STATION_CODE_LENGTH, jurisdiction_prefix, level_of
 
 _OPEN = (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)
 
@@ -164,7 +184,50 @@ def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str 
             if last is None or last.satisfaction is not Satisfaction.DISSATISFIED:
                 return "a ticket is reopened after a dissatisfied callback"
             return None
+        case ReminderSent():
+            return None  # history: see the module docstring
+        case TicketEscalated(from_unit=from_unit, to_unit=to_unit, level=level):
+            if level < 1:
+                return f"an escalation climbs at least one level, not {level}"
+            above = jurisdiction_prefix(to_unit, level_of(to_unit))
+            if to_unit == from_unit or not from_unit.startswith(above):
+                return f"{to_unit} is not above {from_unit}"
+            return None
+        case ExtensionRequested(duty=duty):
+            if not owes(state, duty, state.holder_unit):
+                return f"{state.holder_unit} owes no {duty.value} on this ticket"
+            if state.pending_extension(duty) is not None:
+                return f"an extension of {duty.value} already awaits a decision"
+            return None
+        case ExtensionDecided(duty=duty):
+            latest = _latest_request(state, duty)
+            if latest is None:
+                return f"no extension of {duty.value} was requested"
+            if latest.decided_hlc:
+                return f"the extension of {duty.value} was already decided"
+            return None  # pending, or lapsed (then history: see the module docstring)
+        case SupervisionOrdered(order_id=order_id):
+            if state.status is TicketStatus.CLOSED:
+                return "a closed ticket is not put under supervision; it is reopened first"
+            if state.supervision_order(order_id) is not None:
+                return f"supervision order {order_id} was already issued"
+            return None
+        case SupervisionReported(order_id=order_id):
+            order = state.supervision_order(order_id)
+            if order is None:
+                return f"no supervision order {order_id} on this ticket"
+            if order.reported:
+                return f"supervision order {order_id} was already reported on"
+            return None
     return f"unknown event {event_name(event)}"
+
+
+def _latest_request(state: TicketState, duty: Duty) -> Extension | None:
+    """The latest extension request for ``duty``, whatever became of it."""
+    for ext in reversed(state.extensions):
+        if ext.duty is duty:
+            return ext
+    return None
 
 
 def _track_changed(state: TicketState, track: Track, **changes: object) -> dict[str, object]:
@@ -221,6 +284,7 @@ def _registered(meta: EventMeta, event: TicketRegistered) -> dict[str, object]:
         "assigned_station": unit if at_station else "",
         "tracks": tuple(TrackState(t) for t in TRACKS_OF_KIND[event.kind]),
         "registered_hlc": meta.hlc,
+        "held_since_hlc": meta.hlc,
     }
 
 
@@ -258,6 +322,7 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
             reset = tuple(TrackState(t.track) if not t.stage.is_done else t for t in state.tracks)
             return {
                 "holder_unit": to_unit,
+                "held_since_hlc": hlc,
                 "last_router_unit": meta.officer.unit_code,
                 "assigned_station": "",
                 "returned": False,
@@ -268,6 +333,7 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
         case TicketReturned(to_unit=to_unit):
             return {
                 "holder_unit": to_unit,
+                "held_since_hlc": hlc,
                 "assigned_station": "",
                 "returned": True,
                 "return_count": state.return_count + 1,
@@ -342,7 +408,105 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
                 "reopen_count": state.reopen_count + 1,
                 "closed_hlc": 0,
             }
+        case ReminderSent(duty=duty, level=level, unit_code=unit, due_ms=due_ms):
+            if not _about_duty_owed(state, meta, duty, unit) or was_reminded(
+                state, duty, level, unit, due_ms
+            ):
+                return {}
+            reminder = ReminderRecord(duty, level, unit, due_ms, hlc)
+            return {"reminders_sent": (*state.reminders_sent, reminder)}
+        case TicketEscalated(duty=duty, from_unit=from_unit, level=level):
+            if not _about_duty_owed(state, meta, duty, from_unit) or is_escalated(
+                state, duty, from_unit, level
+            ):
+                return {}
+            escalation = Escalation(
+                duty, level, from_unit, event.to_unit, event.due_ms, hlc, meta.origin_node
+            )
+            return {"escalations": (*state.escalations, escalation)}
+        case ExtensionRequested(duty=duty, days=days, reason=reason):
+            request = Extension(duty, days, reason, meta.officer.unit_code, hlc)
+            return {"extensions": (*state.extensions, request)}
+        case ExtensionDecided():
+            return _extension_decided(state, meta, event)
+        case SupervisionOrdered(order_id=order_id, to_unit=to_unit):
+            order = SupervisionOrder(
+                order_id, meta.officer.unit_code, to_unit, event.days, event.instructions, hlc
+            )
+            return {"supervision_orders": (*state.supervision_orders, order)}
+        case SupervisionReported(order_id=order_id, report=report):
+            orders = tuple(
+                replace(o, report=report, reported_hlc=hlc) if o.order_id == order_id else o
+                for o in state.supervision_orders
+            )
+            return {"supervision_orders": orders}
     return {}
+
+
+def _about_duty_owed(state: TicketState, meta: EventMeta, duty: Duty, unit: str) -> bool:
+    """True when a reminder or escalation of ``unit``'s ``duty`` concerns a duty owed now.
+
+    The unit must owe the duty, and for a duty it owes as holder the event must be recorded
+    after the ticket came to it: one recorded before is about an earlier holding (a sweep
+    that had not yet heard the ticket was routed away and back).
+    """
+    if not owes(state, duty, unit):
+        return False
+    return duty not in HOLDER_DUTIES or meta.hlc > state.held_since_hlc
+
+
+def _extension_decided(
+    state: TicketState, meta: EventMeta, event: ExtensionDecided
+) -> dict[str, object]:
+    """Decide the pending request; an approval also ends the escalations of its duty."""
+    latest = _latest_request(state, event.duty)
+    if latest is None or not latest.pending:
+        return {}  # lapsed: the duty ended before the decision
+    decided = replace(
+        latest,
+        approved=event.approved,
+        days=event.days if event.approved else 0,
+        note=event.note,
+        decided_unit=meta.officer.unit_code,
+        decided_hlc=meta.hlc,
+    )
+    changes: dict[str, object] = {
+        "extensions": tuple(decided if e is latest else e for e in state.extensions)
+    }
+    if event.approved:
+        changes["escalations"] = tuple(
+            e
+            for e in state.escalations
+            if not (e.duty is event.duty and e.from_unit == latest.requested_unit)
+        )
+    return changes
+
+
+def _settled(after: TicketState, meta: EventMeta, event: DomainEvent) -> TicketState:
+    """``after`` with the escalations and pending extension requests of ended duties gone.
+
+    An escalation stands, and an extension request waits, only while its unit still owes
+    the duty; a step of ``duties_done_by`` ends the duty even where the same unit owes it
+    again at once (routed back to the holder it had: its deadline starts afresh). A report
+    on one supervision order ends only its unit's report duty, which ``owes`` tells.
+    """
+    if not after.escalations and not after.extensions:
+        return after
+    ended = duties_done_by(event) - {Duty.SUPERVISION_REPORT}
+
+    def still_owed(duty: Duty, unit: str) -> bool:
+        return duty not in ended and owes(after, duty, unit)
+
+    escalations = tuple(e for e in after.escalations if still_owed(e.duty, e.from_unit))
+    extensions = tuple(
+        replace(x, lapsed_hlc=meta.hlc)
+        if x.pending and not still_owed(x.duty, x.requested_unit)
+        else x
+        for x in after.extensions
+    )
+    if escalations == after.escalations and extensions == after.extensions:
+        return after
+    return copy_with(after, {"escalations": escalations, "extensions": extensions})
 
 
 def _newly_involved(state: TicketState, changes: dict[str, object]) -> list[str]:
@@ -373,7 +537,7 @@ def apply(state: TicketState, meta: EventMeta, event: DomainEvent) -> TicketStat
         changes["closed_hlc"] = meta.hlc
         changes["awaiting_callback"] = True
     changes.update(folded_one_more(state, meta))
-    return copy_with(state, changes)
+    return _settled(copy_with(state, changes), meta, event)
 
 
 def folded_one_more(state: TicketState, meta: EventMeta) -> dict[str, object]:

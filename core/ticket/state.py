@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import (
+    Duty,
     Finding,
     MediationOutcome,
     RefusalGround,
+    ReminderLevel,
     Satisfaction,
     TerminationReason,
     Track,
@@ -108,6 +110,80 @@ class Conflict:
     reason: str
 
 
+@dataclass(frozen=True)
+class ReminderRecord:
+    """A reminder of a duty that was sent (三级催办), counted once however many nodes sent it."""
+
+    duty: Duty
+    level: ReminderLevel
+    unit_code: str  # the unit that owes the duty
+    due_ms: int  # the deadline reminded of, epoch milliseconds
+    sent_hlc: int  # clock of the first such reminder in fold order
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An overdue duty standing in a supervision queue above the unit that owes it (督办).
+
+    Only escalations of duties still owed are kept: the step that ends the duty
+    (``core.ticket.duties.duties_done_by``) or an approved extension removes them; the
+    ``TicketEscalated`` events stay in the log as history. One per (duty, from_unit, level).
+    """
+
+    duty: Duty
+    level: int  # 1 = parent of from_unit, 2 = grandparent, ... up to the province
+    from_unit: str  # the unit that owes the duty
+    to_unit: str  # the unit whose supervision queue the ticket is in
+    due_ms: int  # when the duty fell due, epoch milliseconds
+    escalated_hlc: int  # clock of the first such escalation in fold order
+    origin_node: str  # the node that recorded that escalation
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One extension request (延期) and its decision.
+
+    Pending while ``decided_hlc`` and ``lapsed_hlc`` are both 0. It lapses, undecided, when
+    the duty it was asked for ends first (done, or the ticket routed elsewhere).
+    """
+
+    duty: Duty
+    requested_days: int  # working days asked for
+    reason: str
+    requested_unit: str  # the holding unit that asked
+    requested_hlc: int
+    approved: bool = False
+    days: int = 0  # working days granted; 0 unless approved
+    note: str = ""  # the deciding unit's note
+    decided_unit: str = ""  # the unit above the holder that decided
+    decided_hlc: int = 0  # 0 = not decided
+    lapsed_hlc: int = 0  # the duty ended before a decision; 0 = it did not
+
+    @property
+    def pending(self) -> bool:
+        """True while the request awaits a decision."""
+        return not self.decided_hlc and not self.lapsed_hlc
+
+
+@dataclass(frozen=True)
+class SupervisionOrder:
+    """A supervision order (跟踪督办) from a unit above ``to_unit`` and the report on it."""
+
+    order_id: str
+    from_unit: str  # the ordering unit
+    to_unit: str  # the unit that must report
+    days: int  # working days the report is due in
+    instructions: str
+    ordered_hlc: int
+    report: str = ""
+    reported_hlc: int = 0  # 0 = not yet reported
+
+    @property
+    def reported(self) -> bool:
+        """True once the written report is in."""
+        return bool(self.reported_hlc)
+
+
 HIGHEST_TICKET_VERSION = "_highest_ticket_version"
 """Where the fold keeps ``TicketState.highest_ticket_version`` in the instance's ``__dict__``
 (set by ``lifecycle.copy_with``; not a dataclass field, so not part of the view)."""
@@ -135,6 +211,17 @@ class TicketState:
     never had)."""
     callbacks: tuple[Callback, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    held_since_hlc: int = 0
+    """Clock of the event that gave the current holder the ticket (its registration there, a
+    routing or a return to it): where the holder's acceptance and verification duties start."""
+    escalations: tuple[Escalation, ...] = ()
+    """Overdue duties standing in supervision queues above their unit, in order of escalation."""
+    reminders_sent: tuple[ReminderRecord, ...] = ()
+    """Reminders sent so far, each once (kept as history after the duty is done)."""
+    extensions: tuple[Extension, ...] = ()
+    """Extension requests in order, pending, decided or lapsed."""
+    supervision_orders: tuple[SupervisionOrder, ...] = ()
+    """Supervision orders in order, with their reports."""
     registered_hlc: int = 0
     last_hlc: int = 0
     closed_hlc: int = 0
@@ -145,6 +232,20 @@ class TicketState:
         for t in self.tracks:
             if t.track is track:
                 return t
+        return None
+
+    def pending_extension(self, duty: Duty) -> Extension | None:
+        """The request for more time on ``duty`` awaiting a decision, if any."""
+        for ext in reversed(self.extensions):
+            if ext.duty is duty:
+                return ext if ext.pending else None
+        return None
+
+    def supervision_order(self, order_id: str) -> SupervisionOrder | None:
+        """The supervision order ``order_id`` of this ticket, if held."""
+        for order in self.supervision_orders:
+            if order.order_id == order_id:
+                return order
         return None
 
     @property

@@ -143,6 +143,33 @@ class Satisfaction(enum.Enum):
     DISSATISFIED = "dissatisfied"  # 不满意: the ticket goes back for re-handling
 
 
+class Duty(enum.Enum):
+    """A step that must be done by a deadline (an obligation's kind, DOMAIN.md §5-§6).
+
+    Kept here with the ticket's other words (``core.deadlines.policy`` re-exports it) because
+    the ticket's events name duties, and ``core.deadlines`` builds on ``core.ticket``, not the
+    other way round.
+    """
+
+    DECIDE_ACCEPTANCE = "decide_acceptance"  # 受理/不予受理: accept or refuse a complaint
+    END_MEDIATION = "end_mediation"  # 调解终结: mediation ends
+    VERIFY_REPORT = "verify_report"  # 核查/立案: verify a report and decide to open a case
+    CALLBACK = "callback"  # 回访: call the consumer back after closure
+    ODR_ANSWER = "odr_answer"  # ODR 企业和解: the enterprise settles an ODR dispute
+    SUPERVISION_REPORT = "supervision_report"  # 督办回复: written report on a supervision order
+
+
+class ReminderLevel(enum.Enum):
+    """Who is reminded of a duty before it is due, in the order the levels come (三级催办).
+
+    ``core.deadlines.escalation`` re-exports it and says when each level is reminded.
+    """
+
+    HANDLER = "handler"  # 承办人
+    UNIT_HEAD = "unit_head"  # 负责人
+    SUPERVISING_UNIT = "supervising_unit"  # 上级督办单位
+
+
 @dataclass(frozen=True)
 class Consumer:
     """The filer. Personal data (PIPL): shown only to those who need it (DOMAIN.md §9)."""

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf.descriptor import FieldDescriptor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.officers import OfficerRef
 from core.ticket.events import EVENT_TYPES, ComplaintAccepted, DomainEvent
 from core.units import UnitLevel
-from proto.hotline.v1 import events_pb2
+from proto.hotline.v1 import common_pb2, events_pb2, ticket_pb2
 from sync.envelope import (
     GENESIS_HASH,
     SIGNING_CONTEXT,
@@ -129,7 +130,23 @@ def test_the_envelope_names_its_chain_and_payload_type() -> None:
     assert parsed.signer_key_id == identity.key_id
 
 
-def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
+_INT_RANGES = {
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_INT32: (0, 2**31 - 1),
+}
+"""Ranges of the narrower proto integer types; every other integer field takes up to 2**62."""
+
+
+def _int_range(cls: Any, field: str) -> tuple[int, int]:
+    """The values an integer field of ``cls`` can carry, read off the proto message it mirrors."""
+    for module in (events_pb2, common_pb2, ticket_pb2):
+        descriptor = module.DESCRIPTOR.message_types_by_name.get(cls.__name__)
+        if descriptor is not None and field in descriptor.fields_by_name:
+            return _INT_RANGES.get(descriptor.fields_by_name[field].type, (0, 2**62))
+    return (0, 2**62)
+
+
+def strategy_for(hint: Any, int_range: tuple[int, int] = (0, 2**62)) -> st.SearchStrategy[Any]:
     """Values of a core field type, as the codec must carry them (recursively for dataclasses)."""
     args = typing.get_args(hint)
     if type(None) in args:
@@ -145,10 +162,13 @@ def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
         )
     if dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
-        fields = {f.name: strategy_for(hints[f.name]) for f in dataclasses.fields(hint)}
+        fields = {
+            f.name: strategy_for(hints[f.name], _int_range(hint, f.name))
+            for f in dataclasses.fields(hint)
+        }
         return st.builds(hint, **fields)
     if hint is int:
-        return st.integers(min_value=0, max_value=2**62)
+        return st.integers(*int_range)
     if hint is bool:
         return st.booleans()
     return st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)

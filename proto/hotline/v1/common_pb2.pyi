@@ -493,6 +493,70 @@ SATISFACTION_DISSATISFIED: Satisfaction.ValueType  # 4
 """不满意: the ticket is reopened for re-handling"""
 Global___Satisfaction: _TypeAlias = Satisfaction  # noqa: Y015
 
+class _Duty:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DutyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Duty.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DUTY_UNSPECIFIED: _Duty.ValueType  # 0
+    DUTY_DECIDE_ACCEPTANCE: _Duty.ValueType  # 1
+    """受理/不予受理: accept or refuse a complaint"""
+    DUTY_END_MEDIATION: _Duty.ValueType  # 2
+    """调解终结: mediation ends"""
+    DUTY_VERIFY_REPORT: _Duty.ValueType  # 3
+    """核查/立案: verify a report and decide to open a case"""
+    DUTY_CALLBACK: _Duty.ValueType  # 4
+    """回访: call the consumer back after closure"""
+    DUTY_ODR_ANSWER: _Duty.ValueType  # 5
+    """ODR 企业和解: the enterprise settles an ODR dispute"""
+    DUTY_SUPERVISION_REPORT: _Duty.ValueType  # 6
+    """督办回复: written report on a supervision order"""
+
+class Duty(_Duty, metaclass=_DutyEnumTypeWrapper):
+    """A step that must be done by a deadline: the kind of an obligation (DOMAIN.md §5-§6)."""
+
+DUTY_UNSPECIFIED: Duty.ValueType  # 0
+DUTY_DECIDE_ACCEPTANCE: Duty.ValueType  # 1
+"""受理/不予受理: accept or refuse a complaint"""
+DUTY_END_MEDIATION: Duty.ValueType  # 2
+"""调解终结: mediation ends"""
+DUTY_VERIFY_REPORT: Duty.ValueType  # 3
+"""核查/立案: verify a report and decide to open a case"""
+DUTY_CALLBACK: Duty.ValueType  # 4
+"""回访: call the consumer back after closure"""
+DUTY_ODR_ANSWER: Duty.ValueType  # 5
+"""ODR 企业和解: the enterprise settles an ODR dispute"""
+DUTY_SUPERVISION_REPORT: Duty.ValueType  # 6
+"""督办回复: written report on a supervision order"""
+Global___Duty: _TypeAlias = Duty  # noqa: Y015
+
+class _ReminderLevel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReminderLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReminderLevel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REMINDER_LEVEL_UNSPECIFIED: _ReminderLevel.ValueType  # 0
+    REMINDER_LEVEL_HANDLER: _ReminderLevel.ValueType  # 1
+    """承办人: the handler"""
+    REMINDER_LEVEL_UNIT_HEAD: _ReminderLevel.ValueType  # 2
+    """负责人: the head of the unit that owes the duty"""
+    REMINDER_LEVEL_SUPERVISING_UNIT: _ReminderLevel.ValueType  # 3
+    """上级督办单位: the unit above it"""
+
+class ReminderLevel(_ReminderLevel, metaclass=_ReminderLevelEnumTypeWrapper):
+    """Who is reminded of a duty before it is due (三级催办), in the order the levels come."""
+
+REMINDER_LEVEL_UNSPECIFIED: ReminderLevel.ValueType  # 0
+REMINDER_LEVEL_HANDLER: ReminderLevel.ValueType  # 1
+"""承办人: the handler"""
+REMINDER_LEVEL_UNIT_HEAD: ReminderLevel.ValueType  # 2
+"""负责人: the head of the unit that owes the duty"""
+REMINDER_LEVEL_SUPERVISING_UNIT: ReminderLevel.ValueType  # 3
+"""上级督办单位: the unit above it"""
+Global___ReminderLevel: _TypeAlias = ReminderLevel  # noqa: Y015
+
 @_typing.final
 class Consumer(_message.Message):
     """The filer. Personal data (PIPL)."""

@@ -543,6 +543,207 @@ class TicketReopened(_message.Message):
 Global___TicketReopened: _TypeAlias = TicketReopened  # noqa: Y015
 
 @_typing.final
+class ReminderSent(_message.Message):
+    """A sweep reminded of a duty before its deadline (三级催办). Recorded by a node's sweep as a
+    system officer of its unit; counted once per (duty, level, unit_code, due_ms).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    DUE_MS_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the duty reminded of"""
+    level: _common_pb2.ReminderLevel.ValueType
+    """who was told: handler, unit head, or the unit above"""
+    unit_code: _builtins.str
+    """the unit that owes the duty"""
+    due_ms: _builtins.int
+    """when the duty falls due, epoch milliseconds"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        level: _common_pb2.ReminderLevel.ValueType = ...,
+        unit_code: _builtins.str = ...,
+        due_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "level", b"level", "unit_code", b"unit_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReminderSent: _TypeAlias = ReminderSent  # noqa: Y015
+
+@_typing.final
+class TicketEscalated(_message.Message):
+    """An overdue duty entered the supervision queue of a unit above the one that owes it (督办).
+    Recorded by a sweep; two levels may record the same one, counted once per
+    (duty, from_unit, level).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    FROM_UNIT_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    DUE_MS_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the overdue duty"""
+    from_unit: _builtins.str
+    """the unit that owes it"""
+    to_unit: _builtins.str
+    """the unit whose supervision queue the ticket enters"""
+    level: _builtins.int
+    """levels above from_unit: 1 its parent, 2 its grandparent, ..."""
+    due_ms: _builtins.int
+    """when the duty fell due, epoch milliseconds"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        from_unit: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        level: _builtins.int = ...,
+        due_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "from_unit", b"from_unit", "level", b"level", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketEscalated: _TypeAlias = TicketEscalated  # noqa: Y015
+
+@_typing.final
+class ExtensionRequested(_message.Message):
+    """The holding unit asked for more time for a duty (延期申请)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the duty"""
+    days: _builtins.int
+    """working days asked for"""
+    reason: _builtins.str
+    """why more time is needed"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        days: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "duty", b"duty", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtensionRequested: _TypeAlias = ExtensionRequested  # noqa: Y015
+
+@_typing.final
+class ExtensionDecided(_message.Message):
+    """A unit above the holder approved or denied the pending extension of a duty (延期审批)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the duty whose pending request is decided"""
+    approved: _builtins.bool
+    """granted or not"""
+    days: _builtins.int
+    """working days granted, at most those asked for; 0 when denied"""
+    note: _builtins.str
+    """the deciding unit's note; the reason of a denial"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        approved: _builtins.bool = ...,
+        days: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "days", b"days", "duty", b"duty", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtensionDecided: _TypeAlias = ExtensionDecided  # noqa: Y015
+
+@_typing.final
+class SupervisionOrdered(_message.Message):
+    """A higher unit put the ticket under supervision (跟踪督办): to_unit owes a written report."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    INSTRUCTIONS_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """chosen by the ordering node, unique within the ticket"""
+    to_unit: _builtins.str
+    """the unit that must report: the holder or a unit above it"""
+    days: _builtins.int
+    """working days the report is due in"""
+    instructions: _builtins.str
+    """what is to be done and reported"""
+    def __init__(
+        self,
+        *,
+        order_id: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        days: _builtins.int = ...,
+        instructions: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "instructions", b"instructions", "order_id", b"order_id", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupervisionOrdered: _TypeAlias = SupervisionOrdered  # noqa: Y015
+
+@_typing.final
+class SupervisionReported(_message.Message):
+    """The supervised unit answered a supervision order in writing (督办回复)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    REPORT_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """the order answered"""
+    report: _builtins.str
+    """the written report"""
+    def __init__(
+        self,
+        *,
+        order_id: _builtins.str = ...,
+        report: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id", "report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupervisionReported: _TypeAlias = SupervisionReported  # noqa: Y015
+
+@_typing.final
 class EventEnvelope(_message.Message):
     """The fixed part of every event: what is signed, chained and replicated."""
 

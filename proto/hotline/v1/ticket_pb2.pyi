@@ -306,6 +306,205 @@ class Conflict(_message.Message):
 Global___Conflict: _TypeAlias = Conflict  # noqa: Y015
 
 @_typing.final
+class ReminderRecord(_message.Message):
+    """A reminder of a duty that was sent (三级催办), counted once however many nodes sent it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    DUE_MS_FIELD_NUMBER: _builtins.int
+    SENT_HLC_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the duty reminded of"""
+    level: _common_pb2.ReminderLevel.ValueType
+    """who was told"""
+    unit_code: _builtins.str
+    """the unit that owes the duty"""
+    due_ms: _builtins.int
+    """the deadline reminded of, epoch milliseconds"""
+    sent_hlc: _builtins.int
+    """clock of the first such reminder in fold order"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        level: _common_pb2.ReminderLevel.ValueType = ...,
+        unit_code: _builtins.str = ...,
+        due_ms: _builtins.int = ...,
+        sent_hlc: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "level", b"level", "sent_hlc", b"sent_hlc", "unit_code", b"unit_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReminderRecord: _TypeAlias = ReminderRecord  # noqa: Y015
+
+@_typing.final
+class Escalation(_message.Message):
+    """An overdue duty standing in a supervision queue above the unit that owes it (督办). Only
+    duties still owed are listed; the step that ends the duty, or an approved extension,
+    removes the entry (the events stay in the log).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    FROM_UNIT_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    DUE_MS_FIELD_NUMBER: _builtins.int
+    ESCALATED_HLC_FIELD_NUMBER: _builtins.int
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the overdue duty"""
+    level: _builtins.int
+    """levels above from_unit: 1 its parent, 2 its grandparent, ..."""
+    from_unit: _builtins.str
+    """the unit that owes the duty"""
+    to_unit: _builtins.str
+    """the unit whose supervision queue the ticket is in"""
+    due_ms: _builtins.int
+    """when the duty fell due, epoch milliseconds"""
+    escalated_hlc: _builtins.int
+    """clock of the first such escalation in fold order"""
+    origin_node: _builtins.str
+    """the node that recorded it"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        level: _builtins.int = ...,
+        from_unit: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        due_ms: _builtins.int = ...,
+        escalated_hlc: _builtins.int = ...,
+        origin_node: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "escalated_hlc", b"escalated_hlc", "from_unit", b"from_unit", "level", b"level", "origin_node", b"origin_node", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Escalation: _TypeAlias = Escalation  # noqa: Y015
+
+@_typing.final
+class Extension(_message.Message):
+    """One extension request (延期) and its decision. Pending while decided_hlc and lapsed_hlc are 0."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    REQUESTED_DAYS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUESTED_UNIT_FIELD_NUMBER: _builtins.int
+    REQUESTED_HLC_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DECIDED_UNIT_FIELD_NUMBER: _builtins.int
+    DECIDED_HLC_FIELD_NUMBER: _builtins.int
+    LAPSED_HLC_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    """the duty more time was asked for"""
+    requested_days: _builtins.int
+    """working days asked for"""
+    reason: _builtins.str
+    """why"""
+    requested_unit: _builtins.str
+    """the holding unit that asked"""
+    requested_hlc: _builtins.int
+    """when it asked"""
+    approved: _builtins.bool
+    """granted or not (false while pending)"""
+    days: _builtins.int
+    """working days granted; 0 unless approved"""
+    note: _builtins.str
+    """the deciding unit's note"""
+    decided_unit: _builtins.str
+    """the unit above the holder that decided"""
+    decided_hlc: _builtins.int
+    """when it was decided; 0 if not"""
+    lapsed_hlc: _builtins.int
+    """when the duty ended before any decision; 0 if it did not"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        requested_days: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        requested_unit: _builtins.str = ...,
+        requested_hlc: _builtins.int = ...,
+        approved: _builtins.bool = ...,
+        days: _builtins.int = ...,
+        note: _builtins.str = ...,
+        decided_unit: _builtins.str = ...,
+        decided_hlc: _builtins.int = ...,
+        lapsed_hlc: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "days", b"days", "decided_hlc", b"decided_hlc", "decided_unit", b"decided_unit", "duty", b"duty", "lapsed_hlc", b"lapsed_hlc", "note", b"note", "reason", b"reason", "requested_days", b"requested_days", "requested_hlc", b"requested_hlc", "requested_unit", b"requested_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Extension: _TypeAlias = Extension  # noqa: Y015
+
+@_typing.final
+class SupervisionOrder(_message.Message):
+    """A supervision order (跟踪督办) and the written report on it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    FROM_UNIT_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    INSTRUCTIONS_FIELD_NUMBER: _builtins.int
+    ORDERED_HLC_FIELD_NUMBER: _builtins.int
+    REPORT_FIELD_NUMBER: _builtins.int
+    REPORTED_HLC_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """unique within the ticket"""
+    from_unit: _builtins.str
+    """the ordering unit"""
+    to_unit: _builtins.str
+    """the unit that must report"""
+    days: _builtins.int
+    """working days the report is due in"""
+    instructions: _builtins.str
+    """what is to be done and reported"""
+    ordered_hlc: _builtins.int
+    """when it was ordered"""
+    report: _builtins.str
+    """the written report; empty until reported"""
+    reported_hlc: _builtins.int
+    """when it was reported; 0 if not yet"""
+    def __init__(
+        self,
+        *,
+        order_id: _builtins.str = ...,
+        from_unit: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        days: _builtins.int = ...,
+        instructions: _builtins.str = ...,
+        ordered_hlc: _builtins.int = ...,
+        report: _builtins.str = ...,
+        reported_hlc: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "from_unit", b"from_unit", "instructions", b"instructions", "order_id", b"order_id", "ordered_hlc", b"ordered_hlc", "report", b"report", "reported_hlc", b"reported_hlc", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SupervisionOrder: _TypeAlias = SupervisionOrder  # noqa: Y015
+
+@_typing.final
 class Ticket(_message.Message):
     """The folded state of one ticket."""
 
@@ -330,6 +529,11 @@ class Ticket(_message.Message):
     CLOSED_HLC_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     UNITS_INVOLVED_FIELD_NUMBER: _builtins.int
+    HELD_SINCE_HLC_FIELD_NUMBER: _builtins.int
+    ESCALATIONS_FIELD_NUMBER: _builtins.int
+    REMINDERS_SENT_FIELD_NUMBER: _builtins.int
+    EXTENSIONS_FIELD_NUMBER: _builtins.int
+    SUPERVISION_ORDERS_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """network-wide id"""
     status: Global___TicketStatus.ValueType
@@ -358,6 +562,8 @@ class Ticket(_message.Message):
     """when it last closed, 0 if open"""
     version: _builtins.int
     """number of its events folded"""
+    held_since_hlc: _builtins.int
+    """when the holder got it (registered/routed/returned there)"""
     @_builtins.property
     def registration(self) -> _events_pb2.TicketRegistered:
         """what was registered; absent if not held here"""
@@ -377,6 +583,22 @@ class Ticket(_message.Message):
     @_builtins.property
     def units_involved(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """every unit that has held it or been assigned to it"""
+
+    @_builtins.property
+    def escalations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Escalation]:
+        """overdue duties standing in supervision queues"""
+
+    @_builtins.property
+    def reminders_sent(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReminderRecord]:
+        """reminders sent, each once"""
+
+    @_builtins.property
+    def extensions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Extension]:
+        """extension requests: pending, decided or lapsed"""
+
+    @_builtins.property
+    def supervision_orders(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionOrder]:
+        """supervision orders and their reports"""
 
     def __init__(
         self,
@@ -400,10 +622,15 @@ class Ticket(_message.Message):
         closed_hlc: _builtins.int = ...,
         version: _builtins.int = ...,
         units_involved: _abc.Iterable[_builtins.str] | None = ...,
+        held_since_hlc: _builtins.int = ...,
+        escalations: _abc.Iterable[Global___Escalation] | None = ...,
+        reminders_sent: _abc.Iterable[Global___ReminderRecord] | None = ...,
+        extensions: _abc.Iterable[Global___Extension] | None = ...,
+        supervision_orders: _abc.Iterable[Global___SupervisionOrder] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "holder_unit", b"holder_unit", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

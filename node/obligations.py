@@ -1,0 +1,114 @@
+"""Open obligations as rows: the deadlines a node's sweeps act on (DESIGN.md rule 7).
+
+The ``obligations`` table is a view of the ticket states, kept by the projection in the same
+transaction as the tickets table: one row per open duty of a ticket (decide acceptance by,
+verify the report by), with its due time and the next moment a reminder or an escalation is
+owed. A sweep reads only rows with ``next_at_ms <= now`` through an index, so 200,000 open
+tickets cost nothing between their deadlines, and no per-ticket timer exists anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    delete,
+    insert,
+)
+
+from core.deadlines.duties import OpenDuty, open_duties, steps_due
+from core.deadlines.holidays import HolidayTable
+from core.deadlines.policy import DEFAULT_POLICY, TimeLimitPolicy
+from core.deadlines.working_days import WorkingDayCalendar
+from core.ticket.events import DomainEvent
+from core.ticket.state import TicketState
+from sync.schema import metadata
+
+obligations = Table(
+    "obligations",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("duty", String(32), primary_key=True),
+    Column("unit_code", String(12), nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("due_ms", BigInteger, nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("next_at_ms", BigInteger, nullable=False),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("escalated_to", String(12), nullable=False, server_default=""),
+    Index("ix_obligations_next_at_ms", "next_at_ms"),
+    Index("ix_obligations_escalated_to", "escalated_to"),
+    Index("ix_obligations_unit_code_due_ms", "unit_code", "due_ms"),
+)
+
+NOTHING_DUE = 2**62
+"""``next_at_ms`` of a duty with nothing more to do (it stays listed until done)."""
+
+
+def default_rules() -> DeadlineRules:
+    """The default time limits (DOMAIN.md §5) on the calendar the package knows.
+
+    Years the package does not know count weekends only until an administrator loads them;
+    ``unknown_years`` says which, for the node to warn about at start.
+    """
+    return DeadlineRules(DEFAULT_POLICY, WorkingDayCalendar(HolidayTable.from_chinese_calendar()))
+
+
+@dataclass
+class DeadlineRules:
+    """The time limits and the calendar a node judges deadlines by."""
+
+    policy: TimeLimitPolicy
+    calendar: WorkingDayCalendar
+
+    def unknown_years(self, start: date, end: date) -> tuple[int, ...]:
+        """Years between two dates that the calendar counts by weekends only."""
+        return self.calendar.unknown_years_in(start, end)
+
+    def duties(self, state: TicketState) -> list[OpenDuty]:
+        """The open duties of one ticket under these rules."""
+        return open_duties(state, self.policy, self.calendar)
+
+    def steps(self, state: TicketState, duty: OpenDuty, now_ms: int) -> list[DomainEvent]:
+        """The reminders and escalations of ``duty`` owed at ``now_ms``."""
+        return steps_due(state, duty, now_ms, self.calendar)
+
+    def refresh(self, conn: Connection, states: Iterable[TicketState]) -> None:
+        """Replace the obligation rows of ``states`` (called in the projection's transaction)."""
+        changed = list(states)
+        if not changed:
+            return
+        ids = [s.ticket_id for s in changed]
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                delete(obligations).where(obligations.c.ticket_id.in_(ids[start : start + 500]))
+            )
+        rows = [_row(state, d) for state in changed for d in self.duties(state)]
+        if rows:
+            conn.execute(insert(obligations), rows)
+
+
+def _row(state: TicketState, duty: OpenDuty) -> dict[str, object]:
+    ob = duty.obligation
+    climbed = [e for e in state.escalations if e.duty is ob.duty]
+    top = max(climbed, key=lambda e: e.level, default=None)
+    return {
+        "ticket_id": ob.ticket_id,
+        "duty": ob.duty.value,
+        "unit_code": ob.unit_code,
+        "started_ms": ob.started_ms,
+        "due_ms": ob.due_ms,
+        "policy_version": ob.policy_version,
+        "next_at_ms": duty.next_at_ms or NOTHING_DUE,
+        "escalation_level": top.level if top else 0,
+        "escalated_to": top.to_unit if top else "",
+    }
