@@ -15,6 +15,7 @@ from grpc import aio
 from sqlalchemy import Connection, Row, select
 
 from core.deadlines.china_time import china_date
+from core.units import jurisdiction_prefix, level_of
 from node.obligations import DeadlineRules, obligations
 from proto.hotline.v1 import supervision_pb2, supervision_pb2_grpc
 
@@ -44,11 +45,21 @@ class SupervisionQueue:
                 .where(obligations.c.unit_code == unit)
                 .order_by(obligations.c.due_ms, obligations.c.ticket_id)
             ).all()
-            escalated = conn.execute(
-                select(obligations)
-                .where(obligations.c.escalated_to == unit)
-                .order_by(obligations.c.due_ms, obligations.c.ticket_id)
-            ).all()
+            below = jurisdiction_prefix(unit, level_of(unit))
+            escalated = [
+                row
+                for row in conn.execute(
+                    select(obligations)
+                    .where(
+                        obligations.c.escalation_level > 0,
+                        obligations.c.unit_code.startswith(below, autoescape=True),
+                        obligations.c.unit_code != unit,
+                    )
+                    .order_by(obligations.c.due_ms, obligations.c.ticket_id)
+                )
+                # It reached this unit once it climbed as many levels as lie between them.
+                if row.escalation_level >= level_of(row.unit_code).rank - level_of(unit).rank
+            ]
         queue = supervision_pb2.Queue(unit_code=unit)
         for row in owed:
             entry = self._entry(row, today)

@@ -23,6 +23,7 @@ from city_node.services import CITY_SERVICES
 from core.units import UnitLevel
 from node.bootstrap import Node, build_node
 from node.client import NodeClient
+from node.clock import Clock
 from node.enrolment import Hierarchy
 from node.samples import GANSU_WORLD, NodeSpec
 from node.settings import NodeSettings
@@ -179,6 +180,7 @@ class World:
         *,
         parent: str | None = None,
         sync_interval: float = 3600,
+        clock: Clock | None = None,
     ) -> InProcessNode:
         """Start one node of the world (its parent must be started first)."""
         parent_name = parent if parent is not None else spec.parent
@@ -192,8 +194,9 @@ class World:
             parent=parent_target or ("127.0.0.1:9" if spec.parent else ""),
             unit_name=spec.unit_name,
             sync_interval=sync_interval,
+            sweep_interval=3600,  # tests run sweeps themselves: node.sweep.run_once()
         )
-        node = InProcessNode(build_node(settings, mounts=MOUNTS[spec.level]))
+        node = InProcessNode(build_node(settings, mounts=MOUNTS[spec.level], clock=clock))
         self.nodes[spec.name] = node
         self.specs[spec.name] = spec
         self.settings[spec.name] = settings

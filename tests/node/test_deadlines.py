@@ -1,0 +1,137 @@
+"""Deadlines at work on real nodes: reminders, escalation up the levels, the queue.
+
+The nodes run on a clock the test moves by hand (DESIGN.md rule 6), so a month of deadlines
+takes a moment; each sweep is run when the test says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.deadlines.china_time import CHINA_TZ
+from core.ticket.state import TicketState
+from core.ticket.vocabulary import Duty, ReminderLevel
+from node.clock import Clock
+from proto.hotline.v1 import casework_pb2 as cw
+from sync.codec import from_message
+from tests.conftest import InProcessNode, World, spec
+from tests.sync.test_replication import register_and_route
+
+
+class HandMovedTime:
+    """Seconds since the epoch, as the test sets them."""
+
+    def __init__(self, when: dt.datetime) -> None:
+        self.now = when.timestamp()
+
+    def set(self, when: dt.datetime) -> None:
+        self.now = when.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def china(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=CHINA_TZ)
+
+
+def sweep(node: InProcessNode) -> int:
+    return int(node.run(node.node.sweep.run_once()))  # type: ignore[call-overload]
+
+
+def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_the_province(
+    world: World,
+) -> None:
+    time = HandMovedTime(
+        china("2026-12-01", 10)
+    )  # a Tuesday, within the test certificates' validity
+    for name in ("province", "city", "chengguan"):
+        world.start(spec(name), clock=Clock(_real=time))
+    with world.officer("province") as centre:
+        ticket_id = register_and_route(centre, "gym")
+    world.sync("city", "chengguan")
+    county = world["chengguan"]
+
+    def state() -> TicketState:
+        with world.officer("chengguan") as handler:
+            return from_message(TicketState, handler.get(ticket_id))
+
+    # Received 12-01; counting starts 12-02: 2, 3, 4, 7, 8, 9, 10 -> due at the end of 12-10.
+    with world.officer("chengguan") as handler:
+        (entry,) = handler.queue().due_soon or handler.queue().later
+    assert entry.ticket_id == ticket_id and entry.duty == "decide_acceptance"
+    assert dt.datetime.fromtimestamp(entry.due_ms / 1000, CHINA_TZ) == china("2026-12-11", 0)
+
+    time.set(china("2026-12-07"))
+    assert sweep(county) == 0  # nothing due yet
+    time.set(china("2026-12-08"))
+    assert sweep(county) == 1
+    assert [r.level for r in state().reminders_sent] == [ReminderLevel.HANDLER]
+    assert sweep(county) == 0  # a second sweep asks for nothing twice
+    time.set(china("2026-12-10"))
+    assert sweep(county) == 2
+    assert [r.level for r in state().reminders_sent] == [
+        ReminderLevel.HANDLER,
+        ReminderLevel.UNIT_HEAD,
+        ReminderLevel.SUPERVISING_UNIT,
+    ]
+
+    time.set(china("2026-12-11"))  # overdue: into the city's supervision queue
+    assert sweep(county) == 1
+    assert [(e.level, e.to_unit) for e in state().escalations] == [(1, "620100")]
+    time.set(china("2026-12-16"))  # three working days later, still not accepted
+    assert sweep(county) == 1
+    assert [(e.level, e.to_unit) for e in state().escalations] == [
+        (1, "620100"),
+        (2, "620000"),
+    ]
+    assert sweep(county) == 0
+
+    world.sync("chengguan")
+    with world.officer("province") as centre:
+        at_province = from_message(TicketState, centre.get(ticket_id))
+    assert [(e.duty, e.level) for e in at_province.escalations] == [
+        (Duty.DECIDE_ACCEPTANCE, 1),
+        (Duty.DECIDE_ACCEPTANCE, 2),
+    ]
+    with world.officer("city") as city:
+        escalated = city.queue().escalated_to_us
+    assert [(e.ticket_id, e.escalation_level) for e in escalated] == [(ticket_id, 2)]
+    with world.officer("province") as centre:
+        assert [e.ticket_id for e in centre.queue().escalated_to_us] == [ticket_id]
+
+    with world.officer("chengguan") as handler:
+        handler.step("AcceptComplaint", cw.AcceptComplaintRequest(ticket_id=ticket_id))
+        queue = handler.queue()
+    assert state().escalations == ()
+    assert not queue.overdue  # the acceptance ends the duty (mediation is not tracked yet)
+
+
+def test_a_county_offline_past_its_deadline_escalates_locally_and_the_province_sees_it_once(
+    world: World,
+) -> None:
+    time = HandMovedTime(china("2026-12-01", 10))
+    for name in ("province", "city", "chengguan"):
+        world.start(spec(name), clock=Clock(_real=time))
+    with world.officer("province") as centre:
+        ticket_id = register_and_route(centre, "gym")
+    world.sync("city", "chengguan")
+    world.take_down("city")  # the county's link is down for the whole deadline
+    county = world["chengguan"]
+    for day in ("2026-12-08", "2026-12-10", "2026-12-11", "2026-12-16", "2026-12-17"):
+        time.set(china(day))
+        sweep(county)
+    with world.officer("chengguan") as handler:
+        assert handler.sync_now().error  # still offline
+        local = from_message(TicketState, handler.get(ticket_id))
+    assert [e.level for e in local.escalations] == [1, 2]
+
+    world.bring_up("city")
+    world.sync("chengguan", "chengguan")
+    with world.officer("province") as centre:
+        seen = from_message(TicketState, centre.get(ticket_id))
+    assert [(e.level, e.to_unit, e.from_unit) for e in seen.escalations] == [
+        (1, "620100", "620102"),
+        (2, "620000", "620102"),
+    ]
+    assert not seen.in_conflict
