@@ -163,6 +163,12 @@ def _bench(args: argparse.Namespace) -> int:
     return run_intake_bench(seconds=args.seconds, clients=args.clients)
 
 
+def _bench_sweep(args: argparse.Namespace) -> int:
+    from loadtest.sweep_bench import run_sweep_bench
+
+    return run_sweep_bench(obligations_total=args.obligations, due=args.due, pg=args.pg)
+
+
 def _bench_sync(args: argparse.Namespace) -> int:
     from loadtest.sync_bench import run_sync_bench
 
@@ -250,6 +256,11 @@ def parser() -> argparse.ArgumentParser:
     sync_bench.add_argument("--events", type=int, default=50_000, help="size of the backlog")
     sync_bench.add_argument("--batch", type=int, default=1000, help="events per batch")
     sync_bench.set_defaults(run=_bench_sync)
+    sweep_bench = bench_sub.add_parser("sweep", help="one escalation sweep, 200,000 obligations")
+    sweep_bench.add_argument("--obligations", type=int, default=200_000, help="open obligations")
+    sweep_bench.add_argument("--due", type=int, default=2_000, help="how many of them are due")
+    sweep_bench.add_argument("--pg", default="", help="PostgreSQL server URL (no database)")
+    sweep_bench.set_defaults(run=_bench_sweep)
     return top
 
 

@@ -84,6 +84,7 @@ class EscalationSweep:
     def _job(self, ticket_ids: Sequence[str], now_ms: int) -> Callable[[LogBatch], int]:
         def job(batch: LogBatch) -> int:
             count = 0
+            batch.prefetch(ticket_ids)
             for ticket_id in ticket_ids:
                 state = batch.state_of(ticket_id)
                 events = [

@@ -30,6 +30,7 @@ class WorkingDayCalendar:
         "_weekday_rest_set",
         "_weekend_work",
         "_weekend_work_set",
+        "_memo",
     )
 
     def __init__(self, table: HolidayTable) -> None:
@@ -45,6 +46,9 @@ class WorkingDayCalendar:
         self._weekday_rest_set = frozenset(rest)
         self._weekend_work: tuple[int, ...] = tuple(sorted(work))
         self._weekend_work_set = frozenset(work)
+        # Many tickets share their dates, and a sweep asks the same questions for each of
+        # them: answers are remembered (a cache of a pure function, bounded).
+        self._memo: dict[tuple[int, int], date] = {}
 
     @property
     def table(self) -> HolidayTable:
@@ -82,6 +86,15 @@ class WorkingDayCalendar:
         """
         if n == 0:
             return start
+        key = (start.toordinal(), n)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) > 100_000:
+                self._memo.clear()
+            found = self._memo[key] = self._count_from(start, n)
+        return found
+
+    def _count_from(self, start: date, n: int) -> date:
         step = 1 if n > 0 else -1
         remaining = abs(n)
         day = start
