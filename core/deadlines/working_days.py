@@ -25,12 +25,12 @@ class WorkingDayCalendar:
     """Answers working-day questions from one ``HolidayTable``; immutable once built."""
 
     __slots__ = (
+        "_memo",
         "_table",
         "_weekday_rest",
         "_weekday_rest_set",
         "_weekend_work",
         "_weekend_work_set",
-        "_memo",
     )
 
     def __init__(self, table: HolidayTable) -> None:
