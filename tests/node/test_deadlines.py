@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from core.deadlines.china_time import CHINA_TZ
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
+from node.cli import main as hotline
 from node.clock import Clock
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import from_message
@@ -40,7 +43,7 @@ def sweep(node: InProcessNode) -> int:
 
 
 def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_the_province(
-    world: World,
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     time = HandMovedTime(
         china("2026-12-01", 10)
@@ -87,7 +90,7 @@ def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_t
     ]
     assert sweep(county) == 0
 
-    world.sync("chengguan")
+    world.sync("chengguan", "city")
     with world.officer("province") as centre:
         at_province = from_message(TicketState, centre.get(ticket_id))
     assert [(e.duty, e.level) for e in at_province.escalations] == [
@@ -99,6 +102,11 @@ def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_t
     assert [(e.ticket_id, e.escalation_level) for e in escalated] == [(ticket_id, 2)]
     with world.officer("province") as centre:
         assert [e.ticket_id for e in centre.queue().escalated_to_us] == [ticket_id]
+    capsys.readouterr()
+    assert hotline(["queue", "--node", world["chengguan"].target, "--officer", "620102-07"]) == 0
+    printed = capsys.readouterr().out
+    assert "OVERDUE: 1" in printed and f"{ticket_id}  decide_acceptance" in printed
+    assert "escalated 2x to 620000" in printed
 
     with world.officer("chengguan") as handler:
         handler.step("AcceptComplaint", cw.AcceptComplaintRequest(ticket_id=ticket_id))
@@ -127,7 +135,7 @@ def test_a_county_offline_past_its_deadline_escalates_locally_and_the_province_s
     assert [e.level for e in local.escalations] == [1, 2]
 
     world.bring_up("city")
-    world.sync("chengguan", "chengguan")
+    world.sync("chengguan", "city")
     with world.officer("province") as centre:
         seen = from_message(TicketState, centre.get(ticket_id))
     assert [(e.level, e.to_unit, e.from_unit) for e in seen.escalations] == [
