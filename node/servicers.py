@@ -197,6 +197,30 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServiceServicer):
         """Record the callback rating; DISSATISFIED also reopens the ticket."""
         return await self._step(request, c.RecordCallback, context)
 
+    async def RequestExtension(
+        self, request: casework_pb2.RequestExtensionRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Ask a unit above for more working days for a duty (延期申请)."""
+        return await self._step(request, c.RequestExtension, context)
+
+    async def DecideExtension(
+        self, request: casework_pb2.DecideExtensionRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Approve or deny the pending extension of a duty."""
+        return await self._step(request, c.DecideExtension, context)
+
+    async def OrderSupervision(
+        self, request: casework_pb2.OrderSupervisionRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Put the ticket under supervision (督办)."""
+        return await self._step(request, c.OrderSupervision, context)
+
+    async def ReportSupervision(
+        self, request: casework_pb2.ReportSupervisionRequest, context: Context
+    ) -> casework_pb2.StepResponse:
+        """Answer a supervision order in writing (督办回复)."""
+        return await self._step(request, c.ReportSupervision, context)
+
 
 NodeInfoSource = Callable[[], Awaitable[admin_pb2.NodeInfo]]
 SyncTrigger = Callable[[], Awaitable[admin_pb2.SyncReport]]

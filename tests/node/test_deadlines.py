@@ -16,7 +16,7 @@ from core.ticket.vocabulary import Duty, ReminderLevel
 from node.cli import main as hotline
 from node.clock import Clock
 from proto.hotline.v1 import casework_pb2 as cw
-from sync.codec import from_message
+from sync.codec import enum_number, from_message
 from tests.conftest import InProcessNode, World, spec
 from tests.sync.test_replication import register_and_route
 
@@ -143,3 +143,31 @@ def test_a_county_offline_past_its_deadline_escalates_locally_and_the_province_s
         (2, "620000", "620102"),
     ]
     assert not seen.in_conflict
+
+
+def test_an_approved_extension_moves_the_deadline_at_the_county(world: World) -> None:
+    time = HandMovedTime(china("2026-12-01", 10))
+    for name in ("province", "city", "chengguan"):
+        world.start(spec(name), clock=Clock(_real=time))
+    with world.officer("province") as centre:
+        ticket_id = register_and_route(centre, "gym")
+    world.sync("city", "chengguan")
+    duty = enum_number(Duty.DECIDE_ACCEPTANCE)
+    with world.officer("chengguan") as handler:
+        handler.step(
+            "RequestExtension",
+            cw.RequestExtensionRequest(
+                ticket_id=ticket_id, duty=duty, days=3, reason="商家负责人出差，需补充材料"
+            ),
+        )
+    world.sync("chengguan", "city")
+    with world.officer("province", 1) as supervisor:
+        supervisor.step(
+            "DecideExtension",
+            cw.DecideExtensionRequest(ticket_id=ticket_id, duty=duty, approved=True),
+        )
+    world.sync("city", "chengguan")
+    with world.officer("chengguan") as handler:
+        (entry,) = [*handler.queue().due_soon, *handler.queue().later]
+    # 7 WD from 12-01 end on 12-10; three more (11, 14, 15) end on 12-15.
+    assert dt.datetime.fromtimestamp(entry.due_ms / 1000, CHINA_TZ) == china("2026-12-16", 0)

@@ -441,6 +441,138 @@ class RecordCallbackRequest(_message.Message):
 Global___RecordCallbackRequest: _TypeAlias = RecordCallbackRequest  # noqa: Y015
 
 @_typing.final
+class RequestExtensionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    DUTY_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    duty: _common_pb2.Duty.ValueType
+    """the duty whose deadline should move"""
+    days: _builtins.int
+    """working days asked for (1-365)"""
+    reason: _builtins.str
+    """required: why"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        duty: _common_pb2.Duty.ValueType = ...,
+        days: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "duty", b"duty", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestExtensionRequest: _TypeAlias = RequestExtensionRequest  # noqa: Y015
+
+@_typing.final
+class DecideExtensionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    DUTY_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    duty: _common_pb2.Duty.ValueType
+    """the duty whose extension is pending"""
+    approved: _builtins.bool
+    """approve or deny"""
+    days: _builtins.int
+    """working days granted; 0 = what was asked"""
+    note: _builtins.str
+    """required when denied"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        duty: _common_pb2.Duty.ValueType = ...,
+        approved: _builtins.bool = ...,
+        days: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "days", b"days", "duty", b"duty", "note", b"note", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideExtensionRequest: _TypeAlias = DecideExtensionRequest  # noqa: Y015
+
+@_typing.final
+class OrderSupervisionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    INSTRUCTIONS_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    order_id: _builtins.str
+    """chosen by the caller, unique within the ticket (a retry is refused)"""
+    to_unit: _builtins.str
+    """the unit that must report: the holder or a unit above it"""
+    days: _builtins.int
+    """working days to report in (1-365)"""
+    instructions: _builtins.str
+    """what is to be done and reported"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        days: _builtins.int = ...,
+        instructions: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "instructions", b"instructions", "order_id", b"order_id", "ticket_id", b"ticket_id", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderSupervisionRequest: _TypeAlias = OrderSupervisionRequest  # noqa: Y015
+
+@_typing.final
+class ReportSupervisionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    REPORT_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    order_id: _builtins.str
+    """the order answered"""
+    report: _builtins.str
+    """the written report"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        report: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id", "report", b"report", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportSupervisionRequest: _TypeAlias = ReportSupervisionRequest  # noqa: Y015
+
+@_typing.final
 class StepResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -109,6 +109,26 @@ class CaseworkServiceStub:
                 request_serializer=hotline_dot_v1_dot_casework__pb2.RecordCallbackRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
                 _registered_method=True)
+        self.RequestExtension = channel.unary_unary(
+                '/hotline.v1.CaseworkService/RequestExtension',
+                request_serializer=hotline_dot_v1_dot_casework__pb2.RequestExtensionRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+                _registered_method=True)
+        self.DecideExtension = channel.unary_unary(
+                '/hotline.v1.CaseworkService/DecideExtension',
+                request_serializer=hotline_dot_v1_dot_casework__pb2.DecideExtensionRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+                _registered_method=True)
+        self.OrderSupervision = channel.unary_unary(
+                '/hotline.v1.CaseworkService/OrderSupervision',
+                request_serializer=hotline_dot_v1_dot_casework__pb2.OrderSupervisionRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+                _registered_method=True)
+        self.ReportSupervision = channel.unary_unary(
+                '/hotline.v1.CaseworkService/ReportSupervision',
+                request_serializer=hotline_dot_v1_dot_casework__pb2.ReportSupervisionRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+                _registered_method=True)
 
 
 class CaseworkServiceServicer:
@@ -219,6 +239,34 @@ class CaseworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestExtension(self, request, context):
+        """Ask a unit above for more working days for a duty (延期申请). The holding unit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideExtension(self, request, context):
+        """Approve or deny the pending extension of a duty. A unit above the holder.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OrderSupervision(self, request, context):
+        """Put the ticket under supervision (督办): a unit reports in writing within its days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportSupervision(self, request, context):
+        """Answer a supervision order in writing (督办回复). The unit it was given to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -295,6 +343,26 @@ def add_CaseworkServiceServicer_to_server(servicer, server):
             'RecordCallback': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordCallback,
                     request_deserializer=hotline_dot_v1_dot_casework__pb2.RecordCallbackRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_casework__pb2.StepResponse.SerializeToString,
+            ),
+            'RequestExtension': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestExtension,
+                    request_deserializer=hotline_dot_v1_dot_casework__pb2.RequestExtensionRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_casework__pb2.StepResponse.SerializeToString,
+            ),
+            'DecideExtension': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideExtension,
+                    request_deserializer=hotline_dot_v1_dot_casework__pb2.DecideExtensionRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_casework__pb2.StepResponse.SerializeToString,
+            ),
+            'OrderSupervision': grpc.unary_unary_rpc_method_handler(
+                    servicer.OrderSupervision,
+                    request_deserializer=hotline_dot_v1_dot_casework__pb2.OrderSupervisionRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_casework__pb2.StepResponse.SerializeToString,
+            ),
+            'ReportSupervision': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportSupervision,
+                    request_deserializer=hotline_dot_v1_dot_casework__pb2.ReportSupervisionRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_casework__pb2.StepResponse.SerializeToString,
             ),
     }
@@ -702,6 +770,114 @@ class CaseworkService:
             target,
             '/hotline.v1.CaseworkService/RecordCallback',
             hotline_dot_v1_dot_casework__pb2.RecordCallbackRequest.SerializeToString,
+            hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestExtension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.CaseworkService/RequestExtension',
+            hotline_dot_v1_dot_casework__pb2.RequestExtensionRequest.SerializeToString,
+            hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideExtension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.CaseworkService/DecideExtension',
+            hotline_dot_v1_dot_casework__pb2.DecideExtensionRequest.SerializeToString,
+            hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OrderSupervision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.CaseworkService/OrderSupervision',
+            hotline_dot_v1_dot_casework__pb2.OrderSupervisionRequest.SerializeToString,
+            hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportSupervision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.CaseworkService/ReportSupervision',
+            hotline_dot_v1_dot_casework__pb2.ReportSupervisionRequest.SerializeToString,
             hotline_dot_v1_dot_casework__pb2.StepResponse.FromString,
             options,
             channel_credentials,

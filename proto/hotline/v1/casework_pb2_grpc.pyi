@@ -69,6 +69,14 @@ class CaseworkServiceStub:
     """Answer a consultation or suggestion."""
     RecordCallback: _grpc.UnaryUnaryMultiCallable[_casework_pb2.RecordCallbackRequest, _casework_pb2.StepResponse]
     """Record the callback rating; DISSATISFIED also reopens the ticket."""
+    RequestExtension: _grpc.UnaryUnaryMultiCallable[_casework_pb2.RequestExtensionRequest, _casework_pb2.StepResponse]
+    """Ask a unit above for more working days for a duty (延期申请). The holding unit."""
+    DecideExtension: _grpc.UnaryUnaryMultiCallable[_casework_pb2.DecideExtensionRequest, _casework_pb2.StepResponse]
+    """Approve or deny the pending extension of a duty. A unit above the holder."""
+    OrderSupervision: _grpc.UnaryUnaryMultiCallable[_casework_pb2.OrderSupervisionRequest, _casework_pb2.StepResponse]
+    """Put the ticket under supervision (督办): a unit reports in writing within its days."""
+    ReportSupervision: _grpc.UnaryUnaryMultiCallable[_casework_pb2.ReportSupervisionRequest, _casework_pb2.StepResponse]
+    """Answer a supervision order in writing (督办回复). The unit it was given to."""
 
 @_typing.type_check_only
 class CaseworkServiceAsyncStub(CaseworkServiceStub):
@@ -103,6 +111,14 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     """Answer a consultation or suggestion."""
     RecordCallback: _aio.UnaryUnaryMultiCallable[_casework_pb2.RecordCallbackRequest, _casework_pb2.StepResponse]  # type: ignore[assignment]
     """Record the callback rating; DISSATISFIED also reopens the ticket."""
+    RequestExtension: _aio.UnaryUnaryMultiCallable[_casework_pb2.RequestExtensionRequest, _casework_pb2.StepResponse]  # type: ignore[assignment]
+    """Ask a unit above for more working days for a duty (延期申请). The holding unit."""
+    DecideExtension: _aio.UnaryUnaryMultiCallable[_casework_pb2.DecideExtensionRequest, _casework_pb2.StepResponse]  # type: ignore[assignment]
+    """Approve or deny the pending extension of a duty. A unit above the holder."""
+    OrderSupervision: _aio.UnaryUnaryMultiCallable[_casework_pb2.OrderSupervisionRequest, _casework_pb2.StepResponse]  # type: ignore[assignment]
+    """Put the ticket under supervision (督办): a unit reports in writing within its days."""
+    ReportSupervision: _aio.UnaryUnaryMultiCallable[_casework_pb2.ReportSupervisionRequest, _casework_pb2.StepResponse]  # type: ignore[assignment]
+    """Answer a supervision order in writing (督办回复). The unit it was given to."""
 
 class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -224,5 +240,37 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_casework_pb2.StepResponse, _abc.Awaitable[_casework_pb2.StepResponse]]:
         """Record the callback rating; DISSATISFIED also reopens the ticket."""
+
+    @_abc_1.abstractmethod
+    def RequestExtension(
+        self,
+        request: _casework_pb2.RequestExtensionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_casework_pb2.StepResponse, _abc.Awaitable[_casework_pb2.StepResponse]]:
+        """Ask a unit above for more working days for a duty (延期申请). The holding unit."""
+
+    @_abc_1.abstractmethod
+    def DecideExtension(
+        self,
+        request: _casework_pb2.DecideExtensionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_casework_pb2.StepResponse, _abc.Awaitable[_casework_pb2.StepResponse]]:
+        """Approve or deny the pending extension of a duty. A unit above the holder."""
+
+    @_abc_1.abstractmethod
+    def OrderSupervision(
+        self,
+        request: _casework_pb2.OrderSupervisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_casework_pb2.StepResponse, _abc.Awaitable[_casework_pb2.StepResponse]]:
+        """Put the ticket under supervision (督办): a unit reports in writing within its days."""
+
+    @_abc_1.abstractmethod
+    def ReportSupervision(
+        self,
+        request: _casework_pb2.ReportSupervisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_casework_pb2.StepResponse, _abc.Awaitable[_casework_pb2.StepResponse]]:
+        """Answer a supervision order in writing (督办回复). The unit it was given to."""
 
 def add_CaseworkServiceServicer_to_server(servicer: CaseworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
