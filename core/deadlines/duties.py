@@ -8,8 +8,9 @@ sweep that runs twice, or after a restart, or on two levels cut off from each ot
 the same facts; the fold counts a reminder or an escalation once (DOMAIN.md §6).
 
 Duties covered here: deciding acceptance of a complaint and verifying a report, both owed by
-the holding unit from the moment it got the ticket. Mediation (with its paused clock), callbacks,
-ODR answers and supervision orders follow the same pattern (see issue 4's state of work).
+the holding unit from the moment it got the ticket; ending mediation, from acceptance, its
+deadline moved by every pause of the mediation clock. Callbacks, ODR answers and supervision
+orders follow the same pattern (see issue 4's state of work).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from core.deadlines.escalation import (
     escalation_times,
     reminder_times,
 )
-from core.deadlines.obligations import Obligation, extend, open_obligation
+from core.deadlines.obligations import Obligation, extend, open_obligation, pause, resume
 from core.deadlines.policy import Duty, TimeLimitPolicy
 from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent, ReminderSent, TicketEscalated
@@ -95,16 +96,59 @@ def open_duties(
             policy=policy,
             calendar=calendar,
         )
-        for granted in state.extensions:
-            if (
-                granted.duty is duty
-                and granted.approved
-                and granted.decided_hlc >= (state.held_since_hlc)
-            ):
-                ob = extend(ob, granted.days, hlc.to_millis(granted.decided_hlc), calendar)
-        pending = _pending_times(state, ob, points, escalation_period_wd, calendar)
-        duties.append(OpenDuty(ob, min(pending) if pending else 0))
+        duties.append(_with_actions(state, ob, points, escalation_period_wd, calendar))
+    mediation = _mediation(state, policy, calendar)
+    if mediation is not None:
+        duties.append(_with_actions(state, mediation, points, escalation_period_wd, calendar))
     return duties
+
+
+def _mediation(
+    state: TicketState, policy: TimeLimitPolicy, calendar: WorkingDayCalendar
+) -> Obligation | None:
+    """Ending mediation, counted from acceptance, moved by every pause of its clock."""
+    complaint = state.track(Track.COMPLAINT)
+    if complaint is None or complaint.stage not in (Stage.MEDIATING, Stage.MEDIATION_PAUSED):
+        return None
+    assert state.registration is not None
+    if not complaint.accepted_hlc or not policy.has_limit(
+        Duty.END_MEDIATION, state.registration.kind
+    ):
+        return None
+    ob = open_obligation(
+        ticket_id=state.ticket_id,
+        duty=Duty.END_MEDIATION,
+        kind=state.registration.kind,
+        unit_code=state.holder_unit,
+        started_ms=hlc.to_millis(complaint.accepted_hlc),
+        policy=policy,
+        calendar=calendar,
+    )
+    for stopped in complaint.pauses:
+        ob = pause(ob, hlc.to_millis(stopped.started_hlc))
+        ob = resume(ob, hlc.to_millis(stopped.ended_hlc), calendar)
+    if complaint.paused_since_hlc:
+        ob = pause(ob, hlc.to_millis(complaint.paused_since_hlc))
+    return ob
+
+
+def _with_actions(
+    state: TicketState,
+    ob: Obligation,
+    points: tuple[ReminderPoint, ...],
+    escalation_period_wd: int,
+    calendar: WorkingDayCalendar,
+) -> OpenDuty:
+    """The duty with its approved extensions applied, and its next action time."""
+    for granted in state.extensions:
+        if (
+            granted.duty is ob.duty
+            and granted.approved
+            and granted.decided_hlc >= (state.held_since_hlc)
+        ):
+            ob = extend(ob, granted.days, hlc.to_millis(granted.decided_hlc), calendar)
+    pending = _pending_times(state, ob, points, escalation_period_wd, calendar)
+    return OpenDuty(ob, min(pending) if pending else 0)
 
 
 def _pending_times(

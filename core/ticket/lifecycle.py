@@ -53,6 +53,7 @@ from core.ticket.state import (
     Callback,
     Escalation,
     Extension,
+    Pause,
     ReminderRecord,
     Result,
     Stage,
@@ -255,6 +256,15 @@ def _paused_until(state: TicketState, hlc: int) -> int:
     return ts.paused_ms + max(0, to_millis(hlc) - to_millis(ts.paused_since_hlc))
 
 
+def _pauses_until(state: TicketState, hlc: int) -> tuple[Pause, ...]:
+    """The finished pauses, with a pause still open at ``hlc`` closed there."""
+    ts = state.track(Track.COMPLAINT)
+    assert ts is not None
+    if not ts.paused_since_hlc:
+        return ts.pauses
+    return (*ts.pauses, Pause(ts.paused_since_hlc, hlc))
+
+
 def _status_of(
     registration: TicketRegistered | None,
     tracks: tuple[TrackState, ...],
@@ -362,6 +372,7 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
                 stage=Stage.MEDIATING,
                 paused_ms=_paused_until(state, hlc),
                 paused_since_hlc=0,
+                pauses=_pauses_until(state, hlc),
             )
         case MediationEnded():
             return _track_changed(
@@ -373,6 +384,7 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
                 amount_recovered_fen=event.amount_recovered_fen,
                 paused_ms=_paused_until(state, hlc),
                 paused_since_hlc=0,
+                pauses=_pauses_until(state, hlc),
             )
         case ReportVerified(finding=finding, evidence=evidence):
             return _track_changed(

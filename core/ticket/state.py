@@ -69,6 +69,14 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """One stretch of stopped mediation clock (testing or appraisal), from start to end."""
+
+    started_hlc: int
+    ended_hlc: int
+
+
+@dataclass(frozen=True)
 class TrackState:
     """One procedure of the ticket (complaint, report or inquiry) and how far it has come."""
 
@@ -88,6 +96,8 @@ class TrackState:
     answer: str = ""
     result: Result | None = None
     closed_hlc: int = 0
+    pauses: tuple[Pause, ...] = ()
+    """The finished pauses of the mediation clock, in order (the deadline moves by them)."""
 
 
 @dataclass(frozen=True)

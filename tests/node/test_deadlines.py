@@ -15,6 +15,7 @@ from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
 from node.cli import main as hotline
 from node.clock import Clock
+from node.obligations import default_rules
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, from_message
 from tests.conftest import InProcessNode, World, spec
@@ -171,3 +172,29 @@ def test_an_approved_extension_moves_the_deadline_at_the_county(world: World) ->
         (entry,) = [*handler.queue().due_soon, *handler.queue().later]
     # 7 WD from 12-01 end on 12-10; three more (11, 14, 15) end on 12-15.
     assert dt.datetime.fromtimestamp(entry.due_ms / 1000, CHINA_TZ) == china("2026-12-16", 0)
+
+
+def test_a_paused_mediation_clock_moves_the_mediation_deadline(world: World) -> None:
+    time = HandMovedTime(china("2026-12-01", 10))
+    for name in ("province", "city", "chengguan"):
+        world.start(spec(name), clock=Clock(_real=time))
+    with world.officer("province") as centre:
+        ticket_id = register_and_route(centre, "gym")
+    world.sync("city", "chengguan")
+
+    def mediation_due() -> dt.date:
+        with world.officer("chengguan") as handler:
+            queue = handler.queue()
+        (entry,) = [e for e in (*queue.due_soon, *queue.later) if e.duty == "end_mediation"]
+        return dt.datetime.fromtimestamp(entry.due_ms / 1000 - 1, CHINA_TZ).date()
+
+    with world.officer("chengguan") as handler:
+        handler.step("AcceptComplaint", cw.AcceptComplaintRequest(ticket_id=ticket_id))
+        before = mediation_due()
+        time.set(china("2026-12-03"))  # a Thursday: the goods go for testing
+        handler.step("PauseMediation", cw.PauseMediationRequest(ticket_id=ticket_id, reason="送检"))
+        time.set(china("2026-12-08"))  # the following Tuesday: the report is back
+        handler.step("ResumeMediation", cw.ResumeMediationRequest(ticket_id=ticket_id, note="合格"))
+    calendar = default_rules().calendar
+    # The clock stood still over 12-04, 12-07 and 12-08: three working days given back.
+    assert mediation_due() == calendar.add_working_days(before, 3)

@@ -175,6 +175,7 @@ class TrackState(_message.Message):
     ANSWER_FIELD_NUMBER: _builtins.int
     RESULT_FIELD_NUMBER: _builtins.int
     CLOSED_HLC_FIELD_NUMBER: _builtins.int
+    PAUSES_FIELD_NUMBER: _builtins.int
     track: _common_pb2.Track.ValueType
     """complaint, report or inquiry"""
     stage: Global___Stage.ValueType
@@ -209,6 +210,10 @@ class TrackState(_message.Message):
     def result(self) -> Global___Result:
         """the signed result, once submitted"""
 
+    @_builtins.property
+    def pauses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Pause]:
+        """finished pauses of the mediation clock"""
+
     def __init__(
         self,
         *,
@@ -228,14 +233,41 @@ class TrackState(_message.Message):
         answer: _builtins.str = ...,
         result: Global___Result | None = ...,
         closed_hlc: _builtins.int = ...,
+        pauses: _abc.Iterable[Global___Pause] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_hlc", b"accepted_hlc", "amount_recovered_fen", b"amount_recovered_fen", "answer", b"answer", "case_number", b"case_number", "closed_hlc", b"closed_hlc", "evidence", b"evidence", "finding", b"finding", "mediation_outcome", b"mediation_outcome", "paused_ms", b"paused_ms", "paused_since_hlc", b"paused_since_hlc", "refusal_ground", b"refusal_ground", "refusal_notice", b"refusal_notice", "result", b"result", "stage", b"stage", "termination_reason", b"termination_reason", "track", b"track"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_hlc", b"accepted_hlc", "amount_recovered_fen", b"amount_recovered_fen", "answer", b"answer", "case_number", b"case_number", "closed_hlc", b"closed_hlc", "evidence", b"evidence", "finding", b"finding", "mediation_outcome", b"mediation_outcome", "paused_ms", b"paused_ms", "paused_since_hlc", b"paused_since_hlc", "pauses", b"pauses", "refusal_ground", b"refusal_ground", "refusal_notice", b"refusal_notice", "result", b"result", "stage", b"stage", "termination_reason", b"termination_reason", "track", b"track"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TrackState: _TypeAlias = TrackState  # noqa: Y015
+
+@_typing.final
+class Pause(_message.Message):
+    """One stretch of stopped mediation clock (testing, appraisal): the deadline moves by it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STARTED_HLC_FIELD_NUMBER: _builtins.int
+    ENDED_HLC_FIELD_NUMBER: _builtins.int
+    started_hlc: _builtins.int
+    """when the clock stopped"""
+    ended_hlc: _builtins.int
+    """when it ran again (or mediation ended)"""
+    def __init__(
+        self,
+        *,
+        started_hlc: _builtins.int = ...,
+        ended_hlc: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ended_hlc", b"ended_hlc", "started_hlc", b"started_hlc"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Pause: _TypeAlias = Pause  # noqa: Y015
 
 @_typing.final
 class Callback(_message.Message):
