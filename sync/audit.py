@@ -48,7 +48,8 @@ from sync.envelope import (
     envelope_hash,
     open_sealed,
 )
-from sync.pki import NodeCertificate, PkiError
+from sync.log_store import EventLog
+from sync.pki import NodeCertificate
 from sync.trust import TrustStore, Verdict
 
 SIGNATURE = "signature"
@@ -270,35 +271,15 @@ def load_trust_store(
 ) -> TrustStore:
     """The trust a node's database supports, anchored on the inspector's own copy of the root.
 
-    Every certificate in ``trusted_certificates`` and every list in ``revocation_lists`` is
-    offered to a fresh ``TrustStore(root)``; what does not lead back to the root is refused,
-    and the reason is appended to ``notes`` when given (a forged certificate in a node's
-    database is itself a finding).
+    Every certificate and revocation list the node keeps is offered to a fresh
+    ``TrustStore(root)``; what does not lead back to the root is refused, and the reason is
+    appended to ``notes`` when given (a forged certificate in a node's database is itself a
+    finding).
     """
     trust = TrustStore(root)
-    notes = notes if notes is not None else []
-    certs: list[x509.Certificate] = []
-    rows = conn.execute(
-        select(s.trusted_certificates.c.fingerprint, s.trusted_certificates.c.der).order_by(
-            s.trusted_certificates.c.kind, s.trusted_certificates.c.fingerprint
-        )
-    )
-    for row in rows:
-        try:
-            certs.append(x509.load_der_x509_certificate(bytes(row.der)))
-        except ValueError as exc:
-            notes.append(f"certificate {row.fingerprint[:16]} does not parse: {exc}")
-    notes.extend(f"certificate refused: {reason}" for reason in trust.add_any(certs))
-    crls = conn.execute(
-        select(s.revocation_lists.c.issuer, s.revocation_lists.c.der).order_by(
-            s.revocation_lists.c.issuer
-        )
-    )
-    for row in crls:
-        try:
-            trust.add_revocations(x509.load_der_x509_crl(bytes(row.der)))
-        except (ValueError, PkiError) as exc:
-            notes.append(f"revocation list {row.issuer[:16]} refused: {exc}")
+    problems = EventLog(conn).load_trust(trust)
+    if notes is not None:
+        notes.extend(problems)
     return trust
 
 

@@ -32,7 +32,7 @@ A refused event never stops the rest of its batch; every refusal is recorded in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core import hlc
@@ -134,10 +134,6 @@ def _refuse(
         )
 
 
-def _learn(batch: LogBatch, certificates: Iterable[NodeCertificate]) -> None:
-    batch.remember_certificates(certificates)
-
-
 def ingest_chains(
     batch: LogBatch,
     checked: Sequence[CheckedEvent],
@@ -148,7 +144,7 @@ def ingest_chains(
 ) -> IngestReport:
     """Store a child's events that continue their origins' chains; refuse the rest."""
     trust = _trust(batch)
-    _learn(batch, certificates)
+    batch.remember_certificates(certificates)
     report = IngestReport()
     known = batch.known_ids(c.event.event_id for c in checked)
     stalled: set[str] = set()
@@ -246,7 +242,7 @@ def ingest_feed(
 ) -> IngestReport:
     """Store a parent's feed events that verify and count; refuse the rest."""
     trust = _trust(batch)
-    _learn(batch, certificates)
+    batch.remember_certificates(certificates)
     report = IngestReport()
     known = batch.known_ids(c.event.event_id for c in checked)
     accepted: list[SealedEvent] = []

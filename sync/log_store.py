@@ -263,14 +263,19 @@ class EventLog:
 
         Returns the reasons for rows that no longer verify (they are skipped, not trusted).
         """
-        problems = store.add_any(
-            x509.load_der_x509_certificate(der) for _, der in self.certificate_rows()
-        )
+        problems: list[str] = []
+        certificates = []
+        for _, der in self.certificate_rows():
+            try:
+                certificates.append(x509.load_der_x509_certificate(bytes(der)))
+            except ValueError as exc:
+                problems.append(f"certificate does not parse: {exc}")
+        problems.extend(f"certificate refused: {reason}" for reason in store.add_any(certificates))
         for der in self.revocation_list_rows():
             try:
-                store.add_revocations(x509.load_der_x509_crl(der))
+                store.add_revocations(x509.load_der_x509_crl(bytes(der)))
             except (ValueError, PkiError) as exc:
-                problems.append(f"revocation list: {exc}")
+                problems.append(f"revocation list refused: {exc}")
         return problems
 
     def keep_certificate(self, cert: x509.Certificate, node: NodeCertificate | None) -> None:

@@ -117,9 +117,7 @@ def welcome(batch: LogBatch, *, certificate: NodeCertificate, bundle: sync_pb2.T
     learn_trust(batch, bundle)
 
 
-def signer_certificates(
-    trust: TrustStore, ders: Any, path: str = "certificates"
-) -> list[NodeCertificate]:
+def signer_certificates(trust: TrustStore, ders: Any) -> list[NodeCertificate]:
     """The node certificates of a batch, each checked against the trust store."""
     nodes = []
     for der in ders:
