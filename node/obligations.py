@@ -9,7 +9,7 @@ tickets cost nothing between their deadlines, and no per-ticket timer exists any
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,12 +82,23 @@ class DeadlineRules:
         """The reminders and escalations of ``duty`` owed at ``now_ms``."""
         return steps_due(state, duty, now_ms, self.calendar)
 
-    def refresh(self, conn: Connection, states: Iterable[TicketState]) -> None:
-        """Replace the obligation rows of ``states`` (called in the projection's transaction)."""
+    def refresh(
+        self,
+        conn: Connection,
+        states: Iterable[TicketState],
+        *,
+        existing: Collection[str] | None = None,
+    ) -> None:
+        """Replace the obligation rows of ``states`` (called in the projection's transaction).
+
+        ``existing`` names the tickets that may already have rows (None: any of them); a
+        ticket new in this transaction has none to delete, which keeps intake's hot path to
+        one cheap check per registration.
+        """
         changed = list(states)
         if not changed:
             return
-        ids = [s.ticket_id for s in changed]
+        ids = [s.ticket_id for s in changed if existing is None or s.ticket_id in existing]
         for start in range(0, len(ids), 500):
             conn.execute(
                 delete(obligations).where(obligations.c.ticket_id.in_(ids[start : start + 500]))

@@ -152,7 +152,7 @@ class TicketProjection:
         if feed:
             conn.execute(insert(feed_table), feed)
         if self.deadlines is not None:
-            self.deadlines.refresh(conn, states.values())
+            self.deadlines.refresh(conn, states.values(), existing=before_known)
         return {t: r["state"] for t, r in rows.items()}  # type: ignore[misc]
 
     def fold_from_log(self, conn: Connection, ticket_id: str) -> TicketState:
