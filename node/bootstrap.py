@@ -285,7 +285,7 @@ def build_node(
     identity: NodeIdentity | None = None,
 ) -> Node:
     """Wire a node from its settings; ``clock`` and ``identity`` may be fakes in tests."""
-    clock = clock or Clock(settings.clock_speed, settings.clock_offset)
+    clock = clock or Clock.from_settings(settings)
     identity = identity or NodeIdentity.load_or_create(
         settings.data_dir, settings.unit, settings.level
     )

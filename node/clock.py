@@ -11,6 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from node.settings import NodeSettings
 
 
 @dataclass
@@ -26,6 +30,11 @@ class Clock:
         if self.speed <= 0:
             raise ValueError("clock speed must be positive")
         self._anchor = self._real()
+
+    @classmethod
+    def from_settings(cls, settings: NodeSettings) -> Clock:
+        """The clock a node's settings ask for (real, fast or offset)."""
+        return cls(settings.clock_speed, settings.clock_offset)
 
     def timestamp(self) -> float:
         """Seconds since the epoch on this node's clock."""

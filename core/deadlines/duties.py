@@ -15,6 +15,7 @@ orders follow the same pattern (see issue 4's state of work).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core import hlc
@@ -35,6 +36,10 @@ from core.units import HANDLING_LEVELS, UnitLevel, level_of
 
 DEFAULT_ESCALATION_PERIOD_WD = 3
 """Working days an overdue duty waits at one level before it climbs to the next."""
+
+PolicyChoice = TimeLimitPolicy | Callable[[TicketState, int], TimeLimitPolicy]
+"""One policy for every ticket, or a choice per ticket and start time (later versions of the
+table, campaigns): ``choose(state, started_ms)``."""
 
 _DECISION_DUTIES = ((Track.COMPLAINT, Duty.DECIDE_ACCEPTANCE), (Track.REPORT, Duty.VERIFY_REPORT))
 
@@ -63,9 +68,14 @@ def ancestor(unit_code: str, steps: int) -> str:
     return code
 
 
+def policy_for(choice: PolicyChoice, state: TicketState, started_ms: int) -> TimeLimitPolicy:
+    """The table that governs a duty of ``state`` opened at ``started_ms``."""
+    return choice if isinstance(choice, TimeLimitPolicy) else choice(state, started_ms)
+
+
 def open_duties(
     state: TicketState,
-    policy: TimeLimitPolicy,
+    policy: PolicyChoice,
     calendar: WorkingDayCalendar,
     *,
     points: tuple[ReminderPoint, ...] = DEFAULT_REMINDER_POINTS,
@@ -85,15 +95,17 @@ def open_duties(
         t = state.track(track)
         if t is None or t.stage is not Stage.AWAITING_DECISION:
             continue
-        if not policy.has_limit(duty, state.registration.kind):
+        started_ms = hlc.to_millis(state.held_since_hlc)
+        table = policy_for(policy, state, started_ms)
+        if not table.has_limit(duty, state.registration.kind):
             continue
         ob = open_obligation(
             ticket_id=state.ticket_id,
             duty=duty,
             kind=state.registration.kind,
             unit_code=holder,
-            started_ms=hlc.to_millis(state.held_since_hlc),
-            policy=policy,
+            started_ms=started_ms,
+            policy=table,
             calendar=calendar,
         )
         duties.append(_with_actions(state, ob, points, escalation_period_wd, calendar))
@@ -104,24 +116,26 @@ def open_duties(
 
 
 def _mediation(
-    state: TicketState, policy: TimeLimitPolicy, calendar: WorkingDayCalendar
+    state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
 ) -> Obligation | None:
     """Ending mediation, counted from acceptance, moved by every pause of its clock."""
     complaint = state.track(Track.COMPLAINT)
     if complaint is None or complaint.stage not in (Stage.MEDIATING, Stage.MEDIATION_PAUSED):
         return None
     assert state.registration is not None
-    if not complaint.accepted_hlc or not policy.has_limit(
-        Duty.END_MEDIATION, state.registration.kind
-    ):
+    if not complaint.accepted_hlc:
+        return None
+    started_ms = hlc.to_millis(complaint.accepted_hlc)
+    table = policy_for(policy, state, started_ms)
+    if not table.has_limit(Duty.END_MEDIATION, state.registration.kind):
         return None
     ob = open_obligation(
         ticket_id=state.ticket_id,
         duty=Duty.END_MEDIATION,
         kind=state.registration.kind,
         unit_code=state.holder_unit,
-        started_ms=hlc.to_millis(complaint.accepted_hlc),
-        policy=policy,
+        started_ms=started_ms,
+        policy=table,
         calendar=calendar,
     )
     for stopped in complaint.pauses:
