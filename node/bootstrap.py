@@ -32,6 +32,7 @@ from node.obligations import default_rules
 from node.projection import TicketProjection, tickets
 from node.queue import SupervisionQueue, SupervisionServicer
 from node.roster import Roster
+from node.rules import ProvinceRules, RulesServicer
 from node.servicers import AdminServicer, CaseworkServicer, IntakeServicer
 from node.settings import NodeSettings
 from node.sweeps import EscalationSweep
@@ -43,6 +44,8 @@ from proto.hotline.v1 import (
     casework_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
+    rules_pb2,
+    rules_pb2_grpc,
     supervision_pb2,
     supervision_pb2_grpc,
     sync_pb2,
@@ -73,7 +76,13 @@ class ServiceMount:
 
 def _add_sync_service(node: Node, server: aio.Server) -> str:
     node.sync_service = SyncServicer(
-        node.identity, node.db.read, node.writer, node.trust, node.clock.wall_ms, node.verifier
+        node.identity,
+        node.db.read,
+        node.writer,
+        node.trust,
+        node.clock.wall_ms,
+        node.verifier,
+        rules=node.rules,
     )
     sync_pb2_grpc.add_SyncServiceServicer_to_server(node.sync_service, server)
     return str(sync_pb2.DESCRIPTOR.services_by_name["SyncService"].full_name)
@@ -100,6 +109,7 @@ class Node:
     trust: TrustStore
     verifier: SignatureVerifier
     sweep: EscalationSweep
+    rules: ProvinceRules
     mounts: Sequence[ServiceMount] = ()
     server: aio.Server | None = None
     peer_server: aio.Server | None = None
@@ -187,7 +197,11 @@ class Node:
             ),
             server,
         )
+        rules_pb2_grpc.add_RulesServiceServicer_to_server(
+            RulesServicer(self.rules, self.roster, self.writer, self.clock.wall_ms), server
+        )
         names = [
+            rules_pb2.DESCRIPTOR.services_by_name["RulesService"].full_name,
             supervision_pb2.DESCRIPTOR.services_by_name["SupervisionService"].full_name,
             intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
             casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name,
@@ -308,12 +322,14 @@ def build_node(
     trust = _prepare_log(db, identity, identity.credentials)
     verifier = SignatureVerifier(ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify"))
     rules = default_rules()
-    today = china_date(clock.wall_ms())
-    unknown = rules.unknown_years(today, today.replace(year=today.year + 1))
+    province_rules = ProvinceRules(roster.own_unit(), identity, rules)
+    with db.read() as conn:
+        province_rules.load(conn)
+    unknown = province_rules.unknown_years(china_date(clock.wall_ms()))
     if unknown:
         log.warning(
             "THE HOLIDAY CALENDAR DOES NOT KNOW %s: deadlines there count weekends only until "
-            "an administrator loads that year's holidays",
+            "the province loads that year's holidays (`hotline rules holidays`)",
             ", ".join(map(str, unknown)),
         )
     projection = TicketProjection(roster.own_unit(), rules)
@@ -336,6 +352,7 @@ def build_node(
             trust,
             parent_unit=settings.parent_unit,
             verifier=verifier,
+            rules=province_rules,
             batch_size=settings.sync_batch,
             interval=settings.sync_interval,
         )
@@ -353,5 +370,6 @@ def build_node(
         trust=trust,
         verifier=verifier,
         sweep=EscalationSweep(roster.own_unit(), db.read, writer, rules, clock.wall_ms),
+        rules=province_rules,
         mounts=mounts,
     )

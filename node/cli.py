@@ -20,6 +20,7 @@ from core.errors import DomainError
 from core.officers import Role
 from core.units import UnitLevel
 from node.cli_pki import add_pki_commands
+from node.cli_rules import add_rules_commands
 from node.cli_sync import add_sync_commands
 from node.cli_tickets import add_ticket_commands
 from node.client import CallError, NodeClient
@@ -217,6 +218,7 @@ def parser() -> argparse.ArgumentParser:
     add_ticket_commands(sub, common)
     add_pki_commands(sub)
     add_sync_commands(sub, common)
+    add_rules_commands(sub, common)
 
     officer = sub.add_parser("add-officer", parents=[common], help="put an officer on a roster")
     officer.add_argument("--id", required=True)

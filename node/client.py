@@ -22,6 +22,8 @@ from proto.hotline.v1 import (
     casework_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
+    rules_pb2,
+    rules_pb2_grpc,
     supervision_pb2,
     supervision_pb2_grpc,
     sync_pb2,
@@ -52,6 +54,7 @@ class NodeClient:
         self.casework = casework_pb2_grpc.CaseworkServiceStub(self._channel)
         self.admin = admin_pb2_grpc.AdminServiceStub(self._channel)
         self.supervision = supervision_pb2_grpc.SupervisionServiceStub(self._channel)
+        self.rules_service = rules_pb2_grpc.RulesServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def close(self) -> None:
@@ -247,6 +250,22 @@ class NodeClient:
         """Hand authorities or revocation lists to the node (they spread from there)."""
         result: admin_pb2.PublishTrustResponse = self._call(
             self.admin.PublishTrust, bundle, timeout=timeout
+        )
+        return result
+
+    def rules(self, *, timeout: float = DEFAULT_TIMEOUT) -> rules_pb2.RulesView:
+        """The province rule book this node judges deadlines by."""
+        result: rules_pb2.RulesView = self._call(
+            self.rules_service.GetRules, rules_pb2.GetRulesRequest(), timeout=timeout
+        )
+        return result
+
+    def amend_rules(
+        self, change: rules_pb2.RuleAmendment, *, timeout: float = 60.0
+    ) -> rules_pb2.RulesView:
+        """Issue the next rule book with one change (a province node, its head or supervisor)."""
+        result: rules_pb2.RulesView = self._call(
+            self.rules_service.AmendRules, change, timeout=timeout
         )
         return result
 

@@ -25,9 +25,10 @@ from sqlalchemy import (
     insert,
 )
 
-from core.deadlines.duties import OpenDuty, open_duties, steps_due
+from core.deadlines.duties import OpenDuty, PolicyChoice, open_duties, steps_due
 from core.deadlines.holidays import HolidayTable
-from core.deadlines.policy import DEFAULT_POLICY, TimeLimitPolicy
+from core.deadlines.policy import DEFAULT_POLICY
+from core.deadlines.rulebook import RuleBook
 from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent
 from core.ticket.state import TicketState
@@ -65,10 +66,22 @@ def default_rules() -> DeadlineRules:
 
 @dataclass
 class DeadlineRules:
-    """The time limits and the calendar a node judges deadlines by."""
+    """The time limits and the calendar a node judges deadlines by.
 
-    policy: TimeLimitPolicy
+    Mutable on purpose: a node takes its province's newer rule book while running
+    (``adopt``, from the log writer's thread, which also keeps the obligations view).
+    """
+
+    policy: PolicyChoice
     calendar: WorkingDayCalendar
+
+    def adopt(self, book: RuleBook, base: HolidayTable) -> None:
+        """Judge by ``book`` from now on: its tables and campaigns, its years over ``base``.
+
+        The caller derives the open obligations afresh in the same transaction.
+        """
+        self.calendar = WorkingDayCalendar(book.holiday_table(base))
+        self.policy = book.policy_for if book.number else DEFAULT_POLICY
 
     def unknown_years(self, start: date, end: date) -> tuple[int, ...]:
         """Years between two dates that the calendar counts by weekends only."""

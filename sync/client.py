@@ -32,6 +32,7 @@ from sync.identity import Credentials, NodeIdentity
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, dns_name
+from sync.rule_books import RuleBookHolder
 from sync.service import (
     open_batch,
     peer_certificates,
@@ -157,6 +158,7 @@ class ParentLink:
         *,
         parent_unit: str = "",
         verifier: SignatureVerifier | None = None,
+        rules: RuleBookHolder | None = None,
         batch_size: int = 500,
         interval: float = 2.0,
         call_timeout: float = 30.0,
@@ -170,6 +172,7 @@ class ParentLink:
         self._trust = trust
         self.parent_unit = parent_unit or default_parent_unit(identity.unit_code)
         self._verifier = verifier or SignatureVerifier(ThreadPoolExecutor(1))
+        self._rules = rules
         self._read = read
         self._writer = writer
         self._wall_ms = wall_ms
@@ -229,6 +232,7 @@ class ParentLink:
                 node=peer_certificates(self._credentials),
                 trust=trust_bundle(self._trust),
                 pull_cursor=cursor,
+                rule_book_number=self._rules.number if self._rules else 0,
             ),
             timeout=self._connect_timeout,
             wait_for_ready=True,
@@ -245,6 +249,9 @@ class ParentLink:
                 f"{self.target} is {parent.unit_code}'s node, not {self.parent_unit}'s"
             )
         await self._writer.run(partial(welcome, certificate=parent, bundle=response.trust))
+        if self._rules is not None and response.HasField("rule_book"):
+            # Judged by its issuer's signature, not by who relayed it; a refusal is an alert.
+            await self._writer.run(partial(self._rules.learn, signed=response.rule_book))
         self.status.unpulled_at_hello = response.unpulled
         self.status.pulled_in_round = 0
         self._peer_key = f"parent:{parent.node_id}"

@@ -34,6 +34,7 @@ from sync.identity import Credentials, NodeIdentity
 from sync.ingest import CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, load_certificates
+from sync.rule_books import RuleBookHolder
 from sync.trust import TrustStore
 from sync.verification import SignatureVerifier
 from sync.writer import LogBatch, LogWriter
@@ -166,9 +167,11 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         trust: TrustStore,
         wall_ms: Callable[[], int],
         verifier: SignatureVerifier | None = None,
+        rules: RuleBookHolder | None = None,
     ) -> None:
         if identity.credentials is None:
             raise ValueError("a node serves SyncService only once it is enrolled")
+        self._rules = rules
         self._identity = identity
         self._credentials = identity.credentials
         self._read = read
@@ -215,7 +218,8 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     async def Hello(
         self, request: sync_pb2.HelloRequest, context: Context
     ) -> sync_pb2.HelloResponse:
-        """Introduce the calling node; exchange authorities and revocation lists."""
+        """Introduce the calling node; exchange authorities and revocation lists; hand down
+        the province's rule book when the caller's is older."""
         for der in request.node.chain:  # the caller's province CA, if new here
             with contextlib.suppress(ValueError, PkiError):
                 self._trust.add_authority(x509.load_der_x509_certificate(der))
@@ -230,12 +234,16 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                 return log.feed_end(), log.feed_count_after(prefix, request.pull_cursor)
 
         end, unpulled = await asyncio.to_thread(feed)
-        return sync_pb2.HelloResponse(
+        response = sync_pb2.HelloResponse(
             node=peer_certificates(self._credentials),
             trust=trust_bundle(self._trust),
             feed_end=end,
             unpulled=unpulled,
         )
+        newer = self._rules.for_child(request.rule_book_number) if self._rules else None
+        if newer is not None:
+            response.rule_book.CopyFrom(newer)
+        return response
 
     async def GetHeads(
         self, request: sync_pb2.GetHeadsRequest, context: Context

@@ -128,6 +128,11 @@ class LogBatch:
         while len(self._journal) > mark:
             self._journal.pop()()
 
+    def on_undo(self, undo: Callable[[], None]) -> None:
+        """Have ``undo`` called if the job's buffered changes are forgotten (a job that keeps
+        something outside the batch, such as the rules a node judges by, puts it back)."""
+        self._journal.append(undo)
+
     def _set_state(self, ticket_id: str, state: TicketState | None) -> None:
         old = self._states.get(ticket_id)
         had = ticket_id in self._states

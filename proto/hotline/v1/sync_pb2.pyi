@@ -16,6 +16,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from proto.hotline.v1 import events_pb2 as _events_pb2
+from proto.hotline.v1 import rules_pb2 as _rules_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -92,8 +93,11 @@ class HelloRequest(_message.Message):
     NODE_FIELD_NUMBER: _builtins.int
     TRUST_FIELD_NUMBER: _builtins.int
     PULL_CURSOR_FIELD_NUMBER: _builtins.int
+    RULE_BOOK_NUMBER_FIELD_NUMBER: _builtins.int
     pull_cursor: _builtins.int
     """the caller's feed cursor, so the parent can say what is waiting"""
+    rule_book_number: _builtins.int
+    """the number of the province rule book the caller holds (0: none)"""
     @_builtins.property
     def node(self) -> Global___PeerCertificates:
         """the calling node (must match its TLS certificate)"""
@@ -108,10 +112,11 @@ class HelloRequest(_message.Message):
         node: Global___PeerCertificates | None = ...,
         trust: Global___TrustBundle | None = ...,
         pull_cursor: _builtins.int = ...,
+        rule_book_number: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "pull_cursor", b"pull_cursor", "trust", b"trust"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -125,6 +130,7 @@ class HelloResponse(_message.Message):
     TRUST_FIELD_NUMBER: _builtins.int
     FEED_END_FIELD_NUMBER: _builtins.int
     UNPULLED_FIELD_NUMBER: _builtins.int
+    RULE_BOOK_FIELD_NUMBER: _builtins.int
     feed_end: _builtins.int
     """the parent's last feed position (for the child's lag)"""
     unpulled: _builtins.int
@@ -137,6 +143,10 @@ class HelloResponse(_message.Message):
     def trust(self) -> Global___TrustBundle:
         """what the parent knows, for the child to learn"""
 
+    @_builtins.property
+    def rule_book(self) -> _rules_pb2.SignedRuleBook:
+        """the caller's province rule book, when the parent holds a newer one"""
+
     def __init__(
         self,
         *,
@@ -144,10 +154,11 @@ class HelloResponse(_message.Message):
         trust: Global___TrustBundle | None = ...,
         feed_end: _builtins.int = ...,
         unpulled: _builtins.int = ...,
+        rule_book: _rules_pb2.SignedRuleBook | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "rule_book", b"rule_book", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["feed_end", b"feed_end", "node", b"node", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["feed_end", b"feed_end", "node", b"node", "rule_book", b"rule_book", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
