@@ -27,6 +27,7 @@ from core.ticket.vocabulary import (
     Track,
 )
 from node.client import CallError, NodeClient
+from node.demo_deadlines import show_queue, start_campaign
 from node.demo_scenes import (
     catch_up_with_progress,
     dispatch_while_offline,
@@ -317,6 +318,8 @@ def run_demo(*, keep: bool = False) -> int:
         ids = _register_and_route(net, ["gym", "fridge", "expired", "sofa", "refund-policy"])
         net.settle()
         _relay_to_province_of_respondent(net, ids["sofa"])
+        say("\n   The centre switches on an epidemic campaign (专项):")
+        start_campaign(net)
         say("\n2. Qilihe county goes offline; the centre keeps dispatching to it:")
         net["qilihe"].stop()
         ids.update(_register_and_route(net, ["noodles", "masks", "school"]))
@@ -330,6 +333,7 @@ def run_demo(*, keep: bool = False) -> int:
         say("\n4. Qilihe comes back and catches up from the city:")
         catch_up_with_progress(net, "qilihe", "city")
         net.settle()
+        show_queue(net, "qilihe", QLH_HANDLER, ids)
         _handle_at_qilihe(net, ids)
         net.settle()
         with net.client("province", OPERATOR) as centre:
