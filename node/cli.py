@@ -55,6 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
         "sync_batch": args.sync_batch,
         "clock_speed": args.clock_speed,
         "clock_offset": args.clock_offset,
+        "clock_start": args.clock_start,
+        "clock_anchor": args.clock_anchor,
     }
     settings = build_settings(flags, os.environ, Path(args.config) if args.config else None)
     mounts = {
@@ -206,8 +208,31 @@ def parser() -> argparse.ArgumentParser:
         help="seconds between escalation sweeps",
     )
     serve.add_argument("--sync-batch", dest="sync_batch", type=int, help="events per batch")
-    serve.add_argument("--clock-speed", dest="clock_speed", type=float)
-    serve.add_argument("--clock-offset", dest="clock_offset", type=float)
+    # Drill clocks (docs/drills.md): every node of a drill gets the same three values.
+    serve.add_argument(
+        "--clock-speed",
+        dest="clock_speed",
+        type=float,
+        help="node seconds per real second (drills: e.g. 86400, a day a second)",
+    )
+    serve.add_argument(
+        "--clock-start",
+        dest="clock_start",
+        help="drill time at the anchor, ISO-8601 with offset (2026-12-01T10:00+08:00)",
+    )
+    serve.add_argument(
+        "--clock-anchor",
+        dest="clock_anchor",
+        type=float,
+        help="real epoch seconds the drill clock runs from, the same on every node "
+        "(default: the node's start; before it the clock stands at --clock-start)",
+    )
+    serve.add_argument(
+        "--clock-offset",
+        dest="clock_offset",
+        type=float,
+        help="seconds added to real time (not with --clock-start)",
+    )
     serve.add_argument("--config", help="TOML file with settings")
     serve.add_argument("--port-file", dest="port_file", help="write the bound ports here (JSON)")
     serve.set_defaults(run=_serve)

@@ -143,6 +143,10 @@ class LocalNetwork:
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
     hierarchy: Hierarchy | None = None
     """The network's PKI (a root and province CAs under ``root/pki``), made on first use."""
+    node_args: tuple[str, ...] = ()
+    """Flags every node of this network is started with, before its own ``extra_args``: what a
+    drill's nodes must share, such as its clock (``--clock-speed``, ``--clock-start``,
+    ``--clock-anchor``: docs/drills.md) and ``--sweep-interval``."""
 
     def __post_init__(self) -> None:
         if self.hierarchy is None:
@@ -170,7 +174,7 @@ class LocalNetwork:
             db_url=self.db_url_for(name) if self.db_url_for else "",
             unit_name=unit_name,
             sync_interval=self.sync_interval,
-            extra_args=extra_args,
+            extra_args=(*self.node_args, *extra_args),
             hierarchy=self.hierarchy,
             parent_address=parent_address,
         )

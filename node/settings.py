@@ -7,9 +7,11 @@ mapping in; everything below receives a ``NodeSettings``.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +53,35 @@ class NodeSettings:
     sweep_interval: float = 30.0
     """Seconds (real time) between escalation sweeps; drills with a fast clock sweep often."""
     clock_speed: float = 1.0
-    """How fast the node's clock runs (drills and tests run it faster)."""
+    """How fast the node's clock runs (drills and tests run it faster); see ``node/clock.py``."""
     clock_offset: float = 0.0
-    """Seconds added to real time (drills start "on" a chosen day)."""
+    """Seconds added to real time (a node "on" a chosen day); not with ``clock_start``."""
+    clock_start: str = ""
+    """Drill time at the anchor, ISO-8601 with its UTC offset (``2026-12-01T10:00+08:00``);
+    empty: no drill start, the clock starts from real time."""
+    clock_anchor: float = 0.0
+    """Real instant (epoch seconds) from which the clock runs at ``clock_speed``; every node of
+    a drill is given the same one so they all see the same drill time. 0: the node's start."""
+
+    @property
+    def drill_start(self) -> datetime | None:
+        """``clock_start`` as an aware instant, None when not set; refuses what is not one."""
+        if not self.clock_start:
+            return None
+        try:
+            start = datetime.fromisoformat(self.clock_start)
+        except ValueError:
+            raise InvalidInput(
+                "clock_start", f"{self.clock_start!r} is not an ISO-8601 date and time"
+            ) from None
+        if start.tzinfo is None or start.utcoffset() is None:
+            # A drill's nodes may run in different time zones; a bare time would mean
+            # different instants on each of them.
+            raise InvalidInput(
+                "clock_start",
+                f"{self.clock_start!r} needs its UTC offset, e.g. 2026-12-01T10:00+08:00",
+            )
+        return start
 
     @property
     def database_url(self) -> str:
@@ -81,11 +109,31 @@ class NodeSettings:
             raise InvalidInput(
                 "parent_unit", f"{self.parent_unit!r} is not the code of a unit above this one"
             )
-        if self.sweep_interval <= 0:
+        if not self.sweep_interval > 0:  # written so that NaN is refused too
             raise InvalidInput("sweep_interval", "must be positive")
-        if self.clock_speed <= 0:
-            raise InvalidInput("clock_speed", "must be positive")
+        self._check_clock()
         return self
+
+    def _check_clock(self) -> None:
+        """Refuse clock settings that cannot work, or that would quietly set one node of a drill
+        apart from the others (docs/drills.md)."""
+        if not (math.isfinite(self.clock_speed) and self.clock_speed > 0):
+            raise InvalidInput("clock_speed", f"must be a positive number, not {self.clock_speed}")
+        if not math.isfinite(self.clock_offset):
+            raise InvalidInput(
+                "clock_offset", f"must be a number of seconds, not {self.clock_offset}"
+            )
+        if not (math.isfinite(self.clock_anchor) and self.clock_anchor >= 0):
+            raise InvalidInput(
+                "clock_anchor",
+                f"must be epoch seconds (0: the node's start), not {self.clock_anchor}",
+            )
+        if self.drill_start is not None and self.clock_offset:
+            # Both shift the clock; taken together a forgotten HOTLINE_CLOCK_OFFSET would move
+            # one node of a drill away from the others without a word.
+            raise InvalidInput(
+                "clock_offset", "cannot be combined with clock_start (the drill's start says when)"
+            )
 
 
 _ENV_PREFIX = "HOTLINE_"

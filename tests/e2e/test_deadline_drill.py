@@ -1,0 +1,328 @@
+"""The deadline drill on real node processes: reminders and escalation on an accelerated clock.
+
+Issue #4 is done when real nodes on an accelerated clock show that a complaint nobody accepts
+is reminded at each level and climbs county -> city -> province, and that a county cut off
+during its deadline escalates on its own and the province sees that once the link is back.
+``tests/node/test_deadlines.py`` specifies the same in one process with a hand-moved clock;
+here the province 620000, the city 620100 (Lanzhou) and the county 620102 (Chengguan) are
+``hotline serve`` processes that only share what a real drill shares: the drill clock flags
+(docs/drills.md) and the network.
+
+The drill clock runs at 86,400x, one drill day per real second, from 2026-12-01 10:00 China
+time (a Tuesday, inside the test certificates' validity). Its anchor is a real instant
+``SETUP_SECONDS`` after the test begins; until then the clock stands at 10:00, so every node
+is up and the complaint registered and routed at 10:00 sharp however long start-up took. The
+county sweeps every 0.1 real s (2.4 drill hours), ten sweeps a drill day.
+
+The dates, as in the in-process specification: received Tuesday 12-01; counting starts 12-02;
+7 working days (2, 3, 4, 7, 8, 9, 10) end with 12-10, so the complaint is due at 24:00 on 12-10
+(12-11 00:00). The handler is reminded from 12-08 00:00 (2 working days before the due day),
+the unit head from 12-09, the supervising unit from 12-10. Overdue at 12-11 00:00, it enters the
+city's supervision queue (level 1); three more working days (11, 14, 15) later, at 12-16 00:00,
+the province's (level 2), and climbs no further.
+
+No fixed sleeps: a test lets the drill clock reach an instant, or polls until something holds
+with a deadline (in drill time where the drill decides it); every process is killed at the end
+by the ``network`` fixture (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from core import hlc
+from core.deadlines.china_time import CHINA_TZ
+from core.ticket.state import TicketState
+from core.ticket.vocabulary import Duty, ReminderLevel
+from node.cli import main as hotline
+from node.client import CallError, NodeClient
+from node.network import LocalNetwork
+from node.samples import GANSU_WORLD
+from sync.codec import enum_number, from_message
+from tests.faults.link_proxy import LinkProxy
+from tests.sync.test_replication import register_and_route
+
+SPEED = 86_400.0
+"""Drill seconds per real second: a drill day a second."""
+DRILL_START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+SETUP_SECONDS = 15.0
+"""Real seconds from the test's start to the drill's anchor: time to bring up three nodes and
+register a complaint (about 5 s on an idle 2-core machine) with room for a busy one."""
+SWEEP_INTERVAL = 0.1
+"""Real seconds between a node's sweeps: 2.4 drill hours."""
+LATE = 3.0
+"""Real seconds (drill days) a wait may run past the drill instant it waits for: a slow sweep
+or replication round on a busy machine."""
+CATCH_UP = 30.0
+"""Real seconds a healed link may take to carry the county's backlog up: a failing round waits
+for its connection deadline (3 s) before it says so."""
+
+CENTRE = "620000-01"
+HANDLER = "620102-07"
+CITY = "620100-01"
+COUNTY = "620102"
+
+
+def china(day: str, hour: int = 0) -> dt.datetime:
+    """``hour`` o'clock on ``day``, China time."""
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=CHINA_TZ)
+
+
+def china_ms(day: str, hour: int = 0) -> int:
+    return int(china(day, hour).timestamp() * 1000)
+
+
+DUE_MS = china_ms("2026-12-11")
+"""End of 12-10, the seventh working day after receipt."""
+REMINDED_FROM = {
+    ReminderLevel.HANDLER: china_ms("2026-12-08"),
+    ReminderLevel.UNIT_HEAD: china_ms("2026-12-09"),
+    ReminderLevel.SUPERVISING_UNIT: china_ms("2026-12-10"),
+}
+ESCALATED = {
+    1: ("620100", DUE_MS, china_ms("2026-12-16")),
+    2: ("620000", china_ms("2026-12-16"), china_ms("2026-12-19")),
+}
+"""Escalation level -> (the unit whose supervision queue it enters, from when, and before when:
+the next level's time, or for the province the end of a further three working days)."""
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The drill clock every node of the test is started with, and the test's view of it."""
+
+    anchor: float
+    """Real epoch seconds at which the drill clock starts running."""
+
+    def node_args(self) -> tuple[str, ...]:
+        """The flags each node gets: the same clock for all, and fast sweeps."""
+        return (
+            "--clock-speed", str(SPEED),
+            "--clock-start", DRILL_START.isoformat(),
+            "--clock-anchor", repr(self.anchor),
+            "--sweep-interval", str(SWEEP_INTERVAL),
+        )  # fmt: skip
+
+    def real_at(self, when: dt.datetime) -> float:
+        """The real instant at which the drill clock shows ``when``."""
+        return self.anchor + (when - DRILL_START).total_seconds() / SPEED
+
+    def wait_for(self, what: str, check: Callable[[], bool], by: dt.datetime) -> None:
+        """Poll ``check`` until it holds; fail if it does not by drill time ``by`` (+ LATE)."""
+        poll(f"{what} (by {by:%Y-%m-%d %H:%M} drill time)", check, self.real_at(by) + LATE)
+
+    def sleep_until(self, when: dt.datetime) -> None:
+        """Let the drill clock reach ``when``."""
+        time.sleep(max(0.0, self.real_at(when) - time.time()))
+
+
+def poll(what: str, check: Callable[[], bool], deadline: float) -> None:
+    """Ask ``check`` every 0.1 s until it holds; fail at the real instant ``deadline``."""
+    while True:
+        with suppress(CallError):  # a node busy or between connections: ask again
+            if check():
+                return
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def drill(network: LocalNetwork) -> Drill:
+    """A drill clock anchored ``SETUP_SECONDS`` from now, given to every node of ``network``."""
+    clock = Drill(anchor=time.time() + SETUP_SECONDS)
+    network.node_args = clock.node_args()
+    return clock
+
+
+def state(client: NodeClient, ticket_id: str) -> TicketState:
+    return from_message(TicketState, client.get(ticket_id))
+
+
+def when(hlc_value: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(hlc.to_millis(hlc_value) / 1000, CHINA_TZ)
+
+
+def signed_steps(
+    client: NodeClient, ticket_id: str, event_type: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(origin node, payload)`` of each ``event_type`` event of the ticket the node holds."""
+    return [
+        (entry.origin_node, json.loads(entry.details))
+        for entry in client.history(ticket_id).entries
+        if entry.event_type == event_type
+    ]
+
+
+def register_before_the_drill_begins(network: LocalNetwork, drill: Drill) -> str:
+    """Register and route the gym complaint at the province; it reaches the county."""
+    with network.client("province", CENTRE) as centre:
+        ticket_id = register_and_route(centre, "gym")
+        registered = state(centre, ticket_id)
+    assert registered.holder_unit == COUNTY
+    # The province stamps receipt with the drill clock, still standing at the drill's start:
+    # if start-up overran SETUP_SECONDS, the dates below would all be off.
+    assert when(registered.registered_hlc) == DRILL_START, (
+        "the province's clock did not stand at the drill's start: set-up took longer than "
+        f"{SETUP_SECONDS}s, or the node is not on the drill clock"
+    )
+    with network.client("chengguan", HANDLER) as handler:
+        drill.wait_for(
+            "the county holds the routed complaint",
+            lambda: any(t.ticket_id == ticket_id for t in handler.list_tickets()),
+            by=china("2026-12-02"),
+        )
+        queue = handler.queue()
+    (entry,) = [*queue.due_soon, *queue.later]
+    assert (entry.ticket_id, entry.duty, entry.due_ms) == (ticket_id, "decide_acceptance", DUE_MS)
+    return ticket_id
+
+
+def assert_reminded_at_each_level_before_the_deadline(seen: TicketState) -> None:
+    assert [r.level for r in seen.reminders_sent] == list(REMINDED_FROM)
+    for reminder in seen.reminders_sent:
+        sent = hlc.to_millis(reminder.sent_hlc)
+        assert (reminder.duty, reminder.unit_code, reminder.due_ms) == (
+            Duty.DECIDE_ACCEPTANCE,
+            COUNTY,
+            DUE_MS,
+        )
+        assert REMINDED_FROM[reminder.level] <= sent < DUE_MS, (reminder.level, when(sent))
+
+
+def assert_climbed_once_per_level_from_the_county(
+    centre: NodeClient, ticket_id: str, county_node: str
+) -> None:
+    """The province's log holds one escalation per level, signed by the county's node."""
+    steps = signed_steps(centre, ticket_id, "TicketEscalated")
+    assert [
+        (origin, step["level"], step["toUnit"], step["fromUnit"]) for origin, step in steps
+    ] == [(county_node, level, unit, COUNTY) for level, (unit, _, _) in ESCALATED.items()]
+    seen = state(centre, ticket_id)
+    assert_escalated_on_time(seen, county_node)
+    assert not seen.in_conflict
+
+
+def assert_escalated_on_time(seen: TicketState, county_node: str) -> None:
+    """Level 1 to the city from the due time, level 2 to the province three WD later."""
+    assert [(e.level, e.to_unit, e.from_unit, e.origin_node) for e in seen.escalations] == [
+        (level, unit, COUNTY, county_node) for level, (unit, _, _) in ESCALATED.items()
+    ]
+    for escalation in seen.escalations:
+        _, start, before = ESCALATED[escalation.level]
+        at = hlc.to_millis(escalation.escalated_hlc)
+        assert start <= at < before, (escalation.level, when(escalation.escalated_hlc))
+
+
+@pytest.mark.processes
+def test_an_unaccepted_complaint_is_reminded_at_three_levels_then_climbs_to_the_province(
+    network: LocalNetwork, drill: Drill, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nobody at Chengguan accepts the complaint. Its sweep reminds the handler, the unit head
+    and the supervising unit before 24:00 on 12-10, puts the ticket in the city's supervision
+    queue at the deadline and in the province's three working days later, and no higher. The
+    province holds each reminder and each escalation level once, signed by the county, and
+    every queue and copy agrees."""
+    network.start_world(GANSU_WORLD, only={"province", "city", "chengguan"})
+    ticket_id = register_before_the_drill_begins(network, drill)
+    with network.client("chengguan", HANDLER) as handler:
+        county_node = handler.info().node_id
+        drill.wait_for(
+            "the county has escalated to the city and then to the province",
+            lambda: len(state(handler, ticket_id).escalations) == 2,
+            by=china("2026-12-16"),
+        )
+    # Three more working days (16, 17, 18): a third level would be due now; there is none.
+    drill.sleep_until(china("2026-12-19", 6))
+    network.settle()
+
+    with network.client("province", CENTRE) as centre:
+        seen = state(centre, ticket_id)
+        assert_reminded_at_each_level_before_the_deadline(seen)
+        reminders = signed_steps(centre, ticket_id, "ReminderSent")
+        assert len(reminders) == 3 and {origin for origin, _ in reminders} == {county_node}
+        assert_climbed_once_per_level_from_the_county(centre, ticket_id, county_node)
+        assert [e.ticket_id for e in centre.queue().escalated_to_us] == [ticket_id]
+    with network.client("city", CITY) as city:
+        escalated = city.queue().escalated_to_us
+    assert [(e.ticket_id, e.escalation_level) for e in escalated] == [(ticket_id, 2)]
+    with (
+        network.client("chengguan", HANDLER) as handler,
+        network.client("province", CENTRE) as centre,
+    ):
+        assert handler.get(ticket_id) == centre.get(ticket_id)  # every level's copy agrees
+
+    capsys.readouterr()
+    assert hotline(["queue", "--node", network["chengguan"].target, "--officer", HANDLER]) == 0
+    printed = capsys.readouterr().out
+    assert "OVERDUE: 1" in printed and f"{ticket_id}  decide_acceptance" in printed
+    assert "escalated 2x to 620000" in printed
+
+
+@pytest.mark.processes
+def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_sees_it_once(
+    network: LocalNetwork, drill: Drill
+) -> None:
+    """Chengguan's link to the city is cut before the drill begins and stays cut while its
+    deadline passes. The county reminds and escalates on its own, and `hotline sync status`
+    shows the events waiting to go up. Once the link heals, the province holds both escalation
+    levels once each, from the county, and the ticket is not in conflict."""
+    network.start_world(GANSU_WORLD, only={"province", "city"})
+    with LinkProxy("127.0.0.1", network["city"].peer_port) as link:
+        county = next(s for s in GANSU_WORLD if s.name == "chengguan")
+        network.add("chengguan", county.level, county.unit, "city", parent_address=link.address)
+        with network.client("chengguan") as admin:
+            for person in county.officers:
+                admin.add_officer(
+                    person.officer_id, person.name, COUNTY, [enum_number(r) for r in person.roles]
+                )
+        ticket_id = register_before_the_drill_begins(network, drill)
+        link.cut()  # before the drill begins: the whole deadline passes offline
+
+        with (
+            network.client("chengguan", HANDLER) as handler,
+            network.client("province", CENTRE) as centre,
+        ):
+            county_node = handler.info().node_id
+            drill.wait_for(
+                "the cut-off county has escalated to the city and then to the province",
+                lambda: len(state(handler, ticket_id).escalations) == 2,
+                by=china("2026-12-16"),
+            )
+            local = state(handler, ticket_id)
+            assert_reminded_at_each_level_before_the_deadline(local)
+            assert_escalated_on_time(local, county_node)
+            # What `hotline sync status` shows on the county: the parent cannot be reached and
+            # its reminders and escalations wait to go up.
+            (parent,) = [p for p in handler.sync_status().peers if p.role == "parent"]
+            assert parent.last_error and parent.failures > 0
+            assert parent.unsent_events >= 5  # 3 reminders, 2 escalations
+            above = state(centre, ticket_id)
+            assert above.reminders_sent == () and above.escalations == ()  # none reached the top
+
+            link.heal()
+            # The county's link backs off while cut (up to ~45 s); an operator would run
+            # `hotline sync now` on the county rather than wait, and so does the test.
+            healed = time.time()
+            poll(
+                "the county's link works again",
+                lambda: not handler.sync_now().error,
+                healed + CATCH_UP,
+            )
+            poll(
+                "the province sees the county's escalations",
+                lambda: len(state(centre, ticket_id).escalations) == 2,
+                healed + CATCH_UP,
+            )
+            network.settle()
+            assert_climbed_once_per_level_from_the_county(centre, ticket_id, county_node)
+            assert_reminded_at_each_level_before_the_deadline(state(centre, ticket_id))
+            assert handler.get(ticket_id) == centre.get(ticket_id)
