@@ -182,7 +182,13 @@ class Node:
                 self.roster,
                 self.info,
                 self.sync_now,
-                SyncAdministration(self.db.read, self.writer, self.link, lambda: self.sync_service),
+                SyncAdministration(
+                    self.db.read,
+                    self.writer,
+                    self.link,
+                    lambda: self.sync_service,
+                    self.clock.wall_ms,
+                ),
             ),
             server,
         )

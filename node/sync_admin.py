@@ -33,10 +33,12 @@ class SyncAdministration:
     writer: LogWriter
     link: ParentLink | None
     children: Callable[[], SyncServicer | None]
+    wall_ms: Callable[[], int]
+    """The node's clock: ages in ``sync status`` are measured on it (a drill runs it fast)."""
 
     def status(self) -> admin_pb2.SyncStatus:
         """Per peer: lag in events and time, last error; plus quarantined origins and alerts."""
-        status = admin_pb2.SyncStatus()
+        status = admin_pb2.SyncStatus(now_ms=self.wall_ms())
         with self.read() as conn:
             log = EventLog(conn)
             for origin, (reason, since) in sorted(log.quarantined().items()):

@@ -479,10 +479,13 @@ class SyncStatus(_message.Message):
     QUARANTINED_FIELD_NUMBER: _builtins.int
     OPEN_ALERTS_FIELD_NUMBER: _builtins.int
     REFUSED_EVENTS_FIELD_NUMBER: _builtins.int
+    NOW_MS_FIELD_NUMBER: _builtins.int
     open_alerts: _builtins.int
     """alerts not cleared"""
     refused_events: _builtins.int
     """events refused or kept only as evidence"""
+    now_ms: _builtins.int
+    """the node's clock (a drill's, during drills)"""
     @_builtins.property
     def peers(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeerLag]:
         """the parent and the children heard from"""
@@ -498,10 +501,11 @@ class SyncStatus(_message.Message):
         quarantined: _abc.Iterable[Global___QuarantinedOrigin] | None = ...,
         open_alerts: _builtins.int = ...,
         refused_events: _builtins.int = ...,
+        now_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["open_alerts", b"open_alerts", "peers", b"peers", "quarantined", b"quarantined", "refused_events", b"refused_events"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["now_ms", b"now_ms", "open_alerts", b"open_alerts", "peers", b"peers", "quarantined", b"quarantined", "refused_events", b"refused_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
