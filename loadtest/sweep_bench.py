@@ -158,7 +158,7 @@ def _count(county: Node) -> int:
 
 def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[str, Any]:
     """Build the world on one database kind and time one sweep."""
-    hierarchy = Hierarchy.open(folder / "pki", int(time.time() * 1000))
+    hierarchy = Hierarchy.throwaway(folder / "pki")
     time_ = _Time(START)
     province = _node(folder / "province", hierarchy, PROVINCE, db_for["province"], time_)
     county = _node(folder / "county", hierarchy, COUNTY, db_for["county"], time_)

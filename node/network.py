@@ -150,7 +150,7 @@ class LocalNetwork:
 
     def __post_init__(self) -> None:
         if self.hierarchy is None:
-            self.hierarchy = Hierarchy.open(self.root / "pki", int(time.time() * 1000))
+            self.hierarchy = Hierarchy.throwaway(self.root / "pki")
 
     def add(
         self,

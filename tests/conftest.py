@@ -251,7 +251,7 @@ class World:
 @pytest.fixture(scope="session")
 def hierarchy(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
     """One national root and province CAs for the whole test session (enrols every node)."""
-    return Hierarchy.open(tmp_path_factory.mktemp("pki"), int(time.time() * 1000))
+    return Hierarchy.throwaway(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

@@ -5,17 +5,53 @@ The obligations a node keeps as rows are a view of its ticket states (DESIGN.md 
 or an escalation level), so a periodic sweep needs only an indexed ``next_at_ms <= now``. When
 that moment comes, ``steps_due`` says which events to record. Both read only the state, so a
 sweep that runs twice, or after a restart, or on two levels cut off from each other, asks for
-the same facts; the fold counts a reminder or an escalation once (DOMAIN.md §6).
+the same facts; the fold counts a reminder or an escalation once (DOMAIN.md §6). To keep that
+true, "already recorded" is judged here with the fold's own keys: a reminder is one per (duty,
+level, owing unit, deadline) and an escalation one per (duty, owing unit, level), as
+``core.ticket.duties.was_reminded`` and ``is_escalated`` count them. A looser key here would
+make a sweep record, at every run, an event the fold then ignores.
 
-Duties covered here: deciding acceptance of a complaint and verifying a report, both owed by
-the holding unit from the moment it got the ticket; ending mediation, from acceptance, its
-deadline moved by every pause of the mediation clock. Callbacks, ODR answers and supervision
-orders follow the same pattern (see issue 4's state of work).
+The duties, who owes them and from when (the policy table gives the limit unless said):
+
+===================== ================================= ======================================
+duty                  owed by                           counted from
+===================== ================================= ======================================
+DECIDE_ACCEPTANCE,    the holding (city or county)      the moment it got the ticket
+VERIFY_REPORT         unit, while the part awaits it    (``TicketState.held_since_hlc``)
+END_MEDIATION         the holding unit, while mediating acceptance, moved by every pause
+CALLBACK              the unit holding the closed       closure (``TicketState.closed_hlc``):
+                      ticket, until the callback        a 不满意 callback reopens the ticket,
+                                                        and the next closure owes a new one
+SUPERVISION_REPORT    the order's ``to_unit``, until it the order, in the order's own
+                      reports                           ``days`` (the table has no row)
+===================== ================================= ======================================
+
+Which units owe what is ``core.ticket.duties.duty_owners``; this module agrees with it and
+adds *when*. A duty the policy table gives no limit for on the ticket's kind (a callback on a
+report, under the default table) is owed but not timed: no row, no reminder.
+
+Supervision orders and the one-row-per-duty key. The obligations table's key is (ticket_id,
+duty), and a ticket may carry several open supervision orders, even to different units. Until
+the key names the unit too, ``open_duties`` keeps one supervision-report row per ticket: the
+earliest due of the open orders (ties: the lower unit code), since the earliest deadline is the
+one a sweep must not miss; the next one gets the row when it is reported. ``owed_obligations``
+gives every unit's earliest order, for a table keyed by (ticket_id, duty, unit_code). Within
+one unit the earliest order stands for all its orders: the fold keeps one escalation per
+(duty, unit, level), so a unit behind on one supervision report is behind on its reports.
+
+ODR answers (``Duty.ODR_ANSWER``) are left out: no ticket event, state or command models an ODR
+dispute yet (DOMAIN.md §8; ``Channel.ODR`` only marks a formal complaint converted from one),
+so there is nothing to count from. The policy row waits for the ODR events.
+
+Re-handling (回炉重办) after a 不满意 callback puts the complaint back into mediation, and its
+END_MEDIATION duty is counted, as the state allows, from the first acceptance with the first
+round's pauses: the state keeps no time of reopening to count a new round from, and DOMAIN.md
+sets no limit of its own for re-handling.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core import hlc
@@ -42,6 +78,7 @@ PolicyChoice = TimeLimitPolicy | Callable[[TicketState, int], TimeLimitPolicy]
 table, campaigns): ``choose(state, started_ms)``."""
 
 _DECISION_DUTIES = ((Track.COMPLAINT, Duty.DECIDE_ACCEPTANCE), (Track.REPORT, Duty.VERIFY_REPORT))
+_AWAITING_DECISION = (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)
 
 
 @dataclass(frozen=True)
@@ -50,6 +87,18 @@ class OpenDuty:
 
     obligation: Obligation
     next_at_ms: int
+
+
+@dataclass(frozen=True)
+class _Owed:
+    """A duty owed now and the clock value its present instance started at.
+
+    An extension asked for before ``since_hlc`` belongs to an earlier instance of the duty (an
+    earlier holding, an earlier closure, an earlier order) and does not move this one.
+    """
+
+    obligation: Obligation
+    since_hlc: int
 
 
 def ancestor(unit_code: str, steps: int) -> str:
@@ -73,6 +122,17 @@ def policy_for(choice: PolicyChoice, state: TicketState, started_ms: int) -> Tim
     return choice if isinstance(choice, TimeLimitPolicy) else choice(state, started_ms)
 
 
+def owed_obligations(
+    state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
+) -> list[Obligation]:
+    """Every timed duty ``state`` leaves open, pauses and approved extensions applied.
+
+    Supervision reports come one per owing unit (its earliest-due open order); ``open_duties``
+    narrows them to one per ticket for the present obligations table (module docstring).
+    """
+    return [owed.obligation for owed in _owed(state, policy, calendar)]
+
+
 def open_duties(
     state: TicketState,
     policy: PolicyChoice,
@@ -81,68 +141,212 @@ def open_duties(
     points: tuple[ReminderPoint, ...] = DEFAULT_REMINDER_POINTS,
     escalation_period_wd: int = DEFAULT_ESCALATION_PERIOD_WD,
 ) -> list[OpenDuty]:
-    """The duties ``state`` leaves open, each with its obligation and next action time."""
-    if state.registration is None or state.status not in (
-        TicketStatus.ROUTED,
-        TicketStatus.IN_HANDLING,
-    ):
+    """The duties ``state`` leaves open, each with its obligation and next action time.
+
+    At most one per duty, the key of the obligations table: for supervision reports, the
+    earliest due of the units' open orders (see the module docstring).
+    """
+    duties: list[OpenDuty] = []
+    reports: list[Obligation] = []
+    for owed in _owed(state, policy, calendar):
+        if owed.obligation.duty is Duty.SUPERVISION_REPORT:
+            reports.append(owed.obligation)
+        else:
+            duties.append(
+                _with_actions(state, owed.obligation, points, escalation_period_wd, calendar)
+            )
+    if reports:
+        first = min(reports, key=lambda ob: (ob.due_ms, ob.unit_code))
+        duties.append(_with_actions(state, first, points, escalation_period_wd, calendar))
+    return duties
+
+
+def _owed(state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar) -> list[_Owed]:
+    """The timed duties of ``state`` with their extensions applied (see ``owed_obligations``)."""
+    if state.registration is None or state.status is TicketStatus.DUPLICATE:
         return []
+    found = [
+        *_decisions(state, policy, calendar),
+        *_mediation(state, policy, calendar),
+        *_callback(state, policy, calendar),
+        *_supervision_reports(state, policy, calendar),
+    ]
+    extended = [_Owed(_extended(state, owed, calendar), owed.since_hlc) for owed in found]
+    earliest: dict[str, _Owed] = {}  # each unit's earliest-due open order, deadlines as moved
+    owed = []
+    for one in extended:
+        ob = one.obligation
+        if ob.duty is not Duty.SUPERVISION_REPORT:
+            owed.append(one)
+        elif ob.unit_code not in earliest or ob.due_ms < earliest[ob.unit_code].obligation.due_ms:
+            earliest[ob.unit_code] = one
+    return owed + [earliest[unit] for unit in sorted(earliest)]
+
+
+def _holder_at_work(state: TicketState) -> str:
+    """The holding unit if it is a handling unit (city or county) that has the ticket, else ''."""
     holder = state.holder_unit
     if not holder or level_of(holder) not in HANDLING_LEVELS or not state.held_since_hlc:
-        return []
-    duties = []
+        return ""
+    return holder
+
+
+def _timed(
+    state: TicketState,
+    policy: PolicyChoice,
+    calendar: WorkingDayCalendar,
+    *,
+    duty: Duty,
+    unit_code: str,
+    since_hlc: int,
+    days: int | None = None,
+) -> _Owed | None:
+    """``unit_code``'s ``duty`` counted from ``since_hlc``; None if the table does not time it.
+
+    ``days`` is the limit a supervision order sets itself; the table's version is still kept.
+    """
+    assert state.registration is not None
+    started_ms = hlc.to_millis(since_hlc)
+    table = policy_for(policy, state, started_ms)
+    if days is None and not table.has_limit(duty, state.registration.kind):
+        return None
+    ob = open_obligation(
+        ticket_id=state.ticket_id,
+        duty=duty,
+        kind=state.registration.kind,
+        unit_code=unit_code,
+        started_ms=started_ms,
+        policy=table,
+        calendar=calendar,
+        days=days,
+    )
+    return _Owed(ob, since_hlc)
+
+
+def _decisions(
+    state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
+) -> Iterator[_Owed]:
+    """Accepting a complaint and verifying a report, from the moment the holder got the ticket.
+
+    A ticket registered at a county (a walk-in, a station's registration) is held there from
+    its registration, so the count starts then, as ``duty_owners`` says it is owed.
+    """
+    holder = _holder_at_work(state)
+    if not holder or state.status not in _AWAITING_DECISION:
+        return
     for track, duty in _DECISION_DUTIES:
         t = state.track(track)
         if t is None or t.stage is not Stage.AWAITING_DECISION:
             continue
-        started_ms = hlc.to_millis(state.held_since_hlc)
-        table = policy_for(policy, state, started_ms)
-        if not table.has_limit(duty, state.registration.kind):
-            continue
-        ob = open_obligation(
-            ticket_id=state.ticket_id,
-            duty=duty,
-            kind=state.registration.kind,
-            unit_code=holder,
-            started_ms=started_ms,
-            policy=table,
-            calendar=calendar,
+        owed = _timed(
+            state, policy, calendar, duty=duty, unit_code=holder, since_hlc=state.held_since_hlc
         )
-        duties.append(_with_actions(state, ob, points, escalation_period_wd, calendar))
-    mediation = _mediation(state, policy, calendar)
-    if mediation is not None:
-        duties.append(_with_actions(state, mediation, points, escalation_period_wd, calendar))
-    return duties
+        if owed is not None:
+            yield owed
 
 
 def _mediation(
     state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
-) -> Obligation | None:
+) -> Iterator[_Owed]:
     """Ending mediation, counted from acceptance, moved by every pause of its clock."""
     complaint = state.track(Track.COMPLAINT)
     if complaint is None or complaint.stage not in (Stage.MEDIATING, Stage.MEDIATION_PAUSED):
-        return None
-    assert state.registration is not None
-    if not complaint.accepted_hlc:
-        return None
-    started_ms = hlc.to_millis(complaint.accepted_hlc)
-    table = policy_for(policy, state, started_ms)
-    if not table.has_limit(Duty.END_MEDIATION, state.registration.kind):
-        return None
-    ob = open_obligation(
-        ticket_id=state.ticket_id,
+        return
+    holder = _holder_at_work(state)
+    if not holder or not complaint.accepted_hlc:
+        return
+    owed = _timed(
+        state,
+        policy,
+        calendar,
         duty=Duty.END_MEDIATION,
-        kind=state.registration.kind,
-        unit_code=state.holder_unit,
-        started_ms=started_ms,
-        policy=table,
-        calendar=calendar,
+        unit_code=holder,
+        since_hlc=complaint.accepted_hlc,
     )
+    if owed is None:
+        return
+    ob = owed.obligation
     for stopped in complaint.pauses:
         ob = pause(ob, hlc.to_millis(stopped.started_hlc))
         ob = resume(ob, hlc.to_millis(stopped.ended_hlc), calendar)
     if complaint.paused_since_hlc:
         ob = pause(ob, hlc.to_millis(complaint.paused_since_hlc))
+    yield _Owed(ob, owed.since_hlc)
+
+
+def _callback(
+    state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
+) -> Iterator[_Owed]:
+    """The callback (回访) of a closed ticket, counted from its closure, owed by its holder.
+
+    ``awaiting_callback`` is set by each closure and cleared by the callback, and a 不满意
+    callback's reopening clears ``closed_hlc``: after re-handling, the next closure starts a
+    new count (with its own reminders, since they are keyed by the deadline, and its own
+    escalations, since the callback ended the earlier ones). Which ticket kinds are owed a
+    timed callback is the table's business (the default: complaints and composites).
+    """
+    if state.status is not TicketStatus.CLOSED or not state.awaiting_callback:
+        return
+    if not state.holder_unit or not state.closed_hlc:
+        return
+    owed = _timed(
+        state,
+        policy,
+        calendar,
+        duty=Duty.CALLBACK,
+        unit_code=state.holder_unit,
+        since_hlc=state.closed_hlc,
+    )
+    if owed is not None:
+        yield owed
+
+
+def _supervision_reports(
+    state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
+) -> Iterator[_Owed]:
+    """The written report on each open supervision order, due in the order's own working days.
+
+    An approved extension of SUPERVISION_REPORT asked for by the order's unit after the order
+    was issued moves it (the request names the duty, not the order): the unit asked for more
+    time on the reports it owed then.
+    """
+    for order in state.supervision_orders:
+        if order.reported:
+            continue
+        owed = _timed(
+            state,
+            policy,
+            calendar,
+            duty=Duty.SUPERVISION_REPORT,
+            unit_code=order.to_unit,
+            since_hlc=order.ordered_hlc,
+            days=order.days,
+        )
+        assert owed is not None  # an order's own days always time it
+        yield owed
+
+
+def _extended(state: TicketState, owed: _Owed, calendar: WorkingDayCalendar) -> Obligation:
+    """The obligation with the extensions approved for this instance of its duty.
+
+    An extension counts when its unit asked for it on this duty after the duty started. The
+    table's cap (reports: +15 WD in all) bounds what is added even when a decision granted more:
+    a signed decision is a fact to apply, not a reason to stop counting.
+    """
+    ob = owed.obligation
+    for granted in state.extensions:
+        if not (
+            granted.approved
+            and granted.duty is ob.duty
+            and granted.requested_unit == ob.unit_code
+            and granted.requested_hlc >= owed.since_hlc
+        ):
+            continue
+        days = granted.days
+        if ob.max_extension_days is not None:
+            days = min(days, ob.max_extension_days - ob.extension_days)
+        if days > 0:
+            ob = extend(ob, days, hlc.to_millis(granted.decided_hlc), calendar)
     return ob
 
 
@@ -153,16 +357,26 @@ def _with_actions(
     escalation_period_wd: int,
     calendar: WorkingDayCalendar,
 ) -> OpenDuty:
-    """The duty with its approved extensions applied, and its next action time."""
-    for granted in state.extensions:
-        if (
-            granted.duty is ob.duty
-            and granted.approved
-            and granted.decided_hlc >= (state.held_since_hlc)
-        ):
-            ob = extend(ob, granted.days, hlc.to_millis(granted.decided_hlc), calendar)
+    """The duty and its next action time: the earliest reminder or escalation not recorded."""
     pending = _pending_times(state, ob, points, escalation_period_wd, calendar)
     return OpenDuty(ob, min(pending) if pending else 0)
+
+
+def _recorded(state: TicketState, ob: Obligation) -> tuple[set[ReminderLevel], set[int]]:
+    """The reminder levels and escalation levels of ``ob`` the fold already counts.
+
+    The fold's keys (module docstring): reminders of this unit's duty at this deadline, and
+    escalations of this unit's duty whatever deadline they named.
+    """
+    sent = {
+        r.level
+        for r in state.reminders_sent
+        if r.duty is ob.duty and r.unit_code == ob.unit_code and r.due_ms == ob.due_ms
+    }
+    climbed = {
+        e.level for e in state.escalations if e.duty is ob.duty and e.from_unit == ob.unit_code
+    }
+    return sent, climbed
 
 
 def _pending_times(
@@ -172,17 +386,20 @@ def _pending_times(
     period: int,
     calendar: WorkingDayCalendar,
 ) -> list[int]:
-    sent = {(r.duty, r.level, r.due_ms) for r in state.reminders_sent}
-    climbed = {(e.duty, e.level) for e in state.escalations}
-    times = [
-        r.at_ms
-        for r in reminder_times(ob, points, calendar)
-        if (ob.duty, r.level, ob.due_ms) not in sent
-    ]
+    """The reminder and escalation times of ``ob`` that a sweep has still to act on.
+
+    Reminders a sweep skipped (it ran only after the due time: ``steps_due``) are moot once
+    the duty has escalated; left in, they would keep the row due at every sweep for nothing.
+    A duty with nowhere to climb (a province's own) keeps them: its row is read and nothing
+    recorded, the only cost.
+    """
+    sent, climbed = _recorded(state, ob)
+    reminders = [] if climbed else reminder_times(ob, points, calendar)
+    times = [r.at_ms for r in reminders if r.level not in sent]
     times += [
         at
         for level, at in enumerate(escalation_times(ob, period, calendar), start=1)
-        if (ob.duty, level) not in climbed
+        if level not in climbed
     ]
     return times
 
@@ -202,16 +419,15 @@ def steps_due(
     A node that was down for a week records every level the duty has climbed meanwhile.
     """
     ob = duty.obligation
-    sent = {(r.duty, r.level, r.due_ms) for r in state.reminders_sent}
-    climbed = {(e.duty, e.level) for e in state.escalations}
+    sent, climbed = _recorded(state, ob)
     events: list[DomainEvent] = []
     if now_ms < ob.due_ms:
         for reminder in reminder_times(ob, points, calendar):
-            if reminder.at_ms <= now_ms and (ob.duty, reminder.level, ob.due_ms) not in sent:
+            if reminder.at_ms <= now_ms and reminder.level not in sent:
                 events.append(_reminder(ob, reminder.level))
         return events
     for level, at in enumerate(escalation_times(ob, escalation_period_wd, calendar), start=1):
-        if at <= now_ms and (ob.duty, level) not in climbed:
+        if at <= now_ms and level not in climbed:
             events.append(
                 TicketEscalated(
                     duty=ob.duty,

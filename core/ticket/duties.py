@@ -25,11 +25,14 @@ step                                         ends
 
 An approved extension does not end its duty, but it moves the deadline: the duty is no longer
 overdue, so the escalations of the requesting unit's duty end too (if the new deadline passes,
-the duty escalates again from level 1). ``ODR_ANSWER`` has no step here yet: the ODR events
-(DOMAIN.md §8) will end it; until then it counts as owed by the holder while the ticket is open.
+the duty escalates again from level 1). ``ODR_ANSWER`` has no step here: no ticket event or
+state models an ODR dispute yet (DOMAIN.md §8), so nobody owes it on any ticket, and nobody can
+ask for more time on it; the ODR events will say who owes it and what ends it.
 
-Who owes a duty (``duty_owners``): the holding unit, for the decision, mediation, verification,
-callback and ODR duties while the ticket's state says the step is still to come; for
+Who owes a duty (``duty_owners``): the holding unit, for the decision (a city or county: a hub
+holding a ticket only dispatches it), mediation, verification and callback duties while the
+ticket's state says the step is still to come (the callback: from each closure until its
+callback, whatever the ticket's kind; the policy table says which kinds are timed); for
 ``SUPERVISION_REPORT``, each unit with an unreported supervision order.
 """
 
@@ -49,6 +52,7 @@ from core.ticket.events import (
 )
 from core.ticket.state import Stage, TicketState, TicketStatus
 from core.ticket.vocabulary import Duty, ReminderLevel, Track
+from core.units import HANDLING_LEVELS, level_of
 
 HOLDER_DUTIES = frozenset({Duty.DECIDE_ACCEPTANCE, Duty.END_MEDIATION, Duty.VERIFY_REPORT})
 """The duties a unit owes because it holds the ticket: they end when the ticket leaves it."""
@@ -78,6 +82,16 @@ def _stage_in(state: TicketState, track: Track, *stages: Stage) -> bool:
     return ts is not None and ts.stage in stages
 
 
+def _deciding(state: TicketState) -> bool:
+    """True when the holder is a handling unit with the ticket open before it.
+
+    A hub holding a ticket (registered there, relayed or returned to it) dispatches it; the
+    first decision is owed by the city or county it goes to, from when it gets there.
+    """
+    holder = state.holder_unit
+    return state.status in _OPEN and bool(holder) and level_of(holder) in HANDLING_LEVELS
+
+
 def duty_owners(state: TicketState, duty: Duty) -> frozenset[str]:
     """The units that owe ``duty`` on the ticket now; empty when nobody does."""
     if state.registration is None or state.status is TicketStatus.DUPLICATE:
@@ -86,17 +100,15 @@ def duty_owners(state: TicketState, duty: Duty) -> frozenset[str]:
         return frozenset(o.to_unit for o in state.supervision_orders if not o.reported)
     match duty:
         case Duty.DECIDE_ACCEPTANCE:
-            owed = state.status in _OPEN and _stage_in(
-                state, Track.COMPLAINT, Stage.AWAITING_DECISION
-            )
+            owed = _deciding(state) and _stage_in(state, Track.COMPLAINT, Stage.AWAITING_DECISION)
         case Duty.END_MEDIATION:
             owed = _stage_in(state, Track.COMPLAINT, Stage.MEDIATING, Stage.MEDIATION_PAUSED)
         case Duty.VERIFY_REPORT:
-            owed = state.status in _OPEN and _stage_in(state, Track.REPORT, Stage.AWAITING_DECISION)
+            owed = _deciding(state) and _stage_in(state, Track.REPORT, Stage.AWAITING_DECISION)
         case Duty.CALLBACK:
             owed = state.status is TicketStatus.CLOSED and state.awaiting_callback
-        case _:  # ODR_ANSWER: not modelled by the ticket's events yet
-            owed = state.status in _OPEN
+        case _:  # ODR_ANSWER: no ticket is an ODR dispute yet (module docstring)
+            owed = False
     return frozenset({state.holder_unit}) if owed and state.holder_unit else frozenset()
 
 
