@@ -7,7 +7,8 @@ What an administrator runs to see replication and deal with what it found:
     hotline alerts       --node N
     hotline quarantine release --node N --origin NODE_ID --note "..."
     hotline audit --db URL --root root.pem [ticket ID]    offline: the whole log, or one ticket
-    hotline queue        --node N [--unit U] [--within 3]  a unit's deadlines
+    hotline queue        --node N [--unit U] [--within 3]  a unit's deadlines, group
+                                                           incidents and emergencies
 """
 
 from __future__ import annotations
@@ -124,6 +125,22 @@ def _queue(args: argparse.Namespace) -> int:
                 f"  {e.ticket_id}  {e.duty:18} {e.unit_code}  due {_when(e.due_ms)}  "
                 f"{e.working_days_left:+d} WD{climbed}"
             )
+    print(f"group incidents (群体投诉): {len(queue.incidents)}")
+    for i in queue.incidents:
+        print(
+            f"  {i.incident_id}  {i.respondent_name or i.respondent_key}  "
+            f"{len(i.ticket_ids)} tickets ({i.open_tickets} open) received "
+            f"{_when(i.first_received_ms)} .. {_when(i.last_received_ms)}  "
+            f"at {', '.join(i.holder_units)}"
+        )
+        for ticket_id in i.ticket_ids:
+            print(f"    {ticket_id}")
+    print(f"emergencies (紧急): {len(queue.emergencies)}")
+    for m in queue.emergencies:
+        print(
+            f"  {m.ticket_id}  {m.respondent_name}  {', '.join(m.reasons)}  "
+            f"{m.status} at {m.holder_unit}  received {_when(m.received_ms)}"
+        )
     return 0
 
 

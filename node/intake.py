@@ -4,7 +4,10 @@ Registration must never lose a ticket and never make two of one call. A client n
 request with its own id; the id is stored in the same transaction as the registration event,
 so a retry after a timeout returns the ticket already made. A submission on the same matter as
 an open ticket (same phone, same business, same facts) is registered but linked to the earlier
-ticket instead of being handled twice (DOMAIN.md §4).
+ticket instead of being handled twice (DOMAIN.md §4). An emergency (food poisoning, a safety
+hazard, a price surge in a crisis: ``core.incidents.EmergencyRule``) is escalated to the
+province in the same transaction as its registration, by the node's system officer, so it is in
+the province's queue as soon as the ticket reaches the province (DOMAIN.md §6).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from google.protobuf.json_format import MessageToDict
 from sqlalchemy import Column, String, Table, bindparam, select
 
 from core.errors import InvalidInput, NotFound
+from core.incidents import EmergencyRule, emergency_destination, emergency_reasons
 from core.ticket.commands import RegisterTicket
 from core.ticket.decisions import DecisionContext, register_ticket
+from core.ticket.events import EmergencyEscalated
 from core.ticket.fold import fold
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import TicketKind
@@ -29,6 +34,7 @@ from node.clock import Clock
 from node.database import Database
 from node.projection import encode_state, tickets
 from node.roster import Roster
+from node.sweeps import sweep_officer
 from proto.hotline.v1 import intake_pb2, ticket_pb2
 from sync.codec import enum_number, fill_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
@@ -93,11 +99,20 @@ class Registration:
 class IntakeDesk:
     """Registers tickets through the log writer and answers reads from snapshots."""
 
-    def __init__(self, db: Database, writer: LogWriter, roster: Roster, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        writer: LogWriter,
+        roster: Roster,
+        clock: Clock,
+        emergencies: EmergencyRule | None = None,
+    ) -> None:
         self._db = db
         self._writer = writer
         self._roster = roster
         self._clock = clock
+        self.emergencies = emergencies if emergencies is not None else EmergencyRule()
+        """The categories and words that make a ticket an emergency on this node."""
 
     def _registration_job(
         self, request_id: str, command: RegisterTicket, officer_id: str
@@ -109,6 +124,8 @@ class IntakeDesk:
         # Checked here, outside the writer, so bad input fails fast and queues nothing.
         draft = register_ticket(command, officer, ctx, ticket_id="")
         fingerprint = matter_fingerprint(command)
+        reasons = emergency_reasons(draft, self.emergencies)
+        emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
 
         def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes]]:
             seen = _buffered(batch, ticket_requests, "request_id", request_id)
@@ -125,6 +142,8 @@ class IntakeDesk:
             ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
             event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
+            if emergency is not None and not duplicate_of:
+                batch.record(ticket_id, [emergency], sweep_officer(self._roster.own_unit()))
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             if not duplicate_of:
                 batch.upsert(

@@ -10,6 +10,8 @@ The same hook keeps the jurisdiction feed that children pull (``sync.schema.feed
 ticket reaches a unit below this node (routed to a county, assigned to a station) that unit
 is fed the ticket's whole history; afterwards it is fed each new event, up to and including
 the one that takes the ticket away. The registering unit keeps being fed (``audience_of``).
+It also writes the signals view that incident detection and the queues read (``node.signals``)
+beside the tickets table, in the same transaction.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from core.ticket.fold import fold
 from core.ticket.state import TicketState
 from core.units import Unit
 from node.obligations import DeadlineRules
+from node.signals import refresh_signals, ticket_signals
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import to_message
 from sync.log_store import EventLog
@@ -151,6 +154,7 @@ class TicketProjection:
                 feed.extend({"unit_code": unit, "event_pos": p} for p in positions)
         if feed:
             conn.execute(insert(feed_table), feed)
+        refresh_signals(conn, states.values())
         if self.deadlines is not None:
             self.deadlines.refresh(conn, states.values(), existing=before_known)
         return {t: r["state"] for t, r in rows.items()}  # type: ignore[misc]
@@ -162,11 +166,13 @@ class TicketProjection:
     def rebuild(self, conn: Connection) -> int:
         """Recompute the whole ``tickets`` table from the log; returns the number of tickets."""
         conn.execute(delete(tickets))
+        conn.execute(delete(ticket_signals))
         ids = EventLog(conn).all_ticket_ids()
         for start in range(0, len(ids), 500):
             states = [self.fold_from_log(conn, t) for t in ids[start : start + 500]]
             if states:
                 conn.execute(insert(tickets), [projection_row(s) for s in states])
+                refresh_signals(conn, states)
                 if self.deadlines is not None:
                     self.deadlines.refresh(conn, states)
         return len(ids)

@@ -2,7 +2,9 @@
 
 Read from the obligations view: the duties a unit owes, split into overdue, due soon and later,
 with the time left in working days on the node's calendar; and the duties of units below it
-that were escalated to it (督办, DOMAIN.md §6).
+that were escalated to it (督办, DOMAIN.md §6). Read from the signals view: the group incidents
+escalated to the unit (群体投诉) with their member tickets, as long as one of them is open, and
+the open emergencies sent to it (紧急事件; docs/incidents.md).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from grpc import aio
 from sqlalchemy import Connection, Row, select
 
 from core.deadlines.china_time import china_date
+from core.ticket.state import TicketStatus
 from core.units import jurisdiction_prefix, level_of
 from node.obligations import DeadlineRules, obligations
+from node.signals import REASONS_SEPARATOR, ticket_signals
 from proto.hotline.v1 import supervision_pb2, supervision_pb2_grpc
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
@@ -60,7 +64,9 @@ class SupervisionQueue:
                 # It reached this unit once it climbed as many levels as lie between them.
                 if row.escalation_level >= level_of(row.unit_code).rank - level_of(unit).rank
             ]
-        queue = supervision_pb2.Queue(unit_code=unit)
+            incidents = incidents_of(conn, unit)
+            emergencies = emergencies_of(conn, unit)
+        queue = supervision_pb2.Queue(unit_code=unit, incidents=incidents, emergencies=emergencies)
         for row in owed:
             entry = self._entry(row, today)
             if row.due_ms <= now:
@@ -85,6 +91,77 @@ class SupervisionQueue:
             escalated_to=row.escalated_to,
             policy_version=row.policy_version,
         )
+
+
+_DONE = (TicketStatus.CLOSED.value, TicketStatus.DUPLICATE.value)
+
+
+def incidents_of(conn: Connection, unit: str) -> list[supervision_pb2.IncidentEntry]:
+    """The group incidents escalated to ``unit`` that still have an open member, oldest first."""
+    s = ticket_signals.c
+    rows = conn.execute(
+        select(
+            s.ticket_id,
+            s.incident_id,
+            s.incident_key,
+            s.respondent_name,
+            s.holder_unit,
+            s.received_ms,
+            s.status,
+        )
+        .where(s.incident_to == unit)
+        .order_by(s.incident_id, s.received_ms, s.ticket_id)
+    ).all()
+    members: dict[str, list[Any]] = {}
+    for row in rows:
+        members.setdefault(row.incident_id, []).append(row)
+    entries = []
+    for incident_id, group in members.items():
+        open_tickets = sum(1 for r in group if r.status not in _DONE)
+        if not open_tickets:
+            continue
+        entries.append(
+            supervision_pb2.IncidentEntry(
+                incident_id=incident_id,
+                respondent_key=group[0].incident_key,
+                respondent_name=group[0].respondent_name,
+                to_unit=unit,
+                ticket_ids=[r.ticket_id for r in group],
+                first_received_ms=group[0].received_ms,
+                last_received_ms=group[-1].received_ms,
+                open_tickets=open_tickets,
+                holder_units=sorted({r.holder_unit for r in group}),
+            )
+        )
+    return sorted(entries, key=lambda e: (e.first_received_ms, e.incident_id))
+
+
+def emergencies_of(conn: Connection, unit: str) -> list[supervision_pb2.EmergencyEntry]:
+    """The open emergencies sent to ``unit``, in order of receipt."""
+    s = ticket_signals.c
+    rows = conn.execute(
+        select(
+            s.ticket_id,
+            s.emergency_reasons,
+            s.holder_unit,
+            s.status,
+            s.received_ms,
+            s.respondent_name,
+        )
+        .where(s.emergency_to == unit, s.status.not_in(_DONE))
+        .order_by(s.received_ms, s.ticket_id)
+    ).all()
+    return [
+        supervision_pb2.EmergencyEntry(
+            ticket_id=r.ticket_id,
+            reasons=r.emergency_reasons.split(REASONS_SEPARATOR) if r.emergency_reasons else [],
+            holder_unit=r.holder_unit,
+            status=r.status,
+            received_ms=r.received_ms,
+            respondent_name=r.respondent_name,
+        )
+        for r in rows
+    ]
 
 
 class SupervisionServicer(supervision_pb2_grpc.SupervisionServiceServicer):

@@ -7,6 +7,9 @@ answers for, and records, in one writer job per batch of tickets, the events
 ``core.deadlines.duties.steps_due`` asks for, decided against the ticket's state at that moment.
 The rows are a view of the ticket states and the events are durable, so a sweep repeated after a
 crash or a restart asks for nothing twice: no job store needs to survive the process.
+
+The same job then runs incident detection (``node.incidents``: group complaints, professional
+claimants), kept apart from ``run_once`` so that a deadline sweep costs what it cost before.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import Connection, select
 
 from core.officers import OfficerRef
 from core.units import Unit, jurisdiction_prefix
+from node.incidents import IncidentSweep
 from node.obligations import DeadlineRules, obligations
 from sync.writer import LogBatch, LogWriter
 
@@ -35,7 +39,8 @@ def sweep_officer(unit: Unit) -> OfficerRef:
 
 
 class EscalationSweep:
-    """Finds due obligations of this node's units and records what is owed."""
+    """Finds due obligations of this node's units and records what is owed; then has incident
+    detection run (``incidents``)."""
 
     def __init__(
         self,
@@ -44,6 +49,7 @@ class EscalationSweep:
         writer: LogWriter,
         rules: DeadlineRules,
         wall_ms: Callable[[], int],
+        incidents: IncidentSweep | None = None,
     ) -> None:
         self._unit = unit
         self._prefix = jurisdiction_prefix(unit.code, unit.level)
@@ -55,6 +61,12 @@ class EscalationSweep:
         self._scheduler: AsyncIOScheduler | None = None
         self.recorded = 0
         """Events recorded by this sweep since the node started (for drills and tests)."""
+        self.incidents = (
+            incidents
+            if incidents is not None
+            else IncidentSweep(unit, read, writer, wall_ms, self._officer)
+        )
+        """Group-complaint and professional-claimant detection, run after each sweep."""
 
     def due_tickets(self, now_ms: int, limit: int = 10_000) -> list[str]:
         """Tickets with an action due by ``now_ms`` on a duty of this node's own unit."""
@@ -120,6 +132,7 @@ class EscalationSweep:
             await self.run_once()
         except Exception:  # a sweep that fails is tried again at the next interval
             log.exception("escalation sweep failed; it runs again at the next interval")
+        await self.incidents.safe_run()
 
     def stop(self) -> None:
         """Stop the scheduler (a sweep in progress finishes its writer job)."""

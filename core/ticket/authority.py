@@ -17,12 +17,15 @@ from core.ticket.events import (
     ComplaintAccepted,
     ComplaintRefused,
     DomainEvent,
+    EmergencyEscalated,
     ExtensionDecided,
     ExtensionRequested,
+    GroupIncidentLinked,
     InquiryAnswered,
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    ProfessionalClaimantFlagged,
     ReminderSent,
     ReportVerified,
     ResultApproved,
@@ -38,7 +41,7 @@ from core.ticket.events import (
     TicketRouted,
 )
 from core.ticket.state import TicketState
-from core.units import NATIONAL_CODE, UnitLevel, jurisdiction_prefix
+from core.units import NATIONAL_CODE, UnitLevel, jurisdiction_prefix, level_of
 
 _HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
 _FIELD = frozenset({Role.HANDLER, Role.STATION_OFFICER})
@@ -70,7 +73,9 @@ ROLES_FOR: dict[type, frozenset[Role]] = {
 """The roles, any one of which lets an officer give each command.
 
 Reminders and escalations are not commands: a node's sweep records them as a system officer
-of its unit, and only ``why_unit_may_not`` applies to them."""
+of its unit, and only ``why_unit_may_not`` applies to them. The same holds for group incident
+links, emergency escalations and professional-claimant flags (``node.incidents``, and intake
+for emergencies)."""
 
 DISPATCH_LEVELS = frozenset({UnitLevel.NATIONAL, UnitLevel.PROVINCE, UnitLevel.CITY})
 
@@ -78,6 +83,16 @@ DISPATCH_LEVELS = frozenset({UnitLevel.NATIONAL, UnitLevel.PROVINCE, UnitLevel.C
 def covers(officer: OfficerRef, unit_code: str) -> bool:
     """True when ``unit_code`` lies inside the officer's unit's jurisdiction."""
     return unit_code.startswith(jurisdiction_prefix(officer.unit_code, officer.unit_level))
+
+
+def _has_part(state: TicketState, officer: OfficerRef) -> str | None:
+    """None when the officer's unit holds the ticket, is above its holder, or is (or is above)
+    a unit that held it; else the reason. What a mark on the ticket (incident, emergency,
+    claimant) asks of its recorder: a link recorded just before the ticket moved on is
+    harmless history, not a conflict."""
+    if covers(officer, state.holder_unit) or any(covers(officer, u) for u in state.units_involved):
+        return None
+    return f"{officer.unit_code} has no part in this ticket"
 
 
 def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str | None:
@@ -151,4 +166,11 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
             if order is not None and unit != order.to_unit:
                 return f"only {order.to_unit} reports on supervision order {order_id}"
             return None
+        case GroupIncidentLinked(to_unit=to_unit):
+            # The city links its own incidents, or one of the units below it does.
+            if not unit.startswith(jurisdiction_prefix(to_unit, level_of(to_unit))):
+                return f"{unit} cannot send an incident to {to_unit}, a city it is not in"
+            return _has_part(state, officer)
+        case EmergencyEscalated() | ProfessionalClaimantFlagged():
+            return _has_part(state, officer)
     return None

@@ -266,6 +266,58 @@ class SupervisionReported:
     report: str
 
 
+@dataclass(frozen=True)
+class GroupIncidentLinked:
+    """The ticket is one of a group of complaints against one business (群体投诉; DOMAIN.md §6).
+
+    Recorded by a node's sweep (``node.incidents``) on every member of the group; the incident
+    enters the supervision queue of the city ``to_unit``. ``incident_id`` is derived from the
+    group itself (``core.incidents.incident_id_for``), so nodes that detect the same group
+    record the same fact; where links to two ids meet, the ticket keeps the smallest id.
+    """
+
+    incident_id: str
+    respondent_key: str
+    """The business, as compared (``uscc:<credit code>`` or ``name:<name>@<county>``)."""
+    to_unit: str
+    """The city whose supervision queue the incident is in."""
+
+
+@dataclass(frozen=True)
+class EmergencyEscalated:
+    """The ticket is an emergency and goes to the province's queue at once (紧急事件).
+
+    Recorded with the registration by the registering node (its system officer) when the
+    category or the facts match the emergency rules (``core.incidents.EmergencyRule``).
+    """
+
+    reasons: tuple[str, ...]
+    """What matched: ``keyword:食物中毒``, ``category:突发事件``."""
+    to_unit: str
+    """The province (or the national level) whose queue the emergency is in."""
+
+
+@dataclass(frozen=True)
+class ProfessionalClaimantFlagged:
+    """The filer looks like a professional claimant: answer uniformly (职业索赔; DOMAIN.md §6).
+
+    Recorded by a node's sweep on each ticket of a filer with many tickets across businesses
+    in a short time. No personal data beyond what the ticket's registration already holds:
+    the identifier the filer was recognised by is masked.
+    """
+
+    filer: str
+    """The identifier compared, masked: ``手机 139****0001`` or ``身份证 6201**********1234``."""
+    tickets: int
+    """The filer's tickets in the window(s) that met the rule."""
+    businesses: int
+    """Different businesses they are against."""
+    window_days: int
+    """The rule's window, calendar days."""
+    related_ticket_ids: tuple[str, ...] = ()
+    """The filer's other tickets found (at most 50), for a uniform answer."""
+
+
 DomainEvent = (
     TicketRegistered
     | TicketRouted
@@ -290,6 +342,9 @@ DomainEvent = (
     | ExtensionDecided
     | SupervisionOrdered
     | SupervisionReported
+    | GroupIncidentLinked
+    | EmergencyEscalated
+    | ProfessionalClaimantFlagged
 )
 
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
@@ -316,6 +371,9 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     ExtensionDecided,
     SupervisionOrdered,
     SupervisionReported,
+    GroupIncidentLinked,
+    EmergencyEscalated,
+    ProfessionalClaimantFlagged,
 )
 
 

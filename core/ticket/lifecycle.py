@@ -12,6 +12,12 @@ other), fits and is kept in the log but changes nothing in the state; it is not 
 Only a malformed escalation (level below 1, a queue not above the owing unit) is. Likewise a
 decision on an extension request that lapsed (its duty ended first) changes nothing. Which
 step ends which duty is ``core.ticket.duties.duties_done_by``.
+
+Group incidents, emergencies and professional-claimant flags (DOMAIN.md §6, docs/incidents.md)
+are marks on the ticket, not steps: they fit in any state of a registered ticket that is not a
+duplicate, and change no status. A ticket keeps the *smallest* incident id it was linked to, so
+links recorded by nodes that saw different parts of a group converge on one id; of the
+emergency and claimant flags the first in fold order counts and the others are history.
 """
 
 from __future__ import annotations
@@ -27,13 +33,16 @@ from core.ticket.events import (
     ComplaintAccepted,
     ComplaintRefused,
     DomainEvent,
+    EmergencyEscalated,
     EventMeta,
     ExtensionDecided,
     ExtensionRequested,
+    GroupIncidentLinked,
     InquiryAnswered,
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    ProfessionalClaimantFlagged,
     ReminderSent,
     ReportVerified,
     ResultApproved,
@@ -51,9 +60,12 @@ from core.ticket.events import (
 from core.ticket.state import (
     HIGHEST_TICKET_VERSION,
     Callback,
+    Emergency,
     Escalation,
     Extension,
+    GroupIncident,
     Pause,
+    ProfessionalClaimant,
     ReminderRecord,
     Result,
     Stage,
@@ -70,7 +82,13 @@ from core.ticket.vocabulary import (
     Satisfaction,
     Track,
 )
-from core.units import HANDLING_LEVELS, STATION_CODE_LENGTH, jurisdiction_prefix, level_of
+from core.units import (
+    HANDLING_LEVELS,
+    STATION_CODE_LENGTH,
+    UnitLevel,
+    jurisdiction_prefix,
+    level_of,
+)
 
 _OPEN = (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)
 
@@ -219,6 +237,18 @@ def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str 
                 return f"no supervision order {order_id} on this ticket"
             if order.reported:
                 return f"supervision order {order_id} was already reported on"
+            return None
+        case GroupIncidentLinked(incident_id=incident_id, to_unit=to_unit):
+            if not incident_id:
+                return "a group incident needs an id"
+            if level_of(to_unit) is not UnitLevel.CITY:
+                return f"a group incident goes to a city, not {to_unit}"
+            return None
+        case EmergencyEscalated(to_unit=to_unit):
+            if level_of(to_unit) not in (UnitLevel.PROVINCE, UnitLevel.NATIONAL):
+                return f"an emergency goes to a province, not {to_unit}"
+            return None
+        case ProfessionalClaimantFlagged():
             return None
     return f"unknown event {event_name(event)}"
 
@@ -452,6 +482,31 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
                 for o in state.supervision_orders
             )
             return {"supervision_orders": orders}
+        case GroupIncidentLinked(incident_id=incident_id):
+            held = state.incident
+            if held is not None and held.incident_id <= incident_id:
+                return {}  # the smallest id wins; the same id counts once
+            incident = GroupIncident(
+                incident_id, event.respondent_key, event.to_unit, hlc, meta.origin_node
+            )
+            return {"incident": incident}
+        case EmergencyEscalated(reasons=reasons, to_unit=to_unit):
+            if state.emergency is not None:
+                return {}
+            return {"emergency": Emergency(reasons, to_unit, hlc, meta.origin_node)}
+        case ProfessionalClaimantFlagged():
+            if state.claimant is not None:
+                return {}
+            flag = ProfessionalClaimant(
+                event.filer,
+                event.tickets,
+                event.businesses,
+                event.window_days,
+                event.related_ticket_ids,
+                hlc,
+                meta.origin_node,
+            )
+            return {"claimant": flag}
     return {}
 
 

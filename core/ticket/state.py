@@ -194,6 +194,48 @@ class SupervisionOrder:
         return bool(self.reported_hlc)
 
 
+@dataclass(frozen=True)
+class GroupIncident:
+    """The group incident a ticket belongs to (群体投诉): the smallest id it was linked to.
+
+    Several nodes may link a ticket, to the same id or (having seen different parts of the
+    group) to different ones; the smallest id wins whatever the order, so all the members of
+    a group end on one id (``core.incidents``).
+    """
+
+    incident_id: str
+    respondent_key: str  # the business, as compared
+    to_unit: str  # the city whose supervision queue the incident is in
+    linked_hlc: int  # clock of the first link to this id in fold order
+    origin_node: str  # the node that recorded that link
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """The ticket is an emergency, in a province's queue (紧急事件); the first flag counts."""
+
+    reasons: tuple[str, ...]  # what matched: "keyword:食物中毒", "category:突发事件"
+    to_unit: str  # the province (or national) whose queue it is in
+    escalated_hlc: int  # clock of the first such event in fold order
+    origin_node: str  # the node that recorded it
+
+
+@dataclass(frozen=True)
+class ProfessionalClaimant:
+    """The filer was flagged as a possible professional claimant (职业索赔).
+
+    The first flag in fold order counts; later ones are history.
+    """
+
+    filer: str  # the identifier compared, masked ("手机 139****0001")
+    tickets: int  # the filer's tickets found
+    businesses: int  # different businesses they are against
+    window_days: int  # the rule's window, calendar days
+    related_ticket_ids: tuple[str, ...]  # the filer's other tickets found
+    flagged_hlc: int  # clock of the first flag in fold order
+    origin_node: str  # the node that recorded it
+
+
 HIGHEST_TICKET_VERSION = "_highest_ticket_version"
 """Where the fold keeps ``TicketState.highest_ticket_version`` in the instance's ``__dict__``
 (set by ``lifecycle.copy_with``; not a dataclass field, so not part of the view)."""
@@ -232,6 +274,12 @@ class TicketState:
     """Extension requests in order, pending, decided or lapsed."""
     supervision_orders: tuple[SupervisionOrder, ...] = ()
     """Supervision orders in order, with their reports."""
+    incident: GroupIncident | None = None
+    """The group incident the ticket is linked to (群体投诉), if any."""
+    emergency: Emergency | None = None
+    """Set when the ticket is an emergency sent to a province's queue (紧急事件)."""
+    claimant: ProfessionalClaimant | None = None
+    """Set when the filer was flagged as a possible professional claimant (职业索赔)."""
     registered_hlc: int = 0
     last_hlc: int = 0
     closed_hlc: int = 0

@@ -744,6 +744,112 @@ class SupervisionReported(_message.Message):
 Global___SupervisionReported: _TypeAlias = SupervisionReported  # noqa: Y015
 
 @_typing.final
+class GroupIncidentLinked(_message.Message):
+    """The ticket is one of a group of complaints against one business (群体投诉). Recorded by a
+    node's sweep on every member; the incident enters the city's supervision queue. The id is
+    derived from the group, so nodes detecting it independently record the same fact; a ticket
+    linked to two ids keeps the smallest (docs/incidents.md).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KEY_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    incident_id: _builtins.str
+    """"GI-<yyyymmdd of the first complaint>-<12 hex digits>" """
+    respondent_key: _builtins.str
+    """the business: "uscc:<credit code>" or "name:<name>@<county>" """
+    to_unit: _builtins.str
+    """the city whose supervision queue the incident is in"""
+    def __init__(
+        self,
+        *,
+        incident_id: _builtins.str = ...,
+        respondent_key: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["incident_id", b"incident_id", "respondent_key", b"respondent_key", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GroupIncidentLinked: _TypeAlias = GroupIncidentLinked  # noqa: Y015
+
+@_typing.final
+class EmergencyEscalated(_message.Message):
+    """The ticket is an emergency (food poisoning, safety hazard, price surge in a crisis) and goes
+    to the province's queue at once. Recorded with the registration by the registering node.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASONS_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    to_unit: _builtins.str
+    """the province (or national) whose queue it is in"""
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """what matched: "keyword:食物中毒", "category:突发事件" """
+
+    def __init__(
+        self,
+        *,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
+        to_unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reasons", b"reasons", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EmergencyEscalated: _TypeAlias = EmergencyEscalated  # noqa: Y015
+
+@_typing.final
+class ProfessionalClaimantFlagged(_message.Message):
+    """The filer looks like a professional claimant (职业索赔/职业举报): answer uniformly. Recorded by
+    a node's sweep; the identifier compared is masked, never in full.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILER_FIELD_NUMBER: _builtins.int
+    TICKETS_FIELD_NUMBER: _builtins.int
+    BUSINESSES_FIELD_NUMBER: _builtins.int
+    WINDOW_DAYS_FIELD_NUMBER: _builtins.int
+    RELATED_TICKET_IDS_FIELD_NUMBER: _builtins.int
+    filer: _builtins.str
+    """e.g. "手机 139****0001", "身份证 6201**********1234" """
+    tickets: _builtins.int
+    """the filer's tickets in the windows that met the rule"""
+    businesses: _builtins.int
+    """different businesses they are against"""
+    window_days: _builtins.int
+    """the rule's window, calendar days"""
+    @_builtins.property
+    def related_ticket_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the filer's other tickets found (at most 50)"""
+
+    def __init__(
+        self,
+        *,
+        filer: _builtins.str = ...,
+        tickets: _builtins.int = ...,
+        businesses: _builtins.int = ...,
+        window_days: _builtins.int = ...,
+        related_ticket_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["businesses", b"businesses", "filer", b"filer", "related_ticket_ids", b"related_ticket_ids", "tickets", b"tickets", "window_days", b"window_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProfessionalClaimantFlagged: _TypeAlias = ProfessionalClaimantFlagged  # noqa: Y015
+
+@_typing.final
 class EventEnvelope(_message.Message):
     """The fixed part of every event: what is signed, chained and replicated."""
 

@@ -5,7 +5,8 @@ SupervisionService: a unit's queue of deadlines (DOMAIN.md §5-§6, issue 4).
 
 Served on a node's client port. The queue is read from the node's obligations view: the
 duties the unit owes with their due time, and the duties of units below it that were
-escalated to it (督办).
+escalated to it (督办); and from its signals view: the group incidents escalated to it
+(群体投诉) and the open emergencies sent to it (紧急事件), docs/incidents.md.
 """
 
 from collections import abc as _abc
@@ -98,6 +99,108 @@ class QueueEntry(_message.Message):
 Global___QueueEntry: _TypeAlias = QueueEntry  # noqa: Y015
 
 @_typing.final
+class IncidentEntry(_message.Message):
+    """A group of complaints against one business, linked into one incident (群体投诉)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KEY_FIELD_NUMBER: _builtins.int
+    RESPONDENT_NAME_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    TICKET_IDS_FIELD_NUMBER: _builtins.int
+    FIRST_RECEIVED_MS_FIELD_NUMBER: _builtins.int
+    LAST_RECEIVED_MS_FIELD_NUMBER: _builtins.int
+    OPEN_TICKETS_FIELD_NUMBER: _builtins.int
+    HOLDER_UNITS_FIELD_NUMBER: _builtins.int
+    incident_id: _builtins.str
+    """the incident"""
+    respondent_key: _builtins.str
+    """the business, as compared"""
+    respondent_name: _builtins.str
+    """its name as the first member gives it"""
+    to_unit: _builtins.str
+    """the unit whose queue it is in"""
+    first_received_ms: _builtins.int
+    """when the first member was received"""
+    last_received_ms: _builtins.int
+    """when the latest member was received"""
+    open_tickets: _builtins.int
+    """members not closed yet"""
+    @_builtins.property
+    def ticket_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the member tickets held here, in order of receipt"""
+
+    @_builtins.property
+    def holder_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the units holding the members"""
+
+    def __init__(
+        self,
+        *,
+        incident_id: _builtins.str = ...,
+        respondent_key: _builtins.str = ...,
+        respondent_name: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        ticket_ids: _abc.Iterable[_builtins.str] | None = ...,
+        first_received_ms: _builtins.int = ...,
+        last_received_ms: _builtins.int = ...,
+        open_tickets: _builtins.int = ...,
+        holder_units: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["first_received_ms", b"first_received_ms", "holder_units", b"holder_units", "incident_id", b"incident_id", "last_received_ms", b"last_received_ms", "open_tickets", b"open_tickets", "respondent_key", b"respondent_key", "respondent_name", b"respondent_name", "ticket_ids", b"ticket_ids", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IncidentEntry: _TypeAlias = IncidentEntry  # noqa: Y015
+
+@_typing.final
+class EmergencyEntry(_message.Message):
+    """An emergency ticket, open (紧急事件)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    HOLDER_UNIT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    RECEIVED_MS_FIELD_NUMBER: _builtins.int
+    RESPONDENT_NAME_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    holder_unit: _builtins.str
+    """the unit holding it now"""
+    status: _builtins.str
+    """e.g. "routed", "in_handling" """
+    received_ms: _builtins.int
+    """when it was received"""
+    respondent_name: _builtins.str
+    """the business"""
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """what matched: "keyword:食物中毒", "category:突发事件" """
+
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
+        holder_unit: _builtins.str = ...,
+        status: _builtins.str = ...,
+        received_ms: _builtins.int = ...,
+        respondent_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["holder_unit", b"holder_unit", "reasons", b"reasons", "received_ms", b"received_ms", "respondent_name", b"respondent_name", "status", b"status", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EmergencyEntry: _TypeAlias = EmergencyEntry  # noqa: Y015
+
+@_typing.final
 class Queue(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -106,6 +209,8 @@ class Queue(_message.Message):
     OVERDUE_FIELD_NUMBER: _builtins.int
     ESCALATED_TO_US_FIELD_NUMBER: _builtins.int
     LATER_FIELD_NUMBER: _builtins.int
+    INCIDENTS_FIELD_NUMBER: _builtins.int
+    EMERGENCIES_FIELD_NUMBER: _builtins.int
     unit_code: _builtins.str
     """the unit"""
     @_builtins.property
@@ -124,6 +229,14 @@ class Queue(_message.Message):
     def later(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueEntry]:
         """owed by the unit, due later"""
 
+    @_builtins.property
+    def incidents(self) -> _containers.RepeatedCompositeFieldContainer[Global___IncidentEntry]:
+        """group incidents escalated to this unit, with open members"""
+
+    @_builtins.property
+    def emergencies(self) -> _containers.RepeatedCompositeFieldContainer[Global___EmergencyEntry]:
+        """open emergencies sent to this unit"""
+
     def __init__(
         self,
         *,
@@ -132,10 +245,12 @@ class Queue(_message.Message):
         overdue: _abc.Iterable[Global___QueueEntry] | None = ...,
         escalated_to_us: _abc.Iterable[Global___QueueEntry] | None = ...,
         later: _abc.Iterable[Global___QueueEntry] | None = ...,
+        incidents: _abc.Iterable[Global___IncidentEntry] | None = ...,
+        emergencies: _abc.Iterable[Global___EmergencyEntry] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_soon", b"due_soon", "escalated_to_us", b"escalated_to_us", "later", b"later", "overdue", b"overdue", "unit_code", b"unit_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_soon", b"due_soon", "emergencies", b"emergencies", "escalated_to_us", b"escalated_to_us", "incidents", b"incidents", "later", b"later", "overdue", b"overdue", "unit_code", b"unit_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -5,7 +5,8 @@ SupervisionService: a unit's queue of deadlines (DOMAIN.md §5-§6, issue 4).
 
 Served on a node's client port. The queue is read from the node's obligations view: the
 duties the unit owes with their due time, and the duties of units below it that were
-escalated to it (督办).
+escalated to it (督办); and from its signals view: the group incidents escalated to it
+(群体投诉) and the open emergencies sent to it (紧急事件), docs/incidents.md.
 """
 
 from collections import abc as _abc

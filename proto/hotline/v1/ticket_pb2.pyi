@@ -537,6 +537,128 @@ class SupervisionOrder(_message.Message):
 Global___SupervisionOrder: _TypeAlias = SupervisionOrder  # noqa: Y015
 
 @_typing.final
+class GroupIncident(_message.Message):
+    """The group incident the ticket belongs to (群体投诉): the smallest id it was linked to."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KEY_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    LINKED_HLC_FIELD_NUMBER: _builtins.int
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    incident_id: _builtins.str
+    """the incident"""
+    respondent_key: _builtins.str
+    """the business, as compared"""
+    to_unit: _builtins.str
+    """the city whose supervision queue it is in"""
+    linked_hlc: _builtins.int
+    """clock of the first link to this id in fold order"""
+    origin_node: _builtins.str
+    """the node that recorded that link"""
+    def __init__(
+        self,
+        *,
+        incident_id: _builtins.str = ...,
+        respondent_key: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        linked_hlc: _builtins.int = ...,
+        origin_node: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["incident_id", b"incident_id", "linked_hlc", b"linked_hlc", "origin_node", b"origin_node", "respondent_key", b"respondent_key", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GroupIncident: _TypeAlias = GroupIncident  # noqa: Y015
+
+@_typing.final
+class Emergency(_message.Message):
+    """The ticket is an emergency, in the province's queue (紧急事件)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASONS_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    ESCALATED_HLC_FIELD_NUMBER: _builtins.int
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    to_unit: _builtins.str
+    """the province (or national) whose queue it is in"""
+    escalated_hlc: _builtins.int
+    """clock of the first such event in fold order"""
+    origin_node: _builtins.str
+    """the node that recorded it"""
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """what matched"""
+
+    def __init__(
+        self,
+        *,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
+        to_unit: _builtins.str = ...,
+        escalated_hlc: _builtins.int = ...,
+        origin_node: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalated_hlc", b"escalated_hlc", "origin_node", b"origin_node", "reasons", b"reasons", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Emergency: _TypeAlias = Emergency  # noqa: Y015
+
+@_typing.final
+class ProfessionalClaimant(_message.Message):
+    """The filer was flagged as a possible professional claimant (职业索赔): answer uniformly."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILER_FIELD_NUMBER: _builtins.int
+    TICKETS_FIELD_NUMBER: _builtins.int
+    BUSINESSES_FIELD_NUMBER: _builtins.int
+    WINDOW_DAYS_FIELD_NUMBER: _builtins.int
+    RELATED_TICKET_IDS_FIELD_NUMBER: _builtins.int
+    FLAGGED_HLC_FIELD_NUMBER: _builtins.int
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    filer: _builtins.str
+    """the identifier compared, masked"""
+    tickets: _builtins.int
+    """the filer's tickets found"""
+    businesses: _builtins.int
+    """different businesses they are against"""
+    window_days: _builtins.int
+    """the rule's window, calendar days"""
+    flagged_hlc: _builtins.int
+    """clock of the first flag in fold order"""
+    origin_node: _builtins.str
+    """the node that recorded it"""
+    @_builtins.property
+    def related_ticket_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the filer's other tickets found"""
+
+    def __init__(
+        self,
+        *,
+        filer: _builtins.str = ...,
+        tickets: _builtins.int = ...,
+        businesses: _builtins.int = ...,
+        window_days: _builtins.int = ...,
+        related_ticket_ids: _abc.Iterable[_builtins.str] | None = ...,
+        flagged_hlc: _builtins.int = ...,
+        origin_node: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["businesses", b"businesses", "filer", b"filer", "flagged_hlc", b"flagged_hlc", "origin_node", b"origin_node", "related_ticket_ids", b"related_ticket_ids", "tickets", b"tickets", "window_days", b"window_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProfessionalClaimant: _TypeAlias = ProfessionalClaimant  # noqa: Y015
+
+@_typing.final
 class Ticket(_message.Message):
     """The folded state of one ticket."""
 
@@ -566,6 +688,9 @@ class Ticket(_message.Message):
     REMINDERS_SENT_FIELD_NUMBER: _builtins.int
     EXTENSIONS_FIELD_NUMBER: _builtins.int
     SUPERVISION_ORDERS_FIELD_NUMBER: _builtins.int
+    INCIDENT_FIELD_NUMBER: _builtins.int
+    EMERGENCY_FIELD_NUMBER: _builtins.int
+    CLAIMANT_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """network-wide id"""
     status: Global___TicketStatus.ValueType
@@ -632,6 +757,18 @@ class Ticket(_message.Message):
     def supervision_orders(self) -> _containers.RepeatedCompositeFieldContainer[Global___SupervisionOrder]:
         """supervision orders and their reports"""
 
+    @_builtins.property
+    def incident(self) -> Global___GroupIncident:
+        """the group incident it is linked to, if any"""
+
+    @_builtins.property
+    def emergency(self) -> Global___Emergency:
+        """set when it is an emergency"""
+
+    @_builtins.property
+    def claimant(self) -> Global___ProfessionalClaimant:
+        """set when its filer was flagged"""
+
     def __init__(
         self,
         *,
@@ -659,10 +796,13 @@ class Ticket(_message.Message):
         reminders_sent: _abc.Iterable[Global___ReminderRecord] | None = ...,
         extensions: _abc.Iterable[Global___Extension] | None = ...,
         supervision_orders: _abc.Iterable[Global___SupervisionOrder] | None = ...,
+        incident: Global___GroupIncident | None = ...,
+        emergency: Global___Emergency | None = ...,
+        claimant: Global___ProfessionalClaimant | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claimant", b"claimant", "emergency", b"emergency", "incident", b"incident", "registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "emergency", b"emergency", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

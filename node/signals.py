@@ -1,0 +1,93 @@
+"""The signals view: what incident detection and the queues need of each ticket, indexed.
+
+Group complaints, professional claimants and emergencies (DOMAIN.md §6, docs/incidents.md) are
+found by comparing tickets with each other: complaints against one business in a window, the
+tickets of one filer. Reading every ticket's state blob for that would cost a node its whole
+table at each sweep; so, like the obligations view, the ``ticket_signals`` table keeps one row
+per registered ticket with the few comparable facts (the business's key, the filer's keys as
+digests, when it was received, who holds it) and the marks it carries (incident, emergency,
+claimant flag). It is a view of the ticket states, written by the projection in the same
+transaction as the tickets table and rebuilt with it (DESIGN.md rule 1).
+
+Personal data (DOMAIN.md §9): the filer's phone and ID number are kept only as digests
+(``core.incidents.phone_key``/``id_key``), enough to compare, never to read back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    String,
+    Table,
+)
+
+from core.incidents import id_key, name_key, phone_key, respondent_key
+from core.ticket.state import TicketState
+from sync.schema import metadata
+from sync.statements import log_statements
+
+ticket_signals = Table(
+    "ticket_signals",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("holder_unit", String(12), nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("respondent_key", String(300), nullable=False),
+    Column("name_key", String(300), nullable=False),
+    Column("respondent_name", String(200), nullable=False),
+    Column("phone_key", String(32), nullable=False),
+    Column("id_key", String(32), nullable=False),
+    Column("incident_id", String(64), nullable=False),
+    Column("incident_key", String(300), nullable=False),
+    Column("incident_to", String(12), nullable=False),
+    Column("emergency_to", String(12), nullable=False),
+    Column("emergency_reasons", String(500), nullable=False),
+    Column("claimant", Boolean, nullable=False),
+    Index("ix_ticket_signals_received_ms", "received_ms"),
+    Index("ix_ticket_signals_incident_to", "incident_to"),
+    Index("ix_ticket_signals_emergency_to", "emergency_to"),
+)
+
+REASONS_SEPARATOR = "\x1f"
+"""Between the emergency reasons in ``emergency_reasons``."""
+
+
+def signal_row(state: TicketState) -> dict[str, object] | None:
+    """The signals row of one ticket; None while its registration is not held here."""
+    reg = state.registration
+    if reg is None:
+        return None
+    incident, emergency = state.incident, state.emergency
+    return {
+        "ticket_id": state.ticket_id,
+        "kind": reg.kind.value,
+        "status": state.status.value,
+        "holder_unit": state.holder_unit,
+        "received_ms": int(reg.received_at.timestamp() * 1000),
+        "respondent_key": respondent_key(reg.respondent, reg.incident_region)[:300],
+        "name_key": name_key(reg.respondent, reg.incident_region)[:300],
+        "respondent_name": reg.respondent.name[:200],
+        "phone_key": phone_key(reg.consumer),
+        "id_key": id_key(reg.consumer),
+        "incident_id": incident.incident_id if incident else "",
+        "incident_key": incident.respondent_key[:300] if incident else "",
+        "incident_to": incident.to_unit if incident else "",
+        "emergency_to": emergency.to_unit if emergency else "",
+        "emergency_reasons": REASONS_SEPARATOR.join(emergency.reasons)[:500] if emergency else "",
+        "claimant": state.claimant is not None,
+    }
+
+
+def refresh_signals(conn: Connection, states: Iterable[TicketState]) -> None:
+    """Write the signals rows of ``states`` (called in the projection's transaction)."""
+    rows = [row for row in map(signal_row, states) if row is not None]
+    if rows:
+        conn.execute(log_statements(conn.dialect.name).upsert(ticket_signals), rows)
