@@ -150,7 +150,9 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
                 return f"{unit} is neither {subject} nor above it"
             if covers(officer, holder) or subject in state.units_involved:
                 return None
-            return f"{subject} has never held this ticket"
+            if any(order.to_unit == subject for order in state.supervision_orders):
+                return None  # a unit ordered to report owes the report wherever the ticket is
+            return f"{subject} has never held this ticket nor been ordered to report on it"
         case ExtensionRequested():
             return None if at_holder else f"only the holding unit {holder} asks for more time"
         case ExtensionDecided():

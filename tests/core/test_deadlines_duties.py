@@ -308,11 +308,6 @@ def test_an_approved_extension_moves_the_orders_its_unit_owed_when_it_asked() ->
     assert (row.extension_days, row.due_date) == (0, date(2026, 3, 24))  # 18..20, 23, 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.ticket.authority refuses a sweep's step about a unit that never held the "
-    "ticket, even one under a supervision order: it becomes a conflict at every sweep",
-)
 def test_a_unit_ordered_to_report_records_its_own_overdue_report_after_the_ticket_left() -> None:
     # The province orders Lanzhou city to report; Chengguan then returns the ticket to the
     # province. The city still owes its report, and its node's sweep escalates it.

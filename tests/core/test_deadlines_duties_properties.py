@@ -114,15 +114,7 @@ def moves(state: TicketState) -> list[tuple[Officer, c.TicketCommand]]:
         for o in state.supervision_orders
         if not o.reported and o.to_unit in HEAD_OF
     ]
-    fixed = FIXED_MOVES
-    if any(
-        not o.reported and o.to_unit not in state.units_involved for o in state.supervision_orders
-    ):
-        # Known gap, specified as an expected failure in test_deadlines_duties: once the ticket
-        # is back at the province, the authority rules refuse the sweep steps of an ordered
-        # unit that never held it. Keep such tickets where the ordered unit still covers them.
-        fixed = [m for m in FIXED_MOVES if not isinstance(m[1], c.ReturnTicket)]
-    return [*fixed, *orders, *reports]
+    return [*FIXED_MOVES, *orders, *reports]
 
 
 def allowed(h: History) -> list[tuple[Officer, c.TicketCommand]]:

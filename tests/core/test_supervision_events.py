@@ -385,7 +385,7 @@ def test_a_malformed_escalation_is_a_conflict() -> None:
         "620103 is not above 620102",
         "an escalation climbs at least one level, not 0",
         "620103 is neither 620102 nor above it",
-        "620103 has never held this ticket",
+        "620103 has never held this ticket nor been ordered to report on it",
     ]
     assert state.escalations == ()
     assert hlc.to_millis(state.last_hlc) >= hlc.to_millis(state.held_since_hlc)
