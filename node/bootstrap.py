@@ -27,6 +27,7 @@ from node.casework import CaseworkDesk
 from node.clock import Clock
 from node.database import Database
 from node.grpc_edge import ErrorMappingInterceptor
+from node.incidents import IncidentSweep
 from node.intake import IntakeDesk
 from node.obligations import default_rules
 from node.projection import TicketProjection, tickets
@@ -35,7 +36,7 @@ from node.roster import Roster
 from node.rules import ProvinceRules, RulesServicer
 from node.servicers import AdminServicer, CaseworkServicer, IntakeServicer
 from node.settings import NodeSettings
-from node.sweeps import EscalationSweep
+from node.sweeps import EscalationSweep, sweep_officer
 from node.sync_admin import SyncAdministration
 from proto.hotline.v1 import (
     admin_pb2,
@@ -370,12 +371,26 @@ def build_node(
         roster=roster,
         projection=projection,
         writer=writer,
-        intake=IntakeDesk(db, writer, roster, clock),
+        intake=IntakeDesk(db, writer, roster, clock, emergencies=settings.incidents.emergencies),
         casework=CaseworkDesk(writer, roster, clock),
         link=link,
         trust=trust,
         verifier=verifier,
-        sweep=EscalationSweep(roster.own_unit(), db.read, writer, rules, clock.wall_ms),
+        sweep=EscalationSweep(
+            roster.own_unit(),
+            db.read,
+            writer,
+            rules,
+            clock.wall_ms,
+            incidents=IncidentSweep(
+                roster.own_unit(),
+                db.read,
+                writer,
+                clock.wall_ms,
+                sweep_officer(roster.own_unit()),
+                settings.incidents,
+            ),
+        ),
         rules=province_rules,
         mounts=mounts,
     )

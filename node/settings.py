@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInput
+from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
 
 
@@ -62,6 +63,10 @@ class NodeSettings:
     clock_anchor: float = 0.0
     """Real instant (epoch seconds) from which the clock runs at ``clock_speed``; every node of
     a drill is given the same one so they all see the same drill time. 0: the node's start."""
+    incidents: IncidentRules = field(default_factory=IncidentRules)
+    """Thresholds for group complaints, emergencies and professional claimants
+    (docs/incidents.md): an ``[incidents]`` table in the config file, or the path of a TOML
+    file holding one (``HOTLINE_INCIDENTS``); the defaults otherwise."""
 
     @property
     def drill_start(self) -> datetime | None:
@@ -142,6 +147,8 @@ _ENV_PREFIX = "HOTLINE_"
 def _coerce(name: str, value: Any) -> Any:
     kinds = {f.name: f.type for f in fields(NodeSettings)}
     kind = kinds[name]
+    if kind == "IncidentRules":
+        return _incident_rules(value)
     try:
         if kind == "UnitLevel":
             return UnitLevel(str(value))
@@ -154,6 +161,20 @@ def _coerce(name: str, value: Any) -> Any:
     except ValueError as exc:
         raise InvalidInput(name, f"bad value {value!r}: {exc}") from None
     return str(value)
+
+
+def _incident_rules(value: Any) -> IncidentRules:
+    """The incident thresholds from a TOML table, or from a file holding ``[incidents]``."""
+    if isinstance(value, IncidentRules):
+        return value
+    if isinstance(value, Mapping):
+        return IncidentRules.from_mapping(value)
+    path = Path(str(value))
+    try:
+        loaded = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput("incidents", f"cannot read {path}: {exc}") from None
+    return IncidentRules.from_mapping(loaded.get("incidents", loaded))
 
 
 def build_settings(

@@ -165,3 +165,34 @@ def test_an_offset_that_is_not_a_number_of_seconds_is_refused() -> None:
     with pytest.raises(InvalidInput) as refused:
         build_settings({**DRILL, "clock_offset": "inf"}, {})
     assert refused.value.field == "clock_offset"
+
+
+def test_incident_thresholds_come_from_the_config_file_or_a_file_named_in_the_environment(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(
+        'level = "city"\nunit = "620100"\nparent = "h:1"\ndata_dir = "x"\n'
+        "[incidents.groups]\nmin_consumers = 3\nwindow_days = 5\n",
+        encoding="utf-8",
+    )
+    settings = build_settings({}, {}, config)
+    assert (settings.incidents.groups.min_consumers, settings.incidents.groups.window_days) == (
+        3,
+        5,
+    )
+    assert settings.incidents.claimants.min_tickets == 5  # what the file leaves out: defaults
+
+    rules = tmp_path / "incidents.toml"
+    rules.write_text('[incidents.emergencies]\nkeywords = ["爆炸"]\n', encoding="utf-8")
+    from_env = build_settings({}, {"HOTLINE_INCIDENTS": str(rules)}, config)
+    assert from_env.incidents.emergencies.keywords == ("爆炸",)
+
+    config.write_text(
+        'level = "city"\nunit = "620100"\nparent = "h:1"\ndata_dir = "x"\n'
+        "[incidents.groups]\nmin_people = 3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        build_settings({}, {}, config)
+    assert refused.value.field == "incidents.groups"
