@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from core.ticket.state import TicketState
+from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import (
     Finding,
     MediationOutcome,
@@ -79,11 +79,16 @@ def _register_and_route(net: LocalNetwork, labels: list[str]) -> dict[str, str]:
                 )
                 say(f"  {response.ticket_id}  consultation answered on the phone: {reg.facts[:24]}")
                 continue
-            routed = centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=response.ticket_id))
-            state = from_message(TicketState, routed.ticket)
+            state = from_message(TicketState, response.ticket)
+            how = "routed at once (campaign)"
+            if state.status is TicketStatus.REGISTERED:
+                routed = centre.step(
+                    "RouteTicket", cw.RouteTicketRequest(ticket_id=response.ticket_id)
+                )
+                state, how = from_message(TicketState, routed.ticket), ""
             say(
                 f"  {response.ticket_id}  {reg.kind.value:10} {reg.respondent.name:14} "
-                f"-> {state.holder_unit}"
+                f"-> {state.holder_unit}  {how}".rstrip()
             )
     return ids
 

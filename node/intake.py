@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -22,14 +23,17 @@ from dataclasses import dataclass, replace
 from google.protobuf.json_format import MessageToDict
 from sqlalchemy import Column, String, Table, bindparam, select
 
-from core.errors import InvalidInput, NotFound
+from core.deadlines.rulebook import Campaign
+from core.errors import DomainError, InvalidInput, NotFound
 from core.incidents import EmergencyRule, emergency_destination, emergency_reasons
-from core.ticket.commands import RegisterTicket
-from core.ticket.decisions import DecisionContext, register_ticket
+from core.officers import Officer, Role
+from core.ticket.commands import RegisterTicket, RouteTicket
+from core.ticket.decisions import DecisionContext, decide, register_ticket
 from core.ticket.events import EmergencyEscalated
 from core.ticket.fold import fold
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import TicketKind
+from core.units import UnitLevel
 from node.clock import Clock
 from node.database import Database
 from node.projection import encode_state, tickets
@@ -56,6 +60,11 @@ ticket_fingerprints = Table(
     Column("fingerprint", String(64), primary_key=True),
     Column("ticket_id", String(64), nullable=False),
 )
+
+log = logging.getLogger(__name__)
+
+CampaignFinder = Callable[[TicketState], Campaign | None]
+"""The running campaign a ticket falls under, if any (``node.rules.ProvinceRules.campaign_of``)."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _OPEN = {
@@ -106,6 +115,7 @@ class IntakeDesk:
         roster: Roster,
         clock: Clock,
         emergencies: EmergencyRule | None = None,
+        campaigns: CampaignFinder | None = None,
     ) -> None:
         self._db = db
         self._writer = writer
@@ -113,6 +123,9 @@ class IntakeDesk:
         self._clock = clock
         self.emergencies = emergencies if emergencies is not None else EmergencyRule()
         """The categories and words that make a ticket an emergency on this node."""
+        self._campaigns = campaigns
+        """The running campaigns of the province rule book: at the province, a matching ticket
+        is routed by jurisdiction in its registration's transaction (DOMAIN.md §5)."""
 
     def _registration_job(
         self, request_id: str, command: RegisterTicket, officer_id: str
@@ -144,6 +157,8 @@ class IntakeDesk:
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
             if emergency is not None and not duplicate_of:
                 batch.record(ticket_id, [emergency], sweep_officer(self._roster.own_unit()))
+            if not duplicate_of:
+                self._route_campaign_ticket(batch, ticket_id, ctx)
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             if not duplicate_of:
                 batch.upsert(
@@ -152,6 +167,31 @@ class IntakeDesk:
             return ticket_id, False, batch.views  # the batch fills its views when it flushes
 
         return job
+
+    def _route_campaign_ticket(self, batch: LogBatch, ticket_id: str, ctx: DecisionContext) -> None:
+        """Route a ticket of a running campaign at once, if this node dispatches for a province.
+
+        Signed by the node's system officer as dispatcher. A ticket that cannot be routed by
+        jurisdiction alone (an unclear address) stays registered for the dispatchers.
+        """
+        own = self._roster.own_unit()
+        if self._campaigns is None or own.level is not UnitLevel.PROVINCE:
+            return
+        state = batch.state_of(ticket_id)
+        campaign = self._campaigns(state)
+        if campaign is None:
+            return
+        system = sweep_officer(own)
+        dispatcher = Officer(
+            system.officer_id, system.name, own.code, own.level, frozenset({Role.DISPATCHER})
+        )
+        note = f"专项 {campaign.name}: 即时分流 (campaign {campaign.campaign_id})"
+        try:
+            events = decide(state, RouteTicket(note=note), dispatcher, ctx)
+        except DomainError as exc:
+            log.info("campaign ticket %s left for the dispatchers: %s", ticket_id, exc)
+            return
+        batch.record(ticket_id, events, system, state=state)
 
     async def register(
         self, request_id: str, command: RegisterTicket, officer_id: str

@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from core.deadlines.china_time import china_date
 from core.deadlines.holidays import HolidayTable
-from core.deadlines.rulebook import DEFAULT_CAMPAIGN_DAYS, RuleBook
+from core.deadlines.rulebook import DEFAULT_CAMPAIGN_DAYS, Campaign, RuleBook
 from core.errors import InvalidInput, NotPermitted
 from core.officers import Role
 from core.ticket.state import TicketState, TicketStatus
@@ -126,6 +126,10 @@ class ProvinceRules:
         raw = rules_pb2.RuleBook()
         raw.ParseFromString(signed.rule_book)
         self._take(rule_book_from(raw), signed)
+
+    def campaign_of(self, state: TicketState) -> Campaign | None:
+        """The campaign a ticket falls under by the rule book held here, if any."""
+        return self.book.campaign_of(state)
 
     def for_child(self, child_number: int) -> rules_pb2.SignedRuleBook | None:
         """What a child holding rule book ``child_number`` should take (None: nothing newer)."""

@@ -15,13 +15,14 @@ import pytest
 
 from core.deadlines.china_time import CHINA_TZ
 from core.deadlines.rulebook import Campaign, RuleBook
+from core.ticket.state import TicketState, TicketStatus
 from node.cli import main as hotline
 from node.client import CallError, NodeClient
 from node.clock import Clock
 from node.samples import demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, rules_pb2
-from sync.codec import to_message
+from sync.codec import from_message, to_message
 from sync.rule_books import sign_rule_book
 from tests.conftest import World, spec
 from tests.node.test_deadlines import HandMovedTime, china
@@ -38,14 +39,23 @@ def start_line(world: World, time: HandMovedTime) -> None:
 _callers = iter(range(1000, 10_000))
 
 
-def register_and_route(centre: NodeClient, label: str, *tags: str) -> str:
-    """A demo ticket from a new caller (not a duplicate), with ``tags``, routed at once."""
+def register(centre: NodeClient, label: str, *tags: str) -> str:
+    """A demo ticket from a new caller (not a duplicate), with ``tags``."""
     ticket = to_message(dict(demo_tickets())[label], intake_pb2.NewTicket)
     ticket.consumer.phone = f"1390931{next(_callers):04d}"
     ticket.tags.extend(tags)
-    ticket_id = centre.register(uuid.uuid4().hex, ticket).ticket_id
+    return str(centre.register(uuid.uuid4().hex, ticket).ticket_id)
+
+
+def register_and_route(centre: NodeClient, label: str, *tags: str) -> str:
+    """A demo ticket from a new caller, routed by the dispatcher."""
+    ticket_id = register(centre, label, *tags)
     centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=ticket_id))
     return ticket_id
+
+
+def state_of(client: NodeClient, ticket_id: str) -> TicketState:
+    return from_message(TicketState, client.get(ticket_id))
 
 
 def due_dates(world: World, node: str = "chengguan") -> dict[str, dt.date]:
@@ -60,7 +70,7 @@ def due_dates(world: World, node: str = "chengguan") -> dict[str, dt.date]:
     }
 
 
-def test_a_campaign_compresses_limits_for_matching_tickets_only(world: World) -> None:
+def test_a_campaign_routes_matching_tickets_at_once_and_compresses_their_limits_only(world: World) -> None:
     time = HandMovedTime(china("2026-12-01", 10))  # a Tuesday
     start_line(world, time)
     with world.officer("province", SUPERVISOR) as supervisor:
@@ -68,8 +78,11 @@ def test_a_campaign_compresses_limits_for_matching_tickets_only(world: World) ->
     assert view.rule_book.number == 1 and view.rule_book.campaigns[0].started_ms
     world.sync("city", "chengguan")
     with world.officer("province") as centre:
-        tagged = register_and_route(centre, "fridge", "新冠疫情")
-        plain = register_and_route(centre, "gym")
+        tagged = register(centre, "fridge", "新冠疫情")  # routed at once, by the node itself
+        plain = register(centre, "gym")
+        assert state_of(centre, tagged).holder_unit == "620102"
+        assert state_of(centre, plain).status is TicketStatus.REGISTERED  # waits for dispatch
+        centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=plain))
     world.sync("city", "chengguan")
     # Counting from 12-02: three working days end Friday 12-04, seven end Thursday 12-10.
     assert due_dates(world) == {tagged: dt.date(2026, 12, 4), plain: dt.date(2026, 12, 10)}
@@ -79,7 +92,7 @@ def test_a_campaign_compresses_limits_for_matching_tickets_only(world: World) ->
         supervisor.amend_rules(rules_pb2.RuleAmendment(stop_campaign="covid"))
     time.set(china("2026-12-02", 11))
     with world.officer("province") as centre:
-        after = register_and_route(centre, "fridge", "新冠疫情")
+        after = register_and_route(centre, "fridge", "新冠疫情")  # dispatched by hand again
     world.sync("city", "chengguan")
     assert due_dates(world) == {
         tagged: dt.date(2026, 12, 4),  # matched while the campaign ran: stays compressed
