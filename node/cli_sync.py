@@ -80,7 +80,7 @@ def _sync_status(args: argparse.Namespace) -> int:
     with NodeClient(args.node) as client:
         while True:
             status = client.sync_status()
-            for line in status_lines(status, int(time.time() * 1000)):
+            for line in status_lines(status, status.now_ms or int(time.time() * 1000)):
                 print(line)
             if not args.watch:
                 return 0
