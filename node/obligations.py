@@ -1,8 +1,8 @@
 """Open obligations as rows: the deadlines a node's sweeps act on (DESIGN.md rule 7).
 
 The ``obligations`` table is a view of the ticket states, kept by the projection in the same
-transaction as the tickets table: one row per open duty of a ticket (decide acceptance by,
-verify the report by), with its due time and the next moment a reminder or an escalation is
+transaction as the tickets table: one row per open duty of a ticket and the unit that owes it
+(decide acceptance by, verify the report by, report on a supervision order by), with its due time and the next moment a reminder or an escalation is
 owed. A sweep reads only rows with ``next_at_ms <= now`` through an index, so 200,000 open
 tickets cost nothing between their deadlines, and no per-ticket timer exists anywhere.
 """
@@ -39,7 +39,7 @@ obligations = Table(
     metadata,
     Column("ticket_id", String(64), primary_key=True),
     Column("duty", String(32), primary_key=True),
-    Column("unit_code", String(12), nullable=False),
+    Column("unit_code", String(12), primary_key=True),
     Column("started_ms", BigInteger, nullable=False),
     Column("due_ms", BigInteger, nullable=False),
     Column("policy_version", String(64), nullable=False),
@@ -123,7 +123,7 @@ class DeadlineRules:
 
 def _row(state: TicketState, duty: OpenDuty) -> dict[str, object]:
     ob = duty.obligation
-    climbed = [e for e in state.escalations if e.duty is ob.duty]
+    climbed = [e for e in state.escalations if e.duty is ob.duty and e.from_unit == ob.unit_code]
     top = max(climbed, key=lambda e: e.level, default=None)
     return {
         "ticket_id": ob.ticket_id,

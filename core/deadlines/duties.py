@@ -30,14 +30,11 @@ Which units owe what is ``core.ticket.duties.duty_owners``; this module agrees w
 adds *when*. A duty the policy table gives no limit for on the ticket's kind (a callback on a
 report, under the default table) is owed but not timed: no row, no reminder.
 
-Supervision orders and the one-row-per-duty key. The obligations table's key is (ticket_id,
-duty), and a ticket may carry several open supervision orders, even to different units. Until
-the key names the unit too, ``open_duties`` keeps one supervision-report row per ticket: the
-earliest due of the open orders (ties: the lower unit code), since the earliest deadline is the
-one a sweep must not miss; the next one gets the row when it is reported. ``owed_obligations``
-gives every unit's earliest order, for a table keyed by (ticket_id, duty, unit_code). Within
-one unit the earliest order stands for all its orders: the fold keeps one escalation per
-(duty, unit, level), so a unit behind on one supervision report is behind on its reports.
+Supervision orders: a ticket may carry several open supervision orders, even to different
+units; each unit owes one report duty, timed by its earliest-due open order (the obligations
+table is keyed by ticket, duty and unit). Within one unit the earliest order stands for all its
+orders: the fold keeps one escalation per (duty, unit, level), so a unit behind on one
+supervision report is behind on its reports.
 
 ODR answers (``Duty.ODR_ANSWER``) are left out: no ticket event, state or command models an ODR
 dispute yet (DOMAIN.md §8; ``Channel.ODR`` only marks a formal complaint converted from one),
@@ -127,8 +124,7 @@ def owed_obligations(
 ) -> list[Obligation]:
     """Every timed duty ``state`` leaves open, pauses and approved extensions applied.
 
-    Supervision reports come one per owing unit (its earliest-due open order); ``open_duties``
-    narrows them to one per ticket for the present obligations table (module docstring).
+    Supervision reports come one per owing unit (its earliest-due open order).
     """
     return [owed.obligation for owed in _owed(state, policy, calendar)]
 
@@ -143,22 +139,12 @@ def open_duties(
 ) -> list[OpenDuty]:
     """The duties ``state`` leaves open, each with its obligation and next action time.
 
-    At most one per duty, the key of the obligations table: for supervision reports, the
-    earliest due of the units' open orders (see the module docstring).
+    One per duty and owing unit, the key of the obligations table.
     """
-    duties: list[OpenDuty] = []
-    reports: list[Obligation] = []
-    for owed in _owed(state, policy, calendar):
-        if owed.obligation.duty is Duty.SUPERVISION_REPORT:
-            reports.append(owed.obligation)
-        else:
-            duties.append(
-                _with_actions(state, owed.obligation, points, escalation_period_wd, calendar)
-            )
-    if reports:
-        first = min(reports, key=lambda ob: (ob.due_ms, ob.unit_code))
-        duties.append(_with_actions(state, first, points, escalation_period_wd, calendar))
-    return duties
+    return [
+        _with_actions(state, owed.obligation, points, escalation_period_wd, calendar)
+        for owed in _owed(state, policy, calendar)
+    ]
 
 
 def _owed(state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar) -> list[_Owed]:

@@ -27,7 +27,7 @@ from core.deadlines import (
     TimeLimitPolicy,
     WorkingDayCalendar,
 )
-from core.deadlines.duties import OpenDuty, open_duties, owed_obligations, steps_due
+from core.deadlines.duties import OpenDuty, open_duties, steps_due
 from core.errors import StepNotAllowed
 from core.officers import Officer, Role
 from core.ticket import commands as c
@@ -69,10 +69,11 @@ def at(h: History, month: int, day: int, hour: int = 9) -> int:
 
 
 def duties(state: TicketState, policy: TimeLimitPolicy = DEFAULT_POLICY) -> dict[Duty, OpenDuty]:
-    """The open duties by duty (the obligations table holds one row per ticket and duty)."""
+    """The open duties by duty, where one unit owes each (several units may each owe a
+    supervision report: the obligations table has a row per ticket, duty and unit)."""
     found = open_duties(state, policy, CALENDAR)
     by_duty = {d.obligation.duty: d for d in found}
-    assert len(by_duty) == len(found), "two rows for one duty"
+    assert len(by_duty) == len(found), "two units owe one duty"
     return by_duty
 
 
@@ -256,29 +257,31 @@ def test_a_supervision_order_is_owed_by_its_unit_by_its_own_deadline() -> None:
     assert Duty.END_MEDIATION in duties(reported)  # the ticket's own duties go on
 
 
-def test_the_earliest_due_of_several_orders_holds_the_row() -> None:
+def test_each_ordered_unit_owes_its_own_report_and_escalates_on_its_own_account() -> None:
     h = world.accepted()
     h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-1", COUNTY, 5, "限期回复"))
     state = h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-2", CITY, 2, "市局督促县局"))
-    # Every unit's earliest order (a table keyed by unit too would keep both rows) ...
-    per_unit = {
-        ob.unit_code: ob.due_date
-        for ob in owed_obligations(state, DEFAULT_POLICY, CALENDAR)
-        if ob.duty is Duty.SUPERVISION_REPORT
+    rows = {
+        d.obligation.unit_code: d.obligation.due_date
+        for d in open_duties(state, DEFAULT_POLICY, CALENDAR)
+        if d.obligation.duty is Duty.SUPERVISION_REPORT
     }
-    assert per_unit == {COUNTY: date(2026, 3, 23), CITY: date(2026, 3, 18)}
-    # ... and the one row of today's table: the deadline that comes first.
-    row = duties(state)[Duty.SUPERVISION_REPORT].obligation
-    assert (row.unit_code, row.due_date) == (CITY, date(2026, 3, 18))
-    # A city's overdue report climbs to the province and no further.
+    assert rows == {COUNTY: date(2026, 3, 23), CITY: date(2026, 3, 18)}
+    # Both overdue: the city's report climbs to the province and no further, the county's to
+    # the city; neither is the other's.
     at(h, 3, 25)
-    assert sweep(h) == [escalated(Duty.SUPERVISION_REPORT, 1, china_ms(3, 19), CITY)]
-
+    assert sweep(h) == [
+        escalated(Duty.SUPERVISION_REPORT, 1, china_ms(3, 19), CITY),
+        escalated(Duty.SUPERVISION_REPORT, 1, china_ms(3, 24)),
+    ]
     state = h.do(CITY_HEAD, c.ReportSupervision("DB-2", "已督促城关区局"))
-    row = duties(state)[Duty.SUPERVISION_REPORT].obligation
+    (row,) = [
+        d.obligation
+        for d in open_duties(state, DEFAULT_POLICY, CALENDAR)
+        if d.obligation.duty is Duty.SUPERVISION_REPORT
+    ]
     assert (row.unit_code, row.due_date) == (COUNTY, date(2026, 3, 23))
-    # The county's own deadline passed meanwhile: its escalation is its own, not the city's.
-    assert sweep(h) == [escalated(Duty.SUPERVISION_REPORT, 1, china_ms(3, 24))]
+    assert sweep(h) == []  # the county's escalation is recorded already
 
 
 def test_one_units_two_orders_are_owed_in_the_order_they_fall_due() -> None:
