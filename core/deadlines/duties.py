@@ -40,10 +40,10 @@ ODR answers (``Duty.ODR_ANSWER``) are left out: no ticket event, state or comman
 dispute yet (DOMAIN.md §8; ``Channel.ODR`` only marks a formal complaint converted from one),
 so there is nothing to count from. The policy row waits for the ODR events.
 
-Re-handling (回炉重办) after a 不满意 callback puts the complaint back into mediation, and its
-END_MEDIATION duty is counted, as the state allows, from the first acceptance with the first
-round's pauses: the state keeps no time of reopening to count a new round from, and DOMAIN.md
-sets no limit of its own for re-handling.
+Re-handling (回炉重办) after a 不满意 callback puts the complaint back into mediation; its
+END_MEDIATION duty is counted afresh from the reopening (``TrackState.reopened_hlc``) with the
+pauses since. DOMAIN.md sets no limit of its own for re-handling: the mediation limit is an
+assumption to confirm with the owner.
 """
 
 from __future__ import annotations
@@ -234,7 +234,12 @@ def _decisions(
 def _mediation(
     state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
 ) -> Iterator[_Owed]:
-    """Ending mediation, counted from acceptance, moved by every pause of its clock."""
+    """Ending mediation, counted from acceptance, moved by every pause of its clock.
+
+    A mediation reopened for re-handling after a 不满意 callback is counted afresh from the
+    reopening, with the pauses since (DOMAIN.md §5 sets no limit of its own for re-handling:
+    the mediation limit is assumed, to be confirmed by the owner).
+    """
     complaint = state.track(Track.COMPLAINT)
     if complaint is None or complaint.stage not in (Stage.MEDIATING, Stage.MEDIATION_PAUSED):
         return
@@ -247,12 +252,12 @@ def _mediation(
         calendar,
         duty=Duty.END_MEDIATION,
         unit_code=holder,
-        since_hlc=complaint.accepted_hlc,
+        since_hlc=max(complaint.accepted_hlc, complaint.reopened_hlc),
     )
     if owed is None:
         return
     ob = owed.obligation
-    for stopped in complaint.pauses:
+    for stopped in (p for p in complaint.pauses if p.started_hlc >= owed.since_hlc):
         ob = pause(ob, hlc.to_millis(stopped.started_hlc))
         ob = resume(ob, hlc.to_millis(stopped.ended_hlc), calendar)
     if complaint.paused_since_hlc:

@@ -328,13 +328,14 @@ def _registered(meta: EventMeta, event: TicketRegistered) -> dict[str, object]:
     }
 
 
-def _reopened_track(ts: TrackState) -> TrackState:
+def _reopened_track(ts: TrackState, hlc: int) -> TrackState:
     if ts.stage is Stage.REFUSED:
         return TrackState(ts.track)
     if ts.track is Track.COMPLAINT:
         return replace(
             ts,
             stage=Stage.MEDIATING,
+            reopened_hlc=hlc,
             result=None,
             closed_hlc=0,
             mediation_outcome=None,
@@ -344,6 +345,7 @@ def _reopened_track(ts: TrackState) -> TrackState:
     return replace(
         ts,
         stage=Stage.AWAITING_DECISION,
+        reopened_hlc=hlc,
         result=None,
         closed_hlc=0,
         finding=None,
@@ -446,7 +448,7 @@ def _changes(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[st
             return {"callbacks": (*state.callbacks, callback), "awaiting_callback": False}
         case TicketReopened():
             return {
-                "tracks": tuple(_reopened_track(t) for t in state.tracks),
+                "tracks": tuple(_reopened_track(t, hlc) for t in state.tracks),
                 "reopen_count": state.reopen_count + 1,
                 "closed_hlc": 0,
             }

@@ -98,6 +98,9 @@ class TrackState:
     closed_hlc: int = 0
     pauses: tuple[Pause, ...] = ()
     """The finished pauses of the mediation clock, in order (the deadline moves by them)."""
+    reopened_hlc: int = 0
+    """When the ticket was last reopened for re-handling (回炉重办); a re-handled mediation is
+    counted from then, not from the first acceptance."""
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,16 @@ def test_an_unsatisfied_callback_reopens_handling_and_a_second_callback_is_owed(
     assert [r.due_ms for r in final.reminders_sent] == [second_due]
 
 
+def test_a_mediation_reopened_for_re_handling_is_counted_from_the_reopening() -> None:
+    h = world.closed_complaint()  # accepted and closed on Monday 2026-03-16
+    at(h, 6, 1)  # the callback comes months later (a Monday) and the consumer is unsatisfied
+    reopened = h.do(HUB, c.RecordCallback(Satisfaction.DISSATISFIED, "商家未退款"))
+    ob = duties(reopened)[Duty.END_MEDIATION].obligation
+    assert ob.start_date == date(2026, 6, 1)
+    assert ob.due_date == CALENDAR.add_working_days(date(2026, 6, 1), 45)
+    assert sweep(h) == []  # not overdue from the first acceptance
+
+
 def test_a_refused_complaint_owes_its_callback_from_the_refusal() -> None:
     h = world.routed()
     at(h, 3, 18, 10)

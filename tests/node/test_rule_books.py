@@ -70,7 +70,9 @@ def due_dates(world: World, node: str = "chengguan") -> dict[str, dt.date]:
     }
 
 
-def test_a_campaign_routes_matching_tickets_at_once_and_compresses_their_limits_only(world: World) -> None:
+def test_a_campaign_routes_matching_tickets_at_once_and_compresses_their_limits_only(
+    world: World,
+) -> None:
     time = HandMovedTime(china("2026-12-01", 10))  # a Tuesday
     start_line(world, time)
     with world.officer("province", SUPERVISOR) as supervisor:

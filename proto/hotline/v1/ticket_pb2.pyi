@@ -176,6 +176,7 @@ class TrackState(_message.Message):
     RESULT_FIELD_NUMBER: _builtins.int
     CLOSED_HLC_FIELD_NUMBER: _builtins.int
     PAUSES_FIELD_NUMBER: _builtins.int
+    REOPENED_HLC_FIELD_NUMBER: _builtins.int
     track: _common_pb2.Track.ValueType
     """complaint, report or inquiry"""
     stage: Global___Stage.ValueType
@@ -206,6 +207,8 @@ class TrackState(_message.Message):
     """inquiry: the answer"""
     closed_hlc: _builtins.int
     """when the part closed"""
+    reopened_hlc: _builtins.int
+    """last reopened for re-handling (回炉重办), 0 if never"""
     @_builtins.property
     def result(self) -> Global___Result:
         """the signed result, once submitted"""
@@ -234,10 +237,11 @@ class TrackState(_message.Message):
         result: Global___Result | None = ...,
         closed_hlc: _builtins.int = ...,
         pauses: _abc.Iterable[Global___Pause] | None = ...,
+        reopened_hlc: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_hlc", b"accepted_hlc", "amount_recovered_fen", b"amount_recovered_fen", "answer", b"answer", "case_number", b"case_number", "closed_hlc", b"closed_hlc", "evidence", b"evidence", "finding", b"finding", "mediation_outcome", b"mediation_outcome", "paused_ms", b"paused_ms", "paused_since_hlc", b"paused_since_hlc", "pauses", b"pauses", "refusal_ground", b"refusal_ground", "refusal_notice", b"refusal_notice", "result", b"result", "stage", b"stage", "termination_reason", b"termination_reason", "track", b"track"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_hlc", b"accepted_hlc", "amount_recovered_fen", b"amount_recovered_fen", "answer", b"answer", "case_number", b"case_number", "closed_hlc", b"closed_hlc", "evidence", b"evidence", "finding", b"finding", "mediation_outcome", b"mediation_outcome", "paused_ms", b"paused_ms", "paused_since_hlc", b"paused_since_hlc", "pauses", b"pauses", "refusal_ground", b"refusal_ground", "refusal_notice", b"refusal_notice", "reopened_hlc", b"reopened_hlc", "result", b"result", "stage", b"stage", "termination_reason", b"termination_reason", "track", b"track"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
