@@ -2,9 +2,10 @@
 
 The ``obligations`` table is a view of the ticket states, kept by the projection in the same
 transaction as the tickets table: one row per open duty of a ticket and the unit that owes it
-(decide acceptance by, verify the report by, report on a supervision order by), with its due time and the next moment a reminder or an escalation is
-owed. A sweep reads only rows with ``next_at_ms <= now`` through an index, so 200,000 open
-tickets cost nothing between their deadlines, and no per-ticket timer exists anywhere.
+(decide acceptance by, verify the report by, report on a supervision order by), with its due
+time and the next moment a reminder or an escalation is owed. A sweep reads only rows with
+``next_at_ms <= now`` through an index, so 200,000 open tickets cost nothing between their
+deadlines, and no per-ticket timer exists anywhere.
 """
 
 from __future__ import annotations
