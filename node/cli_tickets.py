@@ -183,6 +183,22 @@ def run_show(args: argparse.Namespace) -> int:
         f"  dispatched {ticket.dispatch_count}x, returned {ticket.return_count}x, "
         f"reopened {ticket.reopen_count}x"
     )
+    if ticket.HasField("incident"):
+        print(
+            f"  GROUP INCIDENT {ticket.incident.incident_id} (群体投诉), "
+            f"in {ticket.incident.to_unit}'s queue"
+        )
+    if ticket.HasField("emergency"):
+        print(
+            f"  EMERGENCY (紧急) in {ticket.emergency.to_unit}'s queue: "
+            f"{', '.join(ticket.emergency.reasons)}"
+        )
+    if ticket.HasField("claimant"):
+        c = ticket.claimant
+        print(
+            f"  POSSIBLE PROFESSIONAL CLAIMANT (职业索赔) {c.filer}: {c.tickets} tickets against "
+            f"{c.businesses} businesses in {c.window_days} days; answer uniformly"
+        )
     for conflict in ticket.conflicts:
         print(f"  CONFLICT {conflict.event_type} from {conflict.origin_node}: {conflict.reason}")
     print("  history (fold order):")

@@ -203,7 +203,9 @@ def test_a_county_and_the_city_that_detect_apart_converge_on_one_incident(world:
     assert linked_by is not None and linked_by.origin_node == node.identity.node_id
 
 
-def test_an_emergency_reaches_the_provinces_queue_at_once(world: World) -> None:
+def test_an_emergency_reaches_the_provinces_queue_at_once(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     clock = start(world, "province", "city", "chengguan")
     masks = file(world, "province", dict(demo_tickets())["masks"])  # 哄抬价格 (price gouging)
     ordinary = file(world, "province", member(1))
@@ -233,6 +235,9 @@ def test_an_emergency_reaches_the_provinces_queue_at_once(world: World) -> None:
     assert state(world, "province", ordinary).emergency is None
     with world.officer("city") as city:
         assert not city.queue().emergencies
+    node = ["--node", world["province"].target, "--officer", "620000-01"]
+    assert hotline(["show", walk_in, *node]) == 0
+    assert "EMERGENCY (紧急) in 620000's queue: keyword:食物中毒" in capsys.readouterr().out
 
 
 def test_a_filer_with_many_tickets_across_businesses_is_flagged_for_a_uniform_answer(
