@@ -379,7 +379,7 @@ def build_node(
             emergencies=settings.incidents.emergencies,
             campaigns=province_rules.campaign_of,
         ),
-        casework=CaseworkDesk(writer, roster, clock),
+        casework=CaseworkDesk(writer, roster, clock, rules),
         link=link,
         trust=trust,
         verifier=verifier,

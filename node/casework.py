@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import NotFound
+from core.ticket.state import TicketState
+from core.ticket.vocabulary import Duty
 from core.ticket.commands import TicketCommand
 from core.ticket.decisions import DecisionContext, decide
 from node.clock import Clock
+from node.obligations import DeadlineRules
 from node.roster import Roster
 from sync.writer import LogBatch, LogWriter
 
@@ -29,15 +32,35 @@ class StepOutcome:
 class CaseworkDesk:
     """Runs handling steps through the node's log writer."""
 
-    def __init__(self, writer: LogWriter, roster: Roster, clock: Clock) -> None:
+    def __init__(
+        self,
+        writer: LogWriter,
+        roster: Roster,
+        clock: Clock,
+        deadlines: DeadlineRules | None = None,
+    ) -> None:
         self._writer = writer
         self._roster = roster
         self._clock = clock
+        self._deadlines = deadlines
+
+    def _extension_room(self, state: TicketState, duty: Duty) -> int | None:
+        """What the time-limit table still lets the pending extension of ``duty`` add."""
+        pending = state.pending_extension(duty)
+        if self._deadlines is None or pending is None:
+            return None
+        for open_duty in self._deadlines.duties(state):
+            ob = open_duty.obligation
+            if ob.duty is duty and ob.unit_code == pending.requested_unit:
+                if ob.max_extension_days is None:
+                    return None
+                return max(0, ob.max_extension_days - ob.extension_days)
+        return None
 
     async def act(self, ticket_id: str, command: TicketCommand, officer_id: str) -> StepOutcome:
         """Decide ``command`` on the ticket as ``officer_id`` and record the events."""
         officer = self._roster.officer(officer_id)
-        ctx = DecisionContext(self._roster.units, self._clock.now())
+        ctx = DecisionContext(self._roster.units, self._clock.now(), self._extension_room)
 
         def job(batch: LogBatch) -> tuple[tuple[str, ...], dict[str, bytes]]:
             state = batch.state_of(ticket_id)

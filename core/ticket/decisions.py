@@ -7,6 +7,7 @@ given and returns events or raises a ``DomainError``; the caller writes nothing 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from core.ticket.lifecycle import apply, event_name, why_not
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import (
     BusinessForm,
+    Duty,
     Finding,
     MediationOutcome,
     Respondent,
@@ -41,12 +43,19 @@ MAX_ORDER_ID = 64
 """Longest supervision order id accepted (characters)."""
 
 
+ExtensionRoom = Callable[[TicketState, Duty], int | None]
+"""How many more working days the time-limit table lets a ticket's duty be extended by (None:
+no cap in the table). The node derives it from the rules it judges deadlines by."""
+
+
 @dataclass(frozen=True)
 class DecisionContext:
-    """What a decision may consult besides the ticket: the unit directory and the time."""
+    """What a decision may consult besides the ticket: the unit directory and the time, and
+    the room the time-limit table leaves for extensions (None: not checked here)."""
 
     units: UnitDirectory
     now: datetime
+    extension_room: ExtensionRoom | None = None
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str:
@@ -170,7 +179,9 @@ def _days(days: int, field: str, most: int = MAX_DAYS) -> int:
     return days
 
 
-def _decide_extension(state: TicketState, cmd: c.DecideExtension) -> DomainEvent:
+def _decide_extension(
+    state: TicketState, cmd: c.DecideExtension, ctx: DecisionContext
+) -> DomainEvent:
     pending = state.pending_extension(cmd.duty)
     if pending is None:
         raise StepNotAllowed(
@@ -183,6 +194,13 @@ def _decide_extension(state: TicketState, cmd: c.DecideExtension) -> DomainEvent
             raise InvalidInput("days", "a denied extension grants no days")
         return e.ExtensionDecided(cmd.duty, False, 0, _text(cmd.note, "note"))
     days = _days(cmd.days or pending.requested_days, "days", pending.requested_days)
+    room = ctx.extension_room(state, cmd.duty) if ctx.extension_room else None
+    if room is not None and days > room:
+        raise InvalidInput(
+            "days",
+            f"the time-limit table leaves {room} working day(s) of extension for "
+            f"{cmd.duty.value}; {days} asked",
+        )
     return e.ExtensionDecided(cmd.duty, True, days, _text(cmd.note, "note", required=False))
 
 
@@ -251,7 +269,7 @@ def _events_for(
         case c.RequestExtension(duty=duty, days=days, reason=reason):
             return [e.ExtensionRequested(duty, _days(days, "days"), _text(reason, "reason"))]
         case c.DecideExtension():
-            return [_decide_extension(state, command)]
+            return [_decide_extension(state, command, ctx)]
         case c.OrderSupervision():
             return [_order_supervision(state, command, ctx)]
         case c.ReportSupervision(order_id=order_id, report=report):

@@ -14,6 +14,7 @@ from core.deadlines.china_time import CHINA_TZ
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
 from node.cli import main as hotline
+from node.client import CallError
 from node.clock import Clock
 from node.obligations import default_rules
 from proto.hotline.v1 import casework_pb2 as cw
@@ -198,3 +199,34 @@ def test_a_paused_mediation_clock_moves_the_mediation_deadline(world: World) -> 
     calendar = default_rules().calendar
     # The clock stood still over 12-04, 12-07 and 12-08: three working days given back.
     assert mediation_due() == calendar.add_working_days(before, 3)
+
+
+def test_an_extension_beyond_the_tables_cap_is_refused_naming_the_days(world: World) -> None:
+    time = HandMovedTime(china("2026-12-01", 10))
+    for name in ("province", "city", "chengguan"):
+        world.start(spec(name), clock=Clock(_real=time))
+    with world.officer("province") as centre:
+        ticket_id = register_and_route(centre, "expired")  # complaint and report (composite)
+    world.sync("city", "chengguan")
+    duty = enum_number(Duty.VERIFY_REPORT)
+    with world.officer("chengguan") as handler:
+        handler.step(
+            "RequestExtension",
+            cw.RequestExtensionRequest(
+                ticket_id=ticket_id, duty=duty, days=20, reason="需联合公安部门核查"
+            ),
+        )
+    world.sync("chengguan", "city")
+    with world.officer("province", 1) as supervisor:
+        with pytest.raises(CallError) as refused:
+            supervisor.step(
+                "DecideExtension",
+                cw.DecideExtensionRequest(ticket_id=ticket_id, duty=duty, approved=True),
+            )
+        assert refused.value.code == "INVALID_ARGUMENT" and refused.value.message.startswith(
+            "days: the time-limit table leaves 15 working day(s)"
+        )
+        supervisor.step(  # DOMAIN.md §5: 15 WD, +15 with approval
+            "DecideExtension",
+            cw.DecideExtensionRequest(ticket_id=ticket_id, duty=duty, approved=True, days=15),
+        )
