@@ -36,8 +36,9 @@ class HandMovedTime:
         return self.now
 
 
-def china(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=CHINA_TZ)
+def china(day: str, hour: int = 9, minute: int = 0) -> dt.datetime:
+    """A wall-clock time in China on ``day`` (ISO date)."""
+    return dt.datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=CHINA_TZ)
 
 
 def sweep(node: InProcessNode) -> int:

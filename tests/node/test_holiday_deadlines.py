@@ -22,32 +22,15 @@ from __future__ import annotations
 import datetime as dt
 
 from core import hlc
-from core.deadlines.china_time import CHINA_TZ, china_date
+from core.deadlines.china_time import china_date
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
 from node.clock import Clock
 from proto.hotline.v1 import supervision_pb2
 from sync.codec import from_message
 from tests.conftest import InProcessNode, World, spec
+from tests.node.test_deadlines import HandMovedTime, china
 from tests.sync.test_replication import register_and_route
-
-
-class HandMovedTime:
-    """Seconds since the epoch, as the test sets them."""
-
-    def __init__(self, when: dt.datetime) -> None:
-        self.now = when.timestamp()
-
-    def set(self, when: dt.datetime) -> None:
-        self.now = when.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def china(day: str, hour: int = 9, minute: int = 0) -> dt.datetime:
-    """A wall-clock time in China on ``day`` (ISO date)."""
-    return dt.datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=CHINA_TZ)
 
 
 def end_of(day: str) -> int:
