@@ -222,11 +222,11 @@ class World:
         """Stop a node as if its link or process went down (its data stays)."""
         self.nodes[name].stop()
 
-    def bring_up(self, name: str) -> InProcessNode:
-        """Start a node again on the same data, database and port."""
+    def bring_up(self, name: str, *, clock: Clock | None = None) -> InProcessNode:
+        """Start a node again on the same data, database and port (and ``clock``, if given)."""
         old = self.nodes[name]
         settings = replace(self.settings[name], port=old.port, peer_port=old.peer_port)
-        node = InProcessNode(build_node(settings, mounts=MOUNTS[settings.level]))
+        node = InProcessNode(build_node(settings, mounts=MOUNTS[settings.level], clock=clock))
         self.nodes[name] = node
         return node
 

@@ -231,3 +231,20 @@ def test_an_extension_beyond_the_tables_cap_is_refused_naming_the_days(world: Wo
             "DecideExtension",
             cw.DecideExtensionRequest(ticket_id=ticket_id, duty=duty, approved=True, days=15),
         )
+
+
+def test_a_sweep_repeated_after_a_restart_asks_for_nothing_twice(world: World) -> None:
+    time = HandMovedTime(china("2026-12-01", 10))
+    for name in ("province", "city", "chengguan"):
+        world.start(spec(name), clock=Clock(_real=time))
+    with world.officer("province") as centre:
+        ticket_id = register_and_route(centre, "gym")
+    world.sync("city", "chengguan")
+    time.set(china("2026-12-11"))  # overdue: one escalation is owed
+    assert sweep(world["chengguan"]) == 1
+    world.take_down("chengguan")  # e.g. killed right after the sweep committed
+    county = world.bring_up("chengguan", clock=Clock(_real=time))
+    assert sweep(county) == 0  # the rows are derived from the state: nothing is owed again
+    with world.officer("chengguan") as handler:
+        escalations = from_message(TicketState, handler.get(ticket_id)).escalations
+    assert [(e.level, e.to_unit) for e in escalations] == [(1, "620100")]
