@@ -76,7 +76,7 @@ def test_a_complaint_received_before_national_day_is_due_after_it_counting_the_m
     #   10-01..10-07 National Day: rest,
     #   10-08 Thu (3), 10-09 Fri (4), 10-10 Sat: make-up working day (5),
     #   10-11 Sun: rest, 10-12 Mon (6), 10-13 Tue (7) -> due at the end of Tuesday 10-13.
-    # (Weekends only would say Thursday 10-08; without the make-up day, Wednesday 10-14.)
+    # (Weekends only would say Wednesday 10-07; without the make-up day, Wednesday 10-14.)
     with world.officer("chengguan") as handler:
         (entry,) = entries(handler.queue())
     assert (entry.ticket_id, entry.duty) == (ticket_id, "decide_acceptance")
