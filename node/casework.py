@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import NotFound
-from core.ticket.state import TicketState
-from core.ticket.vocabulary import Duty
 from core.ticket.commands import TicketCommand
 from core.ticket.decisions import DecisionContext, decide
+from core.ticket.state import TicketState
+from core.ticket.vocabulary import Duty
 from node.clock import Clock
 from node.obligations import DeadlineRules
 from node.roster import Roster

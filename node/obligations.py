@@ -11,7 +11,7 @@ deadlines, and no per-ticket timer exists anywhere.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import (
@@ -22,11 +22,10 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    delete,
-    insert,
 )
 
 from core.deadlines.duties import OpenDuty, PolicyChoice, open_duties, steps_due
+from core.deadlines.escalation import Schedules
 from core.deadlines.holidays import HolidayTable
 from core.deadlines.policy import DEFAULT_POLICY
 from core.deadlines.rulebook import RuleBook
@@ -34,6 +33,7 @@ from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent
 from core.ticket.state import TicketState
 from sync.schema import metadata
+from sync.statements import BulkDelete, BulkRows
 
 obligations = Table(
     "obligations",
@@ -51,6 +51,9 @@ obligations = Table(
     Index("ix_obligations_escalated_to", "escalated_to"),
     Index("ix_obligations_unit_code_due_ms", "unit_code", "due_ms"),
 )
+
+_INSERT_ROWS = BulkRows(obligations, [c.name for c in obligations.columns])
+_DELETE_ROWS = BulkDelete(obligations, "ticket_id")
 
 NOTHING_DUE = 2**62
 """``next_at_ms`` of a duty with nothing more to do (it stays listed until done)."""
@@ -75,6 +78,19 @@ class DeadlineRules:
 
     policy: PolicyChoice
     calendar: WorkingDayCalendar
+    _schedules: Schedules | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def schedules(self) -> Schedules:
+        """Reminder and escalation times on ``calendar``, remembered (``Schedules``).
+
+        Made afresh whenever the calendar is another (``adopt``, an undone adoption), so an
+        answer counted on an older calendar is never given.
+        """
+        found = self._schedules
+        if found is None or found.calendar is not self.calendar:
+            found = self._schedules = Schedules(self.calendar)
+        return found
 
     def adopt(self, book: RuleBook, base: HolidayTable) -> None:
         """Judge by ``book`` from now on: its tables and campaigns, its years over ``base``.
@@ -90,11 +106,13 @@ class DeadlineRules:
 
     def duties(self, state: TicketState) -> list[OpenDuty]:
         """The open duties of one ticket under these rules."""
-        return open_duties(state, self.policy, self.calendar)
+        schedules = self.schedules  # its calendar, even should ``adopt`` run meanwhile
+        return open_duties(state, self.policy, schedules.calendar, schedules=schedules)
 
     def steps(self, state: TicketState, duty: OpenDuty, now_ms: int) -> list[DomainEvent]:
         """The reminders and escalations of ``duty`` owed at ``now_ms``."""
-        return steps_due(state, duty, now_ms, self.calendar)
+        schedules = self.schedules
+        return steps_due(state, duty, now_ms, schedules.calendar, schedules=schedules)
 
     def refresh(
         self,
@@ -112,14 +130,10 @@ class DeadlineRules:
         changed = list(states)
         if not changed:
             return
-        ids = [s.ticket_id for s in changed if existing is None or s.ticket_id in existing]
-        for start in range(0, len(ids), 500):
-            conn.execute(
-                delete(obligations).where(obligations.c.ticket_id.in_(ids[start : start + 500]))
-            )
-        rows = [_row(state, d) for state in changed for d in self.duties(state)]
-        if rows:
-            conn.execute(insert(obligations), rows)
+        _DELETE_ROWS.run(
+            conn, [s.ticket_id for s in changed if existing is None or s.ticket_id in existing]
+        )
+        _INSERT_ROWS.run(conn, [_row(state, d) for state in changed for d in self.duties(state)])
 
 
 def _row(state: TicketState, duty: OpenDuty) -> dict[str, object]:

@@ -16,7 +16,7 @@ beside the tickets table, in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import (
     BigInteger,
@@ -43,7 +43,7 @@ from sync.codec import to_message
 from sync.log_store import EventLog
 from sync.schema import feed as feed_table
 from sync.schema import metadata
-from sync.statements import log_statements
+from sync.statements import BulkRows, KeyedQuery
 
 tickets = Table(
     "tickets",
@@ -65,6 +65,21 @@ tickets = Table(
     Index("ix_tickets_holder_unit", "holder_unit"),
     Index("ix_tickets_status", "status"),
 )
+
+
+_UPSERT_TICKETS = BulkRows(tickets, [c.name for c in tickets.columns], on_conflict="update")
+
+
+_AUDIENCES = KeyedQuery(
+    select(
+        tickets.c.ticket_id,
+        tickets.c.holder_unit,
+        tickets.c.assigned_station,
+        tickets.c.registering_unit,
+    ),
+    tickets.c.ticket_id,
+)
+"""Who saw some tickets until now (their holding, assigned and registering units)."""
 
 
 def encode_state(state: TicketState) -> bytes:
@@ -118,29 +133,31 @@ class TicketProjection:
         """Keeps the obligations view beside the tickets (None: a tool that needs no deadlines)."""
 
     def __call__(
-        self, conn: Connection, states: dict[str, TicketState], new_positions: dict[str, list[int]]
+        self,
+        conn: Connection,
+        states: dict[str, TicketState],
+        new_positions: dict[str, list[int]],
+        committed: Mapping[str, TicketState] | None = None,
     ) -> dict[str, bytes]:
         """Write the new states of the changed tickets, feed their events to children, and
-        return each ticket's encoded view."""
+        return each ticket's encoded view. ``committed``: the states the views were last
+        written from, where the writer knows them (rows they determine alike are not
+        rewritten)."""
         rows = {t: projection_row(s) for t, s in states.items()}
         known = [t for t, s in states.items() if s.version > len(new_positions.get(t, ()))]
         before_known = set(known)  # the others are wholly new: all their events are new ones
-        before: dict[str, set[str]] = {}
-        if known:  # tickets that existed before this transaction: who saw them until now
-            before = {
-                r.ticket_id: _audience(
-                    self.own_unit, r.holder_unit, r.assigned_station, r.registering_unit
-                )
-                for r in conn.execute(
-                    select(
-                        tickets.c.ticket_id,
-                        tickets.c.holder_unit,
-                        tickets.c.assigned_station,
-                        tickets.c.registering_unit,
-                    ).where(tickets.c.ticket_id.in_(known))
-                )
-            }
-        conn.execute(log_statements(conn.dialect.name).upsert(tickets), list(rows.values()))
+        # Tickets that existed before this transaction: who saw them until now. Their rows
+        # were written from the state the writer folded before this batch, where it did
+        # (``committed``), so those are read from it; the rest from the table.
+        committed = committed or {}
+        before = {t: audience_of(self.own_unit, committed[t]) for t in known if t in committed}
+        unread = [t for t in known if t not in before]
+        if unread:
+            before.update(
+                (ticket_id, _audience(self.own_unit, holder, station, registering))
+                for ticket_id, holder, station, registering in _AUDIENCES.all(conn, unread)
+            )
+        _UPSERT_TICKETS.run(conn, list(rows.values()))
         log = EventLog(conn)
         feed: list[dict[str, object]] = []
         for ticket_id, state in states.items():
@@ -154,7 +171,7 @@ class TicketProjection:
                 feed.extend({"unit_code": unit, "event_pos": p} for p in positions)
         if feed:
             conn.execute(insert(feed_table), feed)
-        refresh_signals(conn, states.values())
+        refresh_signals(conn, states.values(), committed)
         if self.deadlines is not None:
             self.deadlines.refresh(conn, states.values(), existing=before_known)
         return {t: r["state"] for t, r in rows.items()}  # type: ignore[misc]

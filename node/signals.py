@@ -15,7 +15,8 @@ Personal data (DOMAIN.md §9): the filer's phone and ID number are kept only as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -28,9 +29,16 @@ from sqlalchemy import (
 )
 
 from core.incidents import id_key, name_key, phone_key, respondent_key
-from core.ticket.state import TicketState
+from core.ticket.events import TicketRegistered
+from core.ticket.state import (
+    Emergency,
+    GroupIncident,
+    ProfessionalClaimant,
+    TicketState,
+    TicketStatus,
+)
 from sync.schema import metadata
-from sync.statements import log_statements
+from sync.statements import BulkRows
 
 ticket_signals = Table(
     "ticket_signals",
@@ -56,21 +64,53 @@ ticket_signals = Table(
     Index("ix_ticket_signals_emergency_to", "emergency_to"),
 )
 
+_UPSERT_SIGNALS = BulkRows(
+    ticket_signals, [c.name for c in ticket_signals.columns], on_conflict="update"
+)
+
 REASONS_SEPARATOR = "\x1f"
 """Between the emergency reasons in ``emergency_reasons``."""
 
 
+class SignalInputs(NamedTuple):
+    """All that ``signal_row`` reads of a state: equal inputs, equal rows.
+
+    ``signal_row`` reads the state only through these, so that holds by construction; a
+    field added to the row must be read through here too.
+    """
+
+    ticket_id: str
+    registration: TicketRegistered | None
+    status: TicketStatus
+    holder_unit: str
+    incident: GroupIncident | None
+    emergency: Emergency | None
+    claimant: ProfessionalClaimant | None
+
+
+def signal_inputs(state: TicketState) -> SignalInputs:
+    """The ``SignalInputs`` of a state."""
+    return SignalInputs(
+        state.ticket_id,
+        state.registration,
+        state.status,
+        state.holder_unit,
+        state.incident,
+        state.emergency,
+        state.claimant,
+    )
+
+
 def signal_row(state: TicketState) -> dict[str, object] | None:
     """The signals row of one ticket; None while its registration is not held here."""
-    reg = state.registration
+    ticket_id, reg, status, holder_unit, incident, emergency, claimant = signal_inputs(state)
     if reg is None:
         return None
-    incident, emergency = state.incident, state.emergency
     return {
-        "ticket_id": state.ticket_id,
+        "ticket_id": ticket_id,
         "kind": reg.kind.value,
-        "status": state.status.value,
-        "holder_unit": state.holder_unit,
+        "status": status.value,
+        "holder_unit": holder_unit,
         "received_ms": int(reg.received_at.timestamp() * 1000),
         "respondent_key": respondent_key(reg.respondent, reg.incident_region)[:300],
         "name_key": name_key(reg.respondent, reg.incident_region)[:300],
@@ -82,12 +122,30 @@ def signal_row(state: TicketState) -> dict[str, object] | None:
         "incident_to": incident.to_unit if incident else "",
         "emergency_to": emergency.to_unit if emergency else "",
         "emergency_reasons": REASONS_SEPARATOR.join(emergency.reasons)[:500] if emergency else "",
-        "claimant": state.claimant is not None,
+        "claimant": claimant is not None,
     }
 
 
-def refresh_signals(conn: Connection, states: Iterable[TicketState]) -> None:
-    """Write the signals rows of ``states`` (called in the projection's transaction)."""
-    rows = [row for row in map(signal_row, states) if row is not None]
+def refresh_signals(
+    conn: Connection,
+    states: Iterable[TicketState],
+    before: Mapping[str, TicketState] | None = None,
+) -> None:
+    """Write the signals rows of ``states`` (called in the projection's transaction).
+
+    ``before`` maps tickets to the state their row was last written from (the projection
+    writes it from every state it commits, and a rebuild from the fold). A ticket whose
+    ``signal_inputs`` are still those keeps its row: it would be written again unchanged.
+    A sweep's reminders and escalations are such steps (they touch none of the inputs), so
+    a sweep rewrites no signals row.
+    """
+    rows = [
+        row
+        for state in states
+        if before is None
+        or (old := before.get(state.ticket_id)) is None
+        or signal_inputs(old) != signal_inputs(state)
+        if (row := signal_row(state)) is not None
+    ]
     if rows:
-        conn.execute(log_statements(conn.dialect.name).upsert(ticket_signals), rows)
+        _UPSERT_SIGNALS.run(conn, rows)

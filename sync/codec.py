@@ -5,7 +5,8 @@ contracts were written so that one rule translates every pair (proto/hotline/v1/
 same field names; enum values named ``<ENUM_NAME>_<MEMBER>``; value 0 means "not set";
 ``datetime`` travels as ``google.protobuf.Timestamp``; ``tuple[X, ...]`` as ``repeated``; an
 optional dataclass as a message field that may be absent. A plan per dataclass is worked out
-once from its type hints and cached, so the hot path is a loop over prepared steps.
+once from its type hints and compiled into one function per direction, so the hot path is
+plain attribute reads and writes.
 
 Decoding input is where bad requests are caught: an unset required enum raises
 ``InvalidInput`` naming the dotted field path, before anything is written.
@@ -24,7 +25,6 @@ from functools import cache
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from core.errors import InvalidInput
 from proto.hotline.v1 import common_pb2, ticket_pb2
@@ -32,9 +32,6 @@ from proto.hotline.v1 import common_pb2, ticket_pb2
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
 E = TypeVar("E", bound=enum.Enum)
-
-_Encoder = Callable[[Message, str, Any], None]
-_Decoder = Callable[[Message, str, str], Any]
 
 
 def _snake(name: str) -> str:
@@ -68,109 +65,154 @@ def _unwrap_optional(hint: Any) -> tuple[Any, bool]:
     return hint, False
 
 
-def _field_steps(hint: Any, has_default: bool, default: Any) -> tuple[_Encoder, _Decoder]:
-    """Encoder and decoder for one field of a given type hint."""
+# -- plans, compiled ---------------------------------------------------------------------------
+#
+# Every event recorded, every event read back from the log and every projected view goes
+# through here, so the per-field work is compiled into one plain function per dataclass (as
+# ``dataclasses`` itself does for ``__init__``): attribute reads and writes, no per-field call
+# through a closure, and a field's dotted path is only spelled out when a decoding error names
+# it. The rule per field type is the one in the module docstring; ``_encode_lines`` and
+# ``_decode_expr`` are its two directions.
+
+
+def _field_path(path: str, name: str) -> str:
+    """The dotted path of field ``name`` of the message at ``path`` (for error messages)."""
+    return f"{path}.{name}" if path else name
+
+
+def _must_be_set(path: str, name: str) -> Any:
+    raise InvalidInput(_field_path(path, name), "must be set")
+
+
+def _enum_decoder(
+    name: str, to_member: dict[int, enum.Enum], optional: bool, has_default: bool, default: Any
+) -> Callable[[int, str], Any]:
+    """The slow path of an enum field: unset (0) or a number no member has."""
+
+    def decode(number: int, path: str) -> Any:
+        if number == 0:
+            if optional:
+                return None
+            if has_default:
+                return default
+            raise InvalidInput(_field_path(path, name), "must be set")
+        try:
+            return to_member[number]
+        except KeyError:
+            raise InvalidInput(_field_path(path, name), f"unknown value {number}") from None
+
+    return decode
+
+
+def _decode_items(decode: Callable[[Message, str], Any], items: Any, path: str) -> tuple[Any, ...]:
+    return tuple(decode(m, f"{path}[{i}]") for i, m in enumerate(items))
+
+
+def _encode_lines(i: int, name: str, hint: Any, env: dict[str, Any]) -> list[str]:
+    """Source lines that copy ``obj.<name>`` into ``msg``."""
+    inner, _ = _unwrap_optional(hint)
+    if typing.get_origin(inner) is tuple:
+        if dataclasses.is_dataclass(typing.get_args(inner)[0]):
+            return [f"for element in obj.{name}:", f"    _fill(msg.{name}.add(), element)"]
+        return [f"msg.{name}.extend(obj.{name})"]
+    if isinstance(inner, type) and issubclass(inner, enum.Enum):
+        env[f"_number{i}"] = _enum_numbers(inner)[0]
+        return [f"v = obj.{name}", "if v is not None:", f"    msg.{name} = _number{i}[v]"]
+    if inner is datetime:
+        return [f"v = obj.{name}", "if v is not None:", f"    msg.{name}.FromDatetime(v)"]
+    if dataclasses.is_dataclass(inner):
+        # By the value's own class, as ``to_message`` does for the top level.
+        return [f"v = obj.{name}", "if v is not None:", f"    _fill(msg.{name}, v)"]
+    return [f"msg.{name} = obj.{name}"]
+
+
+def _decode_expr(
+    i: int, name: str, hint: Any, has_default: bool, default: Any, env: dict[str, Any]
+) -> str:
+    """A source expression for field ``name`` read from ``msg`` (the message at ``path``)."""
     inner, optional = _unwrap_optional(hint)
+    env[f"_default{i}"] = default
+    here = f"_field_path(path, {name!r})"
     if typing.get_origin(inner) is tuple:
         item = typing.get_args(inner)[0]
         if dataclasses.is_dataclass(item):
-
-            def enc_items(msg: Message, name: str, value: Any) -> None:
-                repeated = getattr(msg, name)
-                for element in value:
-                    _fill(repeated.add(), element)
-
-            def dec_items(msg: Message, name: str, path: str) -> Any:
-                return tuple(
-                    _decode(typing.cast(type, item), m, f"{path}[{i}]")
-                    for i, m in enumerate(getattr(msg, name))
-                )
-
-            return enc_items, dec_items
-
-        def enc_scalars(msg: Message, name: str, value: Any) -> None:
-            getattr(msg, name).extend(value)
-
-        return enc_scalars, lambda msg, name, path: tuple(getattr(msg, name))
+            env[f"_item{i}"] = _decoder(typing.cast(type, item))
+            return f"_decode_items(_item{i}, msg.{name}, {here})"
+        return f"tuple(msg.{name})"
     if isinstance(inner, type) and issubclass(inner, enum.Enum):
-        to_number, to_member = _enum_numbers(inner)
-
-        def enc_enum(msg: Message, name: str, value: Any) -> None:
-            if value is not None:
-                setattr(msg, name, to_number[value])
-
-        def dec_enum(msg: Message, name: str, path: str) -> Any:
-            number = getattr(msg, name)
-            if number == 0:
-                if optional:
-                    return None
-                if has_default:
-                    return default
-                raise InvalidInput(path, "must be set")
-            try:
-                return to_member[number]
-            except KeyError:
-                raise InvalidInput(path, f"unknown value {number}") from None
-
-        return enc_enum, dec_enum
+        to_member = _enum_numbers(inner)[1]
+        env[f"_member{i}"] = {n: m for n, m in to_member.items() if n != 0}
+        env[f"_odd{i}"] = _enum_decoder(name, to_member, optional, has_default, default)
+        return f"_member{i}[v] if (v := msg.{name}) in _member{i} else _odd{i}(v, path)"
     if inner is datetime:
-
-        def enc_time(msg: Message, name: str, value: Any) -> None:
-            if value is not None:
-                getattr(msg, name).FromDatetime(value)
-
-        def dec_time(msg: Message, name: str, path: str) -> Any:
-            if not msg.HasField(name):
-                if optional:
-                    return None
-                raise InvalidInput(path, "must be set")
-            stamp: Timestamp = getattr(msg, name)
-            return stamp.ToDatetime(tzinfo=UTC)
-
-        return enc_time, dec_time
+        unset = "None" if optional else f"_must_be_set(path, {name!r})"
+        return f"msg.{name}.ToDatetime(tzinfo=_UTC) if msg.HasField({name!r}) else {unset}"
     if dataclasses.is_dataclass(inner):
-        cls: type = typing.cast(type, inner)
-
-        def enc_message(msg: Message, name: str, value: Any) -> None:
-            if value is not None:
-                _fill(getattr(msg, name), value)
-
-        def dec_message(msg: Message, name: str, path: str) -> Any:
-            if not msg.HasField(name):
-                if optional:
-                    return None
-                if has_default:
-                    return default
-            return _decode(cls, getattr(msg, name), path)
-
-        return enc_message, dec_message
-
-    def enc_plain(msg: Message, name: str, value: Any) -> None:
-        setattr(msg, name, value)
-
-    return enc_plain, lambda msg, name, path: getattr(msg, name)
+        env[f"_message{i}"] = _decoder(typing.cast(type, inner))
+        read = f"_message{i}(msg.{name}, {here})"
+        unset = "None" if optional else f"_default{i}" if has_default else read
+        return f"{read} if msg.HasField({name!r}) else {unset}"
+    return f"msg.{name}"
 
 
-@cache
-def _plan(cls: Any) -> tuple[tuple[str, _Encoder, _Decoder], ...]:
-    hints = typing.get_type_hints(cls)
-    steps = []
-    for f in dataclasses.fields(cls):
-        has_default = f.default is not dataclasses.MISSING
-        enc, dec = _field_steps(hints[f.name], has_default, f.default)
-        steps.append((f.name, enc, dec))
-    return tuple(steps)
+_Encode = Callable[[Message, Any], None]
+_Decode = Callable[[Message, str], Any]
+_ENCODERS: dict[type, _Encode] = {}
+_DECODERS: dict[type, _Decode] = {}
+
+
+def _compile(cls: type, name: str, lines: list[str], env: dict[str, Any]) -> Any:
+    env.update(
+        _fill=_fill,
+        _field_path=_field_path,
+        _must_be_set=_must_be_set,
+        _decode_items=_decode_items,
+        _UTC=UTC,
+        _cls=cls,
+    )
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), env, namespace)
+    function = namespace[name]
+    function.__qualname__ = f"{name}_{cls.__name__}"
+    return function
+
+
+def _encoder(cls: type) -> _Encode:
+    """``encode(msg, obj)``: fill ``msg`` from the dataclass ``obj`` of class ``cls``."""
+    found = _ENCODERS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        env: dict[str, Any] = {}
+        lines = ["def encode(msg, obj):"]
+        for i, f in enumerate(dataclasses.fields(cls)):
+            lines += [f"    {line}" for line in _encode_lines(i, f.name, hints[f.name], env)]
+        lines.append("    return None")
+        found = _ENCODERS[cls] = _compile(cls, "encode", lines, env)
+    return found
+
+
+def _decoder(cls: type) -> _Decode:
+    """``decode(msg, path)``: the dataclass ``cls`` read from ``msg``, the message at ``path``."""
+    found = _DECODERS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        env: dict[str, Any] = {}
+        args = []
+        for i, f in enumerate(dataclasses.fields(cls)):
+            has_default = f.default is not dataclasses.MISSING
+            expr = _decode_expr(i, f.name, hints[f.name], has_default, f.default, env)
+            args.append(f"        {f.name}=({expr}),")
+        lines = ["def decode(msg, path):", "    return _cls(", *args, "    )"]
+        found = _DECODERS[cls] = _compile(cls, "decode", lines, env)
+    return found
 
 
 def _fill(msg: Message, obj: Any) -> None:
-    plan: tuple[tuple[str, _Encoder, _Decoder], ...] = _plan(typing.cast(Any, type(obj)))
-    for name, enc, _ in plan:
-        enc(msg, name, getattr(obj, name))
+    _encoder(type(obj))(msg, obj)
 
 
 def _decode(cls: Any, msg: Message, path: str) -> Any:
-    prefix = f"{path}." if path else ""
-    return cls(**{name: dec(msg, name, prefix + name) for name, _, dec in _plan(cls)})
+    return _decoder(cls)(msg, path)
 
 
 def to_message(obj: Any, message_cls: type[M]) -> M:

@@ -21,7 +21,7 @@ from core.ticket.events import EVENT_TYPES, DomainEvent, EventMeta, RecordedEven
 from proto.hotline.v1 import common_pb2, events_pb2
 from sync.codec import from_message, to_message
 from sync.identity import NodeIdentity
-from sync.signatures import verify
+from sync.signatures import key_id_of, verify
 
 SIGNING_CONTEXT = b"hotline.v1.event\x00"
 """Prefix of every signed message, so an event signature can never pass for another kind."""
@@ -119,10 +119,38 @@ class SealedEvent:
         return events_pb2.SignedEvent(envelope=self.envelope, signature=self.signature)
 
 
+@lru_cache(maxsize=64)
+def _key_id(public_key: bytes) -> str:
+    """``key_id_of``, remembered: a node signs every event with the same few keys."""
+    return key_id_of(public_key)
+
+
+_OFFICERS: dict[tuple[str, str, str, int], OfficerRef] = {}
+
+
+def _officer_of(msg: common_pb2.OfficerRef) -> OfficerRef:
+    """The officer of an envelope being opened: ``from_message``, remembered by its fields.
+
+    An office has few officers and a node reads each one's events by the thousand; an
+    ``OfficerRef`` is immutable, so one instance serves all of them. A message that does not
+    decode is never remembered (it raises as before).
+    """
+    key = (msg.officer_id, msg.name, msg.unit_code, msg.unit_level)
+    found = _OFFICERS.get(key)
+    if found is None:
+        found = from_message(OfficerRef, msg)
+        if len(_OFFICERS) >= 4096:
+            _OFFICERS.clear()
+        _OFFICERS[key] = found
+    return found
+
+
 @lru_cache(maxsize=4096)
-def _officer_message(officer: OfficerRef) -> common_pb2.OfficerRef:
-    """The officer as a message; an office has few officers, each signs many events."""
-    return to_message(officer, common_pb2.OfficerRef)
+def _officer_message(officer: OfficerRef) -> tuple[common_pb2.OfficerRef, OfficerRef]:
+    """The officer as a message, and as read back from it (what ``open_sealed`` would give);
+    an office has few officers, each signs many events."""
+    msg = to_message(officer, common_pb2.OfficerRef)
+    return msg, from_message(OfficerRef, msg)
 
 
 def seal(
@@ -138,6 +166,7 @@ def seal(
     ticket_version: int,
 ) -> SealedEvent:
     """Encode, chain and sign one new event of this node."""
+    officer_msg, officer_read = _officer_message(officer)
     envelope = events_pb2.EventEnvelope(
         event_id=event_id,
         origin_node=identity.node_id,
@@ -148,12 +177,29 @@ def seal(
         event_type=event_type_name(event),
         payload=encode_payload(event),
         hlc=hlc,
-        officer=_officer_message(officer),
+        officer=officer_msg,
         ticket_version=ticket_version,
-        signer_key_id=identity.key_id,
+        signer_key_id=_key_id(identity.public.public_key),
     )
     raw = envelope.SerializeToString(deterministic=True)
-    return _sealed(raw, identity.sign(SIGNING_CONTEXT + raw), envelope)
+    # Read out of the message just built, as ``open_sealed`` would, without parsing the
+    # officer again (``_officer_message`` has it as read back).
+    return SealedEvent(
+        envelope=raw,
+        signature=identity.sign(SIGNING_CONTEXT + raw),
+        event_id=envelope.event_id,
+        origin_node=envelope.origin_node,
+        origin_unit=envelope.origin_unit,
+        origin_seq=envelope.origin_seq,
+        prev_hash=envelope.prev_hash,
+        ticket_id=envelope.ticket_id,
+        event_type=envelope.event_type,
+        payload=envelope.payload,
+        hlc=envelope.hlc,
+        officer=officer_read,
+        ticket_version=envelope.ticket_version,
+        signer_key_id=envelope.signer_key_id,
+    )
 
 
 def open_sealed(envelope: bytes, signature: bytes) -> SealedEvent:
@@ -181,7 +227,7 @@ def _sealed(raw: bytes, signature: bytes, msg: events_pb2.EventEnvelope) -> Seal
         event_type=msg.event_type,
         payload=msg.payload,
         hlc=msg.hlc,
-        officer=from_message(OfficerRef, msg.officer),
+        officer=_officer_of(msg.officer),
         ticket_version=msg.ticket_version,
         signer_key_id=msg.signer_key_id,
     )

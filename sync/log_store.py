@@ -17,6 +17,7 @@ from proto.hotline.v1 import events_pb2
 from sync import schema as s
 from sync.envelope import SealedEvent, open_sealed
 from sync.pki import NodeCertificate, PkiError
+from sync.statements import KeyedQuery
 from sync.trust import TrustStore, certificate_row
 
 HLC_STATE = "hlc"
@@ -30,6 +31,15 @@ class Head:
     origin_unit: str
     seq: int
     hash: bytes
+
+
+_EVENTS_OF_TICKETS = KeyedQuery(
+    select(s.events.c.ticket_id, s.events.c.envelope, s.events.c.signature)
+    .where(s.events.c.verdict == "")
+    .order_by(s.events.c.pos),
+    s.events.c.ticket_id,
+)
+"""The counted events of some tickets, in local arrival order."""
 
 
 def _sealed(row: object) -> SealedEvent:
@@ -147,13 +157,8 @@ class EventLog:
     def events_of_tickets(self, ticket_ids: Sequence[str]) -> dict[str, list[SealedEvent]]:
         """Every counted event of several tickets, by ticket, in local arrival order."""
         found: dict[str, list[SealedEvent]] = {}
-        rows = self.conn.execute(
-            select(s.events.c.ticket_id, s.events.c.envelope, s.events.c.signature)
-            .where(s.events.c.ticket_id.in_(ticket_ids), s.events.c.verdict == "")
-            .order_by(s.events.c.pos)
-        )
-        for row in rows:
-            found.setdefault(row.ticket_id, []).append(_sealed(row))
+        for ticket_id, envelope, signature in _EVENTS_OF_TICKETS.all(self.conn, ticket_ids):
+            found.setdefault(ticket_id, []).append(open_sealed(envelope, signature))
         return found
 
     def ticket_positions(self, ticket_id: str) -> list[int]:

@@ -23,9 +23,9 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
@@ -45,7 +45,7 @@ from sync.errors import StorageError
 from sync.identity import NodeIdentity
 from sync.log_store import HLC_STATE, EventLog, Head
 from sync.pki import NodeCertificate
-from sync.statements import DriverQuery, LogStatements, log_statements
+from sync.statements import BulkRows, DriverQuery, LogStatements, log_statements
 from sync.trust import TrustStore, certificate_row, name_key_hex
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,15 @@ class ProjectionHook(Protocol):
     """Called once per transaction with the tickets it changed; returns their encoded views."""
 
     def __call__(
-        self, conn: Connection, states: dict[str, TicketState], new_positions: dict[str, list[int]]
+        self,
+        conn: Connection,
+        states: dict[str, TicketState],
+        new_positions: dict[str, list[int]],
+        committed: Mapping[str, TicketState],
     ) -> dict[str, bytes]:
-        """Update the views for ``states``; ``new_positions`` are the events just stored."""
+        """Update the views for ``states``; ``new_positions`` are the events just stored;
+        ``committed`` holds, for some of the tickets, the state the views were last written
+        from (``LogBatch.state_before``)."""
 
 
 _OWN_HEAD = DriverQuery(
@@ -109,10 +115,18 @@ class LogBatch:
         self._chain_index: dict[tuple[str, int], SealedEvent] = {}
         self._ticket_events: dict[str, list[SealedEvent]] = defaultdict(list)
         self._states: dict[str, TicketState] = {}
+        self._before: dict[str, TicketState] = {}
+        """Fold of the events committed before this batch (``state_before``)."""
+        self._held_changed: set[str] = set()
+        """Tickets whose committed events this batch re-judged (``discount_signer``): what
+        they fold to now is not what the views were written from."""
         self._touched: dict[str, None] = {}
         self._inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
         self._upserts: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
-        self._journal: list[Callable[[], None]] = []
+        self._journal: list[tuple[Any, ...]] = []
+        """Undo entries, ``(function, *arguments)``: one tuple (a plain function, not a bound
+        method or a closure), as a sweep writes a few per ticket and each closure would be
+        several objects more for the garbage collector to track."""
         self.views: dict[str, bytes] = {}
         """Encoded ``hotline.v1.Ticket`` of every ticket this batch changed, filled at the
         flush: a job may return this very dict and its caller read it once the job is done."""
@@ -126,12 +140,23 @@ class LogBatch:
     def undo_to(self, mark: int) -> None:
         """Forget every buffered change made after ``mark``."""
         while len(self._journal) > mark:
-            self._journal.pop()()
+            undo, *arguments = self._journal.pop()
+            undo(*arguments)
+
+    def forget_undo(self) -> None:
+        """Drop the undo journal once no job can be undone any more (after the flush).
+
+        Its entries refer to this batch, so batch and journal form reference cycles:
+        left in place, every row, event and state of the transaction would wait for Python's
+        cyclic garbage collector instead of being freed when the batch goes, and a large
+        transaction (a sweep's 200 tickets) would set off full collections of the heap.
+        """
+        self._journal.clear()
 
     def on_undo(self, undo: Callable[[], None]) -> None:
         """Have ``undo`` called if the job's buffered changes are forgotten (a job that keeps
         something outside the batch, such as the rules a node judges by, puts it back)."""
-        self._journal.append(undo)
+        self._journal.append((undo,))
 
     def _set_state(self, ticket_id: str, state: TicketState | None) -> None:
         old = self._states.get(ticket_id)
@@ -140,14 +165,13 @@ class LogBatch:
             self._states.pop(ticket_id, None)
         else:
             self._states[ticket_id] = state
+        self._journal.append((LogBatch._restore_state, self, ticket_id, had, old))
 
-        def undo() -> None:
-            if had:
-                self._states[ticket_id] = old  # type: ignore[assignment]
-            else:
-                self._states.pop(ticket_id, None)
-
-        self._journal.append(undo)
+    def _restore_state(self, ticket_id: str, had: bool, old: TicketState | None) -> None:
+        if had:
+            self._states[ticket_id] = old  # type: ignore[assignment]
+        else:
+            self._states.pop(ticket_id, None)
 
     # -- time and the node's own chain -------------------------------------------------------
 
@@ -160,9 +184,11 @@ class LogBatch:
         return self._heads[self.identity.node_id].seq + 1
 
     def _set_hlc(self, value: int) -> None:
-        old = self._hlc
+        self._journal.append((LogBatch._restore_hlc, self, self._hlc))
         self._hlc = value
-        self._journal.append(lambda: setattr(self, "_hlc", old))
+
+    def _restore_hlc(self, old: int) -> None:
+        self._hlc = old
 
     # -- reads that see this batch's own writes ----------------------------------------------
 
@@ -202,10 +228,24 @@ class LogBatch:
             if ticket_id not in self._held:
                 self.prefetch([ticket_id])
             held = [e.recorded() for e in self._held[ticket_id]]
-            held += [e.recorded() for e in self._ticket_events.get(ticket_id, ())]
+            mine = self._ticket_events.get(ticket_id)
+            if mine:
+                held += [e.recorded() for e in mine]
             state = fold(ticket_id, held)
             self._states[ticket_id] = state  # a cache: needs no undo
+            if not mine and ticket_id not in self._held_changed:
+                # What was committed: the state the views were last written from (a cache of
+                # a fact about the past, so it needs no undo either).
+                self._before.setdefault(ticket_id, state)
         return state
+
+    def state_before(self, ticket_id: str) -> TicketState | None:
+        """The ticket's state as committed before this batch, if this batch folded it.
+
+        The views (the projection's tables) were written from exactly this state, so a view
+        row that depends only on what is unchanged since need not be written again.
+        """
+        return self._before.get(ticket_id)
 
     def pending(self, table: Table) -> Sequence[dict[str, Any]]:
         """Rows of ``table`` buffered in this batch (inserts and upserts)."""
@@ -217,25 +257,22 @@ class LogBatch:
         self._events[event.event_id] = (event, received_from, verdict)
         self._chain_index[(event.origin_node, event.origin_seq)] = event
         if verdict:
-
-            def forget() -> None:
-                del self._events[event.event_id]
-                del self._chain_index[(event.origin_node, event.origin_seq)]
-
-            self._journal.append(forget)
+            self._journal.append((LogBatch._unbuffer_event, self, event, None))
             return
         self._ticket_events[event.ticket_id].append(event)
         touched = event.ticket_id in self._touched
         self._touched[event.ticket_id] = None
+        self._journal.append((LogBatch._unbuffer_event, self, event, touched))
 
-        def undo() -> None:
-            del self._events[event.event_id]
-            del self._chain_index[(event.origin_node, event.origin_seq)]
-            self._ticket_events[event.ticket_id].remove(event)
-            if not touched:
-                del self._touched[event.ticket_id]
-
-        self._journal.append(undo)
+    def _unbuffer_event(self, event: SealedEvent, touched: bool | None) -> None:
+        """Undo ``_buffer_event``; ``touched`` is None for evidence (it touched no ticket)."""
+        del self._events[event.event_id]
+        del self._chain_index[(event.origin_node, event.origin_seq)]
+        if touched is None:
+            return
+        self._ticket_events[event.ticket_id].remove(event)
+        if not touched:
+            del self._touched[event.ticket_id]
 
     def set_head(self, head: Head) -> None:
         """Record how far a chain is now held."""
@@ -243,16 +280,15 @@ class LogBatch:
         was_dirty = head.origin_node in self._dirty_heads
         self._heads[head.origin_node] = head
         self._dirty_heads.add(head.origin_node)
+        self._journal.append((LogBatch._restore_head, self, head.origin_node, old, was_dirty))
 
-        def undo() -> None:
-            if old is None:
-                self._heads.pop(head.origin_node, None)
-            else:
-                self._heads[head.origin_node] = old
-            if not was_dirty:
-                self._dirty_heads.discard(head.origin_node)
-
-        self._journal.append(undo)
+    def _restore_head(self, origin_node: str, old: Head | None, was_dirty: bool) -> None:
+        if old is None:
+            self._heads.pop(origin_node, None)
+        else:
+            self._heads[origin_node] = old
+        if not was_dirty:
+            self._dirty_heads.discard(origin_node)
 
     def record(
         self,
@@ -280,7 +316,7 @@ class LogBatch:
                 officer=officer,
                 ticket_version=next_ticket_version(current),
             )
-            self.set_head(replace(head, seq=one.origin_seq, hash=one.hash))
+            self.set_head(Head(head.origin_node, head.origin_unit, one.origin_seq, one.hash))
             self._buffer_event(one, "")
             recorded = RecordedEvent(one.meta(), event)
             # A fresh step has seen everything held, so it nearly always folds last: evolve.
@@ -321,17 +357,13 @@ class LogBatch:
             self._events[event.event_id] = (event, received_from, "")
             self._ticket_events[event.ticket_id].append(event)
 
-        self._journal.append(undo)
+        self._journal.append((undo,))
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """Buffer a new row of ``table``."""
         rows = self._inserts[table]
         rows.append(row)
-
-        def undo() -> None:
-            rows.pop()
-
-        self._journal.append(undo)
+        self._journal.append((rows.pop,))
 
     def upsert(self, table: Table, row: dict[str, Any]) -> None:
         """Buffer a row of ``table`` that replaces any row with the same primary key."""
@@ -339,14 +371,10 @@ class LogBatch:
         rows = self._upserts[table]
         old = rows.get(key)
         rows[key] = row
-
-        def undo() -> None:
-            if old is None:
-                rows.pop(key, None)
-            else:
-                rows[key] = old
-
-        self._journal.append(undo)
+        if old is None:
+            self._journal.append((rows.pop, key, None))
+        else:
+            self._journal.append((rows.__setitem__, key, old))
 
     # -- trust, evidence and alerts ----------------------------------------------------------
 
@@ -391,6 +419,8 @@ class LogBatch:
         ).scalars()
         tickets = set(rows)
         for ticket_id in tickets:
+            self._held_changed.add(ticket_id)
+            self._before.pop(ticket_id, None)
             self._held.pop(ticket_id, None)
             self._touched[ticket_id] = None
             self._set_state(ticket_id, None)
@@ -477,17 +507,17 @@ class LogBatch:
                 first = int(last.scalar_one()) + 1
                 for pos, row in enumerate(rows, start=first):
                     row["pos"] = pos
-                conn.execute(_insert_statement(schema.events), rows)
+                _NUMBERED_EVENTS.run(conn, rows)
                 numbered = [(row["pos"], row["event_id"]) for row in rows]
             else:
-                numbered = list(conn.execute(sql.insert_events, rows))
+                numbered = _INSERT_EVENTS.run(conn, rows)
             for pos, event_id in numbered:
                 event, _, verdict = self._events[event_id]
                 if not verdict:
                     positions[event.ticket_id].append(pos)
         if self._dirty_heads:
-            conn.execute(
-                sql.upsert_heads,
+            _UPSERT_HEADS.run(
+                conn,
                 [
                     {
                         "origin_node": h.origin_node,
@@ -499,7 +529,7 @@ class LogBatch:
                 ],
             )
         if self._hlc != self._hlc_at_start:
-            conn.execute(sql.upsert_state, [{"name": HLC_STATE, "value": self._hlc}])
+            _UPSERT_STATE.run(conn, [{"name": HLC_STATE, "value": self._hlc}])
         for table, rows in self._inserts.items():
             if rows:
                 conn.execute(_insert_statement(table), rows)
@@ -508,7 +538,34 @@ class LogBatch:
                 conn.execute(sql.upsert(table), list(keyed.values()))
         if self._touched:
             changed = {t: self.state_of(t) for t in self._touched}
-            self.views.update(project(conn, changed, positions))
+            committed = {t: s for t in changed if (s := self._before.get(t)) is not None}
+            self.views.update(project(conn, changed, positions, committed))
+
+
+_EVENT_COLUMNS = (
+    "event_id",
+    "origin_node",
+    "origin_unit",
+    "origin_seq",
+    "prev_hash",
+    "hash",
+    "ticket_id",
+    "event_type",
+    "hlc",
+    "signer_key_id",
+    "envelope",
+    "signature",
+    "received_from",
+    "verdict",
+)
+_UPSERT_HEADS = BulkRows(
+    schema.origin_heads, ("origin_node", "origin_unit", "seq", "hash"), on_conflict="update"
+)
+_UPSERT_STATE = BulkRows(schema.node_state, ("name", "value"), on_conflict="update")
+_INSERT_EVENTS = BulkRows(schema.events, _EVENT_COLUMNS, returning=("pos", "event_id"))
+"""PostgreSQL: the sequence numbers the rows, in the order given."""
+_NUMBERED_EVENTS = BulkRows(schema.events, ("pos", *_EVENT_COLUMNS))
+"""SQLite: the writer numbers the rows itself (it holds the database's write lock)."""
 
 
 def _event_row(e: SealedEvent, received_from: str, verdict: str) -> dict[str, Any]:
@@ -727,14 +784,17 @@ class LogWriter:
         conn = self._connection()
         with conn.begin():
             batch = LogBatch(conn, self._identity, self._wall_ms, self.trust)
-            for pending in group:
-                mark = batch.mark()
-                try:
-                    value = pending.job(batch)
-                except DomainError as err:
-                    batch.undo_to(mark)
-                    outcomes.append((False, err))
-                    continue
-                outcomes.append((True, value))
-            batch._flush(self._project)
+            try:
+                for pending in group:
+                    mark = batch.mark()
+                    try:
+                        value = pending.job(batch)
+                    except DomainError as err:
+                        batch.undo_to(mark)
+                        outcomes.append((False, err))
+                        continue
+                    outcomes.append((True, value))
+                batch._flush(self._project)
+            finally:
+                batch.forget_undo()
         return outcomes

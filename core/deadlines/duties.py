@@ -54,8 +54,10 @@ from dataclasses import dataclass
 from core import hlc
 from core.deadlines.escalation import (
     DEFAULT_REMINDER_POINTS,
+    Reminder,
     ReminderLevel,
     ReminderPoint,
+    Schedules,
     escalation_times,
     reminder_times,
 )
@@ -129,6 +131,36 @@ def owed_obligations(
     return [owed.obligation for owed in _owed(state, policy, calendar)]
 
 
+class _Uncached:
+    """Reminder and escalation times counted afresh at each call (no ``Schedules`` given)."""
+
+    __slots__ = ("calendar",)
+
+    def __init__(self, calendar: WorkingDayCalendar) -> None:
+        self.calendar = calendar
+
+    def reminder_times(
+        self, ob: Obligation, points: tuple[ReminderPoint, ...]
+    ) -> tuple[Reminder, ...]:
+        return reminder_times(ob, points, self.calendar)
+
+    def escalation_times(self, ob: Obligation, escalation_period_wd: int) -> tuple[int, ...]:
+        return escalation_times(ob, escalation_period_wd, self.calendar)
+
+
+_Times = Schedules | _Uncached
+
+
+def _times(calendar: WorkingDayCalendar, schedules: Schedules | None) -> _Times:
+    """Where reminder and escalation times come from: ``schedules`` if given (its memory is
+    only valid on its own calendar, so it must be ``calendar``'s), else counted afresh."""
+    if schedules is None:
+        return _Uncached(calendar)
+    if schedules.calendar is not calendar:
+        raise ValueError("these schedules are counted on another calendar")
+    return schedules
+
+
 def open_duties(
     state: TicketState,
     policy: PolicyChoice,
@@ -136,13 +168,16 @@ def open_duties(
     *,
     points: tuple[ReminderPoint, ...] = DEFAULT_REMINDER_POINTS,
     escalation_period_wd: int = DEFAULT_ESCALATION_PERIOD_WD,
+    schedules: Schedules | None = None,
 ) -> list[OpenDuty]:
     """The duties ``state`` leaves open, each with its obligation and next action time.
 
-    One per duty and owing unit, the key of the obligations table.
+    One per duty and owing unit, the key of the obligations table. ``schedules`` (on
+    ``calendar``) remembers reminder and escalation times between calls; same answers.
     """
+    times = _times(calendar, schedules)
     return [
-        _with_actions(state, owed.obligation, points, escalation_period_wd, calendar)
+        _with_actions(state, owed.obligation, points, escalation_period_wd, times)
         for owed in _owed(state, policy, calendar)
     ]
 
@@ -346,10 +381,10 @@ def _with_actions(
     ob: Obligation,
     points: tuple[ReminderPoint, ...],
     escalation_period_wd: int,
-    calendar: WorkingDayCalendar,
+    times: _Times,
 ) -> OpenDuty:
     """The duty and its next action time: the earliest reminder or escalation not recorded."""
-    pending = _pending_times(state, ob, points, escalation_period_wd, calendar)
+    pending = _pending_times(state, ob, points, escalation_period_wd, times)
     return OpenDuty(ob, min(pending) if pending else 0)
 
 
@@ -375,7 +410,7 @@ def _pending_times(
     ob: Obligation,
     points: tuple[ReminderPoint, ...],
     period: int,
-    calendar: WorkingDayCalendar,
+    times: _Times,
 ) -> list[int]:
     """The reminder and escalation times of ``ob`` that a sweep has still to act on.
 
@@ -385,14 +420,14 @@ def _pending_times(
     recorded, the only cost.
     """
     sent, climbed = _recorded(state, ob)
-    reminders = [] if climbed else reminder_times(ob, points, calendar)
-    times = [r.at_ms for r in reminders if r.level not in sent]
-    times += [
+    reminders = () if climbed else times.reminder_times(ob, points)
+    pending = [r.at_ms for r in reminders if r.level not in sent]
+    pending += [
         at
-        for level, at in enumerate(escalation_times(ob, period, calendar), start=1)
+        for level, at in enumerate(times.escalation_times(ob, period), start=1)
         if level not in climbed
     ]
-    return times
+    return pending
 
 
 def steps_due(
@@ -403,21 +438,24 @@ def steps_due(
     *,
     points: tuple[ReminderPoint, ...] = DEFAULT_REMINDER_POINTS,
     escalation_period_wd: int = DEFAULT_ESCALATION_PERIOD_WD,
+    schedules: Schedules | None = None,
 ) -> list[DomainEvent]:
     """The reminders and escalations of ``duty`` that are due at ``now_ms`` and not recorded.
 
     Once the due time has passed, reminders still unsent are skipped: the escalation says more.
     A node that was down for a week records every level the duty has climbed meanwhile.
+    ``schedules`` as for ``open_duties``.
     """
+    times = _times(calendar, schedules)
     ob = duty.obligation
     sent, climbed = _recorded(state, ob)
     events: list[DomainEvent] = []
     if now_ms < ob.due_ms:
-        for reminder in reminder_times(ob, points, calendar):
+        for reminder in times.reminder_times(ob, points):
             if reminder.at_ms <= now_ms and reminder.level not in sent:
                 events.append(_reminder(ob, reminder.level))
         return events
-    for level, at in enumerate(escalation_times(ob, escalation_period_wd, calendar), start=1):
+    for level, at in enumerate(times.escalation_times(ob, escalation_period_wd), start=1):
         if at <= now_ms and level not in climbed:
             events.append(
                 TicketEscalated(

@@ -18,7 +18,7 @@ obligation has none, since its clock is stopped.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.deadlines.china_time import end_of_day_ms, start_of_day_ms
 from core.deadlines.obligations import Obligation, clock_at
@@ -127,3 +127,60 @@ def _schedule(
         else end_of_day_ms(calendar.add_working_days(ob.due_date, k * escalation_period_wd))
         for k in range(levels)
     )
+
+
+class Schedules:
+    """``reminder_times`` and ``escalation_times`` on one calendar, answers remembered.
+
+    Why: a sweep decides each due ticket from its open duties and the projection then derives
+    the same duties again for the ticket's new state (one escalation more), and every ticket
+    due on one date shares its reminder days and escalation instants. Both answers depend
+    only on the calendar, the due instant, how many levels the owing unit can climb and the
+    points or period asked for; the obligation's own start only filters the reminders (a point
+    at or before it is left out), which is done after the look-up. So they are remembered
+    under exactly those, and nothing about a ticket can make an answer stale. A different
+    calendar (a newer rule book) needs a new ``Schedules``: the owner (``DeadlineRules``)
+    makes one whenever its calendar changes. Bounded: emptied when it grows past ``limit``.
+    """
+
+    __slots__ = ("_escalations", "_limit", "_reminders", "calendar")
+
+    def __init__(self, calendar: WorkingDayCalendar, limit: int = 50_000) -> None:
+        self.calendar = calendar
+        """The calendar every answer is counted on."""
+        self._limit = limit
+        self._reminders: dict[
+            tuple[int, int], tuple[tuple[ReminderPoint, ...], tuple[Reminder, ...]]
+        ] = {}
+        self._escalations: dict[tuple[int, int, int], tuple[int, ...]] = {}
+
+    def reminder_times(
+        self, ob: Obligation, points: tuple[ReminderPoint, ...]
+    ) -> tuple[Reminder, ...]:
+        """``reminder_times(ob, points, self.calendar)``."""
+        if ob.is_paused:
+            return ()
+        # Keyed by the points' identity (hashing three dataclasses of enums at every call
+        # would cost more than the look-up saves); the entry keeps them, so the identity
+        # cannot be taken by another tuple while it stands.
+        key = (ob.due_ms, id(points))
+        found = self._reminders.get(key)
+        if found is None or found[0] is not points:
+            if len(self._reminders) >= self._limit:
+                self._reminders.clear()
+            # Every point before the due time; a start after the earliest is filtered below.
+            whole = replace(ob, started_ms=-(2**62))
+            found = self._reminders[key] = (points, reminder_times(whole, points, self.calendar))
+        return tuple(r for r in found[1] if ob.started_ms < r.at_ms)
+
+    def escalation_times(self, ob: Obligation, escalation_period_wd: int) -> tuple[int, ...]:
+        """``escalation_times(ob, escalation_period_wd, self.calendar)``."""
+        if ob.is_paused:
+            return ()
+        key = (ob.due_ms, levels_to_province(ob.unit_code), escalation_period_wd)
+        found = self._escalations.get(key)
+        if found is None:
+            if len(self._escalations) >= self._limit:
+                self._escalations.clear()
+            found = self._escalations[key] = _schedule(ob, escalation_period_wd, self.calendar)
+        return found

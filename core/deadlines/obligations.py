@@ -119,17 +119,21 @@ def open_obligation(
         raise InvalidInput("days", f"must be at least 1, not {days}")
     else:
         limit_days, max_extension = days, None
-    draft = Obligation(
+    # What ``recompute_due`` counts for a new obligation (no pause, no extension yet), built
+    # in one go: every duty of every ticket opens here at each projection.
+    start = china_date(started_ms)
+    due = calendar.add_working_days(start, limit_days)
+    return Obligation(
         ticket_id=ticket_id,
         duty=duty,
         unit_code=unit_code,
         started_ms=started_ms,
         limit_days=limit_days,
         policy_version=policy.version,
-        due_ms=0,
+        due_ms=end_of_day_ms(due),
         max_extension_days=max_extension,
+        unknown_years=calendar.unknown_years_in(start, due),
     )
-    return recompute_due(draft, calendar)
 
 
 def recompute_due(ob: Obligation, calendar: WorkingDayCalendar) -> Obligation:
