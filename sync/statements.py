@@ -174,7 +174,7 @@ class BulkRows:
     * PostgreSQL, from ``COPY_FROM`` rows: binary ``COPY`` (psycopg formats rows in C, the
       server parses no SQL per row). A plain insert copies straight into the table; an upsert,
       or an insert that reads columns back, copies into a temporary table of this session
-      (``hotline_stage_<table>``, same columns plus the rows' order; the session needs the
+      (``hotline_stage_<table>``, the table's columns plus the rows' order; the session needs the
       TEMPORARY privilege, which PostgreSQL grants to everyone by default) and moves the rows
       with one ``INSERT ... SELECT ... ORDER BY`` that empties it, so rows go in in the
       order given (positions drawn from a sequence follow that order) and conflicts are
@@ -212,9 +212,12 @@ class BulkRows:
         self._pg_values = self._values("%s") + self._conflict + self._returning_clause()
         self._stage = f"hotline_stage_{table.name}"
         self._pg_copy = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
+        # Every column of the table (whichever ``BulkRows`` of it comes first makes it; a
+        # copy fills the columns it names), without the table's constraints or defaults.
+        everything = ", ".join(c.name for c in table.columns)
         self._pg_stage = (
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._stage} ON COMMIT DELETE ROWS AS"
-            f" SELECT {names}, 0::int8 AS given_order FROM {table.name} WITH NO DATA"
+            f" SELECT {everything}, 0::int8 AS given_order FROM {table.name} WITH NO DATA"
         )
         self._pg_copy_stage = (
             f"COPY {self._stage} ({names}, given_order) FROM STDIN (FORMAT BINARY)"

@@ -203,3 +203,18 @@ def test_a_transaction_is_freed_as_soon_as_it_is_done(
         assert seen[0]() is None
     finally:
         gc.enable()
+
+
+def test_two_bulk_statements_of_one_table_can_share_a_transaction(db: Database) -> None:
+    # On PostgreSQL both go through the same staging table, with different columns.
+    some = [c for c in COLUMNS if c not in ("escalation_level", "escalated_to")]
+    defaults = BulkRows(obligations, some, on_conflict="nothing")
+    count = COPY_FROM + 1
+    with db.write() as conn:
+        UPSERT.run(conn, [row(n, next_at_ms=7) for n in range(count)])
+        defaults.run(conn, [{c: row(n)[c] for c in some} for n in range(count * 2)])
+        UPSERT.run(conn, [row(n, next_at_ms=8) for n in range(count)])
+    assert held(db) == sorted(
+        [tuple(row(n, 8).values()) for n in range(count)]
+        + [tuple(row(n).values()) for n in range(count, count * 2)]
+    )
