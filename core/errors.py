@@ -1,6 +1,6 @@
 """The domain's own errors: what can go wrong with a command, in the business's words.
 
-The tree, drawn once here so the edge (the gRPC interceptor in ``node.grpc_edge``) can map it in
+The tree, drawn once here so the edge (the gRPC interceptor in ``node.edge.errors``) can map it in
 one place::
 
     DomainError

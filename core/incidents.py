@@ -11,7 +11,7 @@ DOMAIN.md §6 names three patterns a supervisor must see without reading every t
 
 This module says *what* counts, with thresholds and word lists that are data (``IncidentRules``,
 DOMAIN.md's policy tables), not code. It is pure: the node hands it rows of its signals view and
-the time, and records the events it returns (``node.incidents``; docs/incidents.md).
+the time, and records the events it returns (``node.jobs.detection``; docs/incidents.md).
 
 Why the incident id is what it is: the id of a new incident is a digest of the city it goes to,
 the business and the first member (``incident_id_for``), so two nodes that see the same
@@ -36,7 +36,7 @@ from core.errors import InvalidInput
 from core.routing import competent_region
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import BusinessForm, Consumer, Respondent, TicketKind
-from core.units import NATIONAL_CODE, UnitLevel, level_of
+from core.units import province_of
 
 DAY_MS = 86_400_000
 
@@ -284,11 +284,6 @@ def emergency_reasons(registration: TicketRegistered, rule: EmergencyRule) -> tu
     return tuple(reasons)
 
 
-def province_of(code: str) -> str:
-    """The province a unit or region code lies in (the national code for national)."""
-    return NATIONAL_CODE if code == NATIONAL_CODE else code[:2] + "0000"
-
-
 def emergency_destination(registration: TicketRegistered) -> str:
     """The province whose queue an emergency goes to: where the business is (the competent
     region), else the province of the unit that registered it."""
@@ -356,11 +351,6 @@ class GroupFinding:
     """Every member ticket, in order of receipt."""
     to_link: tuple[str, ...]
     """Members not yet linked to ``incident_id`` (unlinked, or linked to a larger id)."""
-
-
-def city_of(unit_code: str) -> str:
-    """The city (市局) a county, station or city belongs to: where group incidents go."""
-    return unit_code if level_of(unit_code) is UnitLevel.CITY else unit_code[:4] + "00"
 
 
 def incident_id_for(to_unit: str, key: str, anchor: Complaint) -> str:

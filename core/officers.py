@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.units import UnitLevel
+from core.units import Unit, UnitLevel
 
 
 class Role(enum.Enum):
@@ -56,3 +56,20 @@ class OfficerRef:
     name: str
     unit_code: str
     unit_level: UnitLevel
+
+
+SYSTEM_OFFICER_NAME = "催办督办系统"
+"""The name the node's own system signs under (reminders, escalations, detections)."""
+
+
+def system_officer(unit: Unit) -> OfficerRef:
+    """Who signs what a node does by itself: reminders and escalations of its deadline sweep,
+    group-complaint and claimant flags, emergency escalations and campaign routing at
+    registration; always in its unit's name, never a person's."""
+    return OfficerRef(f"{unit.code}-sweep", SYSTEM_OFFICER_NAME, unit.code, unit.level)
+
+
+def system_dispatcher(unit: Unit) -> Officer:
+    """The node's system officer with the dispatcher's role (campaign routing at a hub)."""
+    ref = system_officer(unit)
+    return Officer(ref.officer_id, ref.name, unit.code, unit.level, frozenset({Role.DISPATCHER}))

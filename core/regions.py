@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.errors import InvalidInput
-from core.units import NATIONAL_CODE, Unit, UnitDirectory, UnitLevel
+from core.units import NATIONAL_CODE, Unit, UnitDirectory, UnitLevel, parent_of
 
 _CODE = re.compile(r"^[1-9]\d{5}$")
 _STATION_CODE = re.compile(r"^[1-9]\d{8}$")
@@ -39,13 +39,7 @@ class Region:
     @property
     def parent_code(self) -> str:
         """The division directly above: county -> city, city -> province, province -> national."""
-        match self.level:
-            case UnitLevel.PROVINCE:
-                return NATIONAL_CODE
-            case UnitLevel.CITY:
-                return self.code[:2] + "0000"
-            case _:
-                return self.code[:4] + "00"
+        return parent_of(self.code)
 
 
 STANDARD_REGIONS: tuple[Region, ...] = tuple(

@@ -65,9 +65,51 @@ def level_of(code: str) -> UnitLevel:
     return UnitLevel.COUNTY
 
 
+# The one home of unit-code arithmetic: the codes nest, so the shape of a code tells its level
+# and the codes above it. Nothing else in the project slices unit codes.
+
+
 def county_of(code: str) -> str:
     """The county-level code a unit belongs to (a station's county, or the code itself)."""
     return code[:6]
+
+
+def city_of(code: str) -> str:
+    """The city (市局) a county or station belongs to, or the code itself for a city and above."""
+    if level_of(code) in (UnitLevel.COUNTY, UnitLevel.STATION):
+        return code[:4] + "00"
+    return code
+
+
+def province_of(code: str) -> str:
+    """The province a unit or region code lies in (the national code for national)."""
+    return NATIONAL_CODE if code == NATIONAL_CODE else code[:2] + "0000"
+
+
+def parent_of(code: str) -> str:
+    """The unit directly above ``code`` by the shape of the codes: station -> county -> city
+    -> province -> national; '' above national. A county directly under its province (no
+    city) is the exception the codes cannot show: its node names its parent explicitly."""
+    match level_of(code):
+        case UnitLevel.STATION:
+            return county_of(code)
+        case UnitLevel.COUNTY:
+            return code[:4] + "00"
+        case UnitLevel.CITY:
+            return province_of(code)
+        case UnitLevel.PROVINCE:
+            return NATIONAL_CODE
+        case UnitLevel.NATIONAL:
+            return ""
+
+
+def ancestor(code: str, steps: int) -> str:
+    """The unit ``steps`` levels above ``code`` (national at most)."""
+    for _ in range(steps):
+        if level_of(code) is UnitLevel.NATIONAL:
+            break
+        code = parent_of(code)
+    return code
 
 
 def jurisdiction_prefix(code: str, level: UnitLevel) -> str:
@@ -105,7 +147,7 @@ class Unit:
 
     def province_code(self) -> str:
         """The 6-digit code of the province this unit belongs to ('' for national)."""
-        return "" if self.level is UnitLevel.NATIONAL else self.code[:2] + "0000"
+        return "" if self.level is UnitLevel.NATIONAL else province_of(self.code)
 
 
 class UnitDirectory:

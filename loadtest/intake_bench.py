@@ -56,11 +56,11 @@ from grpc import aio
 
 from core.officers import Role
 from core.units import UnitLevel
-from node.client import CallError, NodeClient
-from node.enrolment import Hierarchy
-from node.grpc_edge import OFFICER_METADATA
-from node.network import NodeProcess
-from node.samples import random_ticket
+from node.devnet.hierarchy import Hierarchy
+from node.devnet.processes import NodeProcess
+from node.devnet.samples import random_ticket
+from node.edge.caller import OFFICER_METADATA
+from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import admin_pb2, intake_pb2
 from sync.codec import enum_number, to_message
 

@@ -42,12 +42,14 @@ from core.deadlines.china_time import CHINA_TZ
 from core.officers import Role
 from core.ticket.commands import RouteTicket
 from core.units import UnitLevel
-from node.bootstrap import Node, build_node
-from node.clock import Clock
-from node.enrolment import Hierarchy
-from node.obligations import obligations
-from node.samples import demo_tickets
-from node.settings import NodeSettings
+from node.app.clock import Clock
+from node.app.levels import profile_of
+from node.app.runtime import Node
+from node.app.settings import NodeSettings
+from node.app.wiring import build_node
+from node.devnet.hierarchy import Hierarchy
+from node.devnet.samples import demo_tickets
+from node.storage.tables import obligations
 from sync import schema
 from sync.ingest import CheckedEvent, ingest_feed
 from sync.log_store import EventLog
@@ -73,7 +75,7 @@ def _node(folder: Path, hierarchy: Hierarchy, unit: str, db: str, time_: _Time) 
     settings = NodeSettings(
         level=level, unit=unit, data_dir=folder, db=db, parent="127.0.0.1:9", sweep_interval=3600
     )
-    node = build_node(settings, clock=Clock(_real=time_))
+    node = build_node(settings, profile_of(level), clock=Clock(_real=time_))
     node.writer.start()
     return node
 
@@ -81,11 +83,12 @@ def _node(folder: Path, hierarchy: Hierarchy, unit: str, db: str, time_: _Time) 
 def _close(node: Node) -> None:
     node.writer.stop()
     node.verifier.close()
+    node.blocking.close()
     node.db.close()
 
 
 async def _dispatch(province: Node, count: int) -> list[str]:
-    province.roster.register_officer(
+    province.roster.save_officer(
         OPERATOR, "王芳", PROVINCE, frozenset({Role.OPERATOR, Role.DISPATCHER})
     )
     gym = dict(demo_tickets())["gym"]
@@ -173,14 +176,14 @@ def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[
     province = _node(folder / "province", hierarchy, PROVINCE, db_for["province"], time_)
     county = _node(folder / "county", hierarchy, COUNTY, db_for["county"], time_)
     try:
-        county.roster.register_officer(HANDLER, "李强", COUNTY, frozenset({Role.HANDLER}))
+        county.roster.save_officer(HANDLER, "李强", COUNTY, frozenset({Role.HANDLER}))
         asyncio.run(_dispatch(province, due))
         _hand_down(province, county)
         _pad(county, total - due)
         held = _count(county)
         time_.now = SWEEP_AT.timestamp()
         started = time.perf_counter()
-        recorded = asyncio.run(county.sweep.run_once())
+        recorded = asyncio.run(county.jobs.jobs["deadlines"].run_once())
         seconds = time.perf_counter() - started
         with county.db.read() as conn:
             escalations = conn.execute(

@@ -45,12 +45,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core.officers import Role
 from core.units import UnitLevel
-from node.bootstrap import build_node
-from node.client import NodeClient
-from node.enrolment import Hierarchy
-from node.network import NodeProcess
-from node.samples import random_ticket
-from node.settings import NodeSettings
+from node.app.levels import profile_of
+from node.app.settings import NodeSettings
+from node.app.wiring import build_node
+from node.devnet.hierarchy import Hierarchy
+from node.devnet.processes import NodeProcess
+from node.devnet.samples import random_ticket
+from node.edge.client import NodeClient
 from sync.envelope import SIGNING_CONTEXT
 
 COUNTY, CITY = "620102", "620100"
@@ -67,10 +68,10 @@ async def _build_backlog(data_dir: Path, hierarchy: Hierarchy, events: int) -> s
     settings = NodeSettings(
         level=UnitLevel.COUNTY, unit=COUNTY, data_dir=data_dir, parent="127.0.0.1:9"
     )
-    node = build_node(settings)
+    node = build_node(settings, profile_of(UnitLevel.COUNTY))
     node.writer.start()
     try:
-        node.roster.register_officer(OFFICER, "李强", COUNTY, frozenset({Role.HANDLER}))
+        node.roster.save_officer(OFFICER, "李强", COUNTY, frozenset({Role.HANDLER}))
         rng = random.Random(315)
         window = 512  # registrations in flight: the writer commits them in groups
         done = 0
@@ -87,6 +88,7 @@ async def _build_backlog(data_dir: Path, hierarchy: Hierarchy, events: int) -> s
     finally:
         node.writer.stop()
         node.verifier.close()
+        node.blocking.close()
         node.db.close()
 
 

@@ -1,5 +1,5 @@
 """``python -m node``: the same as the ``hotline`` command."""
 
-from node.cli import main
+from node.cli.main import main
 
 raise SystemExit(main())

@@ -13,11 +13,11 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from cryptography import x509
@@ -25,12 +25,12 @@ from grpc import aio
 from sqlalchemy import Connection
 
 from core import hlc
-from core.units import jurisdiction_prefix
+from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
 from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
-from sync.log_store import EventLog
+from sync.log_store import EventLog, Head
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.rule_books import RuleBookHolder
 from sync.service import (
@@ -45,6 +45,7 @@ from sync.verification import SignatureVerifier
 from sync.writer import LogBatch, LogWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
 
@@ -119,20 +120,6 @@ def upward_lag(log: EventLog, prefix: str) -> tuple[int, int]:
     return unsent, oldest
 
 
-def default_parent_unit(unit_code: str) -> str:
-    """The unit a node's parent usually serves: station -> county -> city -> province -> 100000.
-
-    A county directly under its province (no city) names its parent with ``parent_unit``.
-    """
-    if len(unit_code) > 6:
-        return unit_code[:6]
-    if unit_code[4:] != "00":
-        return unit_code[:4] + "00"
-    if unit_code[2:] != "0000":
-        return unit_code[:2] + "0000"
-    return "100000"
-
-
 async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
     """Wait until one of ``waits`` finishes or ``timeout`` passes; cancel the rest."""
     tasks = [asyncio.ensure_future(w) for w in waits]
@@ -156,8 +143,9 @@ class ParentLink:
         wall_ms: Callable[[], int],
         trust: TrustStore,
         *,
+        verifier: SignatureVerifier,
+        executor: Executor,
         parent_unit: str = "",
-        verifier: SignatureVerifier | None = None,
         rules: RuleBookHolder | None = None,
         batch_size: int = 500,
         interval: float = 2.0,
@@ -170,8 +158,10 @@ class ParentLink:
         self._identity = identity
         self._credentials: Credentials = identity.credentials
         self._trust = trust
-        self.parent_unit = parent_unit or default_parent_unit(identity.unit_code)
-        self._verifier = verifier or SignatureVerifier(ThreadPoolExecutor(1))
+        self.parent_unit = parent_unit or parent_of(identity.unit_code)
+        self._verifier = verifier
+        self._executor = executor
+        """Where blocking reads run (the node's bounded pool)."""
         self._rules = rules
         self._read = read
         self._writer = writer
@@ -221,12 +211,27 @@ class ParentLink:
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
+    def _pull_cursor(self) -> int:
+        with self._read() as conn:
+            log_ = EventLog(conn)
+            return log_.cursor(self._peer_key) if self._peer_key else log_.parent_cursor()
+
+    def _heads(self) -> list[Head]:
+        with self._read() as conn:
+            return EventLog(conn).heads_under(self._prefix)
+
+    def _cursor(self, peer: str) -> int:
+        with self._read() as conn:
+            return EventLog(conn).cursor(peer)
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the node's bounded pool: reads never block the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
     async def _hello(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> str:
         # The first call of a round waits briefly for the link: a parent that just came back
         # is used at once rather than after the channel's reconnect back-off.
-        with self._read() as conn:
-            log_ = EventLog(conn)
-            cursor = log_.cursor(self._peer_key) if self._peer_key else log_.parent_cursor()
+        cursor = await self._blocking(self._pull_cursor)
         response = await stub.Hello(
             sync_pb2.HelloRequest(
                 node=peer_certificates(self._credentials),
@@ -264,8 +269,7 @@ class ParentLink:
         )
         theirs = {h.origin_node: h.seq for h in response.heads}
         await self._writer.run(partial(remember_acknowledged, heads=theirs))
-        with self._read() as conn:
-            mine = EventLog(conn).heads_under(self._prefix)
+        mine = await self._blocking(self._heads)
         # Higher levels first: a station's steps rest on its county's assignment.
         behind = sorted(
             (len(h.origin_unit), h.origin_node, theirs.get(h.origin_node, 0), h.seq)
@@ -279,7 +283,7 @@ class ParentLink:
         async def batches() -> AsyncIterator[sync_pb2.EventBatch]:
             for _, origin, after, _ in behind:
                 while True:
-                    chunk = await asyncio.to_thread(self._chain_after, origin, after)
+                    chunk = await self._blocking(self._chain_after, origin, after)
                     if not chunk:
                         break
                     after = chunk[-1][0]
@@ -315,8 +319,7 @@ class ParentLink:
         self, stub: sync_pb2_grpc.SyncServiceAsyncStub, parent_node: str
     ) -> IngestReport:
         peer = f"parent:{parent_node}"
-        with self._read() as conn:
-            after = EventLog(conn).cursor(peer)
+        after = await self._blocking(self._cursor, peer)
         self.status.pull_cursor = after
         total = IngestReport()
         stream = stub.PullEvents(

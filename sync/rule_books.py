@@ -18,7 +18,7 @@ from core.deadlines.policy import TimeLimit, TimeLimitPolicy
 from core.deadlines.rulebook import Campaign, RuleBook, parse_holiday_year
 from core.errors import InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
-from core.units import UnitLevel
+from core.units import UnitLevel, province_of
 from proto.hotline.v1 import rules_pb2
 from sync.codec import enum_member, enum_number
 from sync.identity import NodeIdentity
@@ -32,7 +32,7 @@ RULE_BOOK_CONTEXT = b"hotline.v1.rule_book\x00"
 
 
 class RuleBookHolder(Protocol):
-    """What replication needs of the node's rule book (``node.rules.ProvinceRules``)."""
+    """What replication needs of the node's rule book (``node.desks.rule_book.ProvinceRules``)."""
 
     @property
     def number(self) -> int:
@@ -46,11 +46,6 @@ class RuleBookHolder(Protocol):
     def learn(self, batch: LogBatch, signed: rules_pb2.SignedRuleBook) -> str:
         """Take a book handed down, if newer and trusted (a writer job); why not, if refused."""
         ...
-
-
-def province_of(unit_code: str) -> str:
-    """The code of the province a unit belongs to (whose rule book it follows)."""
-    return unit_code[:2] + "0000"
 
 
 # -- translating ---------------------------------------------------------------------------------

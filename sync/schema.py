@@ -9,7 +9,8 @@ whole; everything that folds tickets reads only events whose verdict is empty.
 subtree, which flow up whole). ``feed`` is the jurisdiction feed that children pull: one row per
 event a child unit must see, in the order the parent learnt it must. ``peer_cursors`` is where a
 child records how far it has pulled, in the same transaction as the pulled events.
-Other packages add their tables to the same ``metadata`` so one Alembic history covers them.
+The node runtime keeps its own tables (views, roster, rule books) on its own ``MetaData``
+(``node.storage.tables``); one Alembic history covers both.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "pk": "pk_%(table_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-    }
-)
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+"""How constraints and indexes are named, on every ``MetaData`` of a node's database."""
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""The log's and replication's tables."""
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
 AutoPosition = BigInteger().with_variant(Integer(), "sqlite")

@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -41,6 +41,7 @@ from sync.writer import LogBatch, LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
 Context = aio.ServicerContext[Any, Any]
+T = TypeVar("T")
 DEFAULT_BATCH = 500
 MAX_BATCH = 5000
 
@@ -166,7 +167,9 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         writer: LogWriter,
         trust: TrustStore,
         wall_ms: Callable[[], int],
-        verifier: SignatureVerifier | None = None,
+        verifier: SignatureVerifier,
+        *,
+        executor: Executor,
         rules: RuleBookHolder | None = None,
     ) -> None:
         if identity.credentials is None:
@@ -178,10 +181,16 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         self._writer = writer
         self._trust = trust
         self._wall_ms = wall_ms
-        self._verifier = verifier or SignatureVerifier(ThreadPoolExecutor(1))
+        self._verifier = verifier
+        self._executor = executor
+        """Where blocking reads run (the node's bounded pool)."""
         self._own_prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self._callers: dict[bytes, NodeCertificate] = {}
         self.children: dict[str, ChildContact] = {}
+
+    async def _blocking(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on the node's bounded pool: reads never block the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     def _check_below(self, unit_code: str, level: UnitLevel) -> str:
         """The caller's jurisdiction prefix, if the caller sits below this node."""
@@ -233,7 +242,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                 log = EventLog(conn)
                 return log.feed_end(), log.feed_count_after(prefix, request.pull_cursor)
 
-        end, unpulled = await asyncio.to_thread(feed)
+        end, unpulled = await self._blocking(feed)
         response = sync_pb2.HelloResponse(
             node=peer_certificates(self._credentials),
             trust=trust_bundle(self._trust),
@@ -260,7 +269,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     for h in EventLog(conn).heads_under(request.unit_prefix)
                 ]
 
-        return sync_pb2.GetHeadsResponse(heads=await asyncio.to_thread(read))
+        return sync_pb2.GetHeadsResponse(heads=await self._blocking(read))
 
     async def _checked(
         self, batch: sync_pb2.EventBatch
@@ -316,7 +325,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             duplicates=total.duplicates,
             rejected=total.rejected,
             rejections=[sync_pb2.Rejection(event_id=i, reason=r) for i, r in total.rejections],
-            heads=await asyncio.to_thread(heads),
+            heads=await self._blocking(heads),
         )
 
     async def PullEvents(
@@ -335,7 +344,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     log = EventLog(conn)
                     return log.feed_after(prefix, after, size), log.feed_end()
 
-            rows, end = await asyncio.to_thread(read)
+            rows, end = await self._blocking(read)
             if not rows:
                 return
             after = rows[-1][0]

@@ -19,16 +19,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from city_node.services import CITY_SERVICES
 from core.units import UnitLevel
-from node.bootstrap import Node, build_node
-from node.client import NodeClient
-from node.clock import Clock
-from node.enrolment import Hierarchy
-from node.samples import GANSU_WORLD, NodeSpec
-from node.settings import NodeSettings
-from province_hub.services import HUB_SERVICES
-from station_agent.services import STATION_SERVICES
+from node.app.clock import Clock
+from node.app.levels import profile_of
+from node.app.runtime import Node
+from node.app.settings import NodeSettings
+from node.app.wiring import build_node
+from node.devnet.hierarchy import Hierarchy
+from node.devnet.samples import GANSU_WORLD, NodeSpec
+from node.edge.client import NodeClient
 from sync.codec import enum_number
 
 
@@ -112,15 +111,6 @@ def db_url(db_urls: DbUrlFactory) -> str:
     return db_urls()
 
 
-MOUNTS = {
-    UnitLevel.NATIONAL: HUB_SERVICES,
-    UnitLevel.PROVINCE: HUB_SERVICES,
-    UnitLevel.CITY: CITY_SERVICES,
-    UnitLevel.COUNTY: CITY_SERVICES,
-    UnitLevel.STATION: STATION_SERVICES,
-}
-
-
 class InProcessNode:
     """A node served from a background thread with its own event loop, for integration tests."""
 
@@ -194,9 +184,9 @@ class World:
             parent=parent_target or ("127.0.0.1:9" if spec.parent else ""),
             unit_name=spec.unit_name,
             sync_interval=sync_interval,
-            sweep_interval=3600,  # tests run sweeps themselves: node.sweep.run_once()
+            sweep_interval=3600,  # tests run the jobs themselves: node.jobs.jobs[name].run_once()
         )
-        node = InProcessNode(build_node(settings, mounts=MOUNTS[spec.level], clock=clock))
+        node = InProcessNode(build_node(settings, profile_of(spec.level), clock=clock))
         self.nodes[spec.name] = node
         self.specs[spec.name] = spec
         self.settings[spec.name] = settings
@@ -226,7 +216,7 @@ class World:
         """Start a node again on the same data, database and port (and ``clock``, if given)."""
         old = self.nodes[name]
         settings = replace(self.settings[name], port=old.port, peer_port=old.peer_port)
-        node = InProcessNode(build_node(settings, mounts=MOUNTS[settings.level], clock=clock))
+        node = InProcessNode(build_node(settings, profile_of(settings.level), clock=clock))
         self.nodes[name] = node
         return node
 

@@ -67,7 +67,7 @@ from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent, ReminderSent, TicketEscalated
 from core.ticket.state import Stage, TicketState, TicketStatus
 from core.ticket.vocabulary import Track
-from core.units import HANDLING_LEVELS, UnitLevel, level_of
+from core.units import HANDLING_LEVELS, ancestor, level_of
 
 DEFAULT_ESCALATION_PERIOD_WD = 3
 """Working days an overdue duty waits at one level before it climbs to the next."""
@@ -98,22 +98,6 @@ class _Owed:
 
     obligation: Obligation
     since_hlc: int
-
-
-def ancestor(unit_code: str, steps: int) -> str:
-    """The unit ``steps`` levels above ``unit_code``, read from the shape of the codes."""
-    code = unit_code
-    for _ in range(steps):
-        match level_of(code):
-            case UnitLevel.STATION:
-                code = code[:6]
-            case UnitLevel.COUNTY:
-                code = code[:4] + "00"
-            case UnitLevel.CITY:
-                code = code[:2] + "0000"
-            case _:
-                return code
-    return code
 
 
 def policy_for(choice: PolicyChoice, state: TicketState, started_ms: int) -> TimeLimitPolicy:

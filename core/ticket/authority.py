@@ -41,7 +41,14 @@ from core.ticket.events import (
     TicketRouted,
 )
 from core.ticket.state import TicketState
-from core.units import NATIONAL_CODE, UnitLevel, jurisdiction_prefix, level_of
+from core.units import (
+    NATIONAL_CODE,
+    UnitLevel,
+    county_of,
+    jurisdiction_prefix,
+    level_of,
+    province_of,
+)
 
 _HANDLERS = frozenset({Role.HANDLER, Role.UNIT_HEAD})
 _FIELD = frozenset({Role.HANDLER, Role.STATION_OFFICER})
@@ -74,7 +81,7 @@ ROLES_FOR: dict[type, frozenset[Role]] = {
 
 Reminders and escalations are not commands: a node's sweep records them as a system officer
 of its unit, and only ``why_unit_may_not`` applies to them. The same holds for group incident
-links, emergency escalations and professional-claimant flags (``node.incidents``, and intake
+links, emergency escalations and professional-claimant flags (``node.jobs.detection``, and intake
 for emergencies)."""
 
 DISPATCH_LEVELS = frozenset({UnitLevel.NATIONAL, UnitLevel.PROVINCE, UnitLevel.CITY})
@@ -111,7 +118,7 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
             if not covers(officer, holder):
                 return f"the ticket is at {holder}, outside {unit}'s jurisdiction"
             relay_up = to_unit == NATIONAL_CODE or not covers(officer, to_unit)
-            if relay_up and to_unit not in (NATIONAL_CODE, unit[:2] + "0000"):
+            if relay_up and to_unit not in (NATIONAL_CODE, province_of(unit)):
                 return f"{unit} can only pass a ticket outside its jurisdiction up to its hub"
             return None
         case TicketReturned(to_unit=to_unit):
@@ -123,7 +130,9 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
         case TicketAssigned(station_code=station):
             if not at_holder:
                 return f"only the holding unit {holder} assigns its stations"
-            return None if station[:6] == holder else f"{station} is not a station of {holder}"
+            return (
+                None if county_of(station) == holder else f"{station} is not a station of {holder}"
+            )
         case (
             ComplaintAccepted()
             | ComplaintRefused()

@@ -270,7 +270,7 @@ class SupervisionReported:
 class GroupIncidentLinked:
     """The ticket is one of a group of complaints against one business (群体投诉; DOMAIN.md §6).
 
-    Recorded by a node's sweep (``node.incidents``) on every member of the group; the incident
+    Recorded by a node's sweep (``node.jobs.detection``) on every member of the group; the incident
     enters the supervision queue of the city ``to_unit``. ``incident_id`` is derived from the
     group itself (``core.incidents.incident_id_for``), so nodes that detect the same group
     record the same fact; where links to two ids meet, the ticket keeps the smallest id.

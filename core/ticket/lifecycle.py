@@ -86,6 +86,7 @@ from core.units import (
     HANDLING_LEVELS,
     STATION_CODE_LENGTH,
     UnitLevel,
+    county_of,
     jurisdiction_prefix,
     level_of,
 )
@@ -320,7 +321,7 @@ def _registered(meta: EventMeta, event: TicketRegistered) -> dict[str, object]:
     at_station = len(unit) == STATION_CODE_LENGTH
     return {
         "registration": event,
-        "holder_unit": unit[:6] if at_station else unit,
+        "holder_unit": county_of(unit) if at_station else unit,
         "assigned_station": unit if at_station else "",
         "tracks": tuple(TrackState(t) for t in TRACKS_OF_KIND[event.kind]),
         "registered_hlc": meta.hlc,

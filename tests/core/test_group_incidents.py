@@ -25,7 +25,6 @@ from core.incidents import (
     Filing,
     GroupRule,
     IncidentRules,
-    city_of,
     emergency_destination,
     emergency_reasons,
     find_claimants,
@@ -52,6 +51,7 @@ from core.ticket.events import (
 from core.ticket.fold import fold
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import BusinessForm, Consumer, Respondent, TicketKind
+from core.units import city_of
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import from_message, to_message
 from tests.core.world import (

@@ -30,7 +30,7 @@ from core.ticket.vocabulary import (
     TicketKind,
     Track,
 )
-from node.samples import credit_code
+from node.devnet.samples import credit_code
 from tests.core import world
 from tests.core.world import HANDLER, HEAD, HUB, OTHER_HANDLER, History
 

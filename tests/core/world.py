@@ -32,7 +32,7 @@ from core.ticket.vocabulary import (
     Track,
 )
 from core.units import Unit, UnitDirectory, UnitLevel
-from node.samples import credit_code
+from node.devnet.samples import credit_code
 
 CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 16, 9, 30, tzinfo=CHINA)

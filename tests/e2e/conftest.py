@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from node.network import LocalNetwork
+from node.devnet.processes import LocalNetwork
 from tests.conftest import PostgresDatabases
 
 

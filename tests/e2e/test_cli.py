@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from node.network import LocalNetwork
-from node.samples import GANSU_WORLD
+from node.devnet.processes import LocalNetwork
+from node.devnet.samples import GANSU_WORLD
 
 
 def hotline(*args: str) -> subprocess.CompletedProcess[str]:

@@ -42,10 +42,10 @@ from core import hlc
 from core.deadlines.china_time import CHINA_TZ
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
-from node.cli import main as hotline
-from node.client import CallError, NodeClient
-from node.network import LocalNetwork
-from node.samples import GANSU_WORLD
+from node.cli.main import main as hotline
+from node.devnet.processes import LocalNetwork
+from node.devnet.samples import GANSU_WORLD
+from node.edge.client import CallError, NodeClient
 from sync.codec import enum_number, from_message
 from tests.faults.link_proxy import LinkProxy
 from tests.sync.test_replication import register_and_route

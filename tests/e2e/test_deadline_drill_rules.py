@@ -63,10 +63,10 @@ from core.deadlines.china_time import CHINA_TZ, china_date
 from core.ticket.commands import RegisterTicket
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import Consumer, Duty, ReminderLevel, Respondent
-from node.cli import main as hotline
-from node.client import NodeClient
-from node.network import LocalNetwork
-from node.samples import APPLIANCES, GANSU_WORLD, GYM, SUPERMARKET, credit_code, demo_tickets
+from node.cli.main import main as hotline
+from node.devnet.processes import LocalNetwork
+from node.devnet.samples import APPLIANCES, GANSU_WORLD, GYM, SUPERMARKET, credit_code, demo_tickets
+from node.edge.client import NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, supervision_pb2
 from sync.codec import enum_number, from_message, to_message

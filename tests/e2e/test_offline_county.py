@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core.ticket.state import TicketState
-from node.database import normalize_url
-from node.network import LocalNetwork
-from node.samples import GANSU_WORLD, random_ticket
+from node.devnet.processes import LocalNetwork
+from node.devnet.samples import GANSU_WORLD, random_ticket
+from node.storage.database import normalize_url
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message

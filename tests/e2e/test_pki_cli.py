@@ -1,7 +1,7 @@
 """`hotline pki`: the steps an administrator follows, and one-line refusals that change nothing.
 
-Everything runs in-process through ``node.cli.main`` (which returns the exit status), on folders
-under ``tmp_path``; the keys and certificates are real.
+Everything runs in-process through ``node.cli.main.main`` (which returns the exit status), on
+folders under ``tmp_path``; the keys and certificates are real.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from core.units import UnitLevel
-from node.cli import main
+from node.cli.main import main
 from sync.identity import NodeIdentity
 from sync.pki import NODE_EXTENSION, Authority, NodeCertificate
 

@@ -47,9 +47,9 @@ import pytest
 
 from core.ticket.state import Stage, TicketStatus
 from core.ticket.vocabulary import MediationOutcome, Track
-from node.client import CallError, NodeClient
-from node.network import LocalNetwork, NodeProcess
-from node.samples import GANSU_WORLD, NodeSpec, random_ticket
+from node.devnet.processes import LocalNetwork, NodeProcess
+from node.devnet.samples import GANSU_WORLD, NodeSpec, random_ticket
+from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import admin_pb2, intake_pb2, ticket_pb2
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, to_message

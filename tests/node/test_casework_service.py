@@ -8,8 +8,8 @@ import pytest
 
 from core.ticket.state import Stage, TicketState, TicketStatus
 from core.ticket.vocabulary import MediationOutcome, RefusalGround, Track
-from node.client import CallError, NodeClient
-from node.samples import demo_tickets
+from node.devnet.samples import demo_tickets
+from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import enum_number, from_message, to_message

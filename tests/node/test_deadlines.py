@@ -13,10 +13,10 @@ import pytest
 from core.deadlines.china_time import CHINA_TZ
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
-from node.cli import main as hotline
-from node.client import CallError
-from node.clock import Clock
-from node.obligations import default_rules
+from node.app.clock import Clock
+from node.cli.main import main as hotline
+from node.edge.client import CallError
+from node.views.obligations import default_rules
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, from_message
 from tests.conftest import InProcessNode, World, spec
@@ -42,7 +42,7 @@ def china(day: str, hour: int = 9, minute: int = 0) -> dt.datetime:
 
 
 def sweep(node: InProcessNode) -> int:
-    return int(node.run(node.node.sweep.run_once()))  # type: ignore[call-overload]
+    return int(node.run(node.node.jobs.jobs["deadlines"].run_once()))  # type: ignore[call-overload]
 
 
 def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_the_province(

@@ -25,7 +25,7 @@ from core import hlc
 from core.deadlines.china_time import china_date
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
-from node.clock import Clock
+from node.app.clock import Clock
 from proto.hotline.v1 import supervision_pb2
 from sync.codec import from_message
 from tests.conftest import InProcessNode, World, spec
@@ -47,7 +47,7 @@ def start(world: World, time: HandMovedTime, *names: str) -> None:
 
 def sweep(node: InProcessNode) -> int:
     """Run the node's escalation sweep once; returns how many events it recorded."""
-    recorded = node.run(node.node.sweep.run_once())
+    recorded = node.run(node.node.jobs.jobs["deadlines"].run_once())
     assert isinstance(recorded, int)
     return recorded
 

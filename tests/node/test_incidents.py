@@ -1,7 +1,7 @@
 """Group complaints, emergencies and professional claimants on real nodes (DOMAIN.md §6).
 
 In-process nodes on a clock the test moves by hand; incident detection runs when the test says
-so (``node.sweep.incidents.run_once()``), as the sweep's scheduled job would run it.
+so (``detect``: each of the node's detection jobs once), as the node's scheduler would.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from dataclasses import replace
 
 import pytest
 
+from city_node.profile import group_detection
 from core.ticket.commands import RegisterTicket
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Consumer
-from core.units import UnitLevel
-from node.cli import main as hotline
-from node.clock import Clock
-from node.incidents import IncidentSweep
-from node.samples import APPLIANCES, GYM, NOODLES, SCHOOL, SUPERMARKET, demo_tickets
-from node.sweeps import sweep_officer
+from node.app.clock import Clock
+from node.cli.main import main as hotline
+from node.devnet.samples import APPLIANCES, GYM, NOODLES, SCHOOL, SUPERMARKET, demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message
@@ -51,8 +49,9 @@ def file(world: World, name: str, ticket: RegisterTicket, *, route: bool = True)
 
 
 def detect(node: InProcessNode) -> int:
-    """One run of the node's incident detection; how many events it recorded."""
-    return int(node.run(node.node.sweep.incidents.run_once()))  # type: ignore[call-overload]
+    """One run of each of the node's detection jobs; how many events they recorded."""
+    jobs = [job for name, job in node.node.jobs.jobs.items() if name != "deadlines"]
+    return sum(int(node.run(job.run_once())) for job in jobs)  # type: ignore[call-overload]
 
 
 def state(world: World, name: str, ticket_id: str) -> TicketState:
@@ -160,14 +159,7 @@ def test_a_county_and_the_city_that_detect_apart_converge_on_one_incident(world:
     county = world["chengguan"]
     cut_link(county)
     node = county.node
-    node.sweep.incidents = IncidentSweep(  # counties detect too, on this deployment
-        node.own_unit,
-        node.db.read,
-        node.writer,
-        node.clock.wall_ms,
-        sweep_officer(node.own_unit),
-        group_levels={UnitLevel.COUNTY},
-    )
+    node.jobs.jobs["group-complaints"] = group_detection(node)  # counties detect too, here
     # The gym closes. Five members walk into the county office, whose link is down; five more
     # call 12315 over the next days and the province routes their complaints.
     walk_ins = []

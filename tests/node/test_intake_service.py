@@ -12,12 +12,13 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from core.officers import Role
 from core.ticket.state import TicketState, TicketStatus
-from node.bootstrap import build_node
-from node.client import CallError
-from node.samples import demo_tickets
+from node.app.levels import profile_of
+from node.app.wiring import build_node
+from node.devnet.samples import demo_tickets
+from node.edge.client import CallError
 from proto.hotline.v1 import intake_pb2
 from sync.codec import enum_number, from_message, to_message
-from tests.conftest import MOUNTS, InProcessNode, World, spec
+from tests.conftest import InProcessNode, World, spec
 
 GYM = dict(demo_tickets())["gym"]
 
@@ -161,7 +162,7 @@ def test_every_server_answers_health_and_reflection_sync_only_over_mutual_tls(
 def test_two_hub_processes_on_one_database_share_the_roster_and_the_chain(world: World) -> None:
     first = world.start(spec("province"))
     settings = replace(world.settings["province"], port=0)
-    second = InProcessNode(build_node(settings, mounts=MOUNTS[settings.level]))
+    second = InProcessNode(build_node(settings, profile_of(settings.level)))
     try:
         with second.client() as admin:
             admin.add_officer("620000-09", "新来的", "620000", [enum_number(Role.OPERATOR)])

@@ -13,7 +13,7 @@ import pytest
 
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, MediationOutcome, Satisfaction, Track
-from node.cli import main as hotline
+from node.cli.main import main as hotline
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, from_message
 from tests.conftest import World

@@ -16,10 +16,10 @@ import pytest
 from core.deadlines.china_time import CHINA_TZ
 from core.deadlines.rulebook import Campaign, RuleBook
 from core.ticket.state import TicketState, TicketStatus
-from node.cli import main as hotline
-from node.client import CallError, NodeClient
-from node.clock import Clock
-from node.samples import demo_tickets
+from node.app.clock import Clock
+from node.cli.main import main as hotline
+from node.devnet.samples import demo_tickets
+from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, rules_pb2
 from sync.codec import from_message, to_message

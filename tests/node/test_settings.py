@@ -14,8 +14,8 @@ import pytest
 from core.deadlines.china_time import CHINA_TZ
 from core.errors import InvalidInput
 from core.units import UnitLevel
-from node.clock import Clock
-from node.settings import NodeSettings, build_settings
+from node.app.clock import Clock
+from node.app.settings import NodeSettings, build_settings
 
 
 def test_flags_override_the_environment_which_overrides_the_file(tmp_path: Path) -> None:

@@ -17,12 +17,12 @@ from sqlalchemy import Connection, select
 
 from core.deadlines.duties import open_duties
 from core.deadlines.rulebook import RuleBook, parse_holiday_year
-from node.bootstrap import Node
-from node.clock import Clock
-from node.obligations import default_rules, obligations
-from node.projection import TicketProjection, tickets
-from node.samples import demo_tickets
-from node.signals import ticket_signals
+from node.app.clock import Clock
+from node.app.runtime import Node
+from node.devnet.samples import demo_tickets
+from node.storage.tables import obligations, ticket_signals, tickets
+from node.views.obligations import default_rules
+from node.views.tickets import TicketProjection
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message

@@ -21,9 +21,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from core.regions import standard_units
 from core.ticket.state import TicketState
 from core.units import UnitLevel
-from node.database import Database
-from node.obligations import obligations
-from node.projection import TicketProjection, tickets
+from node.storage.database import Database
+from node.storage.tables import obligations, tickets
+from node.views.tickets import TicketProjection
 from sync import schema
 from sync.errors import StorageError
 from sync.identity import NodeIdentity

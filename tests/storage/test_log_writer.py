@@ -16,9 +16,10 @@ from core.ticket.decisions import DecisionContext, register_ticket
 from core.ticket.events import ComplaintAccepted, TicketRegistered
 from core.ticket.state import TicketState, TicketStatus
 from core.units import UnitLevel
-from node.database import Database
-from node.projection import TicketProjection, tickets
-from node.samples import demo_tickets
+from node.devnet.samples import demo_tickets
+from node.storage.database import Database
+from node.storage.tables import tickets
+from node.views.tickets import TicketProjection
 from sync import schema
 from sync.envelope import GENESIS_HASH, open_sealed
 from sync.errors import StorageError

@@ -12,10 +12,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from core.ticket.vocabulary import Finding, MediationOutcome, Satisfaction, Track
-from node.database import Database
-from node.projection import tickets
-from node.samples import demo_tickets
-from node.schema import metadata
+from node.devnet.samples import demo_tickets
+from node.storage.database import Database
+from node.storage.tables import ALL_METADATA, tickets
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import enum_number, to_message
@@ -26,7 +25,7 @@ def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
     db = Database.open(db_url)
     try:
         with db.writer_engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn), metadata)
+            differences = compare_metadata(MigrationContext.configure(conn), list(ALL_METADATA))
     finally:
         db.close()
     assert differences == []

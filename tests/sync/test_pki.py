@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
 from core.units import UnitLevel, level_of
-from node.bootstrap import build_node
-from node.enrolment import bundle_pem, install_bundle, request_for
-from node.settings import NodeSettings
+from node.app.levels import profile_of
+from node.app.settings import NodeSettings
+from node.app.wiring import build_node
 from proto.hotline.v1 import pki_pb2
 from sync.codec import enum_number
+from sync.enrolment import bundle_pem, install_bundle, request_for
 from sync.identity import Credentials, IdentityError, NodeIdentity, NotEnrolled
 from sync.pki import (
     ENROL_CONTEXT,
@@ -606,6 +607,6 @@ def test_a_node_without_a_certificate_is_not_enrolled(tmp_path: Path) -> None:
         parent="127.0.0.1:9",
     )
     with pytest.raises(NotEnrolled, match="no certificate yet") as caught:
-        build_node(settings)
+        build_node(settings, profile_of(UnitLevel.COUNTY))
     assert "hotline pki request" in str(caught.value)
     assert not (tmp_path / "county.sqlite").exists()  # refused before opening the database

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from core.ticket.state import Stage, TicketState, TicketStatus
 from core.ticket.vocabulary import MediationOutcome, Track
-from node.client import NodeClient
-from node.samples import demo_tickets, random_ticket
+from node.devnet.samples import demo_tickets, random_ticket
+from node.edge.client import NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync import schema

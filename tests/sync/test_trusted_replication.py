@@ -19,9 +19,9 @@ from core import hlc
 from core.ticket.events import MediationResumed
 from core.ticket.state import Stage, TicketState
 from core.ticket.vocabulary import Track
-from node.cli import main as hotline
-from node.enrolment import Hierarchy
-from node.samples import demo_tickets
+from node.cli.main import main as hotline
+from node.devnet.hierarchy import Hierarchy
+from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, sync_pb2, sync_pb2_grpc
 from sync import schema

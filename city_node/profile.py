@@ -1,0 +1,44 @@
+"""The city and county profiles: the levels that accept, mediate, verify and sign results.
+
+A county node keeps working when its link is down: every step is a signed event in its own
+log, pushed up when the parent answers again. Both serve their children's replication; the
+city also looks for group complaints across its counties (``city_node.group_complaints``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from city_node.group_complaints import GroupComplaints
+from core.ticket.events import GroupIncidentLinked
+from core.units import UnitLevel
+from node.app.profile import LevelProfile
+from node.edge.mounts import EVERY_NODE, RULES_READ_ONLY, SUPERVISION, SYNC
+from node.jobs.deadlines import deadline_sweep
+from node.jobs.detection import DetectionJob
+
+if TYPE_CHECKING:
+    from node.app.runtime import Node
+
+
+def group_detection(node: Node) -> DetectionJob[GroupIncidentLinked]:
+    """Group-complaint detection over the node's jurisdiction."""
+    detector = GroupComplaints(node.own_unit, node.settings.incidents.groups)
+    return DetectionJob(
+        detector, node.own_unit, node.db.read, node.writer, node.clock.wall_ms, node.blocking
+    )
+
+
+CITY = LevelProfile(
+    level=UnitLevel.CITY,
+    services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
+    jobs=(("deadlines", deadline_sweep), ("group-complaints", group_detection)),
+)
+"""A city (市局): dispatches to its counties, handles, detects group complaints."""
+
+COUNTY = LevelProfile(
+    level=UnitLevel.COUNTY,
+    services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
+    jobs=(("deadlines", deadline_sweep),),
+)
+"""A county or district (县(区)局): the unit that accepts and handles (承办单位)."""

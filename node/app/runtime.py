@@ -1,0 +1,190 @@
+"""A running node: its parts, its servers, and a start and a stop that keep their promises.
+
+``build_node`` (``node.app.wiring``) assembles a ``Node`` from settings and a level profile;
+``start`` opens the client port (and the peer port, where the level has children), starts the
+writer, the scheduler and replication; ``stop`` undoes all of it in the order that loses
+nothing: no new calls; calls under way finish (up to the grace period); the scheduler's round
+and the replication round under way finish; the writer commits every job it was given and
+answers every caller; then the link, the pools and the database close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
+from grpc_reflection.v1alpha import reflection
+
+from core.units import Unit
+from node.app.blocking import BlockingPool
+from node.app.clock import Clock
+from node.app.profile import LevelProfile, ServiceMount
+from node.app.settings import NodeSettings
+from node.desks.casework import CaseworkDesk
+from node.desks.intake import IntakeDesk
+from node.desks.records import TicketRecords
+from node.desks.replication import ReplicationDesk
+from node.desks.roster import Roster
+from node.desks.rule_book import ProvinceRules
+from node.desks.supervision import SupervisionQueue
+from node.edge.errors import ErrorMappingInterceptor
+from node.jobs.scheduler import JobScheduler
+from node.storage.database import Database
+from node.views.obligations import DeadlineRules
+from node.views.tickets import TicketProjection
+from sync.client import ParentLink
+from sync.identity import NodeIdentity
+from sync.service import SyncServicer
+from sync.trust import TrustStore
+from sync.verification import SignatureVerifier
+from sync.writer import LogWriter
+
+log = logging.getLogger(__name__)
+
+PEER_MESSAGE_LIMIT = 64 << 20
+"""Largest message on the peer port: a batch of a backlog with its certificates."""
+
+
+@dataclass(eq=False)
+class Node:
+    """A running (or ready to run) node and its parts."""
+
+    settings: NodeSettings
+    profile: LevelProfile
+    clock: Clock
+    identity: NodeIdentity
+    db: Database
+    blocking: BlockingPool
+    roster: Roster
+    trust: TrustStore
+    verifier: SignatureVerifier
+    deadlines: DeadlineRules
+    rules: ProvinceRules
+    projection: TicketProjection
+    writer: LogWriter
+    link: ParentLink | None
+    records: TicketRecords
+    casework: CaseworkDesk
+    supervision: SupervisionQueue
+    replication: ReplicationDesk
+    intake: IntakeDesk = field(init=False)
+    """Set by the wiring once the level's registration hooks (which take the node) exist."""
+    jobs: JobScheduler = field(init=False)
+    """Set by the wiring once the level's jobs (which take the node) exist."""
+    sync_service: SyncServicer | None = None
+    """Set when the peer port's SyncService is mounted (levels with children)."""
+    server: aio.Server | None = None
+    peer_server: aio.Server | None = None
+    port: int = 0
+    peer_port: int = 0
+    _link_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _link_task: asyncio.Task[None] | None = None
+    _health: health_aio.HealthServicer | None = None
+    _stopping: asyncio.Task[None] | None = None
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def own_unit(self) -> Unit:
+        """This node's unit."""
+        return self.roster.own_unit()
+
+    async def start(self) -> int:
+        """Start the writer, the servers, the scheduler and replication; returns the client port."""
+        self.writer.start()
+        self._health = health_aio.HealthServicer()
+        names: list[str] = []
+        self.server = self._server(self.profile.client_services, names)
+        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+        if self.profile.peer_services:
+            self.peer_server = self._server(self.profile.peer_services, names)
+            address = f"{self.settings.host}:{self.settings.peer_port}"
+            self.peer_port = self.peer_server.add_secure_port(address, self._tls())
+            if self.peer_port == 0:
+                raise OSError(f"cannot listen on {address}")
+            await self.peer_server.start()
+        await self.server.start()
+        for name in ("", *names):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.jobs.start(self.settings.sweep_interval)
+        if self.link is not None:
+            self.writer.on_commit = self.link.wake
+            self._link_task = asyncio.create_task(self.link.run(self._link_stop))
+        return self.port
+
+    def _server(self, mounts: tuple[ServiceMount, ...], names: list[str]) -> aio.Server:
+        """A server with ``mounts``, health and reflection; the names served go to ``names``."""
+        options: list[tuple[str, int]] = [("grpc.so_reuseport", 0)]
+        if any(m.peer for m in mounts):
+            options.append(("grpc.max_receive_message_length", PEER_MESSAGE_LIMIT))
+        server = aio.server(interceptors=[ErrorMappingInterceptor()], options=options)
+        for mount in mounts:
+            mount.add(self, server)
+            names.append(mount.name)
+        assert self._health is not None
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        served = [m.name for m in mounts]
+        reflection.enable_server_reflection(
+            [*served, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+        )
+        return server
+
+    def _tls(self) -> grpc.ServerCredentials:
+        """Mutual TLS with this node's certificate; clients must chain to the national root."""
+        credentials = self.identity.credentials
+        assert credentials is not None  # build_node refuses a node without one
+        return grpc.ssl_server_credentials(
+            [(self.identity.tls_key_pem(), credentials.chain_pem())],
+            root_certificates=credentials.root_pem(),
+            require_client_auth=True,
+        )
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop without losing anything acknowledged; safe to call more than once.
+
+        A second call (a second SIGTERM) waits for the first to finish instead of starting
+        another stop half-way through.
+        """
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop(grace))
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self, grace: float) -> None:
+        try:
+            if self._health is not None:
+                await self._health.enter_graceful_shutdown()
+            servers = [s for s in (self.server, self.peer_server) if s is not None]
+            # No new calls from here; calls under way have ``grace`` seconds to finish.
+            await asyncio.gather(*(s.stop(grace) for s in servers))
+            await self.jobs.stop()
+            self._link_stop.set()
+            if self._link_task is not None:
+                await self._finish_link(grace)
+            if self.link is not None:
+                await self.link.close()
+            # Every job queued so far is committed (or refused) and its caller answered.
+            await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
+        finally:
+            self.verifier.close()
+            self.blocking.close()
+            self.db.close()
+            self._stopped.set()
+
+    async def _finish_link(self, grace: float) -> None:
+        """Let a replication round under way end (its batches commit), then stop the link."""
+        task = self._link_task
+        assert task is not None
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def wait(self) -> None:
+        """Block until the node has stopped."""
+        await self._stopped.wait()

@@ -1,0 +1,170 @@
+"""Assembling a node: the one place where settings and a level profile become a ``Node``.
+
+``build_node`` makes every part (identity, database, roster, trust, rule book, views, log
+writer, desks, parent link) from ``NodeSettings`` and the level's ``LevelProfile``; tests pass
+fakes for the clock or identity. The profile adds what the level does: its services, its jobs,
+its registration hooks and its start-up steps (``node.app.levels`` has the table of them).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.deadlines.china_time import china_date
+from core.errors import InvalidInput
+from core.units import UnitLevel
+from node.app.blocking import BlockingPool
+from node.app.clock import Clock
+from node.app.profile import LevelProfile
+from node.app.runtime import Node
+from node.app.settings import NodeSettings
+from node.desks.casework import CaseworkDesk
+from node.desks.intake import IntakeDesk
+from node.desks.records import TicketRecords
+from node.desks.replication import ReplicationDesk
+from node.desks.roster import Roster
+from node.desks.rule_book import ProvinceRules
+from node.desks.supervision import SupervisionQueue
+from node.jobs.scheduler import JobScheduler
+from node.storage.database import Database
+from node.views.obligations import default_rules
+from node.views.tickets import TicketProjection
+from sync.client import ParentLink
+from sync.envelope import GENESIS_HASH
+from sync.identity import Credentials, NodeIdentity, NotEnrolled
+from sync.log_store import EventLog, Head
+from sync.trust import TrustStore
+from sync.verification import SignatureVerifier
+from sync.writer import LogWriter
+
+log = logging.getLogger(__name__)
+
+
+def _prepare_log(db: Database, identity: NodeIdentity, credentials: Credentials) -> TrustStore:
+    """Record the node's own chain head and certificates; load what the node trusts."""
+    trust = TrustStore(credentials.root)
+    for authority in credentials.chain:
+        if authority.subject != credentials.root.subject:
+            trust.add_authority(authority)
+    trust.add_node(credentials.certificate.certificate)
+    with db.write() as conn:
+        log_ = EventLog(conn)
+        if log_.head(identity.node_id) is None:
+            log_.set_head(Head(identity.node_id, identity.unit_code, 0, GENESIS_HASH))
+        for authority in trust.authorities():
+            log_.keep_certificate(authority, None)
+        log_.keep_certificate(credentials.certificate.certificate, credentials.certificate)
+        for problem in log_.load_trust(trust):
+            log.warning("a kept certificate no longer verifies: %s", problem)
+    return trust
+
+
+def build_node(
+    settings: NodeSettings,
+    profile: LevelProfile,
+    *,
+    clock: Clock | None = None,
+    identity: NodeIdentity | None = None,
+) -> Node:
+    """Wire a node of ``profile``'s level from its settings; ``clock`` and ``identity`` may
+    be fakes in tests."""
+    if profile.level is not settings.level:
+        raise InvalidInput("level", f"a {profile.level.value} profile for a {settings.level.value}")
+    clock = clock or Clock.from_settings(settings)
+    identity = identity or NodeIdentity.load_or_create(
+        settings.data_dir, settings.unit, settings.level
+    )
+    if identity.credentials is None:
+        raise NotEnrolled(
+            f"node {identity.node_id} ({settings.unit}) has no certificate yet: enrol it with "
+            f"`hotline pki request --data-dir {settings.data_dir} ...` and `hotline pki install`"
+        )
+    db = Database.open(settings.database_url)
+    blocking = BlockingPool()
+    roster = Roster(db, settings.unit, blocking)
+    for step in profile.startup:
+        step(settings, roster)
+    if settings.unit not in roster.units:
+        raise InvalidInput(
+            "unit", f"unknown unit {settings.unit}: not in the GB/T 2260 table nor registered"
+        )
+    trust = _prepare_log(db, identity, identity.credentials)
+    verifier = SignatureVerifier(blocking.executor)
+    deadlines = default_rules()
+    rules = ProvinceRules(roster.own_unit(), deadlines)
+    with db.read() as conn:
+        rules.load(conn)
+    unknown = rules.unknown_years(china_date(clock.wall_ms()))
+    if unknown and settings.level is not UnitLevel.NATIONAL:
+        log.warning(
+            "THE HOLIDAY CALENDAR DOES NOT KNOW %s: deadlines there count weekends only until "
+            "the province loads that year's holidays (`hotline rules holidays`)",
+            ", ".join(map(str, unknown)),
+        )
+    projection = TicketProjection(roster.own_unit(), deadlines)
+    writer = LogWriter(
+        db.writer_engine,
+        identity,
+        clock.wall_ms,
+        projection,
+        max_batch=settings.writer_batch,
+        trust=trust,
+    )
+    link = None
+    if settings.parent:
+        link = ParentLink(
+            settings.parent,
+            identity,
+            db.read,
+            writer,
+            clock.wall_ms,
+            trust,
+            parent_unit=settings.parent_unit,
+            verifier=verifier,
+            rules=rules,
+            batch_size=settings.sync_batch,
+            interval=settings.sync_interval,
+            executor=blocking.executor,
+        )
+    node = Node(
+        settings=settings,
+        profile=profile,
+        clock=clock,
+        identity=identity,
+        db=db,
+        blocking=blocking,
+        roster=roster,
+        trust=trust,
+        verifier=verifier,
+        deadlines=deadlines,
+        rules=rules,
+        projection=projection,
+        writer=writer,
+        link=link,
+        records=TicketRecords(db, blocking, trust),
+        casework=CaseworkDesk(writer, roster, clock, deadlines),
+        supervision=SupervisionQueue(
+            roster.own_unit().code, db.read, deadlines, clock.wall_ms, blocking
+        ),
+        replication=ReplicationDesk(
+            identity=identity,
+            unit=roster.own_unit,
+            parent=settings.parent,
+            backend=db.backend,
+            read=db.read,
+            writer=writer,
+            link=link,
+            children=lambda: node.sync_service,
+            wall_ms=clock.wall_ms,
+            blocking=blocking,
+        ),
+    )
+    node.intake = IntakeDesk(
+        writer,
+        roster,
+        clock,
+        emergencies=settings.incidents.emergencies,
+        hooks=[make(node) for make in profile.intake_hooks],
+    )
+    node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    return node

@@ -1,0 +1,1 @@
+"""The ``hotline`` command line: one module per group of sub-commands."""

@@ -1,0 +1,155 @@
+"""Intake (登记): registering tickets once.
+
+Registration must never lose a ticket and never make two of one call. A client names each
+request with its own id; the id is stored in the same transaction as the registration event,
+so a retry after a timeout returns the ticket already made. A submission on the same matter as
+an open ticket (same phone, same business, same facts) is registered but linked to the earlier
+ticket instead of being handled twice (DOMAIN.md §4). An emergency (food poisoning, a safety
+hazard, a price surge in a crisis: ``core.incidents.EmergencyRule``) is escalated to the
+province in the same transaction as its registration, by the node's system officer, so it is in
+the province's queue as soon as the ticket reaches the province (DOMAIN.md §6). What a level
+adds to a registration (a province routes a campaign's tickets at once) comes in as
+``RegistrationHook``s from its profile, and runs in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Table, bindparam, select
+
+from core.errors import InvalidInput
+from core.incidents import EmergencyRule, emergency_destination, emergency_reasons
+from core.officers import Officer, system_officer
+from core.ticket.commands import RegisterTicket
+from core.ticket.decisions import DecisionContext, register_ticket
+from core.ticket.events import EmergencyEscalated
+from core.ticket.state import TicketState, TicketStatus
+from node.app.clock import Clock
+from node.desks.roster import Roster
+from node.storage.tables import ticket_fingerprints, ticket_requests, tickets
+from node.views.tickets import encode_state
+from sync.statements import DriverQuery
+from sync.writer import LogBatch, LogWriter
+
+RegistrationHook = Callable[[LogBatch, str, DecisionContext], None]
+"""What a level does with a newly registered ticket (not a duplicate) in the registration's
+own writer job: ``hook(batch, ticket_id, context)``."""
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_OPEN = {
+    TicketStatus.REGISTERED,
+    TicketStatus.ROUTED,
+    TicketStatus.RETURNED,
+    TicketStatus.IN_HANDLING,
+}
+
+
+def matter_fingerprint(command: RegisterTicket) -> str:
+    """What makes two submissions "the same matter": phone, business and facts, normalized."""
+    facts = re.sub(r"\s+", "", unicodedata.normalize("NFKC", command.facts)).lower()
+    business = command.respondent.credit_code.strip().upper() or command.respondent.name.strip()
+    key = "\x1f".join((command.consumer.phone.strip(), business, facts))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+_REQUEST_SEEN = DriverQuery(
+    select(ticket_requests.c.ticket_id).where(
+        ticket_requests.c.request_id == bindparam("request_id")
+    )
+)
+_SAME_MATTER = DriverQuery(
+    select(ticket_fingerprints.c.ticket_id, tickets.c.status)
+    .join(tickets, tickets.c.ticket_id == ticket_fingerprints.c.ticket_id)
+    .where(ticket_fingerprints.c.fingerprint == bindparam("fingerprint"))
+)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of a registration request: the ticket and its encoded view."""
+
+    ticket_id: str
+    replayed: bool
+    view: bytes
+    """The ticket as registered, a serialized ``hotline.v1.Ticket``."""
+
+
+class IntakeDesk:
+    """Registers tickets through the log writer."""
+
+    def __init__(
+        self,
+        writer: LogWriter,
+        roster: Roster,
+        clock: Clock,
+        emergencies: EmergencyRule | None = None,
+        hooks: Sequence[RegistrationHook] = (),
+    ) -> None:
+        self._writer = writer
+        self._roster = roster
+        self._clock = clock
+        self.emergencies = emergencies if emergencies is not None else EmergencyRule()
+        """The categories and words that make a ticket an emergency on this node."""
+        self._hooks = tuple(hooks)
+
+    def _registration_job(
+        self, request_id: str, command: RegisterTicket, officer: Officer
+    ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes]]]:
+        if not _REQUEST_ID.match(request_id):
+            raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
+        ctx = DecisionContext(self._roster.units, self._clock.now())
+        # Checked here, outside the writer, so bad input fails fast and queues nothing.
+        draft = register_ticket(command, officer, ctx, ticket_id="")
+        fingerprint = matter_fingerprint(command)
+        reasons = emergency_reasons(draft, self.emergencies)
+        emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
+        system = system_officer(self._roster.own_unit())
+
+        def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes]]:
+            seen = _buffered(batch, ticket_requests, "request_id", request_id)
+            if seen is None:
+                row = _REQUEST_SEEN.first(batch.conn, request_id=request_id)
+                seen = None if row is None else row[0]
+            if seen is not None:
+                return seen, True, {seen: encode_state(batch.state_of(seen))}
+            duplicate_of = _buffered(batch, ticket_fingerprints, "fingerprint", fingerprint)
+            if duplicate_of is None:
+                earlier = _SAME_MATTER.first(batch.conn, fingerprint=fingerprint)
+                if earlier is not None and TicketStatus(earlier[1]) in _OPEN:
+                    duplicate_of = earlier[0]
+            ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
+            event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
+            batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
+            batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
+            if duplicate_of:
+                return ticket_id, False, batch.views
+            if emergency is not None:
+                batch.record(ticket_id, [emergency], system)
+            for hook in self._hooks:
+                hook(batch, ticket_id, ctx)
+            batch.upsert(ticket_fingerprints, {"fingerprint": fingerprint, "ticket_id": ticket_id})
+            return ticket_id, False, batch.views  # the batch fills its views when it flushes
+
+        return job
+
+    async def register(
+        self, request_id: str, command: RegisterTicket, officer_id: str
+    ) -> Registration:
+        """Register a ticket (or return the one this request already made)."""
+        officer = await self._roster.resolve(officer_id)
+        job = self._registration_job(request_id, command, officer)
+        ticket_id, replayed, views = await self._writer.run(job)
+        return Registration(ticket_id, replayed, views[ticket_id])
+
+
+def _buffered(batch: LogBatch, table: Table, key: str, value: str) -> str | None:
+    """The ticket id of a row of ``table`` with ``key == value`` buffered in this batch."""
+    for row in batch.pending(table):
+        if row[key] == value:
+            return str(row["ticket_id"])
+    return None

@@ -1,0 +1,1 @@
+"""``hotline demo``: the story, its scenes and its deadline scenes."""

@@ -1,0 +1,144 @@
+"""AdminService: the roster, units, node status, replication and trust. Translates and delegates.
+
+Errors propagate to ``node.edge.errors``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from grpc import aio
+
+from core.officers import Role
+from core.units import UnitLevel
+from node.app.profile import ServiceMount
+from node.desks.replication import ReplicationDesk
+from node.desks.roster import Roster
+from proto.hotline.v1 import admin_pb2, admin_pb2_grpc, sync_pb2
+from sync.codec import enum_member, enum_number
+
+if TYPE_CHECKING:
+    from node.app.runtime import Node
+
+Context = aio.ServicerContext[Any, Any]
+
+
+class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
+    """AdminService: roster, units, node status, a sync round, and the bare no-op."""
+
+    def __init__(self, roster: Roster, replication: ReplicationDesk) -> None:
+        self._roster = roster
+        self._replication = replication
+
+    async def GetSyncStatus(
+        self, request: admin_pb2.GetSyncStatusRequest, context: Context
+    ) -> admin_pb2.SyncStatus:
+        """Replication with each peer: lag in events and time, last error, quarantine."""
+        return await self._replication.status()
+
+    async def ListAlerts(
+        self, request: admin_pb2.ListAlertsRequest, context: Context
+    ) -> admin_pb2.ListAlertsResponse:
+        """Alerts raised on this node, newest first."""
+        return await self._replication.alerts(request.limit)
+
+    async def ReleaseQuarantine(
+        self, request: admin_pb2.ReleaseQuarantineRequest, context: Context
+    ) -> admin_pb2.ReleaseQuarantineResponse:
+        """Let a quarantined origin's events in again."""
+        released = await self._replication.release(request.origin_node, request.note)
+        return admin_pb2.ReleaseQuarantineResponse(released=released)
+
+    async def PublishTrust(
+        self, request: sync_pb2.TrustBundle, context: Context
+    ) -> admin_pb2.PublishTrustResponse:
+        """Hold new authority certificates or revocation lists (checked against the root)."""
+        return await self._replication.publish(request)
+
+    async def Ping(
+        self, request: admin_pb2.PingRequest, context: Context
+    ) -> admin_pb2.PingResponse:
+        """Does nothing; measures the cost of a call on this server."""
+        return admin_pb2.PingResponse(payload=request.payload)
+
+    async def GetNodeInfo(
+        self, request: admin_pb2.GetNodeInfoRequest, context: Context
+    ) -> admin_pb2.NodeInfo:
+        """Who this node is and how its replication stands."""
+        return await self._replication.info()
+
+    async def RegisterOfficer(
+        self, request: admin_pb2.OfficerRecord, context: Context
+    ) -> admin_pb2.OfficerRecord:
+        """Put an officer on this node's roster (or update them)."""
+        roles = frozenset(enum_member(Role, r, "roles") for r in request.roles)
+        officer = await self._roster.register_officer(
+            request.officer_id, request.name, request.unit_code, roles
+        )
+        return _officer_record(officer.officer_id, officer.name, officer.unit_code, officer.roles)
+
+    async def ListOfficers(
+        self, request: admin_pb2.ListOfficersRequest, context: Context
+    ) -> admin_pb2.ListOfficersResponse:
+        """The officers on this node's roster."""
+        return admin_pb2.ListOfficersResponse(
+            officers=[
+                _officer_record(o.officer_id, o.name, o.unit_code, o.roles)
+                for o in self._roster.officers()
+            ]
+        )
+
+    async def RegisterUnit(
+        self, request: admin_pb2.UnitRecord, context: Context
+    ) -> admin_pb2.UnitRecord:
+        """Add a unit this node must know: a station of a county, or a division not in the table."""
+        level = enum_member(UnitLevel, request.level, "level")
+        unit = await self._roster.register_unit(
+            request.code, request.name, level, request.parent_code
+        )
+        return admin_pb2.UnitRecord(
+            code=unit.code,
+            name=unit.name,
+            level=enum_number(unit.level),
+            parent_code=unit.parent_code,
+        )
+
+    async def ListUnits(
+        self, request: admin_pb2.ListUnitsRequest, context: Context
+    ) -> admin_pb2.ListUnitsResponse:
+        """Units known here under a prefix."""
+        return admin_pb2.ListUnitsResponse(
+            units=[
+                admin_pb2.UnitRecord(
+                    code=u.code, name=u.name, level=enum_number(u.level), parent_code=u.parent_code
+                )
+                for u in sorted(self._roster.units, key=lambda u: u.code)
+                if u.code.startswith(request.prefix)
+            ]
+        )
+
+    async def SyncNow(
+        self, request: admin_pb2.SyncNowRequest, context: Context
+    ) -> admin_pb2.SyncReport:
+        """Run one replication round with the parent now, and report it."""
+        return await self._replication.sync_now()
+
+
+def _officer_record(
+    officer_id: str, name: str, unit_code: str, roles: frozenset[Role]
+) -> admin_pb2.OfficerRecord:
+    return admin_pb2.OfficerRecord(
+        officer_id=officer_id,
+        name=name,
+        unit_code=unit_code,
+        roles=sorted(enum_number(r) for r in roles),
+    )
+
+
+def _add(node: Node, server: aio.Server) -> None:
+    servicer = AdminServicer(node.roster, node.replication)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, server)
+
+
+ADMIN = ServiceMount(admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name, _add)
+"""AdminService, on every node's client port."""

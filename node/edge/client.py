@@ -1,0 +1,280 @@
+"""A small typed client for one node: what the CLI, the demo and the tests call.
+
+Every call takes keyword-only ``timeout`` and acts as the officer the client was made for
+(sent in the ``x-hotline-officer`` metadata). A failed call raises ``CallError`` carrying the
+gRPC status code name and the server's one-line message, raised from the original
+``grpc.RpcError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from node.edge.caller import OFFICER_METADATA
+from proto.hotline.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    casework_pb2,
+    casework_pb2_grpc,
+    intake_pb2,
+    intake_pb2_grpc,
+    rules_pb2,
+    rules_pb2_grpc,
+    supervision_pb2,
+    supervision_pb2_grpc,
+    sync_pb2,
+    ticket_pb2,
+)
+from sync.codec import ProtoEnumValue
+
+DEFAULT_TIMEOUT = 15.0
+
+
+class CallError(Exception):
+    """A call to a node failed; ``code`` is the status code name, e.g. INVALID_ARGUMENT."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class NodeClient:
+    """Calls one node's Intake, Casework and Admin services as one officer."""
+
+    def __init__(self, target: str, officer_id: str = "") -> None:
+        self.target = target
+        self.officer_id = officer_id
+        self._channel = grpc.insecure_channel(target)
+        self.intake = intake_pb2_grpc.IntakeServiceStub(self._channel)
+        self.casework = casework_pb2_grpc.CaseworkServiceStub(self._channel)
+        self.admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self.supervision = supervision_pb2_grpc.SupervisionServiceStub(self._channel)
+        self.rules_service = rules_pb2_grpc.RulesServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    def __enter__(self) -> NodeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def as_officer(self, officer_id: str) -> NodeClient:
+        """A client for the same node acting as another officer."""
+        return NodeClient(self.target, officer_id)
+
+    def _call(self, method: Any, request: Message, *, timeout: float) -> Any:
+        metadata = ((OFFICER_METADATA, self.officer_id),) if self.officer_id else ()
+        try:
+            return method(request, timeout=timeout, metadata=metadata)
+        except grpc.RpcError as exc:
+            code = exc.code().name if callable(getattr(exc, "code", None)) else "UNKNOWN"
+            details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+            raise CallError(code, details or "") from exc
+
+    # -- intake ------------------------------------------------------------------------------
+
+    def register(
+        self, request_id: str, ticket: intake_pb2.NewTicket, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> intake_pb2.RegisterTicketResponse:
+        """Register a ticket (idempotent on ``request_id``)."""
+        request = intake_pb2.RegisterTicketRequest(request_id=request_id, ticket=ticket)
+        result: intake_pb2.RegisterTicketResponse = self._call(
+            self.intake.RegisterTicket, request, timeout=timeout
+        )
+        return result
+
+    def get(self, ticket_id: str, *, timeout: float = DEFAULT_TIMEOUT) -> ticket_pb2.Ticket:
+        """A ticket's current state on this node."""
+        result: ticket_pb2.Ticket = self._call(
+            self.intake.GetTicket, intake_pb2.GetTicketRequest(ticket_id=ticket_id), timeout=timeout
+        )
+        return result
+
+    def list_tickets(
+        self,
+        *,
+        holder_prefix: str = "",
+        status: ProtoEnumValue = 0,
+        page_size: int = 500,
+        in_conflict_only: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[intake_pb2.TicketSummary]:
+        """Every ticket summary matching the filters (all pages)."""
+        found: list[intake_pb2.TicketSummary] = []
+        token = ""
+        while True:
+            page: intake_pb2.ListTicketsResponse = self._call(
+                self.intake.ListTickets,
+                intake_pb2.ListTicketsRequest(
+                    holder_prefix=holder_prefix,
+                    status=status,
+                    page_size=page_size,
+                    page_token=token,
+                    in_conflict_only=in_conflict_only,
+                ),
+                timeout=timeout,
+            )
+            found.extend(page.tickets)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    def history(
+        self, ticket_id: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> intake_pb2.TicketHistory:
+        """Every event of a ticket held on this node, with signers."""
+        result: intake_pb2.TicketHistory = self._call(
+            self.intake.GetTicketHistory,
+            intake_pb2.GetTicketHistoryRequest(ticket_id=ticket_id),
+            timeout=timeout,
+        )
+        return result
+
+    # -- casework ----------------------------------------------------------------------------
+
+    def step(
+        self, method: str, request: Message, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> casework_pb2.StepResponse:
+        """Call a CaseworkService method by name, e.g. ``step("AcceptComplaint", request)``."""
+        result: casework_pb2.StepResponse = self._call(
+            getattr(self.casework, method), request, timeout=timeout
+        )
+        return result
+
+    # -- admin -------------------------------------------------------------------------------
+
+    def ping(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """The bare no-op call."""
+        self._call(self.admin.Ping, admin_pb2.PingRequest(), timeout=timeout)
+
+    def info(self, *, timeout: float = DEFAULT_TIMEOUT) -> admin_pb2.NodeInfo:
+        """Who the node is and how its replication stands."""
+        result: admin_pb2.NodeInfo = self._call(
+            self.admin.GetNodeInfo, admin_pb2.GetNodeInfoRequest(), timeout=timeout
+        )
+        return result
+
+    def add_officer(
+        self,
+        officer_id: str,
+        name: str,
+        unit_code: str,
+        roles: list[ProtoEnumValue],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.OfficerRecord:
+        """Put an officer on the node's roster."""
+        result: admin_pb2.OfficerRecord = self._call(
+            self.admin.RegisterOfficer,
+            admin_pb2.OfficerRecord(
+                officer_id=officer_id, name=name, unit_code=unit_code, roles=roles
+            ),
+            timeout=timeout,
+        )
+        return result
+
+    def add_unit(
+        self,
+        code: str,
+        name: str,
+        level: ProtoEnumValue,
+        parent_code: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.UnitRecord:
+        """Make a unit (a station) known to the node."""
+        result: admin_pb2.UnitRecord = self._call(
+            self.admin.RegisterUnit,
+            admin_pb2.UnitRecord(code=code, name=name, level=level, parent_code=parent_code),
+            timeout=timeout,
+        )
+        return result
+
+    def sync_now(self, *, timeout: float = 60.0) -> admin_pb2.SyncReport:
+        """Run one replication round with the parent now."""
+        result: admin_pb2.SyncReport = self._call(
+            self.admin.SyncNow, admin_pb2.SyncNowRequest(), timeout=timeout
+        )
+        return result
+
+    def queue(
+        self, unit_code: str = "", due_within_days: int = 3, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> supervision_pb2.Queue:
+        """A unit's queue: due soon, overdue, escalated to it."""
+        result: supervision_pb2.Queue = self._call(
+            self.supervision.GetQueue,
+            supervision_pb2.GetQueueRequest(unit_code=unit_code, due_within_days=due_within_days),
+            timeout=timeout,
+        )
+        return result
+
+    def sync_status(self, *, timeout: float = DEFAULT_TIMEOUT) -> admin_pb2.SyncStatus:
+        """Replication with each peer, quarantined origins and alert counts."""
+        result: admin_pb2.SyncStatus = self._call(
+            self.admin.GetSyncStatus, admin_pb2.GetSyncStatusRequest(), timeout=timeout
+        )
+        return result
+
+    def alerts(
+        self, limit: int = 100, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[admin_pb2.Alert]:
+        """Open alerts, newest first."""
+        result = self._call(
+            self.admin.ListAlerts, admin_pb2.ListAlertsRequest(limit=limit), timeout=timeout
+        )
+        return list(result.alerts)
+
+    def release_quarantine(
+        self, origin_node: str, note: str = "", *, timeout: float = DEFAULT_TIMEOUT
+    ) -> bool:
+        """Let a quarantined origin in again."""
+        result = self._call(
+            self.admin.ReleaseQuarantine,
+            admin_pb2.ReleaseQuarantineRequest(origin_node=origin_node, note=note),
+            timeout=timeout,
+        )
+        return bool(result.released)
+
+    def publish_trust(
+        self, bundle: sync_pb2.TrustBundle, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> admin_pb2.PublishTrustResponse:
+        """Hand authorities or revocation lists to the node (they spread from there)."""
+        result: admin_pb2.PublishTrustResponse = self._call(
+            self.admin.PublishTrust, bundle, timeout=timeout
+        )
+        return result
+
+    def rules(self, *, timeout: float = DEFAULT_TIMEOUT) -> rules_pb2.RulesView:
+        """The province rule book this node judges deadlines by."""
+        result: rules_pb2.RulesView = self._call(
+            self.rules_service.GetRules, rules_pb2.GetRulesRequest(), timeout=timeout
+        )
+        return result
+
+    def amend_rules(
+        self, change: rules_pb2.RuleAmendment, *, timeout: float = 60.0
+    ) -> rules_pb2.RulesView:
+        """Issue the next rule book with one change (a province node, its head or supervisor)."""
+        result: rules_pb2.RulesView = self._call(
+            self.rules_service.AmendRules, change, timeout=timeout
+        )
+        return result
+
+    def wait_ready(self, *, timeout: float = 20.0) -> None:
+        """Block until the node answers health checks with SERVING."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise CallError("UNAVAILABLE", f"{self.target} did not come up in {timeout}s") from None
+        response = self._call(self._health.Check, health_pb2.HealthCheckRequest(), timeout=timeout)
+        if response.status != health_pb2.HealthCheckResponse.SERVING:
+            raise CallError("UNAVAILABLE", f"{self.target} is not serving")

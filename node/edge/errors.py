@@ -1,0 +1,119 @@
+"""The gRPC edge's one place where our errors become status codes.
+
+Every servicer method lets domain and storage errors propagate; the interceptor here catches
+them at the edge and aborts the call with the mapped code and the error's one-line message
+(which names the field for ``InvalidInput``). Anything else is a bug: it is logged with its
+traceback and reported as INTERNAL without leaking details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from grpc import aio
+
+from core.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    StepNotAllowed,
+    UnknownOfficer,
+)
+from sync.errors import ReplicationError, StorageError
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    RpcHandler = grpc.RpcMethodHandler[Any, Any]
+
+
+STATUS_OF: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (StepNotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
+    (NotPermitted, grpc.StatusCode.PERMISSION_DENIED),
+    (UnknownOfficer, grpc.StatusCode.UNAUTHENTICATED),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (DomainError, grpc.StatusCode.FAILED_PRECONDITION),
+    (StorageError, grpc.StatusCode.UNAVAILABLE),
+    (ReplicationError, grpc.StatusCode.UNAVAILABLE),
+]
+"""Our errors and their status codes, most specific first."""
+
+
+def status_for(error: Exception) -> grpc.StatusCode | None:
+    """The status code for one of our errors, or None for anything else."""
+    for kind, code in STATUS_OF:
+        if isinstance(error, kind):
+            return code
+    return None
+
+
+async def _abort(context: aio.ServicerContext[Any, Any], error: Exception) -> None:
+    code = status_for(error)
+    if code is None:
+        log.exception("internal error in %s", type(error).__name__, exc_info=error)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the node's log")
+    else:
+        await context.abort(code, str(error))
+
+
+class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Turns our exceptions into gRPC status codes for every method of every service."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[RpcHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> RpcHandler:
+        """Wrap the method's handler so that our errors become status codes."""
+        handler = await continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith("/hotline.v1."):
+            return handler
+        if handler.unary_unary is not None:
+            inner_uu = handler.unary_unary
+
+            async def unary_unary(request: Any, context: Any) -> Any:
+                try:
+                    return await inner_uu(request, context)
+                except aio.AbortError:
+                    raise
+                except Exception as error:
+                    await _abort(context, error)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream is not None:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
+                try:
+                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
+                        yield item
+                except aio.AbortError:
+                    raise
+                except Exception as error:
+                    await _abort(context, error)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.stream_unary is not None:
+            inner_su = handler.stream_unary
+
+            async def stream_unary(request_iterator: Any, context: Any) -> Any:
+                try:
+                    return await inner_su(request_iterator, context)
+                except aio.AbortError:
+                    raise
+                except Exception as error:
+                    await _abort(context, error)
+
+            return grpc.stream_unary_rpc_method_handler(
+                stream_unary, handler.request_deserializer, handler.response_serializer
+            )
+        return handler

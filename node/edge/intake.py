@@ -1,0 +1,90 @@
+"""IntakeService: register, get, list, history. Translates and delegates.
+
+Each method turns the request into a core command (``sync.codec``), hands it to the intake
+desk or the ticket records, and turns the result back. Errors propagate to
+``node.edge.errors``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from grpc import aio
+
+from core.errors import InvalidInput
+from core.ticket import commands as c
+from node.app.profile import ServiceMount
+from node.desks.intake import IntakeDesk
+from node.desks.records import TicketRecords
+from node.desks.roster import Roster
+from node.edge.caller import acting_officer
+from proto.hotline.v1 import intake_pb2, intake_pb2_grpc, ticket_pb2
+from sync.codec import from_message
+
+if TYPE_CHECKING:
+    from node.app.runtime import Node
+
+Context = aio.ServicerContext[Any, Any]
+
+
+class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
+    """IntakeService: register, get, list, history."""
+
+    def __init__(self, desk: IntakeDesk, records: TicketRecords, roster: Roster) -> None:
+        self._desk = desk
+        self._records = records
+        self._roster = roster
+
+    async def _reader(self, context: Context) -> None:
+        await self._roster.resolve(acting_officer(context))
+
+    async def RegisterTicket(
+        self, request: intake_pb2.RegisterTicketRequest, context: Context
+    ) -> intake_pb2.RegisterTicketResponse:
+        """Register a new ticket; idempotent on request_id (a retry returns the first ticket)."""
+        officer = acting_officer(context)
+        if not request.HasField("ticket"):
+            raise InvalidInput("ticket", "must be set")
+        command = from_message(c.RegisterTicket, request.ticket, "ticket")
+        try:
+            outcome = await self._desk.register(request.request_id, command, officer)
+        except InvalidInput as error:
+            if error.field == "request_id":
+                raise
+            # The core names fields of the command; the caller knows them under `ticket`.
+            raise InvalidInput(f"ticket.{error.field}", error.reason) from error
+        response = intake_pb2.RegisterTicketResponse(
+            ticket_id=outcome.ticket_id, replayed=outcome.replayed
+        )
+        response.ticket.ParseFromString(outcome.view)
+        return response
+
+    async def GetTicket(
+        self, request: intake_pb2.GetTicketRequest, context: Context
+    ) -> ticket_pb2.Ticket:
+        """The current state of one ticket, as folded on this node."""
+        await self._reader(context)
+        return await self._records.get(request.ticket_id)
+
+    async def ListTickets(
+        self, request: intake_pb2.ListTicketsRequest, context: Context
+    ) -> intake_pb2.ListTicketsResponse:
+        """Tickets held here, newest first, filtered by unit and status."""
+        await self._reader(context)
+        return await self._records.list(request)
+
+    async def GetTicketHistory(
+        self, request: intake_pb2.GetTicketHistoryRequest, context: Context
+    ) -> intake_pb2.TicketHistory:
+        """Every event of a ticket held here, in fold order, with who recorded and signed each."""
+        await self._reader(context)
+        return await self._records.history(request.ticket_id)
+
+
+def _add(node: Node, server: aio.Server) -> None:
+    servicer = IntakeServicer(node.intake, node.records, node.roster)
+    intake_pb2_grpc.add_IntakeServiceServicer_to_server(servicer, server)
+
+
+INTAKE = ServiceMount(intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name, _add)
+"""IntakeService, on every node's client port."""

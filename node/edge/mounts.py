@@ -1,0 +1,16 @@
+"""The services of the shared runtime, ready for the level profiles to pick from."""
+
+from __future__ import annotations
+
+from node.app.profile import ServiceMount
+from node.edge.admin import ADMIN
+from node.edge.casework import CASEWORK
+from node.edge.intake import INTAKE
+from node.edge.rules import RULES_READ_ONLY
+from node.edge.supervision import SUPERVISION
+from node.edge.sync import SYNC
+
+EVERY_NODE: tuple[ServiceMount, ...] = (INTAKE, CASEWORK, ADMIN)
+"""What every node serves on its client port: registration, handling, administration."""
+
+__all__ = ["ADMIN", "CASEWORK", "EVERY_NODE", "INTAKE", "RULES_READ_ONLY", "SUPERVISION", "SYNC"]

@@ -1,0 +1,74 @@
+"""The node's one scheduler: its jobs run in turn, every ``sweep_interval`` seconds.
+
+APScheduler runs one short periodic job (``coalesce`` and one instance at a time, so a slow
+round or a sleeping laptop never stacks runs) that runs each of the level's jobs in turn: the
+deadline sweep first, then detection. Jobs act on rows of the node's views and record durable
+events, so a round repeated after a crash or a restart asks for nothing twice: no job store
+needs to survive the process (docs/deadlines.md says why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+class ScheduledJob(Protocol):
+    """A job the scheduler runs: one round of it, returning how many events it recorded."""
+
+    async def run_once(self) -> int:
+        """One round."""
+        ...
+
+
+class JobScheduler:
+    """Runs a node's jobs, by name, in turn on the node's event loop."""
+
+    def __init__(self, jobs: Mapping[str, ScheduledJob]) -> None:
+        self.jobs = dict(jobs)
+        """The jobs, in the order a round runs them (tests run them by name)."""
+        self._scheduler: AsyncIOScheduler | None = None
+        self._round: asyncio.Task[None] | None = None
+
+    def start(self, interval: float) -> None:
+        """Run a round every ``interval`` seconds on the running event loop."""
+        if not self.jobs:
+            return
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(
+            self._run_round,
+            "interval",
+            seconds=interval,
+            id="node-jobs",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def _run_round(self) -> None:
+        self._round = asyncio.current_task()
+        try:
+            for name, job in list(self.jobs.items()):
+                try:
+                    await job.run_once()
+                except Exception:  # a job that fails is tried again at the next round
+                    log.exception("job %s failed; it runs again at the next interval", name)
+        finally:
+            self._round = None
+
+    async def stop(self) -> None:
+        """Stop scheduling and let a round under way finish (its writer jobs commit)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        running = self._round
+        if running is not None and not running.done():
+            await asyncio.wait({running})

@@ -1,0 +1,3 @@
+"""Storage: the database engines, every node table (one ``MetaData``) and the Alembic
+migrations.
+"""

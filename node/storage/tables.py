@@ -1,0 +1,149 @@
+"""Every table of the node runtime, on its own ``MetaData``; the log's are in ``sync.schema``.
+
+Views (``tickets``, ``obligations``, ``ticket_signals``) are kept by the projection in the
+writer's transaction and can be rebuilt from the log at any time (DESIGN.md rule 1); the
+registration look-ups (``ticket_requests``, ``ticket_fingerprints``) are written with the
+registration; the roster (``officers``, ``units``) and the province's ``rule_books`` are
+reference data. Nothing here registers itself anywhere: Alembic's environment
+(``node/storage/migrations/env.py``) is handed ``ALL_METADATA``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+from sync import schema as log_schema
+
+metadata = MetaData(naming_convention=log_schema.NAMING_CONVENTION)
+"""The node runtime's tables."""
+
+
+# -- tickets and the registration look-ups --------------------------------------------------------
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("holder_unit", String(12), nullable=False),
+    Column("assigned_station", String(12), nullable=False),
+    Column("registering_unit", String(12), nullable=False),
+    Column("respondent_name", String(200), nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("dispatch_count", Integer, nullable=False),
+    Column("in_conflict", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_hlc", BigInteger, nullable=False),
+    Column("state", LargeBinary, nullable=False),
+    Index("ix_tickets_holder_unit", "holder_unit"),
+    Index("ix_tickets_status", "status"),
+)
+
+
+ticket_requests = Table(
+    "ticket_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+)
+
+
+ticket_fingerprints = Table(
+    "ticket_fingerprints",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+)
+
+
+# -- the roster -----------------------------------------------------------------------------------
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("officer_id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("unit_code", String(12), nullable=False),
+    Column("roles", String(200), nullable=False),
+)
+
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_code", String(12), nullable=False),
+)
+
+
+# -- deadlines, signals and the rule book ---------------------------------------------------------
+
+obligations = Table(
+    "obligations",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("duty", String(32), primary_key=True),
+    Column("unit_code", String(12), primary_key=True),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("due_ms", BigInteger, nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("next_at_ms", BigInteger, nullable=False),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("escalated_to", String(12), nullable=False, server_default=""),
+    Index("ix_obligations_next_at_ms", "next_at_ms"),
+    Index("ix_obligations_escalated_to", "escalated_to"),
+    Index("ix_obligations_unit_code_due_ms", "unit_code", "due_ms"),
+)
+
+
+ticket_signals = Table(
+    "ticket_signals",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("holder_unit", String(12), nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("respondent_key", String(300), nullable=False),
+    Column("name_key", String(300), nullable=False),
+    Column("respondent_name", String(200), nullable=False),
+    Column("phone_key", String(32), nullable=False),
+    Column("id_key", String(32), nullable=False),
+    Column("incident_id", String(64), nullable=False),
+    Column("incident_key", String(300), nullable=False),
+    Column("incident_to", String(12), nullable=False),
+    Column("emergency_to", String(12), nullable=False),
+    Column("emergency_reasons", String(500), nullable=False),
+    Column("claimant", Boolean, nullable=False),
+    Index("ix_ticket_signals_received_ms", "received_ms"),
+    Index("ix_ticket_signals_incident_to", "incident_to"),
+    Index("ix_ticket_signals_emergency_to", "emergency_to"),
+)
+
+
+rule_books = Table(
+    "rule_books",
+    metadata,
+    Column("issuer_unit", String(12), primary_key=True),
+    Column("number", BigInteger, nullable=False),
+    Column("signed", LargeBinary, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+)
+
+
+ALL_METADATA = (log_schema.metadata, metadata)
+"""Every table of a node's database: what Alembic compares and migrates."""

@@ -1,0 +1,161 @@
+"""Open obligations as rows: the deadlines a node's sweeps act on (DESIGN.md rule 7).
+
+The ``obligations`` table is a view of the ticket states, kept by the projection in the same
+transaction as the tickets table: one row per open duty of a ticket and the unit that owes it
+(decide acceptance by, verify the report by, report on a supervision order by), with its due
+time and the next moment a reminder or an escalation is owed. A sweep reads only rows with
+``next_at_ms <= now`` through an index, so 200,000 open tickets cost nothing between their
+deadlines, and no per-ticket timer exists anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import (
+    Connection,
+    delete,
+    select,
+)
+
+from core.deadlines.duties import OpenDuty, PolicyChoice, open_duties, steps_due
+from core.deadlines.escalation import Schedules
+from core.deadlines.holidays import HolidayTable
+from core.deadlines.policy import DEFAULT_POLICY
+from core.deadlines.rulebook import RuleBook
+from core.deadlines.working_days import WorkingDayCalendar
+from core.ticket.events import DomainEvent
+from core.ticket.state import TicketState, TicketStatus
+from node.storage.tables import obligations, tickets
+from proto.hotline.v1 import ticket_pb2
+from sync.codec import from_message
+from sync.statements import BulkDelete, BulkRows
+
+_INSERT_ROWS = BulkRows(obligations, [c.name for c in obligations.columns])
+_DELETE_ROWS = BulkDelete(obligations, "ticket_id")
+
+NOTHING_DUE = 2**62
+"""``next_at_ms`` of a duty with nothing more to do (it stays listed until done)."""
+
+
+def default_rules() -> DeadlineRules:
+    """The default time limits (DOMAIN.md §5) on the calendar the package knows.
+
+    Years the package does not know count weekends only until an administrator loads them;
+    ``unknown_years`` says which, for the node to warn about at start.
+    """
+    return DeadlineRules(DEFAULT_POLICY, WorkingDayCalendar(HolidayTable.from_chinese_calendar()))
+
+
+@dataclass
+class DeadlineRules:
+    """The time limits and the calendar a node judges deadlines by.
+
+    Mutable on purpose: a node takes its province's newer rule book while running
+    (``adopt``, from the log writer's thread, which also keeps the obligations view).
+    """
+
+    policy: PolicyChoice
+    calendar: WorkingDayCalendar
+    _schedules: Schedules | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def schedules(self) -> Schedules:
+        """Reminder and escalation times on ``calendar``, remembered (``Schedules``).
+
+        Made afresh whenever the calendar is another (``adopt``, an undone adoption), so an
+        answer counted on an older calendar is never given.
+        """
+        found = self._schedules
+        if found is None or found.calendar is not self.calendar:
+            found = self._schedules = Schedules(self.calendar)
+        return found
+
+    def adopt(self, book: RuleBook, base: HolidayTable) -> None:
+        """Judge by ``book`` from now on: its tables and campaigns, its years over ``base``.
+
+        The caller derives the open obligations afresh in the same transaction.
+        """
+        self.calendar = WorkingDayCalendar(book.holiday_table(base))
+        self.policy = book.policy_for if book.number else DEFAULT_POLICY
+
+    def unknown_years(self, start: date, end: date) -> tuple[int, ...]:
+        """Years between two dates that the calendar counts by weekends only."""
+        return self.calendar.unknown_years_in(start, end)
+
+    def duties(self, state: TicketState) -> list[OpenDuty]:
+        """The open duties of one ticket under these rules."""
+        schedules = self.schedules  # its calendar, even should ``adopt`` run meanwhile
+        return open_duties(state, self.policy, schedules.calendar, schedules=schedules)
+
+    def steps(self, state: TicketState, duty: OpenDuty, now_ms: int) -> list[DomainEvent]:
+        """The reminders and escalations of ``duty`` owed at ``now_ms``."""
+        schedules = self.schedules
+        return steps_due(state, duty, now_ms, schedules.calendar, schedules=schedules)
+
+    def refresh(
+        self,
+        conn: Connection,
+        states: Iterable[TicketState],
+        *,
+        existing: Collection[str] | None = None,
+    ) -> None:
+        """Replace the obligation rows of ``states`` (called in the projection's transaction).
+
+        ``existing`` names the tickets that may already have rows (None: any of them); a
+        ticket new in this transaction has none to delete, which keeps intake's hot path to
+        one cheap check per registration.
+        """
+        changed = list(states)
+        if not changed:
+            return
+        _DELETE_ROWS.run(
+            conn, [s.ticket_id for s in changed if existing is None or s.ticket_id in existing]
+        )
+        _INSERT_ROWS.run(conn, [_row(state, d) for state in changed for d in self.duties(state)])
+
+
+def _row(state: TicketState, duty: OpenDuty) -> dict[str, object]:
+    ob = duty.obligation
+    climbed = [e for e in state.escalations if e.duty is ob.duty and e.from_unit == ob.unit_code]
+    top = max(climbed, key=lambda e: e.level, default=None)
+    return {
+        "ticket_id": ob.ticket_id,
+        "duty": ob.duty.value,
+        "unit_code": ob.unit_code,
+        "started_ms": ob.started_ms,
+        "due_ms": ob.due_ms,
+        "policy_version": ob.policy_version,
+        "next_at_ms": duty.next_at_ms or NOTHING_DUE,
+        "escalation_level": top.level if top else 0,
+        "escalated_to": top.to_unit if top else "",
+    }
+
+
+_WITH_DUTIES = (TicketStatus.ROUTED, TicketStatus.IN_HANDLING, TicketStatus.CLOSED)
+"""Ticket statuses that can leave a duty open (a closed complaint still owes its callback)."""
+
+
+def recompute_obligations(conn: Connection, deadlines: DeadlineRules) -> int:
+    """Derive every open obligation afresh under ``deadlines``; returns the tickets read.
+
+    Run when the rules change (a rule book taken in), never on the hot path.
+    """
+    conn.execute(delete(obligations))
+    count = 0
+    batch: list[TicketState] = []
+    rows = conn.execute(
+        select(tickets.c.state).where(tickets.c.status.in_([s.value for s in _WITH_DUTIES]))
+    )
+    for row in rows:
+        view = ticket_pb2.Ticket()
+        view.ParseFromString(row.state)
+        batch.append(from_message(TicketState, view))
+        count += 1
+        if len(batch) >= 500:
+            deadlines.refresh(conn, batch, existing=())
+            batch = []
+    deadlines.refresh(conn, batch, existing=())
+    return count

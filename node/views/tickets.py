@@ -1,0 +1,119 @@
+"""The tickets view: a table of folded ticket states, kept in step with the log.
+
+Events are the truth; this table is a view (DESIGN.md rule 1). The log writer calls
+``TicketProjection`` at the end of every transaction with the tickets it touched, so the views
+are updated atomically with the events: the tickets table, the jurisdiction feed children pull
+(``node.views.feed``), the signals detection and queues compare (``node.views.signals``) and
+the open obligations the sweeps act on (``node.views.obligations``). ``rebuild`` recomputes the
+views from the log, and ``differences`` compares the live table with a fresh fold: the test
+suite and ``hotline projection check`` use it to prove the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, delete, insert, select
+
+from core.ticket.fold import fold
+from core.ticket.state import TicketState
+from core.units import Unit
+from node.storage.tables import ticket_signals, tickets
+from node.views.feed import audiences_before, feed_children
+from node.views.obligations import DeadlineRules
+from node.views.signals import refresh_signals
+from proto.hotline.v1 import ticket_pb2
+from sync.codec import to_message
+from sync.log_store import EventLog
+from sync.statements import BulkRows
+
+_UPSERT_TICKETS = BulkRows(tickets, [c.name for c in tickets.columns], on_conflict="update")
+
+
+def encode_state(state: TicketState) -> bytes:
+    """The ``hotline.v1.Ticket`` bytes of a folded state."""
+    return to_message(state, ticket_pb2.Ticket).SerializeToString(deterministic=True)
+
+
+def projection_row(state: TicketState) -> dict[str, object]:
+    """The projection row of one ticket."""
+    reg = state.registration
+    return {
+        "ticket_id": state.ticket_id,
+        "kind": reg.kind.value if reg else "",
+        "status": state.status.value,
+        "holder_unit": state.holder_unit,
+        "assigned_station": state.assigned_station,
+        "registering_unit": reg.registering_unit if reg else "",
+        "respondent_name": reg.respondent.name[:200] if reg else "",
+        "category": reg.category[:100] if reg else "",
+        "received_ms": int(reg.received_at.timestamp() * 1000) if reg else 0,
+        "dispatch_count": state.dispatch_count,
+        "in_conflict": state.in_conflict,
+        "version": state.version,
+        "last_hlc": state.last_hlc,
+        "state": encode_state(state),
+    }
+
+
+class TicketProjection:
+    """Keeps the views of the tickets a transaction changed; called by the log writer."""
+
+    def __init__(self, own_unit: Unit, deadlines: DeadlineRules | None = None) -> None:
+        self.own_unit = own_unit
+        self.deadlines = deadlines
+        """Keeps the obligations view beside the tickets (None: a tool that needs no deadlines)."""
+
+    def __call__(
+        self,
+        conn: Connection,
+        states: dict[str, TicketState],
+        new_positions: dict[str, list[int]],
+        committed: Mapping[str, TicketState] | None = None,
+    ) -> dict[str, bytes]:
+        """Write the new states of the changed tickets, feed their events to children, and
+        return each ticket's encoded view. ``committed``: the states the views were last
+        written from, where the writer knows them (rows they determine alike are not
+        rewritten)."""
+        rows = {t: projection_row(s) for t, s in states.items()}
+        # Tickets that existed before this transaction (the others' events are all new).
+        known = [t for t, s in states.items() if s.version > len(new_positions.get(t, ()))]
+        existed = set(known)
+        committed = committed or {}
+        before = audiences_before(conn, self.own_unit, known, committed)
+        _UPSERT_TICKETS.run(conn, list(rows.values()))
+        feed_children(conn, self.own_unit, states, new_positions, before, existed)
+        refresh_signals(conn, states.values(), committed)
+        if self.deadlines is not None:
+            self.deadlines.refresh(conn, states.values(), existing=existed)
+        return {t: r["state"] for t, r in rows.items()}  # type: ignore[misc]
+
+    def fold_from_log(self, conn: Connection, ticket_id: str) -> TicketState:
+        """The state of one ticket folded afresh from the log."""
+        return fold(ticket_id, (e.recorded() for e in EventLog(conn).ticket_events(ticket_id)))
+
+    def rebuild(self, conn: Connection) -> int:
+        """Recompute the whole ``tickets`` table from the log; returns the number of tickets."""
+        conn.execute(delete(tickets))
+        conn.execute(delete(ticket_signals))
+        ids = EventLog(conn).all_ticket_ids()
+        for start in range(0, len(ids), 500):
+            states = [self.fold_from_log(conn, t) for t in ids[start : start + 500]]
+            if states:
+                conn.execute(insert(tickets), [projection_row(s) for s in states])
+                refresh_signals(conn, states)
+                if self.deadlines is not None:
+                    self.deadlines.refresh(conn, states)
+        return len(ids)
+
+    def differences(self, conn: Connection) -> list[str]:
+        """Tickets whose live row differs from a fresh fold of the log (empty = all agree)."""
+        live = {r.ticket_id: r._asdict() for r in conn.execute(select(tickets))}
+        ids = EventLog(conn).all_ticket_ids()
+        held = set(ids)
+        problems = [t for t in live if t not in held]
+        for ticket_id in ids:
+            row = live.get(ticket_id)
+            if row != projection_row(self.fold_from_log(conn, ticket_id)):
+                problems.append(ticket_id)
+        return sorted(problems)

@@ -1,0 +1,83 @@
+"""Issuing the province's rule book (规则): only the province node does it.
+
+A unit head or supervisor of the province amends the rule book with one change at a time
+(``hotline rules policy|holidays``, ``hotline campaign start|stop``): a later time-limit table,
+a year's holidays, a campaign switched on or off. Each change is the next numbered book,
+signed by the province node, taken at once by the node itself (open obligations derived afresh
+in the same transaction) and handed down to every node of the province at its next Hello.
+"""
+
+from __future__ import annotations
+
+from core.deadlines.rulebook import DEFAULT_CAMPAIGN_DAYS, RuleBook
+from core.errors import InvalidInput, NotPermitted
+from core.officers import Role
+from core.units import UnitLevel
+from node.desks.roster import Roster
+from node.desks.rule_book import ProvinceRules
+from proto.hotline.v1 import rules_pb2
+from sync.identity import NodeIdentity
+from sync.rule_books import (
+    campaign_from,
+    holiday_year_from,
+    policy_from,
+    sign_rule_book,
+)
+from sync.writer import LogBatch, LogWriter
+
+
+class RuleBookIssuer:
+    """The province node's side of the rule book: the next book, signed and in force."""
+
+    def __init__(
+        self, rules: ProvinceRules, identity: NodeIdentity, roster: Roster, writer: LogWriter
+    ) -> None:
+        if rules.own_unit.level is not UnitLevel.PROVINCE:
+            raise ValueError("only a province node issues its province's rule book")
+        self._rules = rules
+        self._identity = identity
+        self._roster = roster
+        self._writer = writer
+
+    async def amend(self, officer_id: str, change: rules_pb2.RuleAmendment) -> RuleBook:
+        """Issue the next rule book with one change; a unit head or supervisor of the province."""
+        officer = await self._roster.resolve(officer_id)
+        if not officer.roles & {Role.UNIT_HEAD, Role.SUPERVISOR}:
+            raise NotPermitted(
+                f"officer {officer.officer_id} is neither unit head nor supervisor "
+                "of the province; the rule book is theirs to amend"
+            )
+        return await self._writer.run(lambda batch: self.issue(batch, change))
+
+    def issue(self, batch: LogBatch, change: rules_pb2.RuleAmendment) -> RuleBook:
+        """The next rule book with ``change``, signed and adopted (a writer job)."""
+        credentials = self._identity.credentials
+        if credentials is None:
+            raise NotPermitted("this node is not enrolled; it cannot sign a rule book")
+        held, now = self._rules.book, batch.now_ms()
+        match change.WhichOneof("change"):
+            case "policy":
+                book = held.with_policy(policy_from(change.policy), now)
+            case "holiday_year":
+                book = held.with_holiday_year(holiday_year_from(change.holiday_year), now)
+            case "start_campaign":
+                book = held.with_campaign(campaign_from(_started(change.start_campaign, now)), now)
+            case "stop_campaign":
+                book = held.without_campaign(change.stop_campaign, now)
+            case _:
+                raise InvalidInput("change", "give one change to the rule book")
+        signed = sign_rule_book(book, self._identity, credentials.certificate)
+        self._rules.adopt(batch, book, signed)
+        return book
+
+
+def _started(msg: rules_pb2.Campaign, now_ms: int) -> rules_pb2.Campaign:
+    """A campaign to start: the node sets its start; an operator's id or days are checked."""
+    started = rules_pb2.Campaign()
+    started.CopyFrom(msg)
+    started.started_ms = now_ms
+    started.ended_ms = 0
+    if not started.days:
+        started.days = DEFAULT_CAMPAIGN_DAYS
+    started.daily_bulletin = True
+    return started

@@ -1,0 +1,35 @@
+"""The station agent's profile: a township station's laptop, often offline.
+
+A station receives the tickets its county assigns to it, records on-site mediation,
+verification and signed results in the county's name, and registers walk-in complaints. All of
+it is written to the station's own log first (its offline queue) and flows to the county when
+the link allows. A station has no children, so it has no peer port; it owes no duty of its own
+(its county does), so it runs no sweep and serves no supervision queue.
+"""
+
+from __future__ import annotations
+
+from core.units import UnitLevel, county_of
+from node.app.profile import LevelProfile
+from node.app.settings import NodeSettings
+from node.desks.roster import Roster
+from node.edge.mounts import EVERY_NODE
+
+
+def know_own_station(settings: NodeSettings, roster: Roster) -> None:
+    """Make the station's own unit known on first start (no table lists stations)."""
+    if settings.unit not in roster.units:
+        roster.save_unit(
+            settings.unit,
+            settings.unit_name or f"{settings.unit} 市场监管所",
+            UnitLevel.STATION,
+            county_of(settings.unit),
+        )
+
+
+STATION = LevelProfile(
+    level=UnitLevel.STATION,
+    services=EVERY_NODE,
+    startup=(know_own_station,),
+)
+"""A market-supervision station (市场监管所)."""
