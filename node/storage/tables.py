@@ -49,6 +49,7 @@ tickets = Table(
     Column("state", LargeBinary, nullable=False),
     Index("ix_tickets_holder_unit", "holder_unit"),
     Index("ix_tickets_status", "status"),
+    Index("ix_tickets_received_ms_ticket_id", "received_ms", "ticket_id"),
 )
 
 
