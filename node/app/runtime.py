@@ -11,7 +11,9 @@ answers every caller; then the link, the pools and the database close.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import sys
 from dataclasses import dataclass, field
 
 import grpc
@@ -45,6 +47,9 @@ from sync.verification import SignatureVerifier
 from sync.writer import LogWriter
 
 log = logging.getLogger(__name__)
+
+LOOP_TURN = 0.001
+"""Seconds a thread holds the interpreter lock before the event loop may take it."""
 
 PEER_MESSAGE_LIMIT = 64 << 20
 """Largest message on the peer port: a batch of a backlog with its certificates."""
@@ -116,6 +121,12 @@ class Node:
         if self.link is not None:
             self.writer.on_commit = self.link.wake
             self._link_task = asyncio.create_task(self.link.run(self._link_stop))
+        # What start-up made (modules, descriptors, engines) lives as long as the node: keep
+        # it out of the collector's way, so a full collection never stalls the loop for long.
+        gc.freeze()
+        # Reads and folds on the blocking pool hold the interpreter lock in turns; a shorter
+        # turn than the default 5 ms lets the loop answer calls between them.
+        sys.setswitchinterval(LOOP_TURN)
         return self.port
 
     def _server(self, mounts: tuple[ServiceMount, ...], names: list[str]) -> aio.Server:
