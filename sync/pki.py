@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from google.protobuf.message import DecodeError
 
-from core.errors import InvalidInput
+from core.errors import HotlineError, InvalidInput
 from core.units import NATIONAL_CODE, UnitLevel, level_of
 from proto.hotline.v1 import pki_pb2
 from sync.codec import enum_member, enum_number
@@ -44,7 +44,7 @@ ENROL_CONTEXT = b"hotline.v1.enrol\x00"
 DNS_SUFFIX = ".hotline"
 
 
-class PkiError(Exception):
+class PkiError(HotlineError):
     """A certificate operation was refused; the message says why."""
 
 
