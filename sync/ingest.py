@@ -27,7 +27,8 @@ they are partial chains by design (filtered), so only the signature, the certifi
 unit's entitlement are checked, and what fails is refused.
 
 A refused event never stops the rest of its batch; every refusal is recorded in
-``sync_problems`` with its reason and counted, and raises an alert.
+``sync_problems`` with its reason (a ``sync.reasons.Refusal`` and the specifics) and counted,
+and raises the alert that reason calls for (none for a gap, a wait or a quarantined origin).
 """
 
 from __future__ import annotations
