@@ -104,8 +104,8 @@ def _discount_revoked(
     for serial, node in held.items():
         at = trust.revoked_at(node.certificate)
         if at is not None and (before[serial] is None or at < before[serial]):  # type: ignore[operator]
-            reason = Refused(Refusal.SIGNER_NOT_TRUSTED, f"certificate revoked since {at} (ms)")
-            count = batch.discount_signer(node.key_id, node.node_id, at, str(reason))
+            refused = Refused(Refusal.SIGNER_NOT_TRUSTED, f"certificate revoked since {at} (ms)")
+            count = batch.discount_signer(node.key_id, node.node_id, at, str(refused))
             batch.raise_alert(
                 AlertKind.REVOKED_SIGNER,
                 node.node_id,
