@@ -1,22 +1,47 @@
-"""The domain's own errors: what can go wrong with a command, in the business's words.
+"""The project's errors: one tree, so that every edge maps them in one place.
 
-The tree, drawn once here so the edge (the gRPC interceptor in ``node.edge.errors``) can map it in
-one place::
+Every error the project raises on purpose descends from ``HotlineError``; the gRPC edge
+(``node.edge.errors.STATUS_OF``) gives each class a status code and the CLI prints any of them
+as one line. The classes live next to what they guard (``core`` cannot import ``sync``), but
+the whole tree is drawn here, with the status code a caller of a node's gRPC services sees::
 
-    DomainError
-    ├── InvalidInput      bad input; names the field and the reason      -> INVALID_ARGUMENT
-    ├── StepNotAllowed    the step does not fit the ticket's state         -> FAILED_PRECONDITION
-    ├── NotPermitted      this officer or unit may not take this step      -> PERMISSION_DENIED
-    ├── UnknownOfficer    the acting officer is not on this node's roster  -> UNAUTHENTICATED
-    └── NotFound          no such ticket, unit or officer                  -> NOT_FOUND
+    HotlineError                  anything of ours that went wrong      status code at the edge
+    ├── DomainError               a command cannot be taken; it wrote nothing
+    │   ├── InvalidInput          bad input; names the field            INVALID_ARGUMENT
+    │   │   └── InvalidSetting    a node's setting is unusable          INVALID_ARGUMENT
+    │   ├── StepNotAllowed        the ticket's state does not allow it  FAILED_PRECONDITION
+    │   ├── NotPermitted          not this officer's or unit's to do    PERMISSION_DENIED
+    │   ├── UnknownOfficer        not on this node's roster             UNAUTHENTICATED
+    │   └── NotFound              no such ticket, unit or officer       NOT_FOUND
+    ├── StorageError              the database failed; rolled back      UNAVAILABLE
+    ├── ReplicationError          a peer unreachable or refusing        UNAVAILABLE
+    ├── PkiError                  a certificate or CRL refused          FAILED_PRECONDITION
+    ├── EnvelopeError             bytes that are no event envelope      INVALID_ARGUMENT
+    ├── IdentityError             the node's own keys are unusable      FAILED_PRECONDITION
+    │   └── NotEnrolled           the node has no certificate yet       FAILED_PRECONDITION
+    ├── RuleBookRefused           a rule book not to be trusted         FAILED_PRECONDITION
+    └── CallError                 a call to another node failed         UNAVAILABLE
 
-Every error carries a one-line, human-readable message; nothing here knows about gRPC.
+Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
+``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
+``ReplicationError``), ``sync.pki``, ``sync.envelope``, ``sync.identity``, ``sync.rule_books``
+and ``node.edge.client`` (``CallError``).
+
+``docs/architecture.md`` ("Errors") says why each code was chosen. Lower-level exceptions
+(driver errors, ``grpc.RpcError``, ``cryptography``'s) are converted at the boundary where they
+arise and raised ``from`` the original, so the cause is kept. Plain ``ValueError`` and friends
+are left to genuine programming errors. Every error carries a one-line, human-readable
+message; nothing here knows about gRPC.
 """
 
 from __future__ import annotations
 
 
-class DomainError(Exception):
+class HotlineError(Exception):
+    """Root of every error the project raises on purpose; its message is one line for a human."""
+
+
+class DomainError(HotlineError):
     """Base of every error a command can raise; the command wrote nothing."""
 
 

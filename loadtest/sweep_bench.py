@@ -53,6 +53,7 @@ from node.storage.tables import obligations
 from sync import schema
 from sync.ingest import CheckedEvent, ingest_feed
 from sync.log_store import EventLog
+from sync.reasons import Refusal, Refused
 from sync.verification import verify_all
 
 PROVINCE, COUNTY = "620000", "620102"
@@ -124,7 +125,7 @@ def _hand_down(province: Node, county: Node) -> None:
         chunk = events[start : start + 1000]
         verdicts = verify_all([(key, e.signature, e.envelope) for e in chunk])
         checked = [
-            CheckedEvent(e, "" if ok else "signature does not verify")
+            CheckedEvent(e, None if ok else Refused(Refusal.BAD_SIGNATURE))
             for e, ok in zip(chunk, verdicts, strict=True)
         ]
         county.writer.call(

@@ -33,7 +33,7 @@ class RuleBookIssuer:
         self, rules: ProvinceRules, identity: NodeIdentity, roster: Roster, writer: LogWriter
     ) -> None:
         if rules.own_unit.level is not UnitLevel.PROVINCE:
-            raise ValueError("only a province node issues its province's rule book")
+            raise NotPermitted("only a province node issues its province's rule book")
         self._rules = rules
         self._identity = identity
         self._roster = roster

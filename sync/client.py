@@ -28,7 +28,7 @@ from core import hlc
 from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
 from sync.errors import ReplicationError
-from sync.identity import Credentials, NodeIdentity
+from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.pki import NodeCertificate, PkiError, dns_name
@@ -153,7 +153,7 @@ class ParentLink:
         connect_timeout: float = 3.0,
     ) -> None:
         if identity.credentials is None:
-            raise ValueError("a node replicates only once it is enrolled (hotline pki)")
+            raise NotEnrolled("a node replicates only once it is enrolled (hotline pki)")
         self.target = target
         self._identity = identity
         self._credentials: Credentials = identity.credentials

@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 
 from google.protobuf.message import DecodeError, Message
 
+from core.errors import HotlineError
 from core.officers import OfficerRef
 from core.ticket.events import EVENT_TYPES, DomainEvent, EventMeta, RecordedEvent
 from proto.hotline.v1 import common_pb2, events_pb2
@@ -37,7 +38,7 @@ EVENT_CLASSES: dict[str, type] = {
 }
 
 
-class EnvelopeError(Exception):
+class EnvelopeError(HotlineError):
     """Bytes that do not parse as an envelope, or name an unknown event type."""
 
 

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from core.errors import HotlineError
 from core.units import UnitLevel
 from sync.pki import (
     NodeCertificate,
@@ -42,7 +43,7 @@ CHAIN_FILE = "chain.pem"
 ROOT_FILE = "root.pem"
 
 
-class IdentityError(Exception):
+class IdentityError(HotlineError):
     """The identity on disk is unusable (wrong unit, readable by others, corrupt)."""
 
 

@@ -27,7 +27,8 @@ they are partial chains by design (filtered), so only the signature, the certifi
 unit's entitlement are checked, and what fails is refused.
 
 A refused event never stops the rest of its batch; every refusal is recorded in
-``sync_problems`` with its reason and counted, and raises an alert.
+``sync_problems`` with its reason (a ``sync.reasons.Refusal`` and the specifics) and counted,
+and raises the alert that reason calls for (none for a gap, a wait or a quarantined origin).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from core.ticket.authority import DISPATCH_LEVELS
 from core.ticket.state import TicketStatus
 from core.units import jurisdiction_prefix, level_of
 from sync.envelope import GENESIS_HASH, SealedEvent
+from sync.identity import NotEnrolled
 from sync.log_store import Head
 from sync.pki import NodeCertificate
+from sync.reasons import Refusal, Refused
 from sync.trust import TrustStore
 from sync.writer import LogBatch
 
@@ -76,14 +79,14 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class CheckedEvent:
-    """A received event and what its signature check found ("" when it verified)."""
+    """A received event and what its signature check found (None when it verified)."""
 
     event: SealedEvent
-    signature_problem: str = ""
+    signature_problem: Refused | None = None
 
 
-def why_not_counted(trust: TrustStore, event: SealedEvent) -> str:
-    """Why an event with a good signature does not count, judged on the event alone ("" = it does).
+def why_not_counted(trust: TrustStore, event: SealedEvent) -> Refused | None:
+    """Why an event with a good signature does not count, judged on the event alone (None: it does).
 
     The signer's certificate must have been valid for the origin node and unit at the event's
     time and not revoked by then; the officer must belong to the signer's unit; and routing is
@@ -94,41 +97,44 @@ def why_not_counted(trust: TrustStore, event: SealedEvent) -> str:
         event.signer_key_id, event.origin_node, event.origin_unit, hlc.to_millis(event.hlc)
     )
     if not verdict.ok:
-        return f"signer not trusted: {verdict.reason}"
+        return Refused(Refusal.SIGNER_NOT_TRUSTED, verdict.reason)
     if event.officer.unit_code != event.origin_unit:
-        return f"officer of {event.officer.unit_code} in an event signed by {event.origin_unit}"
+        return Refused(
+            Refusal.OFFICER_OF_ANOTHER_UNIT,
+            f"the officer is of {event.officer.unit_code}, the signer of {event.origin_unit}",
+        )
     if event.event_type == ROUTED and level_of(event.origin_unit) not in DISPATCH_LEVELS:
-        return f"a {level_of(event.origin_unit).value} unit does not dispatch tickets"
-    return ""
+        return Refused(
+            Refusal.UNIT_DOES_NOT_DISPATCH,
+            f"{event.origin_unit} is a {level_of(event.origin_unit).value} unit",
+        )
+    return None
 
 
-def _not_involved(batch: LogBatch, event: SealedEvent) -> str:
+def _not_involved(batch: LogBatch, event: SealedEvent) -> Refused | None:
     """Why the event's unit has nothing to do with its ticket, as far as this node knows."""
     if event.event_type == REGISTERED:
-        return ""
+        return None
     state = batch.state_of(event.ticket_id)
     if state.status is TicketStatus.UNKNOWN:
-        return ""  # the ticket's registration is not held here: nothing to judge against
+        return None  # the ticket's registration is not held here: nothing to judge against
     unit = event.origin_unit
     prefix = jurisdiction_prefix(unit, level_of(unit))
     if any(u == unit or u.startswith(prefix) for u in state.units_involved):
-        return ""
-    return f"{unit} has no part in ticket {event.ticket_id}"
+        return None
+    return Refused(Refusal.UNIT_NOT_INVOLVED, f"{unit}, ticket {event.ticket_id}")
 
 
 def _refuse(
-    batch: LogBatch,
-    report: IngestReport,
-    event: SealedEvent,
-    peer: str,
-    reason: str,
-    alert: str = "refused-event",
+    batch: LogBatch, report: IngestReport, event: SealedEvent, peer: str, refused: Refused
 ) -> None:
+    """Count, record and (if its reason calls for one) raise an alert for one refusal."""
+    reason = str(refused)
     report.reject(event.event_id, reason)
     batch.record_problem(event.event_id, event.origin_node, peer, reason)
-    if alert:
+    if refused.alert is not None:
         batch.raise_alert(
-            alert,
+            refused.alert,
             event.origin_node,
             f"event {event.event_id} ({event.event_type}) from {peer}: {reason}",
         )
@@ -156,27 +162,21 @@ def ingest_chains(
             report.duplicates += 1
             continue
         if not event.origin_unit.startswith(subtree_prefix):
-            _refuse(
-                batch,
-                report,
-                event,
-                peer,
-                f"origin {event.origin_unit} is outside the sender's subtree",
-            )
+            refused = Refused(Refusal.OUTSIDE_SUBTREE, f"origin {event.origin_unit}")
+            _refuse(batch, report, event, peer, refused)
             continue
         if origin == batch.identity.node_id:
-            _refuse(batch, report, event, peer, "claims to come from the receiving node itself")
+            _refuse(batch, report, event, peer, Refused(Refusal.FROM_RECEIVER))
             continue
         if batch.is_quarantined(origin):
-            _refuse(batch, report, event, peer, f"origin {origin} is quarantined", alert="")
+            _refuse(batch, report, event, peer, Refused(Refusal.QUARANTINED, origin))
             continue
         if origin in stalled:
-            _refuse(batch, report, event, peer, "waits for an earlier event of its chain", alert="")
+            _refuse(batch, report, event, peer, Refused(Refusal.WAITS_FOR_EARLIER))
             continue
-        if item.signature_problem:
+        if item.signature_problem is not None:
             stalled.add(origin)
-            kind = "tampered-event" if "verify" in item.signature_problem else "refused-event"
-            _refuse(batch, report, event, peer, item.signature_problem, alert=kind)
+            _refuse(batch, report, event, peer, item.signature_problem)
             continue
         head = batch.head(origin) or Head(origin, event.origin_unit, 0, GENESIS_HASH)
         if event.origin_seq <= head.seq:
@@ -185,49 +185,41 @@ def ingest_chains(
                 report.duplicates += 1
                 continue
             stalled.add(origin)
-            reason = f"fork: a different event {origin}#{event.origin_seq} is already held"
+            refused = Refused(
+                Refusal.FORK, f"a different event {origin}#{event.origin_seq} is already held"
+            )
             if held is not None:
                 batch.record_fork(held, event, peer)
-            batch.quarantine(origin, reason)
-            _refuse(batch, report, event, peer, reason, alert="fork")
+            batch.quarantine(origin, str(refused))
+            _refuse(batch, report, event, peer, refused)
             continue
         if event.origin_seq != head.seq + 1:
             stalled.add(origin)
-            _refuse(
-                batch,
-                report,
-                event,
-                peer,
-                f"gap: expected {origin}#{head.seq + 1}, got #{event.origin_seq}",
-                alert="",
+            refused = Refused(
+                Refusal.GAP, f"expected {origin}#{head.seq + 1}, got #{event.origin_seq}"
             )
+            _refuse(batch, report, event, peer, refused)
             continue
         if event.prev_hash != head.hash:
             stalled.add(origin)
-            _refuse(
-                batch,
-                report,
-                event,
-                peer,
-                "chain broken: previous hash does not match the held chain",
-                alert="tampered-event",
-            )
+            refused = Refused(Refusal.CHAIN_BROKEN, "previous hash does not match the held chain")
+            _refuse(batch, report, event, peer, refused)
             continue
         batch.set_head(Head(origin, event.origin_unit, event.origin_seq, event.hash))
         known.add(event.event_id)
-        reason = why_not_counted(trust, event)
-        if reason:
-            batch.store_evidence(event, peer, reason)
-            _refuse(batch, report, event, peer, reason)
+        not_counted = why_not_counted(trust, event)
+        if not_counted is not None:
+            batch.store_evidence(event, peer, str(not_counted))
+            _refuse(batch, report, event, peer, not_counted)
             continue
         counted.append(event)
     batch.store_received(counted, peer)
     batch.prefetch(e.ticket_id for e in counted if e.event_type != REGISTERED)
     for event in counted:
-        reason = _not_involved(batch, event)
-        if reason:
-            batch.demote(event, reason)
-            _refuse(batch, report, event, peer, reason)
+        not_involved = _not_involved(batch, event)
+        if not_involved is not None:
+            batch.demote(event, str(not_involved))
+            _refuse(batch, report, event, peer, not_involved)
         else:
             report.accepted += 1
     return report
@@ -251,10 +243,9 @@ def ingest_feed(
         if event.event_id in known:
             report.duplicates += 1
             continue
-        reason = item.signature_problem or why_not_counted(trust, event)
-        if reason:
-            kind = "tampered-event" if "verify" in reason else "refused-event"
-            _refuse(batch, report, event, peer, reason, alert=kind)
+        refused = item.signature_problem or why_not_counted(trust, event)
+        if refused is not None:
+            _refuse(batch, report, event, peer, refused)
             continue
         known.add(event.event_id)
         accepted.append(event)
@@ -265,5 +256,5 @@ def ingest_feed(
 
 def _trust(batch: LogBatch) -> TrustStore:
     if batch.trust is None:
-        raise RuntimeError("this node's writer has no trust store: it cannot take in events")
+        raise NotEnrolled("this node's writer has no trust store: it cannot take in events")
     return batch.trust

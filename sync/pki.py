@@ -12,7 +12,8 @@ counties and stations. A node proves it holds both its keys when it asks to be e
 A certificate authority here is only a key and a certificate on disk; what a CA may sign is
 checked when a certificate is *used* (``sync.trust``), so a province CA that certified a
 county of another province gains nothing. Revocation is an X.509 CRL per CA; the revocation
-date is the moment from which the node's events no longer count.
+date is the moment from which the node's events no longer count, kept to the millisecond
+(``sync.revocation``, whose ``revocation_list`` and ``crl_number`` are re-exported here).
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from google.protobuf.message import DecodeError
 
-from core.errors import InvalidInput
+from core.errors import HotlineError, InvalidInput
 from core.units import NATIONAL_CODE, UnitLevel, level_of
 from proto.hotline.v1 import pki_pb2
 from sync.codec import enum_member, enum_number
+from sync.revocation import crl_number as crl_number
+from sync.revocation import revocation_list as revocation_list
 from sync.signatures import key_id_of, verify
 
 NODE_EXTENSION = ObjectIdentifier("1.3.6.1.4.1.61012.12315.1")
-"""The certificate extension that carries a ``CertifiedNode``."""
+"""The certificate extension that carries a ``CertifiedNode`` (the project's OID arc is
+``1.3.6.1.4.1.61012.12315``; ``.2`` is ``sync.revocation.REVOCATION_MS_EXTENSION``)."""
 
 ENROL_CONTEXT = b"hotline.v1.enrol\x00"
 """Prefix of the event key's proof of possession in an enrolment request."""
@@ -44,7 +48,7 @@ ENROL_CONTEXT = b"hotline.v1.enrol\x00"
 DNS_SUFFIX = ".hotline"
 
 
-class PkiError(Exception):
+class PkiError(HotlineError):
     """A certificate operation was refused; the message says why."""
 
 
@@ -395,40 +399,3 @@ def issue(
         .sign(authority.key, hashes.SHA256())
     )
     return NodeCertificate.read(cert)
-
-
-def revocation_list(
-    authority: Authority,
-    revoked: dict[int, int],
-    now_ms: int,
-    *,
-    previous: x509.CertificateRevocationList | None = None,
-) -> x509.CertificateRevocationList:
-    """The authority's CRL: every serial revoked before, plus ``revoked`` (serial -> time)."""
-    entries = {r.serial_number: _ms(r.revocation_date_utc) for r in previous or ()}
-    entries.update(revoked)
-    # The CRL number orders lists made within the same second (X.509 times are in seconds).
-    number = crl_number(previous) + 1 if previous is not None else 1
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(authority.certificate.subject)
-        .last_update(_utc(now_ms))
-        .add_extension(x509.CRLNumber(number), critical=False)
-        .next_update(_utc(now_ms) + dt.timedelta(days=30))
-    )
-    for serial, at_ms in sorted(entries.items()):
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(_utc(at_ms))
-            .build()
-        )
-    return builder.sign(authority.key, hashes.SHA256())
-
-
-def crl_number(crl: x509.CertificateRevocationList) -> int:
-    """A revocation list's number (0 when it has none): later lists have larger numbers."""
-    try:
-        return int(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
-    except x509.ExtensionNotFound:
-        return 0

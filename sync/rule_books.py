@@ -16,7 +16,7 @@ from cryptography import x509
 from core.deadlines.holidays import YearHolidays
 from core.deadlines.policy import TimeLimit, TimeLimitPolicy
 from core.deadlines.rulebook import Campaign, RuleBook, parse_holiday_year
-from core.errors import InvalidInput
+from core.errors import HotlineError, InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
 from core.units import UnitLevel, province_of
 from proto.hotline.v1 import rules_pb2
@@ -171,7 +171,7 @@ def sign_rule_book(
     )
 
 
-class RuleBookRefused(Exception):
+class RuleBookRefused(HotlineError):
     """A received rule book cannot be trusted or is not for this node; says why."""
 
 

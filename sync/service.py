@@ -30,10 +30,11 @@ from core.errors import InvalidInput, NotPermitted
 from core.units import UnitLevel, jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
 from sync.envelope import EnvelopeError, SealedEvent, open_sealed
-from sync.identity import Credentials, NodeIdentity
+from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, load_certificates
+from sync.reasons import AlertKind, Refusal, Refused
 from sync.rule_books import RuleBookHolder
 from sync.trust import TrustStore
 from sync.verification import SignatureVerifier
@@ -103,10 +104,10 @@ def _discount_revoked(
     for serial, node in held.items():
         at = trust.revoked_at(node.certificate)
         if at is not None and (before[serial] is None or at < before[serial]):  # type: ignore[operator]
-            reason = f"signer not trusted: certificate revoked since {at} (ms)"
-            count = batch.discount_signer(node.key_id, node.node_id, at, reason)
+            refused = Refused(Refusal.SIGNER_NOT_TRUSTED, f"certificate revoked since {at} (ms)")
+            count = batch.discount_signer(node.key_id, node.node_id, at, str(refused))
             batch.raise_alert(
-                "revoked-signer",
+                AlertKind.REVOKED_SIGNER,
                 node.node_id,
                 f"certificate {node.serial:x} revoked from {at} ms; "
                 f"{count} ticket(s) folded again without its later events",
@@ -138,7 +139,7 @@ def open_batch(batch: sync_pb2.EventBatch) -> tuple[list[SealedEvent], list[tupl
         try:
             events.append(open_sealed(signed.envelope, signed.signature))
         except EnvelopeError as exc:
-            broken.append((f"#{i}", str(exc)))
+            broken.append((f"#{i}", str(Refused(Refusal.UNPARSEABLE, str(exc)))))
     return events, broken
 
 
@@ -173,7 +174,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         rules: RuleBookHolder | None = None,
     ) -> None:
         if identity.credentials is None:
-            raise ValueError("a node serves SyncService only once it is enrolled")
+            raise NotEnrolled("a node serves SyncService only once it is enrolled (hotline pki)")
         self._rules = rules
         self._identity = identity
         self._credentials = identity.credentials

@@ -25,6 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from core.units import NATIONAL_CODE, UnitLevel, level_of
 from sync.pki import NodeCertificate, PkiError, ca_unit, crl_number, may_certify
+from sync.revocation import revoked_ms
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -128,7 +129,7 @@ class TrustStore:
             return False
         with self._lock:
             self._crls[key] = crl
-            self._revoked[key] = {r.serial_number: _ms(r.revocation_date_utc) for r in crl}
+            self._revoked[key] = {r.serial_number: revoked_ms(r) for r in crl}
             self._windows = {}
         return True
 

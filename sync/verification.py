@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.envelope import SIGNING_CONTEXT, SealedEvent
 from sync.ingest import CheckedEvent
+from sync.reasons import Refusal, Refused
 from sync.trust import TrustStore
 
 PROCESS_BATCH = 64
@@ -61,7 +62,7 @@ class SignatureVerifier:
             return self._pool
 
     async def check(self, events: Sequence[SealedEvent], trust: TrustStore) -> list[CheckedEvent]:
-        """Each event with "" when its signature holds, or why not."""
+        """Each event with no problem when its signature holds, or why it does not."""
         keys: dict[str, bytes | None] = {}
         for event in events:
             if event.signer_key_id not in keys:
@@ -80,12 +81,11 @@ class SignatureVerifier:
         verdicts = dict(zip(known, results, strict=True))
         checked = []
         for i, event in enumerate(events):
+            problem: Refused | None = None
             if keys[event.signer_key_id] is None:
-                problem = f"no certificate known for signer key {event.signer_key_id[:16]}"
+                problem = Refused(Refusal.NO_CERTIFICATE, f"key {event.signer_key_id[:16]}")
             elif not verdicts[i]:
-                problem = "signature does not verify"
-            else:
-                problem = ""
+                problem = Refused(Refusal.BAD_SIGNATURE)
             checked.append(CheckedEvent(event, problem))
         return checked
 

@@ -45,6 +45,7 @@ from sync.errors import StorageError
 from sync.identity import NodeIdentity
 from sync.log_store import HLC_STATE, EventLog, Head
 from sync.pki import NodeCertificate
+from sync.reasons import AlertKind
 from sync.statements import BulkRows, DriverQuery, LogStatements, log_statements
 from sync.trust import TrustStore, certificate_row, name_key_hex
 
@@ -426,13 +427,13 @@ class LogBatch:
             self._set_state(ticket_id, None)
         return len(tickets)
 
-    def raise_alert(self, kind: str, subject: str, detail: str) -> None:
-        """Raise an alert for an administrator (``hotline alerts``)."""
-        log.warning("alert %s on %s: %s", kind, subject, detail)
+    def raise_alert(self, kind: AlertKind, subject: str, detail: str) -> None:
+        """Raise an alert for an administrator (``hotline alerts``); ``kind`` is stored by value."""
+        log.warning("alert %s on %s: %s", kind.value, subject, detail)
         self.insert(
             schema.alerts,
             {
-                "kind": kind,
+                "kind": kind.value,
                 "subject": subject,
                 "detail": detail[:2000],
                 "raised_ms": self.now_ms(),

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from node.app.settings import InvalidSetting
+
 if TYPE_CHECKING:
     from node.app.settings import NodeSettings
 
@@ -50,7 +52,7 @@ class Clock:
 
     def __post_init__(self) -> None:
         if not self.speed > 0:  # also refuses NaN
-            raise ValueError("clock speed must be positive")
+            raise InvalidSetting("clock_speed", "must be positive")
         if self.anchor is None:
             self.anchor = self._real()
 

@@ -20,6 +20,14 @@ from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
 
 
+class InvalidSetting(InvalidInput):
+    """A node setting (flag, ``HOTLINE_*`` variable or config file) that cannot work.
+
+    Still an ``InvalidInput`` naming its field (the setting), so every place that reports bad
+    input reports it; its own class so that an operator's mistake is told apart from a caller's.
+    """
+
+
 @dataclass(frozen=True)
 class NodeSettings:
     """Everything a node needs to start."""
@@ -76,13 +84,13 @@ class NodeSettings:
         try:
             start = datetime.fromisoformat(self.clock_start)
         except ValueError:
-            raise InvalidInput(
+            raise InvalidSetting(
                 "clock_start", f"{self.clock_start!r} is not an ISO-8601 date and time"
             ) from None
         if start.tzinfo is None or start.utcoffset() is None:
             # A drill's nodes may run in different time zones; a bare time would mean
             # different instants on each of them.
-            raise InvalidInput(
+            raise InvalidSetting(
                 "clock_start",
                 f"{self.clock_start!r} needs its UTC offset, e.g. 2026-12-01T10:00+08:00",
             )
@@ -96,26 +104,26 @@ class NodeSettings:
     def check(self) -> NodeSettings:
         """Refuse settings that cannot work, naming the setting."""
         if level_of(self.unit) is not self.level:
-            raise InvalidInput(
+            raise InvalidSetting(
                 "unit", f"{self.unit} is a {level_of(self.unit).value} code, not {self.level.value}"
             )
         if self.level is not UnitLevel.NATIONAL and not self.parent:
-            raise InvalidInput("parent", f"a {self.level.value} node needs its parent HOST:PORT")
+            raise InvalidSetting("parent", f"a {self.level.value} node needs its parent HOST:PORT")
         if self.parent and ":" not in self.parent:
-            raise InvalidInput("parent", f"expected HOST:PORT, got {self.parent!r}")
+            raise InvalidSetting("parent", f"expected HOST:PORT, got {self.parent!r}")
         for name in ("port", "peer_port"):
             if not 0 <= getattr(self, name) < 65536:
-                raise InvalidInput(name, f"{getattr(self, name)} is not a port number")
+                raise InvalidSetting(name, f"{getattr(self, name)} is not a port number")
         if self.parent_unit and not (
             self.parent_unit.isdigit()
             and len(self.parent_unit) == 6
             and level_of(self.parent_unit).is_above(self.level)
         ):
-            raise InvalidInput(
+            raise InvalidSetting(
                 "parent_unit", f"{self.parent_unit!r} is not the code of a unit above this one"
             )
         if not self.sweep_interval > 0:  # written so that NaN is refused too
-            raise InvalidInput("sweep_interval", "must be positive")
+            raise InvalidSetting("sweep_interval", "must be positive")
         self._check_clock()
         return self
 
@@ -123,20 +131,22 @@ class NodeSettings:
         """Refuse clock settings that cannot work, or that would quietly set one node of a drill
         apart from the others (docs/drills.md)."""
         if not (math.isfinite(self.clock_speed) and self.clock_speed > 0):
-            raise InvalidInput("clock_speed", f"must be a positive number, not {self.clock_speed}")
+            raise InvalidSetting(
+                "clock_speed", f"must be a positive number, not {self.clock_speed}"
+            )
         if not math.isfinite(self.clock_offset):
-            raise InvalidInput(
+            raise InvalidSetting(
                 "clock_offset", f"must be a number of seconds, not {self.clock_offset}"
             )
         if not (math.isfinite(self.clock_anchor) and self.clock_anchor >= 0):
-            raise InvalidInput(
+            raise InvalidSetting(
                 "clock_anchor",
                 f"must be epoch seconds (0: the node's start), not {self.clock_anchor}",
             )
         if self.drill_start is not None and self.clock_offset:
             # Both shift the clock; taken together a forgotten HOTLINE_CLOCK_OFFSET would move
             # one node of a drill away from the others without a word.
-            raise InvalidInput(
+            raise InvalidSetting(
                 "clock_offset", "cannot be combined with clock_start (the drill's start says when)"
             )
 
@@ -159,7 +169,7 @@ def _coerce(name: str, value: Any) -> Any:
         if kind == "float":
             return float(value)
     except ValueError as exc:
-        raise InvalidInput(name, f"bad value {value!r}: {exc}") from None
+        raise InvalidSetting(name, f"bad value {value!r}: {exc}") from None
     return str(value)
 
 
@@ -173,7 +183,7 @@ def _incident_rules(value: Any) -> IncidentRules:
     try:
         loaded = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInput("incidents", f"cannot read {path}: {exc}") from None
+        raise InvalidSetting("incidents", f"cannot read {path}: {exc}") from None
     return IncidentRules.from_mapping(loaded.get("incidents", loaded))
 
 
@@ -187,10 +197,10 @@ def build_settings(
         try:
             loaded = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidInput("config", f"cannot read {config_file}: {exc}") from None
+            raise InvalidSetting("config", f"cannot read {config_file}: {exc}") from None
         unknown = set(loaded) - names
         if unknown:
-            raise InvalidInput("config", f"unknown settings in {config_file}: {sorted(unknown)}")
+            raise InvalidSetting("config", f"unknown settings in {config_file}: {sorted(unknown)}")
         values.update(loaded)
     for name in names:
         if _ENV_PREFIX + name.upper() in env:
@@ -198,6 +208,6 @@ def build_settings(
     values.update({k: v for k, v in flags.items() if k in names and v is not None})
     for required in ("level", "unit", "data_dir"):
         if required not in values:
-            raise InvalidInput(required, "is required (flag, HOTLINE_ variable or config file)")
+            raise InvalidSetting(required, "is required (flag, HOTLINE_ variable or config file)")
     settings = NodeSettings(**{k: _coerce(k, v) for k, v in values.items()})
     return replace(settings).check()

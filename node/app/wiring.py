@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 
 from core.deadlines.china_time import china_date
-from core.errors import InvalidInput
 from core.units import UnitLevel
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile
 from node.app.runtime import Node
-from node.app.settings import NodeSettings
+from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
 from node.desks.records import TicketRecords
@@ -69,7 +68,9 @@ def build_node(
     """Wire a node of ``profile``'s level from its settings; ``clock`` and ``identity`` may
     be fakes in tests."""
     if profile.level is not settings.level:
-        raise InvalidInput("level", f"a {profile.level.value} profile for a {settings.level.value}")
+        raise InvalidSetting(
+            "level", f"a {profile.level.value} profile for a {settings.level.value}"
+        )
     clock = clock or Clock.from_settings(settings)
     identity = identity or NodeIdentity.load_or_create(
         settings.data_dir, settings.unit, settings.level
@@ -85,7 +86,7 @@ def build_node(
     for step in profile.startup:
         step(settings, roster)
     if settings.unit not in roster.units:
-        raise InvalidInput(
+        raise InvalidSetting(
             "unit", f"unknown unit {settings.unit}: not in the GB/T 2260 table nor registered"
         )
     trust = _prepare_log(db, identity, identity.credentials)

@@ -25,6 +25,7 @@ from sync.codec import enum_number
 from sync.errors import ReplicationError
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
+from sync.reasons import AlertKind
 from sync.service import SyncServicer, learn_trust
 from sync.writer import LogBatch, LogWriter
 
@@ -175,7 +176,9 @@ class ReplicationDesk:
                 .where(schema.alerts.c.subject == origin_node, schema.alerts.c.kind == "fork")
                 .values(cleared_ms=batch.now_ms())
             )
-            batch.raise_alert("released", origin_node, note or "released by an administrator")
+            batch.raise_alert(
+                AlertKind.RELEASED, origin_node, note or "released by an administrator"
+            )
             return True
 
         released = await self.writer.run(job)

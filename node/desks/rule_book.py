@@ -24,6 +24,7 @@ from node.storage.tables import rule_books
 from node.views.obligations import DeadlineRules, recompute_obligations
 from proto.hotline.v1 import rules_pb2
 from sync.pki import NodeCertificate
+from sync.reasons import AlertKind
 from sync.rule_books import RuleBookRefused, open_rule_book, rule_book_from
 from sync.writer import LogBatch
 
@@ -78,7 +79,7 @@ class ProvinceRules:
         try:
             book = open_rule_book(signed, batch.trust, self._own.code)
         except RuleBookRefused as exc:
-            batch.raise_alert("rule-book-refused", self.book.issuer_unit, str(exc))
+            batch.raise_alert(AlertKind.RULE_BOOK_REFUSED, self.book.issuer_unit, str(exc))
             log.warning("rule book refused: %s", exc)
             return str(exc)
         if book.number <= self.number:

@@ -14,6 +14,7 @@ import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from core.errors import HotlineError
 from node.edge.caller import OFFICER_METADATA
 from proto.hotline.v1 import (
     admin_pb2,
@@ -34,7 +35,7 @@ from sync.codec import ProtoEnumValue
 DEFAULT_TIMEOUT = 15.0
 
 
-class CallError(Exception):
+class CallError(HotlineError):
     """A call to a node failed; ``code`` is the status code name, e.g. INVALID_ARGUMENT."""
 
     def __init__(self, code: str, message: str) -> None:

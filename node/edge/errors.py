@@ -1,9 +1,11 @@
 """The gRPC edge's one place where our errors become status codes.
 
-Every servicer method lets domain and storage errors propagate; the interceptor here catches
-them at the edge and aborts the call with the mapped code and the error's one-line message
-(which names the field for ``InvalidInput``). Anything else is a bug: it is logged with its
-traceback and reported as INTERNAL without leaking details.
+Every servicer method lets our errors (the tree drawn in ``core.errors``) propagate; the
+interceptor here catches them at the edge and aborts the call with the mapped code and the
+error's one-line message (which names the field for ``InvalidInput``). ``STATUS_OF`` maps every
+class of the tree, so none reaches a caller as INTERNAL; docs/architecture.md ("Errors") says
+why each code was chosen. Anything else is a bug: it is logged with its traceback and reported
+as INTERNAL without leaking details.
 """
 
 from __future__ import annotations
@@ -17,13 +19,20 @@ from grpc import aio
 
 from core.errors import (
     DomainError,
+    HotlineError,
     InvalidInput,
     NotFound,
     NotPermitted,
     StepNotAllowed,
     UnknownOfficer,
 )
+from node.app.settings import InvalidSetting
+from node.edge.client import CallError
+from sync.envelope import EnvelopeError
 from sync.errors import ReplicationError, StorageError
+from sync.identity import IdentityError, NotEnrolled
+from sync.pki import PkiError
+from sync.rule_books import RuleBookRefused
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +40,34 @@ if TYPE_CHECKING:
     RpcHandler = grpc.RpcMethodHandler[Any, Any]
 
 
-STATUS_OF: list[tuple[type[Exception], grpc.StatusCode]] = [
+STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
+    # what the caller sent is wrong, whatever the node's state: fix it, do not retry as is
+    (InvalidSetting, grpc.StatusCode.INVALID_ARGUMENT),
     (InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
+    (EnvelopeError, grpc.StatusCode.INVALID_ARGUMENT),
+    # the step does not fit the state of the ticket, of the trust or of this node: change that
     (StepNotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
+    (PkiError, grpc.StatusCode.FAILED_PRECONDITION),
+    (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
+    (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
+    (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),
+    # who is asking
     (NotPermitted, grpc.StatusCode.PERMISSION_DENIED),
     (UnknownOfficer, grpc.StatusCode.UNAUTHENTICATED),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (DomainError, grpc.StatusCode.FAILED_PRECONDITION),
+    # something below or beside the node failed: the same call may succeed later
     (StorageError, grpc.StatusCode.UNAVAILABLE),
     (ReplicationError, grpc.StatusCode.UNAVAILABLE),
+    (CallError, grpc.StatusCode.UNAVAILABLE),
+    # the root is never raised itself; its row is the floor under a class added without one
+    (HotlineError, grpc.StatusCode.FAILED_PRECONDITION),
 ]
-"""Our errors and their status codes, most specific first."""
+"""Every class of our error tree and its status code, most specific first.
+
+``tests/test_error_tree.py`` finds every class of the tree and requires its own row here (the
+root's row only keeps a forgotten one from reaching a caller as INTERNAL).
+"""
 
 
 def status_for(error: Exception) -> grpc.StatusCode | None:
