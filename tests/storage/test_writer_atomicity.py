@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from node.desks.rule_book import ProvinceRules
 from node.devnet.hierarchy import Hierarchy
 from node.storage.tables import rule_books
 from proto.hotline.v1 import rules_pb2
+from province_hub.rule_book import RuleBookIssuer
 from sync import schema
 from sync.errors import StorageError
 from sync.rule_books import sign_rule_book
@@ -177,3 +179,134 @@ def test_a_rule_book_job_that_fails_after_taking_the_book_changes_nothing(
         city.writer.call(take_then_fail)
     assert stored_number(city) == 0 and city.rules.number == 0
     assert city.deadlines.calendar is calendar and city.deadlines.policy is DEFAULT_POLICY
+
+
+def test_later_jobs_of_a_transaction_build_on_the_rule_book_an_earlier_one_took(
+    world: World,
+) -> None:
+    province = world.start(spec("province")).node
+    issuer = RuleBookIssuer(province.rules, province.identity, province.roster, province.writer)
+
+    def start(campaign_id: str) -> Job:
+        change = rules_pb2.RuleAmendment(
+            start_campaign=rules_pb2.Campaign(
+                campaign_id=campaign_id, name=f"专项 {campaign_id}", tags=[campaign_id]
+            )
+        )
+        return partial(issuer.issue, change=change)
+
+    first, second = in_one_group(province.writer, start("flood"), start("drought"))
+    assert (first.result(30).number, second.result(30).number) == (1, 2)
+    assert province.rules.number == stored_number(province) == 2
+    assert [c.campaign_id for c in province.rules.book.campaigns] == ["flood", "drought"]
+
+
+# -- quarantine release ---------------------------------------------------------------------
+
+ORIGIN = "node-of-a-restored-backup"
+
+
+def quarantined(node: Node) -> list[str]:
+    with node.db.read() as conn:
+        return list(conn.execute(select(schema.quarantined_origins.c.origin_node)).scalars())
+
+
+def open_alerts(node: Node) -> list[str]:
+    with node.db.read() as conn:
+        rows = conn.execute(select(schema.alerts).where(schema.alerts.c.cleared_ms == 0))
+        return sorted(f"{r.kind} {r.subject}" for r in rows)
+
+
+def fork_found(batch: LogBatch) -> None:
+    batch.quarantine(ORIGIN, "fork: a different event is already held")
+    batch.raise_alert("fork", ORIGIN, "two events claim one place")
+
+
+def test_a_release_undone_by_a_later_failure_of_its_job_leaves_the_quarantine(
+    city: Node,
+) -> None:
+    city.writer.call(fork_found)
+
+    def release_then_fail(batch: LogBatch) -> None:
+        assert batch.release(ORIGIN)
+        batch.clear_alerts("fork", ORIGIN)
+        assert not batch.is_quarantined(ORIGIN)
+        raise RuntimeError("failed after the release")
+
+    with pytest.raises(RuntimeError):
+        city.writer.call(release_then_fail)
+    assert quarantined(city) == [ORIGIN]
+    assert open_alerts(city) == [f"fork {ORIGIN}"]
+
+
+def releasing(batch: LogBatch) -> bool:
+    """What ``hotline quarantine release`` asks of the writer (``ReplicationDesk.release``)."""
+    if not batch.release(ORIGIN):
+        return False
+    batch.clear_alerts("fork", ORIGIN)
+    batch.raise_alert("released", ORIGIN, "backup wiped")
+    return True
+
+
+def test_a_release_beside_a_failing_job_commits_and_nothing_of_the_failed_job(
+    city: Node,
+) -> None:
+    city.writer.call(fork_found)
+    seen: list[LogBatch] = []
+
+    def sibling(batch: LogBatch) -> None:
+        seen.append(batch)
+        batch.quarantine("another-origin", "written, then failed")
+        batch.raise_alert("fork", "another-origin", "written, then failed")
+        raise RuntimeError("the sibling job broke")
+
+    def release(batch: LogBatch) -> bool:
+        seen.append(batch)
+        return releasing(batch)
+
+    broke, released = in_one_group(city.writer, sibling, release)
+    assert released.result(30) is True
+    with pytest.raises(RuntimeError):
+        broke.result(30)
+    assert seen[0] is seen[1]
+    assert quarantined(city) == []
+    assert open_alerts(city) == [f"released {ORIGIN}"]
+    assert city.writer.call(releasing) is False  # nothing left to release
+
+
+def test_a_release_whose_transaction_fails_leaves_the_quarantine(city: Node) -> None:
+    city.writer.call(fork_found)
+    seen: list[LogBatch] = []
+
+    def release_then_break(batch: LogBatch) -> bool:
+        released = releasing(batch)
+        breaking_the_flush(seen)(batch)
+        return released
+
+    with pytest.raises(StorageError):
+        city.writer.call(release_then_break)
+    assert quarantined(city) == [ORIGIN]
+    assert open_alerts(city) == [f"fork {ORIGIN}"]
+
+
+def test_a_quarantine_released_and_found_again_in_one_transaction_holds(city: Node) -> None:
+    city.writer.call(fork_found)
+    seen: list[LogBatch] = []
+
+    def release(batch: LogBatch) -> bool:
+        seen.append(batch)
+        released = batch.release(ORIGIN)
+        batch.clear_alerts("fork", ORIGIN)
+        return released
+
+    def found_again(batch: LogBatch) -> bool:
+        seen.append(batch)
+        was = batch.is_quarantined(ORIGIN)
+        fork_found(batch)
+        return was
+
+    released, again = in_one_group(city.writer, release, found_again)
+    assert released.result(30) is True and again.result(30) is False
+    assert seen[0] is seen[1]
+    assert quarantined(city) == [ORIGIN]
+    assert open_alerts(city) == [f"fork {ORIGIN}"]  # the old alert cleared, the new one open

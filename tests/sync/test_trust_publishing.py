@@ -8,8 +8,10 @@ re-judged, no alert) nor in memory (the trust store it judges events by).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from functools import partial
 
 import pytest
 from cryptography import x509
@@ -23,6 +25,8 @@ from proto.hotline.v1 import intake_pb2, sync_pb2
 from sync import schema
 from sync.codec import to_message
 from sync.log_store import EventLog
+from sync.service import learn_trust
+from sync.writer import LogBatch
 from tests.conftest import InProcessNode, World, spec
 
 
@@ -94,3 +98,42 @@ def test_a_bundle_with_one_bad_revocation_list_is_refused_whole_and_leaves_nothi
     assert node.trust.revoked_at(credentials.certificate.certificate) is not None
     assert all(v != "" for v in verdicts(province).values())
     assert ("revoked-signer", node.identity.node_id) in alerts(province)
+
+
+def test_what_a_bundle_teaches_counts_at_once_in_its_transaction_and_after_it_on_the_node(
+    world: World, hierarchy: Hierarchy
+) -> None:
+    province = world.start(spec("province"))
+    revoked_from = (int(time.time()) - 60) * 1000
+    ticket_id = register(province, spec("province").officers[0].officer_id, "gym")
+    node = province.node
+    credentials = node.identity.credentials
+    assert credentials is not None
+    own = credentials.certificate.certificate
+    crl = hierarchy.revoke(credentials.certificate, revoked_from, int(time.time() * 1000))
+    bundle = sync_pb2.TrustBundle(revocation_lists=[der(crl)])
+    started, release = threading.Event(), threading.Event()
+
+    def hold(batch: LogBatch) -> None:
+        started.set()
+        release.wait(10)
+
+    def look(batch: LogBatch) -> tuple[bool, bool, int]:
+        assert batch.trust is not None
+        return (
+            batch.trust.revoked_at(own) is not None,
+            node.trust.revoked_at(own) is not None,
+            batch.state_of(ticket_id).version,
+        )
+
+    holder = node.writer.submit(hold)
+    assert started.wait(10)
+    published = node.writer.submit(partial(learn_trust, bundle=bundle))
+    looked = node.writer.submit(look)
+    release.set()
+    holder.result(30)
+    assert published.result(30) == (0, 1)
+    # The later job judged by the new list, and folded the ticket without the discounted
+    # events, while the node's own store did not know the list until the commit.
+    assert looked.result(30) == (True, False, 0)
+    assert node.trust.revoked_at(own) is not None
