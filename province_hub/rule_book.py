@@ -54,7 +54,7 @@ class RuleBookIssuer:
         credentials = self._identity.credentials
         if credentials is None:
             raise NotPermitted("this node is not enrolled; it cannot sign a rule book")
-        held, now = self._rules.book, batch.now_ms()
+        held, now = self._rules.book_in(batch), batch.now_ms()
         match change.WhichOneof("change"):
             case "policy":
                 book = held.with_policy(policy_from(change.policy), now)

@@ -1,7 +1,9 @@
-"""Reading and appending the signed log through one connection, inside a unit of work.
+"""Reading the signed log through one connection, inside a unit of work.
 
-Only appends: nothing here updates or deletes an event row. Every method works on the
-connection it was given, so the caller decides the transaction (a writer batch, a read snapshot).
+Every method works on the connection it was given, so the caller decides the transaction (a
+writer batch, a read snapshot). The log's rows are written by the node's one writer
+(``sync.writer``, whose ``event_row`` builds an event's row); the few writes here prepare a
+node's database at start, before its writer runs (its own chain head, its certificates).
 """
 
 from __future__ import annotations
@@ -52,34 +54,7 @@ class EventLog:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    # -- appending ---------------------------------------------------------------------------
-
-    def append(self, events: Sequence[SealedEvent], received_from: str = "") -> list[int]:
-        """Append events; returns their local positions in the same order."""
-        if not events:
-            return []
-        rows = [
-            {
-                "event_id": e.event_id,
-                "origin_node": e.origin_node,
-                "origin_unit": e.origin_unit,
-                "origin_seq": e.origin_seq,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-                "ticket_id": e.ticket_id,
-                "event_type": e.event_type,
-                "hlc": e.hlc,
-                "signer_key_id": e.signer_key_id,
-                "envelope": e.envelope,
-                "signature": e.signature,
-                "received_from": received_from,
-            }
-            for e in events
-        ]
-        result = self.conn.execute(
-            insert(s.events).returning(s.events.c.pos, sort_by_parameter_order=True), rows
-        )
-        return [r.pos for r in result]
+    # -- preparing a node's database at start -------------------------------------------------
 
     def set_head(self, head: Head) -> None:
         """Record how far a chain is now held (insert or move forward)."""
@@ -97,12 +72,6 @@ class EventLog:
                     hash=head.hash,
                 )
             )
-
-    def add_feed(self, unit_code: str, event_positions: Iterable[int]) -> None:
-        """Make events visible to children under ``unit_code`` (after everything already fed)."""
-        rows = [{"unit_code": unit_code, "event_pos": p} for p in event_positions]
-        if rows:
-            self.conn.execute(insert(s.feed), rows)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -337,14 +306,6 @@ class EventLog:
         ).scalar()
         return int(value or 0)
 
-    def set_state_value(self, name: str, value: int) -> None:
-        """Set a named counter of this node."""
-        moved = self.conn.execute(
-            update(s.node_state).where(s.node_state.c.name == name).values(value=value)
-        )
-        if moved.rowcount == 0:
-            self.conn.execute(insert(s.node_state).values(name=name, value=value))
-
     def cursor(self, peer: str) -> int:
         """How far this node has pulled from ``peer``'s feed (0 when never)."""
         value = self.conn.execute(
@@ -369,29 +330,3 @@ class EventLog:
             )
         ).scalar()
         return int(value or 0)
-
-    def set_cursor(self, peer: str, position: int, now_ms: int) -> None:
-        """Record how far this node has pulled; call in the transaction that stored the events."""
-        moved = self.conn.execute(
-            update(s.peer_cursors)
-            .where(s.peer_cursors.c.peer == peer)
-            .values(position=position, updated_ms=now_ms)
-        )
-        if moved.rowcount == 0:
-            self.conn.execute(
-                insert(s.peer_cursors).values(peer=peer, position=position, updated_ms=now_ms)
-            )
-
-    def record_problem(
-        self, event_id: str, origin_node: str, peer: str, reason: str, now_ms: int
-    ) -> None:
-        """Keep a note of an event refused on receipt (it is not stored in the log)."""
-        self.conn.execute(
-            insert(s.sync_problems).values(
-                event_id=event_id,
-                origin_node=origin_node,
-                peer=peer,
-                reason=reason,
-                recorded_ms=now_ms,
-            )
-        )

@@ -64,46 +64,80 @@ def trust_bundle(trust: TrustStore) -> sync_pb2.TrustBundle:
 
 
 def learn_trust(batch: LogBatch, bundle: sync_pb2.TrustBundle) -> tuple[int, int]:
-    """Hold (and keep) the authorities and newer revocation lists of a bundle.
+    """Hold (and keep) the authorities and newer revocation lists of a bundle, all or nothing.
 
-    Everything is checked against the national root first, so a bundle from anyone is safe
-    to learn from. Returns how many authorities and revocation lists were new.
+    Everything is checked against the national root first, so a bundle from anyone is safe to
+    learn from. The whole bundle is read and learnt into a copy of the trust store before any
+    of it is kept: one bad item refuses the bundle (``InvalidInput`` naming it) and leaves
+    nothing behind. What it teaches counts for the rest of the writer's transaction and reaches
+    the node's own trust store once that commits. Returns how many authorities and revocation
+    lists were new.
     """
-    trust = batch.trust
-    if trust is None:
+    held = batch.trust
+    if held is None:
         return 0, 0
-    added = [0, 0]
-    for i, der in enumerate(bundle.authorities):
+    authorities = [
+        _read(x509.load_der_x509_certificate, der, f"trust.authorities[{i}]")
+        for i, der in enumerate(bundle.authorities)
+    ]
+    crls = [
+        _read(x509.load_der_x509_crl, der, f"trust.revocation_lists[{i}]")
+        for i, der in enumerate(bundle.revocation_lists)
+    ]
+    staged = held
+    new_authorities: list[x509.Certificate] = []
+    new_crls: list[x509.CertificateRevocationList] = []
+    if not all(held.knows(c) for c in authorities) or not all(held.holds(c) for c in crls):
+        staged = held.copy()  # the usual Hello teaches nothing new and copies nothing
+        new_authorities, new_crls = _learn(staged, authorities, crls)
+    for cert in authorities:
+        batch.remember_authority(cert)  # idempotent; it may have been learnt from TLS
+    if not (new_authorities or new_crls):
+        return 0, 0
+    batch.stage_trust(staged, partial(_learn, authorities=new_authorities, crls=new_crls))
+    for crl in new_crls:
+        batch.remember_revocations(crl)
+    _discount_revoked(batch, held, staged)
+    return len(new_authorities), len(new_crls)
+
+
+def _read(load: Callable[[bytes], T], der: bytes, field: str) -> T:
+    """``load(der)``, or the field named in an ``InvalidInput``."""
+    try:
+        return load(der)
+    except ValueError as exc:
+        raise InvalidInput(field, f"does not parse: {exc}") from None
+
+
+def _learn(
+    store: TrustStore,
+    authorities: list[x509.Certificate],
+    crls: list[x509.CertificateRevocationList],
+) -> tuple[list[x509.Certificate], list[x509.CertificateRevocationList]]:
+    """Teach ``store`` the authorities, then the revocation lists; returns those it lacked."""
+    new_authorities = []
+    for i, cert in enumerate(authorities):
         try:
-            cert = x509.load_der_x509_certificate(der)
-            added[0] += trust.add_authority(cert)
-            batch.remember_authority(cert)  # idempotent; it may have been learnt from TLS
-        except (ValueError, PkiError) as exc:
+            if store.add_authority(cert):
+                new_authorities.append(cert)
+        except (ValueError, PkiError, x509.ExtensionNotFound) as exc:
             raise InvalidInput(f"trust.authorities[{i}]", str(exc)) from None
-    for i, der in enumerate(bundle.revocation_lists):
+    new_crls = []
+    for i, crl in enumerate(crls):
         try:
-            crl = x509.load_der_x509_crl(der)
-            held = {n.serial: n for n in trust.node_certificates()}
-            before = {serial: trust.revoked_at(n.certificate) for serial, n in held.items()}
-            if trust.add_revocations(crl):
-                batch.remember_revocations(crl)
-                added[1] += 1
-                _discount_revoked(batch, trust, held, before)
+            if store.add_revocations(crl):
+                new_crls.append(crl)
         except (ValueError, PkiError) as exc:
             raise InvalidInput(f"trust.revocation_lists[{i}]", str(exc)) from None
-    return added[0], added[1]
+    return new_authorities, new_crls
 
 
-def _discount_revoked(
-    batch: LogBatch,
-    trust: TrustStore,
-    held: dict[int, NodeCertificate],
-    before: dict[int, int | None],
-) -> None:
-    """After a newer revocation list: stop counting the newly revoked signers' later events."""
-    for serial, node in held.items():
-        at = trust.revoked_at(node.certificate)
-        if at is not None and (before[serial] is None or at < before[serial]):  # type: ignore[operator]
+def _discount_revoked(batch: LogBatch, before: TrustStore, after: TrustStore) -> None:
+    """After newer revocation lists: stop counting the newly revoked signers' later events."""
+    for node in after.node_certificates():
+        at = after.revoked_at(node.certificate)
+        was = before.revoked_at(node.certificate)
+        if at is not None and (was is None or at < was):
             refused = Refused(Refusal.SIGNER_NOT_TRUSTED, f"certificate revoked since {at} (ms)")
             count = batch.discount_signer(node.key_id, node.node_id, at, str(refused))
             batch.raise_alert(

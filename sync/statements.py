@@ -185,7 +185,7 @@ class BulkRows:
     old one) or "nothing" (the old row stays). Rows of one call must have distinct keys under
     "update", as PostgreSQL will not update one row twice in one statement; the writer's
     buffers are keyed, so they do. ``returning`` names columns read back, PostgreSQL only
-    (SQLite callers number their own rows: ``LogBatch._flush``).
+    (SQLite callers number their own rows: ``sync.writer.flush``).
     """
 
     def __init__(

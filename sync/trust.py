@@ -87,11 +87,34 @@ class TrustStore:
         self._fingerprints: set[str] = {fingerprint(root)}
         self._windows: dict[tuple[str, str, str], list[tuple[int, int, NodeCertificate]]] = {}
 
+    def copy(self) -> TrustStore:
+        """A store that knows what this one knows, to learn into without changing this one.
+
+        A writer job learns into a copy and the node's own store learns the same only once
+        the job's transaction commits (``sync.writer.LogBatch.stage_trust``). Certificates
+        and revocation lists are immutable, so only the containers are copied.
+        """
+        other = object.__new__(TrustStore)
+        other.root = self.root
+        other._lock = threading.Lock()
+        with self._lock:
+            other._authorities = dict(self._authorities)
+            other._revoked = dict(self._revoked)
+            other._crls = dict(self._crls)
+            other._by_key = {key: list(certs) for key, certs in self._by_key.items()}
+            other._fingerprints = set(self._fingerprints)
+        other._windows = {}
+        return other
+
     # -- learning ------------------------------------------------------------------------------
 
     def knows(self, cert: x509.Certificate) -> bool:
         """True when this exact certificate is already held."""
         return fingerprint(cert) in self._fingerprints
+
+    def holds(self, crl: x509.CertificateRevocationList) -> bool:
+        """True when this very revocation list is the one held for its authority."""
+        return self._crls.get(_name_key(crl.issuer)) == crl
 
     def add_authority(self, cert: x509.Certificate) -> bool:
         """Hold a province CA certified by the root; False if already held."""

@@ -12,14 +12,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, func, select
 
 from core.errors import InvalidInput, NotFound
 from core.units import Unit, jurisdiction_prefix, level_of
 from node.app.blocking import BlockingPool
 from node.storage.tables import tickets
 from proto.hotline.v1 import admin_pb2, sync_pb2
-from sync import schema
 from sync.client import ParentLink, upward_lag
 from sync.codec import enum_number
 from sync.errors import ReplicationError
@@ -167,15 +166,9 @@ class ReplicationDesk:
             raise InvalidInput("origin_node", "name the origin to release")
 
         def job(batch: LogBatch) -> bool:
-            table = schema.quarantined_origins
-            done = batch.conn.execute(delete(table).where(table.c.origin_node == origin_node))
-            if not done.rowcount:
+            if not batch.release(origin_node):
                 return False
-            batch.conn.execute(
-                update(schema.alerts)
-                .where(schema.alerts.c.subject == origin_node, schema.alerts.c.kind == "fork")
-                .values(cleared_ms=batch.now_ms())
-            )
+            batch.clear_alerts(AlertKind.FORK, origin_node)
             batch.raise_alert(
                 AlertKind.RELEASED, origin_node, note or "released by an administrator"
             )

@@ -2,15 +2,21 @@
 
 Every node holds the newest rule book of its province (``core.deadlines.rulebook``) in the
 ``rule_books`` table, signed as it was issued. Each replication round's Hello hands a newer one
-down (``sync.rule_books``); a node that takes one judges its deadlines by it at once and
-derives every open obligation afresh in the same transaction, so a holiday year loaded in
-Lanzhou moves a Chengguan deadline as soon as the county's link is up, and never half-way.
-Only the province node issues the next book (``province_hub.rule_book``).
+down (``sync.rule_books``); a node that takes one derives every open obligation afresh in the
+same transaction and judges its deadlines by it from the moment that transaction commits, so a
+holiday year loaded in Lanzhou moves a Chengguan deadline as soon as the county's link is up,
+and never half-way. Only the province node issues the next book (``province_hub.rule_book``).
+
+A book is taken inside a writer job: it is staged in the job's batch (later jobs of the same
+transaction see it through ``book_in``), the obligations are derived at the flush, and the
+book, calendar and time limits held in memory change only after the commit. A job or a
+transaction that fails leaves the node judging by the book it had.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cryptography import x509
@@ -29,6 +35,15 @@ from sync.rule_books import RuleBookRefused, open_rule_book, rule_book_from
 from sync.writer import LogBatch
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A rule book taken by a writer transaction that has not committed yet."""
+
+    book: RuleBook
+    signed: rules_pb2.SignedRuleBook
+    deadlines: DeadlineRules
 
 
 class ProvinceRules:
@@ -65,6 +80,12 @@ class ProvinceRules:
         """The campaign a ticket falls under by the rule book held here, if any."""
         return self.book.campaign_of(state)
 
+    def book_in(self, batch: LogBatch) -> RuleBook:
+        """The rule book in force for a writer job: one an earlier job of its transaction
+        took, else the one held."""
+        staged: _Staged | None = batch.staged(self)
+        return staged.book if staged is not None else self.book
+
     def for_child(self, child_number: int) -> rules_pb2.SignedRuleBook | None:
         """What a child holding rule book ``child_number`` should take (None: nothing newer)."""
         return self.signed if self.signed is not None and self.number > child_number else None
@@ -82,7 +103,7 @@ class ProvinceRules:
             batch.raise_alert(AlertKind.RULE_BOOK_REFUSED, self.book.issuer_unit, str(exc))
             log.warning("rule book refused: %s", exc)
             return str(exc)
-        if book.number <= self.number:
+        if book.number <= self.book_in(batch).number:
             return ""
         self.adopt(batch, book, signed)
         return ""
@@ -93,7 +114,8 @@ class ProvinceRules:
         return self._own
 
     def adopt(self, batch: LogBatch, book: RuleBook, signed: rules_pb2.SignedRuleBook) -> None:
-        """Keep the book, judge by it from now on, and derive the open obligations afresh."""
+        """Keep the book, and judge by it once the transaction commits; the open obligations
+        are derived afresh under it in that transaction, after the views are written."""
         batch.upsert(
             rule_books,
             {
@@ -103,22 +125,36 @@ class ProvinceRules:
                 "received_ms": batch.now_ms(),
             },
         )
-        before = (self.book, self.signed, self.issued_by)
-        self._take(book, signed)
-        batch.on_undo(lambda: self._take(*before[:2]))
-        count = recompute_obligations(batch.conn, self._deadlines)
+        first = batch.staged(self) is None
+        batch.stage(self, _Staged(book, signed, self._deadlines.adopted(book, self._base)))
+        if first:  # a later book of the same transaction replaces the staged one
+            batch.on_flush(lambda: self._derive_obligations(batch))
+            batch.after_commit(lambda: self._take_staged(batch))
+
+    def _derive_obligations(self, batch: LogBatch) -> None:
+        staged: _Staged = batch.staged(self)
+        count = recompute_obligations(batch.conn, staged.deadlines)
         log.info(
-            "rule book %s no. %d in force; open obligations of %d ticket(s) derived afresh",
-            book.issuer_unit,
-            book.number,
+            "rule book %s no. %d taken; open obligations of %d ticket(s) derived afresh",
+            staged.book.issuer_unit,
+            staged.book.number,
             count,
         )
 
-    def _take(self, book: RuleBook, signed: rules_pb2.SignedRuleBook | None) -> None:
+    def _take_staged(self, batch: LogBatch) -> None:
+        staged: _Staged = batch.staged(self)
+        self._take(staged.book, staged.signed, staged.deadlines)
+
+    def _take(
+        self,
+        book: RuleBook,
+        signed: rules_pb2.SignedRuleBook | None,
+        deadlines: DeadlineRules | None = None,
+    ) -> None:
         self.book = book
         self.signed = signed
         self.issued_by = _signer_id(signed)
-        self._deadlines.adopt(book, self._base)
+        self._deadlines.take(deadlines or self._deadlines.adopted(book, self._base))
 
     def calendar_years(self) -> frozenset[int]:
         """The years the calendar knows, from the package or the rule book."""

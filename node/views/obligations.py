@@ -53,8 +53,8 @@ def default_rules() -> DeadlineRules:
 class DeadlineRules:
     """The time limits and the calendar a node judges deadlines by.
 
-    Mutable on purpose: a node takes its province's newer rule book while running
-    (``adopt``, from the log writer's thread, which also keeps the obligations view).
+    Mutable on purpose: a node takes its province's newer rule book while running (``take``,
+    on the log writer's thread once the transaction that took the book has committed).
     """
 
     policy: PolicyChoice
@@ -73,13 +73,26 @@ class DeadlineRules:
             found = self._schedules = Schedules(self.calendar)
         return found
 
+    def adopted(self, book: RuleBook, base: HolidayTable) -> DeadlineRules:
+        """The rules under ``book`` (its tables and campaigns, its years over ``base``), as a
+        new object: what a writer job judges by until its transaction commits."""
+        return DeadlineRules(
+            book.policy_for if book.number else DEFAULT_POLICY,
+            WorkingDayCalendar(book.holiday_table(base)),
+        )
+
     def adopt(self, book: RuleBook, base: HolidayTable) -> None:
         """Judge by ``book`` from now on: its tables and campaigns, its years over ``base``.
 
         The caller derives the open obligations afresh in the same transaction.
         """
-        self.calendar = WorkingDayCalendar(book.holiday_table(base))
-        self.policy = book.policy_for if book.number else DEFAULT_POLICY
+        self.take(self.adopted(book, base))
+
+    def take(self, other: DeadlineRules) -> None:
+        """Judge by ``other``'s time limits and calendar from now on (once the transaction
+        that derived the obligations under them has committed)."""
+        self.calendar = other.calendar
+        self.policy = other.policy
 
     def unknown_years(self, start: date, end: date) -> tuple[int, ...]:
         """Years between two dates that the calendar counts by weekends only."""
@@ -141,7 +154,9 @@ _WITH_DUTIES = (TicketStatus.ROUTED, TicketStatus.IN_HANDLING, TicketStatus.CLOS
 def recompute_obligations(conn: Connection, deadlines: DeadlineRules) -> int:
     """Derive every open obligation afresh under ``deadlines``; returns the tickets read.
 
-    Run when the rules change (a rule book taken in), never on the hot path.
+    Run when the rules change, never on the hot path: by the flush of the writer transaction
+    that takes a rule book in, after the views of its other tickets are written, with the
+    rules that transaction staged (``node.desks.rule_book.ProvinceRules.adopt``).
     """
     conn.execute(delete(obligations))
     count = 0

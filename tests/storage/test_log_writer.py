@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -164,3 +168,185 @@ def test_officer_ref_in_the_envelope_survives_the_round_trip(
         (event,) = EventLog(conn).ticket_events("T1")
     assert event.officer == OfficerRef("620102-07", "李强", "620102", UnitLevel.COUNTY)
     assert event.recorded().event == registration("T1")
+
+
+# -- re-judging what was committed -----------------------------------------------------------
+
+
+def verdicts(db: Database) -> dict[str, str]:
+    with db.read() as conn:
+        rows = conn.execute(select(schema.events.c.ticket_id, schema.events.c.verdict))
+        return {r.ticket_id: r.verdict for r in rows}
+
+
+def test_events_a_revocation_discounts_stop_counting_in_the_batch_and_on_disk(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    db, writer, identity = node
+    writer.call(register_job("OLD"))
+
+    def revoke_then_record(batch: LogBatch) -> tuple[int, int, int]:
+        register_job("NEW")(batch)
+        count = batch.discount_signer(identity.key_id, identity.node_id, 0, "revoked")
+        return count, batch.state_of("OLD").version, batch.state_of("NEW").version
+
+    assert writer.call(revoke_then_record) == (2, 0, 0)
+    assert verdicts(db) == {"OLD": "revoked", "NEW": "revoked"}
+    with db.read() as conn:
+        rows = conn.execute(select(tickets.c.ticket_id, tickets.c.version))
+        versions = {r.ticket_id: r.version for r in rows}
+    assert versions == {"OLD": 0, "NEW": 0}
+
+
+def test_a_discount_undone_with_its_job_leaves_every_event_counted(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    db, writer, identity = node
+    writer.call(register_job("T1"))
+
+    def revoke_then_fail(batch: LogBatch) -> None:
+        batch.discount_signer(identity.key_id, identity.node_id, 0, "revoked")
+        assert batch.state_of("T1").version == 0
+        raise RuntimeError("failed after the discount")
+
+    def look(batch: LogBatch) -> int:
+        return batch.state_of("T1").version
+
+    failed = writer.submit(revoke_then_fail)
+    looked = writer.submit(look)
+    with pytest.raises(RuntimeError):
+        failed.result(30)
+    assert looked.result(30) == 1
+    assert verdicts(db) == {"T1": ""}
+
+
+# -- stopping --------------------------------------------------------------------------------
+
+
+def hold(writer: LogWriter) -> tuple[threading.Event, Future[None]]:
+    """Keep the writer busy until the returned event is set (jobs queue up meanwhile)."""
+    started, release = threading.Event(), threading.Event()
+
+    def job(batch: LogBatch) -> None:
+        started.set()
+        release.wait(10)
+
+    holder = writer.submit(job)
+    assert started.wait(10)
+    return release, holder
+
+
+def count_tickets(db: Database) -> int:
+    with db.read() as conn:
+        return len(conn.execute(select(tickets.c.ticket_id)).all())
+
+
+def test_stop_commits_every_job_queued_before_it_and_answers_every_caller(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    db, writer, _ = node
+    release, _ = hold(writer)
+    queued = [writer.submit(register_job(f"Q{i}")) for i in range(20)]
+    stopping = threading.Thread(target=writer.stop)
+    stopping.start()
+    deadline = time.monotonic() + 10
+    while not writer.stopping and time.monotonic() < deadline:
+        time.sleep(0.005)
+    with pytest.raises(StorageError, match="node is stopping"):
+        writer.submit(register_job("LATE"))
+    release.set()
+    stopping.join(30)
+    assert not stopping.is_alive()
+    assert all(f.done() for f in queued)  # answered before stop returned
+    assert sorted(f.result() for f in queued) == list(range(1, 21))
+    assert count_tickets(db) == 20
+
+
+def test_a_job_offered_after_stop_is_refused_as_the_node_stopping(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    _, writer, _ = node
+    assert writer.stop() is True
+    with pytest.raises(StorageError, match="node is stopping"):
+        writer.submit(register_job("A"))
+    with pytest.raises(StorageError, match="node is stopping"):
+        writer.call(register_job("B"))
+    with pytest.raises(StorageError, match="node is stopping"):
+        asyncio.run(writer.run(register_job("C")))
+    assert writer.stop() is True  # again: nothing left to do
+
+
+def test_stop_from_a_pool_while_the_loop_runs_answers_every_asyncio_caller(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    db, writer, _ = node
+
+    async def stop_under_load() -> list[int]:
+        release, _ = hold(writer)
+        calls = [asyncio.ensure_future(writer.run(register_job(f"A{i}"))) for i in range(10)]
+        await asyncio.sleep(0)  # each call has queued its job
+        loop = asyncio.get_running_loop()
+        stops = [loop.run_in_executor(None, writer.stop) for _ in range(2)]
+        for _ in range(1000):
+            if writer.stopping:
+                break
+            await asyncio.sleep(0.01)
+        release.set()
+        assert await asyncio.gather(*stops) == [True, True]
+        return await asyncio.gather(*calls)
+
+    assert sorted(asyncio.run(stop_under_load())) == list(range(1, 11))
+    assert count_tickets(db) == 10
+
+
+def test_callers_racing_a_stop_are_each_answered_committed_or_refused(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    db, writer, _ = node
+    answers: list[str] = []
+
+    def caller(n: int) -> None:
+        for i in range(100):
+            try:
+                writer.call(register_job(f"R{n}-{i}"), timeout=30)
+                answers.append("committed")
+            except StorageError as exc:
+                assert "node is stopping" in str(exc)
+                answers.append("refused")
+
+    callers = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
+    for thread in callers:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(answers) < 20 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    writer.stop()
+    for thread in callers:
+        thread.join(60)
+    assert not any(t.is_alive() for t in callers)
+    assert len(answers) == 400
+    assert answers.count("committed") == count_tickets(db) >= 20
+    assert "refused" in answers
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_jobs_still_queued_when_the_thread_ends_are_answered_as_the_node_stopping(
+    node: tuple[Database, LogWriter, NodeIdentity],
+) -> None:
+    _, writer, _ = node
+    started, release = threading.Event(), threading.Event()
+
+    def ends_the_thread(batch: LogBatch) -> None:
+        started.set()
+        release.wait(10)
+        raise SystemExit  # not an Exception: the writer thread ends here
+
+    writer.submit(ends_the_thread)
+    assert started.wait(10)
+    queued = [writer.submit(register_job(f"Q{i}")) for i in range(3)]
+    release.set()
+    for future in queued:
+        with pytest.raises(StorageError, match="node is stopping"):
+            future.result(30)
+    with pytest.raises(StorageError, match="node is stopping"):
+        writer.submit(register_job("LATE"))

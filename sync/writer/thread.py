@@ -1,0 +1,274 @@
+"""``LogWriter``: the writer thread of a node, its queue, group commit and the hand-back.
+
+Callers queue jobs from any thread (``submit``, ``call``) or event loop (``run``). The thread
+takes what is waiting, up to ``max_batch`` jobs, and commits them together
+(``sync.writer.transaction``): one fsync for many tickets, which is what makes durable SQLite
+fast enough for a call-centre surge. Each caller is answered only after the commit, the
+asyncio callers of one loop with one wake-up.
+
+Stopping is part of the contract, for a node that drains on SIGTERM: ``stop`` lets every job
+queued before it commit and be answered, then ends the thread. A job offered after ``stop``
+is refused at once with ``StorageError`` ("the node is stopping"), which the edge answers as
+UNAVAILABLE; should anything still be queued when the thread ends, it is answered the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync.errors import StorageError
+from sync.identity import NodeIdentity
+from sync.trust import TrustStore
+from sync.writer.batch import LogBatch
+from sync.writer.flush import ProjectionHook
+from sync.writer.transaction import Job, Outcome, commit_group
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+STOPPING = "the node is stopping: its log writer takes no more jobs"
+_STOP = object()
+
+
+@dataclass
+class _Pending:
+    job: Job[Any]
+    future: Future[Any] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    loop_future: asyncio.Future[Any] | None = None
+
+
+def _settle_thread_future(future: Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():  # the caller gave up; it simply is not told
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _settle_loop_futures(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in outcomes:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+class LogWriter:
+    """The writer thread of one node; submit jobs, get results after commit."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        identity: NodeIdentity,
+        wall_ms: Callable[[], int],
+        project: ProjectionHook,
+        *,
+        max_batch: int = 256,
+        group_wait: float = 0.001,
+        trust: TrustStore | None = None,
+    ) -> None:
+        self._engine = engine
+        self.trust = trust
+        """What this node trusts; jobs see it as ``LogBatch.trust`` and change it only
+        through the batch (``LogBatch.stage_trust``)."""
+        self._identity = identity
+        self._wall_ms = wall_ms
+        self._project = project
+        self._max_batch = max_batch
+        self._group_wait = group_wait
+        self._conn: Connection | None = None
+        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
+        self._lock = threading.Lock()
+        """Orders queueing against stopping: nothing is queued after the stop marker."""
+        self._started = False
+        self._stopping = False
+        self.on_commit: Callable[[], None] | None = None
+        """Called (on the writer thread) after every commit; e.g. to wake replication."""
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        with self._lock:
+            if self._stopping:
+                raise StorageError(STOPPING)
+            if not self._started:
+                self._started = True
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Commit every job queued so far, answer its caller, and end the thread.
+
+        Jobs offered from now on are refused with ``StorageError``. Safe to call more than
+        once and from any thread (a node calls it from a pool while its event loop runs, so
+        that asyncio callers are answered meanwhile). Returns False if the thread was still
+        busy after ``timeout`` seconds (it goes on with what it was given, and stops).
+        """
+        with self._lock:
+            if not self._stopping:
+                self._stopping = True
+                if self._started:
+                    self._queue.put(_STOP)
+        if not self._started or self._thread is threading.current_thread():
+            return True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("log writer: still busy after %.1f s of stopping", timeout)
+            return False
+        return True
+
+    @property
+    def stopping(self) -> bool:
+        """True once ``stop`` was called (or the thread ended): no job is taken any more."""
+        return self._stopping
+
+    def _enqueue(self, pending: _Pending) -> None:
+        with self._lock:
+            if self._stopping:
+                raise StorageError(STOPPING)
+            if not self._started:
+                raise RuntimeError("the log writer is not running")
+            self._queue.put(pending)
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        """Queue a job; the future holds its result once its transaction has committed."""
+        future: Future[T] = Future()
+        self._enqueue(_Pending(job, future=future))
+        return future
+
+    async def run(self, job: Job[T]) -> T:
+        """Queue a job and await its committed result (for asyncio callers)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._enqueue(_Pending(job, loop=loop, loop_future=future))
+        return await future
+
+    def call(self, job: Job[T], timeout: float = 60.0) -> T:
+        """Queue a job and wait for its committed result (for threads and tools)."""
+        return self.submit(job).result(timeout)
+
+    # -- the thread --------------------------------------------------------------------------
+
+    def _gather(self, first: _Pending | object, busy: bool) -> tuple[list[_Pending], bool]:
+        """The next group, and whether a stop was asked for.
+
+        When the last group held more than one job, callers are queueing: wait up to
+        ``group_wait`` seconds for more, so the fixed cost of a commit (and its fsync) is
+        shared by more tickets. An idle node commits a lone job at once.
+        """
+        group = [first]
+        deadline = time.monotonic() + self._group_wait if busy else 0.0
+        while len(group) < self._max_batch:
+            try:
+                remaining = deadline - time.monotonic()
+                item = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else (self._queue.get_nowait())
+                )
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return [p for p in group if isinstance(p, _Pending)], True
+            group.append(item)
+        return [p for p in group if isinstance(p, _Pending)], False
+
+    def _loop(self) -> None:
+        busy = False
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                group, stop_after = self._gather(first, busy)
+                busy = len(group) > 1
+                try:
+                    self._run_group(group)
+                except Exception:  # never let the one writer thread die
+                    log.exception("log writer: unexpected failure; continuing")
+                if stop_after:
+                    return
+        finally:
+            with self._lock:
+                self._stopping = True  # however the thread ends, nothing more is queued
+            self._close_connection()
+            self._answer_leftovers()
+
+    def _answer_leftovers(self) -> None:
+        """Answer whatever is still queued with ``StorageError`` (the writer has stopped)."""
+        left: list[_Pending] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Pending):
+                left.append(item)
+        if left:
+            log.warning("log writer: %d job(s) queued after the stop refused", len(left))
+            self._hand_back(left, [(False, StorageError(STOPPING)) for _ in left])
+
+    def _run_group(self, group: list[_Pending]) -> None:
+        try:
+            outcomes = commit_group(
+                self._connection(), [p.job for p in group], self._open_batch, self._project
+            )
+        except Exception as exc:  # the transaction failed as a whole
+            if isinstance(exc, SQLAlchemyError):
+                self._close_connection()  # it may be broken; the next group dials afresh
+            if len(group) > 1:
+                # Run each job alone so that one culprit fails by itself.
+                for pending in group:
+                    self._run_group([pending])
+                return
+            error: Exception = exc
+            if isinstance(exc, SQLAlchemyError):
+                error = StorageError(f"database error: {exc}")
+                error.__cause__ = exc
+            log.warning("log writer: job failed: %s", exc)
+            outcomes = [(False, error)]
+        self._hand_back(group, outcomes)
+        if self.on_commit is not None and any(ok for ok, _ in outcomes):
+            self.on_commit()
+
+    def _open_batch(self, conn: Connection) -> LogBatch:
+        return LogBatch(conn, self._identity, self._wall_ms, self.trust)
+
+    def _hand_back(self, group: list[_Pending], outcomes: list[Outcome]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+        for pending, (ok, value) in zip(group, outcomes, strict=True):
+            if pending.future is not None:
+                _settle_thread_future(pending.future, ok, value)
+            elif pending.loop is not None and pending.loop_future is not None:
+                by_loop.setdefault(pending.loop, []).append((pending.loop_future, ok, value))
+        for loop, results in by_loop.items():  # one wake-up per event loop, not per job
+            with contextlib.suppress(RuntimeError):  # a closed loop: its callers are gone
+                loop.call_soon_threadsafe(_settle_loop_futures, results)
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept open: it is the only user of the write engine."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._close_connection()
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
+            self._conn = None
