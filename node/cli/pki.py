@@ -61,11 +61,18 @@ def _identity(args: argparse.Namespace, *, create: bool = False) -> NodeIdentity
     return NodeIdentity.load_or_create(folder, args.unit, level_of(args.unit))
 
 
+def _write(out: str, data: bytes) -> None:
+    """Write a request or bundle (public material), making its folder if need be."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def _request(args: argparse.Namespace) -> int:
     with hold_data_folder(Path(args.data_dir)):
         identity = _identity(args, create=True)
         request = request_for(identity)
-        Path(args.out).write_bytes(request.public_bytes(serialization.Encoding.PEM))
+        _write(args.out, request.public_bytes(serialization.Encoding.PEM))
     print(f"request for node {identity.node_id} ({identity.unit_code}) written to {args.out}")
     return 0
 
@@ -77,7 +84,7 @@ def _issue(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise PkiError(f"{args.request} is not a certificate request: {exc}") from None
     node = issue(authority, request, _now_ms(), days=args.days)
-    Path(args.out).write_bytes(bundle_pem(authority, node))
+    _write(args.out, bundle_pem(authority, node))
     print(
         f"certificate {node.serial:x} for {node.node_id} ({node.unit_code}, {node.level.value}) "
         f"valid until {china_time(node.not_after_ms)}, written to {args.out}"
@@ -141,7 +148,7 @@ def _rotate(args: argparse.Namespace) -> int:
     old = _identity(args)
     with hold_data_folder(Path(args.data_dir), create=False):
         fresh = NodeIdentity.rotate(Path(args.data_dir))
-        Path(args.out).write_bytes(request_for(fresh).public_bytes(serialization.Encoding.PEM))
+        _write(args.out, request_for(fresh).public_bytes(serialization.Encoding.PEM))
     print(
         f"node {fresh.node_id}: key {old.key_id[:12]} set aside, new key {fresh.key_id[:12]}; "
         f"request written to {args.out} (issue and install it before serving)"
