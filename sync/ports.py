@@ -35,7 +35,7 @@ class ListenerKind(enum.Enum):
 def split_target(target: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``[V6]:PORT``) as host and port; ``ValueError`` when it is not one."""
     host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"expected HOST:PORT, got {target!r}")
     return host.strip("[]"), int(port)
 

@@ -12,6 +12,7 @@ import argparse
 
 from core.officers import Role
 from core.units import UnitLevel
+from node.cli.audit import database_url
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
 from node.cli.terms import choices_with_terms, term
@@ -65,7 +66,7 @@ def _projection(args: argparse.Namespace) -> int:
     from node.views.obligations import default_rules
     from node.views.tickets import TicketProjection
 
-    db = Database.open(args.db)
+    db = Database.open(database_url(args.db))
     blocking = BlockingPool(1)
     try:
         own = Roster(db, args.unit, blocking).own_unit()

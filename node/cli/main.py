@@ -73,6 +73,12 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _say(reason: str) -> None:
+    """A failure's reason on stderr, on one line (a driver's message may run over several)."""
+    first = reason.strip().splitlines()[0] if reason.strip() else "failed"
+    print(f"hotline: {first}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hotline`` command; returns the exit status."""
     args = parser().parse_args(argv)
@@ -83,15 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CallError as exc:
-        print(f"hotline: {exc.code}: {exc.message}", file=sys.stderr)
+        _say(f"{exc.code}: {exc.message}")
     except DomainError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        _say(str(exc))
     except StorageError as exc:
-        print(f"hotline: storage: {exc}", file=sys.stderr)
+        _say(f"storage: {exc}")
     except (PkiError, IdentityError) as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        _say(str(exc))
     except (OSError, ValueError) as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        _say(str(exc))
     except KeyboardInterrupt:
         return 130
     return 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import os
 import signal
@@ -62,7 +63,9 @@ def check_port_free(host: str, port: int, flag: str) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds
             try:
                 probe.bind(address)
-            except OSError:
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
                 raise OSError(
                     f"port {port} on {host} is already in use (another node or program listens "
                     f"there): choose another {flag}, or stop that program"
