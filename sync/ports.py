@@ -5,8 +5,10 @@ A node has two ports: the client port (plain gRPC: officers and tools) and the p
 fails inside gRPC with an error that names neither ("Socket closed", "Deadline Exceeded").
 After such a failure the caller asks ``listener_kind``, which opens a TCP connection, sends a
 TLS ClientHello and looks at the first bytes of the answer: a TLS record (handshake or alert)
-means a peer port; anything else that answers means a plain port. Nothing is verified and no
-gRPC call is made; the probe only tells the operator which port they named.
+means a peer port; an HTTP/2 SETTINGS frame (what a gRPC server without TLS sends first) means
+a client port. A connection closed without an answer (a proxy whose link is cut, another
+program) proves nothing either way. Nothing is verified and no gRPC call is made; the probe
+only tells the operator which port they named.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ PROBE_TIMEOUT = 2.0
 _TLS_RECORD_TYPES = {0x15, 0x16}
 """First byte of a TLS record a server answers a ClientHello with: alert or handshake."""
 
+_HTTP2_SETTINGS = 0x04
+"""Type of the frame an HTTP/2 server opens with (its 4th byte: 3 of length, then the type)."""
+
 
 class ListenerKind(enum.Enum):
     """What answered at an address."""
 
     TLS = "tls"  # answers a ClientHello in TLS: a node's peer port
-    PLAIN = "plain"  # answers, but not in TLS: a node's client port (or another program)
+    PLAIN = "plain"  # answers in HTTP/2 without TLS: a node's client port
     NOTHING = "nothing"  # connection refused: nothing listens there
-    UNKNOWN = "unknown"  # no answer in time, or the address does not resolve
+    UNKNOWN = "unknown"  # no answer, another protocol, or the address does not resolve
 
 
 def split_target(target: str) -> tuple[str, int]:
@@ -65,11 +70,22 @@ def listener_kind(target: str, timeout: float = PROBE_TIMEOUT) -> ListenerKind:
     with connection:
         try:
             connection.sendall(_client_hello())
-            first = connection.recv(2)
-        except TimeoutError:
+            first = _first_bytes(connection, 4)
+        except OSError:  # reset, or no answer in time
             return ListenerKind.UNKNOWN
-        except OSError:
-            return ListenerKind.PLAIN  # reset on a ClientHello: not a TLS server
-    if len(first) == 2 and first[0] in _TLS_RECORD_TYPES and first[1] == 0x03:
+    if len(first) >= 2 and first[0] in _TLS_RECORD_TYPES and first[1] == 0x03:
         return ListenerKind.TLS
-    return ListenerKind.PLAIN
+    if len(first) == 4 and first[3] == _HTTP2_SETTINGS:
+        return ListenerKind.PLAIN
+    return ListenerKind.UNKNOWN
+
+
+def _first_bytes(connection: socket.socket, count: int) -> bytes:
+    """Up to ``count`` bytes of the answer (fewer when the peer closes first)."""
+    data = b""
+    while len(data) < count:
+        chunk = connection.recv(count - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import json
 import os
@@ -99,9 +100,14 @@ async def _run(node: Node, settings: NodeSettings, port_file: str | None) -> int
         loop.add_signal_handler(sig, stop.set)
     try:
         port = await node.start()
-    except RuntimeError as exc:  # gRPC's "Failed to bind": a port taken since it was checked
-        await node.stop(grace=0)
-        raise OSError(f"cannot listen on {settings.host}: {exc}") from None
+    except BaseException as exc:
+        # Undo what started (a server left running would be shut down by the garbage
+        # collector on a closed loop: "Event loop is closed"); the first error is the one told.
+        with contextlib.suppress(Exception):
+            await node.stop(grace=0)
+        if isinstance(exc, RuntimeError) and "bind" in str(exc):  # a port taken since the check
+            raise OSError(f"cannot listen on {settings.host}: {exc}") from None
+        raise
     if port_file:
         _write_port_file(port_file, port, node.peer_port)
     peers = f", peers on {settings.host}:{node.peer_port} (mTLS)" if node.peer_port else ""
