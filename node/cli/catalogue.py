@@ -44,15 +44,15 @@ class Entry:
     summary: str
 
 
+WIDTH = 96
+"""Columns the help is laid out in."""
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the line breaks of descriptions and examples; wider help column."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=32, width=WIDTH)
-
-
-WIDTH = 96
-"""Columns the help is laid out in."""
 
 
 def shell_words(command: str) -> list[str]:
@@ -168,12 +168,15 @@ class Catalogue:
         return "\n\n".join(blocks)
 
 
-def required_flags(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """The parser's group of required flags (made on first use), listed before the others."""
+def required_flags(
+    parser: argparse.ArgumentParser, title: str = "required"
+) -> argparse._ArgumentGroup:
+    """The parser's group of required flags (made on first use), listed before the others;
+    ``title`` says so where they may also be given another way."""
     for group in parser._action_groups:
-        if group.title == "required":
+        if group.title == title:
             return group
-    group = parser.add_argument_group("required")
+    group = parser.add_argument_group(title)
     # Show it right after the positional arguments, before the optional flags.
     parser._action_groups.insert(1, parser._action_groups.pop())
     return group

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from core.units import UnitLevel
 from node.app.data_folder import hold_data_folder
 from node.app.settings import NodeSettings, build_settings
-from node.cli.catalogue import Audience, Catalogue
+from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.terms import choices_with_terms
 
 if TYPE_CHECKING:
@@ -139,8 +139,8 @@ def add_serve_command(catalogue: Catalogue) -> None:
         ],
         run=_serve,
     )
-    need = serve.add_argument_group(
-        "required (as a flag, a HOTLINE_* variable or in the --config file)"
+    need = required_flags(
+        serve, "required (as a flag, a HOTLINE_* variable or in the --config file)"
     )
     need.add_argument(
         "--level",
