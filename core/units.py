@@ -183,7 +183,15 @@ class UnitDirectory:
         """The unit with this code, or ``InvalidInput`` naming ``field``."""
         unit = self._units.get(code)
         if unit is None:
-            raise InvalidInput(field, f"unknown unit code {code!r}")
+            hint = ""
+            if len(code) == STATION_CODE_LENGTH:
+                # A station enrolled and serving is still unknown to its county until the
+                # county's administrator adds it: say how, the error alone did not.
+                hint = (
+                    ": a station is known to its county once added there (hotline add-unit "
+                    f"--code {code} --level station --parent {county_of(code)} ...)"
+                )
+            raise InvalidInput(field, f"unknown unit code {code!r}{hint}")
         return unit
 
     def ancestors(self, code: str) -> list[Unit]:

@@ -32,6 +32,7 @@ from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.pki import NodeCertificate, PkiError, dns_name
+from sync.ports import ListenerKind, listener_kind
 from sync.rule_books import RuleBookHolder
 from sync.service import (
     open_batch,
@@ -375,6 +376,8 @@ class ParentLink:
             except aio.AioRpcError as exc:
                 code, details = exc.code().name, exc.details() or ""
                 await self.close()  # dial afresh next round
+                if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+                    details = await self._blocking(self._unreachable, details)
                 self.status.last_error = f"{code}: {details}"
                 self.status.failures += 1
                 raise ReplicationError(
@@ -385,6 +388,16 @@ class ParentLink:
             self.status.failures = 0
             self.status.last_success_ms = self._wall_ms()
             return RoundReport(pushed.accepted, pulled.accepted, pushed.rejected + pulled.rejected)
+
+    def _unreachable(self, details: str) -> str:
+        """Why the parent did not answer: a plain port named as ``--parent`` says so."""
+        if listener_kind(self.target) is ListenerKind.PLAIN:
+            return (
+                f"{self.target} answers without TLS, so it is not a peer port (it is likely "
+                "the parent's client port); --parent must name the parent's peer port (the "
+                "address after 'peers on' in the parent's start line)"
+            )
+        return details
 
     def _backoff(self) -> float:
         base = min(30.0, 0.5 * float(2 ** min(self.status.failures, 6)))

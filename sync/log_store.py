@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, func, insert, select, update
 
 from proto.hotline.v1 import events_pb2
 from sync import schema as s
@@ -46,6 +46,20 @@ _EVENTS_OF_TICKETS = KeyedQuery(
 
 def _sealed(row: object) -> SealedEvent:
     return open_sealed(row.envelope, row.signature)  # type: ignore[attr-defined]
+
+
+def _feed_for(prefix: str, after: int) -> tuple[ColumnElement[bool], ...]:
+    """Which feed entries (joined to their events) a child under ``prefix`` pulls after ``after``.
+
+    Events recorded inside the same subtree are left out: the child pushed them up and
+    already has them; so are events kept only as evidence (a non-empty verdict).
+    """
+    return (
+        s.feed.c.pos > after,
+        s.feed.c.unit_code.startswith(prefix, autoescape=True),
+        ~s.events.c.origin_unit.startswith(prefix, autoescape=True),
+        s.events.c.verdict == "",
+    )
 
 
 class EventLog:
@@ -184,24 +198,24 @@ class EventLog:
         rows = self.conn.execute(
             select(s.feed.c.pos, s.events.c.envelope, s.events.c.signature)
             .join(s.events, s.events.c.pos == s.feed.c.event_pos)
-            .where(
-                s.feed.c.pos > after,
-                s.feed.c.unit_code.startswith(prefix, autoescape=True),
-                ~s.events.c.origin_unit.startswith(prefix, autoescape=True),
-                s.events.c.verdict == "",
-            )
+            .where(*_feed_for(prefix, after))
             .order_by(s.feed.c.pos)
             .limit(limit)
         )
         return [(r.pos, _sealed(r)) for r in rows]
 
     def feed_count_after(self, prefix: str, after: int) -> int:
-        """How many feed entries for units under ``prefix`` lie after ``after``."""
+        """How many entries ``feed_after`` would still hand units under ``prefix`` after ``after``.
+
+        The same filter as ``feed_after``: entries the child never pulls (its own subtree's
+        events, events kept only as evidence) are not counted, so the count drains to 0.
+        """
         return int(
             self.conn.execute(
                 select(func.count())
                 .select_from(s.feed)
-                .where(s.feed.c.pos > after, s.feed.c.unit_code.startswith(prefix, autoescape=True))
+                .join(s.events, s.events.c.pos == s.feed.c.event_pos)
+                .where(*_feed_for(prefix, after))
             ).scalar_one()
         )
 

@@ -1,14 +1,11 @@
 """``hotline pki``: the trust hierarchy's commands (docs/protocol.md, "Trust").
 
-hotline pki init-root --dir ROOT                      the national root (keep ROOT offline)
-hotline pki init-ca   --root ROOT --province 620000 --dir CA
-hotline pki request   --data-dir D --unit U --out req.pem     node: keys + request
-hotline pki issue     --ca CA --request req.pem --out bundle.pem
-hotline pki install   --data-dir D --unit U --bundle bundle.pem
-hotline pki revoke    --ca CA (--cert node.crt | --serial N) [--at ISO-TIME]
-hotline pki publish   --ca CA --node HOST:PORT        hand the CA and its CRL to a node
-hotline pki rotate    --data-dir D --unit U --out req.pem     new keys, same node and chain
-hotline pki show      --data-dir D --unit U
+The national administration creates the root once (``init-root``) and certifies each province's
+CA (``init-ca``); both folders hold private keys and stay offline. A node makes its keys and a
+request (``request``), its province's CA certifies it (``issue``) and the node installs the
+bundle (``install``); ``revoke`` and ``publish`` withdraw a certificate, ``rotate`` replaces a
+node's keys, ``show`` prints a node's identity. The steps that write a node's data folder hold
+its lock (``node.app.data_folder``): they cannot run beside a node serving that folder.
 """
 
 from __future__ import annotations
@@ -17,12 +14,14 @@ import argparse
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from core.units import level_of
+from node.app.data_folder import hold_data_folder
+from node.cli.catalogue import Audience, Catalogue, required_flags
+from node.cli.display import china_time
 from node.edge.client import NodeClient
 from proto.hotline.v1 import sync_pb2
 from sync.enrolment import CRL_FILE, bundle_pem, install_bundle, request_for, revoke
@@ -62,10 +61,18 @@ def _identity(args: argparse.Namespace, *, create: bool = False) -> NodeIdentity
     return NodeIdentity.load_or_create(folder, args.unit, level_of(args.unit))
 
 
+def _write(out: str, data: bytes) -> None:
+    """Write a request or bundle (public material), making its folder if need be."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def _request(args: argparse.Namespace) -> int:
-    identity = _identity(args, create=True)
-    request = request_for(identity)
-    Path(args.out).write_bytes(request.public_bytes(serialization.Encoding.PEM))
+    with hold_data_folder(Path(args.data_dir)):
+        identity = _identity(args, create=True)
+        request = request_for(identity)
+        _write(args.out, request.public_bytes(serialization.Encoding.PEM))
     print(f"request for node {identity.node_id} ({identity.unit_code}) written to {args.out}")
     return 0
 
@@ -77,18 +84,18 @@ def _issue(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise PkiError(f"{args.request} is not a certificate request: {exc}") from None
     node = issue(authority, request, _now_ms(), days=args.days)
-    Path(args.out).write_bytes(bundle_pem(authority, node))
+    _write(args.out, bundle_pem(authority, node))
     print(
         f"certificate {node.serial:x} for {node.node_id} ({node.unit_code}, {node.level.value}) "
-        f"valid until {dt.datetime.fromtimestamp(node.not_after_ms / 1000, dt.UTC):%Y-%m-%d}, "
-        f"written to {args.out}"
+        f"valid until {china_time(node.not_after_ms)}, written to {args.out}"
     )
     return 0
 
 
 def _install(args: argparse.Namespace) -> int:
     identity = _identity(args)
-    install_bundle(identity, Path(args.data_dir), Path(args.bundle).read_bytes())
+    with hold_data_folder(Path(args.data_dir), create=False):
+        install_bundle(identity, Path(args.data_dir), Path(args.bundle).read_bytes())
     print(f"node {identity.node_id} enrolled; it may now serve and replicate")
     return 0
 
@@ -112,7 +119,7 @@ def _revoke(args: argparse.Namespace) -> int:
         at = int(moment.timestamp() * 1000)
     revoke(folder, authority, {serial: at}, _now_ms())
     print(
-        f"certificate {serial:x} revoked from {at} ms; publish {folder / CRL_FILE} "
+        f"certificate {serial:x} revoked from {china_time(at)}; publish {folder / CRL_FILE} "
         "with `hotline pki publish`"
     )
     return 0
@@ -139,8 +146,9 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _rotate(args: argparse.Namespace) -> int:
     old = _identity(args)
-    fresh = NodeIdentity.rotate(Path(args.data_dir))
-    Path(args.out).write_bytes(request_for(fresh).public_bytes(serialization.Encoding.PEM))
+    with hold_data_folder(Path(args.data_dir), create=False):
+        fresh = NodeIdentity.rotate(Path(args.data_dir))
+        _write(args.out, request_for(fresh).public_bytes(serialization.Encoding.PEM))
     print(
         f"node {fresh.node_id}: key {old.key_id[:12]} set aside, new key {fresh.key_id[:12]}; "
         f"request written to {args.out} (issue and install it before serving)"
@@ -158,59 +166,138 @@ def _show(args: argparse.Namespace) -> int:
         print("  not enrolled")
         return 1
     cert = identity.credentials.certificate
-    until = dt.datetime.fromtimestamp(cert.not_after_ms / 1000, dt.UTC)
     print(
         f"  certificate {cert.serial:x}, issued by "
-        f"{cert.certificate.issuer.rfc4514_string()}, valid until {until:%Y-%m-%d %H:%M}Z"
+        f"{cert.certificate.issuer.rfc4514_string()}, valid until {china_time(cert.not_after_ms)}"
     )
+    print(f"  national root (this node's copy): {Path(args.data_dir) / 'root.pem'}")
     return 0
 
 
-def add_pki_commands(sub: Any) -> None:
-    """Add ``hotline pki ...`` to the top-level sub-parsers."""
-    pki = sub.add_parser("pki", help="the trust hierarchy: root, CAs, enrolment, revocation")
-    cmds = pki.add_subparsers(dest="pki", required=True)
+NODE = "--data-dir var/chengguan --unit 620102"
 
-    def node_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", dest="data_dir", required=True, help="the node's folder")
-        p.add_argument("--unit", required=True, help="the node's unit code")
 
-    p = cmds.add_parser("init-root", help="create the national root")
-    p.add_argument("--dir", required=True)
-    p.set_defaults(run=_init_root)
-    p = cmds.add_parser("init-ca", help="certify a province's CA with the root")
-    p.add_argument("--root", required=True, help="the root's folder")
-    p.add_argument("--province", required=True, help="province code, e.g. 620000")
-    p.add_argument("--dir", required=True, help="folder for the new CA")
-    p.set_defaults(run=_init_ca)
-    p = cmds.add_parser("request", help="a node's keys and enrolment request")
-    node_args(p)
-    p.add_argument("--out", required=True)
-    p.set_defaults(run=_request)
-    p = cmds.add_parser("issue", help="certify a node's request")
-    p.add_argument("--ca", required=True, help="the issuing authority's folder")
-    p.add_argument("--request", required=True)
-    p.add_argument("--out", required=True, help="certificate bundle to hand back")
-    p.add_argument("--days", type=int, default=365)
-    p.set_defaults(run=_issue)
-    p = cmds.add_parser("install", help="install an issued certificate bundle")
-    node_args(p)
-    p.add_argument("--bundle", required=True)
-    p.set_defaults(run=_install)
-    p = cmds.add_parser("revoke", help="revoke a node certificate")
-    p.add_argument("--ca", required=True)
-    p.add_argument("--cert", help="the node's certificate (node.crt)")
-    p.add_argument("--serial", help="or its serial number (hex)")
-    p.add_argument("--at", help="revoked from this moment (ISO time with zone; default now)")
-    p.set_defaults(run=_revoke)
-    p = cmds.add_parser("publish", help="hand a CA certificate and CRL to a node")
-    p.add_argument("--ca", required=True)
-    p.add_argument("--node", required=True, help="HOST:PORT (client port)")
-    p.set_defaults(run=_publish)
-    p = cmds.add_parser("rotate", help="new keys for a node, same id and history")
-    node_args(p)
-    p.add_argument("--out", required=True, help="where to write the new request")
-    p.set_defaults(run=_rotate)
-    p = cmds.add_parser("show", help="a node's identity and certificate")
-    node_args(p)
-    p.set_defaults(run=_show)
+def add_pki_commands(catalogue: Catalogue) -> None:
+    """Register ``pki init-root|init-ca|request|issue|install|revoke|publish|rotate|show``."""
+    pki = catalogue.family(
+        "pki",
+        summary="the trust hierarchy: root, province CAs, node enrolment, revocation",
+        description="Authority folders (the root's, each CA's) hold private keys: keep them "
+        "offline and out of version control (the README keeps them in secure/).",
+    )
+
+    def folder(p: argparse.ArgumentParser, flag: str, text: str) -> None:
+        required_flags(p).add_argument(flag, required=True, metavar="DIR", help=text)
+
+    def node_folder(p: argparse.ArgumentParser) -> None:
+        folder(p, "--data-dir", "the node's data folder (where its keys are kept)")
+        required_flags(p).add_argument(
+            "--unit", required=True, metavar="CODE", help="the node's unit code"
+        )
+
+    def file(p: argparse.ArgumentParser, flag: str, text: str) -> None:
+        required_flags(p).add_argument(flag, required=True, metavar="FILE", help=text)
+
+    p = pki.command(
+        Audience.PKI,
+        "init-root",
+        summary="create the national root (once, national; keep its folder offline)",
+        examples=["hotline pki init-root --dir secure/root"],
+        run=_init_root,
+    )
+    folder(p, "--dir", "a new folder for the root's key and certificate (ca.pem)")
+    p = pki.command(
+        Audience.PKI,
+        "init-ca",
+        summary="create a province's CA, certified by the national root",
+        examples=[
+            "hotline pki init-ca --root secure/root --province 620000 --dir secure/ca-620000"
+        ],
+        run=_init_ca,
+    )
+    folder(p, "--root", "the national root's folder")
+    required_flags(p).add_argument(
+        "--province", required=True, metavar="CODE", help="the province's code, e.g. 620000"
+    )
+    folder(p, "--dir", "a new folder for the CA's key and certificate")
+    p = pki.command(
+        Audience.PKI,
+        "request",
+        summary="make a node's keys (in its data folder) and its enrolment request",
+        examples=[f"hotline pki request {NODE} --out var/enrol/chengguan.csr"],
+        run=_request,
+    )
+    node_folder(p)
+    file(p, "--out", "where to write the request (send it to the province's CA)")
+    p = pki.command(
+        Audience.PKI,
+        "issue",
+        summary="certify a node's request with a CA (the province's, or the root for national)",
+        examples=[
+            "hotline pki issue --ca secure/ca-620000 --request var/enrol/chengguan.csr "
+            "--out var/enrol/chengguan.pem"
+        ],
+        run=_issue,
+    )
+    folder(p, "--ca", "the issuing authority's folder")
+    file(p, "--request", "the node's request (from `hotline pki request`)")
+    file(p, "--out", "where to write the certificate bundle to hand back")
+    p.add_argument(
+        "--days", type=int, default=365, metavar="N", help="days it is valid (default 365)"
+    )
+    p = pki.command(
+        Audience.PKI,
+        "install",
+        summary="install an issued certificate bundle in the node's data folder",
+        examples=[f"hotline pki install {NODE} --bundle var/enrol/chengguan.pem"],
+        run=_install,
+    )
+    node_folder(p)
+    file(p, "--bundle", "the bundle `hotline pki issue` wrote")
+    p = pki.command(
+        Audience.PKI,
+        "revoke",
+        summary="revoke a node certificate (then publish the list with `pki publish`)",
+        examples=[
+            "hotline pki revoke --ca secure/ca-620000 --cert var/chengguan/node.crt",
+            "hotline pki revoke --ca secure/ca-620000 --serial 2b50b2c7 "
+            "--at 2026-11-23T09:00:00+08:00",
+        ],
+        run=_revoke,
+    )
+    folder(p, "--ca", "the authority that issued the certificate")
+    p.add_argument("--cert", metavar="FILE", help="the node's certificate (node.crt)")
+    p.add_argument("--serial", metavar="HEX", help="or its serial number (hex)")
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        help="revoked from this moment, ISO-8601 with its zone (default: now)",
+    )
+    p = pki.command(
+        Audience.PKI,
+        "publish",
+        summary="hand a CA's certificate and revocation list to a node (it spreads from there)",
+        examples=["hotline pki publish --ca secure/ca-620000 --node 127.0.0.1:7100"],
+        run=_publish,
+    )
+    folder(p, "--ca", "the authority's folder")
+    required_flags(p).add_argument(
+        "--node", required=True, metavar="HOST:PORT", help="the node's client port"
+    )
+    p = pki.command(
+        Audience.PKI,
+        "rotate",
+        summary="new keys for a node: same id and history (issue and install before serving)",
+        examples=[f"hotline pki rotate {NODE} --out var/enrol/chengguan-2027.csr"],
+        run=_rotate,
+    )
+    node_folder(p)
+    file(p, "--out", "where to write the new request")
+    p = pki.command(
+        Audience.PKI,
+        "show",
+        summary="a node's identity and certificate, and where its copy of the root is",
+        examples=[f"hotline pki show {NODE}"],
+        run=_show,
+    )
+    node_folder(p)

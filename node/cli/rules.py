@@ -1,15 +1,11 @@
 """``hotline rules`` and ``hotline campaign``: the province's rule book from the command line.
 
-    hotline rules show      --node N                       the rule book a node judges by
-    hotline rules holidays  FILE --node N --officer O      load a year's holidays (province)
-    hotline rules policy    FILE --node N --officer O      publish a time-limit table (province)
-    hotline campaign start  --id ID --name NAME [--tag T] [--category C] [--keyword K]
-                            [--days 3] --node N --officer O
-    hotline campaign stop   ID --node N --officer O
-
-Files are TOML (or JSON by their ``.json`` suffix); docs/deadlines.md shows both formats. Each
-change is a new signed rule book that reaches every node of the province at its next
-replication round.
+``rules show`` prints the rule book a node judges deadlines by; ``rules holidays`` and ``rules
+policy`` load a year's holidays and publish a time-limit table; ``campaign start|stop`` switches
+a campaign (compressed limits) on or off. Only a province node amends its book, by its head or
+supervisor. Files are TOML (or JSON by their ``.json`` suffix); docs/deadlines.md shows both
+formats. Each change is a new signed rule book that reaches every node of the province at its
+next replication round. Times are shown in China time with their zone.
 """
 
 from __future__ import annotations
@@ -24,6 +20,8 @@ from typing import Any
 from core.deadlines.china_time import start_of_day_ms
 from core.errors import InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
+from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
+from node.cli.display import china_time
 from node.edge.client import NodeClient
 from proto.hotline.v1 import rules_pb2
 from sync.codec import enum_member, enum_number
@@ -125,24 +123,25 @@ def rules_lines(view: rules_pb2.RulesView) -> list[str]:
     else:
         lines = [
             f"rule book of {book.issuer_unit} no. {book.number}, issued "
-            f"{_when(book.issued_ms)} by {view.issued_by}"
+            f"{china_time(book.issued_ms)} by {view.issued_by}"
         ]
     for policy in book.policies:
         limits = ", ".join(
             f"{_name(Duty, r.duty)}/{_name(TicketKind, r.kind)}={r.days}WD" for r in policy.limits
         )
-        lines.append(f"  table {policy.version} from {_when(policy.effective_from_ms)}: {limits}")
+        since = china_time(policy.effective_from_ms)
+        lines.append(f"  table {policy.version} from {since}: {limits}")
     for year in book.holiday_years:
         lines.append(
             f"  holidays {year.year}: {len(year.rest_days)} rest days, "
             f"{len(year.workdays)} make-up workdays ({', '.join(year.workdays) or 'none'})"
         )
     for c in book.campaigns:
-        state = "running" if not c.ended_ms else f"ended {_when(c.ended_ms)}"
+        state = "running" if not c.ended_ms else f"ended {china_time(c.ended_ms)}"
         terms = [*(f"tag:{t}" for t in c.tags), *(f"category:{t}" for t in c.categories)]
         terms += [f"keyword:{t}" for t in c.keywords]
         lines.append(
-            f"  campaign {c.campaign_id} ({c.name}) {state}, from {_when(c.started_ms)}: "
+            f"  campaign {c.campaign_id} ({c.name}) {state}, from {china_time(c.started_ms)}: "
             f"limits {c.days} WD, daily bulletin; matches {' '.join(terms)}"
         )
     lines.append(f"calendar knows: {', '.join(map(str, view.calendar_years))}")
@@ -156,10 +155,6 @@ def rules_lines(view: rules_pb2.RulesView) -> list[str]:
 
 def _name(kind: type[Duty] | type[TicketKind], number: int) -> str:
     return str(enum_member(kind, number, kind.__name__).value)
-
-
-def _when(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, CHINA).strftime("%Y-%m-%d %H:%M+08")
 
 
 def _amend(args: argparse.Namespace, change: rules_pb2.RuleAmendment) -> int:
@@ -204,32 +199,84 @@ def _campaign_stop(args: argparse.Namespace) -> int:
     return _amend(args, rules_pb2.RuleAmendment(stop_campaign=args.campaign_id))
 
 
-def add_rules_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``rules`` and ``campaign`` to the top-level sub-parsers."""
-    rules = sub.add_parser("rules", help="the province rule book: time limits, holidays")
-    rules_sub = rules.add_subparsers(dest="rules", required=True)
-    rules_sub.add_parser(
-        "show", parents=[common], help="the rule book a node judges by"
-    ).set_defaults(run=_show)
-    holidays = rules_sub.add_parser(
-        "holidays", parents=[common], help="load a year's holidays and make-up workdays"
-    )
-    holidays.add_argument("file", help="TOML or JSON: year, rest_days, workdays")
-    holidays.set_defaults(run=_holidays)
-    policy = rules_sub.add_parser("policy", parents=[common], help="publish a time-limit table")
-    policy.add_argument("file", help="TOML or JSON: version, effective_from, [[limits]]")
-    policy.set_defaults(run=_policy)
+PROVINCE = "--node 127.0.0.1:7100 --officer 620000-02"
 
-    campaign = sub.add_parser("campaign", help="campaigns (专项/应急): compressed limits")
-    campaign_sub = campaign.add_subparsers(dest="campaign", required=True)
-    start = campaign_sub.add_parser("start", parents=[common], help="switch a campaign on")
-    start.add_argument("--id", required=True, help="a short id, e.g. covid-2027")
-    start.add_argument("--name", required=True, help="e.g. 新冠疫情防控")
-    start.add_argument("--tag", action="append", default=[], help="a ticket tag to match")
-    start.add_argument("--category", action="append", default=[], help="a category to match")
-    start.add_argument("--keyword", action="append", default=[], help="a word in the facts")
-    start.add_argument("--days", type=int, default=3, help="working days for every duty")
-    start.set_defaults(run=_campaign_start)
-    stop = campaign_sub.add_parser("stop", parents=[common], help="switch a campaign off")
-    stop.add_argument("campaign_id")
-    stop.set_defaults(run=_campaign_stop)
+
+def add_rules_commands(catalogue: Catalogue) -> None:
+    """Register ``rules show|holidays|policy`` and ``campaign start|stop``."""
+    rules = catalogue.family(
+        "rules", summary="the province's rule book: time-limit tables, holidays, campaigns"
+    )
+    show = rules.command(
+        Audience.SUPERVISORS,
+        "show",
+        summary="the rule book a node judges deadlines by",
+        examples=["hotline rules show --node 127.0.0.1:7300"],
+        run=_show,
+    )
+    node_flags(show, officer=False)
+    holidays = rules.command(
+        Audience.SUPERVISORS,
+        "holidays",
+        summary="load a year's holidays and make-up workdays (province)",
+        description="The file (TOML, or JSON by its .json suffix) holds year, rest_days and "
+        "workdays; docs/deadlines.md shows one.",
+        examples=[f"hotline rules holidays 2027.toml {PROVINCE}"],
+        run=_holidays,
+    )
+    holidays.add_argument("file", metavar="FILE", help="TOML or JSON: year, rest_days, workdays")
+    node_flags(holidays, officer=True)
+    policy = rules.command(
+        Audience.SUPERVISORS,
+        "policy",
+        summary="publish a new time-limit table (province)",
+        description="The file (TOML, or JSON by its .json suffix) holds version, "
+        "effective_from and [[limits]] rows of duty, kind and days; docs/deadlines.md shows one.",
+        examples=[f"hotline rules policy gansu-2027.toml {PROVINCE}"],
+        run=_policy,
+    )
+    policy.add_argument(
+        "file", metavar="FILE", help="TOML or JSON: version, effective_from, [[limits]]"
+    )
+    node_flags(policy, officer=True)
+
+    campaign = catalogue.family(
+        "campaign", summary="campaigns (专项/应急): compressed limits for matching tickets"
+    )
+    start = campaign.command(
+        Audience.SUPERVISORS,
+        "start",
+        summary="switch a campaign on: matching tickets get compressed limits (province)",
+        examples=[
+            f"hotline campaign start --id covid --name 新冠疫情防控 --tag 新冠疫情 {PROVINCE}"
+        ],
+        run=_campaign_start,
+    )
+    need = required_flags(start)
+    need.add_argument("--id", required=True, metavar="ID", help="a short id, e.g. covid-2027")
+    need.add_argument("--name", required=True, help="its name, e.g. 新冠疫情防控")
+    start.add_argument(
+        "--tag", action="append", default=[], help="a ticket tag to match (repeat for several)"
+    )
+    start.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        help="a category to match (repeat for several)",
+    )
+    start.add_argument(
+        "--keyword", action="append", default=[], help="a word in the facts (repeat for several)"
+    )
+    start.add_argument(
+        "--days", type=int, default=3, metavar="N", help="working days for every duty (default 3)"
+    )
+    node_flags(start, officer=True)
+    stop = campaign.command(
+        Audience.SUPERVISORS,
+        "stop",
+        summary="switch a campaign off (province)",
+        examples=[f"hotline campaign stop covid {PROVINCE}"],
+        run=_campaign_stop,
+    )
+    stop.add_argument("campaign_id", metavar="ID", help="the campaign's id")
+    node_flags(stop, officer=True)

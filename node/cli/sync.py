@@ -1,43 +1,22 @@
-"""``hotline sync``, ``hotline alerts``, ``hotline quarantine`` and ``hotline audit``.
+"""``hotline sync``, ``hotline alerts`` and ``hotline quarantine``: replication for administrators.
 
-What an administrator runs to see replication and deal with what it found:
-
-    hotline sync now     --node N          one replication round with the parent, now
-    hotline sync status  --node N [--watch SECONDS]
-    hotline alerts       --node N
-    hotline quarantine release --node N --origin NODE_ID --note "..."
-    hotline audit --db URL --root root.pem [ticket ID]    offline: the whole log, or one ticket
-    hotline queue        --node N [--unit U] [--within 3]  a unit's deadlines, group
-                                                           incidents and emergencies
+What an administrator runs to see replication and deal with what it found: a round now, the
+lag per peer, the open alerts (refused or tampered events, forks, revocations) and releasing an
+origin quarantined after a fork. All of it on a node's client port, no officer needed.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
-from typing import Any
 
+from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
+from node.cli.display import age, china_time
 from node.edge.client import NodeClient
 from proto.hotline.v1 import admin_pb2
 
-
-def _when(ms: int) -> str:
-    if not ms:
-        return "never"
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _age(ms: int, now_ms: int) -> str:
-    if not ms:
-        return "-"
-    seconds = max(0, (now_ms - ms) // 1000)
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}min"
-    return f"{seconds // 3600}h"
+COUNTY = "--node 127.0.0.1:7300"
 
 
 def status_lines(status: admin_pb2.SyncStatus, now_ms: int) -> list[str]:
@@ -48,20 +27,20 @@ def status_lines(status: admin_pb2.SyncStatus, now_ms: int) -> list[str]:
             lines.append(
                 f"parent {peer.peer} ({peer.node_id or 'not met yet'}): "
                 f"{peer.unsent_events} events not yet up "
-                f"(oldest {_age(peer.oldest_unsent_ms, now_ms)} old), "
+                f"(oldest {age(peer.oldest_unsent_ms, now_ms)} old), "
                 f"{peer.unpulled_events} not yet down; last success "
-                f"{_when(peer.last_success_ms)}; last error: {peer.last_error or 'none'}"
+                f"{china_time(peer.last_success_ms)}; last error: {peer.last_error or 'none'}"
                 + (f" ({peer.failures} failures in a row)" if peer.failures else "")
             )
         else:
             lines.append(
                 f"child {peer.node_id}: {peer.unpulled_events} feed events not yet pulled; "
-                f"last contact {_when(peer.last_success_ms)}"
+                f"last contact {china_time(peer.last_success_ms)}"
             )
     if not status.peers:
         lines.append("no peers yet")
     for q in status.quarantined:
-        lines.append(f"QUARANTINED {q.origin_node} since {_when(q.since_ms)}: {q.reason}")
+        lines.append(f"QUARANTINED {q.origin_node} since {china_time(q.since_ms)}: {q.reason}")
     lines.append(f"{status.open_alerts} open alerts, {status.refused_events} events refused")
     return lines
 
@@ -92,7 +71,10 @@ def _alerts(args: argparse.Namespace) -> int:
     with NodeClient(args.node) as client:
         alerts = client.alerts(args.limit)
     for alert in alerts:
-        print(f"#{alert.id} {_when(alert.raised_ms)} {alert.kind} {alert.subject}: {alert.detail}")
+        print(
+            f"#{alert.id} {china_time(alert.raised_ms)} {alert.kind} {alert.subject}: "
+            f"{alert.detail}"
+        )
     if not alerts:
         print("no open alerts")
     return 0
@@ -105,81 +87,61 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
-def _queue(args: argparse.Namespace) -> int:
-    with NodeClient(args.node, args.officer) as client:
-        queue = client.queue(args.unit, args.within)
-    sections = (
-        ("OVERDUE", queue.overdue),
-        (f"due within {args.within} working days", queue.due_soon),
-        ("escalated to us (督办)", queue.escalated_to_us),
-        ("later", queue.later),
+def add_sync_commands(catalogue: Catalogue) -> None:
+    """Register ``sync now``, ``sync status``, ``alerts`` and ``quarantine release``."""
+    sync = catalogue.family(
+        "sync", summary="replication with the parent: run a round now, or show how it stands"
     )
-    print(f"queue of {queue.unit_code}")
-    for title, entries in sections:
-        print(f"{title}: {len(entries)}")
-        for e in entries:
-            climbed = (
-                f", escalated {e.escalation_level}x to {e.escalated_to}" if e.escalated_to else ""
-            )
-            print(
-                f"  {e.ticket_id}  {e.duty:18} {e.unit_code}  due {_when(e.due_ms)}  "
-                f"{e.working_days_left:+d} WD{climbed}"
-            )
-    print(f"group incidents (群体投诉): {len(queue.incidents)}")
-    for i in queue.incidents:
-        print(
-            f"  {i.incident_id}  {i.respondent_name or i.respondent_key}  "
-            f"{len(i.ticket_ids)} tickets ({i.open_tickets} open) received "
-            f"{_when(i.first_received_ms)} .. {_when(i.last_received_ms)}  "
-            f"at {', '.join(i.holder_units)}"
-        )
-        for ticket_id in i.ticket_ids:
-            print(f"    {ticket_id}")
-    print(f"emergencies (紧急): {len(queue.emergencies)}")
-    for m in queue.emergencies:
-        print(
-            f"  {m.ticket_id}  {m.respondent_name}  {', '.join(m.reasons)}  "
-            f"{m.status} at {m.holder_unit}  received {_when(m.received_ms)}"
-        )
-    return 0
-
-
-def _audit(args: argparse.Namespace) -> int:
-    from node.cli.audit import run_audit
-
-    return run_audit(args)
-
-
-def add_sync_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add the replication administrator's commands to the top-level sub-parsers."""
-    sync = sub.add_parser("sync", help="replication: run a round now, or show its status")
-    sync_sub = sync.add_subparsers(dest="sync", required=True)
-    sync_sub.add_parser("now", parents=[common], help="replicate with the parent now").set_defaults(
-        run=_sync_now
+    now = sync.command(
+        Audience.ADMINISTRATORS,
+        "now",
+        summary="run one replication round with the parent now (push up, pull down)",
+        examples=[f"hotline sync now {COUNTY}"],
+        run=_sync_now,
     )
-    status = sync_sub.add_parser("status", parents=[common], help="lag per peer, quarantine")
-    status.add_argument("--watch", type=float, default=0.0, help="repeat every SECONDS")
-    status.set_defaults(run=_sync_status)
+    node_flags(now, officer=None)
+    status = sync.command(
+        Audience.ADMINISTRATORS,
+        "status",
+        summary="lag per peer (events not yet up or down), last error, quarantined origins",
+        examples=[f"hotline sync status {COUNTY}", f"hotline sync status {COUNTY} --watch 2"],
+        run=_sync_status,
+    )
+    node_flags(status, officer=None)
+    status.add_argument(
+        "--watch",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="print again every SECONDS until interrupted (Ctrl-C)",
+    )
 
-    alerts = sub.add_parser("alerts", parents=[common], help="open alerts of a node")
-    alerts.add_argument("--limit", type=int, default=100)
-    alerts.set_defaults(run=_alerts)
+    alerts = catalogue.command(
+        Audience.ADMINISTRATORS,
+        "alerts",
+        summary="open alerts: refused or tampered events, forks, revocations",
+        examples=[f"hotline alerts {COUNTY}"],
+        run=_alerts,
+    )
+    node_flags(alerts, officer=None)
+    alerts.add_argument(
+        "--limit", type=int, default=100, metavar="N", help="at most N, newest first"
+    )
 
-    quarantine = sub.add_parser("quarantine", help="origins held back after a fork")
-    q_sub = quarantine.add_subparsers(dest="quarantine", required=True)
-    release = q_sub.add_parser("release", parents=[common], help="let an origin in again")
-    release.add_argument("--origin", required=True, help="the quarantined origin node id")
+    quarantine = catalogue.family(
+        "quarantine", summary="origins held back after a fork (two chains signed by one node)"
+    )
+    release = quarantine.command(
+        Audience.ADMINISTRATORS,
+        "release",
+        summary="let a quarantined origin in again, once the fork is dealt with",
+        examples=[
+            f'hotline quarantine release {COUNTY} --origin 620102001-e8dc9f --note "backup wiped"'
+        ],
+        run=_release,
+    )
+    node_flags(release, officer=None)
+    required_flags(release).add_argument(
+        "--origin", required=True, metavar="NODE_ID", help="the quarantined origin node id"
+    )
     release.add_argument("--note", default="", help="what was done about the fork")
-    release.set_defaults(run=_release)
-
-    queue = sub.add_parser("queue", parents=[common], help="a unit's deadlines: due, overdue")
-    queue.add_argument("--unit", default="", help="the unit (default: the node's own)")
-    queue.add_argument("--within", type=int, default=3, help="'due soon' horizon, working days")
-    queue.set_defaults(run=_queue)
-
-    audit = sub.add_parser("audit", help="verify a node's whole log offline, or one ticket")
-    audit.add_argument("target", nargs="*", help="nothing (the whole log) or: ticket ID")
-    audit.add_argument("--db", required=True, help="the node's database URL or SQLite file")
-    audit.add_argument("--root", required=True, help="the national root certificate (PEM)")
-    audit.add_argument("--json", action="store_true", help="print JSON instead of text")
-    audit.set_defaults(run=_audit)

@@ -1,32 +1,99 @@
-"""The ticket commands of the ``hotline`` CLI: register, list, show, and one per handling step.
+"""The ticket commands: ``register``, ``list``, ``show`` and one command per handling step.
 
-Flags are derived from the core command dataclasses, so the CLI offers exactly the fields the
-contracts have: ``hotline register --kind complaint --consumer-name 张三 ...``,
-``hotline accept-complaint TICKET --note ...``, ``hotline end-mediation TICKET --outcome
-agreement --agreement ... --amount-recovered-fen 200000``. The node checks the input and
-answers with the field that is wrong.
+Each handling step of DOMAIN.md is a sub-command named after its core command
+(``AcceptComplaint`` -> ``accept-complaint``) whose flags are the command's fields
+(``node.cli.ticket_flags``). Every one acts on a node's client port as a named officer.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import enum
-import json
 import re
 import typing
 import uuid
-from typing import Any
-
-from google.protobuf.json_format import MessageToDict
 
 from core.ticket import commands as c
-from core.ticket.state import TicketState, TicketStatus
+from core.ticket.state import TicketStatus
+from core.ticket.vocabulary import TicketKind
+from node.cli.catalogue import Audience, Catalogue, node_flags
+from node.cli.display import china_time_of, csv_text, iso_china, json_text, table
+from node.cli.show import run_show, status_line
+from node.cli.terms import chinese, term
+from node.cli.ticket_flags import add_dataclass_flags, dataclass_from_flags
 from node.edge.client import NodeClient
-from proto.hotline.v1 import casework_pb2, intake_pb2, ticket_pb2
-from sync.codec import enum_member, from_message, to_message
+from proto.hotline.v1 import casework_pb2, intake_pb2
+from sync.codec import enum_member, to_message
 
 STEP_COMMANDS: tuple[type, ...] = typing.get_args(c.TicketCommand)
+
+PROVINCE = "--node 127.0.0.1:7100 --officer 620000-01"
+COUNTY = "--node 127.0.0.1:7300 --officer 620102-07"
+HEAD = "--node 127.0.0.1:7300 --officer 620102-01"
+TICKET = "620000-5d2c1a-000001"
+
+STEPS: dict[type, tuple[Audience, str]] = {
+    c.RouteTicket: (Audience.DISPATCHERS, f"{TICKET} {PROVINCE}"),
+    c.ReturnTicket: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --reason address_unclear --note 地址不在本区",
+    ),
+    c.AcceptComplaint: (Audience.HANDLERS, f"{TICKET} {COUNTY} --note 已受理"),
+    c.RefuseComplaint: (
+        Audience.HANDLERS,
+        f'{TICKET} {COUNTY} --ground time_barred --notice "超过三年，不予受理"',
+    ),
+    c.AssignToStation: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --station-code 620102001 --note 请现场核实",
+    ),
+    c.PauseMediation: (Audience.HANDLERS, f"{TICKET} {COUNTY} --reason 送检"),
+    c.ResumeMediation: (Audience.HANDLERS, f"{TICKET} {COUNTY} --note 检测结果已出"),
+    c.EndMediation: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --outcome agreement --agreement 退款3000元 "
+        "--amount-recovered-fen 300000",
+    ),
+    c.VerifyReport: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --finding substantiated --evidence 现场检查属实",
+    ),
+    c.OpenCase: (Audience.HANDLERS, f"{TICKET} {COUNTY} --case-number 城市监立〔2026〕12号"),
+    c.SubmitResult: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --track complaint --summary 经调解，商家退款3000元",
+    ),
+    c.ApproveResult: (Audience.HANDLERS, f"{TICKET} {HEAD} --track complaint"),
+    c.RejectResult: (
+        Audience.HANDLERS,
+        f"{TICKET} {HEAD} --track complaint --reason 请补充退款凭证",
+    ),
+    c.AnswerInquiry: (
+        Audience.OPERATORS,
+        f"{TICKET} {PROVINCE} --answer 可凭发票向商家申请退换",
+    ),
+    c.RecordCallback: (
+        Audience.OPERATORS,
+        f"{TICKET} {PROVINCE} --satisfaction satisfied --note 已收到退款",
+    ),
+    c.RequestExtension: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --duty end_mediation --days 10 --reason 需送检",
+    ),
+    c.DecideExtension: (
+        Audience.SUPERVISORS,
+        f"{TICKET} --node 127.0.0.1:7200 --officer 620100-01 --duty end_mediation --approved",
+    ),
+    c.OrderSupervision: (
+        Audience.SUPERVISORS,
+        f"{TICKET} --node 127.0.0.1:7100 --officer 620000-02 --order-id D1 --to-unit 620102 "
+        "--days 5 --instructions 请书面报告处理进展",
+    ),
+    c.ReportSupervision: (
+        Audience.HANDLERS,
+        f"{TICKET} {COUNTY} --order-id D1 --report 已约谈商家，退款中",
+    ),
+}
+"""Who takes each step, and an example of it."""
 
 
 def kebab(name: str) -> str:
@@ -34,94 +101,89 @@ def kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def _unwrap(hint: Any) -> tuple[Any, bool]:
-    args = typing.get_args(hint)
-    if type(None) in args:
-        return next(a for a in args if a is not type(None)), True
-    return hint, False
+def plain(doc: str) -> str:
+    """Docstring text for a terminal: a field in double backquotes becomes its flag."""
+    return re.sub(r"``(\w+)``", lambda m: "--" + m.group(1).replace("_", "-"), doc)
 
 
-def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, prefix: str = "") -> None:
-    """One flag per field of ``cls`` (nested dataclasses get a prefix)."""
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        hint, optional = _unwrap(hints[f.name])
-        flag = "--" + (prefix + f.name).replace("_", "-")
-        dest = (prefix + f.name).replace("-", "_")
-        if dataclasses.is_dataclass(hint):
-            add_dataclass_flags(parser, typing.cast(type, hint), f"{prefix}{f.name}-")
-        elif isinstance(hint, type) and issubclass(hint, enum.Enum):
-            required = f.default is dataclasses.MISSING and not optional
-            parser.add_argument(
-                flag, dest=dest, choices=[m.value for m in hint], required=required, default=None
-            )
-        elif typing.get_origin(hint) is tuple:
-            if typing.get_args(hint)[0] is str:
-                parser.add_argument(
-                    flag, dest=dest, action="append", default=[], help="repeat for several"
-                )
-        elif hint is int:
-            parser.add_argument(flag, dest=dest, type=int, default=None)
-        else:
-            parser.add_argument(flag, dest=dest, default=None)
+def summary_of(cls: type) -> str:
+    """The first line of a class's docstring as a summary: no markup, no capital, no stop."""
+    first = plain((cls.__doc__ or "").strip().splitlines()[0]).rstrip(".")
+    return first[:1].lower() + first[1:]
 
 
-def dataclass_from_flags(cls: type, args: argparse.Namespace, prefix: str = "") -> Any:
-    """An instance of ``cls`` from the flags ``add_dataclass_flags`` made."""
-    hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        hint, _ = _unwrap(hints[f.name])
-        dest = (prefix + f.name).replace("-", "_")
-        if dataclasses.is_dataclass(hint):
-            values[f.name] = dataclass_from_flags(
-                typing.cast(type, hint), args, f"{prefix}{f.name}_"
-            )
-            continue
-        raw = getattr(args, dest, None)
-        if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            values[f.name] = (
-                hint(raw)
-                if raw is not None
-                else (None if f.default is dataclasses.MISSING else f.default)
-            )
-        elif typing.get_origin(hint) is tuple:
-            values[f.name] = tuple(raw or ())
-        elif raw is None:
-            if f.default is not dataclasses.MISSING:
-                values[f.name] = f.default
-            else:
-                values[f.name] = 0 if hint is int else ""
-        else:
-            values[f.name] = raw
-    return cls(**values)
-
-
-def add_ticket_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register the ticket sub-commands on the ``hotline`` parser."""
-    reg = sub.add_parser("register", parents=[common], help="register a ticket")
-    add_dataclass_flags(reg, c.RegisterTicket)
-    reg.add_argument("--request-id", default=None, help="idempotency key (default: random)")
-    reg.set_defaults(run=run_register)
-
-    lst = sub.add_parser("list", parents=[common], help="list tickets held on a node")
-    lst.add_argument("--holder", default="", help="only tickets held under this unit prefix")
-    lst.add_argument("--conflicts", action="store_true", help="only tickets in conflict")
-    lst.set_defaults(run=run_list)
-
-    show = sub.add_parser(
-        "show", parents=[common], help="a ticket's state and history, with who signed each event"
+def add_ticket_commands(catalogue: Catalogue) -> None:
+    """Register ``register``, ``list``, ``show`` and the handling steps."""
+    reg = catalogue.command(
+        Audience.OPERATORS,
+        "register",
+        summary="register a call, message or visit as a new ticket (登记)",
+        examples=[
+            f"hotline register {PROVINCE} --kind complaint --channel phone --source-line 12315 "
+            "--consumer-name 张伟 --consumer-phone 13909310001 "
+            "--respondent-name 兰州金城健身俱乐部有限公司 --respondent-operating-region 620102 "
+            '--category 预付式消费/健身 --facts "健身房停业，余额不退"'
+        ],
+        run=run_register,
     )
-    show.add_argument("ticket")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(run=run_show)
+    node_flags(reg, officer=True)
+    add_dataclass_flags(reg, c.RegisterTicket)
+    reg.add_argument(
+        "--request-id",
+        default=None,
+        metavar="KEY",
+        help="idempotency key: the same key registers once however often it is sent "
+        "(default: a random one)",
+    )
+
+    lst = catalogue.command(
+        Audience.OPERATORS,
+        "list",
+        summary="list the tickets a node holds, one line each with a header row",
+        examples=[
+            f"hotline list {PROVINCE}",
+            f"hotline list {PROVINCE} --holder 6201 --csv > lanzhou.csv",
+        ],
+        run=run_list,
+    )
+    node_flags(lst, officer=True)
+    lst.add_argument(
+        "--holder", default="", metavar="PREFIX", help="only tickets held under this unit prefix"
+    )
+    lst.add_argument(
+        "--conflicts", action="store_true", help="only tickets in conflict (for a supervisor)"
+    )
+    form = lst.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print JSON (a list of objects)")
+    form.add_argument("--csv", action="store_true", help="print CSV with a header row")
+
+    show = catalogue.command(
+        Audience.OPERATORS,
+        "show",
+        summary="everything about one ticket, in words, and its signed history",
+        examples=[f"hotline show {TICKET} {PROVINCE}"],
+        run=run_show,
+    )
+    show.add_argument("ticket", metavar="TICKET", help="the ticket id")
+    node_flags(show, officer=True)
+    show.add_argument("--json", action="store_true", help="print the ticket and history as JSON")
 
     for cls in STEP_COMMANDS:
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
-        step = sub.add_parser(kebab(cls.__name__), parents=[common], help=doc)
-        step.add_argument("ticket")
+        audience, example = STEPS[cls]
+        name = kebab(cls.__name__)
+        doc = plain((cls.__doc__ or "").strip())
+        step = catalogue.command(
+            audience,
+            name,
+            summary=summary_of(cls),
+            description="\n".join(doc.splitlines()[1:]).strip(),
+            examples=[f"hotline {name} {example}"],
+            run=run_step,
+        )
+        step.add_argument("ticket", metavar="TICKET", help="the ticket id")
+        node_flags(step, officer=True)
         add_dataclass_flags(step, cls)
-        step.set_defaults(run=run_step, step_class=cls)
+        step.set_defaults(step_class=cls)
 
 
 def _client(args: argparse.Namespace) -> NodeClient:
@@ -135,81 +197,68 @@ def run_register(args: argparse.Namespace) -> int:
     with _client(args) as client:
         response = client.register(args.request_id or uuid.uuid4().hex, ticket)  # type: ignore[arg-type]
     note = " (already registered by this request)" if response.replayed else ""
-    print(f"registered {response.ticket_id}{note}: {_status(response.ticket)}")
+    print(f"registered {response.ticket_id}{note}: {status_line(response.ticket)}")
     return 0
+
+
+LIST_COLUMNS = (
+    "ticket",
+    "kind",
+    "status",
+    "holder",
+    "station",
+    "received",
+    "category",
+    "respondent",
+    "conflict",
+)
+
+
+def _row(t: intake_pb2.TicketSummary) -> dict[str, str]:
+    return {
+        "ticket": t.ticket_id,
+        "kind": enum_member(TicketKind, t.kind, "kind").value if t.kind else "",
+        "status": enum_member(TicketStatus, t.status, "status").value,
+        "holder": t.holder_unit,
+        "station": t.assigned_station,
+        "received": iso_china(t.received_at.ToMilliseconds()) if t.HasField("received_at") else "",
+        "category": t.category,
+        "respondent": t.respondent_name,
+        "conflict": "yes" if t.in_conflict else "",
+    }
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """``hotline list``."""
+    """``hotline list``: a table with a header row, or ``--json`` / ``--csv``."""
     with _client(args) as client:
-        rows = client.list_tickets(holder_prefix=args.holder, in_conflict_only=args.conflicts)
-    for t in rows:
-        status = enum_member(TicketStatus, t.status, "status").value
-        flag = "  CONFLICT" if t.in_conflict else ""
-        print(
-            f"{t.ticket_id:28} {status:12} {t.holder_unit:9} {t.assigned_station:9} "
-            f"{t.category[:16]:16} {t.respondent_name}{flag}"
-        )
-    print(f"{len(rows)} ticket(s)")
-    return 0
-
-
-def _status(ticket: ticket_pb2.Ticket) -> str:
-    state = from_message(TicketState, ticket)
-    parts = [f"{t.track.value}={t.stage.value}" for t in state.tracks]
-    station = f" station {state.assigned_station}" if state.assigned_station else ""
-    conflict = f" IN CONFLICT ({len(state.conflicts)})" if state.conflicts else ""
-    return f"{state.status.value} at {state.holder_unit}{station} [{', '.join(parts)}]{conflict}"
-
-
-def run_show(args: argparse.Namespace) -> int:
-    """``hotline show``."""
-    with _client(args) as client:
-        ticket = client.get(args.ticket)
-        history = client.history(args.ticket)
+        found = client.list_tickets(holder_prefix=args.holder, in_conflict_only=args.conflicts)
+    rows = [_row(t) for t in found]
     if args.json:
-        print(
-            json.dumps(
-                {"ticket": MessageToDict(ticket), "history": MessageToDict(history)},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        for row, t in zip(rows, found, strict=True):
+            row["status_zh"] = chinese(TicketStatus(row["status"]))
+            row["version"] = str(t.version)
+        print(json_text(rows))
         return 0
-    reg = ticket.registration
-    print(f"{ticket.ticket_id}: {_status(ticket)}")
-    print(f"  {reg.respondent.name} | {reg.category} | {reg.facts[:60]}")
-    print(
-        f"  dispatched {ticket.dispatch_count}x, returned {ticket.return_count}x, "
-        f"reopened {ticket.reopen_count}x"
-    )
-    if ticket.HasField("incident"):
-        print(
-            f"  GROUP INCIDENT {ticket.incident.incident_id} (群体投诉), "
-            f"in {ticket.incident.to_unit}'s queue"
-        )
-    if ticket.HasField("emergency"):
-        print(
-            f"  EMERGENCY (紧急) in {ticket.emergency.to_unit}'s queue: "
-            f"{', '.join(ticket.emergency.reasons)}"
-        )
-    if ticket.HasField("claimant"):
-        c = ticket.claimant
-        print(
-            f"  POSSIBLE PROFESSIONAL CLAIMANT (职业索赔) {c.filer}: {c.tickets} tickets against "
-            f"{c.businesses} businesses in {c.window_days} days; answer uniformly"
-        )
-    for conflict in ticket.conflicts:
-        print(f"  CONFLICT {conflict.event_type} from {conflict.origin_node}: {conflict.reason}")
-    print("  history (fold order):")
-    for e in history.entries:
-        ok = "signature ok" if e.signature_valid else "SIGNATURE NOT VERIFIED"
-        applied = "" if e.applied else "  [not applied: conflict]"
-        print(
-            f"    {e.recorded_at.ToDatetime():%Y-%m-%d %H:%M:%S} {e.event_type:18} "
-            f"by {e.officer.name}({e.officer.officer_id}, {e.officer.unit_code}) "
-            f"on {e.origin_node}#{e.origin_seq}, key {e.signer_key_id[:12]}, {ok}{applied}"
-        )
+    if args.csv:
+        print(csv_text(LIST_COLUMNS, [[r[k] for k in LIST_COLUMNS] for r in rows]), end="")
+        return 0
+    shown = [
+        [
+            r["ticket"],
+            term(TicketKind(r["kind"])) if r["kind"] else "",
+            term(TicketStatus(r["status"])),
+            r["holder"],
+            r["station"] or "-",
+            china_time_of(t.received_at, never="-"),
+            r["category"],
+            r["respondent"],
+            "CONFLICT" if t.in_conflict else "",
+        ]
+        for r, t in zip(rows, found, strict=True)
+    ]
+    for line in table([h.upper() for h in LIST_COLUMNS], shown):
+        print(line)
+    print(f"{len(rows)} ticket(s)")
     return 0
 
 
@@ -221,5 +270,5 @@ def run_step(args: argparse.Namespace) -> int:
     request.ticket_id = args.ticket  # type: ignore[attr-defined]
     with _client(args) as client:
         response = client.step(cls.__name__, request)
-    print(f"{args.ticket}: {_status(response.ticket)}")
+    print(f"{args.ticket}: {status_line(response.ticket)}")
     return 0

@@ -3,7 +3,9 @@
 Every call takes keyword-only ``timeout`` and acts as the officer the client was made for
 (sent in the ``x-hotline-officer`` metadata). A failed call raises ``CallError`` carrying the
 gRPC status code name and the server's one-line message, raised from the original
-``grpc.RpcError``.
+``grpc.RpcError``. When the node cannot be reached the client looks at what listens at the
+address (``sync.ports``) and says so in words: nothing at all, or a node's peer port (mutual
+TLS, for child nodes) where its client port was meant.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from proto.hotline.v1 import (
     ticket_pb2,
 )
 from sync.codec import ProtoEnumValue
+from sync.ports import ListenerKind, listener_kind
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -79,7 +82,25 @@ class NodeClient:
         except grpc.RpcError as exc:
             code = exc.code().name if callable(getattr(exc, "code", None)) else "UNKNOWN"
             details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+            if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+                details = self.unreachable(details or "")
             raise CallError(code, details or "") from exc
+
+    def unreachable(self, details: str) -> str:
+        """Why the node did not answer, in words where the address tells more than gRPC."""
+        kind = listener_kind(self.target)
+        if kind is ListenerKind.TLS:
+            return (
+                f"{self.target} is a node's peer port (mutual TLS, for its child nodes); "
+                "officers and tools call its client port (--port: the address after "
+                "'serving on' in the node's start line)"
+            )
+        if kind is ListenerKind.NOTHING:
+            return (
+                f"nothing listens on {self.target} (connection refused): is the node running, "
+                "and is this its client port?"
+            )
+        return details
 
     # -- intake ------------------------------------------------------------------------------
 

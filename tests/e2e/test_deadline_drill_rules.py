@@ -295,7 +295,7 @@ def receive_the_complaints_of_monday_0928(
         network, capsys, "start", "--id", CAMPAIGN, "--name", "新冠疫情防控", "--tag", COVID_TAG
     )
     assert (
-        f"campaign {CAMPAIGN} (新冠疫情防控) running, from 2026-09-28 10:00+08: limits 3 WD"
+        f"campaign {CAMPAIGN} (新冠疫情防控) running, from 2026-09-28 10:00:00 +08:00: limits 3 WD"
         in printed
     )
     made = Tickets()

@@ -7,6 +7,8 @@ folders under ``tmp_path``; the keys and certificates are real.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,6 +191,8 @@ def test_an_administrator_enrols_a_county_shows_it_and_revokes_it(
     assert identity.node_id in out
     assert f"certificate {node.serial:x}" in out
     assert "not enrolled" not in out
+    assert f"national root (this node's copy): {county / 'root.pem'}" in out
+    assert "+08:00" in out  # valid until, in China time
 
     out = ok(
         capsys,
@@ -201,7 +205,7 @@ def test_an_administrator_enrols_a_county_shows_it_and_revokes_it(
         "--at",
         "2026-11-23T09:00:00+08:00",
     )
-    assert f"certificate {node.serial:x} revoked" in out
+    assert f"certificate {node.serial:x} revoked from 2026-11-23 09:00:00 +08:00" in out
     crl = x509.load_pem_x509_crl((ca_dir / "crl.pem").read_bytes())
     assert crl.is_signature_valid(ca.certificate.public_key())  # type: ignore[arg-type]
     entry = crl.get_revoked_certificate_by_serial_number(node.serial)
@@ -420,3 +424,42 @@ def test_a_mistyped_data_folder_creates_no_node(
     )  # fmt: skip
     assert "no node in" in reason
     assert not missing.exists()
+
+
+HOLD = """
+import sys
+from pathlib import Path
+from node.app.data_folder import hold_data_folder
+lock = hold_data_folder(Path(sys.argv[1]))
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_pki_step_on_a_folder_another_process_holds_is_refused_and_writes_nothing(
+    pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, req = pki.request("county", "620102")
+    bundle = pki.issue(req, "county")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(data_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        before = files_under(pki.base)
+        for argv in (
+            ["install", "--bundle", str(bundle)],
+            ["rotate", "--out", str(pki.base / "rotated.csr")],
+            ["request", "--out", str(pki.base / "again.csr")],
+        ):
+            reason = refused(
+                capsys, "pki", argv[0], "--data-dir", str(data_dir), "--unit", "620102", *argv[1:]
+            )
+            assert f"the data folder {data_dir} is in use by process {holder.pid}" in reason
+        assert files_under(pki.base) == before
+    finally:
+        holder.communicate("")
+    assert "enrolled" in pki.install(data_dir, "620102", bundle)

@@ -1,0 +1,89 @@
+"""One process per data folder: an operating-system lock held for the life of the process.
+
+A node's data folder holds its keys, its identity and (by default) its SQLite database. Two
+processes on one folder would sign two different chains with one key (a fork the rest of the
+network quarantines) or write one key over the other. ``hold_data_folder`` takes an exclusive
+``flock`` on ``hotline.lock`` in the folder before anything in it is opened; the kernel lets go
+of it when the process ends, however it ends, so a crashed node never leaves a stale lock. The
+file records the holder's PID so the second process can say who holds the folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from types import TracebackType
+
+LOCK_FILE = "hotline.lock"
+"""The lock file inside the data folder (its content is the holder's PID)."""
+
+
+class DataFolderInUse(OSError):
+    """Another process holds the data folder (a node serving, or a ``hotline pki`` step)."""
+
+    def __init__(self, folder: Path, pid: int | None) -> None:
+        holder = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"the data folder {folder} is in use by {holder} (a node serving it, or a "
+            "`hotline pki` step); stop that process first, or use another --data-dir"
+        )
+        self.folder = folder
+        self.pid = pid
+
+
+class DataFolderLock:
+    """An exclusive lock on a data folder; ``release`` (or leaving the ``with``) lets it go."""
+
+    def __init__(self, folder: Path, fd: int) -> None:
+        self.folder = folder
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Let go of the folder (also done by the kernel when the process ends)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> DataFolderLock:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def _holder(fd: int) -> int | None:
+    """The PID written in the lock file, if it reads as one."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 32).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def hold_data_folder(folder: Path, *, create: bool = True) -> DataFolderLock:
+    """Lock ``folder`` for this process or raise ``DataFolderInUse`` naming the holder's PID.
+
+    ``create`` makes the folder when it is missing (``hotline serve``, ``hotline pki
+    request``); without it a missing folder is left alone (the caller says what is missing).
+    """
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    # O_RDWR without O_TRUNC: the holder's PID must survive a second process opening the file.
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _holder(fd)
+        os.close(fd)
+        raise DataFolderInUse(folder, pid) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return DataFolderLock(folder, fd)

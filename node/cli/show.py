@@ -1,0 +1,198 @@
+"""``hotline show``: every field of a ticket and of each event of its history, in words.
+
+A ticket (``hotline.v1.Ticket``) and each event's payload are walked field by field from their
+descriptors, so a field added to the contracts shows up here without a change. Each value is
+put in words: an enum by its value and Chinese term (``time_barred 超过三年``), a clock value
+(``*_hlc``, ``*_ms``, timestamps) in China time with its zone, money (``*_fen``) in yuan, a
+yes/no as yes or no. Fields without a value (proto3 leaves them unset) are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from core.ticket.state import TicketState
+from node.cli.display import china_time, china_time_of, china_time_of_hlc, duration, yuan
+from node.cli.terms import ENUMS, event_term, term
+from node.edge.client import NodeClient
+from proto.hotline.v1 import events_pb2, intake_pb2, ticket_pb2
+from sync.codec import enum_member, from_message
+
+LABELS: dict[str, str] = {
+    "ground": "refusal ground (不予受理理由)",
+    "refusal_ground": "refusal ground (不予受理理由)",
+    "notice": "notice to the consumer",
+    "refusal_notice": "notice to the consumer",
+    "satisfaction": "rating (满意度)",
+    "agreement": "agreement (调解协议)",
+    "amount_recovered_fen": "amount recovered",
+    "amount_fen": "amount involved",
+    "holder_unit": "held by",
+    "last_router_unit": "last routed by",
+    "assigned_station": "station working on it",
+    "to_unit": "to unit",
+    "from_unit": "from unit",
+    "operating_region": "operating region (实际经营地)",
+    "registered_region": "registered region (住所地)",
+    "credit_code": "credit code (统一社会信用代码)",
+    "paused_ms": "mediation clock stopped for",
+    "paused_since_hlc": "mediation clock stopped since",
+    "version": "events folded",
+    "awaiting_callback": "awaiting callback (待回访)",
+    "units_involved": "units involved",
+    "held_since_hlc": "held since",
+    "last_hlc": "last event at",
+    "received_at": "received at",
+    "registering_unit": "registered by unit",
+    "duplicate_of": "duplicate of",
+}
+"""Words for field names where the name alone reads poorly; others are the name in words."""
+
+
+def label(field: FieldDescriptor) -> str:
+    """A field's name in words: ``accepted_hlc`` -> ``accepted at``."""
+    if field.name in LABELS:
+        return LABELS[field.name]
+    name = field.name
+    for suffix, words in (("_hlc", " at"), ("_ms", " at"), ("_fen", "")):
+        if name.endswith(suffix):
+            return name[: -len(suffix)].replace("_", " ") + words
+    return name.replace("_", " ")
+
+
+def scalar(field: FieldDescriptor, value: object) -> str:
+    """One value of a scalar or enum field, in words."""
+    enum_type = field.enum_type
+    if field.type == FieldDescriptor.TYPE_ENUM and enum_type is not None:
+        kind = ENUMS.get(enum_type.name)
+        if kind is None:
+            return enum_type.values_by_number[int(value)].name  # type: ignore[call-overload]
+        return term(enum_member(kind, int(value), field.name))  # type: ignore[call-overload]
+    if field.type == FieldDescriptor.TYPE_BOOL:
+        return "yes" if value else "no"
+    if field.name.endswith("_hlc"):
+        return china_time_of_hlc(int(value))  # type: ignore[call-overload]
+    if field.name == "paused_ms":
+        return duration(int(value))  # type: ignore[call-overload]
+    if field.name.endswith("_ms"):
+        return china_time(int(value))  # type: ignore[call-overload]
+    if field.name.endswith("_fen"):
+        return yuan(int(value))  # type: ignore[call-overload]
+    return str(value)
+
+
+def message_lines(message: Message, indent: str = "  ") -> list[str]:
+    """Every field of ``message`` that has a value, one line each, nested messages indented."""
+    lines: list[str] = []
+    for field, value in message.ListFields():
+        name = label(field)
+        if field.type != FieldDescriptor.TYPE_MESSAGE:
+            if field.is_repeated:
+                lines.append(f"{indent}{name}: {', '.join(scalar(field, v) for v in value)}")
+            else:
+                lines.append(f"{indent}{name}: {scalar(field, value)}")
+            continue
+        items = list(value) if field.is_repeated else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, Timestamp):
+                lines.append(f"{indent}{name}: {china_time_of(item)}")
+                continue
+            number = f" {i + 1}" if len(items) > 1 else ""
+            lines.append(f"{indent}{name}{number}:")
+            lines.extend(message_lines(item, indent + "  "))
+    return lines
+
+
+def payload_lines(entry: intake_pb2.HistoryEntry, indent: str) -> list[str]:
+    """The fields of one history entry's payload in words (its ``details`` JSON, read back)."""
+    if not entry.details:
+        return []
+    kind = getattr(events_pb2, entry.event_type.rsplit(".", 1)[-1], None)
+    if kind is None:
+        return [f"{indent}details: {entry.details}"]
+    payload = kind()
+    try:
+        json_format.Parse(entry.details, payload, ignore_unknown_fields=True)
+    except json_format.ParseError:
+        return [f"{indent}details: {entry.details}"]
+    if isinstance(payload, events_pb2.TicketRegistered):
+        payload.ClearField("ticket_id")  # the ticket shown
+    return message_lines(payload, indent)
+
+
+def history_lines(history: intake_pb2.TicketHistory) -> list[str]:
+    """Each event: when, what (with its Chinese name), who, where, signature; then its fields."""
+    lines = []
+    for e in history.entries:
+        ok = "signature ok" if e.signature_valid else "SIGNATURE NOT VERIFIED"
+        applied = "" if e.applied else "  [not applied: conflict]"
+        lines.append(
+            f"  {china_time_of(e.recorded_at)}  {event_term(e.event_type)}  "
+            f"by {e.officer.name} ({e.officer.officer_id}, {e.officer.unit_code}) "
+            f"on {e.origin_node}#{e.origin_seq}, key {e.signer_key_id[:12]}, {ok}{applied}"
+        )
+        lines.extend(payload_lines(e, "      "))
+    return lines
+
+
+def status_line(ticket: ticket_pb2.Ticket) -> str:
+    """Where a ticket stands, in one line: ``routed 已分流 at 620102 [complaint: ...]``."""
+    state = from_message(TicketState, ticket)
+    parts = [f"{t.track.value}: {term(t.stage)}" for t in state.tracks]
+    station = f" station {state.assigned_station}" if state.assigned_station else ""
+    conflict = f" IN CONFLICT ({len(state.conflicts)})" if state.conflicts else ""
+    return f"{term(state.status)} at {state.holder_unit}{station} [{', '.join(parts)}]{conflict}"
+
+
+def ticket_lines(ticket: ticket_pb2.Ticket) -> list[str]:
+    """The ticket: a heading, the flags a supervisor must see, then every field in words."""
+    lines = [f"ticket {ticket.ticket_id}: {status_line(ticket)}"]
+    if ticket.HasField("incident"):
+        lines.append(f"  GROUP INCIDENT (群体投诉) {ticket.incident.incident_id}")
+    if ticket.HasField("emergency"):
+        lines.append(
+            f"  EMERGENCY (紧急) in {ticket.emergency.to_unit}'s queue: "
+            f"{', '.join(ticket.emergency.reasons)}"
+        )
+    if ticket.HasField("claimant"):
+        lines.append("  POSSIBLE PROFESSIONAL CLAIMANT (职业索赔): answer uniformly")
+    for conflict in ticket.conflicts:
+        lines.append(
+            f"  CONFLICT {conflict.event_type} from {conflict.origin_node}: {conflict.reason}"
+        )
+    shown = ticket_pb2.Ticket()
+    shown.CopyFrom(ticket)
+    shown.ClearField("ticket_id")  # in the heading
+    if shown.HasField("registration"):
+        shown.registration.ClearField("ticket_id")
+    lines.extend(message_lines(shown))
+    return lines
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """``hotline show TICKET``: the ticket in words, then its signed history."""
+    with NodeClient(args.node, args.officer) as client:
+        ticket = client.get(args.ticket)
+        history = client.history(args.ticket)
+    if args.json:
+        print(
+            json.dumps(
+                {"ticket": MessageToDict(ticket), "history": MessageToDict(history)},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    for line in ticket_lines(ticket):
+        print(line)
+    print("history (fold order):")
+    for line in history_lines(history):
+        print(line)
+    return 0
