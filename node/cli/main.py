@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from core.errors import DomainError
+from core.errors import HotlineError
 from node.cli.admin import add_admin_commands
 from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
@@ -28,8 +28,6 @@ from node.cli.tickets import add_ticket_commands
 from node.cli.tools import add_tool_commands
 from node.edge.client import CallError
 from sync.errors import StorageError
-from sync.identity import IdentityError
-from sync.pki import PkiError
 
 log = logging.getLogger("hotline")
 
@@ -90,11 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except CallError as exc:
         _say(f"{exc.code}: {exc.message}")
-    except DomainError as exc:
-        _say(str(exc))
     except StorageError as exc:
         _say(f"storage: {exc}")
-    except (PkiError, IdentityError) as exc:
+    except HotlineError as exc:  # every other error of ours: its message is the reason
         _say(str(exc))
     except (OSError, ValueError) as exc:
         _say(str(exc))
