@@ -24,8 +24,8 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
 
 Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
 ``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
-``ReplicationError``), ``sync.pki``, ``sync.envelope``, ``sync.identity``, ``sync.rule_books``
-and ``node.edge.client`` (``CallError``).
+``ReplicationError``), ``sync.pki``, ``sync.envelope``, ``sync.identity``,
+``sync.rule_book_signing`` and ``node.edge.client`` (``CallError``).
 
 ``docs/architecture.md`` ("Errors") says why each code was chosen. Lower-level exceptions
 (driver errors, ``grpc.RpcError``, ``cryptography``'s) are converted at the boundary where they

@@ -2,7 +2,7 @@
 
 A hub registers calls at scale and dispatches them by jurisdiction (the national hub relays
 other provinces' tickets), serves its children's replication, and watches the supervision
-queue. The province also issues its rule book (``province_hub.rule_book``), routes a running
+queue. The province also issues its rule book (``province_hub.rule_book_issuer``), routes a running
 campaign's tickets at registration (``province_hub.campaigns``) and looks for professional
 claimants across its cities (``province_hub.claimants``).
 """
@@ -23,7 +23,7 @@ from node.jobs.detection import DetectionJob
 from proto.hotline.v1 import rules_pb2_grpc
 from province_hub.campaigns import CampaignRouting
 from province_hub.claimants import ClaimantFinding, Claimants
-from province_hub.rule_book import RuleBookIssuer
+from province_hub.rule_book_issuer import RuleBookIssuer
 
 if TYPE_CHECKING:
     from node.app.runtime import Node

@@ -33,7 +33,7 @@ from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.ports import ListenerKind, listener_kind
-from sync.rule_books import RuleBookHolder
+from sync.rule_book_signing import RuleBookHolder
 from sync.service import (
     open_batch,
     peer_certificates,

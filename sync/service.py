@@ -35,7 +35,7 @@ from sync.ingest import CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
 from sync.pki import NodeCertificate, PkiError, load_certificates
 from sync.reasons import AlertKind, Refusal, Refused
-from sync.rule_books import RuleBookHolder
+from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
 from sync.verification import SignatureVerifier
 from sync.writer import LogBatch, LogWriter

@@ -26,7 +26,7 @@ from sync.envelope import EnvelopeError
 from sync.errors import ReplicationError, StorageError
 from sync.identity import IdentityError, NotEnrolled
 from sync.pki import PkiError
-from sync.rule_books import RuleBookRefused
+from sync.rule_book_signing import RuleBookRefused
 
 PACKAGES = ("core", "sync", "node", "province_hub", "city_node", "station_agent")
 NOT_IMPORTED = ("node.__main__", "node.storage.migrations.")

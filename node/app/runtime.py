@@ -29,10 +29,10 @@ from node.app.profile import LevelProfile, ServiceMount
 from node.app.settings import NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
+from node.desks.province_rules import ProvinceRules
 from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
-from node.desks.rule_book import ProvinceRules
 from node.desks.supervision import SupervisionQueue
 from node.edge.errors import ErrorMappingInterceptor
 from node.jobs.scheduler import JobScheduler

@@ -19,10 +19,10 @@ from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
+from node.desks.province_rules import ProvinceRules
 from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
-from node.desks.rule_book import ProvinceRules
 from node.desks.supervision import SupervisionQueue
 from node.jobs.scheduler import JobScheduler
 from node.storage.database import Database

@@ -32,7 +32,7 @@ from sync.envelope import EnvelopeError
 from sync.errors import ReplicationError, StorageError
 from sync.identity import IdentityError, NotEnrolled
 from sync.pki import PkiError
-from sync.rule_books import RuleBookRefused
+from sync.rule_book_signing import RuleBookRefused
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Every node that judges deadlines by its province's rule book serves the reading; only the
 province node can amend it, so only its profile mounts the service with an issuer
-(``province_hub.rule_book.RuleBookIssuer``). Elsewhere ``AmendRules`` is refused.
+(``province_hub.rule_book_issuer.RuleBookIssuer``). Elsewhere ``AmendRules`` is refused.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from core.deadlines.china_time import china_date
 from core.deadlines.rulebook import RuleBook
 from core.errors import NotPermitted
 from node.app.profile import ServiceMount
-from node.desks.rule_book import ProvinceRules
+from node.desks.province_rules import ProvinceRules
 from node.edge.caller import acting_officer
 from proto.hotline.v1 import rules_pb2, rules_pb2_grpc
-from sync.rule_books import rule_book_message
+from sync.rule_book_signing import rule_book_message
 
 if TYPE_CHECKING:
     from node.app.runtime import Node

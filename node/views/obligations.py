@@ -156,7 +156,7 @@ def recompute_obligations(conn: Connection, deadlines: DeadlineRules) -> int:
 
     Run when the rules change, never on the hot path: by the flush of the writer transaction
     that takes a rule book in, after the views of its other tickets are written, with the
-    rules that transaction staged (``node.desks.rule_book.ProvinceRules.adopt``).
+    rules that transaction staged (``node.desks.province_rules.ProvinceRules.adopt``).
     """
     conn.execute(delete(obligations))
     count = 0

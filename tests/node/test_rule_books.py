@@ -23,7 +23,7 @@ from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, rules_pb2
 from sync.codec import from_message, to_message
-from sync.rule_books import sign_rule_book
+from sync.rule_book_signing import sign_rule_book
 from tests.conftest import World, spec
 from tests.node.test_deadlines import HandMovedTime, china
 

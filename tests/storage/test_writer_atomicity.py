@@ -23,15 +23,15 @@ from sqlalchemy import select
 from core.deadlines.policy import DEFAULT_POLICY
 from core.deadlines.rulebook import Campaign, RuleBook
 from node.app.runtime import Node
-from node.desks.rule_book import ProvinceRules
+from node.desks.province_rules import ProvinceRules
 from node.devnet.hierarchy import Hierarchy
 from node.storage.tables import rule_books
 from proto.hotline.v1 import rules_pb2
-from province_hub.rule_book import RuleBookIssuer
+from province_hub.rule_book_issuer import RuleBookIssuer
 from sync import schema
 from sync.errors import StorageError
 from sync.reasons import AlertKind
-from sync.rule_books import sign_rule_book
+from sync.rule_book_signing import sign_rule_book
 from sync.writer import LogBatch, LogWriter
 from tests.conftest import World, spec
 

@@ -32,7 +32,7 @@ RULE_BOOK_CONTEXT = b"hotline.v1.rule_book\x00"
 
 
 class RuleBookHolder(Protocol):
-    """What replication needs of the node's rule book (``node.desks.rule_book.ProvinceRules``)."""
+    """What replication needs of the rule book a node holds (``ProvinceRules``)."""
 
     @property
     def number(self) -> int:

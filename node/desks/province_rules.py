@@ -2,10 +2,10 @@
 
 Every node holds the newest rule book of its province (``core.deadlines.rulebook``) in the
 ``rule_books`` table, signed as it was issued. Each replication round's Hello hands a newer one
-down (``sync.rule_books``); a node that takes one derives every open obligation afresh in the
+down (``sync.rule_book_signing``); a node that takes one derives every open obligation afresh in the
 same transaction and judges its deadlines by it from the moment that transaction commits, so a
 holiday year loaded in Lanzhou moves a Chengguan deadline as soon as the county's link is up,
-and never half-way. Only the province node issues the next book (``province_hub.rule_book``).
+and never half-way. Only the province node issues the next book (``province_hub.rule_book_issuer``).
 
 A book is taken inside a writer job: it is staged in the job's batch (later jobs of the same
 transaction see it through ``book_in``), the obligations are derived at the flush, and the
@@ -31,7 +31,7 @@ from node.views.obligations import DeadlineRules, recompute_obligations
 from proto.hotline.v1 import rules_pb2
 from sync.pki import NodeCertificate
 from sync.reasons import AlertKind
-from sync.rule_books import RuleBookRefused, open_rule_book, rule_book_from
+from sync.rule_book_signing import RuleBookRefused, open_rule_book, rule_book_from
 from sync.writer import LogBatch
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from core.deadlines.rulebook import DEFAULT_CAMPAIGN_DAYS, RuleBook
 from core.errors import InvalidInput, NotPermitted
 from core.officers import Role
 from core.units import UnitLevel
+from node.desks.province_rules import ProvinceRules
 from node.desks.roster import Roster
-from node.desks.rule_book import ProvinceRules
 from proto.hotline.v1 import rules_pb2
 from sync.identity import NodeIdentity
-from sync.rule_books import (
+from sync.rule_book_signing import (
     campaign_from,
     holiday_year_from,
     policy_from,
