@@ -8,6 +8,7 @@ Public surface, for the node runtime and tests:
 - ``sync.schema`` and ``sync.log_store``: the log's tables and ``EventLog``.
 - ``sync.writer``: ``LogWriter``, the node's single group-committing writer.
 - ``sync.ingest``: verifying and storing received events.
-- ``sync.service`` and ``sync.client``: the SyncService server and the child's ``ParentLink``.
+- ``sync.children`` and ``sync.client``: the parent's side of replication and the child's
+  ``ParentLink``; ``sync.trust_sharing`` and ``sync.received`` serve both.
 - ``sync.errors``: ``StorageError``, ``ReplicationError``.
 """

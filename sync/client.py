@@ -33,15 +33,10 @@ from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.ports import ListenerKind, listener_kind
+from sync.received import read_batch
 from sync.rule_book_signing import RuleBookHolder
-from sync.service import (
-    open_batch,
-    peer_certificates,
-    signer_certificates,
-    trust_bundle,
-    welcome,
-)
 from sync.trust import TrustStore
+from sync.trust_sharing import peer_certificates, trust_bundle, welcome
 from sync.verification import SignatureVerifier
 from sync.writer import LogBatch, LogWriter
 
@@ -229,6 +224,17 @@ class ParentLink:
         """``fn(*args)`` on the node's bounded pool: reads never block the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
+    def _parent_certificate(self, peer: sync_pb2.PeerCertificates) -> NodeCertificate:
+        """The parent's certificate, and its authority if new to us, checked against the root
+        (signature checks: run on the blocking pool)."""
+        for der in peer.chain:
+            with suppress(ValueError, PkiError):
+                self._trust.add_authority(x509.load_der_x509_certificate(der))
+        try:
+            return self._trust.add_node(x509.load_der_x509_certificate(peer.certificate))
+        except (ValueError, PkiError) as exc:
+            raise ReplicationError(f"the parent's certificate is not usable: {exc}") from exc
+
     async def _hello(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> str:
         # The first call of a round waits briefly for the link: a parent that just came back
         # is used at once rather than after the channel's reconnect back-off.
@@ -243,13 +249,7 @@ class ParentLink:
             timeout=self._connect_timeout,
             wait_for_ready=True,
         )
-        for der in response.node.chain:  # the parent's authority, if new to us
-            with suppress(ValueError, PkiError):
-                self._trust.add_authority(x509.load_der_x509_certificate(der))
-        try:
-            parent = self._trust.add_node(x509.load_der_x509_certificate(response.node.certificate))
-        except (ValueError, PkiError) as exc:
-            raise ReplicationError(f"the parent's certificate is not usable: {exc}") from exc
+        parent = await self._blocking(self._parent_certificate, response.node)
         if parent.unit_code != self.parent_unit:
             raise ReplicationError(
                 f"{self.target} is {parent.unit_code}'s node, not {self.parent_unit}'s"
@@ -329,8 +329,7 @@ class ParentLink:
         )
         storing: asyncio.Future[IngestReport] | None = None
         async for batch in stream:
-            certificates = signer_certificates(self._trust, batch.certificates)
-            events, broken = open_batch(batch)
+            events, certificates, broken = await self._blocking(read_batch, self._trust, batch)
             checked = await self._verifier.check(events, self._trust)
             for event_id, reason in broken:
                 total.reject(event_id, reason)

@@ -39,9 +39,9 @@ from node.jobs.scheduler import JobScheduler
 from node.storage.database import Database
 from node.views.obligations import DeadlineRules
 from node.views.tickets import TicketProjection
+from sync.children import ChildReplication
 from sync.client import ParentLink
 from sync.identity import NodeIdentity
-from sync.service import SyncServicer
 from sync.trust import TrustStore
 from sync.verification import SignatureVerifier
 from sync.writer import LogWriter
@@ -81,7 +81,7 @@ class Node:
     """Set by the wiring once the level's registration hooks (which take the node) exist."""
     jobs: JobScheduler = field(init=False)
     """Set by the wiring once the level's jobs (which take the node) exist."""
-    sync_service: SyncServicer | None = None
+    children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     server: aio.Server | None = None
     peer_server: aio.Server | None = None

@@ -155,7 +155,7 @@ def build_node(
             read=db.read,
             writer=writer,
             link=link,
-            children=lambda: node.sync_service,
+            children=lambda: node.children,
             wall_ms=clock.wall_ms,
             blocking=blocking,
         ),

@@ -19,13 +19,14 @@ from core.units import Unit, jurisdiction_prefix, level_of
 from node.app.blocking import BlockingPool
 from node.storage.tables import tickets
 from proto.hotline.v1 import admin_pb2, sync_pb2
+from sync.children import ChildReplication
 from sync.client import ParentLink, upward_lag
 from sync.codec import enum_number
 from sync.errors import ReplicationError
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
 from sync.reasons import AlertKind
-from sync.service import SyncServicer, learn_trust
+from sync.trust_sharing import learn_trust
 from sync.writer import LogBatch, LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
@@ -45,7 +46,7 @@ class ReplicationDesk:
     read: ReadSnapshot
     writer: LogWriter
     link: ParentLink | None
-    children: Callable[[], SyncServicer | None]
+    children: Callable[[], ChildReplication | None]
     wall_ms: Callable[[], int]
     """The node's clock: ages in ``sync status`` are measured on it (a drill runs it fast)."""
     blocking: BlockingPool

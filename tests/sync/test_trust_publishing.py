@@ -25,7 +25,7 @@ from proto.hotline.v1 import intake_pb2, sync_pb2
 from sync import schema
 from sync.codec import to_message
 from sync.log_store import EventLog
-from sync.service import learn_trust
+from sync.trust_sharing import learn_trust
 from sync.writer import LogBatch
 from tests.conftest import InProcessNode, World, spec
 

@@ -1,0 +1,265 @@
+"""The parent's side of replication: what a node does for the children that call it.
+
+Served on the node's peer port over mutual TLS (``node.edge.sync`` is the gRPC servicer), so
+the caller is whoever its client certificate names: no metadata is believed. A child
+introduces itself (``hello``) and both sides exchange what they know of the hierarchy
+(``sync.trust_sharing``); it asks how far the parent holds its subtree's chains (``heads``),
+streams what is missing (``push``: each batch opened and its signatures checked off the loop
+while the previous batch is written, each batch applied in one transaction by
+``sync.ingest``), then pulls its jurisdiction feed from a cursor it keeps (``pull``). A caller
+may only push its own subtree and pull its own jurisdiction, must sit below this node, and
+must hold a certificate that is valid and not revoked now (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from cryptography import x509
+from sqlalchemy import Connection
+
+from core.errors import InvalidInput, NotPermitted
+from core.units import UnitLevel, jurisdiction_prefix
+from proto.hotline.v1 import sync_pb2
+from sync.envelope import SealedEvent
+from sync.identity import NodeIdentity, NotEnrolled
+from sync.ingest import CheckedEvent, IngestReport, ingest_chains
+from sync.log_store import EventLog
+from sync.pki import NodeCertificate, PkiError, load_certificates
+from sync.received import batch_certificates, read_batch
+from sync.rule_book_signing import RuleBookHolder
+from sync.trust import TrustStore
+from sync.trust_sharing import peer_certificates, trust_bundle, welcome
+from sync.verification import SignatureVerifier
+from sync.writer import LogWriter
+
+ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
+T = TypeVar("T")
+DEFAULT_BATCH = 500
+"""Events per pulled batch when the child does not say."""
+MAX_BATCH = 5000
+"""Most events per pulled batch, whatever the child asks for."""
+
+
+@dataclass
+class ChildContact:
+    """What the parent last saw of one child (for ``sync status``)."""
+
+    node_id: str
+    unit_code: str
+    last_contact_ms: int = 0
+    pulled_to: int = 0
+
+
+class ChildReplication:
+    """Serves this node's children; every method takes the caller's TLS certificate (PEM)."""
+
+    def __init__(
+        self,
+        identity: NodeIdentity,
+        read: ReadSnapshot,
+        writer: LogWriter,
+        trust: TrustStore,
+        wall_ms: Callable[[], int],
+        verifier: SignatureVerifier,
+        *,
+        executor: Executor,
+        rules: RuleBookHolder | None = None,
+    ) -> None:
+        if identity.credentials is None:
+            raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
+        self._rules = rules
+        self._identity = identity
+        self._credentials = identity.credentials
+        self._read = read
+        self._writer = writer
+        self._trust = trust
+        self._wall_ms = wall_ms
+        self._verifier = verifier
+        self._executor = executor
+        """Where blocking work runs (the node's bounded pool)."""
+        self._own_prefix = jurisdiction_prefix(identity.unit_code, identity.level)
+        self._callers: dict[bytes, NodeCertificate] = {}
+        self.children: dict[str, ChildContact] = {}
+        """The children seen since start, by node id."""
+
+    async def _blocking(self, fn: Callable[..., T], *args: object) -> T:
+        """``fn(*args)`` on the node's bounded pool: the event loop never waits on it."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _check_below(self, unit_code: str, level: UnitLevel) -> str:
+        """The caller's jurisdiction prefix, if the caller sits below this node."""
+        if not unit_code.startswith(self._own_prefix) or unit_code == self._identity.unit_code:
+            raise NotPermitted(f"{unit_code} is not below {self._identity.unit_code}")
+        if not self._identity.level.is_above(level):
+            raise NotPermitted(
+                f"a {level.value} node cannot replicate with a "
+                f"{self._identity.level.value} node as its parent"
+            )
+        return jurisdiction_prefix(unit_code, level)
+
+    def _known_caller(self, pem: bytes) -> NodeCertificate:
+        """The node certificate ``pem`` holds, checked against the trust store (a blocking
+        signature check the first time a certificate is seen)."""
+        node = self._callers.get(pem)
+        if node is None:
+            try:
+                node = self._trust.add_node(load_certificates(pem)[0])
+            except (ValueError, PkiError) as exc:
+                raise NotPermitted(f"the client certificate is not usable: {exc}") from None
+            self._callers[pem] = node
+        return node
+
+    async def caller(self, pem: bytes | None) -> tuple[NodeCertificate, str]:
+        """The calling node, from its TLS certificate, and its jurisdiction prefix."""
+        if not pem:
+            raise NotPermitted("replication needs a client certificate (mutual TLS)")
+        node = self._callers.get(pem)
+        if node is None:
+            node = await self._blocking(self._known_caller, pem)
+        reason = self._trust.judge(node, self._wall_ms())
+        if reason:
+            raise NotPermitted(f"the certificate of {node.node_id} does not count: {reason}")
+        prefix = self._check_below(node.unit_code, node.level)
+        contact = self.children.setdefault(node.node_id, ChildContact(node.node_id, node.unit_code))
+        contact.last_contact_ms = self._wall_ms()
+        return node, prefix
+
+    def _learn_chain(self, chain: list[bytes]) -> None:
+        """The caller's province CA, if new here (checked against the root)."""
+        for der in chain:
+            with contextlib.suppress(ValueError, PkiError):
+                self._trust.add_authority(x509.load_der_x509_certificate(der))
+
+    async def hello(
+        self, pem: bytes | None, request: sync_pb2.HelloRequest
+    ) -> sync_pb2.HelloResponse:
+        """Introduce the calling node; exchange authorities and revocation lists; hand down
+        the province's rule book when the caller's is older."""
+        await self._blocking(self._learn_chain, list(request.node.chain))
+        child, prefix = await self.caller(pem)
+        if request.node.certificate and request.node.certificate != child.der:
+            raise InvalidInput("node.certificate", "differs from the TLS client certificate")
+        await self._writer.run(partial(welcome, certificate=child, bundle=request.trust))
+
+        def feed() -> tuple[int, int]:
+            with self._read() as conn:
+                log = EventLog(conn)
+                return log.feed_end(), log.feed_count_after(prefix, request.pull_cursor)
+
+        end, unpulled = await self._blocking(feed)
+        response = sync_pb2.HelloResponse(
+            node=peer_certificates(self._credentials),
+            trust=trust_bundle(self._trust),
+            feed_end=end,
+            unpulled=unpulled,
+        )
+        newer = self._rules.for_child(request.rule_book_number) if self._rules else None
+        if newer is not None:
+            response.rule_book.CopyFrom(newer)
+        return response
+
+    def _heads(self, prefix: str) -> list[sync_pb2.OriginHead]:
+        with self._read() as conn:
+            return [
+                sync_pb2.OriginHead(origin_node=h.origin_node, seq=h.seq, hash=h.hash)
+                for h in EventLog(conn).heads_under(prefix)
+            ]
+
+    async def heads(
+        self, pem: bytes | None, request: sync_pb2.GetHeadsRequest
+    ) -> sync_pb2.GetHeadsResponse:
+        """The parent's last sequence and hash for each origin under a unit-code prefix."""
+        _, prefix = await self.caller(pem)
+        if not request.unit_prefix.startswith(prefix):
+            raise NotPermitted(f"heads under {request.unit_prefix!r} are outside {prefix!r}")
+        return sync_pb2.GetHeadsResponse(
+            heads=await self._blocking(self._heads, request.unit_prefix)
+        )
+
+    async def _checked(
+        self, batch: sync_pb2.EventBatch
+    ) -> tuple[list[CheckedEvent], list[NodeCertificate], list[tuple[str, str]]]:
+        events, certificates, broken = await self._blocking(read_batch, self._trust, batch)
+        checked = await self._verifier.check(events, self._trust)
+        return checked, certificates, broken
+
+    async def push(
+        self, pem: bytes | None, batches: AsyncIterable[sync_pb2.EventBatch]
+    ) -> sync_pb2.PushSummary:
+        """Upward: batches of signed events, each applied in one transaction.
+
+        The next batch's signatures are checked while the current one is being written.
+        """
+        child, prefix = await self.caller(pem)
+        total = IngestReport()
+        applying: asyncio.Future[IngestReport] | None = None
+
+        async def apply(
+            checked: list[CheckedEvent], certificates: list[NodeCertificate]
+        ) -> IngestReport:
+            return await self._writer.run(
+                partial(
+                    ingest_chains,
+                    checked=checked,
+                    peer=child.node_id,
+                    subtree_prefix=prefix,
+                    certificates=certificates,
+                )
+            )
+
+        async for batch in batches:
+            checked, certificates, broken = await self._checked(batch)
+            for event_id, reason in broken:
+                total.reject(event_id, reason)
+            if applying is not None:
+                total.add(await applying)
+            applying = asyncio.ensure_future(apply(checked, certificates))
+        if applying is not None:
+            total.add(await applying)
+        return sync_pb2.PushSummary(
+            accepted=total.accepted,
+            duplicates=total.duplicates,
+            rejected=total.rejected,
+            rejections=[sync_pb2.Rejection(event_id=i, reason=r) for i, r in total.rejections],
+            heads=await self._blocking(self._heads, prefix),
+        )
+
+    async def pull(
+        self, pem: bytes | None, request: sync_pb2.PullRequest
+    ) -> AsyncIterator[sync_pb2.EventBatch]:
+        """Downward: the jurisdiction feed after a cursor, in batches."""
+        child, prefix = await self.caller(pem)
+        contact = self.children[child.node_id]
+        size = min(request.batch_size or DEFAULT_BATCH, MAX_BATCH)
+        after, sent = request.after, 0
+        contact.pulled_to = after
+        while True:
+
+            def read(after: int = after) -> tuple[list[tuple[int, SealedEvent]], int]:
+                with self._read() as conn:
+                    log = EventLog(conn)
+                    return log.feed_after(prefix, after, size), log.feed_end()
+
+            rows, end = await self._blocking(read)
+            if not rows:
+                return
+            after = rows[-1][0]
+            sent += 1
+            events = [e for _, e in rows]
+            yield sync_pb2.EventBatch(
+                events=[e.to_proto() for e in events],
+                certificates=batch_certificates(self._trust, events),
+                cursor=after,
+                feed_end=end,
+            )
+            contact.pulled_to = after
+            if len(rows) < size or (request.max_batches and sent >= request.max_batches):
+                return
