@@ -30,8 +30,8 @@ from sync.envelope import seal
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
 from sync.pki import dns_name
-from tests.conftest import InProcessNode, World, spec
-from tests.sync.test_replication import register_and_route, start_line
+from tests.helpers.tickets import register_and_route
+from tests.helpers.world import InProcessNode, World, spec
 
 
 def push_raw(child: InProcessNode, parent: InProcessNode, events: list) -> sync_pb2.PushSummary:  # type: ignore[type-arg]
@@ -78,7 +78,7 @@ def alert_kinds(node: InProcessNode) -> list[str]:
 def test_a_tampered_event_is_refused_by_the_parent_and_caught_by_audit(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
@@ -176,7 +176,7 @@ def test_a_revoked_station_s_later_events_stop_counting_everywhere(
 def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
@@ -233,7 +233,7 @@ def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(
 
 
 def test_a_replayed_old_batch_changes_nothing(world: World) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("chengguan") as handler:
         for label in ("gym", "fridge"):
             handler.register(uuid.uuid4().hex, walk_in(label))
@@ -273,7 +273,7 @@ def test_a_node_enrolled_in_another_hierarchy_cannot_connect(world: World, tmp_p
 def test_a_rotated_key_keeps_the_node_s_history_and_both_keys_count(
     world: World, hierarchy: Hierarchy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("chengguan") as handler:
         first = handler.register(uuid.uuid4().hex, walk_in("gym")).ticket_id
     world.sync("chengguan")
