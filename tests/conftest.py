@@ -38,6 +38,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """On parallel workers (``-n N``), real-process tests run in lanes (``tests.helpers.lanes``)."""
+    if config.getvalue("dist") != "load":
+        return None  # a distribution asked for by name is left as asked
+    from tests.helpers.lanes import LaneScheduling
+
+    return LaneScheduling(config, log)  # type: ignore[arg-type]
+
+
 _PG_PROBLEM = postgres_problem()
 
 

@@ -15,6 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.lanes import (
+    ESCALATION_DRILLS,
+    LANE_OF_MODULE,
+    NODE_PROCESSES,
+    RULE_DRILLS,
+    lane_of,
+)
+
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 
@@ -140,3 +148,16 @@ def test_a_conftest_with_a_helper_class_or_function_is_caught() -> None:
         "@pytest.fixture(scope='session')\ndef hierarchy(): ...\n"
     )
     assert non_fixtures(source) == ["World", "spec"]
+
+
+def test_every_module_given_a_lane_exists() -> None:
+    assert [m for m in LANE_OF_MODULE if not (ROOT / m).is_file()] == []
+
+
+def test_real_process_tests_have_lanes_and_the_rest_none() -> None:
+    assert lane_of("tests/e2e/test_deadline_drill.py::test_x[sqlite]") == ESCALATION_DRILLS
+    assert lane_of("tests/e2e/test_deadline_drill_rules.py::test_x[postgresql]") == RULE_DRILLS
+    assert lane_of("tests/e2e/test_demo.py::test_x") == NODE_PROCESSES
+    assert lane_of("tests/faults/test_replication_faults.py::test_x") == NODE_PROCESSES
+    assert lane_of("tests/faults/test_link_proxy.py::test_x") is None
+    assert lane_of("tests/node/test_deadlines.py::test_x[sqlite]") is None
