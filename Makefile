@@ -29,8 +29,16 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy core sync node province_hub city_node station_agent loadtest proto/generate.py
 
+# The suite on parallel workers (pytest-xdist): most tests wait on sockets, processes and
+# PostgreSQL rather than compute, so more workers than the 2 cores pay; tests that start real
+# node processes run in lanes, one at a time each (tests/helpers/lanes.py).
+# `make test PYTEST_WORKERS=0` runs it in one process; PYTEST_ARGS adds options
+# (`make test PYTEST_ARGS=--durations=30`).
+PYTEST_WORKERS ?= 4
+PYTEST_ARGS ?=
+
 test: generate lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench-intake: generate
 	$(BIN)/hotline bench intake

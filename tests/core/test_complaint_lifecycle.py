@@ -18,8 +18,8 @@ from core.ticket.vocabulary import (
     TerminationReason,
     Track,
 )
-from tests.core import world
-from tests.core.world import HANDLER, HEAD, HUB, STATION_OFFICER, History
+from tests.helpers import domain
+from tests.helpers.domain import HANDLER, HEAD, HUB, STATION_OFFICER, History
 
 ENDINGS = [
     c.EndMediation(MediationOutcome.AGREEMENT, agreement="商家退款2000元", amount_recovered_fen=1),
@@ -41,7 +41,7 @@ def test_registered_complaint_waits_at_the_hub_with_one_complaint_track(
     assert [t.track for t in state.tracks] == [Track.COMPLAINT]
     assert state.track(Track.COMPLAINT).stage is Stage.AWAITING_DECISION  # type: ignore[union-attr]
     assert state.registration is not None
-    assert state.registration.received_at == world.NOW
+    assert state.registration.received_at == domain.NOW
     assert state.registration.registering_unit == "620000"
     assert state.dispatch_count == 0
 
@@ -142,7 +142,7 @@ def test_resuming_a_running_mediation_is_not_allowed(accepted_complaint: History
 
 @pytest.mark.parametrize("end", ENDINGS, ids=lambda e: e.outcome.value)
 def test_every_mediation_outcome_leads_to_an_approved_closure(end: c.EndMediation) -> None:
-    h = world.mediation_ended(end)
+    h = domain.mediation_ended(end)
     complaint = h.state.track(Track.COMPLAINT)
     assert complaint is not None
     assert complaint.stage is Stage.MEDIATION_ENDED
@@ -166,7 +166,7 @@ def test_every_mediation_outcome_leads_to_an_approved_closure(end: c.EndMediatio
 def test_callback_that_is_not_dissatisfied_leaves_the_ticket_closed(
     satisfaction: Satisfaction,
 ) -> None:
-    h = world.closed_complaint()
+    h = domain.closed_complaint()
     state = h.do(HUB, c.RecordCallback(satisfaction, "回访"))
     assert state.status is TicketStatus.CLOSED
     assert not state.awaiting_callback

@@ -15,12 +15,12 @@ from core.ticket.vocabulary import (
     TicketKind,
     Track,
 )
-from tests.core import world
-from tests.core.world import HANDLER, HEAD, HUB, History
+from tests.helpers import domain
+from tests.helpers.domain import HANDLER, HEAD, HUB, History
 
 
 def _composite() -> History:
-    return world.routed(world.draft(TicketKind.COMPOSITE, incident_region="620102"))
+    return domain.routed(domain.draft(TicketKind.COMPOSITE, incident_region="620102"))
 
 
 def _stage(h: History, track: Track) -> Stage:

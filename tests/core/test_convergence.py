@@ -49,8 +49,8 @@ from core.ticket.vocabulary import (
     TicketKind,
     Track,
 )
-from tests.core import world
-from tests.core.world import (
+from tests.helpers import domain
+from tests.helpers.domain import (
     CITY,
     HANDLER,
     HANDLER_AND_HEAD,
@@ -124,7 +124,7 @@ def test_province_reroute_beats_concurrent_county_acceptance(county_minutes: int
     # Chengguan (offline) accepts the complaint while the province, not having heard from it,
     # re-routes the same version of the ticket to Qilihe. Whoever's clock is earlier, the
     # province's decision stands; the acceptance is kept as a conflict for a supervisor.
-    h = world.routed()
+    h = domain.routed()
     (reroute,) = offline(h, HUB, c.RouteTicket(to_unit="620103"), minutes=60)
     (accept,) = offline(h, HANDLER, c.AcceptComplaint("予以受理"), minutes=county_minutes)
     assert reroute.meta.ticket_version == accept.meta.ticket_version
@@ -147,7 +147,7 @@ def test_province_reroute_beats_concurrent_county_acceptance(county_minutes: int
 def test_higher_level_wins_even_when_it_acted_later(station_minutes: int) -> None:
     # The station's laptop, offline in a township, ends mediation as settled; the county,
     # at the same version, records the consumer's withdrawal. The county's step stands.
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.AssignToStation("620102001"))
     (station,) = offline(
         h, STATION_OFFICER, c.EndMediation(MediationOutcome.SETTLED), minutes=station_minutes
@@ -165,7 +165,7 @@ def test_higher_level_wins_even_when_it_acted_later(station_minutes: int) -> Non
 def test_equal_levels_resolved_by_clock_then_node() -> None:
     # Two nodes of the same level (here two county-level nodes of Chengguan) decide the same
     # version differently: the earlier clock wins; on equal clocks, the smaller node id.
-    h = world.routed()
+    h = domain.routed()
 
     def race(accept_at: int, refuse_at: int) -> TicketState:
         (accept,) = offline(h, HANDLER, c.AcceptComplaint(), minutes=0, node="node-b")
@@ -202,7 +202,7 @@ def test_concurrency_is_recognised_by_clock_when_versions_differ() -> None:
     # saw none of it. So the higher levels' steps stand and the station's is the conflict
     # (ordering by version first would have judged it before the resume and made the resume,
     # which the province had seen, the conflict).
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.AssignToStation("620102001"))
     laptop = list(h.events)
     h.advance(minutes=10)
@@ -234,7 +234,7 @@ def test_a_step_on_a_partial_history_still_follows_the_step_it_answered() -> Non
     # not the first routing to Qilihe and Qilihe's return. It accepts, stamped at version 2
     # (it holds two events): below the routing it answered. The fold still puts the
     # acceptance after that routing, which is from a higher level and has an earlier clock.
-    h = world.routed(world.draft())
+    h = domain.routed(domain.draft())
     h.do(HUB, c.RouteTicket(to_unit="620103"))
     h.do(OTHER_HANDLER, c.ReturnTicket(ReturnReason.NOT_OUR_DUTY, "不属本局"))
     h.do(HUB, c.RouteTicket(to_unit="620102"))
@@ -260,7 +260,7 @@ def test_a_step_on_a_partial_history_still_follows_the_step_it_answered() -> Non
 
 
 def test_a_fresh_step_on_the_whole_history_sorts_last_and_an_older_one_does_not() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     state = h.state
     assert next_ticket_version(state) == state.version == len(h.events)
     (fresh,) = offline(h, HANDLER, c.PauseMediation("鉴定"), minutes=1)
@@ -279,7 +279,7 @@ def test_a_fork_of_one_origin_sequence_is_ordered_alike_everywhere() -> None:
     # A node that equivocates signs two different events with one sequence number and one
     # clock value; both are facts here (the parent reports the fork). The order still does
     # not depend on arrival: the event id settles the last tie.
-    h = world.routed()
+    h = domain.routed()
     (accept,) = offline(h, HANDLER, c.AcceptComplaint(), minutes=1, node="node-x")
     (refuse,) = offline(
         h,
@@ -450,7 +450,7 @@ def networks(
     of events held, as the writer does today, or ``next_ticket_version``).
     """
     kind = draw(st.sampled_from(list(TicketKind)))
-    h = History.registered(HUB, world.draft(kind, incident_region="620102"))
+    h = History.registered(HUB, domain.draft(kind, incident_region="620102"))
     if draw(st.integers(0, 4)) > 0:
         h.do(HUB, c.RouteTicket())  # usually the ticket is already out at Chengguan
     for _ in range(draw(st.integers(0, 5))):

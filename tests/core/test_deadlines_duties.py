@@ -3,7 +3,7 @@
 DOMAIN.md §5-§6: a callback (回访) is owed for every closed complaint, and a 不满意 callback sends
 the ticket back for re-handling followed by a second callback; a supervision order (跟踪督办) is
 owed by its unit within the order's own deadline. Each spec walks a ticket through real
-commands on the hand-driven clock of ``tests.core.world`` and runs the sweep each owing unit's
+commands on the hand-driven clock of ``tests.helpers.domain`` and runs the sweep each owing unit's
 node would run, signed by that unit's sweep officer.
 
 Dates use the real 2026 calendar: Monday 2026-03-16 is the world's "now"; Qingming is
@@ -44,11 +44,11 @@ from core.ticket.vocabulary import (
     TicketKind,
     Track,
 )
-from tests.core import world
-from tests.core.world import HANDLER, HEAD, HUB, HUB_SUPERVISOR, History
+from tests.helpers import domain
+from tests.helpers.domain import HANDLER, HEAD, HUB, HUB_SUPERVISOR, History
 
 CALENDAR = WorkingDayCalendar(HolidayTable.from_chinese_calendar([2025, 2026, 2027]))
-CITY_HEAD = world.officer("620100-02", "钱进", "620100", Role.UNIT_HEAD, Role.SUPERVISOR)
+CITY_HEAD = domain.officer("620100-02", "钱进", "620100", Role.UNIT_HEAD, Role.SUPERVISOR)
 COUNTY, CITY, PROVINCE = "620102", "620100", "620000"
 
 
@@ -59,7 +59,7 @@ def china_ms(month: int, day: int, hour: int = 0, minute: int = 0) -> int:
 
 def sweeper(unit: str) -> Officer:
     """The system officer a unit's node records its sweep's reminders and escalations as."""
-    return world.officer(f"{unit}-sweep", "催办督办系统", unit)
+    return domain.officer(f"{unit}-sweep", "催办督办系统", unit)
 
 
 def at(h: History, month: int, day: int, hour: int = 9) -> int:
@@ -101,7 +101,7 @@ def escalated(duty: Duty, level: int, due: int, unit: str = COUNTY) -> TicketEsc
 
 
 def test_a_closed_complaint_owes_a_callback_within_5_working_days() -> None:
-    h = world.closed_complaint()  # closed by Chengguan's head on Monday 2026-03-16
+    h = domain.closed_complaint()  # closed by Chengguan's head on Monday 2026-03-16
     state = h.state
     (callback,) = duties(state).values()
     ob = callback.obligation
@@ -136,7 +136,7 @@ def test_a_closed_complaint_owes_a_callback_within_5_working_days() -> None:
 
 
 def test_an_unsatisfied_callback_reopens_handling_and_a_second_callback_is_owed() -> None:
-    h = world.closed_complaint()  # closed Monday 2026-03-16: callback due 03-23
+    h = domain.closed_complaint()  # closed Monday 2026-03-16: callback due 03-23
     first_due = china_ms(3, 24)
     at(h, 3, 24)
     assert sweep(h) == [escalated(Duty.CALLBACK, 1, first_due)]
@@ -175,7 +175,7 @@ def test_an_unsatisfied_callback_reopens_handling_and_a_second_callback_is_owed(
 
 
 def test_a_mediation_reopened_for_re_handling_is_counted_from_the_reopening() -> None:
-    h = world.closed_complaint()  # accepted and closed on Monday 2026-03-16
+    h = domain.closed_complaint()  # accepted and closed on Monday 2026-03-16
     at(h, 6, 1)  # the callback comes months later (a Monday) and the consumer is unsatisfied
     reopened = h.do(HUB, c.RecordCallback(Satisfaction.DISSATISFIED, "商家未退款"))
     ob = duties(reopened)[Duty.END_MEDIATION].obligation
@@ -185,7 +185,7 @@ def test_a_mediation_reopened_for_re_handling_is_counted_from_the_reopening() ->
 
 
 def test_a_refused_complaint_owes_its_callback_from_the_refusal() -> None:
-    h = world.routed()
+    h = domain.routed()
     at(h, 3, 18, 10)
     state = h.do(HANDLER, c.RefuseComplaint(RefusalGround.TIME_BARRED, "知道权益受损已超过三年"))
     (callback,) = duties(state).values()
@@ -197,7 +197,7 @@ def test_a_refused_complaint_owes_its_callback_from_the_refusal() -> None:
 
 
 def test_a_callback_is_timed_only_for_the_kinds_the_table_times() -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     h.do(HANDLER, c.SubmitResult(Track.REPORT, "已核查，立案查处"))
     closed = h.do(HEAD, c.ApproveResult(Track.REPORT))
     assert closed.status is TicketStatus.CLOSED and closed.awaiting_callback
@@ -226,7 +226,7 @@ def test_the_callback_takes_the_table_chosen_for_its_closure_time() -> None:
         asked.append(started_ms)
         return campaign if started_ms >= china_ms(3, 16) else DEFAULT_POLICY
 
-    h = world.closed_complaint()
+    h = domain.closed_complaint()
     state = h.state
     (callback,) = open_duties(state, choose, CALENDAR)
     assert asked == [hlc.to_millis(state.closed_hlc)]  # asked for the closure's time
@@ -240,7 +240,7 @@ def test_the_callback_takes_the_table_chosen_for_its_closure_time() -> None:
 
 
 def test_a_supervision_order_is_owed_by_its_unit_by_its_own_deadline() -> None:
-    h = world.accepted()  # Chengguan mediates from Monday 2026-03-16
+    h = domain.accepted()  # Chengguan mediates from Monday 2026-03-16
     state = h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-1", COUNTY, 5, "群众反映强烈，限期回复"))
     report = duties(state)[Duty.SUPERVISION_REPORT]
     ob = report.obligation
@@ -268,7 +268,7 @@ def test_a_supervision_order_is_owed_by_its_unit_by_its_own_deadline() -> None:
 
 
 def test_each_ordered_unit_owes_its_own_report_and_escalates_on_its_own_account() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-1", COUNTY, 5, "限期回复"))
     state = h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-2", CITY, 2, "市局督促县局"))
     rows = {
@@ -295,7 +295,7 @@ def test_each_ordered_unit_owes_its_own_report_and_escalates_on_its_own_account(
 
 
 def test_one_units_two_orders_are_owed_in_the_order_they_fall_due() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-1", COUNTY, 10, "全面整改"))
     state = h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-2", COUNTY, 3, "先行回复"))
     row = duties(state)[Duty.SUPERVISION_REPORT].obligation
@@ -308,7 +308,7 @@ def test_one_units_two_orders_are_owed_in_the_order_they_fall_due() -> None:
 
 
 def test_an_approved_extension_moves_the_orders_its_unit_owed_when_it_asked() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-1", COUNTY, 5, "限期回复"))
     h.do(HANDLER, c.RequestExtension(Duty.SUPERVISION_REPORT, 2, "商家负责人出差"))
     state = h.do(HUB_SUPERVISOR, c.DecideExtension(Duty.SUPERVISION_REPORT, True))
@@ -324,7 +324,7 @@ def test_an_approved_extension_moves_the_orders_its_unit_owed_when_it_asked() ->
 def test_a_unit_ordered_to_report_records_its_own_overdue_report_after_the_ticket_left() -> None:
     # The province orders Lanzhou city to report; Chengguan then returns the ticket to the
     # province. The city still owes its report, and its node's sweep escalates it.
-    h = world.routed()
+    h = domain.routed()
     h.do(HUB_SUPERVISOR, c.OrderSupervision("DB-1", CITY, 2, "市局督促"))
     state = h.do(HANDLER, c.ReturnTicket(ReturnReason.ADDRESS_UNCLEAR, "地址不详"))
     assert state.holder_unit == PROVINCE and CITY not in state.units_involved
@@ -342,7 +342,7 @@ def test_a_unit_ordered_to_report_records_its_own_overdue_report_after_the_ticke
 def test_an_extension_granted_beyond_the_tables_cap_adds_the_cap_only() -> None:
     # Reports: +15 WD in all (DOMAIN.md §5). A decision granting 20 is a signed fact and must
     # not stop the node from counting; the table's cap bounds what it adds.
-    h = world.routed(world.draft(TicketKind.REPORT, incident_region=COUNTY))
+    h = domain.routed(domain.draft(TicketKind.REPORT, incident_region=COUNTY))
     h.do(HANDLER, c.RequestExtension(Duty.VERIFY_REPORT, 20, "需调取外地证据"))
     state = h.do(HUB_SUPERVISOR, c.DecideExtension(Duty.VERIFY_REPORT, True))
     assert state.extensions[-1].days == 20
@@ -354,7 +354,7 @@ def test_an_extension_granted_beyond_the_tables_cap_adds_the_cap_only() -> None:
 
 
 def test_a_complaint_registered_at_a_county_owes_its_decision_from_registration() -> None:
-    h = History.registered(HANDLER, world.draft())  # a walk-in at Chengguan
+    h = History.registered(HANDLER, domain.draft())  # a walk-in at Chengguan
     state = h.state
     assert state.status is TicketStatus.REGISTERED and state.holder_unit == COUNTY
     assert duty_owners(state, Duty.DECIDE_ACCEPTANCE) == {COUNTY}
@@ -363,7 +363,7 @@ def test_a_complaint_registered_at_a_county_owes_its_decision_from_registration(
 
 
 def test_a_ticket_waiting_at_the_hub_owes_no_decision_until_it_reaches_a_handling_unit() -> None:
-    h = History.registered(HUB, world.draft())
+    h = History.registered(HUB, domain.draft())
     state = h.state
     assert state.holder_unit == PROVINCE
     assert duty_owners(state, Duty.DECIDE_ACCEPTANCE) == frozenset()  # the hub dispatches
@@ -375,7 +375,7 @@ def test_a_ticket_waiting_at_the_hub_owes_no_decision_until_it_reaches_a_handlin
 
 
 def test_nobody_owes_an_odr_answer_until_odr_disputes_exist() -> None:
-    h = world.routed()
+    h = domain.routed()
     assert duty_owners(h.state, Duty.ODR_ANSWER) == frozenset()
     with pytest.raises(StepNotAllowed, match="owes no odr_answer"):
         h.do(HANDLER, c.RequestExtension(Duty.ODR_ANSWER, 3, "企业未答复"))

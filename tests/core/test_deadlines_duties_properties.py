@@ -43,8 +43,8 @@ from core.ticket.vocabulary import (
     Track,
 )
 from core.units import HANDLING_LEVELS, level_of
-from tests.core import world
-from tests.core.world import (
+from tests.helpers import domain
+from tests.helpers.domain import (
     HANDLER,
     HEAD,
     HUB,
@@ -57,7 +57,7 @@ from tests.core.world import (
 
 CALENDAR = WorkingDayCalendar(HolidayTable.from_chinese_calendar())
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-CITY_HEAD = world.officer("620100-02", "钱进", "620100", Role.UNIT_HEAD, Role.SUPERVISOR)
+CITY_HEAD = domain.officer("620100-02", "钱进", "620100", Role.UNIT_HEAD, Role.SUPERVISOR)
 HEAD_OF = {"620102": HEAD, "620103": OTHER_HEAD, "620100": CITY_HEAD}
 TIMED = (Duty.DECIDE_ACCEPTANCE, Duty.VERIFY_REPORT, Duty.END_MEDIATION, Duty.CALLBACK)
 
@@ -130,7 +130,7 @@ def allowed(h: History) -> list[tuple[Officer, c.TicketCommand]]:
 
 
 def sweeper(unit: str) -> Officer:
-    return world.officer(f"{unit}-sweep", "催办督办系统", unit)
+    return domain.officer(f"{unit}-sweep", "催办督办系统", unit)
 
 
 def check_rows(state: TicketState) -> None:
@@ -189,7 +189,7 @@ def sweep_and_check(h: History) -> None:
 def lives(draw: st.DrawFn) -> History:
     """A ticket's life: commands ``decide`` allows, time passing, sweeps; checked throughout."""
     kind = draw(st.sampled_from([TicketKind.COMPLAINT, TicketKind.REPORT, TicketKind.COMPOSITE]))
-    h = History.registered(HUB, world.draft(kind, incident_region="620102"))
+    h = History.registered(HUB, domain.draft(kind, incident_region="620102"))
     for _ in range(draw(st.integers(1, 30))):
         h.advance(days=draw(st.sampled_from([0, 0, 1, 3, 8])))
         sweep_and_check(h)
@@ -222,7 +222,7 @@ INSTANTS = st.integers(
 @settings(max_examples=40, deadline=None)
 @given(closed_at=INSTANTS)
 def test_a_callbacks_reminders_fall_on_working_days_before_its_due_date(closed_at: int) -> None:
-    h = History.registered(HUB, world.draft(), wall_ms=closed_at)
+    h = History.registered(HUB, domain.draft(), wall_ms=closed_at)
     steps: list[tuple[Officer, c.TicketCommand]] = [
         (HUB, c.RouteTicket()),
         (HANDLER, c.AcceptComplaint()),

@@ -35,7 +35,7 @@ from core.deadlines.duties import open_duties, steps_due
 from core.deadlines.escalation import Schedules
 from core.deadlines.rulebook import RuleBook, parse_holiday_year
 from core.ticket.vocabulary import TicketKind
-from tests.core.world import routed
+from tests.helpers.domain import routed
 
 CALENDAR = WorkingDayCalendar(HolidayTable.from_chinese_calendar())
 INSTANTS = st.integers(

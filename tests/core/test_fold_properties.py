@@ -31,8 +31,8 @@ from core.ticket.vocabulary import (
     TicketKind,
     Track,
 )
-from tests.core import world
-from tests.core.world import (
+from tests.helpers import domain
+from tests.helpers.domain import (
     HANDLER,
     HEAD,
     HUB,
@@ -103,7 +103,7 @@ def _allowed(h: History) -> list[tuple[Officer, c.TicketCommand]]:
 def histories(draw: st.DrawFn) -> History:
     """A valid history: a registration, then a walk through moves that ``decide`` allows."""
     kind = draw(st.sampled_from(list(TicketKind)))
-    h = History.registered(HUB, world.draft(kind, incident_region="620102"))
+    h = History.registered(HUB, domain.draft(kind, incident_region="620102"))
     for _ in range(draw(st.integers(0, 30))):
         allowed = _allowed(h)
         if not allowed:
@@ -119,13 +119,13 @@ def histories(draw: st.DrawFn) -> History:
 
 
 FIXED: dict[str, Callable[[], History]] = {
-    "closed-complaint": world.closed_complaint,
-    "report": world.verified_report,
+    "closed-complaint": domain.closed_complaint,
+    "report": domain.verified_report,
 }
 
 
 def _reopened_and_closed_twice() -> History:
-    h = world.closed_complaint()
+    h = domain.closed_complaint()
     h.do(HUB, c.RecordCallback(Satisfaction.DISSATISFIED))
     h.do(HANDLER, c.AssignToStation("620102001"))
     h.do(STATION_OFFICER, c.PauseMediation("送检"))
@@ -139,7 +139,7 @@ def _reopened_and_closed_twice() -> History:
 
 
 def _returned_composite() -> History:
-    h = world.routed(world.draft(TicketKind.COMPOSITE, incident_region="620102"))
+    h = domain.routed(domain.draft(TicketKind.COMPOSITE, incident_region="620102"))
     h.do(HANDLER, c.ReturnTicket(ReturnReason.WRONG_TYPE, "类型有误"))
     h.do(HUB, c.RouteTicket(to_unit="620103"))
     h.do(OTHER_HANDLER, c.AcceptComplaint())
@@ -203,20 +203,20 @@ class Race:
 
 
 def _assigned() -> History:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.AssignToStation("620102001"))
     return h
 
 
 RACES = {
-    "both-accept": Race(world.routed, (HANDLER, c.AcceptComplaint()), (HEAD, c.AcceptComplaint())),
+    "both-accept": Race(domain.routed, (HANDLER, c.AcceptComplaint()), (HEAD, c.AcceptComplaint())),
     "return-vs-accept": Race(
-        world.routed,
+        domain.routed,
         (HANDLER, c.ReturnTicket(ReturnReason.NOT_OUR_DUTY, "不属本职")),
         (HEAD, c.AcceptComplaint()),
     ),
     "accept-vs-refuse": Race(
-        world.routed,
+        domain.routed,
         (HANDLER, c.AcceptComplaint()),
         (HEAD, c.RefuseComplaint(RefusalGround.MISSING_FACTS, "要素缺失")),
     ),
@@ -226,12 +226,12 @@ RACES = {
         (HANDLER, c.EndMediation(MediationOutcome.WITHDRAWN)),
     ),
     "approve-vs-reject": Race(
-        world.result_submitted,
+        domain.result_submitted,
         (HEAD, c.ApproveResult(Track.COMPLAINT)),
         (HEAD, c.RejectResult(Track.COMPLAINT, "退回补正")),
     ),
     "two-callbacks": Race(
-        world.closed_complaint,
+        domain.closed_complaint,
         (HUB, c.RecordCallback(Satisfaction.SATISFIED)),
         (HUB_SUPERVISOR, c.RecordCallback(Satisfaction.NEUTRAL)),
     ),
@@ -326,7 +326,7 @@ def test_two_offline_steps_from_any_state_resolve_alike_and_nothing_is_lost(
 
 
 def test_a_clock_tie_is_broken_by_origin_node() -> None:
-    h = world.routed()
+    h = domain.routed()
     at = h.state.last_hlc + 1
     accept = _offline(h, HANDLER, c.AcceptComplaint(), "node-b", at)
     refuse = _offline(h, HEAD, c.RefuseComplaint(RefusalGround.MISSING_FACTS, "缺失"), "node-a", at)
@@ -339,7 +339,7 @@ def test_a_clock_tie_is_broken_by_origin_node() -> None:
 def test_acceptance_by_a_unit_that_no_longer_holds_the_ticket_is_a_conflict() -> None:
     # The province re-routes to Qilihe while Chengguan, offline, accepts what it still saw.
     # The higher level's decision stands (DESIGN.md rule 2); the stale acceptance is kept aside.
-    h = world.routed()
+    h = domain.routed()
     top = h.state.last_hlc
     reroute = _offline(h, HUB, c.RouteTicket(to_unit="620103"), "node-620000", top + 1)
     stale = _offline(h, HANDLER, c.AcceptComplaint(), "node-620102", top + 2)

@@ -54,7 +54,7 @@ from core.ticket.vocabulary import BusinessForm, Consumer, Respondent, TicketKin
 from core.units import city_of
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import from_message, to_message
-from tests.core.world import (
+from tests.helpers.domain import (
     HUB,
     History,
     closed_complaint,
@@ -254,7 +254,7 @@ def test_incidents_go_to_the_city_of_the_detecting_unit() -> None:
 
 
 def registration(**changes: object) -> TicketRegistered:
-    """The registration of the gym complaint of ``tests.core.world``, with ``changes``."""
+    """The registration of the gym complaint of ``tests.helpers.domain``, with ``changes``."""
     return register_ticket(draft(**changes), HUB, context(), ticket_id="T1")
 
 

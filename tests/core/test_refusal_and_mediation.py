@@ -14,8 +14,8 @@ from core.ticket.vocabulary import (
     TerminationReason,
     Track,
 )
-from tests.core import world
-from tests.core.world import HANDLER, OTHER_HANDLER, History
+from tests.helpers import domain
+from tests.helpers.domain import HANDLER, OTHER_HANDLER, History
 
 
 def _complaint(h: History) -> TrackState:
@@ -26,7 +26,7 @@ def _complaint(h: History) -> TrackState:
 
 @pytest.mark.parametrize("ground", list(RefusalGround), ids=lambda g: g.value)
 def test_refused_complaint_names_its_legal_ground(ground: RefusalGround) -> None:
-    h = world.routed()
+    h = domain.routed()
     notice = f"不予受理告知书：{ground.value}"
     h.do(HANDLER, c.RefuseComplaint(ground, notice))
     refused = h.events[-1].event
@@ -40,7 +40,7 @@ def test_refused_complaint_names_its_legal_ground(ground: RefusalGround) -> None
 
 @pytest.mark.parametrize("notice", ["", "  \n"])
 def test_refusal_needs_a_notice_to_the_consumer(notice: str) -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.RefuseComplaint(RefusalGround.MISSING_FACTS, notice))
     assert raised.value.field == "notice"
@@ -48,13 +48,13 @@ def test_refusal_needs_a_notice_to_the_consumer(notice: str) -> None:
 
 
 def test_an_accepted_complaint_cannot_be_refused_afterwards() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.RefuseComplaint(RefusalGround.NOT_COMPETENT, "不属本局管辖"))
 
 
 def test_a_refusal_ground_found_after_acceptance_terminates_mediation() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(
         HANDLER,
         c.EndMediation(
@@ -66,20 +66,20 @@ def test_a_refusal_ground_found_after_acceptance_terminates_mediation() -> None:
 
 
 def test_a_complaint_is_accepted_once() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.AcceptComplaint())
 
 
 def test_a_refused_complaint_is_not_mediated() -> None:
-    h = world.routed()
+    h = domain.routed()
     h.do(HANDLER, c.RefuseComplaint(RefusalGround.NOT_CONSUMER_DISPUTE, "非生活消费"))
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.EndMediation(MediationOutcome.SETTLED))
 
 
 def test_another_county_cannot_refuse_a_complaint_it_does_not_hold() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(NotPermitted):
         h.do(OTHER_HANDLER, c.RefuseComplaint(RefusalGround.NOT_COMPETENT, "不属本局管辖"))
     assert _complaint(h).stage is Stage.AWAITING_DECISION
@@ -99,7 +99,7 @@ def test_another_county_cannot_refuse_a_complaint_it_does_not_hold() -> None:
     ids=lambda end: end.outcome.value,
 )
 def test_every_mediation_outcome_is_recorded(end: c.EndMediation) -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, end)
     event = h.events[-1].event
     assert isinstance(event, e.MediationEnded)
@@ -114,13 +114,13 @@ def test_every_mediation_outcome_is_recorded(end: c.EndMediation) -> None:
 
 @pytest.mark.parametrize("reason", list(TerminationReason), ids=lambda r: r.value)
 def test_termination_records_each_reason(reason: TerminationReason) -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.EndMediation(MediationOutcome.TERMINATED, termination_reason=reason))
     assert _complaint(h).termination_reason is reason
 
 
 def test_termination_without_a_reason_is_refused() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.EndMediation(MediationOutcome.TERMINATED))
     assert raised.value.field == "termination_reason"
@@ -133,7 +133,7 @@ def test_termination_without_a_reason_is_refused() -> None:
     ids=lambda o: o.value,
 )
 def test_only_a_termination_carries_a_termination_reason(outcome: MediationOutcome) -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(InvalidInput) as raised:
         h.do(
             HANDLER,
@@ -149,34 +149,34 @@ def test_only_a_termination_carries_a_termination_reason(outcome: MediationOutco
 
 @pytest.mark.parametrize("agreement", ["", "   "])
 def test_an_agreement_states_its_terms(agreement: str) -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.EndMediation(MediationOutcome.AGREEMENT, agreement=agreement))
     assert raised.value.field == "agreement"
 
 
 def test_money_recovered_cannot_be_negative() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.EndMediation(MediationOutcome.SETTLED, amount_recovered_fen=-1))
     assert raised.value.field == "amount_recovered_fen"
 
 
 def test_mediation_does_not_end_before_acceptance() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.EndMediation(MediationOutcome.SETTLED))
 
 
 def test_mediation_ends_once() -> None:
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.EndMediation(MediationOutcome.WITHDRAWN))
     assert _complaint(h).mediation_outcome is MediationOutcome.SETTLED
 
 
 def test_mediation_can_end_while_paused_for_testing() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.PauseMediation("送检"))
     h.do(
         HANDLER,
@@ -191,7 +191,7 @@ def test_mediation_can_end_while_paused_for_testing() -> None:
 
 
 def test_pausing_needs_a_reason() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.PauseMediation(" "))
     assert raised.value.field == "reason"

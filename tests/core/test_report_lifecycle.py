@@ -9,12 +9,12 @@ from core.officers import Role
 from core.ticket import commands as c
 from core.ticket.state import Stage, TicketStatus
 from core.ticket.vocabulary import Consumer, Finding, JurisdictionBasis, TicketKind, Track
-from tests.core import world
-from tests.core.world import HANDLER, HEAD, HUB, STATION_OFFICER, History
+from tests.helpers import domain
+from tests.helpers.domain import HANDLER, HEAD, HUB, STATION_OFFICER, History
 
 
 def _report(**changes: object) -> History:
-    return world.routed(world.draft(TicketKind.REPORT, **changes))
+    return domain.routed(domain.draft(TicketKind.REPORT, **changes))
 
 
 def test_report_goes_to_the_county_where_the_conduct_happened() -> None:
@@ -37,7 +37,7 @@ def test_a_reporter_need_not_leave_a_phone_number() -> None:
 
 
 def test_substantiated_report_is_verified_with_its_evidence() -> None:
-    h = world.verified_report(Finding.SUBSTANTIATED, "抽检不合格报告")
+    h = domain.verified_report(Finding.SUBSTANTIATED, "抽检不合格报告")
     report = h.state.track(Track.REPORT)
     assert report is not None
     assert report.stage is Stage.VERIFIED
@@ -56,7 +56,7 @@ def test_not_substantiated_requires_evidence(evidence: str) -> None:
 
 
 def test_not_substantiated_with_evidence_is_recorded() -> None:
-    h = world.verified_report(Finding.NOT_SUBSTANTIATED, "现场检查未发现违法行为，笔录附后")
+    h = domain.verified_report(Finding.NOT_SUBSTANTIATED, "现场检查未发现违法行为，笔录附后")
     report = h.state.track(Track.REPORT)
     assert report is not None
     assert report.finding is Finding.NOT_SUBSTANTIATED
@@ -64,7 +64,7 @@ def test_not_substantiated_with_evidence_is_recorded() -> None:
 
 
 def test_substantiated_report_opens_an_enforcement_case() -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     state = h.do(HANDLER, c.OpenCase("兰城市监立〔2026〕15号", "诉转案"))
     report = state.track(Track.REPORT)
     assert report is not None
@@ -73,7 +73,7 @@ def test_substantiated_report_opens_an_enforcement_case() -> None:
 
 
 def test_a_case_cannot_be_opened_on_a_not_substantiated_report() -> None:
-    h = world.verified_report(Finding.NOT_SUBSTANTIATED, "未发现违法行为")
+    h = domain.verified_report(Finding.NOT_SUBSTANTIATED, "未发现违法行为")
     with pytest.raises(StepNotAllowed) as raised:
         h.do(HANDLER, c.OpenCase("兰城市监立〔2026〕16号"))
     assert "substantiated" in raised.value.reason
@@ -87,7 +87,7 @@ def test_a_case_cannot_be_opened_before_verification() -> None:
 
 
 def test_a_case_is_opened_once() -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     h.do(HANDLER, c.OpenCase("兰城市监立〔2026〕18号"))
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.OpenCase("兰城市监立〔2026〕19号"))
@@ -95,7 +95,7 @@ def test_a_case_is_opened_once() -> None:
 
 
 def test_a_case_needs_a_case_number() -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.OpenCase("  "))
     assert raised.value.field == "case_number"
@@ -110,7 +110,7 @@ def test_a_station_officer_verifies_but_does_not_open_cases() -> None:
 
 
 def test_report_result_approved_closes_the_report() -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     h.do(HANDLER, c.OpenCase("兰城市监立〔2026〕21号"))
     h.do(HANDLER, c.SubmitResult(Track.REPORT, "已立案查处"))
     assert h.state.status is TicketStatus.IN_HANDLING
@@ -130,7 +130,7 @@ def test_report_result_cannot_precede_verification() -> None:
 
 
 def test_rejected_report_result_goes_back_to_verified() -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     h.do(HANDLER, c.SubmitResult(Track.REPORT, "已处理"))
     state = h.do(HEAD, c.RejectResult(Track.REPORT, "未写明处理依据"))
     report = state.track(Track.REPORT)
@@ -146,15 +146,15 @@ def test_rejected_report_result_goes_back_to_verified() -> None:
     ids=lambda command: type(command).__name__,
 )
 def test_a_report_has_no_complaint_procedure(command: c.TicketCommand) -> None:
-    h = world.verified_report()
+    h = domain.verified_report()
     with pytest.raises(StepNotAllowed) as raised:
         h.do(HANDLER, command)
     assert "no complaint part" in raised.value.reason
 
 
 def test_a_report_cannot_be_verified_at_the_hub_before_dispatch() -> None:
-    hub_handler = world.officer("620000-09", "钱进", "620000", Role.HANDLER)
-    h = History.registered(HUB, world.draft(TicketKind.REPORT, incident_region="620102"))
+    hub_handler = domain.officer("620000-09", "钱进", "620000", Role.HANDLER)
+    h = History.registered(HUB, domain.draft(TicketKind.REPORT, incident_region="620102"))
     with pytest.raises(StepNotAllowed) as raised:
         h.do(hub_handler, c.VerifyReport(Finding.SUBSTANTIATED, "现场检查"))
     assert "not at a handling unit" in raised.value.reason

@@ -21,8 +21,8 @@ from core.ticket.vocabulary import (
     Track,
 )
 from core.units import NATIONAL_CODE, UnitDirectory
-from tests.core import world
-from tests.core.world import (
+from tests.helpers import domain
+from tests.helpers.domain import (
     CITY,
     HANDLER,
     HUB,
@@ -37,8 +37,10 @@ from tests.core.world import (
 def _registered(
     kind: TicketKind = TicketKind.COMPLAINT, incident: str = "", **respondent: Any
 ) -> e.TicketRegistered:
-    command = world.draft(kind, respondent=world.respondent(**respondent), incident_region=incident)
-    return register_ticket(command, HUB, world.context(), ticket_id="T-route")
+    command = domain.draft(
+        kind, respondent=domain.respondent(**respondent), incident_region=incident
+    )
+    return register_ticket(command, HUB, domain.context(), ticket_id="T-route")
 
 
 def _last(h: History) -> e.TicketRouted:
@@ -128,7 +130,7 @@ def test_competent_region_follows_the_jurisdiction_rules(
 
 
 def test_province_hub_routes_straight_to_the_competent_county() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="620103")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="620103")))
     state = h.do(HUB, c.RouteTicket())
     assert state.holder_unit == "620103"
     assert state.status is TicketStatus.ROUTED
@@ -136,12 +138,12 @@ def test_province_hub_routes_straight_to_the_competent_county() -> None:
 
 
 def test_county_less_city_handles_its_own_tickets() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="620200")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="620200")))
     assert h.do(HUB, c.RouteTicket()).holder_unit == "620200"
 
 
 def test_cross_province_ticket_goes_through_national_to_the_province_hub() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="430202")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="430202")))
     state = h.do(HUB, c.RouteTicket())
     assert (state.holder_unit, _last(h).basis) == (NATIONAL_CODE, JurisdictionBasis.RELAY)
     assert state.dispatch_count == 0
@@ -157,7 +159,7 @@ def test_cross_province_ticket_goes_through_national_to_the_province_hub() -> No
 
 
 def test_national_hands_a_ticket_to_the_province_hub_even_when_a_county_is_named() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="430202")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="430202")))
     h.do(HUB, c.RouteTicket())
     state = h.do(NATIONAL, c.RouteTicket(to_unit="430202"))
     assert state.holder_unit == "430000"
@@ -165,7 +167,7 @@ def test_national_hands_a_ticket_to_the_province_hub_even_when_a_county_is_named
 
 
 def test_national_naming_the_province_hub_is_a_relay_not_an_extra_dispatch() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="430202")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="430202")))
     h.do(HUB, c.RouteTicket())
     h.do(NATIONAL, c.RouteTicket(to_unit="430000"))
     state = h.do(HUNAN_HUB, c.RouteTicket())
@@ -175,16 +177,16 @@ def test_national_naming_the_province_hub_is_a_relay_not_an_extra_dispatch() -> 
 
 
 def test_a_ticket_relayed_to_a_hub_awaits_dispatch_there() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="430202")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="430202")))
     h.do(HUB, c.RouteTicket())
     h.do(NATIONAL, c.RouteTicket())
-    hub_handler = world.officer("430000-09", "田野", "430000", Role.HANDLER)
+    hub_handler = domain.officer("430000-09", "田野", "430000", Role.HANDLER)
     with pytest.raises(StepNotAllowed):
         h.do(hub_handler, c.AcceptComplaint())
 
 
 def test_city_dispatcher_passes_a_ticket_outside_its_city_up_to_the_province() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="620702")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="620702")))
     h.do(HUB, c.RouteTicket(to_unit="620100"))
     assert _last(h).basis is JurisdictionBasis.DISPATCHER_DECISION
     state = h.do(CITY, c.RouteTicket())
@@ -196,7 +198,7 @@ def test_city_dispatcher_passes_a_ticket_outside_its_city_up_to_the_province() -
 def test_returned_ticket_goes_back_to_its_dispatcher_and_redispatch_counts(
     reason: ReturnReason,
 ) -> None:
-    h = world.routed()
+    h = domain.routed()
     state = h.do(HANDLER, c.ReturnTicket(reason, "请核实后重新派单"))
     assert h.events[-1].event == e.TicketReturned(reason, "请核实后重新派单", "620000")
     assert state.status is TicketStatus.RETURNED
@@ -214,33 +216,33 @@ def test_returned_ticket_goes_back_to_its_dispatcher_and_redispatch_counts(
 
 
 def test_returned_ticket_cannot_be_handled_until_routed_again() -> None:
-    h = world.routed()
+    h = domain.routed()
     h.do(HANDLER, c.ReturnTicket(ReturnReason.ADDRESS_UNCLEAR, "地址不详"))
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.AcceptComplaint())
 
 
 def test_a_return_states_why() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.ReturnTicket(ReturnReason.NOT_OUR_DUTY, ""))
     assert raised.value.field == "note"
 
 
 def test_an_accepted_complaint_is_not_returned() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.ReturnTicket(ReturnReason.NOT_OUR_DUTY, "不属本职"))
 
 
 def test_only_the_holding_unit_returns_a_ticket() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(NotPermitted):
         h.do(OTHER_HANDLER, c.ReturnTicket(ReturnReason.NOT_OUR_DUTY, "不属本职"))
 
 
 def test_relayed_ticket_is_returned_to_the_hub_that_routed_it() -> None:
-    h = History.registered(HUB, world.draft(respondent=world.respondent(operating="430202")))
+    h = History.registered(HUB, domain.draft(respondent=domain.respondent(operating="430202")))
     for dispatcher in (HUB, NATIONAL, HUNAN_HUB):
         h.do(dispatcher, c.RouteTicket())
     state = h.do(ZHUZHOU_HANDLER, c.ReturnTicket(ReturnReason.ADDRESS_UNCLEAR, "查无此店"))
@@ -248,7 +250,7 @@ def test_relayed_ticket_is_returned_to_the_hub_that_routed_it() -> None:
 
 
 def test_province_can_reroute_a_ticket_in_handling_and_the_unit_starts_over() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.AssignToStation("620102001"))
     state = h.do(HUB, c.RouteTicket(to_unit="620103"))
     assert state.holder_unit == "620103"
@@ -280,8 +282,8 @@ def test_routing_needs_a_dispatcher() -> None:
 
 
 def test_a_county_does_not_dispatch() -> None:
-    county_dispatcher = world.officer("620102-09", "冯涛", "620102", Role.DISPATCHER)
-    h = world.routed()
+    county_dispatcher = domain.officer("620102-09", "冯涛", "620102", Role.DISPATCHER)
+    h = domain.routed()
     with pytest.raises(NotPermitted):
         h.do(county_dispatcher, c.RouteTicket(to_unit="620103"))
     assert h.state.holder_unit == "620102"

@@ -20,7 +20,7 @@ from core.deadlines.working_days import WorkingDayCalendar
 from core.errors import InvalidInput, NotFound
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, TicketKind
-from tests.core.world import NOW, draft, routed
+from tests.helpers.domain import NOW, draft, routed
 
 NOW_MS = int(NOW.timestamp() * 1000)  # 2026-03-16 09:30, a Monday
 CALENDAR = WorkingDayCalendar(HolidayTable.from_chinese_calendar())

@@ -14,8 +14,8 @@ from core.ticket import commands as c
 from core.ticket import events as e
 from core.ticket.state import Stage, TicketStatus, TrackState
 from core.ticket.vocabulary import MediationOutcome, Satisfaction, Track
-from tests.core import world
-from tests.core.world import (
+from tests.helpers import domain
+from tests.helpers.domain import (
     HANDLER,
     HANDLER_AND_HEAD,
     HEAD,
@@ -34,7 +34,7 @@ def _complaint(h: History) -> TrackState:
 
 
 def test_result_without_approval_does_not_close() -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     state = h.state
     assert state.status is TicketStatus.IN_HANDLING
     assert _complaint(h).stage is Stage.RESULT_SUBMITTED
@@ -45,7 +45,7 @@ def test_result_without_approval_does_not_close() -> None:
 
 
 def test_result_names_the_handling_unit_and_the_handler() -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     result = _complaint(h).result
     assert result is not None
     assert result.handling_unit == "620102"
@@ -56,7 +56,7 @@ def test_result_names_the_handling_unit_and_the_handler() -> None:
 
 
 def test_approval_by_the_unit_head_closes_and_names_the_approver() -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     h.do(HEAD, c.ApproveResult(Track.COMPLAINT, "同意"))
     result = _complaint(h).result
     assert h.state.status is TicketStatus.CLOSED
@@ -66,7 +66,7 @@ def test_approval_by_the_unit_head_closes_and_names_the_approver() -> None:
 
 
 def test_the_handler_cannot_approve_their_own_result() -> None:
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     h.do(HANDLER_AND_HEAD, c.SubmitResult(Track.COMPLAINT, "已调解"))
     with pytest.raises(StepNotAllowed) as raised:
         h.do(HANDLER_AND_HEAD, c.ApproveResult(Track.COMPLAINT))
@@ -80,7 +80,7 @@ def test_the_handler_cannot_approve_their_own_result() -> None:
     "officer", [HANDLER, STATION_OFFICER, HUB], ids=lambda o: sorted(r.value for r in o.roles)[0]
 )
 def test_approval_needs_the_unit_head_role(officer: Officer) -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     with pytest.raises(NotPermitted):
         h.do(officer, c.ApproveResult(Track.COMPLAINT))
     assert _complaint(h).stage is Stage.RESULT_SUBMITTED
@@ -88,18 +88,18 @@ def test_approval_needs_the_unit_head_role(officer: Officer) -> None:
 
 @pytest.mark.parametrize("head", [OTHER_HEAD, HUB_HEAD], ids=["other-county", "province"])
 def test_only_the_handling_units_head_approves(head: Officer) -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     with pytest.raises(NotPermitted):
         h.do(head, c.ApproveResult(Track.COMPLAINT))
     assert _complaint(h).stage is Stage.RESULT_SUBMITTED
 
 
 def test_station_result_is_approved_by_the_county_head() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.AssignToStation("620102001"))
     h.do(STATION_OFFICER, c.EndMediation(MediationOutcome.WITHDRAWN))
     h.do(STATION_OFFICER, c.SubmitResult(Track.COMPLAINT, "消费者撤诉"))
-    station_head = world.officer("620102001-02", "所长", "620102001", Role.UNIT_HEAD)
+    station_head = domain.officer("620102001-02", "所长", "620102001", Role.UNIT_HEAD)
     with pytest.raises(NotPermitted):
         h.do(station_head, c.ApproveResult(Track.COMPLAINT))
     h.do(HEAD, c.ApproveResult(Track.COMPLAINT))
@@ -107,32 +107,32 @@ def test_station_result_is_approved_by_the_county_head() -> None:
 
 
 def test_nothing_to_approve_before_a_result_is_submitted() -> None:
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     with pytest.raises(StepNotAllowed):
         h.do(HEAD, c.ApproveResult(Track.COMPLAINT))
 
 
 def test_a_result_needs_a_summary() -> None:
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.SubmitResult(Track.COMPLAINT, ""))
     assert raised.value.field == "summary"
 
 
 def test_a_result_cannot_be_submitted_twice_while_awaiting_approval() -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.SubmitResult(Track.COMPLAINT, "补充说明"))
 
 
 def test_a_result_cannot_be_submitted_while_mediation_runs() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(StepNotAllowed):
         h.do(HANDLER, c.SubmitResult(Track.COMPLAINT, "尚在调解"))
 
 
 def test_a_rejected_result_goes_back_to_the_handler() -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     h.do(HEAD, c.RejectResult(Track.COMPLAINT, "缺少调解笔录"))
     complaint = _complaint(h)
     assert complaint.stage is Stage.MEDIATION_ENDED
@@ -147,7 +147,7 @@ def test_a_rejected_result_goes_back_to_the_handler() -> None:
 
 
 def test_rejection_needs_a_reason_and_the_unit_head_role() -> None:
-    h = world.result_submitted()
+    h = domain.result_submitted()
     with pytest.raises(InvalidInput) as raised:
         h.do(HEAD, c.RejectResult(Track.COMPLAINT, " "))
     assert raised.value.field == "reason"
@@ -158,7 +158,7 @@ def test_rejection_needs_a_reason_and_the_unit_head_role() -> None:
 
 def test_a_result_that_does_not_name_its_handler_cannot_be_approved() -> None:
     # Such an event can only arrive by replication; it is a fact, but approval must refuse it.
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     h.record(HANDLER, e.ResultSubmitted(Track.COMPLAINT, "620102", "", "", "已处理"))
     assert _complaint(h).stage is Stage.RESULT_SUBMITTED
     with pytest.raises(StepNotAllowed) as raised:
@@ -168,7 +168,7 @@ def test_a_result_that_does_not_name_its_handler_cannot_be_approved() -> None:
 
 
 def test_a_replicated_approval_of_an_unsigned_result_is_kept_as_a_conflict() -> None:
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     h.record(HANDLER, e.ResultSubmitted(Track.COMPLAINT, "620102", "", "", "已处理"))
     h.record(HEAD, e.ResultApproved(Track.COMPLAINT))
     state = h.state
@@ -178,7 +178,7 @@ def test_a_replicated_approval_of_an_unsigned_result_is_kept_as_a_conflict() -> 
 
 
 def test_a_replicated_result_in_another_units_name_is_kept_as_a_conflict() -> None:
-    h = world.mediation_ended()
+    h = domain.mediation_ended()
     h.record(HANDLER, e.ResultSubmitted(Track.COMPLAINT, "620103", HANDLER.officer_id, "李娜", "x"))
     state = h.state
     assert _complaint(h).stage is Stage.MEDIATION_ENDED

@@ -45,8 +45,8 @@ from core.ticket.vocabulary import (
 )
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import from_message, to_message
-from tests.core import world
-from tests.core.world import (
+from tests.helpers import domain
+from tests.helpers.domain import (
     HANDLER,
     HEAD,
     HUB,
@@ -56,17 +56,17 @@ from tests.core.world import (
     History,
 )
 
-CITY_HEAD = world.officer("620100-02", "钱进", "620100", Role.UNIT_HEAD, Role.SUPERVISOR)
-COUNTY_SUPERVISOR = world.officer("620102-09", "冯督", "620102", Role.SUPERVISOR)
+CITY_HEAD = domain.officer("620100-02", "钱进", "620100", Role.UNIT_HEAD, Role.SUPERVISOR)
+COUNTY_SUPERVISOR = domain.officer("620102-09", "冯督", "620102", Role.SUPERVISOR)
 
 
 def sweep(unit: str) -> Officer:
     """The system officer a node's sweep records as (no roles: sweeps give no commands)."""
-    return world.officer(f"{unit}-sweep", "催办督办系统", unit)
+    return domain.officer(f"{unit}-sweep", "催办督办系统", unit)
 
 
 COUNTY_SWEEP, CITY_SWEEP, PROVINCE_SWEEP = sweep("620102"), sweep("620100"), sweep("620000")
-DUE_MS = int(world.NOW.timestamp() * 1000) + 9 * 86_400_000
+DUE_MS = int(domain.NOW.timestamp() * 1000) + 9 * 86_400_000
 
 
 def escalated(level: int, *, duty: Duty = Duty.DECIDE_ACCEPTANCE) -> TicketEscalated:
@@ -88,7 +88,7 @@ def concurrently(h: History, *steps: tuple[Officer, DomainEvent]) -> list[Record
 def test_an_escalation_recorded_twice_by_two_levels_counts_once() -> None:
     # Chengguan is cut off from the city while its acceptance deadline passes: both nodes'
     # sweeps escalate the duty to the city's queue. When they meet, it stands there once.
-    h = world.routed()
+    h = domain.routed()
     county, city = concurrently(h, (COUNTY_SWEEP, escalated(1)), (CITY_SWEEP, escalated(1)))
     assert county.meta.ticket_version == city.meta.ticket_version
 
@@ -114,7 +114,7 @@ def test_an_escalation_recorded_twice_by_two_levels_counts_once() -> None:
 
 
 def test_reminders_are_counted_once_per_level_and_deadline() -> None:
-    h = world.routed()
+    h = domain.routed()
     concurrently(
         h,
         (COUNTY_SWEEP, reminded(ReminderLevel.HANDLER)),
@@ -132,7 +132,7 @@ def test_reminders_are_counted_once_per_level_and_deadline() -> None:
 
 
 def test_escalations_end_when_the_complaint_is_accepted() -> None:
-    h = world.routed()
+    h = domain.routed()
     h.record(COUNTY_SWEEP, reminded(ReminderLevel.SUPERVISING_UNIT))
     h.record(COUNTY_SWEEP, escalated(1))
     h.record(PROVINCE_SWEEP, escalated(2))
@@ -196,7 +196,7 @@ def test_held_since_moves_when_the_ticket_is_routed_again() -> None:
 
 
 def test_an_extension_is_requested_by_the_holder_and_decided_above_it() -> None:
-    h = world.routed(world.draft(TicketKind.REPORT, incident_region="620102"))
+    h = domain.routed(domain.draft(TicketKind.REPORT, incident_region="620102"))
     h.record(COUNTY_SWEEP, escalated(1, duty=Duty.VERIFY_REPORT))
     with pytest.raises(NotPermitted):  # not the holder
         h.do(OTHER_HANDLER, c.RequestExtension(Duty.VERIFY_REPORT, 15, "需调取外地证据"))
@@ -233,7 +233,7 @@ def test_an_extension_is_requested_by_the_holder_and_decided_above_it() -> None:
 
 
 def test_a_county_cannot_decide_its_own_extension() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.RequestExtension(Duty.END_MEDIATION, 10, "等待检测报告"))
     with pytest.raises(NotPermitted, match="its own extension"):
         h.do(HEAD, c.DecideExtension(Duty.END_MEDIATION, approved=True))
@@ -248,7 +248,7 @@ def test_a_county_cannot_decide_its_own_extension() -> None:
 
 
 def test_a_pending_extension_lapses_when_its_duty_ends_first() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     h.do(HANDLER, c.RequestExtension(Duty.END_MEDIATION, 10, "等待检测报告"))
     h.do(HANDLER, c.EndMediation(MediationOutcome.SETTLED, amount_recovered_fen=100))
     lapsed = h.state
@@ -264,7 +264,7 @@ def test_a_pending_extension_lapses_when_its_duty_ends_first() -> None:
 
 
 def test_a_supervision_order_needs_a_unit_above_and_a_report_from_the_unit() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(NotPermitted, match="not above"):  # a county cannot supervise itself
         h.do(COUNTY_SUPERVISOR, c.OrderSupervision("DB-0", "620102", 5, "加快办理"))
     with pytest.raises(NotPermitted):  # the role: a unit head is not a supervisor
@@ -299,7 +299,7 @@ def test_a_supervision_order_needs_a_unit_above_and_a_report_from_the_unit() -> 
 
 
 def test_the_new_state_travels_in_the_ticket_message() -> None:
-    h = world.routed()
+    h = domain.routed()
     h.record(COUNTY_SWEEP, reminded(ReminderLevel.HANDLER))
     h.record(COUNTY_SWEEP, escalated(1))
     h.do(HANDLER, c.RequestExtension(Duty.DECIDE_ACCEPTANCE, 3, "当事人联系不上"))
@@ -331,7 +331,7 @@ SWEEP_STEPS: list[tuple[Officer, DomainEvent]] = [
 def sweep_histories(draw: st.DrawFn) -> tuple[str, list[RecordedEvent]]:
     """A routed complaint, then some of ``SWEEP_STEPS`` from several nodes: each step either
     saw every step before it or was taken concurrently with them (two levels cut off)."""
-    h = world.routed()
+    h = domain.routed()
     base = len(h.events)
     chosen = draw(st.lists(st.sampled_from(SWEEP_STEPS), min_size=1, max_size=8))
     for officer, event in chosen:
@@ -374,10 +374,10 @@ def test_any_delivery_of_escalations_from_two_nodes_gives_the_same_state(
 
 
 def test_a_malformed_escalation_is_a_conflict() -> None:
-    h = world.routed()
+    h = domain.routed()
     h.record(COUNTY_SWEEP, TicketEscalated(Duty.DECIDE_ACCEPTANCE, "620102", "620103", 1, 0))
     h.record(COUNTY_SWEEP, TicketEscalated(Duty.DECIDE_ACCEPTANCE, "620102", "620100", 0, 0))
-    qilihe = world.officer("620103-sweep", "系统", "620103")
+    qilihe = domain.officer("620103-sweep", "系统", "620103")
     h.record(qilihe, escalated(1))
     h.record(qilihe, TicketEscalated(Duty.DECIDE_ACCEPTANCE, "620103", "620100", 1, 0))
     state = h.state

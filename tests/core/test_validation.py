@@ -31,20 +31,20 @@ from core.ticket.vocabulary import (
     Track,
 )
 from node.devnet.samples import credit_code
-from tests.core import world
-from tests.core.world import HANDLER, HEAD, HUB, OTHER_HANDLER, History
+from tests.helpers import domain
+from tests.helpers.domain import HANDLER, HEAD, HUB, OTHER_HANDLER, History
 
 VALID_CODE = credit_code("620102", 42)
 
 
 def _refused_field(**changes: Any) -> str:
     with pytest.raises(InvalidInput) as raised:
-        register_ticket(world.draft(**changes), HUB, world.context(), ticket_id="T-bad")
+        register_ticket(domain.draft(**changes), HUB, domain.context(), ticket_id="T-bad")
     return raised.value.field
 
 
 def _with_credit(code: str) -> str:
-    return _refused_field(respondent=world.respondent(credit=code))
+    return _refused_field(respondent=domain.respondent(credit=code))
 
 
 # Credit codes (统一社会信用代码, GB 32100-2015) -----------------------------------------------
@@ -56,14 +56,14 @@ def _with_credit(code: str) -> str:
 )
 def test_valid_credit_codes_are_accepted(code: str) -> None:
     assert check_credit_code(code, "f") == code
-    command = world.draft(respondent=world.respondent(credit=code))
-    event = register_ticket(command, HUB, world.context(), ticket_id="T1")
+    command = domain.draft(respondent=domain.respondent(credit=code))
+    event = register_ticket(command, HUB, domain.context(), ticket_id="T1")
     assert event.respondent.credit_code == code
 
 
 def test_credit_code_is_upper_cased_and_trimmed() -> None:
-    command = world.draft(respondent=world.respondent(credit=f" {VALID_CODE.lower()} "))
-    event = register_ticket(command, HUB, world.context(), ticket_id="T1")
+    command = domain.draft(respondent=domain.respondent(credit=f" {VALID_CODE.lower()} "))
+    event = register_ticket(command, HUB, domain.context(), ticket_id="T1")
     assert event.respondent.credit_code == VALID_CODE
 
 
@@ -163,7 +163,7 @@ def test_any_single_mistyped_character_is_caught(
 def test_mobile_and_landline_numbers_are_accepted(raw: str, normalized: str) -> None:
     assert check_phone(raw, "consumer.phone") == normalized
     event = register_ticket(
-        world.draft(consumer=Consumer("王小明", raw)), HUB, world.context(), ticket_id="T1"
+        domain.draft(consumer=Consumer("王小明", raw)), HUB, domain.context(), ticket_id="T1"
     )
     assert event.consumer.phone == normalized
 
@@ -177,11 +177,11 @@ def test_bad_phone_numbers_are_refused(phone: str) -> None:
 
 
 def test_a_reporter_may_stay_without_a_phone_but_a_given_one_is_checked() -> None:
-    report = world.draft(TicketKind.REPORT, consumer=Consumer("", ""))
-    assert register_ticket(report, HUB, world.context(), ticket_id="T1").consumer.phone == ""
+    report = domain.draft(TicketKind.REPORT, consumer=Consumer("", ""))
+    assert register_ticket(report, HUB, domain.context(), ticket_id="T1").consumer.phone == ""
     with pytest.raises(InvalidInput) as raised:
         register_ticket(
-            replace(report, consumer=Consumer("", "123")), HUB, world.context(), ticket_id="T2"
+            replace(report, consumer=Consumer("", "123")), HUB, domain.context(), ticket_id="T2"
         )
     assert raised.value.field == "consumer.phone"
 
@@ -203,21 +203,21 @@ def test_a_reporter_may_stay_without_a_phone_but_a_given_one_is_checked() -> Non
 def test_unknown_or_unusable_region_codes_name_their_field(
     respondent: dict[str, Any], field: str
 ) -> None:
-    assert _refused_field(respondent=world.respondent(**respondent)) == field
+    assert _refused_field(respondent=domain.respondent(**respondent)) == field
 
 
 def test_a_city_with_districts_is_not_a_respondent_region() -> None:
     # check_region_known: "a county-level (or county-less city) region"; Lanzhou has districts.
-    assert _refused_field(respondent=world.respondent(operating="620100")) == (
+    assert _refused_field(respondent=domain.respondent(operating="620100")) == (
         "respondent.operating_region"
     )
 
 
 def test_a_county_less_city_is_a_respondent_region() -> None:
     event = register_ticket(
-        world.draft(respondent=world.respondent(operating="620200")),
+        domain.draft(respondent=domain.respondent(operating="620200")),
         HUB,
-        world.context(),
+        domain.context(),
         ticket_id="T1",
     )
     assert event.respondent.operating_region == "620200"
@@ -246,13 +246,13 @@ def test_missing_or_malformed_fields_are_named(changes: dict[str, Any], field: s
 
 
 def test_registration_keeps_trimmed_text_and_tags() -> None:
-    command = world.draft(facts="  闭店跑路  ", tags=(" 预付卡 ",))
-    event = register_ticket(command, HUB, world.context(), ticket_id="T1")
+    command = domain.draft(facts="  闭店跑路  ", tags=(" 预付卡 ",))
+    event = register_ticket(command, HUB, domain.context(), ticket_id="T1")
     assert (event.facts, event.tags) == ("闭店跑路", ("预付卡",))
 
 
 def test_a_consultation_needs_no_respondent_and_is_answered() -> None:
-    command = world.draft(
+    command = domain.draft(
         TicketKind.CONSULTATION, respondent=Respondent(""), consumer=Consumer("", "")
     )
     h = History.registered(HUB, command)
@@ -266,7 +266,7 @@ def test_a_consultation_needs_no_respondent_and_is_answered() -> None:
 
 def test_a_step_not_allowed_in_the_current_state_says_which_and_why() -> None:
     h = History.registered(HUB)
-    hub_handler = world.officer("620000-09", "钱进", "620000", Role.HANDLER)
+    hub_handler = domain.officer("620000-09", "钱进", "620000", Role.HANDLER)
     with pytest.raises(StepNotAllowed) as raised:
         h.do(hub_handler, c.AcceptComplaint())
     assert raised.value.step == "ComplaintAccepted"
@@ -284,7 +284,7 @@ def test_a_step_not_allowed_in_the_current_state_says_which_and_why() -> None:
     ids=lambda command: type(command).__name__,
 )
 def test_steps_that_do_not_fit_an_accepted_complaint_are_refused(command: c.TicketCommand) -> None:
-    h = world.accepted()
+    h = domain.accepted()
     officer = HEAD if isinstance(command, c.ApproveResult) else HANDLER
     before = h.state
     with pytest.raises(StepNotAllowed):
@@ -294,43 +294,45 @@ def test_steps_that_do_not_fit_an_accepted_complaint_are_refused(command: c.Tick
 
 def test_no_step_on_a_ticket_whose_registration_is_not_held() -> None:
     with pytest.raises(StepNotAllowed):
-        decide(TicketState("T-missing"), c.AcceptComplaint(), HANDLER, world.context())
+        decide(TicketState("T-missing"), c.AcceptComplaint(), HANDLER, domain.context())
 
 
 def test_registration_needs_a_registering_role(ctx: DecisionContext) -> None:
     with pytest.raises(NotPermitted):
-        register_ticket(world.draft(), HEAD, ctx, ticket_id="T1")
+        register_ticket(domain.draft(), HEAD, ctx, ticket_id="T1")
 
 
 def test_another_county_may_not_accept() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(NotPermitted):
         h.do(OTHER_HANDLER, c.AcceptComplaint())
     assert h.state.status is TicketStatus.ROUTED
 
 
 def test_an_officer_without_the_role_may_not_accept() -> None:
-    h = world.routed()
+    h = domain.routed()
     with pytest.raises(NotPermitted):
         h.do(HUB, c.AcceptComplaint())
 
 
 def test_a_station_of_another_county_is_not_assigned() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(InvalidInput) as raised:
         h.do(HANDLER, c.AssignToStation("620103001"))
     assert raised.value.field == "station_code"
 
 
 def test_an_unassigned_station_may_not_mediate() -> None:
-    h = world.accepted()
+    h = domain.accepted()
     with pytest.raises(NotPermitted):
-        h.do(world.STATION_OFFICER, c.PauseMediation("送检"))
+        h.do(domain.STATION_OFFICER, c.PauseMediation("送检"))
 
 
 def test_a_duplicate_ticket_is_linked_not_handled() -> None:
     h = History(ticket_id="T-dup")
-    event = register_ticket(world.draft(), HUB, h.ctx, ticket_id="T-dup", duplicate_of="T-original")
+    event = register_ticket(
+        domain.draft(), HUB, h.ctx, ticket_id="T-dup", duplicate_of="T-original"
+    )
     h.record(HUB, event)
     assert h.state.status is TicketStatus.DUPLICATE
     with pytest.raises(StepNotAllowed):
@@ -339,8 +341,8 @@ def test_a_duplicate_ticket_is_linked_not_handled() -> None:
 
 def test_a_county_unit_does_not_record_dispatches() -> None:
     # Asked of replicated events too, where no command check ran before.
-    county_dispatcher = world.officer("620102-09", "冯涛", "620102", Role.DISPATCHER)
-    state = world.routed().state
+    county_dispatcher = domain.officer("620102-09", "冯涛", "620102", Role.DISPATCHER)
+    state = domain.routed().state
     relay = e.TicketRouted("620000", JurisdictionBasis.RELAY)
     assert why_unit_may_not(state, county_dispatcher.ref(), relay) is not None
     reroute = e.TicketRouted("620103", JurisdictionBasis.DISPATCHER_DECISION)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from node.devnet.processes import LocalNetwork
-from tests.conftest import PostgresDatabases
+from tests.helpers.databases import PostgresDatabases
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -31,9 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
-from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -45,17 +42,19 @@ from core.ticket.vocabulary import Duty, ReminderLevel
 from node.cli.main import main as hotline
 from node.devnet.processes import LocalNetwork
 from node.devnet.samples import GANSU_WORLD
-from node.edge.client import CallError, NodeClient
-from sync.codec import enum_number, from_message
-from tests.faults.link_proxy import LinkProxy
-from tests.sync.test_replication import register_and_route
+from node.edge.client import NodeClient
+from sync.codec import enum_number
+from tests.helpers.drill import Drill
+from tests.helpers.link_proxy import LinkProxy
+from tests.helpers.tickets import register_and_route, ticket_state
+from tests.helpers.waiting import wait_until
 
-SPEED = 86_400.0
-"""Drill seconds per real second: a drill day a second."""
 DRILL_START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
-SETUP_SECONDS = 15.0
+SETUP_SECONDS = 25.0
 """Real seconds from the test's start to the drill's anchor: time to bring up three nodes and
-register a complaint (about 5 s on an idle 2-core machine) with room for a busy one."""
+register a complaint, about 5 s on an idle 2-core machine. In the parallel suite it took up to
+14 s next to the other lanes (``tests/helpers/lanes.py``); the rest is room for a machine that
+is busier still. Idle set-up time costs the drills' lane, not the run's other workers."""
 SWEEP_INTERVAL = 0.1
 """Real seconds between a node's sweeps: 2.4 drill hours."""
 LATE = 3.0
@@ -95,56 +94,17 @@ ESCALATED = {
 the next level's time, or for the province the end of a further three working days)."""
 
 
-@dataclass(frozen=True)
-class Drill:
-    """The drill clock every node of the test is started with, and the test's view of it."""
-
-    anchor: float
-    """Real epoch seconds at which the drill clock starts running."""
-
-    def node_args(self) -> tuple[str, ...]:
-        """The flags each node gets: the same clock for all, and fast sweeps."""
-        return (
-            "--clock-speed", str(SPEED),
-            "--clock-start", DRILL_START.isoformat(),
-            "--clock-anchor", repr(self.anchor),
-            "--sweep-interval", str(SWEEP_INTERVAL),
-        )  # fmt: skip
-
-    def real_at(self, when: dt.datetime) -> float:
-        """The real instant at which the drill clock shows ``when``."""
-        return self.anchor + (when - DRILL_START).total_seconds() / SPEED
-
-    def wait_for(self, what: str, check: Callable[[], bool], by: dt.datetime) -> None:
-        """Poll ``check`` until it holds; fail if it does not by drill time ``by`` (+ LATE)."""
-        poll(f"{what} (by {by:%Y-%m-%d %H:%M} drill time)", check, self.real_at(by) + LATE)
-
-    def sleep_until(self, when: dt.datetime) -> None:
-        """Let the drill clock reach ``when``."""
-        time.sleep(max(0.0, self.real_at(when) - time.time()))
-
-
-def poll(what: str, check: Callable[[], bool], deadline: float) -> None:
-    """Ask ``check`` every 0.1 s until it holds; fail at the real instant ``deadline``."""
-    while True:
-        with suppress(CallError):  # a node busy or between connections: ask again
-            if check():
-                return
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def drill(network: LocalNetwork) -> Drill:
     """A drill clock anchored ``SETUP_SECONDS`` from now, given to every node of ``network``."""
-    clock = Drill(anchor=time.time() + SETUP_SECONDS)
+    clock = Drill(
+        start=DRILL_START,
+        anchor=time.time() + SETUP_SECONDS,
+        sweep_interval=SWEEP_INTERVAL,
+        late=LATE,
+    )
     network.node_args = clock.node_args()
     return clock
-
-
-def state(client: NodeClient, ticket_id: str) -> TicketState:
-    return from_message(TicketState, client.get(ticket_id))
 
 
 def when(hlc_value: int) -> dt.datetime:
@@ -166,7 +126,7 @@ def register_before_the_drill_begins(network: LocalNetwork, drill: Drill) -> str
     """Register and route the gym complaint at the province; it reaches the county."""
     with network.client("province", CENTRE) as centre:
         ticket_id = register_and_route(centre, "gym")
-        registered = state(centre, ticket_id)
+        registered = ticket_state(centre, ticket_id)
     assert registered.holder_unit == COUNTY
     # The province stamps receipt with the drill clock, still standing at the drill's start:
     # if start-up overran SETUP_SECONDS, the dates below would all be off.
@@ -206,7 +166,7 @@ def assert_climbed_once_per_level_from_the_county(
     assert [
         (origin, step["level"], step["toUnit"], step["fromUnit"]) for origin, step in steps
     ] == [(county_node, level, unit, COUNTY) for level, (unit, _, _) in ESCALATED.items()]
-    seen = state(centre, ticket_id)
+    seen = ticket_state(centre, ticket_id)
     assert_escalated_on_time(seen, county_node)
     assert not seen.in_conflict
 
@@ -237,7 +197,7 @@ def test_an_unaccepted_complaint_is_reminded_at_three_levels_then_climbs_to_the_
         county_node = handler.info().node_id
         drill.wait_for(
             "the county has escalated to the city and then to the province",
-            lambda: len(state(handler, ticket_id).escalations) == 2,
+            lambda: len(ticket_state(handler, ticket_id).escalations) == 2,
             by=china("2026-12-16"),
         )
     # Three more working days (16, 17, 18): a third level would be due now; there is none.
@@ -245,7 +205,7 @@ def test_an_unaccepted_complaint_is_reminded_at_three_levels_then_climbs_to_the_
     network.settle()
 
     with network.client("province", CENTRE) as centre:
-        seen = state(centre, ticket_id)
+        seen = ticket_state(centre, ticket_id)
         assert_reminded_at_each_level_before_the_deadline(seen)
         reminders = signed_steps(centre, ticket_id, "ReminderSent")
         assert len(reminders) == 3 and {origin for origin, _ in reminders} == {county_node}
@@ -294,10 +254,10 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_s
             county_node = handler.info().node_id
             drill.wait_for(
                 "the cut-off county has escalated to the city and then to the province",
-                lambda: len(state(handler, ticket_id).escalations) == 2,
+                lambda: len(ticket_state(handler, ticket_id).escalations) == 2,
                 by=china("2026-12-16"),
             )
-            local = state(handler, ticket_id)
+            local = ticket_state(handler, ticket_id)
             assert_reminded_at_each_level_before_the_deadline(local)
             assert_escalated_on_time(local, county_node)
             # What `hotline sync status` shows on the county: the parent cannot be reached and
@@ -305,24 +265,24 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_s
             (parent,) = [p for p in handler.sync_status().peers if p.role == "parent"]
             assert parent.last_error and parent.failures > 0
             assert parent.unsent_events >= 5  # 3 reminders, 2 escalations
-            above = state(centre, ticket_id)
+            above = ticket_state(centre, ticket_id)
             assert above.reminders_sent == () and above.escalations == ()  # none reached the top
 
             link.heal()
             # The county's link backs off while cut (up to ~45 s); an operator would run
             # `hotline sync now` on the county rather than wait, and so does the test.
             healed = time.time()
-            poll(
+            wait_until(
                 "the county's link works again",
                 lambda: not handler.sync_now().error,
-                healed + CATCH_UP,
+                until=healed + CATCH_UP,
             )
-            poll(
+            wait_until(
                 "the province sees the county's escalations",
-                lambda: len(state(centre, ticket_id).escalations) == 2,
-                healed + CATCH_UP,
+                lambda: len(ticket_state(centre, ticket_id).escalations) == 2,
+                until=healed + CATCH_UP,
             )
             network.settle()
             assert_climbed_once_per_level_from_the_county(centre, ticket_id, county_node)
-            assert_reminded_at_each_level_before_the_deadline(state(centre, ticket_id))
+            assert_reminded_at_each_level_before_the_deadline(ticket_state(centre, ticket_id))
             assert handler.get(ticket_id) == centre.get(ticket_id)

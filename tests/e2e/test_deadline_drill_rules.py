@@ -53,7 +53,6 @@ import datetime as dt
 import itertools
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pytest
@@ -69,17 +68,18 @@ from node.devnet.samples import APPLIANCES, GANSU_WORLD, GYM, SUPERMARKET, credi
 from node.edge.client import NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, supervision_pb2
-from sync.codec import enum_number, from_message, to_message
-from tests.e2e.test_deadline_drill import poll
+from sync.codec import enum_number, to_message
+from tests.helpers.clock import end_of
+from tests.helpers.drill import Drill
+from tests.helpers.tickets import entries, ticket_state
 
-SPEED = 86_400.0
-"""Drill seconds per real second: a drill day a second."""
 DRILL_START = dt.datetime(2026, 9, 28, 10, 0, tzinfo=CHINA_TZ)
 """Monday before the National Day holiday: every complaint of 09-28 is received then."""
-SETUP_SECONDS = 20.0
+SETUP_SECONDS = 30.0
 """Real seconds from the test's start to the drill's anchor: time to bring up three nodes,
 switch the campaign on, register fifteen complaints and accept and pause one (about 4 s on
-SQLite and 9 s on PostgreSQL on an idle 2-core machine) with room for a busy one."""
+SQLite and 9 s on PostgreSQL on an idle 2-core machine, two to three times that in the
+parallel suite) with room for a busier machine."""
 SWEEP_INTERVAL = 0.1
 """Real seconds between a node's sweeps: 2.4 drill hours, ten sweeps a drill day."""
 LATE = 3.0
@@ -96,11 +96,6 @@ DECIDE = "decide_acceptance"
 def china(day: str, hour: int = 0) -> dt.datetime:
     """``hour`` o'clock on ``day``, China time."""
     return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=CHINA_TZ)
-
-
-def end_of(day: str) -> int:
-    """The due instant of a duty due on ``day``: 24:00 China time, epoch milliseconds."""
-    return int((china(day) + dt.timedelta(days=1)).timestamp() * 1000)
 
 
 def when(hlc_value: int) -> dt.datetime:
@@ -198,15 +193,6 @@ def register_and_route(centre: NodeClient, ticket: RegisterTicket) -> str:
     return ticket_id
 
 
-def state(client: NodeClient, ticket_id: str) -> TicketState:
-    return from_message(TicketState, client.get(ticket_id))
-
-
-def entries(queue: supervision_pb2.Queue) -> list[supervision_pb2.QueueEntry]:
-    """Every duty the unit owes, whatever section of its queue it is in."""
-    return [*queue.overdue, *queue.due_soon, *queue.later]
-
-
 def owed(queue: supervision_pb2.Queue, ticket_id: str, duty: str) -> supervision_pb2.QueueEntry:
     """The unit's one entry for ``duty`` of ``ticket_id``."""
     (entry,) = [e for e in entries(queue) if (e.ticket_id, e.duty) == (ticket_id, duty)]
@@ -222,39 +208,15 @@ def holds(client: NodeClient, *ticket_ids: str) -> bool:
 # -- the drill clock ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Drill:
-    """The drill clock every node of the test is started with, and the test's view of it."""
-
-    anchor: float
-    """Real epoch seconds at which the drill clock starts running from ``DRILL_START``."""
-
-    def node_args(self) -> tuple[str, ...]:
-        """The flags each node gets: the same clock for all, and fast sweeps."""
-        return (
-            "--clock-speed", str(SPEED),
-            "--clock-start", DRILL_START.isoformat(),
-            "--clock-anchor", repr(self.anchor),
-            "--sweep-interval", str(SWEEP_INTERVAL),
-        )  # fmt: skip
-
-    def real_at(self, at: dt.datetime) -> float:
-        """The real instant at which the drill clock shows ``at``."""
-        return self.anchor + (at - DRILL_START).total_seconds() / SPEED
-
-    def wait_for(self, what: str, check: Callable[[], bool], by: dt.datetime) -> None:
-        """Poll ``check`` until it holds; fail if it does not by drill time ``by`` (+ LATE)."""
-        poll(f"{what} (by {by:%Y-%m-%d %H:%M} drill time)", check, self.real_at(by) + LATE)
-
-    def sleep_until(self, at: dt.datetime) -> None:
-        """Let the drill clock reach ``at``."""
-        time.sleep(max(0.0, self.real_at(at) - time.time()))
-
-
 @pytest.fixture
 def drill(network: LocalNetwork) -> Drill:
     """A drill clock anchored ``SETUP_SECONDS`` from now, given to every node of ``network``."""
-    clock = Drill(anchor=time.time() + SETUP_SECONDS)
+    clock = Drill(
+        start=DRILL_START,
+        anchor=time.time() + SETUP_SECONDS,
+        sweep_interval=SWEEP_INTERVAL,
+        late=LATE,
+    )
     network.node_args = clock.node_args()
     return clock
 
@@ -301,9 +263,9 @@ def receive_the_complaints_of_monday_0928(
     made = Tickets()
     with network.client("province", CENTRE) as centre:
         made.campaign = register(centre, complaint(*MASKS, COVID_TAG))
-        routed_at_once = state(centre, made.campaign)
+        routed_at_once = ticket_state(centre, made.campaign)
         made.plain = register(centre, complaint(*VITAMINS))
-        left_for_dispatch = state(centre, made.plain)
+        left_for_dispatch = ticket_state(centre, made.plain)
         centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=made.plain))
         made.holiday = register_and_route(centre, complaint(*FRIDGE))
         made.extended = register_and_route(centre, complaint(*MILK))
@@ -312,7 +274,7 @@ def receive_the_complaints_of_monday_0928(
         made.other_gym = tuple(
             register_and_route(centre, gym_member(OTHER_GYM, n)) for n in range(1, 5)
         )
-        last = state(centre, made.other_gym[-1])
+        last = ticket_state(centre, made.other_gym[-1])
     # Routed by the province's node itself, in the registration: no dispatcher was asked.
     assert (routed_at_once.status, routed_at_once.holder_unit) == (TicketStatus.ROUTED, COUNTY)
     assert left_for_dispatch.status is TicketStatus.REGISTERED
@@ -336,7 +298,7 @@ def accept_and_pause_for_testing(network: LocalNetwork, drill: Drill, ticket_id:
         accepted = owed(handler.queue(), ticket_id, "end_mediation")
         handler.step("PauseMediation", cw.PauseMediationRequest(ticket_id=ticket_id, reason="送检"))
         paused = owed(handler.queue(), ticket_id, "end_mediation")
-        (track,) = state(handler, ticket_id).tracks
+        (track,) = ticket_state(handler, ticket_id).tracks
     # 45 WD from 09-29 end on Friday 12-04; while the clock stands still the date stays.
     assert accepted.due_ms == paused.due_ms == end_of("2026-12-04")
     assert when(track.paused_since_hlc) == DRILL_START, (
@@ -365,7 +327,8 @@ def extend_by_three_working_days(network: LocalNetwork, drill: Drill, ticket_id:
         drill.wait_for(
             "the province holds the county's request",
             lambda: (
-                state(supervisor, ticket_id).pending_extension(Duty.DECIDE_ACCEPTANCE) is not None
+                ticket_state(supervisor, ticket_id).pending_extension(Duty.DECIDE_ACCEPTANCE)
+                is not None
             ),
             by,
         )
@@ -378,7 +341,7 @@ def extend_by_three_working_days(network: LocalNetwork, drill: Drill, ticket_id:
             lambda: owed(handler.queue(), ticket_id, DECIDE).due_ms == end_of("2026-10-16"),
             by,
         )
-        (extension,) = state(handler, ticket_id).extensions
+        (extension,) = ticket_state(handler, ticket_id).extensions
     assert when(extension.decided_hlc) < china("2026-10-10"), (
         "the drill ran past the first reminder of the original deadline before the decision"
     )
@@ -408,9 +371,9 @@ def during_the_holiday(
     assert f"campaign {CAMPAIGN} (新冠疫情防控) ended 2026-10-0" in printed
     with network.client("province", CENTRE) as centre:
         made.after_campaign = register(centre, complaint(*TEST_KITS, COVID_TAG))
-        assert state(centre, made.after_campaign).status is TicketStatus.REGISTERED
+        assert ticket_state(centre, made.after_campaign).status is TicketStatus.REGISTERED
         centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=made.after_campaign))
-        fifth, after = state(centre, made.gym[-1]), state(centre, made.after_campaign)
+        fifth, after = ticket_state(centre, made.gym[-1]), ticket_state(centre, made.after_campaign)
     # Within a week of the first four (09-28 10:00), and on holiday days that the dates below
     # assume: a machine too busy to keep up with the drill fails here, not with odd dates.
     assert during(fifth.registered_hlc, "2026-10-01", "2026-10-04"), when(fifth.registered_hlc)
@@ -479,12 +442,12 @@ def assert_five_consumers_against_one_gym_in_a_week_are_one_incident_at_the_city
     assert china("2026-10-01").timestamp() * 1000 <= incident.last_received_ms
     city_node = city.info().node_id
     for ticket_id in made.gym:  # linked by the city's own sweep, once the fifth came in
-        linked = state(city, ticket_id).incident
+        linked = ticket_state(city, ticket_id).incident
         assert linked is not None
         assert (linked.incident_id, linked.origin_node) == (incident.incident_id, city_node)
         assert during(linked.linked_hlc, "2026-10-01", "2026-10-03"), when(linked.linked_hlc)
     # The other gym's four members, at the city since 09-28: no incident.
-    assert all(state(city, t).incident is None for t in made.other_gym)
+    assert all(ticket_state(city, t).incident is None for t in made.other_gym)
 
 
 def assert_the_campaign_compresses_the_limits_of_matching_tickets_only(
@@ -531,14 +494,14 @@ def test_holidays_extensions_pauses_group_complaints_and_campaigns_on_a_running_
         drill.wait_for(
             "the holiday complaint is escalated to the province and the extended one to the city",
             lambda: (
-                len(state(handler, made.holiday).escalations) == 2
-                and len(state(handler, made.extended).escalations) >= 1
+                len(ticket_state(handler, made.holiday).escalations) == 2
+                and len(ticket_state(handler, made.extended).escalations) >= 1
             ),
             by=china("2026-10-17"),
         )
         county_queue = handler.queue()
         at_county = {
-            name: state(handler, ticket_id)
+            name: ticket_state(handler, ticket_id)
             for name, ticket_id in (
                 ("holiday", made.holiday),
                 ("extended", made.extended),

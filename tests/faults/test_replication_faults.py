@@ -38,7 +38,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import closing, suppress
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -48,12 +48,14 @@ import pytest
 from core.ticket.state import Stage, TicketStatus
 from core.ticket.vocabulary import MediationOutcome, Track
 from node.devnet.processes import LocalNetwork, NodeProcess
-from node.devnet.samples import GANSU_WORLD, NodeSpec, random_ticket
+from node.devnet.samples import GANSU_WORLD, random_ticket
 from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import admin_pb2, intake_pb2, ticket_pb2
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, to_message
-from tests.faults.link_proxy import LinkProxy
+from tests.helpers.link_proxy import LinkProxy
+from tests.helpers.waiting import wait_until
+from tests.helpers.world import spec
 
 T = TypeVar("T")
 
@@ -82,10 +84,6 @@ COMPLAINT = enum_number(Track.COMPLAINT)
 MEDIATING = enum_number(Stage.MEDIATING)
 MEDIATION_ENDED = enum_number(Stage.MEDIATION_ENDED)
 RESULT_SUBMITTED = enum_number(Stage.RESULT_SUBMITTED)
-
-
-def spec(name: str) -> NodeSpec:
-    return next(s for s in GANSU_WORLD if s.name == name)
 
 
 def officer(name: str) -> str:
@@ -145,18 +143,6 @@ def ticket_bytes(client: NodeClient, ticket_id: str) -> bytes:
 def parent_lag(client: NodeClient) -> admin_pb2.PeerLag:
     status = client.sync_status()
     return next(p for p in status.peers if p.role == "parent")
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float, step: float = 0.2) -> float:
-    """Poll ``check`` until it holds; returns the seconds it took, fails after ``timeout``."""
-    start = time.monotonic()
-    while True:
-        with suppress(CallError):
-            if check():
-                return time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting until {what}")
-        time.sleep(step)
 
 
 def settle(net: LocalNetwork, bottom_up: list[str], timeout: float = SETTLE_TIMEOUT) -> int:
@@ -545,8 +531,12 @@ def test_a_link_cut_for_a_while_heals_and_catches_up(network: LocalNetwork) -> N
             def county_holds(ids: list[str]) -> Callable[[], bool]:
                 return lambda: {t.ticket_id for t in handler.list_tickets()} >= set(ids)
 
-            wait_for("the county holds the routed tickets", county_holds(before), 20)
-            wait_for("the county's link is healthy", lambda: not parent_lag(handler).last_error, 10)
+            wait_until("the county holds the routed tickets", county_holds(before), timeout=20)
+            wait_until(
+                "the county's link is healthy",
+                lambda: not parent_lag(handler).last_error,
+                timeout=10,
+            )
 
             proxy.cut()
             during = register_for_county(3)
@@ -568,10 +558,10 @@ def test_a_link_cut_for_a_while_heals_and_catches_up(network: LocalNetwork) -> N
             walk_in = handler.register(
                 uuid.uuid4().hex, to_message(random_ticket(rng), intake_pb2.NewTicket)
             ).ticket_id
-            wait_for(
+            wait_until(
                 "the county reports its parent unreachable",
                 lambda: bool(parent_lag(handler).last_error),
-                10,
+                timeout=10,
             )
             lag = parent_lag(handler)
             print(f"while cut: {lag}")
@@ -596,7 +586,9 @@ def test_a_link_cut_for_a_while_heals_and_catches_up(network: LocalNetwork) -> N
                     ticket_bytes(handler, t) == ticket_bytes(centre, t) for t in sorted(held)
                 )
 
-            took = wait_for("the county caught up", caught_up, CATCH_UP_TIMEOUT, step=0.25)
+            took = wait_until(
+                "the county caught up", caught_up, timeout=CATCH_UP_TIMEOUT, every=0.25
+            )
             print(f"caught up {took:.1f}s after healing")
             assert centre.get(before[0]).status == CLOSED  # closed offline, known above now
             assert centre.get(walk_in).holder_unit == COUNTY_UNIT
@@ -618,20 +610,20 @@ def test_a_cut_off_county_reports_the_events_waiting_to_go_up(network: LocalNetw
     with LinkProxy("127.0.0.1", network["city"].peer_port) as proxy:
         start_county_behind(network, proxy)
         with network.client("chengguan", HANDLER) as handler:
-            wait_for(
+            wait_until(
                 "the county's link is up",
                 lambda: parent_lag(handler).last_success_ms > 0,
-                15,
+                timeout=15,
             )
             proxy.cut()
             rng = random.Random(5)
             for _ in range(3):
                 ticket = to_message(random_ticket(rng), intake_pb2.NewTicket)
                 handler.register(uuid.uuid4().hex, ticket)
-            wait_for(
+            wait_until(
                 "the county reports its parent unreachable",
                 lambda: bool(parent_lag(handler).last_error),
-                15,
+                timeout=15,
             )
             lag = parent_lag(handler)
             print(f"while cut: {lag}")

@@ -13,7 +13,7 @@ from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import enum_number, from_message, to_message
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 
 def register_at_county(county: NodeClient, label: str = "gym") -> str:

@@ -15,7 +15,8 @@ from node.devnet.hierarchy import Hierarchy
 from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
-from tests.conftest import PostgresDatabases, World, spec
+from tests.helpers.databases import PostgresDatabases
+from tests.helpers.world import World, spec
 
 
 def test_audit_reads_a_postgresql_database_by_its_plain_url(

@@ -30,7 +30,7 @@ from node.devnet.samples import demo_tickets
 from node.edge.client import NodeClient
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 TUESDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
 """When everything in these tests happens (the test certificates are valid then)."""

@@ -19,30 +19,9 @@ from node.edge.client import CallError
 from node.views.obligations import default_rules
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, from_message
-from tests.conftest import InProcessNode, World, spec
-from tests.sync.test_replication import register_and_route
-
-
-class HandMovedTime:
-    """Seconds since the epoch, as the test sets them."""
-
-    def __init__(self, when: dt.datetime) -> None:
-        self.now = when.timestamp()
-
-    def set(self, when: dt.datetime) -> None:
-        self.now = when.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def china(day: str, hour: int = 9, minute: int = 0) -> dt.datetime:
-    """A wall-clock time in China on ``day`` (ISO date)."""
-    return dt.datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=CHINA_TZ)
-
-
-def sweep(node: InProcessNode) -> int:
-    return int(node.run(node.node.jobs.jobs["deadlines"].run_once()))  # type: ignore[call-overload]
+from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.tickets import register_and_route
+from tests.helpers.world import World, spec, sweep
 
 
 def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_the_province(

@@ -26,42 +26,17 @@ from core.deadlines.china_time import china_date
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, ReminderLevel
 from node.app.clock import Clock
-from proto.hotline.v1 import supervision_pb2
 from sync.codec import from_message
-from tests.conftest import InProcessNode, World, spec
-from tests.node.test_deadlines import HandMovedTime, china
-from tests.sync.test_replication import register_and_route
-
-
-def end_of(day: str) -> int:
-    """The due instant of a duty due on ``day``: 24:00 China time, epoch milliseconds."""
-    return int((china(day, 0) + dt.timedelta(days=1)).timestamp() * 1000)
-
-
-def start(world: World, time: HandMovedTime, *names: str) -> None:
-    """Start the named nodes on the hand-moved clock (the test hierarchy's certificates are
-    valid from 2026-01-01, ``Hierarchy.throwaway``)."""
-    for name in names:
-        world.start(spec(name), clock=Clock(_real=time))
-
-
-def sweep(node: InProcessNode) -> int:
-    """Run the node's escalation sweep once; returns how many events it recorded."""
-    recorded = node.run(node.node.jobs.jobs["deadlines"].run_once())
-    assert isinstance(recorded, int)
-    return recorded
-
-
-def entries(queue: supervision_pb2.Queue) -> list[supervision_pb2.QueueEntry]:
-    """Every duty the unit owes, whatever its section."""
-    return [*queue.overdue, *queue.due_soon, *queue.later]
+from tests.helpers.clock import HandMovedTime, china, end_of
+from tests.helpers.tickets import entries, register_and_route
+from tests.helpers.world import World, sweep
 
 
 def test_a_complaint_received_before_national_day_is_due_after_it_counting_the_make_up_saturday(
     world: World,
 ) -> None:
     time = HandMovedTime(china("2026-09-28", 10))  # Monday, after Mid-Autumn, before Golden Week
-    start(world, time, "province", "city", "chengguan")
+    world.start_all("province", "city", "chengguan", clock=Clock(_real=time))
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
@@ -130,7 +105,7 @@ def test_counting_starts_the_day_after_receipt_whatever_day_it_is_received(
     world: World,
 ) -> None:
     time = HandMovedTime(china("2026-09-30", 8, 30))  # the last working day before the holiday
-    start(world, time, "province", "city", "chengguan")
+    world.start_all("province", "city", "chengguan", clock=Clock(_real=time))
     with world.officer("province") as centre:
         before_holiday = register_and_route(centre, "gym")
         time.set(china("2026-10-03", 15))  # a web complaint during the holiday

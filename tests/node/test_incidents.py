@@ -6,7 +6,6 @@ so (``detect``: each of the node's detection jobs once), as the node's scheduler
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import replace
 
@@ -22,8 +21,9 @@ from node.devnet.samples import APPLIANCES, GYM, NOODLES, SCHOOL, SUPERMARKET, d
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message
-from tests.conftest import InProcessNode, World, spec
-from tests.node.test_deadlines import HandMovedTime, china
+from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.waiting import wait_until
+from tests.helpers.world import InProcessNode, World, run_job
 
 GYM_COMPLAINT = dict(demo_tickets())["gym"]
 
@@ -50,8 +50,7 @@ def file(world: World, name: str, ticket: RegisterTicket, *, route: bool = True)
 
 def detect(node: InProcessNode) -> int:
     """One run of each of the node's detection jobs; how many events they recorded."""
-    jobs = [job for name, job in node.node.jobs.jobs.items() if name != "deadlines"]
-    return sum(int(node.run(job.run_once())) for job in jobs)  # type: ignore[call-overload]
+    return sum(run_job(node, name) for name in node.node.jobs.jobs if name != "deadlines")
 
 
 def state(world: World, name: str, ticket_id: str) -> TicketState:
@@ -65,16 +64,17 @@ def cut_link(node: InProcessNode) -> None:
     link = node.node.link
     assert link is not None
     node.node.writer.on_commit = None
-    deadline = time.monotonic() + 30
-    while not link.status.last_success_ms:
-        assert time.monotonic() < deadline, "the node's first replication round never ended"
-        time.sleep(0.05)
+    wait_until(
+        "the node's first replication round has ended",
+        lambda: bool(link.status.last_success_ms),
+        timeout=30,
+        every=0.05,
+    )
 
 
 def start(world: World, *names: str) -> HandMovedTime:
     clock = HandMovedTime(china("2026-12-01", 9))  # a Tuesday, within the certificates' validity
-    for name in names:
-        world.start(spec(name), clock=Clock(_real=clock))
+    world.start_all(*names, clock=Clock(_real=clock))
     return clock
 
 

@@ -13,19 +13,13 @@ import pytest
 
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty, MediationOutcome, Satisfaction, Track
+from node.app.clock import Clock
 from node.cli.main import main as hotline
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, from_message
-from tests.conftest import World
-from tests.node.test_holiday_deadlines import (
-    HandMovedTime,
-    china,
-    end_of,
-    entries,
-    start,
-    sweep,
-)
-from tests.sync.test_replication import register_and_route
+from tests.helpers.clock import HandMovedTime, china, end_of
+from tests.helpers.tickets import entries, register_and_route
+from tests.helpers.world import World, sweep
 
 
 def state_at(world: World, name: str, ticket_id: str) -> TicketState:
@@ -37,7 +31,7 @@ def test_a_supervision_order_is_in_the_ordered_units_queue_and_climbs_when_unrep
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     time = HandMovedTime(china("2026-10-19"))  # Monday
-    start(world, time, "province", "city", "chengguan")
+    world.start_all("province", "city", "chengguan", clock=Clock(_real=time))
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
@@ -123,7 +117,7 @@ def test_a_dissatisfied_callback_brings_re_handling_then_a_second_callback_on_th
     world: World,
 ) -> None:
     time = HandMovedTime(china("2026-10-19"))  # Monday
-    start(world, time, "province", "city", "chengguan")
+    world.start_all("province", "city", "chengguan", clock=Clock(_real=time))
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")

@@ -15,7 +15,7 @@ from core.units import UnitLevel
 from node.app.levels import PROFILES
 from node.edge.client import CallError
 from proto.hotline.v1 import rules_pb2
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 EVERY_NODE = {"hotline.v1.IntakeService", "hotline.v1.CaseworkService", "hotline.v1.AdminService"}
 SUPERVISION = "hotline.v1.SupervisionService"

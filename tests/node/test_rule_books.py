@@ -24,16 +24,16 @@ from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2, rules_pb2
 from sync.codec import from_message, to_message
 from sync.rule_book_signing import sign_rule_book
-from tests.conftest import World, spec
-from tests.node.test_deadlines import HandMovedTime, china
+from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.tickets import entries
+from tests.helpers.world import World
 
 SUPERVISOR = 1  # 刘洋, operator and supervisor at the province
 COVID = rules_pb2.Campaign(campaign_id="covid", name="新冠疫情防控", tags=["新冠疫情"], days=3)
 
 
 def start_line(world: World, time: HandMovedTime) -> None:
-    for name in ("province", "city", "chengguan"):
-        world.start(spec(name), clock=Clock(_real=time))
+    world.start_all("province", "city", "chengguan", clock=Clock(_real=time))
 
 
 _callers = iter(range(1000, 10_000))
@@ -62,10 +62,9 @@ def due_dates(world: World, node: str = "chengguan") -> dict[str, dt.date]:
     """Each ticket's last day to decide acceptance, from the unit's queue."""
     with world.officer(node) as handler:
         queue = handler.queue()
-    entries = [*queue.overdue, *queue.due_soon, *queue.later]
     return {
         e.ticket_id: dt.datetime.fromtimestamp(e.due_ms / 1000 - 1, CHINA_TZ).date()
-        for e in entries
+        for e in entries(queue)
         if e.duty == "decide_acceptance"
     }
 

@@ -27,9 +27,9 @@ from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
 from sync.statements import COPY_FROM
-from tests.conftest import World, spec
-from tests.core.world import routed
-from tests.node.test_deadlines import HandMovedTime, china, sweep
+from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.domain import routed
+from tests.helpers.world import World, spec, sweep
 
 COUNT = COPY_FROM + 4
 """Tickets swept in one writer transaction: enough for the bulk path on PostgreSQL."""

@@ -12,7 +12,7 @@ import pytest
 from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 GYM = dict(demo_tickets())["gym"]
 

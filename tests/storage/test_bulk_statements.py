@@ -29,7 +29,7 @@ from sync.errors import StorageError
 from sync.identity import NodeIdentity
 from sync.statements import COPY_FROM, BulkDelete, BulkRows, KeyedQuery
 from sync.writer import LogBatch, LogWriter
-from tests.storage.test_log_writer import COUNTY, register_job, registration
+from tests.helpers.registrations import COUNTY, register_job, registration
 
 COLUMNS = [c.name for c in obligations.columns]
 INSERT = BulkRows(obligations, COLUMNS)

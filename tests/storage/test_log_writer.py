@@ -7,20 +7,17 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
 
 from core.errors import InvalidInput
-from core.officers import Officer, OfficerRef, Role
+from core.officers import OfficerRef
 from core.regions import standard_units
-from core.ticket.decisions import DecisionContext, register_ticket
-from core.ticket.events import ComplaintAccepted, TicketRegistered
+from core.ticket.events import ComplaintAccepted
 from core.ticket.state import TicketState, TicketStatus
 from core.units import UnitLevel
-from node.devnet.samples import demo_tickets
 from node.storage.database import Database
 from node.storage.tables import tickets
 from node.views.tickets import TicketProjection
@@ -30,10 +27,7 @@ from sync.errors import StorageError
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
 from sync.writer import LogBatch, LogWriter
-
-COUNTY = Officer(
-    "620102-07", "李强", "620102", UnitLevel.COUNTY, frozenset({Role.HANDLER, Role.OPERATOR})
-)
+from tests.helpers.registrations import COUNTY, register_job, registration
 
 
 @pytest.fixture
@@ -50,21 +44,6 @@ def node(db_url: str) -> Iterator[tuple[Database, LogWriter, NodeIdentity]]:
     finally:
         writer.stop()
         db.close()
-
-
-def registration(ticket_id: str) -> TicketRegistered:
-    ctx = DecisionContext(standard_units(), datetime(2026, 11, 23, tzinfo=UTC))
-    return register_ticket(dict(demo_tickets())["gym"], COUNTY, ctx, ticket_id=ticket_id)
-
-
-def register_job(ticket_id: str):  # type: ignore[no-untyped-def]
-    def job(batch: LogBatch) -> int:
-        sealed = batch.record(
-            ticket_id, [registration(ticket_id)], COUNTY.ref(), state=TicketState(ticket_id)
-        )
-        return sealed[0].origin_seq
-
-    return job
 
 
 def test_own_events_form_one_signed_chain(node: tuple[Database, LogWriter, NodeIdentity]) -> None:

@@ -18,7 +18,7 @@ from node.storage.tables import ALL_METADATA, tickets
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import enum_number, to_message
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 
 def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:

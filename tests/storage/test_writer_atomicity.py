@@ -33,7 +33,7 @@ from sync.errors import StorageError
 from sync.reasons import AlertKind
 from sync.rule_book_signing import sign_rule_book
 from sync.writer import LogBatch, LogWriter
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 Job = Callable[[LogBatch], Any]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from node.devnet.hierarchy import Hierarchy
 from sync.ports import ListenerKind, listener_kind, split_target
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 
 def free_port() -> int:

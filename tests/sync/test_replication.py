@@ -12,34 +12,14 @@ from sqlalchemy import func, select
 
 from core.ticket.state import Stage, TicketState, TicketStatus
 from core.ticket.vocabulary import MediationOutcome, Track
-from node.devnet.samples import demo_tickets, random_ticket
-from node.edge.client import NodeClient
+from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync import schema
 from sync.codec import enum_number, from_message, to_message
 from sync.log_store import EventLog
-from tests.conftest import InProcessNode, World, spec
-
-
-def register_and_route(centre: NodeClient, label: str) -> str:
-    ticket = to_message(dict(demo_tickets())[label], intake_pb2.NewTicket)
-    ticket_id = centre.register(uuid.uuid4().hex, ticket).ticket_id
-    centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=ticket_id))
-    return ticket_id
-
-
-def register_many(centre: NodeClient, count: int, seed: int = 7) -> list[str]:
-    import random
-
-    rng = random.Random(seed)
-    ids = []
-    for _ in range(count):
-        ticket = to_message(random_ticket(rng), intake_pb2.NewTicket)
-        ticket_id = centre.register(uuid.uuid4().hex, ticket).ticket_id
-        centre.step("RouteTicket", cw.RouteTicketRequest(ticket_id=ticket_id))
-        ids.append(ticket_id)
-    return ids
+from tests.helpers.tickets import register_and_route, register_many, ticket_state
+from tests.helpers.world import InProcessNode, World, spec
 
 
 def event_ids(node: InProcessNode) -> list[str]:
@@ -47,17 +27,8 @@ def event_ids(node: InProcessNode) -> list[str]:
         return list(conn.execute(select(schema.events.c.event_id)).scalars())
 
 
-def state(client: NodeClient, ticket_id: str) -> TicketState:
-    return from_message(TicketState, client.get(ticket_id))
-
-
-def start_line(world: World) -> None:
-    for name in ("province", "city", "chengguan"):
-        world.start(spec(name))
-
-
 def test_a_routed_ticket_reaches_the_county_through_the_city(world: World) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
         at_province = centre.get(ticket_id)
@@ -69,10 +40,12 @@ def test_a_routed_ticket_reaches_the_county_through_the_city(world: World) -> No
 
 
 def test_a_county_that_was_down_catches_up_without_losing_or_duplicating(world: World) -> None:
-    start_line(world)
+    world.start_line()
     world.take_down("chengguan")
     with world.officer("province") as centre:
-        ids = [i for i in register_many(centre, 30) if state(centre, i).holder_unit == "620102"]
+        ids = [
+            i for i in register_many(centre, 30) if ticket_state(centre, i).holder_unit == "620102"
+        ]
     world.sync("city")
     assert len(ids) >= 5
     county = world.bring_up("chengguan")
@@ -86,13 +59,13 @@ def test_a_county_that_was_down_catches_up_without_losing_or_duplicating(world: 
     with world.officer("province") as centre, world.officer("chengguan") as handler:
         for ticket_id in ids:
             assert handler.get(ticket_id) == centre.get(ticket_id)
-            assert state(handler, ticket_id).status is TicketStatus.IN_HANDLING
+            assert ticket_state(handler, ticket_id).status is TicketStatus.IN_HANDLING
     world.sync("chengguan", "chengguan")
     assert sorted(event_ids(county)) == sorted(held)
 
 
 def test_a_county_keeps_working_while_its_parent_is_down(world: World) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "fridge")
     world.sync("city", "chengguan")
@@ -130,7 +103,7 @@ def test_a_county_never_receives_another_countys_tickets(world: World) -> None:
         world.start(spec(name))
     with world.officer("province") as centre:
         ids = register_many(centre, 24, seed=11)
-        holders = {i: state(centre, i).holder_unit for i in ids}
+        holders = {i: ticket_state(centre, i).holder_unit for i in ids}
     world.sync("city", "chengguan", "qilihe")
     for name, unit in (("chengguan", "620102"), ("qilihe", "620103")):
         with world.officer(name) as county:
@@ -191,7 +164,7 @@ def test_a_station_result_flows_up_and_every_level_agrees(world: World) -> None:
 
 
 def test_the_parent_holds_each_child_chain_exactly(world: World) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("chengguan") as handler:
         for label in ("gym", "fridge", "expired"):
             ticket = to_message(dict(demo_tickets())[label], intake_pb2.NewTicket)

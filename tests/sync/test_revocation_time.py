@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Sequence
 
-import grpc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +23,7 @@ from core.ticket.events import ComplaintAccepted, DomainEvent, MediationPaused
 from core.units import UnitLevel
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.samples import demo_tickets
-from proto.hotline.v1 import intake_pb2, sync_pb2, sync_pb2_grpc
+from proto.hotline.v1 import intake_pb2, sync_pb2
 from sync import schema
 from sync.audit import audit_log, format_report, load_trust_store
 from sync.codec import to_message
@@ -32,10 +31,11 @@ from sync.enrolment import request_for
 from sync.envelope import SealedEvent, seal
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
-from sync.pki import Authority, certify_province, create_root, dns_name, issue
+from sync.pki import Authority, certify_province, create_root, issue
 from sync.revocation import REVOCATION_MS_EXTENSION, revocation_list, revoked_ms
 from sync.trust import TrustStore
-from tests.conftest import InProcessNode, World, spec
+from tests.helpers.peers import push_raw
+from tests.helpers.world import InProcessNode, World, spec
 
 NOW = 1_790_000_000_000
 """A fixed moment (2026-09-21), a whole second."""
@@ -128,29 +128,6 @@ def _utc(ms: int) -> dt.datetime:
 # -- replication ---------------------------------------------------------------------------------
 
 
-def _push(
-    child: InProcessNode, parent: InProcessNode, events: Sequence[SealedEvent]
-) -> sync_pb2.PushSummary:
-    """Push ``events`` to ``parent`` exactly as given, over the child's own mutual TLS."""
-    identity = child.node.identity
-    credentials = identity.credentials
-    assert credentials is not None
-    channel = grpc.secure_channel(
-        parent.peer_target,
-        grpc.ssl_channel_credentials(
-            credentials.root_pem(), identity.tls_key_pem(), credentials.chain_pem()
-        ),
-        options=[("grpc.ssl_target_name_override", dns_name(parent.node.identity.unit_code))],
-    )
-    with channel:
-        stub = sync_pb2_grpc.SyncServiceStub(channel)
-        stub.Hello(sync_pb2.HelloRequest(), timeout=10)
-        certs = [c.der for c in child.node.trust.certificates_for(e.signer_key_id for e in events)]
-        batch = sync_pb2.EventBatch(events=[e.to_proto() for e in events], certificates=certs)
-        summary: sync_pb2.PushSummary = stub.PushEvents(iter([batch]), timeout=30)
-    return summary
-
-
 def _county_with_a_ticket_at_the_city(world: World) -> tuple[InProcessNode, InProcessNode, str]:
     world.start(spec("city"))
     world.start(spec("chengguan"))
@@ -222,7 +199,7 @@ def test_learning_a_revocation_discounts_a_held_event_at_its_millisecond_but_not
         ticket_id,
         [(revoked_from - 297, ComplaintAccepted()), (revoked_from, MediationPaused("送检"))],
     )
-    summary = _push(county, city, events)
+    summary = push_raw(county, city, events)
     assert (summary.accepted, summary.rejected) == (2, 0)
 
     certificate = county.node.identity.credentials.certificate  # type: ignore[union-attr]
@@ -251,7 +228,7 @@ def test_an_event_297_ms_before_a_known_revocation_is_taken_in_and_one_at_it_is_
         ticket_id,
         [(revoked_from - 297, ComplaintAccepted()), (revoked_from, MediationPaused("送检"))],
     )
-    summary = _push(county, city, events)
+    summary = push_raw(county, city, events)
     assert (summary.accepted, summary.rejected) == (1, 1)
     before, at = _verdicts(city, events)
     assert before == ""

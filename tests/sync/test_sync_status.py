@@ -14,7 +14,7 @@ from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import admin_pb2, intake_pb2
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import to_message
-from tests.conftest import World, spec
+from tests.helpers.world import World, spec
 
 
 def parent_peer(status: admin_pb2.SyncStatus) -> admin_pb2.PeerLag:

@@ -27,7 +27,7 @@ from sync.codec import to_message
 from sync.log_store import EventLog
 from sync.trust_sharing import learn_trust
 from sync.writer import LogBatch
-from tests.conftest import InProcessNode, World, spec
+from tests.helpers.world import InProcessNode, World, spec
 
 
 def register(node: InProcessNode, officer_id: str, label: str) -> str:

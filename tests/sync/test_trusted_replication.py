@@ -11,7 +11,6 @@ import time
 import uuid
 from pathlib import Path
 
-import grpc
 import pytest
 from sqlalchemy import func, select, update
 
@@ -23,36 +22,15 @@ from node.cli.main import main as hotline
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import casework_pb2 as cw
-from proto.hotline.v1 import intake_pb2, sync_pb2, sync_pb2_grpc
+from proto.hotline.v1 import intake_pb2, sync_pb2
 from sync import schema
 from sync.codec import from_message, to_message
 from sync.envelope import seal
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
-from sync.pki import dns_name
-from tests.conftest import InProcessNode, World, spec
-from tests.sync.test_replication import register_and_route, start_line
-
-
-def push_raw(child: InProcessNode, parent: InProcessNode, events: list) -> sync_pb2.PushSummary:  # type: ignore[type-arg]
-    """Push ``events`` to ``parent`` exactly as given, over the child's own mutual TLS."""
-    identity = child.node.identity
-    credentials = identity.credentials
-    assert credentials is not None
-    channel = grpc.secure_channel(
-        parent.peer_target,
-        grpc.ssl_channel_credentials(
-            credentials.root_pem(), identity.tls_key_pem(), credentials.chain_pem()
-        ),
-        options=[("grpc.ssl_target_name_override", dns_name(parent.node.identity.unit_code))],
-    )
-    with channel:
-        stub = sync_pb2_grpc.SyncServiceStub(channel)
-        stub.Hello(sync_pb2.HelloRequest(), timeout=10)
-        certs = [c.der for c in child.node.trust.certificates_for(e.signer_key_id for e in events)]
-        batch = sync_pb2.EventBatch(events=[e.to_proto() for e in events], certificates=certs)
-        summary: sync_pb2.PushSummary = stub.PushEvents(iter([batch]), timeout=30)
-    return summary
+from tests.helpers.peers import push_raw
+from tests.helpers.tickets import register_and_route
+from tests.helpers.world import InProcessNode, World, spec
 
 
 def walk_in(label: str) -> intake_pb2.NewTicket:
@@ -78,7 +56,7 @@ def alert_kinds(node: InProcessNode) -> list[str]:
 def test_a_tampered_event_is_refused_by_the_parent_and_caught_by_audit(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
@@ -176,7 +154,7 @@ def test_a_revoked_station_s_later_events_stop_counting_everywhere(
 def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
@@ -233,7 +211,7 @@ def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(
 
 
 def test_a_replayed_old_batch_changes_nothing(world: World) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("chengguan") as handler:
         for label in ("gym", "fridge"):
             handler.register(uuid.uuid4().hex, walk_in(label))
@@ -273,7 +251,7 @@ def test_a_node_enrolled_in_another_hierarchy_cannot_connect(world: World, tmp_p
 def test_a_rotated_key_keeps_the_node_s_history_and_both_keys_count(
     world: World, hierarchy: Hierarchy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start_line(world)
+    world.start_line()
     with world.officer("chengguan") as handler:
         first = handler.register(uuid.uuid4().hex, walk_in("gym")).ticket_id
     world.sync("chengguan")

@@ -1,8 +1,8 @@
-"""A small world for the domain tests: units, officers, ticket drafts and a history builder.
+"""The pure domain's small world: units, officers, ticket drafts and a history builder.
 
-Kept in a plain module (not only in ``conftest``) so that hypothesis tests, which cannot use
-function-scoped fixtures, build the same world. Everything here is pure: the clock is a number
-the history advances by hand.
+For tests of ``core`` (no node, no database): hypothesis tests, which cannot use
+function-scoped fixtures, build the same world as the fixtures of ``tests/core/conftest.py``.
+Everything here is pure: the clock is a number the history advances by hand.
 """
 
 from __future__ import annotations

@@ -1,0 +1,182 @@
+"""Nodes of the sample world, served in-process over real gRPC, for integration tests.
+
+A :class:`World` starts nodes of ``node.devnet.samples.GANSU_WORLD`` each on its own event loop
+in a background thread, with its own database (on the backend the ``world`` fixture was given),
+data folder and ports picked by the operating system, so tests can run in parallel. Its
+scheduled jobs are not left to run on their own: a test runs them when it says so
+(:func:`run_job`, :func:`sweep`), and replication rounds when it calls :meth:`World.sync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from core.units import UnitLevel, county_of
+from node.app.clock import Clock
+from node.app.levels import profile_of
+from node.app.runtime import Node
+from node.app.settings import NodeSettings
+from node.app.wiring import build_node
+from node.devnet.hierarchy import Hierarchy
+from node.devnet.samples import GANSU_WORLD, NodeSpec
+from node.edge.client import NodeClient
+from sync.codec import enum_number
+from tests.helpers.databases import DbUrlFactory
+
+
+def spec(name: str) -> NodeSpec:
+    """The sample world's node named ``name`` (national, province, city, chengguan, ...)."""
+    return next(s for s in GANSU_WORLD if s.name == name)
+
+
+class InProcessNode:
+    """A node served from a background thread with its own event loop, for integration tests."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(node.start(), self._loop).result(30)
+        self.peer_port = node.peer_port
+
+    @property
+    def peer_target(self) -> str:
+        """``127.0.0.1:PORT`` of the mutual-TLS peer port."""
+        return f"127.0.0.1:{self.peer_port}"
+
+    @property
+    def target(self) -> str:
+        """``127.0.0.1:PORT``."""
+        return f"127.0.0.1:{self.port}"
+
+    def client(self, officer_id: str = "") -> NodeClient:
+        """A client of this node acting as ``officer_id``."""
+        return NodeClient(self.target, officer_id)
+
+    def run(self, coroutine: object, timeout: float = 60) -> object:
+        """Run a coroutine on the node's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)  # type: ignore[arg-type]
+
+    @property
+    def stopped(self) -> bool:
+        """True once ``stop`` has run."""
+        return self._loop.is_closed()
+
+    def stop(self) -> None:
+        """Stop the node and its loop."""
+        asyncio.run_coroutine_threadsafe(self.node.stop(grace=0.5), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+def run_job(node: InProcessNode, name: str) -> int:
+    """Run the node's scheduled job ``name`` once; returns how many events it recorded."""
+    recorded = node.run(node.node.jobs.jobs[name].run_once())
+    assert isinstance(recorded, int), f"job {name} answered {recorded!r}"
+    return recorded
+
+
+def sweep(node: InProcessNode) -> int:
+    """Run the node's deadline sweep once; returns how many events it recorded."""
+    return run_job(node, "deadlines")
+
+
+@dataclass
+class World:
+    """Nodes of a small world, started in-process, with their officers on the rosters."""
+
+    root: Path
+    db_urls: DbUrlFactory
+    hierarchy: Hierarchy
+    nodes: dict[str, InProcessNode] = field(default_factory=dict)
+    specs: dict[str, NodeSpec] = field(default_factory=dict)
+    settings: dict[str, NodeSettings] = field(default_factory=dict)
+
+    def start(
+        self,
+        spec: NodeSpec,
+        *,
+        parent: str | None = None,
+        sync_interval: float = 3600,
+        clock: Clock | None = None,
+    ) -> InProcessNode:
+        """Start one node of the world (its parent must be started first)."""
+        parent_name = parent if parent is not None else spec.parent
+        parent_target = self.nodes[parent_name].peer_target if parent_name in self.nodes else ""
+        self.hierarchy.enrol(self.root / spec.name, spec.unit, int(time.time() * 1000))
+        settings = NodeSettings(
+            level=spec.level,
+            unit=spec.unit,
+            data_dir=self.root / spec.name,
+            db=self.db_urls(),
+            parent=parent_target or ("127.0.0.1:9" if spec.parent else ""),
+            unit_name=spec.unit_name,
+            sync_interval=sync_interval,
+            sweep_interval=3600,  # tests run the jobs themselves: run_job(node, name)
+        )
+        node = InProcessNode(build_node(settings, profile_of(spec.level), clock=clock))
+        self.nodes[spec.name] = node
+        self.specs[spec.name] = spec
+        self.settings[spec.name] = settings
+        with node.client() as client:
+            for officer in spec.officers:
+                client.add_officer(
+                    officer.officer_id,
+                    officer.name,
+                    spec.unit,
+                    [enum_number(r) for r in officer.roles],
+                )
+        if spec.level is UnitLevel.STATION and spec.parent in self.nodes:
+            with self.nodes[spec.parent].client() as county:
+                county.add_unit(
+                    spec.unit, spec.unit_name, enum_number(UnitLevel.STATION), county_of(spec.unit)
+                )
+        return node
+
+    def start_all(self, *names: str, clock: Clock | None = None) -> None:
+        """Start the named nodes of the sample world in the order given (parents first)."""
+        for name in names:
+            self.start(spec(name), clock=clock)
+
+    def start_line(self, *, clock: Clock | None = None) -> None:
+        """Start the province, the city and the county Chengguan: the line a sample ticket
+        routed at the province goes down (most tests need no more)."""
+        self.start_all("province", "city", "chengguan", clock=clock)
+
+    def __getitem__(self, name: str) -> InProcessNode:
+        return self.nodes[name]
+
+    def take_down(self, name: str) -> None:
+        """Stop a node as if its link or process went down (its data stays)."""
+        self.nodes[name].stop()
+
+    def bring_up(self, name: str, *, clock: Clock | None = None) -> InProcessNode:
+        """Start a node again on the same data, database and port (and ``clock``, if given)."""
+        old = self.nodes[name]
+        settings = replace(self.settings[name], port=old.port, peer_port=old.peer_port)
+        node = InProcessNode(build_node(settings, profile_of(settings.level), clock=clock))
+        self.nodes[name] = node
+        return node
+
+    def officer(self, name: str, index: int = 0) -> NodeClient:
+        """A client of node ``name`` acting as its ``index``-th officer."""
+        return self.nodes[name].client(self.specs[name].officers[index].officer_id)
+
+    def sync(self, *names: str) -> None:
+        """One replication round for each named node, in the order given."""
+        for name in names:
+            with self.nodes[name].client() as client:
+                report = client.sync_now()
+            assert not report.error, f"{name}: {report.error}"
+
+    def stop(self) -> None:
+        """Stop every node still running, children first."""
+        for node in reversed(list(self.nodes.values())):
+            if not node.stopped:
+                node.stop()
