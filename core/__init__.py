@@ -6,5 +6,6 @@ identifiers and reference data in. Other packages import from these modules:
 - ``core.ticket`` (events, commands, decisions, the fold), ``core.routing``, ``core.units``,
   ``core.regions``, ``core.officers``, ``core.identifiers``, ``core.hlc``, ``core.errors``;
 - ``core.deadlines`` (working-day calendar, time-limit policy, obligations, reminders and
-  escalation times).
+  escalation times; the open duties of a ticket and the sweep's steps);
+- ``core.incidents`` (group complaints, emergencies, professional claimants).
 """

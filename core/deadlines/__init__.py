@@ -8,7 +8,9 @@ caller passes the time and the holiday table in (DESIGN.md rules 6-7).
 
 The public surface is what ``__all__`` lists; the modules are ``china_time``, ``holidays``
 (the only one importing ``chinese_calendar``), ``working_days``, ``policy``, ``obligations``
-and ``escalation``.
+and ``escalation``. Three modules that read a ticket's state are imported by their own names:
+``duties`` (which duties a state leaves open, until when), ``sweep`` (what a sweep records
+about them) and ``rulebook`` (the province's rule book).
 """
 
 from core.deadlines.china_time import (

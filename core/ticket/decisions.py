@@ -19,9 +19,10 @@ from core.routing import competent_region, next_hop
 from core.ticket import commands as c
 from core.ticket import events as e
 from core.ticket.authority import ROLES_FOR, why_unit_may_not
-from core.ticket.events import DomainEvent, EventMeta, TicketRegistered
-from core.ticket.lifecycle import apply, event_name, why_not
+from core.ticket.events import DomainEvent, EventMeta, TicketRegistered, event_name
+from core.ticket.lifecycle import apply
 from core.ticket.state import TicketState
+from core.ticket.step_checks import why_not
 from core.ticket.vocabulary import (
     BusinessForm,
     Duty,

@@ -377,6 +377,11 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
 )
 
 
+def event_name(event: DomainEvent) -> str:
+    """The event's type name, as used in messages and in the proto package."""
+    return type(event).__name__
+
+
 @dataclass(frozen=True)
 class EventMeta:
     """Where, when and by whom an event was recorded; fixed by the signed envelope.

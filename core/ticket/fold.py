@@ -6,7 +6,7 @@ held into one order that every node computes alike from the events' own content
 (``fold_order``), and applies them one by one. An event that does not fit the state at its
 place is a signed fact all the same: it is recorded as a conflict on the ticket, visible to
 supervisors, and the rest of the fold goes on. Fitting means both that the state allows it
-(``lifecycle.why_not``) and that the recording unit had the authority for it at that point
+(``step_checks.why_not``) and that the recording unit had the authority for it at that point
 (``authority.why_unit_may_not``). Every distinct event, applied or kept as a conflict, adds
 exactly one to ``TicketState.version``; nothing signed is dropped.
 
@@ -48,9 +48,10 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 from core.ticket.authority import why_unit_may_not
-from core.ticket.events import RecordedEvent
-from core.ticket.lifecycle import apply, copy_with, event_name, folded_one_more, why_not
+from core.ticket.events import RecordedEvent, event_name
+from core.ticket.lifecycle import apply, copy_with, folded_one_more
 from core.ticket.state import Conflict, TicketState
+from core.ticket.step_checks import why_not
 from core.units import level_of
 
 

@@ -295,12 +295,17 @@ class TicketState:
                 return t
         return None
 
-    def pending_extension(self, duty: Duty) -> Extension | None:
-        """The request for more time on ``duty`` awaiting a decision, if any."""
+    def latest_extension(self, duty: Duty) -> Extension | None:
+        """The latest request for more time on ``duty``, whatever became of it."""
         for ext in reversed(self.extensions):
             if ext.duty is duty:
-                return ext if ext.pending else None
+                return ext
         return None
+
+    def pending_extension(self, duty: Duty) -> Extension | None:
+        """The request for more time on ``duty`` awaiting a decision, if any."""
+        latest = self.latest_extension(duty)
+        return latest if latest is not None and latest.pending else None
 
     def supervision_order(self, order_id: str) -> SupervisionOrder | None:
         """The supervision order ``order_id`` of this ticket, if held."""

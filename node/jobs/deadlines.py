@@ -2,7 +2,7 @@
 
 Each run reads the rows whose next action is due by the node's clock (which drills accelerate)
 for the units this node answers for, and records, in one writer job per batch of tickets, the
-events ``core.deadlines.duties.steps_due`` asks for, decided against the ticket's state at that
+events ``core.deadlines.sweep.steps_due`` asks for, decided against the ticket's state at that
 moment. The rows are a view of the ticket states and the events are durable, so a sweep
 repeated after a crash or a restart asks for nothing twice. The scheduler
 (``node.jobs.scheduler``) runs it every ``sweep_interval`` seconds.

@@ -20,11 +20,12 @@ from sqlalchemy import (
     select,
 )
 
-from core.deadlines.duties import OpenDuty, PolicyChoice, open_duties, steps_due
+from core.deadlines.duties import PolicyChoice
 from core.deadlines.escalation import Schedules
 from core.deadlines.holidays import HolidayTable
 from core.deadlines.policy import DEFAULT_POLICY
 from core.deadlines.rulebook import RuleBook
+from core.deadlines.sweep import OpenDuty, open_duties, steps_due
 from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent
 from core.ticket.state import TicketState, TicketStatus

@@ -1,4 +1,4 @@
-"""Which duties a ticket owes, from when, and what a sweep records (core.deadlines.duties).
+"""Which duties a ticket owes, from when, and what a sweep records (core.deadlines.duties, .sweep).
 
 DOMAIN.md §5-§6: a callback (回访) is owed for every closed complaint, and a 不满意 callback sends
 the ticket back for re-handling followed by a second callback; a supervision order (跟踪督办) is
@@ -27,7 +27,7 @@ from core.deadlines import (
     TimeLimitPolicy,
     WorkingDayCalendar,
 )
-from core.deadlines.duties import OpenDuty, open_duties, steps_due
+from core.deadlines.sweep import OpenDuty, open_duties, steps_due
 from core.errors import StepNotAllowed
 from core.officers import Officer, Role
 from core.ticket import commands as c

@@ -1,4 +1,4 @@
-"""Properties of the duties view and the sweep (core.deadlines.duties), on random ticket lives.
+"""The duties view and the sweep (core.deadlines.duties, .sweep): properties on random ticket lives.
 
 DESIGN.md rule 7: the obligation rows are a view of the ticket state, and a sweep turns due
 rows into signed reminders and escalations. Whatever a ticket went through (routings, returns,
@@ -24,7 +24,8 @@ from core.deadlines import (
     end_of_day_ms,
     start_of_day_ms,
 )
-from core.deadlines.duties import open_duties, owed_obligations, steps_due
+from core.deadlines.duties import owed_obligations
+from core.deadlines.sweep import open_duties, steps_due
 from core.errors import DomainError
 from core.officers import Officer, Role
 from core.ticket import commands as c

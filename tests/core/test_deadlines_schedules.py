@@ -31,9 +31,9 @@ from core.deadlines import (
     reminder_times,
     start_of_day_ms,
 )
-from core.deadlines.duties import open_duties, steps_due
 from core.deadlines.escalation import Schedules
 from core.deadlines.rulebook import RuleBook, parse_holiday_year
+from core.deadlines.sweep import open_duties, steps_due
 from core.ticket.vocabulary import TicketKind
 from tests.helpers.domain import routed
 

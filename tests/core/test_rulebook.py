@@ -12,10 +12,10 @@ from datetime import date
 import pytest
 
 from core.deadlines.china_time import china_date
-from core.deadlines.duties import open_duties
 from core.deadlines.holidays import HolidayTable
 from core.deadlines.policy import DEFAULT_POLICY, TimeLimit, TimeLimitPolicy
 from core.deadlines.rulebook import Campaign, RuleBook, parse_holiday_year
+from core.deadlines.sweep import open_duties
 from core.deadlines.working_days import WorkingDayCalendar
 from core.errors import InvalidInput, NotFound
 from core.ticket.state import TicketState

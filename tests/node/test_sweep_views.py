@@ -15,8 +15,8 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, select
 
-from core.deadlines.duties import open_duties
 from core.deadlines.rulebook import RuleBook, parse_holiday_year
+from core.deadlines.sweep import open_duties
 from node.app.clock import Clock
 from node.app.runtime import Node
 from node.devnet.samples import demo_tickets
