@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import os
-import platform
-import shutil
-import tempfile
 import time
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -41,12 +38,9 @@ from sqlalchemy import func, insert, select
 from core.deadlines.china_time import CHINA_TZ
 from core.officers import Role
 from core.ticket.commands import RouteTicket
-from core.units import UnitLevel
+from loadtest.harness import last_line, machine, offline_node, say, scratch_folder
 from node.app.clock import Clock
-from node.app.levels import profile_of
 from node.app.runtime import Node
-from node.app.settings import NodeSettings
-from node.app.wiring import build_node
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.samples import demo_tickets
 from node.storage.tables import obligations
@@ -68,24 +62,6 @@ class _Time:
 
     def __call__(self) -> float:
         return self.now
-
-
-def _node(folder: Path, hierarchy: Hierarchy, unit: str, db: str, time_: _Time) -> Node:
-    hierarchy.enrol(folder, unit, int(time.time() * 1000))
-    level = UnitLevel.PROVINCE if unit == PROVINCE else UnitLevel.COUNTY
-    settings = NodeSettings(
-        level=level, unit=unit, data_dir=folder, db=db, parent="127.0.0.1:9", sweep_interval=3600
-    )
-    node = build_node(settings, profile_of(level), clock=Clock(_real=time_))
-    node.writer.start()
-    return node
-
-
-def _close(node: Node) -> None:
-    node.writer.stop()
-    node.verifier.close()
-    node.blocking.close()
-    node.db.close()
 
 
 async def _dispatch(province: Node, count: int) -> list[str]:
@@ -174,9 +150,12 @@ def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[
     """Build the world on one database kind and time one sweep."""
     hierarchy = Hierarchy.throwaway(folder / "pki")
     time_ = _Time(START)
-    province = _node(folder / "province", hierarchy, PROVINCE, db_for["province"], time_)
-    county = _node(folder / "county", hierarchy, COUNTY, db_for["county"], time_)
-    try:
+
+    def node(name: str, unit: str) -> AbstractContextManager[Node]:
+        clock = Clock(_real=time_)  # moved by hand: the sweep runs "the morning after"
+        return offline_node(folder / name, hierarchy, unit, db=db_for[name], clock=clock)
+
+    with node("province", PROVINCE) as province, node("county", COUNTY) as county:
         county.roster.save_officer(HANDLER, "李强", COUNTY, frozenset({Role.HANDLER}))
         asyncio.run(_dispatch(province, due))
         _hand_down(province, county)
@@ -200,9 +179,6 @@ def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[
             "seconds": round(seconds, 3),
             "database": county.db.backend,
         }
-    finally:
-        _close(province)
-        _close(county)
 
 
 def _postgres_urls(admin: str, names: list[str]) -> dict[str, str]:
@@ -222,15 +198,14 @@ def _drop(admin: str, names: list[str]) -> None:
 
 def run_sweep_bench(*, obligations_total: int = 200_000, due: int = 2_000, pg: str = "") -> int:
     """Run on SQLite, then on PostgreSQL at ``pg``; print a summary and a JSON line."""
-    root = Path(tempfile.mkdtemp(prefix="hotline-bench-sweep-"))
     results: dict[str, Any] = {"benchmark": "sweep", "obligations": obligations_total, "due": due}
-    try:
+    with scratch_folder("sweep") as root:
         sqlite = {
             "province": f"sqlite:///{root / 'sqlite-province.db'}",
             "county": f"sqlite:///{root / 'sqlite-county.db'}",
         }
         results["sqlite"] = run_one(root / "sqlite", sqlite, obligations_total, due)
-        print(f"SQLite: {results['sqlite']}", flush=True)
+        say(f"SQLite: {results['sqlite']}")
         admin = pg or os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
         names = [f"hotline_bench_sweep_{uuid.uuid4().hex[:8]}_{n}" for n in ("province", "county")]
         try:
@@ -242,13 +217,9 @@ def run_sweep_bench(*, obligations_total: int = 200_000, due: int = 2_000, pg: s
                 results["postgresql"] = run_one(root / "pg", urls, obligations_total, due)
             finally:
                 _drop(admin, names)
-        print(f"PostgreSQL: {results['postgresql']}", flush=True)
-        seconds = [
-            r["seconds"] for r in (results["sqlite"], results["postgresql"]) if "seconds" in r
-        ]
-        results["targets_met"] = len(seconds) == 2 and all(s < 1.0 for s in seconds)
-        results["machine"] = f"{platform.machine()} {os.cpu_count()} cores"
-        print(json.dumps(results), flush=True)
-        return 0
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+        say(f"PostgreSQL: {results['postgresql']}")
+    seconds = [r["seconds"] for r in (results["sqlite"], results["postgresql"]) if "seconds" in r]
+    results["targets_met"] = len(seconds) == 2 and all(s < 1.0 for s in seconds)
+    results["machine"] = machine()
+    last_line(results)
+    return 0

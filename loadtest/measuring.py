@@ -1,0 +1,172 @@
+"""Measuring a benchmark phase: latency percentiles, CPU and memory meters, ``PhaseResult``.
+
+Why this exists: a benchmark figure is only worth reading next to what else the machine was
+doing. On a two-core machine shared with other work, a phase that ran while a neighbour burnt
+a core looks like a slow server; so each phase records not only its calls and latencies but
+the CPU its node, its client and every other process used (and what the hypervisor stole),
+read from ``/proc`` on Linux. The meters here know nothing of gRPC or of nodes: they read
+processes and clocks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of sorted values, by nearest rank; 0.0 when empty."""
+    if not ordered:
+        return 0.0
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def _clock_ticks() -> int:
+    return os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds used so far by process ``pid`` (Linux; 0.0 elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _clock_ticks()
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU seconds all cores have been busy, and stolen by the hypervisor, since boot (Linux).
+
+    Busy is user + nice + system + irq + softirq + steal; (0.0, 0.0) where /proc is missing.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()[1:9]
+    except OSError:
+        return 0.0, 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields)
+    ticks = _clock_ticks()
+    return (user + nice + system + irq + softirq + steal) / ticks, steal / ticks
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The most memory process ``pid`` has held so far (its high-water mark), in MiB.
+
+    0.0 where /proc is missing or the process has gone.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class PhaseResult:
+    """What one phase measured."""
+
+    name: str
+    calls: int = 0
+    """Calls that succeeded."""
+    errors: int = 0
+    """Calls that failed (any status other than OK)."""
+    error_codes: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+    """Seconds from the first call sent to the last answer received."""
+    latencies: list[float] = field(default_factory=list)
+    """Seconds per successful call (for open loop: from the scheduled arrival)."""
+    send_lag: list[float] = field(default_factory=list)
+    """Open loop only: seconds each call was sent after its scheduled arrival."""
+    server_cpu: float = 0.0
+    """CPU seconds the node process used during the phase."""
+    client_cpu: float = 0.0
+    """CPU seconds this (client) process used during the phase."""
+    machine_cpu: float = 0.0
+    """CPU seconds all cores were busy during the phase (any process)."""
+    steal: float = 0.0
+    """CPU seconds the hypervisor took from this machine during the phase."""
+    target_rate: float = 0.0
+    """Open loop only: the arrival rate asked for, per second."""
+
+    @property
+    def rate(self) -> float:
+        """Successful calls per second."""
+        return self.calls / self.elapsed if self.elapsed > 0 else 0.0
+
+    def ms(self, q: float) -> float:
+        """The ``q``-th latency percentile in milliseconds."""
+        return percentile(sorted(self.latencies), q) * 1000.0
+
+    def lag_ms(self, q: float) -> float:
+        """The ``q``-th send-lag percentile in milliseconds."""
+        return percentile(sorted(self.send_lag), q) * 1000.0
+
+    @property
+    def other_cpu(self) -> float:
+        """CPU seconds used by neither the node nor the client (other load: it skews results)."""
+        return max(0.0, self.machine_cpu - self.server_cpu - self.client_cpu)
+
+    def share(self, seconds: float) -> float:
+        """CPU seconds as a share of one core over the phase."""
+        return seconds / self.elapsed if self.elapsed > 0 else 0.0
+
+    def cpu_ms_per_call(self, seconds: float) -> float:
+        """CPU milliseconds per successful call."""
+        return seconds * 1000.0 / self.calls if self.calls else 0.0
+
+    def failed(self, code: str) -> None:
+        """Count one failed call that ended with status (or exception) ``code``."""
+        self.errors += 1
+        self.error_codes[code] += 1
+
+    def summary(self) -> str:
+        """The phase in a few human-readable lines."""
+        head = f"{self.name}: {self.calls} ok, {self.errors} failed in {self.elapsed:.1f}s"
+        if self.target_rate:
+            head += f" (paced at {self.target_rate:.0f}/s)"
+        errors = (
+            "  errors: " + ", ".join(f"{c} x{n}" for c, n in self.error_codes.most_common())
+            if self.errors
+            else ""
+        )
+        lines = [
+            head,
+            f"  {self.rate:9.1f} calls/s   latency p50 {self.ms(50):.1f} ms, "
+            f"p90 {self.ms(90):.1f} ms, p99 {self.ms(99):.1f} ms, max {self.ms(100):.1f} ms",
+            f"  cpu per call: server {self.cpu_ms_per_call(self.server_cpu):.2f} ms, "
+            f"client {self.cpu_ms_per_call(self.client_cpu):.2f} ms "
+            f"(server {self.share(self.server_cpu):.0%}, client {self.share(self.client_cpu):.0%}, "
+            f"other processes {self.share(self.other_cpu):.0%} of a core; "
+            f"steal {self.share(self.steal):.0%})",
+        ]
+        if self.send_lag:
+            lines.append(
+                f"  send lag behind schedule: p50 {self.lag_ms(50):.1f} ms, "
+                f"p99 {self.lag_ms(99):.1f} ms"
+            )
+        if errors:
+            lines.append(errors)
+        return "\n".join(lines)
+
+
+@contextmanager
+def cpu_meter(result: PhaseResult, server_pid: int) -> Iterator[None]:
+    """Charge the CPU used by the node and by this process inside the block to ``result``."""
+    server0, client0 = process_cpu_seconds(server_pid), time.process_time()
+    machine0, steal0 = machine_cpu_seconds()
+    try:
+        yield
+    finally:
+        result.server_cpu = process_cpu_seconds(server_pid) - server0
+        result.client_cpu = time.process_time() - client0
+        machine1, steal1 = machine_cpu_seconds()
+        result.machine_cpu, result.steal = machine1 - machine0, steal1 - steal0
