@@ -15,11 +15,13 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from core.errors import HotlineError
+
 LOCK_FILE = "hotline.lock"
 """The lock file inside the data folder (its content is the holder's PID)."""
 
 
-class DataFolderInUse(OSError):
+class DataFolderInUse(HotlineError, OSError):
     """Another process holds the data folder (a node serving, or a ``hotline pki`` step)."""
 
     def __init__(self, folder: Path, pid: int | None) -> None:

@@ -26,6 +26,7 @@ from core.errors import (
     StepNotAllowed,
     UnknownOfficer,
 )
+from node.app.data_folder import DataFolderInUse
 from node.app.settings import InvalidSetting
 from node.edge.client import CallError
 from sync.envelope import EnvelopeError
@@ -51,6 +52,7 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
     (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),
+    (DataFolderInUse, grpc.StatusCode.FAILED_PRECONDITION),
     # who is asking
     (NotPermitted, grpc.StatusCode.PERMISSION_DENIED),
     (UnknownOfficer, grpc.StatusCode.UNAUTHENTICATED),
