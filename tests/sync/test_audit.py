@@ -68,6 +68,7 @@ from sync.pki import (
     revocation_list,
 )
 from sync.trust import TrustStore, fingerprint
+from sync.writer import event_row
 
 NOW_MS = 1_773_624_600_000  # 2026-03-16 01:30 UTC, the Monday after 3·15
 MINUTE = 60_000
@@ -172,24 +173,6 @@ def _certificate_row(cert: x509.Certificate, node: NodeCertificate | None) -> di
     }
 
 
-def _event_row(e: SealedEvent, received_from: str = "", verdict: str = "") -> dict[str, object]:
-    return {
-        "event_id": e.event_id,
-        "origin_node": e.origin_node,
-        "origin_unit": e.origin_unit,
-        "origin_seq": e.origin_seq,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-        "ticket_id": e.ticket_id,
-        "event_type": e.event_type,
-        "hlc": e.hlc,
-        "signer_key_id": e.signer_key_id,
-        "envelope": e.envelope,
-        "signature": e.signature,
-        "received_from": received_from,
-        "verdict": verdict,
-    }
-
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
@@ -221,7 +204,7 @@ def world(tmp_path: Path) -> World:
         )
         conn.execute(
             insert(schema.events),
-            [_event_row(e, "hub" if e.origin_node == hub.identity.node_id else "") for e in events],
+            [event_row(e, "hub" if e.origin_node == hub.identity.node_id else "") for e in events],
         )
         conn.execute(
             insert(schema.origin_heads).values(
@@ -343,7 +326,7 @@ def test_a_broken_link_in_a_partial_chain_is_caught(world: World) -> None:
     hub.seq, hub.prev_hash = 1, b"\x07" * 32
     forged = hub.seal("T1", TicketRouted("620103", JurisdictionBasis.RELAY), HUB_OFFICER, 1)
     world.execute(delete(schema.events).where(schema.events.c.pos == 2))
-    world.execute(insert(schema.events).values(_event_row(forged, "hub")))
+    world.execute(insert(schema.events).values(event_row(forged, "hub")))
     report = world.audit()
     assert _kinds(report) == {CHAIN}
     assert report.problems[0].origin_seq == 2
@@ -389,7 +372,7 @@ def test_a_forged_certificate_in_the_database_does_not_count(world: World) -> No
     assert any("does not verify" in n or "unknown authority" in n for n in notes), notes
     impostor.seq = 0
     event = impostor.seal("T3", _registration("T3", "620102"), HANDLER, 8)
-    world.execute(insert(schema.events).values(_event_row(event, "child")))
+    world.execute(insert(schema.events).values(event_row(event, "child")))
     report = world.audit()
     assert _kinds(report) == {CERTIFICATE}
     assert "no certificate known" in report.problems[0].detail
