@@ -173,7 +173,6 @@ def _certificate_row(cert: x509.Certificate, node: NodeCertificate | None) -> di
     }
 
 
-
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     root = create_root(NOW_MS - 30 * 24 * 60 * MINUTE)
