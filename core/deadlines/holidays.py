@@ -7,7 +7,8 @@ corrections) as a table replicated from the province. A ``HolidayTable`` is the 
 the working-day calendar reads: nothing else in ``core`` imports the package.
 
 A year missing from the table is *unknown*: the calendar then counts weekends only, and
-``unknown_years_in`` tells the caller, who must warn loudly (``core`` does not log).
+``unknown_years_in`` tells the caller, who must warn loudly (``core`` does not log); a deadline
+counted over such a year is provisional (``core.deadlines.obligations``) until the year is loaded.
 """
 
 from __future__ import annotations

@@ -25,6 +25,13 @@ stopped, for reports.
 
 Extensions (延期, DOMAIN.md §5): approved working days are added to the count, so the due date
 moves on from the current one, whenever the approval came.
+
+Provisional deadlines (暂定): where the holiday table lacks a year, the calendar counts it by
+weekends only, so a due date whose count crossed such a year is a guess. ``unknown_years``
+names those years and ``provisional`` says so; counting again on a calendar that knows them
+(``recompute_due``, or deriving the obligations afresh when the province loads the year) gives
+the final date and clears both. Only the days counted matter, (start date, due date]: the
+start date never counts.
 """
 
 from __future__ import annotations
@@ -68,8 +75,14 @@ class Obligation:
     last_extended_ms: int | None = None
     """When the latest extension was approved."""
     unknown_years: tuple[int, ...] = ()
-    """Years between the start and due dates missing from the holiday table: the due date was
-    counted with weekends only there, and the node must warn (then ``recompute_due``)."""
+    """Years the count crossed, (start date, due date], that the holiday table lacks: the due
+    date was counted with weekends only there (see ``provisional``)."""
+
+    @property
+    def provisional(self) -> bool:
+        """True when the due date is a guess (暂定): its count crossed a year the calendar does
+        not know, counted by weekends only. Every place an officer sees the date says so."""
+        return bool(self.unknown_years)
 
     @property
     def is_paused(self) -> bool:
@@ -132,7 +145,7 @@ def open_obligation(
         policy_version=policy.version,
         due_ms=end_of_day_ms(due),
         max_extension_days=max_extension,
-        unknown_years=calendar.unknown_years_in(start, due),
+        unknown_years=calendar.guessed_years(start, due),
     )
 
 
@@ -142,7 +155,7 @@ def recompute_due(ob: Obligation, calendar: WorkingDayCalendar) -> Obligation:
     return replace(
         ob,
         due_ms=end_of_day_ms(due),
-        unknown_years=calendar.unknown_years_in(ob.start_date, due),
+        unknown_years=calendar.guessed_years(ob.start_date, due),
     )
 
 

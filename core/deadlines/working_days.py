@@ -6,7 +6,9 @@ acceptance...): the day of the event itself never counts, whatever it is (DOMAIN
 "counting starts the day after receipt"). So a complaint received on Friday 2026-03-13 with a
 7-working-day limit is due at the end of Tuesday 2026-03-24 (16, 17, 18, 19, 20, 23, 24).
 
-Years missing from the holiday table count weekends only; ``unknown_years_in`` names them.
+Years missing from the holiday table count weekends only; ``unknown_years_in`` names them, and
+``guessed_years`` names those a count from one date to another crossed: a due date counted over
+such a year is a guess (暂定, provisional) until the year's holidays are loaded.
 Counting is done by arithmetic on date ordinals plus a binary search in the table's exceptions,
 so it costs the same for a 3-day limit and for a ticket overdue for years.
 """
@@ -113,6 +115,17 @@ class WorkingDayCalendar:
     def unknown_years_in(self, start: date, end: date) -> tuple[int, ...]:
         """The years touched by ``start``..``end`` that the table lacks (counted by weekends)."""
         return self._table.unknown_years_in(start, end)
+
+    def guessed_years(self, start: date, end: date) -> tuple[int, ...]:
+        """The unknown years among the days a count from ``start`` to ``end`` crossed: (start, end].
+
+        ``start`` itself never counts, so a complaint received on 12-31 of an unknown year and
+        due in a known one was counted on known days only. Empty when ``end`` is not after
+        ``start``: nothing was counted.
+        """
+        if end <= start:
+            return ()
+        return self._table.unknown_years_in(start + _ONE_DAY, end)
 
 
 def _weekdays_up_to(ordinal: int) -> int:

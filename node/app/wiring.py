@@ -166,6 +166,7 @@ def build_node(
         clock,
         emergencies=settings.incidents.emergencies,
         hooks=[make(node) for make in profile.intake_hooks],
+        deadlines=deadlines,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     return node

@@ -1,9 +1,11 @@
 """How the command line shows things: times, money, tables, JSON and CSV, the same everywhere.
 
 Every time any command prints is China time with its zone, ``2026-12-01 10:00:00 +08:00``
-(``china_time``), whatever the machine's own zone; machine-readable output (``--json``,
-``--csv``) carries ISO-8601 with the same offset. Money travels in fen and is shown in yuan.
-Tables pad by display width, so Chinese names (two columns a character) line up.
+(``china_time``), whatever the machine's own zone; a deadline is its due date and the end of it,
+``2026-12-10 24:00 +08:00`` (``due_date``), marked when it is a guess (``provisional_mark``);
+machine-readable output (``--json``, ``--csv``) carries ISO-8601 with the same offset. Money
+travels in fen and is shown in yuan. Tables pad by display width, so Chinese names (two columns
+a character) line up.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import datetime as dt
 import io
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -46,6 +48,21 @@ def china_time_of(stamp: Timestamp, *, never: str = NEVER) -> str:
 def china_date(ms: int) -> str:
     """Epoch milliseconds as a date in China, with the zone: ``2027-12-03 (+08:00)``."""
     return f"{china_datetime(ms):%Y-%m-%d} (+08:00)"
+
+
+def due_date(due_ms: int) -> str:
+    """A deadline, the instant it falls due (the exclusive end of its due date), as the due date
+    and its end in China time: ``2026-12-10 24:00 +08:00``."""
+    return f"{china_datetime(due_ms - 1):%Y-%m-%d} 24:00 +08:00"
+
+
+def provisional_mark(unknown_years: Iterable[int]) -> str:
+    """What follows a due date counted over years the calendar does not know (weekends only):
+    `` (provisional 暂定: 2027 holidays not loaded)``; '' for a final date."""
+    years = sorted(unknown_years)
+    if not years:
+        return ""
+    return f" (provisional 暂定: {', '.join(map(str, years))} holidays not loaded)"
 
 
 def iso_china(ms: int) -> str:

@@ -1,16 +1,21 @@
-"""``hotline show``: every field of a ticket and of each event of its history, in words.
+"""``hotline show``: every field of a ticket, its open deadlines and its history, in words.
 
 A ticket (``hotline.v1.Ticket``) and each event's payload are walked field by field from their
 descriptors, so a field added to the contracts shows up here without a change. Each value is
 put in words: an enum by its value and Chinese term (``time_barred 超过三年``), a clock value
 (``*_hlc``, ``*_ms``, timestamps) in China time with its zone, money (``*_fen``) in yuan, a
 yes/no as yes or no. Fields without a value (proto3 leaves them unset) are left out.
+
+Between the ticket and its history come its open duties from the node's obligations view
+(``IntakeService.GetTicketDeadlines``), each with its due date and, where the date was counted
+over a year whose holidays are not loaded, the mark "provisional 暂定".
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -19,9 +24,18 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from core.ticket.state import TicketState
-from node.cli.display import china_time, china_time_of, china_time_of_hlc, duration, yuan
-from node.cli.terms import ENUMS, event_term, term
-from node.edge.client import NodeClient
+from core.ticket.vocabulary import Duty
+from node.cli.display import (
+    china_time,
+    china_time_of,
+    china_time_of_hlc,
+    due_date,
+    duration,
+    provisional_mark,
+    yuan,
+)
+from node.cli.terms import ENUMS, event_term, term, term_of
+from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import events_pb2, intake_pb2, ticket_pb2
 from sync.codec import enum_member, from_message
 
@@ -176,22 +190,56 @@ def ticket_lines(ticket: ticket_pb2.Ticket) -> list[str]:
     return lines
 
 
+def deadline_line(deadline: intake_pb2.DutyDeadline, indent: str = "  ") -> str:
+    """One open duty: what, who owes it, its due date (marked when provisional), escalation."""
+    climbed = (
+        f", escalated {deadline.escalation_level}x to {deadline.escalated_to}"
+        if deadline.escalated_to
+        else ""
+    )
+    return (
+        f"{indent}{term_of(Duty, deadline.duty)}  owed by {deadline.unit_code}  "
+        f"due {due_date(deadline.due_ms)}{provisional_mark(deadline.unknown_years)}{climbed}"
+    )
+
+
+def deadline_lines(deadlines: Sequence[intake_pb2.DutyDeadline]) -> list[str]:
+    """The open duties of a ticket under a heading; a line saying so when there are none."""
+    if not deadlines:
+        return ["deadlines (时限): none open"]
+    return ["deadlines (时限):", *(deadline_line(d) for d in deadlines)]
+
+
+def _deadlines(client: NodeClient, ticket_id: str) -> list[intake_pb2.DutyDeadline] | None:
+    """The ticket's open duties on the node; None from a node too old to say."""
+    try:
+        return list(client.deadlines(ticket_id).deadlines)
+    except CallError as error:
+        if error.code == "UNIMPLEMENTED":
+            return None
+        raise
+
+
 def run_show(args: argparse.Namespace) -> int:
-    """``hotline show TICKET``: the ticket in words, then its signed history."""
+    """``hotline show TICKET``: the ticket in words, its open deadlines, its signed history."""
     with NodeClient(args.node, args.officer) as client:
         ticket = client.get(args.ticket)
+        deadlines = _deadlines(client, args.ticket)
         history = client.history(args.ticket)
     if args.json:
-        print(
-            json.dumps(
-                {"ticket": MessageToDict(ticket), "history": MessageToDict(history)},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        shown: dict[str, object] = {"ticket": MessageToDict(ticket)}
+        if deadlines is not None:
+            shown["deadlines"] = [MessageToDict(d) for d in deadlines]
+        shown["history"] = MessageToDict(history)
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0
     for line in ticket_lines(ticket):
         print(line)
+    if deadlines is None:
+        print("deadlines (时限): this node does not list them (an older version)")
+    else:
+        for line in deadline_lines(deadlines):
+            print(line)
     print("history (fold order):")
     for line in history_lines(history):
         print(line)

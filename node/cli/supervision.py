@@ -2,7 +2,8 @@
 
 Overdue duties, duties due soon, tickets escalated to the unit from below, the rest; then the
 group incidents (群体投诉) and emergencies (紧急) waiting in the unit's queue. Deadlines are
-shown in China time with their zone.
+shown as their due date, ending at 24:00 China time, and a date counted over a year whose
+holidays are not loaded says it is provisional (暂定).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 from core.ticket.state import TicketStatus
 from core.ticket.vocabulary import Duty
 from node.cli.catalogue import Audience, Catalogue, node_flags
-from node.cli.display import china_time
+from node.cli.display import china_time, due_date, provisional_mark
 from node.cli.terms import term_of
 from node.edge.client import NodeClient
 
@@ -35,7 +36,8 @@ def _queue(args: argparse.Namespace) -> int:
             )
             print(
                 f"  {e.ticket_id}  {term_of(Duty, e.duty)}  {e.unit_code}  "
-                f"due {china_time(e.due_ms)}  {e.working_days_left:+d} working days{climbed}"
+                f"due {due_date(e.due_ms)}{provisional_mark(e.unknown_years)}  "
+                f"{e.working_days_left:+d} working days{climbed}"
             )
     print(f"group incidents (群体投诉): {len(queue.incidents)}")
     for i in queue.incidents:
@@ -63,6 +65,9 @@ def add_supervision_commands(catalogue: Catalogue) -> None:
         Audience.SUPERVISORS,
         "queue",
         summary="a unit's deadlines: overdue, due soon, escalated to it; incidents, emergencies",
+        description="Each duty with its due date (24:00 China time) and the working days left; "
+        "a date counted over a year whose holidays the province has not loaded is marked "
+        "'provisional 暂定' and moves when `hotline rules holidays` loads them.",
         examples=[
             "hotline queue --node 127.0.0.1:7100 --officer 620000-02",
             "hotline queue --node 127.0.0.1:7300 --unit 620102 --within 5",

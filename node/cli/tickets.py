@@ -17,7 +17,7 @@ from core.ticket.state import TicketStatus
 from core.ticket.vocabulary import TicketKind
 from node.cli.catalogue import Audience, Catalogue, node_flags
 from node.cli.display import china_time_of, csv_text, iso_china, json_text, table
-from node.cli.show import run_show, status_line
+from node.cli.show import deadline_line, run_show, status_line
 from node.cli.terms import chinese, term
 from node.cli.ticket_flags import add_dataclass_flags, dataclass_from_flags
 from node.edge.client import NodeClient
@@ -118,6 +118,10 @@ def add_ticket_commands(catalogue: Catalogue) -> None:
         Audience.OPERATORS,
         "register",
         summary="register a call, message or visit as a new ticket (登记)",
+        description="Prints the ticket and the deadlines it owes at once (a walk-in at a county "
+        "owes its acceptance decision; a ticket awaiting dispatch owes none yet). A due date "
+        "counted over a year whose holidays the province has not loaded is marked "
+        "'provisional 暂定' and moves when `hotline rules holidays` loads them.",
         examples=[
             f"hotline register {PROVINCE} --kind complaint --channel phone --source-line 12315 "
             "--consumer-name 张伟 --consumer-phone 13909310001 "
@@ -161,6 +165,9 @@ def add_ticket_commands(catalogue: Catalogue) -> None:
         Audience.OPERATORS,
         "show",
         summary="everything about one ticket, in words, and its signed history",
+        description="Between the ticket and its history: its open duties on this node, each "
+        "with its due date (24:00 China time), marked 'provisional 暂定' where the date was "
+        "counted over a year whose holidays are not loaded.",
         examples=[f"hotline show {TICKET} {PROVINCE}"],
         run=run_show,
     )
@@ -198,6 +205,8 @@ def run_register(args: argparse.Namespace) -> int:
         response = client.register(args.request_id or uuid.uuid4().hex, ticket)  # type: ignore[arg-type]
     note = " (already registered by this request)" if response.replayed else ""
     print(f"registered {response.ticket_id}{note}: {status_line(response.ticket)}")
+    for deadline in response.deadlines:
+        print(deadline_line(deadline))
     return 0
 
 

@@ -9,7 +9,9 @@ hazard, a price surge in a crisis: ``core.incidents.EmergencyRule``) is escalate
 province in the same transaction as its registration, by the node's system officer, so it is in
 the province's queue as soon as the ticket reaches the province (DOMAIN.md §6). What a level
 adds to a registration (a province routes a campaign's tickets at once) comes in as
-``RegistrationHook``s from its profile, and runs in the same transaction.
+``RegistrationHook``s from its profile, and runs in the same transaction. The answer carries the
+new ticket's deadlines as its registration's transaction left them, a due date counted over a
+year the calendar does not know marked provisional (暂定).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from core.ticket.state import TicketState, TicketStatus
 from node.app.clock import Clock
 from node.desks.roster import Roster
 from node.storage.tables import ticket_fingerprints, ticket_requests, tickets
+from node.views.obligations import DeadlineRules
 from node.views.tickets import encode_state
+from proto.hotline.v1 import intake_pb2
 from sync.statements import DriverQuery
 from sync.writer import LogBatch, LogWriter
 
@@ -71,12 +75,14 @@ _SAME_MATTER = DriverQuery(
 
 @dataclass(frozen=True)
 class Registration:
-    """The outcome of a registration request: the ticket and its encoded view."""
+    """The outcome of a registration request: the ticket, its encoded view, its deadlines."""
 
     ticket_id: str
     replayed: bool
     view: bytes
     """The ticket as registered, a serialized ``hotline.v1.Ticket``."""
+    deadlines: tuple[intake_pb2.DutyDeadline, ...] = ()
+    """Its open duties, as the obligations rows of its transaction (none awaiting dispatch)."""
 
 
 class IntakeDesk:
@@ -89,6 +95,7 @@ class IntakeDesk:
         clock: Clock,
         emergencies: EmergencyRule | None = None,
         hooks: Sequence[RegistrationHook] = (),
+        deadlines: DeadlineRules | None = None,
     ) -> None:
         self._writer = writer
         self._roster = roster
@@ -96,10 +103,11 @@ class IntakeDesk:
         self.emergencies = emergencies if emergencies is not None else EmergencyRule()
         """The categories and words that make a ticket an emergency on this node."""
         self._hooks = tuple(hooks)
+        self._deadlines = deadlines
 
     def _registration_job(
         self, request_id: str, command: RegisterTicket, officer: Officer
-    ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes]]]:
+    ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes], TicketState]]:
         if not _REQUEST_ID.match(request_id):
             raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
         ctx = DecisionContext(self._roster.units, self._clock.now())
@@ -110,13 +118,14 @@ class IntakeDesk:
         emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
         system = system_officer(self._roster.own_unit())
 
-        def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes]]:
+        def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes], TicketState]:
             seen = _buffered(batch, ticket_requests, "request_id", request_id)
             if seen is None:
                 row = _REQUEST_SEEN.first(batch.conn, request_id=request_id)
                 seen = None if row is None else row[0]
             if seen is not None:
-                return seen, True, {seen: encode_state(batch.state_of(seen))}
+                state = batch.state_of(seen)
+                return seen, True, {seen: encode_state(state)}, state
             duplicate_of = _buffered(batch, ticket_fingerprints, "fingerprint", fingerprint)
             if duplicate_of is None:
                 earlier = _SAME_MATTER.first(batch.conn, fingerprint=fingerprint)
@@ -127,13 +136,14 @@ class IntakeDesk:
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             if duplicate_of:
-                return ticket_id, False, batch.views
+                return ticket_id, False, batch.views, batch.state_of(ticket_id)
             if emergency is not None:
                 batch.record(ticket_id, [emergency], system)
             for hook in self._hooks:
                 hook(batch, ticket_id, ctx)
             batch.upsert(ticket_fingerprints, {"fingerprint": fingerprint, "ticket_id": ticket_id})
-            return ticket_id, False, batch.views  # the batch fills its views when it flushes
+            # The batch fills its views when it flushes; the state is the one they are made of.
+            return ticket_id, False, batch.views, batch.state_of(ticket_id)
 
         return job
 
@@ -143,8 +153,10 @@ class IntakeDesk:
         """Register a ticket (or return the one this request already made)."""
         officer = await self._roster.resolve(officer_id)
         job = self._registration_job(request_id, command, officer)
-        ticket_id, replayed, views = await self._writer.run(job)
-        return Registration(ticket_id, replayed, views[ticket_id])
+        ticket_id, replayed, views, state = await self._writer.run(job)
+        # What the projection wrote as its obligations rows: the same rules on the same state.
+        deadlines = () if self._deadlines is None else tuple(self._deadlines.deadlines(state))
+        return Registration(ticket_id, replayed, views[ticket_id], deadlines)
 
 
 def _buffered(batch: LogBatch, table: Table, key: str, value: str) -> str | None:

@@ -1,9 +1,10 @@
-"""Reading tickets (查询): one ticket, a page of tickets, a ticket's signed history.
+"""Reading tickets (查询): one ticket, a page of tickets, a ticket's signed history, its deadlines.
 
 Reads come from snapshots of the views and the log, on the node's blocking pool so the event
 loop never waits on the database or on the signature checks of a long history. Pages are
 keyed on (received time, ticket id), newest first: a page token names the last ticket of the
 page before, so tickets that arrive meanwhile never make a ticket appear twice or be skipped.
+A ticket's deadlines are its rows in the obligations view, provisional ones marked (暂定).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from core.ticket.state import TicketStatus
 from core.ticket.vocabulary import TicketKind
 from node.app.blocking import BlockingPool
 from node.storage.database import Database
-from node.storage.tables import tickets
+from node.storage.tables import obligations, tickets
+from node.views.obligations import duty_deadline
 from proto.hotline.v1 import intake_pb2, ticket_pb2
 from sync.codec import enum_number, fill_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
@@ -64,6 +66,26 @@ class TicketRecords:
     async def history(self, ticket_id: str) -> intake_pb2.TicketHistory:
         """Every event of the ticket held here, in fold order, with signer and signature check."""
         return await self._blocking.run(self._history, ticket_id)
+
+    async def deadlines(self, ticket_id: str) -> intake_pb2.TicketDeadlines:
+        """The ticket's open duties on this node, earliest due first."""
+        return await self._blocking.run(self._deadlines, ticket_id)
+
+    def _deadlines(self, ticket_id: str) -> intake_pb2.TicketDeadlines:
+        with self._db.read() as conn:
+            held = conn.execute(
+                select(tickets.c.ticket_id).where(tickets.c.ticket_id == ticket_id)
+            ).first()
+            rows = conn.execute(
+                select(obligations)
+                .where(obligations.c.ticket_id == ticket_id)
+                .order_by(obligations.c.due_ms, obligations.c.duty, obligations.c.unit_code)
+            ).all()
+        if held is None:
+            raise NotFound(f"no ticket {ticket_id!r} on this node")
+        return intake_pb2.TicketDeadlines(
+            ticket_id=ticket_id, deadlines=[duty_deadline(r._mapping) for r in rows]
+        )
 
     def _get(self, ticket_id: str) -> ticket_pb2.Ticket:
         with self._db.read() as conn:

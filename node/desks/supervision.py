@@ -1,8 +1,9 @@
 """A unit's queue (督办, ``hotline queue``, ``SupervisionService.GetQueue``): what is due, and when.
 
 Read from the obligations view: the duties a unit owes, split into overdue, due soon and later,
-with the time left in working days on the node's calendar; and the duties of units below it
-that were escalated to it (督办, DOMAIN.md §6). Read from the signals view: the group incidents
+with the time left in working days on the node's calendar, a due date counted over a year the
+calendar does not know marked provisional (暂定); and the duties of units below it that were
+escalated to it (督办, DOMAIN.md §6). Read from the signals view: the group incidents
 escalated to the unit (群体投诉) with their member tickets, as long as one of them is open, and
 the open emergencies sent to it (紧急事件; docs/incidents.md).
 """
@@ -20,7 +21,7 @@ from core.ticket.state import TicketStatus
 from core.units import jurisdiction_prefix, level_of
 from node.app.blocking import BlockingPool
 from node.storage.tables import obligations, ticket_signals
-from node.views.obligations import DeadlineRules
+from node.views.obligations import DeadlineRules, provisional_years
 from node.views.signals import REASONS_SEPARATOR
 from proto.hotline.v1 import supervision_pb2
 
@@ -91,6 +92,7 @@ class SupervisionQueue:
     def _entry(self, row: Row[Any], today: Any) -> supervision_pb2.QueueEntry:
         due_date = china_date(row.due_ms - 1)  # due_ms is the exclusive end of the due date
         left = self._rules.calendar.working_days_between(today, due_date)
+        years = provisional_years(row.provisional)
         return supervision_pb2.QueueEntry(
             ticket_id=row.ticket_id,
             duty=row.duty,
@@ -100,6 +102,8 @@ class SupervisionQueue:
             escalation_level=row.escalation_level,
             escalated_to=row.escalated_to,
             policy_version=row.policy_version,
+            provisional=bool(years),
+            unknown_years=years,
         )
 
 

@@ -168,6 +168,17 @@ class NodeClient:
         )
         return result
 
+    def deadlines(
+        self, ticket_id: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> intake_pb2.TicketDeadlines:
+        """A ticket's open duties on this node and when each is due, provisional ones marked."""
+        result: intake_pb2.TicketDeadlines = self._call(
+            self.intake.GetTicketDeadlines,
+            intake_pb2.GetTicketDeadlinesRequest(ticket_id=ticket_id),
+            timeout=timeout,
+        )
+        return result
+
     # -- casework ----------------------------------------------------------------------------
 
     def step(

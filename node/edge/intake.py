@@ -1,4 +1,4 @@
-"""IntakeService: register, get, list, history. Translates and delegates.
+"""IntakeService: register, get, list, history, deadlines. Translates and delegates.
 
 Each method turns the request into a core command (``sync.codec``), hands it to the intake
 desk or the ticket records, and turns the result back. Errors propagate to
@@ -28,7 +28,7 @@ Context = aio.ServicerContext[Any, Any]
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
-    """IntakeService: register, get, list, history."""
+    """IntakeService: register, get, list, history, deadlines."""
 
     def __init__(self, desk: IntakeDesk, records: TicketRecords, roster: Roster) -> None:
         self._desk = desk
@@ -54,7 +54,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             # The core names fields of the command; the caller knows them under `ticket`.
             raise InvalidInput(f"ticket.{error.field}", error.reason) from error
         response = intake_pb2.RegisterTicketResponse(
-            ticket_id=outcome.ticket_id, replayed=outcome.replayed
+            ticket_id=outcome.ticket_id, replayed=outcome.replayed, deadlines=outcome.deadlines
         )
         response.ticket.ParseFromString(outcome.view)
         return response
@@ -79,6 +79,15 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         """Every event of a ticket held here, in fold order, with who recorded and signed each."""
         await self._reader(context)
         return await self._records.history(request.ticket_id)
+
+    async def GetTicketDeadlines(
+        self, request: intake_pb2.GetTicketDeadlinesRequest, context: Context
+    ) -> intake_pb2.TicketDeadlines:
+        """The ticket's open duties and when each is due, provisional ones marked (暂定)."""
+        await self._reader(context)
+        if not request.ticket_id:
+            raise InvalidInput("ticket_id", "must not be empty")
+        return await self._records.deadlines(request.ticket_id)
 
 
 def _add(node: Node, server: aio.Server) -> None:

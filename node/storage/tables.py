@@ -105,6 +105,9 @@ obligations = Table(
     Column("next_at_ms", BigInteger, nullable=False),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
     Column("escalated_to", String(12), nullable=False, server_default=""),
+    # The years the due date was counted over by weekends only, "2027" or "2027 2028": the
+    # date is provisional (暂定) until they are loaded; "" when it is final.
+    Column("provisional", String(64), nullable=False, server_default=""),
     Index("ix_obligations_next_at_ms", "next_at_ms"),
     Index("ix_obligations_escalated_to", "escalated_to"),
     Index("ix_obligations_unit_code_due_ms", "unit_code", "due_ms"),

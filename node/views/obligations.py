@@ -6,13 +6,18 @@ transaction as the tickets table: one row per open duty of a ticket and the unit
 time and the next moment a reminder or an escalation is owed. A sweep reads only rows with
 ``next_at_ms <= now`` through an index, so 200,000 open tickets cost nothing between their
 deadlines, and no per-ticket timer exists anywhere.
+
+A row whose due date was counted over a year the calendar does not know (weekends only) names
+those years in ``provisional`` (暂定); the queue, ``register`` and ``show`` say so, and the row
+is derived afresh, final, when the province loads the year (``recompute_obligations``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -30,7 +35,7 @@ from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent
 from core.ticket.state import TicketState, TicketStatus
 from node.storage.tables import obligations, tickets
-from proto.hotline.v1 import ticket_pb2
+from proto.hotline.v1 import intake_pb2, ticket_pb2
 from sync.codec import from_message
 from sync.statements import BulkDelete, BulkRows
 
@@ -104,6 +109,14 @@ class DeadlineRules:
         schedules = self.schedules  # its calendar, even should ``adopt`` run meanwhile
         return open_duties(state, self.policy, schedules.calendar, schedules=schedules)
 
+    def deadlines(self, state: TicketState) -> list[intake_pb2.DutyDeadline]:
+        """The open duties of one ticket as the rows ``refresh`` writes would show them."""
+        rows = sorted(
+            (_row(state, d) for d in self.duties(state)),
+            key=lambda r: (r["due_ms"], r["duty"], r["unit_code"]),
+        )
+        return [duty_deadline(row) for row in rows]
+
     def steps(self, state: TicketState, duty: OpenDuty, now_ms: int) -> list[DomainEvent]:
         """The reminders and escalations of ``duty`` owed at ``now_ms``."""
         schedules = self.schedules
@@ -131,7 +144,7 @@ class DeadlineRules:
         _INSERT_ROWS.run(conn, [_row(state, d) for state in changed for d in self.duties(state)])
 
 
-def _row(state: TicketState, duty: OpenDuty) -> dict[str, object]:
+def _row(state: TicketState, duty: OpenDuty) -> dict[str, Any]:
     ob = duty.obligation
     climbed = [e for e in state.escalations if e.duty is ob.duty and e.from_unit == ob.unit_code]
     top = max(climbed, key=lambda e: e.level, default=None)
@@ -145,11 +158,42 @@ def _row(state: TicketState, duty: OpenDuty) -> dict[str, object]:
         "next_at_ms": duty.next_at_ms or NOTHING_DUE,
         "escalation_level": top.level if top else 0,
         "escalated_to": top.to_unit if top else "",
+        "provisional": provisional_text(ob.unknown_years),
     }
 
 
-_WITH_DUTIES = (TicketStatus.ROUTED, TicketStatus.IN_HANDLING, TicketStatus.CLOSED)
-"""Ticket statuses that can leave a duty open (a closed complaint still owes its callback)."""
+def provisional_text(years: Iterable[int]) -> str:
+    """The ``provisional`` column of a due date counted over ``years`` by weekends only:
+    ``"2027"``, ``"2027 2028"``; ``""`` for a final date."""
+    return " ".join(str(y) for y in sorted(years))
+
+
+def provisional_years(text: str) -> list[int]:
+    """The years a ``provisional`` column names (none for a final date)."""
+    return [int(y) for y in text.split()]
+
+
+def duty_deadline(row: Mapping[Any, Any]) -> intake_pb2.DutyDeadline:
+    """One obligations row as an officer is shown it: due time, provisional mark, escalation."""
+    years = provisional_years(row["provisional"])
+    return intake_pb2.DutyDeadline(
+        ticket_id=row["ticket_id"],
+        duty=row["duty"],
+        unit_code=row["unit_code"],
+        started_ms=row["started_ms"],
+        due_ms=row["due_ms"],
+        policy_version=row["policy_version"],
+        provisional=bool(years),
+        unknown_years=years,
+        escalation_level=row["escalation_level"],
+        escalated_to=row["escalated_to"],
+    )
+
+
+_WITHOUT_DUTIES = (TicketStatus.UNKNOWN, TicketStatus.DUPLICATE)
+"""Ticket statuses that leave no duty open: every other can (a walk-in still registered at its
+county owes its acceptance decision, a closed complaint its callback, a returned ticket the
+report on a supervision order)."""
 
 
 def recompute_obligations(conn: Connection, deadlines: DeadlineRules) -> int:
@@ -163,7 +207,7 @@ def recompute_obligations(conn: Connection, deadlines: DeadlineRules) -> int:
     count = 0
     batch: list[TicketState] = []
     rows = conn.execute(
-        select(tickets.c.state).where(tickets.c.status.in_([s.value for s in _WITH_DUTIES]))
+        select(tickets.c.state).where(tickets.c.status.not_in([s.value for s in _WITHOUT_DUTIES]))
     )
     for row in rows:
         view = ticket_pb2.Ticket()

@@ -16,12 +16,15 @@ from core.deadlines import (
     AdminYears,
     Duty,
     HolidayTable,
+    Obligation,
     WorkingDayCalendar,
     YearHolidays,
     china_date,
     end_of_day_ms,
+    extend,
     open_obligation,
     package_years,
+    recompute_due,
     start_of_day_ms,
 )
 from core.errors import InvalidInput
@@ -144,6 +147,56 @@ def test_a_known_year_reports_nothing_unknown() -> None:
     )
     assert ob.unknown_years == ()
     assert package_years() >= set(range(2004, 2027))
+
+
+def acceptance(received_ms: int, calendar: WorkingDayCalendar = CALENDAR) -> Obligation:
+    """The 7-WD acceptance decision of a complaint received at ``received_ms``."""
+    return open_obligation(
+        ticket_id="T1",
+        duty=Duty.DECIDE_ACCEPTANCE,
+        kind=TicketKind.COMPLAINT,
+        unit_code="620102",
+        started_ms=received_ms,
+        policy=DEFAULT_POLICY,
+        calendar=calendar,
+    )
+
+
+def test_a_complaint_of_new_year_s_eve_is_provisional_until_the_new_year_is_loaded() -> None:
+    assert 2027 not in package_years()  # the installed package stops at 2026
+    # Thursday 2026-12-31; weekends only: Fri 01-01 (1), 01-04..01-08 (2-6), Mon 01-11 (7).
+    guessed = acceptance(china_ms(2026, 12, 31, 10, 0))
+    assert guessed.due_date == date(2027, 1, 11)
+    assert guessed.provisional and guessed.unknown_years == (2027,)
+    # 1-3 January 2027 loaded as rest days: 01-04..01-08 (1-5), 01-11 (6), 01-12 (7).
+    loaded = WorkingDayCalendar(
+        PACKAGE.merged({2027: (["2027-01-01", "2027-01-02", "2027-01-03"], [])})
+    )
+    final = recompute_due(guessed, loaded)
+    assert final.due_date == date(2027, 1, 12)
+    assert not final.provisional and final.unknown_years == ()
+    assert final == acceptance(china_ms(2026, 12, 31, 10, 0), loaded)
+
+
+def test_only_the_days_counted_make_a_deadline_provisional() -> None:
+    # Due on the last day of a known year: 12-23, 24, 25, 28, 29, 30, 31. Final.
+    last_day = acceptance(china_ms(2026, 12, 22, 10, 0))
+    assert last_day.due_date == date(2026, 12, 31) and not last_day.provisional
+    # Received on the last day of an unknown year, counted in a known one only: the day of
+    # receipt never counts, so the guess about 2027 changes nothing.
+    knows_2028 = WorkingDayCalendar(PACKAGE.merged({2028: ([], [])}))
+    assert CALENDAR.unknown_years_in(date(2027, 12, 31), date(2028, 1, 11)) == (2027, 2028)
+    assert CALENDAR.guessed_years(date(2027, 12, 31), date(2028, 1, 11)) == (2028,)
+    assert knows_2028.guessed_years(date(2027, 12, 31), date(2028, 1, 11)) == ()
+    assert not acceptance(china_ms(2027, 12, 31, 10, 0), knows_2028).provisional
+    assert knows_2028.guessed_years(date(2026, 12, 31), date(2026, 12, 31)) == ()
+    # An extension that carries the count into an unknown year makes the date a guess.
+    in_time = acceptance(china_ms(2026, 12, 10, 10, 0))
+    assert in_time.due_date == date(2026, 12, 21) and not in_time.provisional
+    extended = extend(in_time, 10, china_ms(2026, 12, 15), CALENDAR)
+    # 17 WD from 12-10: 12-11 (1), 12-14..12-31 (2-15), Fri 01-01 (16), Mon 01-04 (17).
+    assert extended.due_date == date(2027, 1, 4) and extended.unknown_years == (2027,)
+    assert extended.provisional
 
 
 def test_an_administrator_table_overrides_the_package() -> None:

@@ -211,7 +211,7 @@ def test_sync_status_queue_and_rules_show_times_in_china_time(
     assert "0 not yet down" in status
     queue = run(capsys, "queue", "--node", county, *HANDLER)
     assert "decide_acceptance 受理/不予受理" in queue
-    assert "due 2026-12-11 00:00:00 +08:00" in queue  # the end of 12-10, China time
+    assert "due 2026-12-10 24:00 +08:00" in queue  # the due date and its end, China time
     info = run(capsys, "info", "--node", county)
     assert "county 县(区)局" in info and "last success 2026-12-01 10:00:00 +08:00" in info
 

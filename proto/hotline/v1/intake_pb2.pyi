@@ -134,6 +134,7 @@ class RegisterTicketResponse(_message.Message):
     TICKET_ID_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
     TICKET_FIELD_NUMBER: _builtins.int
+    DEADLINES_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """the ticket's network-wide id"""
     replayed: _builtins.bool
@@ -142,16 +143,21 @@ class RegisterTicketResponse(_message.Message):
     def ticket(self) -> _ticket_pb2.Ticket:
         """the ticket as registered"""
 
+    @_builtins.property
+    def deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___DutyDeadline]:
+        """its open duties as registered (none while it awaits dispatch)"""
+
     def __init__(
         self,
         *,
         ticket_id: _builtins.str = ...,
         replayed: _builtins.bool = ...,
         ticket: _ticket_pb2.Ticket | None = ...,
+        deadlines: _abc.Iterable[Global___DutyDeadline] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["replayed", b"replayed", "ticket", b"ticket", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadlines", b"deadlines", "replayed", b"replayed", "ticket", b"ticket", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -414,3 +420,111 @@ class TicketHistory(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TicketHistory: _TypeAlias = TicketHistory  # noqa: Y015
+
+@_typing.final
+class DutyDeadline(_message.Message):
+    """One open duty of a ticket and when it falls due, as the node's obligations view holds it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    DUTY_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    STARTED_MS_FIELD_NUMBER: _builtins.int
+    DUE_MS_FIELD_NUMBER: _builtins.int
+    POLICY_VERSION_FIELD_NUMBER: _builtins.int
+    PROVISIONAL_FIELD_NUMBER: _builtins.int
+    UNKNOWN_YEARS_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    ESCALATED_TO_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    duty: _builtins.str
+    """e.g. "decide_acceptance", "end_mediation" """
+    unit_code: _builtins.str
+    """the unit that owes it"""
+    started_ms: _builtins.int
+    """the event the count starts from (counting begins the next day)"""
+    due_ms: _builtins.int
+    """when it is due: the end (24:00 China time) of the due date"""
+    policy_version: _builtins.str
+    """the time-limit table it was computed under"""
+    provisional: _builtins.bool
+    """True when the due date is a guess (暂定): its count crossed a year the calendar does not
+    know, counted by weekends only; it moves when the province loads that year's holidays.
+    """
+    escalation_level: _builtins.int
+    """how many levels it has climbed (0: none)"""
+    escalated_to: _builtins.str
+    """the unit it was last escalated to"""
+    @_builtins.property
+    def unknown_years(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """those years (empty unless provisional)"""
+
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        duty: _builtins.str = ...,
+        unit_code: _builtins.str = ...,
+        started_ms: _builtins.int = ...,
+        due_ms: _builtins.int = ...,
+        policy_version: _builtins.str = ...,
+        provisional: _builtins.bool = ...,
+        unknown_years: _abc.Iterable[_builtins.int] | None = ...,
+        escalation_level: _builtins.int = ...,
+        escalated_to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "escalated_to", b"escalated_to", "escalation_level", b"escalation_level", "policy_version", b"policy_version", "provisional", b"provisional", "started_ms", b"started_ms", "ticket_id", b"ticket_id", "unit_code", b"unit_code", "unknown_years", b"unknown_years"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DutyDeadline: _TypeAlias = DutyDeadline  # noqa: Y015
+
+@_typing.final
+class GetTicketDeadlinesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTicketDeadlinesRequest: _TypeAlias = GetTicketDeadlinesRequest  # noqa: Y015
+
+@_typing.final
+class TicketDeadlines(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    DEADLINES_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    @_builtins.property
+    def deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___DutyDeadline]:
+        """its open duties, earliest due first"""
+
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        deadlines: _abc.Iterable[Global___DutyDeadline] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadlines", b"deadlines", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketDeadlines: _TypeAlias = TicketDeadlines  # noqa: Y015

@@ -55,6 +55,11 @@ class IntakeServiceStub:
                 request_serializer=hotline_dot_v1_dot_intake__pb2.GetTicketHistoryRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_intake__pb2.TicketHistory.FromString,
                 _registered_method=True)
+        self.GetTicketDeadlines = channel.unary_unary(
+                '/hotline.v1.IntakeService/GetTicketDeadlines',
+                request_serializer=hotline_dot_v1_dot_intake__pb2.GetTicketDeadlinesRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_intake__pb2.TicketDeadlines.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -88,6 +93,14 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTicketDeadlines(self, request, context):
+        """The ticket's open duties and when each falls due, from this node's obligations view,
+        provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +123,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.GetTicketHistory,
                     request_deserializer=hotline_dot_v1_dot_intake__pb2.GetTicketHistoryRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_intake__pb2.TicketHistory.SerializeToString,
+            ),
+            'GetTicketDeadlines': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTicketDeadlines,
+                    request_deserializer=hotline_dot_v1_dot_intake__pb2.GetTicketDeadlinesRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_intake__pb2.TicketDeadlines.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +238,33 @@ class IntakeService:
             '/hotline.v1.IntakeService/GetTicketHistory',
             hotline_dot_v1_dot_intake__pb2.GetTicketHistoryRequest.SerializeToString,
             hotline_dot_v1_dot_intake__pb2.TicketHistory.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTicketDeadlines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.IntakeService/GetTicketDeadlines',
+            hotline_dot_v1_dot_intake__pb2.GetTicketDeadlinesRequest.SerializeToString,
+            hotline_dot_v1_dot_intake__pb2.TicketDeadlines.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,10 @@ class IntakeServiceStub:
     """Tickets held here, newest first, filtered by unit and status."""
     GetTicketHistory: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetTicketHistoryRequest, _intake_pb2.TicketHistory]
     """Every event of a ticket held here, in fold order, with who recorded and signed each."""
+    GetTicketDeadlines: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetTicketDeadlinesRequest, _intake_pb2.TicketDeadlines]
+    """The ticket's open duties and when each falls due, from this node's obligations view,
+    provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -58,6 +62,10 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     """Tickets held here, newest first, filtered by unit and status."""
     GetTicketHistory: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetTicketHistoryRequest, _intake_pb2.TicketHistory]  # type: ignore[assignment]
     """Every event of a ticket held here, in fold order, with who recorded and signed each."""
+    GetTicketDeadlines: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetTicketDeadlinesRequest, _intake_pb2.TicketDeadlines]  # type: ignore[assignment]
+    """The ticket's open duties and when each falls due, from this node's obligations view,
+    provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
+    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -91,5 +99,15 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.TicketHistory, _abc.Awaitable[_intake_pb2.TicketHistory]]:
         """Every event of a ticket held here, in fold order, with who recorded and signed each."""
+
+    @_abc_1.abstractmethod
+    def GetTicketDeadlines(
+        self,
+        request: _intake_pb2.GetTicketDeadlinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.TicketDeadlines, _abc.Awaitable[_intake_pb2.TicketDeadlines]]:
+        """The ticket's open duties and when each falls due, from this node's obligations view,
+        provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
+        """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chotline/v1/supervision.proto\x12\nhotline.v1\"=\n\x0fGetQueueRequest\x12\x11\n\tunit_code\x18\x01 \x01(\t\x12\x17\n\x0f\x64ue_within_days\x18\x02 \x01(\r\"\xb3\x01\n\nQueueEntry\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64uty\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x0e\n\x06\x64ue_ms\x18\x04 \x01(\x03\x12\x19\n\x11working_days_left\x18\x05 \x01(\x05\x12\x18\n\x10\x65scalation_level\x18\x06 \x01(\r\x12\x14\n\x0c\x65scalated_to\x18\x07 \x01(\t\x12\x16\n\x0epolicy_version\x18\x08 \x01(\t\"\xdb\x01\n\rIncidentEntry\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\x16\n\x0erespondent_key\x18\x02 \x01(\t\x12\x17\n\x0frespondent_name\x18\x03 \x01(\t\x12\x0f\n\x07to_unit\x18\x04 \x01(\t\x12\x12\n\nticket_ids\x18\x05 \x03(\t\x12\x19\n\x11\x66irst_received_ms\x18\x06 \x01(\x03\x12\x18\n\x10last_received_ms\x18\x07 \x01(\x03\x12\x14\n\x0copen_tickets\x18\x08 \x01(\r\x12\x14\n\x0cholder_units\x18\t \x03(\t\"\x87\x01\n\x0e\x45mergencyEntry\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0f\n\x07reasons\x18\x02 \x03(\t\x12\x13\n\x0bholder_unit\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x13\n\x0breceived_ms\x18\x05 \x01(\x03\x12\x17\n\x0frespondent_name\x18\x06 \x01(\t\"\xa4\x02\n\x05Queue\x12\x11\n\tunit_code\x18\x01 \x01(\t\x12(\n\x08\x64ue_soon\x18\x02 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12\'\n\x07overdue\x18\x03 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12/\n\x0f\x65scalated_to_us\x18\x04 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12%\n\x05later\x18\x05 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12,\n\tincidents\x18\x06 \x03(\x0b\x32\x19.hotline.v1.IncidentEntry\x12/\n\x0b\x65mergencies\x18\x07 \x03(\x0b\x32\x1a.hotline.v1.EmergencyEntry2P\n\x12SupervisionService\x12:\n\x08GetQueue\x12\x1b.hotline.v1.GetQueueRequest\x1a\x11.hotline.v1.Queueb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chotline/v1/supervision.proto\x12\nhotline.v1\"=\n\x0fGetQueueRequest\x12\x11\n\tunit_code\x18\x01 \x01(\t\x12\x17\n\x0f\x64ue_within_days\x18\x02 \x01(\r\"\xdf\x01\n\nQueueEntry\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64uty\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x0e\n\x06\x64ue_ms\x18\x04 \x01(\x03\x12\x19\n\x11working_days_left\x18\x05 \x01(\x05\x12\x18\n\x10\x65scalation_level\x18\x06 \x01(\r\x12\x14\n\x0c\x65scalated_to\x18\x07 \x01(\t\x12\x16\n\x0epolicy_version\x18\x08 \x01(\t\x12\x13\n\x0bprovisional\x18\t \x01(\x08\x12\x15\n\runknown_years\x18\n \x03(\r\"\xdb\x01\n\rIncidentEntry\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\x16\n\x0erespondent_key\x18\x02 \x01(\t\x12\x17\n\x0frespondent_name\x18\x03 \x01(\t\x12\x0f\n\x07to_unit\x18\x04 \x01(\t\x12\x12\n\nticket_ids\x18\x05 \x03(\t\x12\x19\n\x11\x66irst_received_ms\x18\x06 \x01(\x03\x12\x18\n\x10last_received_ms\x18\x07 \x01(\x03\x12\x14\n\x0copen_tickets\x18\x08 \x01(\r\x12\x14\n\x0cholder_units\x18\t \x03(\t\"\x87\x01\n\x0e\x45mergencyEntry\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0f\n\x07reasons\x18\x02 \x03(\t\x12\x13\n\x0bholder_unit\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x13\n\x0breceived_ms\x18\x05 \x01(\x03\x12\x17\n\x0frespondent_name\x18\x06 \x01(\t\"\xa4\x02\n\x05Queue\x12\x11\n\tunit_code\x18\x01 \x01(\t\x12(\n\x08\x64ue_soon\x18\x02 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12\'\n\x07overdue\x18\x03 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12/\n\x0f\x65scalated_to_us\x18\x04 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12%\n\x05later\x18\x05 \x03(\x0b\x32\x16.hotline.v1.QueueEntry\x12,\n\tincidents\x18\x06 \x03(\x0b\x32\x19.hotline.v1.IncidentEntry\x12/\n\x0b\x65mergencies\x18\x07 \x03(\x0b\x32\x1a.hotline.v1.EmergencyEntry2P\n\x12SupervisionService\x12:\n\x08GetQueue\x12\x1b.hotline.v1.GetQueueRequest\x1a\x11.hotline.v1.Queueb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,13 +34,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETQUEUEREQUEST']._serialized_start=44
   _globals['_GETQUEUEREQUEST']._serialized_end=105
   _globals['_QUEUEENTRY']._serialized_start=108
-  _globals['_QUEUEENTRY']._serialized_end=287
-  _globals['_INCIDENTENTRY']._serialized_start=290
-  _globals['_INCIDENTENTRY']._serialized_end=509
-  _globals['_EMERGENCYENTRY']._serialized_start=512
-  _globals['_EMERGENCYENTRY']._serialized_end=647
-  _globals['_QUEUE']._serialized_start=650
-  _globals['_QUEUE']._serialized_end=942
-  _globals['_SUPERVISIONSERVICE']._serialized_start=944
-  _globals['_SUPERVISIONSERVICE']._serialized_end=1024
+  _globals['_QUEUEENTRY']._serialized_end=331
+  _globals['_INCIDENTENTRY']._serialized_start=334
+  _globals['_INCIDENTENTRY']._serialized_end=553
+  _globals['_EMERGENCYENTRY']._serialized_start=556
+  _globals['_EMERGENCYENTRY']._serialized_end=691
+  _globals['_QUEUE']._serialized_start=694
+  _globals['_QUEUE']._serialized_end=986
+  _globals['_SUPERVISIONSERVICE']._serialized_start=988
+  _globals['_SUPERVISIONSERVICE']._serialized_end=1068
 # @@protoc_insertion_point(module_scope)

@@ -62,6 +62,8 @@ class QueueEntry(_message.Message):
     ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
     ESCALATED_TO_FIELD_NUMBER: _builtins.int
     POLICY_VERSION_FIELD_NUMBER: _builtins.int
+    PROVISIONAL_FIELD_NUMBER: _builtins.int
+    UNKNOWN_YEARS_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """the ticket"""
     duty: _builtins.str
@@ -78,6 +80,14 @@ class QueueEntry(_message.Message):
     """the unit it was last escalated to"""
     policy_version: _builtins.str
     """the time-limit table it was computed under"""
+    provisional: _builtins.bool
+    """True when the due date is a guess (暂定): its count crossed a year the calendar does not
+    know, counted by weekends only; it moves when the province loads that year's holidays.
+    """
+    @_builtins.property
+    def unknown_years(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """those years (empty unless provisional)"""
+
     def __init__(
         self,
         *,
@@ -89,10 +99,12 @@ class QueueEntry(_message.Message):
         escalation_level: _builtins.int = ...,
         escalated_to: _builtins.str = ...,
         policy_version: _builtins.str = ...,
+        provisional: _builtins.bool = ...,
+        unknown_years: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "escalated_to", b"escalated_to", "escalation_level", b"escalation_level", "policy_version", b"policy_version", "ticket_id", b"ticket_id", "unit_code", b"unit_code", "working_days_left", b"working_days_left"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "escalated_to", b"escalated_to", "escalation_level", b"escalation_level", "policy_version", b"policy_version", "provisional", b"provisional", "ticket_id", b"ticket_id", "unit_code", b"unit_code", "unknown_years", b"unknown_years", "working_days_left", b"working_days_left"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
