@@ -16,6 +16,7 @@ in-process through ``node.cli.main.main``.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -168,6 +169,8 @@ def test_register_queue_and_show_mark_the_guessed_date_and_print_the_final_one_l
     heading = "deadlines (时限):\n  decide_acceptance 受理/不予受理  owed by 620102"
     assert f"{heading}  {guessed}\n" in shown
     assert shown.index("deadlines (时限)") < shown.index("history (fold order)")
+    (as_json,) = json.loads(run(capsys, "show", ticket_id, *county, "--json"))["deadlines"]
+    assert as_json["provisional"] is True and as_json["unknownYears"] == [2027]
 
     holidays = tmp_path / "2027.toml"
     holidays.write_text(
