@@ -146,11 +146,11 @@ def walk_in_handover(
     A county cannot dispatch, but it knows the same rules as a dispatcher. Inside its province
     it hands the ticket straight to the competent city or county: both are under the same
     province hub and rule book, and a dispatcher would send it nowhere else. A ticket for
-    another province goes to the national level for its dispatchers (DOMAIN.md §4), and so
-    does, to the lowest unit above the county that covers its region, a ticket whose competent
-    region is no unit that handles tickets. In every case the lowest unit above both counties
-    is named as the ticket's dispatcher, to whom the competent unit returns it if it is not
-    competent after all.
+    another province goes to the national level's dispatchers (DOMAIN.md §4); one whose
+    competent region is no unit that handles tickets, to the dispatchers of the lowest unit
+    above the county that covers the region. In every case the lowest unit above both is named
+    as the ticket's dispatcher, to whom the competent unit returns it if it is not competent
+    after all.
     """
     if ticket.kind in (TicketKind.CONSULTATION, TicketKind.SUGGESTION):
         return None

@@ -17,12 +17,19 @@ from core.deadlines import DEFAULT_POLICY, HolidayTable, WorkingDayCalendar
 from core.deadlines.duties import owed_obligations
 from core.errors import NotPermitted, StepNotAllowed
 from core.officers import Officer, Role
+from core.routing import Handover, walk_in_handover
 from core.ticket import commands as c
 from core.ticket import events as e
-from core.ticket.decisions import check_event, forward_walk_in, register_ticket
+from core.ticket.decisions import (
+    DecisionContext,
+    check_event,
+    forward_walk_in,
+    register_ticket,
+)
 from core.ticket.duties import duty_owners
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import Duty, JurisdictionBasis, ReturnReason, TicketKind
+from core.units import Unit, UnitDirectory, UnitLevel
 from tests.helpers import domain
 from tests.helpers.domain import (
     CITY,
@@ -250,3 +257,26 @@ def test_a_ticket_forwarded_or_routed_already_is_not_forwarded() -> None:
     with pytest.raises(StepNotAllowed, match="still where it was registered"):
         check_event(h.state, HANDLER.ref(), FORWARD)
     assert forward_walk_in(h.state, domain.system(CHENGGUAN).ref(), h.ctx) == []
+
+
+def test_a_county_directly_under_its_province_forwards_with_the_province_as_dispatcher() -> None:
+    # 仙桃市 (429004) and 潜江市 (429005) are county-level cities under Hubei with no prefecture
+    # above them: their codes alone would name a shared city 429000 that does not exist; the
+    # directory names their parent.
+    hubei = UnitDirectory(
+        [
+            Unit("100000", "国家市场监督管理总局", UnitLevel.NATIONAL),
+            Unit("420000", "湖北省", UnitLevel.PROVINCE, "100000"),
+            Unit("429004", "仙桃市", UnitLevel.COUNTY, "420000"),
+            Unit("429005", "潜江市", UnitLevel.COUNTY, "420000"),
+        ]
+    )
+    clerk = Officer("429004-01", "胡兰", "429004", UnitLevel.COUNTY, frozenset({Role.HANDLER}))
+    command = domain.draft(respondent=domain.respondent(operating="429005", credit=""))
+    registered = register_ticket(
+        command, clerk, DecisionContext(hubei, domain.NOW), ticket_id="T-xiantao"
+    )
+
+    handover = walk_in_handover("429004", registered, hubei)
+
+    assert handover == Handover("429005", JurisdictionBasis.OPERATING_ADDRESS, "420000")
