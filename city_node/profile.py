@@ -2,7 +2,8 @@
 
 A county node keeps working when its link is down: every step is a signed event in its own
 log, pushed up when the parent answers again. Both serve their children's replication; the
-city also looks for group complaints across its counties (``city_node.group_complaints``).
+city also looks for group complaints across its counties (``city_node.group_complaints``); the
+county forwards a walk-in registered there for another area (``node.desks.walk_ins``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from city_node.group_complaints import GroupComplaints
 from core.ticket.events import GroupIncidentLinked
 from core.units import UnitLevel
 from node.app.profile import LevelProfile
+from node.desks.walk_ins import WalkInForwarding
 from node.edge.mounts import EVERY_NODE, RULES_READ_ONLY, SUPERVISION, SYNC
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
@@ -29,6 +31,11 @@ def group_detection(node: Node) -> DetectionJob[GroupIncidentLinked]:
     )
 
 
+def walk_in_forwarding(node: Node) -> WalkInForwarding:
+    """Forwarding, at registration, a walk-in another unit is competent for (转办)."""
+    return WalkInForwarding(node.roster.own_unit)
+
+
 CITY = LevelProfile(
     level=UnitLevel.CITY,
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
@@ -40,5 +47,7 @@ COUNTY = LevelProfile(
     level=UnitLevel.COUNTY,
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
     jobs=(("deadlines", deadline_sweep),),
+    intake_hooks=(walk_in_forwarding,),
 )
-"""A county or district (县(区)局): the unit that accepts and handles (承办单位)."""
+"""A county or district (县(区)局): the unit that accepts and handles (承办单位); it forwards a
+walk-in for another area at registration (``node.desks.walk_ins``)."""

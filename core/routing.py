@@ -7,6 +7,9 @@ operates or, with no reachable address, to the platform's county (2026 rule). A 
 the unit where the conduct happened. A dispatcher can only send a ticket inside its own
 jurisdiction; a ticket for elsewhere climbs to the hub that covers both (another province goes
 through the national level), and the national level hands tickets to the province hub.
+A county or station that registers a walk-in (来访) for elsewhere hands it on itself
+(``walk_in_handover``, 转办): it does not dispatch, but the ticket must not wait at a unit that
+can neither decide on it nor return it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ from dataclasses import dataclass
 from core.errors import InvalidInput
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import BusinessForm, JurisdictionBasis, TicketKind
-from core.units import HANDLING_LEVELS, HUB_LEVELS, NATIONAL_CODE, Unit, UnitDirectory, UnitLevel
+from core.units import (
+    HANDLING_LEVELS,
+    HUB_LEVELS,
+    NATIONAL_CODE,
+    Unit,
+    UnitDirectory,
+    UnitLevel,
+    county_of,
+    jurisdiction_prefix,
+    level_of,
+    parent_of,
+)
 
 
 @dataclass(frozen=True)
@@ -90,3 +104,71 @@ def next_hop(
             "to_unit", f"{target.code} is a {target.level.value}, not a handling unit"
         )
     return RouteDecision(target.code, basis)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Where a county hands a ticket it registered but is not competent for (转办), and why.
+
+    ``supervising_unit`` is the lowest unit above both the registering county and ``to_unit``:
+    the ticket's dispatchers from now on, to whom a return (退回) goes. When the ticket goes to
+    them directly, ``to_unit`` is that unit too.
+    """
+
+    to_unit: str
+    basis: JurisdictionBasis
+    supervising_unit: str
+
+
+def _units_above(county: str, units: UnitDirectory) -> list[str]:
+    """The codes above a county, nearest first, up to the national level.
+
+    By the directory where it knows the unit (a county directly under its province names its
+    parent), else by the shape of the codes.
+    """
+    chain: list[str] = []
+    code = county
+    while code != NATIONAL_CODE:
+        known = units.find(code)
+        code = known.parent_code if known is not None and known.parent_code else parent_of(code)
+        if not code:
+            break
+        chain.append(code)
+    return chain
+
+
+def walk_in_handover(
+    registering_unit: str, ticket: TicketRegistered, units: UnitDirectory
+) -> Handover | None:
+    """Where a ticket registered at a county or one of its stations must go, or None when the
+    county is competent itself (or the ticket is a consultation or suggestion it answers).
+
+    A county cannot dispatch, but it knows the same rules as a dispatcher. Inside its province
+    it hands the ticket straight to the competent city or county: both are under the same
+    province hub and rule book, and a dispatcher would send it nowhere else. A ticket for
+    another province goes to the national level's dispatchers (DOMAIN.md §4); one whose
+    competent region is no unit that handles tickets, to the dispatchers of the lowest unit
+    above the county that covers the region. In every case the lowest unit above both is named
+    as the ticket's dispatcher, to whom the competent unit returns it if it is not competent
+    after all.
+    """
+    if ticket.kind in (TicketKind.CONSULTATION, TicketKind.SUGGESTION):
+        return None
+    county = county_of(registering_unit)
+    region, basis = competent_region(ticket)
+    if region.startswith(jurisdiction_prefix(county, UnitLevel.COUNTY)):
+        return None
+    supervising = next(
+        code
+        for code in (*_units_above(county, units), NATIONAL_CODE)
+        if region.startswith(jurisdiction_prefix(code, level_of(code)))
+    )
+    competent = units.find(region)
+    if (
+        competent is None
+        or competent.level not in HANDLING_LEVELS
+        or supervising == NATIONAL_CODE
+        or competent.code == supervising
+    ):
+        return Handover(supervising, JurisdictionBasis.RELAY, supervising)
+    return Handover(competent.code, basis, supervising)

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from core.officers import Role
+from core.ticket.commands import RegisterTicket
 from core.units import UnitLevel
 from loadtest.harness import (
     UNREACHABLE_PARENT,
@@ -67,6 +68,15 @@ SignedEvent = tuple[bytes, bytes]
 """An event as stored: its envelope and its signature."""
 
 
+def _own_ticket(rng: random.Random) -> RegisterTicket:
+    """A random complaint against a business of the county itself: one for another county
+    would be forwarded with its registration (转办, a second event)."""
+    while True:
+        ticket = random_ticket(rng)
+        if ticket.respondent.operating_region == COUNTY:
+            return ticket
+
+
 async def _register_backlog(county: Node, events: int) -> None:
     """Register ``events`` tickets at the offline county, one signed event each."""
     county.roster.save_officer(OFFICER, "李强", COUNTY, frozenset({Role.HANDLER}))
@@ -77,7 +87,7 @@ async def _register_backlog(county: Node, events: int) -> None:
         size = min(window, events - done)
         await asyncio.gather(
             *(
-                county.intake.register(uuid.uuid4().hex, random_ticket(rng), OFFICER)
+                county.intake.register(uuid.uuid4().hex, _own_ticket(rng), OFFICER)
                 for _ in range(size)
             )
         )

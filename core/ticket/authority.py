@@ -5,11 +5,16 @@ when a node takes a command from one of its own officers (the roster knows their
 ``why_unit_may_not`` needs only what an event carries (the officer's unit and level), so a
 parent can ask it of an event that arrives by replication: a station cannot route
 province-wide, a county cannot approve for another county.
+
+A county or station does not dispatch; it only forwards a walk-in it registered for elsewhere
+(转办, ``TicketForwarded``), to the competent unit or the dispatchers above both counties.
 """
 
 from __future__ import annotations
 
+from core.errors import InvalidInput
 from core.officers import OfficerRef, Role
+from core.routing import competent_region
 from core.ticket import commands as c
 from core.ticket.events import (
     CallbackRecorded,
@@ -35,6 +40,7 @@ from core.ticket.events import (
     SupervisionReported,
     TicketAssigned,
     TicketEscalated,
+    TicketForwarded,
     TicketRegistered,
     TicketReopened,
     TicketReturned,
@@ -124,6 +130,8 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
         case TicketReturned(to_unit=to_unit):
             if not at_holder:
                 return f"only the holding unit {holder} can return the ticket"
+            if to_unit == holder:  # a walk-in forwarded to its dispatchers (TicketForwarded)
+                return f"{holder} dispatches the ticket itself; it has nobody to return it to"
             if to_unit != state.last_router_unit:
                 return f"a ticket goes back to the unit that routed it, {state.last_router_unit}"
             return None
@@ -184,4 +192,54 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
             return _has_part(state, officer)
         case EmergencyEscalated() | ProfessionalClaimantFlagged():
             return _has_part(state, officer)
+        case TicketForwarded():
+            return _why_not_forward(state, officer, event)
+    return None
+
+
+FORWARDING_LEVELS = frozenset({UnitLevel.COUNTY, UnitLevel.STATION})
+"""Levels that hand on a walk-in they registered (转办); the levels above dispatch instead."""
+
+
+def _above(unit: str, code: str) -> bool:
+    """True when ``code`` lies inside the jurisdiction of ``unit`` and is not ``unit`` itself."""
+    return code != unit and code.startswith(jurisdiction_prefix(unit, level_of(unit)))
+
+
+def _why_not_forward(state: TicketState, officer: OfficerRef, event: TicketForwarded) -> str | None:
+    """Who may forward a walk-in (``TicketForwarded``), and where to.
+
+    Only the unit that registered the ticket, or the county whose station did, while its
+    county still holds it; only out of that county's jurisdiction; and only to the competent
+    unit (by ``core.routing``) in the same province, or to a unit above the county that
+    covers the destination, named as the ticket's dispatcher (``supervising_unit``).
+    """
+    unit = officer.unit_code
+    if officer.unit_level not in FORWARDING_LEVELS:
+        return f"a {officer.unit_level.value} unit dispatches tickets; it does not forward them"
+    if state.registration is None:
+        return "the ticket's registration is not held here"
+    registering = state.registration.registering_unit
+    county = county_of(registering)
+    if unit not in (registering, county):
+        return f"{unit} cannot forward a ticket {registering} registered"
+    if state.holder_unit != county:
+        return f"the ticket is at {state.holder_unit}, no longer where it was registered"
+    to_unit, supervising = event.to_unit, event.supervising_unit
+    if to_unit.startswith(jurisdiction_prefix(county, UnitLevel.COUNTY)):
+        return f"{to_unit} is inside {county}'s own jurisdiction: {county} handles the ticket"
+    if level_of(supervising) not in DISPATCH_LEVELS or not _above(supervising, county):
+        return f"{supervising} is not a unit above {county} that dispatches"
+    if to_unit == supervising:
+        return None  # to the dispatchers above the county
+    if not _above(supervising, to_unit):
+        return f"{supervising} is not above both {county} and {to_unit}"
+    try:
+        competent, _ = competent_region(state.registration)
+    except InvalidInput:
+        competent = ""
+    if to_unit != competent:
+        return f"{to_unit} is not competent for the ticket; forward it to {supervising}"
+    if province_of(to_unit) != province_of(county):
+        return "a ticket for another province goes through the national level"
     return None

@@ -15,7 +15,7 @@ from core.errors import InvalidInput, NotPermitted, StepNotAllowed
 from core.identifiers import check_credit_code, check_phone
 from core.officers import Officer, OfficerRef
 from core.regions import check_region_known
-from core.routing import competent_region, next_hop
+from core.routing import competent_region, next_hop, walk_in_handover
 from core.ticket import commands as c
 from core.ticket import events as e
 from core.ticket.authority import ROLES_FOR, why_unit_may_not
@@ -32,7 +32,7 @@ from core.ticket.vocabulary import (
     Satisfaction,
     TicketKind,
 )
-from core.units import UnitDirectory
+from core.units import UnitDirectory, county_of
 
 MAX_TEXT = 10_000
 """Longest free text accepted in any field (characters)."""
@@ -145,6 +145,33 @@ def _route(
     dispatcher = ctx.units.require(officer.unit_code, "officer.unit_code")
     decision = next_hop(dispatcher, state.registration, ctx.units, cmd.to_unit.strip())
     return e.TicketRouted(decision.to_unit, decision.basis, cmd.note.strip())
+
+
+def forward_walk_in(
+    state: TicketState, officer: OfficerRef, ctx: DecisionContext
+) -> list[DomainEvent]:
+    """The forward (转办) of a ticket just registered at a county or station, if it needs one.
+
+    Not a command an officer gives: the registering node records it with the registration, as
+    its system officer (``node.desks.walk_ins``). Empty when the registering county is
+    competent itself, when the ticket is a consultation or suggestion (answered where it was
+    registered) or a duplicate, or when the ticket is no longer where it was registered.
+    """
+    registration = state.registration
+    if registration is None or registration.duplicate_of:
+        return []
+    if state.holder_unit != county_of(registration.registering_unit):
+        return []
+    handover = walk_in_handover(registration.registering_unit, registration, ctx.units)
+    if handover is None:
+        return []
+    target = ctx.units.find(handover.to_unit)
+    name = f" {target.name}" if target is not None and target.name else ""
+    step = "分流" if handover.to_unit == handover.supervising_unit else "办理"
+    note = f"不属本辖区，转 {handover.to_unit}{name} {step}"
+    event = e.TicketForwarded(handover.to_unit, handover.basis, handover.supervising_unit, note)
+    check_event(state, officer, event)
+    return [event]
 
 
 def _assign(state: TicketState, cmd: c.AssignToStation, ctx: DecisionContext) -> DomainEvent:

@@ -17,8 +17,8 @@ step                                         ends
 ``ReportVerified``                           ``VERIFY_REPORT``
 ``CallbackRecorded``, ``TicketReopened``     ``CALLBACK``
 ``SupervisionReported``                      ``SUPERVISION_REPORT`` of the reporting unit
-``TicketRouted``, ``TicketReturned``         ``DECIDE_ACCEPTANCE``, ``END_MEDIATION``,
-                                             ``VERIFY_REPORT``: the unit that held the ticket
+``TicketRouted``, ``TicketReturned``,        ``DECIDE_ACCEPTANCE``, ``END_MEDIATION``,
+``TicketForwarded``                          ``VERIFY_REPORT``: the unit that held the ticket
                                              no longer owes them; the next holder's duties
                                              start afresh at ``TicketState.held_since_hlc``
 ===========================================  ==============================================
@@ -46,6 +46,7 @@ from core.ticket.events import (
     MediationEnded,
     ReportVerified,
     SupervisionReported,
+    TicketForwarded,
     TicketReopened,
     TicketReturned,
     TicketRouted,
@@ -67,6 +68,7 @@ _DONE_BY: dict[type, frozenset[Duty]] = {
     SupervisionReported: frozenset({Duty.SUPERVISION_REPORT}),
     TicketRouted: HOLDER_DUTIES,
     TicketReturned: HOLDER_DUTIES,
+    TicketForwarded: HOLDER_DUTIES,
 }
 
 _OPEN = (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)

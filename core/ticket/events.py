@@ -318,6 +318,27 @@ class ProfessionalClaimantFlagged:
     """The filer's other tickets found (at most 50), for a uniform answer."""
 
 
+@dataclass(frozen=True)
+class TicketForwarded:
+    """A county or station hands on a walk-in (来访) it registered for elsewhere (转办).
+
+    Recorded with the registration, in the same transaction, by the registering node's system
+    officer, when the ticket's competent unit (``core.routing.walk_in_handover``) lies outside
+    the registering county. It is not a dispatch (a county does not dispatch): it hands the
+    ticket to the competent city or county of the same province, or to the dispatchers of the
+    lowest unit above both counties. That unit, ``supervising_unit``, is where a return goes.
+    """
+
+    to_unit: str
+    """The unit that holds the ticket from now on."""
+    basis: JurisdictionBasis
+    """Why that unit (``RELAY`` when it goes to the supervising unit's dispatchers)."""
+    supervising_unit: str
+    """The lowest unit above both the registering county and ``to_unit``: it dispatches the
+    ticket again if ``to_unit`` returns it (退回)."""
+    note: str = ""
+
+
 DomainEvent = (
     TicketRegistered
     | TicketRouted
@@ -345,6 +366,7 @@ DomainEvent = (
     | GroupIncidentLinked
     | EmergencyEscalated
     | ProfessionalClaimantFlagged
+    | TicketForwarded
 )
 
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
@@ -374,6 +396,7 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     GroupIncidentLinked,
     EmergencyEscalated,
     ProfessionalClaimantFlagged,
+    TicketForwarded,
 )
 
 

@@ -15,6 +15,9 @@ extension request that lapsed (its duty ended first) fits.
 Group incidents, emergencies and professional-claimant flags (DOMAIN.md §6, docs/incidents.md)
 are marks on the ticket, not steps: they fit in any state of a registered ticket that is not a
 duplicate.
+
+A forward (转办, ``TicketForwarded``) hands on a walk-in from where it was registered, before
+anyone has acted on it there: it fits only a ticket still ``registered``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from core.ticket.events import (
     SupervisionReported,
     TicketAssigned,
     TicketEscalated,
+    TicketForwarded,
     TicketRegistered,
     TicketReopened,
     TicketReturned,
@@ -209,5 +213,12 @@ def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str 
                 return f"an emergency goes to a province, not {to_unit}"
             return None
         case ProfessionalClaimantFlagged():
+            return None
+        case TicketForwarded():
+            if state.status is not TicketStatus.REGISTERED:
+                return (
+                    "only a ticket still where it was registered is forwarded; "
+                    f"it is {state.status.value}"
+                )
             return None
     return f"unknown event {event_name(event)}"

@@ -47,6 +47,7 @@ from core.ticket.events import (
     SupervisionReported,
     TicketAssigned,
     TicketEscalated,
+    TicketForwarded,
     TicketRegistered,
     TicketReopened,
     TicketReturned,
@@ -150,6 +151,18 @@ def changes_of(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[
                 "assigned_station": "",
                 "returned": False,
                 "tracks": reset if state.status is TicketStatus.IN_HANDLING else state.tracks,
+                "dispatch_count": state.dispatch_count
+                + (0 if basis is JurisdictionBasis.RELAY else 1),
+            }
+        case TicketForwarded(to_unit=to_unit, basis=basis, supervising_unit=supervising):
+            # The walk-in leaves the county that registered it as if the supervising unit had
+            # dispatched it: that unit is where a return goes, and a forward to the competent
+            # unit counts as the ticket's first dispatch (repeat-dispatch rate, 重复派单率).
+            return {
+                "holder_unit": to_unit,
+                "held_since_hlc": hlc,
+                "last_router_unit": supervising,
+                "assigned_station": "",
                 "dispatch_count": state.dispatch_count
                 + (0 if basis is JurisdictionBasis.RELAY else 1),
             }

@@ -186,6 +186,7 @@ EVENT_TERMS: dict[str, str] = {
     "GroupIncidentLinked": "群体投诉",
     "EmergencyEscalated": "紧急事件",
     "ProfessionalClaimantFlagged": "职业索赔",
+    "TicketForwarded": "转办",
 }
 """Each event of a ticket's history (``core.ticket.events``) by the Chinese name of the step."""
 

@@ -101,9 +101,17 @@ def _allowed(h: History) -> list[tuple[Officer, c.TicketCommand]]:
 
 @st.composite
 def histories(draw: st.DrawFn) -> History:
-    """A valid history: a registration, then a walk through moves that ``decide`` allows."""
+    """A valid history: a registration, then a walk through moves that ``decide`` allows.
+
+    Registered at the province hub, or walked in at Qilihe and forwarded to Chengguan, the
+    competent county, by Qilihe's node at once (转办).
+    """
     kind = draw(st.sampled_from(list(TicketKind)))
-    h = History.registered(HUB, domain.draft(kind, incident_region="620102"))
+    command = domain.draft(kind, incident_region="620102")
+    if draw(st.booleans()):
+        h = History.registered(HUB, command)
+    else:
+        h = domain.walked_in(command, by=OTHER_HANDLER)
     for _ in range(draw(st.integers(0, 30))):
         allowed = _allowed(h)
         if not allowed:
@@ -148,8 +156,17 @@ def _returned_composite() -> History:
     return h
 
 
+def _walk_in_returned() -> History:
+    h = domain.walked_in(domain.draft(TicketKind.COMPOSITE, incident_region="620102"))
+    h.do(HANDLER, c.ReturnTicket(ReturnReason.NOT_OUR_DUTY, "不属本职"))
+    h.do(HUB, c.RouteTicket(to_unit="620102"))
+    h.do(HANDLER, c.AcceptComplaint())
+    return h
+
+
 FIXED["reopened-and-closed-twice"] = _reopened_and_closed_twice
 FIXED["returned-composite"] = _returned_composite
+FIXED["walk-in-forwarded-returned-and-routed-again"] = _walk_in_returned
 
 
 @PROPERTY

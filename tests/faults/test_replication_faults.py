@@ -555,8 +555,9 @@ def test_a_link_cut_for_a_while_heals_and_catches_up(network: LocalNetwork) -> N
             head.step(
                 "ApproveResult", cw.ApproveResultRequest(ticket_id=before[0], track=COMPLAINT)
             )
+            visit = random_ticket(rng)
             walk_in = handler.register(
-                uuid.uuid4().hex, to_message(random_ticket(rng), intake_pb2.NewTicket)
+                uuid.uuid4().hex, to_message(visit, intake_pb2.NewTicket)
             ).ticket_id
             wait_until(
                 "the county reports its parent unreachable",
@@ -591,7 +592,8 @@ def test_a_link_cut_for_a_while_heals_and_catches_up(network: LocalNetwork) -> N
             )
             print(f"caught up {took:.1f}s after healing")
             assert centre.get(before[0]).status == CLOSED  # closed offline, known above now
-            assert centre.get(walk_in).holder_unit == COUNTY_UNIT
+            # where the visit's business is: one for another county was forwarded (转办)
+            assert centre.get(walk_in).holder_unit == visit.respondent.operating_region
         finally:
             for client in (centre, handler, head):
                 client.close()

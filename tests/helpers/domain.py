@@ -13,10 +13,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from core import hlc
-from core.officers import Officer, Role
+from core.officers import Officer, Role, system_officer
 from core.regions import standard_units
 from core.ticket import commands as c
-from core.ticket.decisions import DecisionContext, decide, register_ticket
+from core.ticket.decisions import DecisionContext, decide, forward_walk_in, register_ticket
 from core.ticket.events import DomainEvent, EventMeta, RecordedEvent
 from core.ticket.fold import fold
 from core.ticket.state import TicketState
@@ -202,6 +202,21 @@ def routed(command: c.RegisterTicket | None = None) -> History:
     """Registered at the province hub and routed by jurisdiction (to Chengguan by default)."""
     history = History.registered(HUB, command or draft())
     history.do(HUB, c.RouteTicket())
+    return history
+
+
+def system(unit: str) -> Officer:
+    """The system officer of ``unit``'s node (``core.officers.system_officer``), as an Officer."""
+    ref = system_officer(units().get(unit))
+    return Officer(ref.officer_id, ref.name, ref.unit_code, ref.unit_level, frozenset())
+
+
+def walked_in(command: c.RegisterTicket | None = None, by: Officer = OTHER_HANDLER) -> History:
+    """Registered at a county or station (Qilihe by default) and forwarded by its node at once
+    when another unit is competent (转办): the default gym complaint goes to Chengguan."""
+    history = History.registered(by, command or draft())
+    signer = system(by.unit_code)
+    history.record(signer, *forward_walk_in(history.state, signer.ref(), history.ctx))
     return history
 
 

@@ -58,7 +58,11 @@ def tampered_record_is_refused(net: LocalNetwork) -> bool:
     try:
         with engine.begin() as conn:
             row = conn.execute(
-                select(events.c.event_id, events.c.envelope).where(events.c.ticket_id == ticket_id)
+                select(events.c.event_id, events.c.envelope).where(
+                    events.c.ticket_id == ticket_id,
+                    # the registration; a walk-in for another county is also forwarded (转办)
+                    events.c.event_type == "hotline.v1.TicketRegistered",
+                )
             ).one()
             original = bytes(row.envelope)
             forged = original.replace("马丽".encode(), "马力".encode())

@@ -942,3 +942,41 @@ class SignedEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SignedEvent: _TypeAlias = SignedEvent  # noqa: Y015
+
+@_typing.final
+class TicketForwarded(_message.Message):
+    """A county or station hands on a walk-in (来访) it registered for elsewhere (转办): recorded
+    with the registration by the registering node, not a dispatch. It goes straight to the
+    competent city or county of the same province, or to the dispatchers of the lowest unit
+    above both counties (another province: the national level).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    BASIS_FIELD_NUMBER: _builtins.int
+    SUPERVISING_UNIT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    to_unit: _builtins.str
+    """unit code of the unit that holds the ticket from now on"""
+    basis: _common_pb2.JurisdictionBasis.ValueType
+    """why that unit (RELAY: to the supervising unit's dispatchers)"""
+    supervising_unit: _builtins.str
+    """lowest unit above both counties: a return (退回) goes there"""
+    note: _builtins.str
+    """e.g. "来访登记，转七里河区局" """
+    def __init__(
+        self,
+        *,
+        to_unit: _builtins.str = ...,
+        basis: _common_pb2.JurisdictionBasis.ValueType = ...,
+        supervising_unit: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["basis", b"basis", "note", b"note", "supervising_unit", b"supervising_unit", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketForwarded: _TypeAlias = TicketForwarded  # noqa: Y015
