@@ -55,6 +55,7 @@ def row(n: int, next_at_ms: int = 5, unit: str = "620102") -> dict[str, object]:
         "next_at_ms": next_at_ms,
         "escalation_level": 0,
         "escalated_to": "",
+        "provisional": "",
     }
 
 
