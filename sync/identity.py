@@ -114,12 +114,6 @@ class Credentials:
                 f"{china_text(cert.drill_from_ms or cert.not_before_ms)}): it serves only on a "
                 "drill clock (--clock-start, --clock-speed or --clock-offset, docs/drills.md)"
             )
-        if drill_clock and not cert.drill:
-            log.warning(
-                "this node runs on a drill clock with a certificate that is not a drill "
-                "hierarchy's: what it records is signed and dated in drill time; drill on a "
-                "drill hierarchy (hotline pki init-root --drill, docs/drills.md)"
-            )
         issuer = self.chain[0] if self.chain else self.root
         for what, start, end in (
             ("the node's certificate", cert.not_before_ms, cert.not_after_ms),
@@ -132,6 +126,12 @@ class Credentials:
                     f"{china_text(at_ms)} on the node's clock: "
                     + (_BEFORE if at_ms < start else _AFTER)
                 )
+        if drill_clock and not cert.drill:
+            log.warning(
+                "this node runs on a drill clock with a certificate that is not a drill "
+                "hierarchy's: what it records is signed and dated in drill time; drill on a "
+                "drill hierarchy (hotline pki init-root --drill, docs/drills.md)"
+            )
 
 
 class NodeIdentity:
