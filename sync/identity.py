@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.errors import HotlineError
 from core.units import UnitLevel
-from sync.drill_hierarchy import china_text
+from sync.drill_hierarchy import china_text, is_drill
 from sync.pki import (
     NodeCertificate,
     PkiError,
@@ -113,6 +113,11 @@ class Credentials:
                 f"the node's certificate is a drill hierarchy's (valid from "
                 f"{china_text(cert.drill_from_ms or cert.not_before_ms)}): it serves only on a "
                 "drill clock (--clock-start, --clock-speed or --clock-offset, docs/drills.md)"
+            )
+        if cert.drill != is_drill(self.root):
+            raise CertificateNotUsable(
+                "the node's certificate and its national root are not of one kind: one is a "
+                "drill hierarchy's and the other not (docs/drills.md); enrol the node again"
             )
         issuer = self.chain[0] if self.chain else self.root
         for what, start, end in (

@@ -289,7 +289,9 @@ def add_pki_commands(catalogue: Catalogue) -> None:
         "init-ca",
         summary="create a province's CA, certified by the national root",
         examples=[
-            "hotline pki init-ca --root secure/root --province 620000 --dir secure/ca-620000"
+            "hotline pki init-ca --root secure/root --province 620000 --dir secure/ca-620000",
+            "hotline pki init-ca --root drill/secure/root --province 620000 "
+            "--dir drill/secure/ca-620000",
         ],
         run=_init_ca,
     )
@@ -314,7 +316,9 @@ def add_pki_commands(catalogue: Catalogue) -> None:
         summary="certify a node's request with a CA (the province's, or the root for national)",
         examples=[
             "hotline pki issue --ca secure/ca-620000 --request var/enrol/chengguan.csr "
-            "--out var/enrol/chengguan.pem"
+            "--out var/enrol/chengguan.pem",
+            "hotline pki issue --ca drill/secure/ca-620000 --request drill/enrol/chengguan.csr "
+            "--out drill/enrol/chengguan.pem --valid-from 2026-09-28",
         ],
         run=_issue,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,20 @@ def test_a_drill_certificate_serves_only_on_a_drill_clock(tmp_path: Path) -> Non
         )
         assert node.trust.drill
         close(node)
+
+
+def test_a_certificate_and_a_root_of_different_kinds_are_refused_at_start(
+    tmp_path: Path,
+) -> None:
+    """A node's certificate and root of different kinds (a drill CA hand-made under the
+    production root, say) would make its own trust store refuse its certificate."""
+    identity = enrolled(tmp_path, Hierarchy.open(tmp_path / "pki", ms(DECEMBER)))
+    drill = Hierarchy.drill(tmp_path / "drill-pki", ms(china("2026-09-01", 0)), ms(DECEMBER))
+    other = drill.enrol(tmp_path / "other", "620102", ms(DECEMBER))
+    assert identity.credentials is not None and other.credentials is not None
+    mixed = replace(identity.credentials, certificate=other.credentials.certificate)
+    with pytest.raises(CertificateNotUsable, match="are not of one kind"):
+        mixed.check_usable(ms(china("2026-09-30", 10)), drill_clock=True)
 
 
 def test_a_test_certificate_on_a_drill_clock_starts_and_says_what_it_signs(
