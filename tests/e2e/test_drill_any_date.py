@@ -172,15 +172,8 @@ def test_hotline_serve_refuses_a_certificate_that_does_not_hold_on_its_clock_in_
     pki("request", "--data-dir", str(county), "--unit", "620102", "--out", str(tmp_path / "c"))
     pki("issue", "--ca", str(tmp_path / "ca"), "--request", str(tmp_path / "c"),
         "--out", str(tmp_path / "c.pem"))  # fmt: skip
-    pki(
-        "install",
-        "--data-dir",
-        str(county),
-        "--unit",
-        "620102",
-        "--bundle",
-        str(tmp_path / "c.pem"),
-    )
+    pki("install", "--data-dir", str(county), "--unit", "620102",
+        "--bundle", str(tmp_path / "c.pem"))  # fmt: skip
 
     early = serve(county, "620102", "county", "--clock-start", "2026-09-30T10:00+08:00")
     assert early.returncode == 2, early
