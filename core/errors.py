@@ -18,7 +18,8 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     ├── PkiError                  a certificate or CRL refused          FAILED_PRECONDITION
     ├── EnvelopeError             bytes that are no event envelope      INVALID_ARGUMENT
     ├── IdentityError             the node's own keys are unusable      FAILED_PRECONDITION
-    │   └── NotEnrolled           the node has no certificate yet       FAILED_PRECONDITION
+    │   ├── NotEnrolled           the node has no certificate yet       FAILED_PRECONDITION
+    │   └── CertificateNotUsable  its certificate fails on its clock    FAILED_PRECONDITION
     ├── RuleBookRefused           a rule book not to be trusted         FAILED_PRECONDITION
     ├── DataFolderInUse           another process holds the data folder FAILED_PRECONDITION
     └── CallError                 a call to another node failed         UNAVAILABLE

@@ -7,11 +7,17 @@ key of its TLS links. Both are generated on first start. Enrolment (``hotline pk
 (the national root). The node id is the unit code plus a random suffix, so a reinstalled
 station laptop starts a new chain instead of silently forking the old one; rotating keys keeps
 the id and the chain, and sets the old keys aside as ``*.old-<key id>``.
+
+A node signs with its certificate only where every other node would count what it signs: at
+start it refuses a certificate that is not valid on its own clock, and a drill hierarchy's
+certificate off a drill clock (``Credentials.check_usable``, docs/drills.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 import os
 import secrets
 import stat
@@ -25,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.errors import HotlineError
 from core.units import UnitLevel
+from sync.drill_hierarchy import china_text, is_drill
 from sync.pki import (
     NodeCertificate,
     PkiError,
@@ -42,6 +49,8 @@ CERT_FILE = "node.crt"
 CHAIN_FILE = "chain.pem"
 ROOT_FILE = "root.pem"
 
+log = logging.getLogger(__name__)
+
 
 class IdentityError(HotlineError):
     """The identity on disk is unusable (wrong unit, readable by others, corrupt)."""
@@ -49,6 +58,13 @@ class IdentityError(HotlineError):
 
 class NotEnrolled(IdentityError):
     """The node has no certificate yet: it cannot sign events that anyone would trust."""
+
+
+class CertificateNotUsable(IdentityError):
+    """The node's own certificate cannot sign on the node's clock: it (or its authority's) is
+    not valid at the clock's time, or it is a drill hierarchy's and the node is not on a drill
+    clock. The node refuses to start rather than record events that no other node would count.
+    """
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,46 @@ class Credentials:
     def root_pem(self) -> bytes:
         """The national root in PEM."""
         return cert_pem(self.root)
+
+    def check_usable(self, at_ms: int, *, drill_clock: bool) -> None:
+        """Refuse (``CertificateNotUsable``) to sign at ``at_ms``, the node's clock, with a
+        certificate other nodes would not count then; ``drill_clock``: the node runs on one.
+
+        What is checked is what every other node checks of the node's events (``sync.trust``):
+        the certificate's validity and its authority's at the event's time, and that a drill
+        hierarchy's certificate serves only a drill (a production node's is warned about on a
+        drill clock: its events are real signed facts, dated in drill time).
+        """
+        cert = self.certificate
+        if cert.drill and not drill_clock:
+            raise CertificateNotUsable(
+                f"the node's certificate is a drill hierarchy's (valid from "
+                f"{china_text(cert.drill_from_ms or cert.not_before_ms)}): it serves only on a "
+                "drill clock (--clock-start, --clock-speed or --clock-offset, docs/drills.md)"
+            )
+        if cert.drill != is_drill(self.root):
+            raise CertificateNotUsable(
+                "the node's certificate and its national root are not of one kind: one is a "
+                "drill hierarchy's and the other not (docs/drills.md); enrol the node again"
+            )
+        issuer = self.chain[0] if self.chain else self.root
+        for what, start, end in (
+            ("the node's certificate", cert.not_before_ms, cert.not_after_ms),
+            ("its authority's certificate", _ms(issuer.not_valid_before_utc),
+             _ms(issuer.not_valid_after_utc)),
+        ):  # fmt: skip
+            if not start <= at_ms <= end:
+                raise CertificateNotUsable(
+                    f"{what} is valid from {china_text(start)} to {china_text(end)}, not at "
+                    f"{china_text(at_ms)} on the node's clock: "
+                    + (_BEFORE if at_ms < start else _AFTER)
+                )
+        if drill_clock and not cert.drill:
+            log.warning(
+                "this node runs on a drill clock with a certificate that is not a drill "
+                "hierarchy's: what it records is signed and dated in drill time; drill on a "
+                "drill hierarchy (hotline pki init-root --drill, docs/drills.md)"
+            )
 
 
 class NodeIdentity:
@@ -215,6 +271,17 @@ class NodeIdentity:
         write_private(data_dir / KEY_FILE, private_pem(fresh._key))
         write_private(data_dir / TLS_KEY_FILE, private_pem(fresh.tls_key))
         return fresh
+
+
+_BEFORE = (
+    "a drill dated before the certificates needs a drill hierarchy valid from the drill's "
+    "start (hotline pki init-root --drill --valid-from DATE, docs/drills.md)"
+)
+_AFTER = "enrol the node again (hotline pki request, issue and install)"
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 def _private_key(path: Path) -> object:

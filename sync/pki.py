@@ -14,6 +14,8 @@ checked when a certificate is *used* (``sync.trust``), so a province CA that cer
 county of another province gains nothing. Revocation is an X.509 CRL per CA; the revocation
 date is the moment from which the node's events no longer count, kept to the millisecond
 (``sync.revocation``, whose ``revocation_list`` and ``crl_number`` are re-exported here).
+A drill hierarchy (``sync.drill_hierarchy``) is made by the same functions, given the date it
+is valid from: a drill authority passes its mark on to everything it certifies.
 """
 
 from __future__ import annotations
@@ -34,13 +36,15 @@ from core.errors import HotlineError, InvalidInput
 from core.units import NATIONAL_CODE, UnitLevel, level_of
 from proto.hotline.v1 import pki_pb2
 from sync.codec import enum_member, enum_number
+from sync.drill_hierarchy import DRILL_DAYS, dated, drill_from_ms, drill_start_refusal
 from sync.revocation import crl_number as crl_number
 from sync.revocation import revocation_list as revocation_list
 from sync.signatures import key_id_of, verify
 
 NODE_EXTENSION = ObjectIdentifier("1.3.6.1.4.1.61012.12315.1")
 """The certificate extension that carries a ``CertifiedNode`` (the project's OID arc is
-``1.3.6.1.4.1.61012.12315``; ``.2`` is ``sync.revocation.REVOCATION_MS_EXTENSION``)."""
+``1.3.6.1.4.1.61012.12315``; ``.2`` is ``sync.revocation.REVOCATION_MS_EXTENSION``, ``.3``
+``sync.drill_hierarchy.DRILL_EXTENSION``)."""
 
 ENROL_CONTEXT = b"hotline.v1.enrol\x00"
 """Prefix of the event key's proof of possession in an enrolment request."""
@@ -71,10 +75,6 @@ def _read_node(raw: bytes) -> pki_pb2.CertifiedNode:
 def dns_name(unit_code: str) -> str:
     """The name a unit's nodes present in TLS (``u620102.hotline``)."""
     return f"u{unit_code}{DNS_SUFFIX}"
-
-
-def _utc(ms: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
 
 
 def _ms(moment: dt.datetime) -> int:
@@ -127,6 +127,14 @@ class NodeCertificate:
     event_public_key: bytes
     not_before_ms: int
     not_after_ms: int
+    drill_from_ms: int | None = None
+    """For a drill hierarchy's certificate, the instant the hierarchy is valid from; None for a
+    production certificate (``sync.drill_hierarchy``)."""
+
+    @property
+    def drill(self) -> bool:
+        """True when this certificate belongs to a drill hierarchy."""
+        return self.drill_from_ms is not None
 
     @property
     def key_id(self) -> str:
@@ -161,6 +169,7 @@ class NodeCertificate:
             event_public_key=node.event_public_key,
             not_before_ms=_ms(cert.not_valid_before_utc),
             not_after_ms=_ms(cert.not_valid_after_utc),
+            drill_from_ms=drill_from_ms(cert),
         )
 
 
@@ -177,6 +186,11 @@ class Authority:
     def unit_code(self) -> str:
         """The unit this authority belongs to (100000 for the national root)."""
         return ca_unit(self.certificate)
+
+    @property
+    def drill_from_ms(self) -> int | None:
+        """For a drill authority, the instant its hierarchy is valid from; None otherwise."""
+        return drill_from_ms(self.certificate)
 
     def save(self, folder: Path) -> None:
         """Write ``ca.key`` (0600), ``ca.pem`` and ``chain.pem`` into ``folder``."""
@@ -215,6 +229,15 @@ def ca_unit(cert: x509.Certificate) -> str:
     return str(names[0].value) if names else ""
 
 
+def _drill_start(issuer: Authority, asked_ms: int | None) -> int | None:
+    """The valid-from of what ``issuer`` certifies (None: production); ``PkiError`` when
+    ``asked_ms`` does not fit the issuer (``sync.drill_hierarchy.drill_start_refusal``)."""
+    reason = drill_start_refusal(issuer.certificate, asked_ms)
+    if reason:
+        raise PkiError(reason)
+    return asked_ms if asked_ms is not None else issuer.drill_from_ms
+
+
 def _ca_certificate(
     subject_key: ec.EllipticCurvePrivateKey,
     name: str,
@@ -223,6 +246,7 @@ def _ca_certificate(
     now_ms: int,
     days: int,
     path_length: int,
+    drill_from: int | None,
 ) -> x509.Certificate:
     subject = x509.Name(
         [
@@ -241,8 +265,9 @@ def _ca_certificate(
         .issuer_name(issuer.certificate.subject if issuer else subject)
         .public_key(subject_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_utc(now_ms - 60_000))
-        .not_valid_after(_utc(now_ms) + dt.timedelta(days=days))
+    )
+    builder = (
+        dated(builder, issuer.certificate if issuer else None, now_ms, days, drill_from)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -265,28 +290,44 @@ def _ca_certificate(
     return builder.sign(signer, hashes.SHA256())
 
 
-def create_root(now_ms: int, *, days: int = 3650) -> Authority:
-    """A new national root (keep its key offline)."""
+def create_root(
+    now_ms: int, *, days: int | None = None, drill_from_ms: int | None = None
+) -> Authority:
+    """A new national root (keep its key offline), valid ``days`` (default 3650).
+
+    With ``drill_from_ms``, the root of a drill hierarchy valid from then (default
+    ``DRILL_DAYS``; ``sync.drill_hierarchy``).
+    """
     key = ec.generate_private_key(ec.SECP256R1())
-    return Authority(
-        key,
-        _ca_certificate(
-            key, "12315 National Root", NATIONAL_CODE, None, now_ms, days, path_length=1
-        ),
+    default = 3650 if drill_from_ms is None else DRILL_DAYS
+    cert = _ca_certificate(
+        key, "12315 National Root", NATIONAL_CODE, None, now_ms, days or default, 1, drill_from_ms
     )
+    return Authority(key, cert)
 
 
 def certify_province(
-    root: Authority, unit_code: str, now_ms: int, *, days: int = 1825
+    root: Authority,
+    unit_code: str,
+    now_ms: int,
+    *,
+    days: int | None = None,
+    drill_from_ms: int | None = None,
 ) -> Authority:
-    """A CA for one province, certified by the national root."""
+    """A CA for one province, certified by the national root, valid ``days`` (default 1825).
+
+    A drill root certifies a drill CA, from its own drill's start or the later
+    ``drill_from_ms`` (default ``DRILL_DAYS``); a production root refuses ``drill_from_ms``.
+    """
     if root.chain or root.unit_code != NATIONAL_CODE:
         raise PkiError("only the national root certifies provinces")
     if not _is_code(unit_code) or level_of(unit_code) is not UnitLevel.PROVINCE:
         raise PkiError(f"{unit_code} is not a province code")
+    drill_from = _drill_start(root, drill_from_ms)
+    default = 1825 if drill_from is None else DRILL_DAYS
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _ca_certificate(
-        key, f"12315 CA {unit_code}", unit_code, root, now_ms, days, path_length=0
+        key, f"12315 CA {unit_code}", unit_code, root, now_ms, days or default, 0, drill_from
     )
     return Authority(key, cert, (root.certificate,))
 
@@ -343,9 +384,19 @@ def may_certify(authority_unit: str, unit_code: str, level: UnitLevel) -> str | 
 
 
 def issue(
-    authority: Authority, request: x509.CertificateSigningRequest, now_ms: int, *, days: int = 365
+    authority: Authority,
+    request: x509.CertificateSigningRequest,
+    now_ms: int,
+    *,
+    days: int = 365,
+    drill_from_ms: int | None = None,
 ) -> NodeCertificate:
-    """Certify the node that made ``request``, after checking both proofs and the unit."""
+    """Certify the node that made ``request``, after checking both proofs and the unit.
+
+    A drill authority issues a drill certificate (valid from its drill's start, or the later
+    ``drill_from_ms``, within the authority's own validity); a production one refuses
+    ``drill_from_ms``.
+    """
     if not request.is_signature_valid:
         raise PkiError("the request's signature does not verify (TLS key not held)")
     try:
@@ -364,20 +415,22 @@ def issue(
     reason = may_certify(authority.unit_code, node.unit_code, level)
     if reason:
         raise PkiError(reason)
+    drill_from = _drill_start(authority, drill_from_ms)
     certified = pki_pb2.CertifiedNode(
         node_id=node.node_id,
         unit_code=node.unit_code,
         level=node.level,
         event_public_key=node.event_public_key,
     )
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(request.subject)
         .issuer_name(authority.certificate.subject)
         .public_key(tls_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_utc(now_ms - 60_000))
-        .not_valid_after(_utc(now_ms) + dt.timedelta(days=days))
+    )
+    cert = (
+        dated(builder, authority.certificate, now_ms, days, drill_from)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.SubjectAlternativeName([x509.DNSName(dns_name(node.unit_code))]), critical=False

@@ -9,6 +9,10 @@ unit, at the event's time, and not revoked by then?
 Revocation has a date: a revoked station's events from before the revocation still count, its
 later ones do not. A revoked province CA takes every certificate it issued down with it from
 the same moment.
+
+A drill and production never meet (``sync.drill_hierarchy``): a store anchored on a drill root
+is a drill node's and holds only drill authorities and node certificates; a store anchored on a
+production root refuses them, whoever signed them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from core.units import NATIONAL_CODE, UnitLevel, level_of
+from sync.drill_hierarchy import is_drill
 from sync.pki import NodeCertificate, PkiError, ca_unit, crl_number, may_certify
 from sync.revocation import revoked_ms
 
@@ -79,6 +84,8 @@ class TrustStore:
             raise PkiError("the trust anchor must be the self-signed national root")
         root.verify_directly_issued_by(root)
         self.root = root
+        # A drill node's store: its root, and all it may hold, is a drill hierarchy's.
+        self.drill = is_drill(root)
         self._lock = threading.Lock()
         self._authorities: dict[bytes, x509.Certificate] = {_name_key(root.subject): root}
         self._revoked: dict[bytes, dict[int, int]] = {}
@@ -96,6 +103,7 @@ class TrustStore:
         """
         other = object.__new__(TrustStore)
         other.root = self.root
+        other.drill = self.drill
         other._lock = threading.Lock()
         with self._lock:
             other._authorities = dict(self._authorities)
@@ -124,6 +132,9 @@ class TrustStore:
         if not constraints.ca:
             raise PkiError("not a CA certificate")
         unit = ca_unit(cert)
+        mixed = self._mixed(is_drill(cert))
+        if mixed:
+            raise PkiError(f"the CA of {unit} is {mixed}")
         if not (unit.isdigit() and len(unit) == 6) or level_of(unit) is not UnitLevel.PROVINCE:
             raise PkiError(f"an authority must be a province's, not {unit!r}")
         try:
@@ -159,6 +170,9 @@ class TrustStore:
     def add_node(self, cert: x509.Certificate) -> NodeCertificate:
         """Hold a node certificate issued by a known authority (returned, read)."""
         node = NodeCertificate.read(cert)
+        mixed = self._mixed(node.drill)
+        if mixed:
+            raise PkiError(f"the certificate of {node.node_id} is {mixed}")
         issuer = self._authorities.get(_name_key(cert.issuer))
         if issuer is None:
             raise PkiError(f"certificate of {node.node_id} from an unknown authority")
@@ -188,6 +202,14 @@ class TrustStore:
                 problems.append(str(exc))
         return problems
 
+    def _mixed(self, drill: bool) -> str:
+        """Why a certificate (a drill one when ``drill``) is not for this store, or ""."""
+        if drill and not self.drill:
+            return "a drill hierarchy's, and this node is not a drill node (docs/drills.md)"
+        if self.drill and not drill:
+            return "not a drill hierarchy's, and this node is a drill node (docs/drills.md)"
+        return ""
+
     # -- judging -------------------------------------------------------------------------------
 
     def revoked_at(self, cert: x509.Certificate) -> int | None:
@@ -205,6 +227,9 @@ class TrustStore:
         issuer = self._authorities.get(_name_key(node.certificate.issuer))
         if issuer is None:
             return "issued by an unknown authority"
+        mixed = self._mixed(node.drill)
+        if mixed:
+            return mixed
         reason = may_certify(ca_unit(issuer), node.unit_code, node.level)
         if reason:
             return reason

@@ -97,6 +97,13 @@ class NodeSettings:
         return start
 
     @property
+    def drill_clock(self) -> bool:
+        """True when the node runs on a drill clock: from a chosen start, faster than real time
+        or shifted from it. Only such a node may serve with a drill hierarchy's certificate
+        (docs/drills.md)."""
+        return bool(self.clock_start) or self.clock_speed != 1.0 or self.clock_offset != 0.0
+
+    @property
     def database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""
         return self.db or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"

@@ -80,6 +80,8 @@ def build_node(
             f"node {identity.node_id} ({settings.unit}) has no certificate yet: enrol it with "
             f"`hotline pki request --data-dir {settings.data_dir} ...` and `hotline pki install`"
         )
+    # Events signed where the certificate does not hold would never count anywhere else.
+    identity.credentials.check_usable(clock.wall_ms(), drill_clock=settings.drill_clock)
     db = Database.open(settings.database_url)
     blocking = BlockingPool()
     roster = Roster(db, settings.unit, blocking)

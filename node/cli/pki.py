@@ -6,6 +6,11 @@ request (``request``), its province's CA certifies it (``issue``) and the node i
 bundle (``install``); ``revoke`` and ``publish`` withdraw a certificate, ``rotate`` replaces a
 node's keys, ``show`` prints a node's identity. The steps that write a node's data folder hold
 its lock (``node.app.data_folder``): they cannot run beside a node serving that folder.
+
+``init-root --drill --valid-from DATE`` makes instead the root of a drill hierarchy, valid from
+a chosen date whatever the day (``sync.drill_hierarchy``, docs/drills.md); the CAs and node
+certificates it leads to are drill ones too, from the same date unless ``--valid-from`` says
+a later one.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from core.deadlines.china_time import CHINA_TZ
+from core.errors import InvalidInput
 from core.units import level_of
 from node.app.data_folder import hold_data_folder
 from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.display import china_time
 from node.edge.client import NodeClient
 from proto.hotline.v1 import sync_pb2
+from sync.drill_hierarchy import DRILL_DAYS, drill_from_ms
 from sync.enrolment import CRL_FILE, bundle_pem, install_bundle, request_for, revoke
 from sync.identity import IDENTITY_FILE, NodeIdentity
 from sync.pki import Authority, NodeCertificate, PkiError, certify_province, create_root, issue
@@ -33,13 +41,53 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _valid_from(text: str | None) -> int | None:
+    """``--valid-from``: a date (its 00:00 China time) or an ISO-8601 time with its zone."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "--valid-from", f"{text!r} is not a date (2026-09-01) nor a time with its zone"
+        ) from None
+    if len(text) == 10:  # a date: from its first moment in China
+        moment = moment.replace(tzinfo=CHINA_TZ)
+    if moment.tzinfo is None:
+        raise InvalidInput("--valid-from", f"{text!r} needs its zone, e.g. 2026-09-01T00:00+08:00")
+    if moment.year < 2000:
+        raise InvalidInput("--valid-from", f"{text!r} is before any drill could be")
+    return int(moment.timestamp() * 1000)
+
+
+def _drill_note(cert: x509.Certificate) -> str:
+    """For a drill hierarchy's certificate, its validity and what it is for; else ''."""
+    start = drill_from_ms(cert)
+    if start is None:
+        return ""
+    return (
+        f"; a drill hierarchy's, for drills from {china_time(start)}: valid "
+        f"{china_time(int(cert.not_valid_before_utc.timestamp() * 1000))} to "
+        f"{china_time(int(cert.not_valid_after_utc.timestamp() * 1000))}"
+    )
+
+
 def _init_root(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     if (folder / "ca.key").exists():
         raise PkiError(f"{folder} already holds an authority; refusing to replace it")
-    root = create_root(_now_ms())
+    valid_from = _valid_from(args.valid_from)
+    if valid_from is not None and not args.drill:
+        raise PkiError("--valid-from is for drill hierarchies only: add --drill")
+    if args.drill and valid_from is None:
+        valid_from = _now_ms()
+    root = create_root(_now_ms(), drill_from_ms=valid_from)
     root.save(folder)
-    print(f"national root created in {folder} (serial {root.certificate.serial_number:x})")
+    kind = "drill root" if args.drill else "national root"
+    print(
+        f"{kind} created in {folder} (serial {root.certificate.serial_number:x})"
+        + _drill_note(root.certificate)
+    )
     return 0
 
 
@@ -47,9 +95,17 @@ def _init_ca(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     if (folder / "ca.key").exists():
         raise PkiError(f"{folder} already holds an authority; refusing to replace it")
-    authority = certify_province(Authority.load(Path(args.root)), args.province, _now_ms())
+    authority = certify_province(
+        Authority.load(Path(args.root)),
+        args.province,
+        _now_ms(),
+        drill_from_ms=_valid_from(args.valid_from),
+    )
     authority.save(folder)
-    print(f"CA of {args.province} created in {folder}, certified by the national root")
+    print(
+        f"CA of {args.province} created in {folder}, certified by the national root"
+        + _drill_note(authority.certificate)
+    )
     return 0
 
 
@@ -83,11 +139,14 @@ def _issue(args: argparse.Namespace) -> int:
         request = x509.load_pem_x509_csr(Path(args.request).read_bytes())
     except ValueError as exc:
         raise PkiError(f"{args.request} is not a certificate request: {exc}") from None
-    node = issue(authority, request, _now_ms(), days=args.days)
+    node = issue(
+        authority, request, _now_ms(), days=args.days, drill_from_ms=_valid_from(args.valid_from)
+    )
     _write(args.out, bundle_pem(authority, node))
     print(
         f"certificate {node.serial:x} for {node.node_id} ({node.unit_code}, {node.level.value}) "
         f"valid until {china_time(node.not_after_ms)}, written to {args.out}"
+        + _drill_note(node.certificate)
     )
     return 0
 
@@ -169,6 +228,7 @@ def _show(args: argparse.Namespace) -> int:
     print(
         f"  certificate {cert.serial:x}, issued by "
         f"{cert.certificate.issuer.rfc4514_string()}, valid until {china_time(cert.not_after_ms)}"
+        + _drill_note(cert.certificate)
     )
     print(f"  national root (this node's copy): {Path(args.data_dir) / 'root.pem'}")
     return 0
@@ -198,20 +258,40 @@ def add_pki_commands(catalogue: Catalogue) -> None:
     def file(p: argparse.ArgumentParser, flag: str, text: str) -> None:
         required_flags(p).add_argument(flag, required=True, metavar="FILE", help=text)
 
+    def valid_from(p: argparse.ArgumentParser, text: str) -> None:
+        p.add_argument("--valid-from", dest="valid_from", metavar="DATE", help=text)
+
     p = pki.command(
         Audience.PKI,
         "init-root",
-        summary="create the national root (once, national; keep its folder offline)",
-        examples=["hotline pki init-root --dir secure/root"],
+        summary="create the national root (once, national; keep its folder offline), "
+        "or a drill hierarchy's root (--drill)",
+        examples=[
+            "hotline pki init-root --dir secure/root",
+            "hotline pki init-root --dir drill/secure/root --drill --valid-from 2026-09-01",
+        ],
         run=_init_root,
     )
     folder(p, "--dir", "a new folder for the root's key and certificate (ca.pem)")
+    p.add_argument(
+        "--drill",
+        action="store_true",
+        help="the root of a drill hierarchy (演练): it and all it leads to are marked as a "
+        "drill's, serve only on a drill clock and never meet production nodes (docs/drills.md)",
+    )
+    valid_from(
+        p,
+        "with --drill: valid from this date (00:00 China time) or ISO-8601 time with its zone, "
+        f"for {DRILL_DAYS} days after it or after today, whichever is later (default: now)",
+    )
     p = pki.command(
         Audience.PKI,
         "init-ca",
         summary="create a province's CA, certified by the national root",
         examples=[
-            "hotline pki init-ca --root secure/root --province 620000 --dir secure/ca-620000"
+            "hotline pki init-ca --root secure/root --province 620000 --dir secure/ca-620000",
+            "hotline pki init-ca --root drill/secure/root --province 620000 "
+            "--dir drill/secure/ca-620000",
         ],
         run=_init_ca,
     )
@@ -220,6 +300,7 @@ def add_pki_commands(catalogue: Catalogue) -> None:
         "--province", required=True, metavar="CODE", help="the province's code, e.g. 620000"
     )
     folder(p, "--dir", "a new folder for the CA's key and certificate")
+    valid_from(p, "under a drill root only: valid from this later date (default: the root's)")
     p = pki.command(
         Audience.PKI,
         "request",
@@ -235,7 +316,9 @@ def add_pki_commands(catalogue: Catalogue) -> None:
         summary="certify a node's request with a CA (the province's, or the root for national)",
         examples=[
             "hotline pki issue --ca secure/ca-620000 --request var/enrol/chengguan.csr "
-            "--out var/enrol/chengguan.pem"
+            "--out var/enrol/chengguan.pem",
+            "hotline pki issue --ca drill/secure/ca-620000 --request drill/enrol/chengguan.csr "
+            "--out drill/enrol/chengguan.pem --valid-from 2026-09-28",
         ],
         run=_issue,
     )
@@ -245,6 +328,7 @@ def add_pki_commands(catalogue: Catalogue) -> None:
     p.add_argument(
         "--days", type=int, default=365, metavar="N", help="days it is valid (default 365)"
     )
+    valid_from(p, "drill CA only: valid from this later date (default: the drill's start)")
     p = pki.command(
         Audience.PKI,
         "install",

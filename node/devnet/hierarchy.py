@@ -3,6 +3,12 @@
 ``Hierarchy`` runs the steps of ``hotline pki`` (``sync.enrolment``) in one folder, so every
 node they start is enrolled exactly as a real one would be. Never for production: a real root
 is kept offline by the national administration and each province keeps its own CA.
+
+Two kinds are made here. ``throwaway`` is a **test hierarchy**: not marked as a drill's, so its
+nodes run on real clocks (the demo, most tests, benchmarks) as well as on drill clocks (the
+end-to-end drills), and it is dated so that both work on any day. ``drill`` is a **drill
+hierarchy** exactly as ``hotline pki init-root --drill --valid-from`` makes one: marked, its
+nodes serve only on a drill clock and trust only drill certificates (``sync.drill_hierarchy``).
 """
 
 from __future__ import annotations
@@ -51,14 +57,24 @@ class Hierarchy:
 
     @classmethod
     def throwaway(cls, folder: Path) -> Hierarchy:
-        """A hierarchy for tests, drills, benchmarks and the demo, whatever today's date.
+        """A test hierarchy for tests, drills, benchmarks and the demo, whatever today's date.
 
         Its certificates are valid from 2026-01-01 for ten years, so a drill "on" 2026-09-28 or
         2026-12-01 (dates its expected deadlines are written for) runs inside their validity
-        next year as well as today. Never for production: real certificates are dated when
-        they are issued and expire after a year (``hotline pki``).
+        next year as well as today. It is not marked as a drill hierarchy: its nodes also run
+        on real clocks (the demo), which a drill certificate refuses. Never for production:
+        real certificates are dated when they are issued and expire after a year.
         """
         return cls._open(folder, THROWAWAY_EPOCH_MS, THROWAWAY_EPOCH_MS, THROWAWAY_DAYS)
+
+    @classmethod
+    def drill(cls, folder: Path, valid_from_ms: int, now_ms: int) -> Hierarchy:
+        """A drill hierarchy valid from ``valid_from_ms``, as ``hotline pki init-root --drill``
+        makes one at ``now_ms``: its CAs and nodes, enrolled on demand, are drill ones too."""
+        root_dir = folder / "root"
+        if not (root_dir / "ca.key").exists():
+            create_root(now_ms, drill_from_ms=valid_from_ms).save(root_dir)
+        return cls._open(folder, now_ms)
 
     @classmethod
     def _open(

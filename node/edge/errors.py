@@ -31,7 +31,7 @@ from node.app.settings import InvalidSetting
 from node.edge.client import CallError
 from sync.envelope import EnvelopeError
 from sync.errors import ReplicationError, StorageError
-from sync.identity import IdentityError, NotEnrolled
+from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
 from sync.pki import PkiError
 from sync.rule_book_signing import RuleBookRefused
 
@@ -51,6 +51,7 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (PkiError, grpc.StatusCode.FAILED_PRECONDITION),
     (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
+    (CertificateNotUsable, grpc.StatusCode.FAILED_PRECONDITION),
     (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),
     (DataFolderInUse, grpc.StatusCode.FAILED_PRECONDITION),
     # who is asking
