@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tomllib
@@ -26,32 +25,10 @@ import pytest
 
 from node.app.settings import build_settings
 from node.edge.client import NodeClient
+from tests.helpers.shell_doc import command_lines, free_port, section, sh_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = Path(sys.executable).parent / "hotline"
-
-
-def section(text: str, heading: str) -> str:
-    """The body of the ``## heading`` section of a Markdown text."""
-    start = text.index(f"\n## {heading}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
-
-
-def sh_blocks(markdown: str) -> list[str]:
-    """The bodies of the fenced ``sh`` blocks, in order."""
-    return re.findall(r"^```sh\n(.*?)^```", markdown, flags=re.DOTALL | re.MULTILINE)
-
-
-def command_lines(block: str) -> list[str]:
-    """The commands of a block, lines continued with a backslash joined."""
-    return [c for c in block.replace("\\\n", " ").splitlines() if c.strip()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
