@@ -64,6 +64,8 @@ class RuleBookIssuer:
                 book = held.with_campaign(campaign_from(_started(change.start_campaign, now)), now)
             case "stop_campaign":
                 book = held.without_campaign(change.stop_campaign, now)
+            case "supervision_grace_minutes":
+                book = held.with_supervision_grace(change.supervision_grace_minutes, now)
             case _:
                 raise InvalidInput("change", "give one change to the rule book")
         signed = sign_rule_book(book, self._identity, credentials.certificate)

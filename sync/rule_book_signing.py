@@ -141,6 +141,7 @@ def rule_book_message(book: RuleBook) -> rules_pb2.RuleBook:
         policies=[policy_message(p) for p in book.policies],
         holiday_years=[holiday_year_message(y) for y in book.holiday_years],
         campaigns=[campaign_message(c) for c in book.campaigns],
+        supervision_grace_minutes=book.supervision_grace_minutes,
     )
 
 
@@ -153,6 +154,7 @@ def rule_book_from(msg: rules_pb2.RuleBook) -> RuleBook:
         policies=tuple(policy_from(p, f"policies[{i}]") for i, p in enumerate(msg.policies)),
         holiday_years=tuple(holiday_year_from(y) for y in msg.holiday_years),
         campaigns=tuple(campaign_from(c) for c in msg.campaigns),
+        supervision_grace_minutes=msg.supervision_grace_minutes,
     )
 
 

@@ -26,12 +26,17 @@ from datetime import date
 
 from core.deadlines.holidays import HolidayTable, YearHolidays
 from core.deadlines.policy import DEFAULT_POLICY, TimeLimitPolicy, policy_in_force
+from core.deadlines.sweep import DEFAULT_SUPERVISION_GRACE_MS
 from core.errors import InvalidInput, NotFound
 from core.ticket.events import TicketRegistered
 from core.ticket.state import TicketState
 
 DEFAULT_CAMPAIGN_DAYS = 3
 """DOMAIN.md §5, campaign / emergency mode: closure within 3 working days."""
+
+MAX_SUPERVISION_GRACE_MINUTES = 7 * 24 * 60
+"""A week: a longer grace would let a dark county's overdue work wait past the next level's
+own escalation period unseen."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,10 @@ class RuleBook:
     policies: tuple[TimeLimitPolicy, ...] = ()
     holiday_years: tuple[YearHolidays, ...] = ()
     campaigns: tuple[Campaign, ...] = ()
+    supervision_grace_minutes: int = 0
+    """How long an overdue duty of a unit below may wait for its escalation to reach the node
+    above before that node records it itself (supervision from above, ``core.deadlines.sweep``);
+    0: ``DEFAULT_SUPERVISION_GRACE_MS``. Also how late a reminder may still be told."""
 
     def __post_init__(self) -> None:
         versions = [p.version for p in (DEFAULT_POLICY, *self.policies)]
@@ -118,6 +127,14 @@ class RuleBook:
         ids = [c.campaign_id for c in self.campaigns]
         if len(set(ids)) != len(ids):
             raise InvalidInput("rules.campaigns", "a campaign id is given twice")
+        if self.supervision_grace_minutes and not (
+            1 <= self.supervision_grace_minutes <= MAX_SUPERVISION_GRACE_MINUTES
+        ):
+            raise InvalidInput(
+                "rules.supervision_grace_minutes",
+                f"must be 1 to {MAX_SUPERVISION_GRACE_MINUTES} minutes, "
+                f"not {self.supervision_grace_minutes}",
+            )
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -141,6 +158,13 @@ class RuleBook:
         table = policy_in_force((DEFAULT_POLICY, *self.policies), started_ms)
         campaign = self.campaign_of(state)
         return table.compressed(campaign.days) if campaign is not None else table
+
+    @property
+    def supervision_grace_ms(self) -> int:
+        """The grace of supervision from above in milliseconds (the default when unset)."""
+        if not self.supervision_grace_minutes:
+            return DEFAULT_SUPERVISION_GRACE_MS
+        return self.supervision_grace_minutes * 60_000
 
     def running_campaigns(self) -> tuple[Campaign, ...]:
         """The campaigns not switched off."""
@@ -168,6 +192,15 @@ class RuleBook:
         """Load (or correct) one year's rest days and make-up workdays."""
         kept = tuple(y for y in self.holiday_years if y.year != year.year)
         return self._next(now_ms, holiday_years=tuple(sorted((*kept, year), key=lambda y: y.year)))
+
+    def with_supervision_grace(self, minutes: int, now_ms: int) -> RuleBook:
+        """Set the grace of supervision from above (minutes of the nodes' clock)."""
+        if not 1 <= minutes <= MAX_SUPERVISION_GRACE_MINUTES:
+            raise InvalidInput(
+                "supervision_grace_minutes",
+                f"must be 1 to {MAX_SUPERVISION_GRACE_MINUTES} minutes, not {minutes}",
+            )
+        return self._next(now_ms, supervision_grace_minutes=minutes)
 
     def with_campaign(self, campaign: Campaign, now_ms: int) -> RuleBook:
         """Switch a campaign on."""

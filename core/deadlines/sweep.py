@@ -12,6 +12,23 @@ escalation one per (duty, owing unit, level), as ``core.ticket.duties.was_remind
 ``is_escalated`` count them. A looser key here would make a sweep record, at every run, an
 event the fold then ignores. ``node.jobs.deadlines`` runs the sweep; this module is its pure
 rule.
+
+Supervision from above (上级监督)
+-------------------------------
+A county whose node is switched off cannot escalate its own overdue duties, yet DOMAIN.md §6
+wants them in the next level's queue on time. So the nodes above watch the duties of the units
+below them from the copies they hold: when a child's duty has been overdue at some level for
+longer than the rule book's ``grace`` (which covers normal replication lag) times the watching
+node's distance from the owing unit, and no escalation of that level has reached it, the
+watching node records it itself (``supervision_steps_due``). The city, one level above a
+county, acts after one grace period; the province, two above, after two, so it only steps in
+when the city is dark too. The owing unit's own node, back after being dark, leaves to its
+parent the escalations late by more than the grace (``steps_due(parent_supervises=True)``):
+the parent has recorded them, or will, and a second record would only be history.
+
+Reminders are told to people, so one told late, in a burst after a restart, would mislead: a
+reminder whose moment passed more than the grace ago, or whose duty is already due, is recorded
+as *missed* (``ReminderSent.missed``), so the history shows it and nobody is told.
 """
 
 from __future__ import annotations
@@ -37,13 +54,25 @@ from core.units import ancestor
 DEFAULT_ESCALATION_PERIOD_WD = 3
 """Working days an overdue duty waits at one level before it climbs to the next."""
 
+DEFAULT_SUPERVISION_GRACE_MS = 4 * 3_600_000
+"""How late (epoch ms of the clock) an escalation may reach the node above before that node
+records it itself, and how late a reminder may still be told: four hours, ample for a county
+on a working link (replication rounds every few seconds) and short beside the working days a
+duty runs. The province's rule book may set another (``RuleBook.supervision_grace_minutes``);
+a drill on an accelerated clock must, since its real replication lag is drill hours."""
+
 
 @dataclass(frozen=True)
 class OpenDuty:
-    """An open duty of a ticket and the next moment the sweep must act on it (0: nothing)."""
+    """An open duty of a ticket and the next moment the sweep must act on it (0: nothing).
+
+    ``escalate_at_ms`` is the next escalation instant not yet recorded (0: none), what the
+    nodes above watch (supervision from above, module docstring).
+    """
 
     obligation: Obligation
     next_at_ms: int
+    escalate_at_ms: int = 0
 
 
 class _Uncached:
@@ -105,8 +134,13 @@ def _with_actions(
     times: _Times,
 ) -> OpenDuty:
     """The duty and its next action time: the earliest reminder or escalation not recorded."""
-    pending = _pending_times(state, ob, points, escalation_period_wd, times)
-    return OpenDuty(ob, min(pending) if pending else 0)
+    sent, climbed = _recorded(state, ob)
+    reminders = [r.at_ms for r in times.reminder_times(ob, points) if r.level not in sent]
+    escalations = _unrecorded_escalations(ob, climbed, escalation_period_wd, times)
+    pending = reminders + [at for _, at in escalations]
+    return OpenDuty(
+        ob, min(pending) if pending else 0, min(at for _, at in escalations) if escalations else 0
+    )
 
 
 def _recorded(state: TicketState, ob: Obligation) -> tuple[set[ReminderLevel], set[int]]:
@@ -126,29 +160,15 @@ def _recorded(state: TicketState, ob: Obligation) -> tuple[set[ReminderLevel], s
     return sent, climbed
 
 
-def _pending_times(
-    state: TicketState,
-    ob: Obligation,
-    points: tuple[ReminderPoint, ...],
-    period: int,
-    times: _Times,
-) -> list[int]:
-    """The reminder and escalation times of ``ob`` that a sweep has still to act on.
-
-    Reminders a sweep skipped (it ran only after the due time: ``steps_due``) are moot once
-    the duty has escalated; left in, they would keep the row due at every sweep for nothing.
-    A duty with nowhere to climb (a province's own) keeps them: its row is read and nothing
-    recorded, the only cost.
-    """
-    sent, climbed = _recorded(state, ob)
-    reminders = () if climbed else times.reminder_times(ob, points)
-    pending = [r.at_ms for r in reminders if r.level not in sent]
-    pending += [
-        at
+def _unrecorded_escalations(
+    ob: Obligation, climbed: set[int], period: int, times: _Times
+) -> list[tuple[int, int]]:
+    """(level, instant) of each escalation of ``ob`` the fold does not count yet."""
+    return [
+        (level, at)
         for level, at in enumerate(times.escalation_times(ob, period), start=1)
         if level not in climbed
     ]
-    return pending
 
 
 def steps_due(
@@ -160,35 +180,72 @@ def steps_due(
     points: tuple[ReminderPoint, ...] = DEFAULT_REMINDER_POINTS,
     escalation_period_wd: int = DEFAULT_ESCALATION_PERIOD_WD,
     schedules: Schedules | None = None,
+    grace_ms: int = DEFAULT_SUPERVISION_GRACE_MS,
+    parent_supervises: bool = False,
 ) -> list[DomainEvent]:
-    """The reminders and escalations of ``duty`` that are due at ``now_ms`` and not recorded.
+    """What the owing unit's own node records about ``duty`` at ``now_ms``, not yet recorded.
 
-    Once the due time has passed, reminders still unsent are skipped: the escalation says more.
-    A node that was down for a week records every level the duty has climbed meanwhile.
-    ``schedules`` as for ``open_duties``.
+    Each reminder whose moment has come, told when the sweep is within ``grace_ms`` of it and
+    the duty not yet due, else recorded as missed; each escalation level whose instant has
+    passed. A node that was down for a week records every level the duty has climbed
+    meanwhile, unless ``parent_supervises``: then the levels late by more than ``grace_ms``
+    are its parent's to record (module docstring). ``schedules`` as for ``open_duties``.
     """
     times = _times(calendar, schedules)
     ob = duty.obligation
     sent, climbed = _recorded(state, ob)
     events: list[DomainEvent] = []
-    if now_ms < ob.due_ms:
-        for reminder in times.reminder_times(ob, points):
-            if reminder.at_ms <= now_ms and reminder.level not in sent:
-                events.append(_reminder(ob, reminder.level))
-        return events
-    for level, at in enumerate(times.escalation_times(ob, escalation_period_wd), start=1):
-        if at <= now_ms and level not in climbed:
-            events.append(
-                TicketEscalated(
-                    duty=ob.duty,
-                    from_unit=ob.unit_code,
-                    to_unit=ancestor(ob.unit_code, level),
-                    level=level,
-                    due_ms=ob.due_ms,
-                )
-            )
+    for reminder in times.reminder_times(ob, points):
+        if reminder.at_ms <= now_ms and reminder.level not in sent:
+            missed = now_ms >= ob.due_ms or now_ms - reminder.at_ms > grace_ms
+            events.append(_reminder(ob, reminder.level, missed=missed))
+    for level, at in _unrecorded_escalations(ob, climbed, escalation_period_wd, times):
+        if at <= now_ms and not (parent_supervises and now_ms - at > grace_ms):
+            events.append(_escalation(ob, level))
     return events
 
 
-def _reminder(ob: Obligation, level: ReminderLevel) -> ReminderSent:
-    return ReminderSent(duty=ob.duty, level=level, unit_code=ob.unit_code, due_ms=ob.due_ms)
+def supervision_steps_due(
+    state: TicketState,
+    duty: OpenDuty,
+    now_ms: int,
+    calendar: WorkingDayCalendar,
+    *,
+    depth: int,
+    grace_ms: int = DEFAULT_SUPERVISION_GRACE_MS,
+    escalation_period_wd: int = DEFAULT_ESCALATION_PERIOD_WD,
+    schedules: Schedules | None = None,
+) -> list[TicketEscalated]:
+    """The escalations a node ``depth`` levels above the owing unit records about ``duty``.
+
+    Each level whose instant passed more than ``depth`` grace periods ago and that has not
+    reached this node (supervision from above, module docstring). Never reminders: they are
+    the owing unit's to send.
+    """
+    if depth < 1:
+        raise ValueError(f"a supervising node is at least one level above, not {depth}")
+    times = _times(calendar, schedules)
+    ob = duty.obligation
+    _, climbed = _recorded(state, ob)
+    wait = depth * grace_ms
+    return [
+        _escalation(ob, level)
+        for level, at in _unrecorded_escalations(ob, climbed, escalation_period_wd, times)
+        if at + wait <= now_ms
+    ]
+
+
+def _escalation(ob: Obligation, level: int) -> TicketEscalated:
+    return TicketEscalated(
+        duty=ob.duty,
+        from_unit=ob.unit_code,
+        to_unit=ancestor(ob.unit_code, level),
+        level=level,
+        due_ms=ob.due_ms,
+    )
+
+
+def _reminder(ob: Obligation, level: ReminderLevel, *, missed: bool) -> ReminderSent:
+    return ReminderSent(
+        duty=ob.duty, level=level, unit_code=ob.unit_code, due_ms=ob.due_ms, missed=missed
+    )

@@ -200,6 +200,10 @@ class ReminderSent:
     """The unit that owes the duty (its handler or head is reminded, or the unit above it)."""
     due_ms: int
     """When the duty falls due, epoch milliseconds: tells one deadline from a moved one."""
+    missed: bool = False
+    """True when nobody was told: the moment to remind passed while the node that owes the
+    reminder was down or cut off (漏催), and a reminder sent late, in a burst, would mislead.
+    Recorded so the history shows the reminder was missed rather than silently absent."""
 
 
 @dataclass(frozen=True)

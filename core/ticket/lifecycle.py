@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.ticket.duties import duties_done_by, owes
+from core.ticket.escalation_history import with_ended
 from core.ticket.events import DomainEvent, EventMeta, TicketRegistered
 from core.ticket.state import (
     HIGHEST_TICKET_VERSION,
@@ -60,9 +61,11 @@ def _settled(after: TicketState, meta: EventMeta, event: DomainEvent) -> TicketS
     """``after`` with the escalations and pending extension requests of ended duties gone.
 
     An escalation stands, and an extension request waits, only while its unit still owes
-    the duty; a step of ``duties_done_by`` ends the duty even where the same unit owes it
-    again at once (routed back to the holder it had: its deadline starts afresh). A report
-    on one supervision order ends only its unit's report duty, which ``owes`` tells.
+    the duty (its record in the history ends: superseded when this step came by the due
+    time, ``core.ticket.escalation_history``); a step of ``duties_done_by`` ends the duty even
+    where the same unit owes it again at once (routed back to the holder it had: its deadline
+    starts afresh). A report on one supervision order ends only its unit's report duty, which
+    ``owes`` tells.
     """
     if not after.escalations and not after.extensions:
         return after
@@ -72,6 +75,12 @@ def _settled(after: TicketState, meta: EventMeta, event: DomainEvent) -> TicketS
         return duty not in ended and owes(after, duty, unit)
 
     escalations = tuple(e for e in after.escalations if still_owed(e.duty, e.from_unit))
+    history = with_ended(
+        after.escalation_history,
+        [e for e in after.escalations if e not in escalations],
+        ended_hlc=meta.hlc,
+        done_hlc=meta.hlc,
+    )
     extensions = tuple(
         replace(x, lapsed_hlc=meta.hlc)
         if x.pending and not still_owed(x.duty, x.requested_unit)
@@ -80,7 +89,10 @@ def _settled(after: TicketState, meta: EventMeta, event: DomainEvent) -> TicketS
     )
     if escalations == after.escalations and extensions == after.extensions:
         return after
-    return copy_with(after, {"escalations": escalations, "extensions": extensions})
+    return copy_with(
+        after,
+        {"escalations": escalations, "escalation_history": history, "extensions": extensions},
+    )
 
 
 def _newly_involved(state: TicketState, changes: dict[str, object]) -> list[str]:

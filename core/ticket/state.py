@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import (
     Duty,
+    EscalationOutcome,
     Finding,
     MediationOutcome,
     RefusalGround,
@@ -132,6 +133,7 @@ class ReminderRecord:
     unit_code: str  # the unit that owes the duty
     due_ms: int  # the deadline reminded of, epoch milliseconds
     sent_hlc: int  # clock of the first such reminder in fold order
+    missed: bool = False  # nobody was told: the node owing it was down then (漏催)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,26 @@ class Escalation:
     due_ms: int  # when the duty fell due, epoch milliseconds
     escalated_hlc: int  # clock of the first such escalation in fold order
     origin_node: str  # the node that recorded that escalation
+
+
+@dataclass(frozen=True)
+class EscalationRecord:
+    """One ``TicketEscalated`` event as the fold judged it: counted, ended, superseded...
+
+    ``Escalation`` lists what stands in a queue now; this is the history a supervisor reads to
+    see who escalated what, when, and whether it counts against the unit (``outcome``).
+    """
+
+    duty: Duty
+    level: int
+    from_unit: str  # the unit that owed the duty
+    to_unit: str  # the unit whose supervision queue it entered
+    due_ms: int  # the deadline it was about, epoch milliseconds
+    escalated_hlc: int  # clock of this escalation
+    origin_node: str  # the node that recorded it
+    event_id: str
+    outcome: EscalationOutcome
+    ended_hlc: int = 0  # clock of the step that ended it (ENDED, SUPERSEDED), else 0
 
 
 @dataclass(frozen=True)
@@ -271,6 +293,8 @@ class TicketState:
     routing or a return to it): where the holder's acceptance and verification duties start."""
     escalations: tuple[Escalation, ...] = ()
     """Overdue duties standing in supervision queues above their unit, in order of escalation."""
+    escalation_history: tuple[EscalationRecord, ...] = ()
+    """Every escalation event folded, in fold order, with what became of it."""
     reminders_sent: tuple[ReminderRecord, ...] = ()
     """Reminders sent so far, each once (kept as history after the duty is done)."""
     extensions: tuple[Extension, ...] = ()

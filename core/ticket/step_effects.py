@@ -7,7 +7,8 @@ branch per event and the helpers they share, so what a step does is read in one 
 Reminders and escalations (recorded by sweeps, DOMAIN.md §6) are history more than steps: one
 about a duty that is no longer owed (done meanwhile, or the ticket went to another unit), or
 one already counted (two levels escalating the same overdue duty while cut off from each
-other), is kept in the log but changes nothing in the state. Likewise a decision on an
+other), is kept in the log and changes nothing but the escalation history, which says it does
+not count (``core.ticket.escalation_history``). Likewise a decision on an
 extension request that lapsed (its duty ended first) changes nothing.
 
 Group incidents, emergencies and professional-claimant flags (DOMAIN.md §6, docs/incidents.md)
@@ -22,6 +23,7 @@ from dataclasses import replace
 
 from core.hlc import to_millis
 from core.ticket.duties import HOLDER_DUTIES, is_escalated, owes, was_reminded
+from core.ticket.escalation_history import with_ended, with_escalation
 from core.ticket.events import (
     CallbackRecorded,
     CaseOpened,
@@ -70,6 +72,7 @@ from core.ticket.state import (
     TrackState,
 )
 from core.ticket.vocabulary import TRACKS_OF_KIND, Duty, JurisdictionBasis, Track
+from core.ticket.vocabulary import EscalationOutcome as Outcome
 from core.units import STATION_CODE_LENGTH, county_of
 
 
@@ -251,17 +254,20 @@ def changes_of(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[
                 state, duty, level, unit, due_ms
             ):
                 return {}
-            reminder = ReminderRecord(duty, level, unit, due_ms, hlc)
+            reminder = ReminderRecord(duty, level, unit, due_ms, hlc, event.missed)
             return {"reminders_sent": (*state.reminders_sent, reminder)}
         case TicketEscalated(duty=duty, from_unit=from_unit, level=level):
-            if not _about_duty_owed(state, meta, duty, from_unit) or is_escalated(
-                state, duty, from_unit, level
-            ):
-                return {}
+            if not _about_duty_owed(state, meta, duty, from_unit):
+                return {"escalation_history": with_escalation(state, meta, event, Outcome.MOOT)}
+            if is_escalated(state, duty, from_unit, level):
+                return {"escalation_history": with_escalation(state, meta, event, Outcome.REPEATED)}
             escalation = Escalation(
                 duty, level, from_unit, event.to_unit, event.due_ms, hlc, meta.origin_node
             )
-            return {"escalations": (*state.escalations, escalation)}
+            return {
+                "escalations": (*state.escalations, escalation),
+                "escalation_history": with_escalation(state, meta, event, Outcome.STANDING),
+            }
         case ExtensionRequested(duty=duty, days=days, reason=reason):
             request = Extension(duty, days, reason, meta.officer.unit_code, hlc)
             return {"extensions": (*state.extensions, request)}
@@ -337,9 +343,14 @@ def _extension_decided(
         "extensions": tuple(decided if e is latest else e for e in state.extensions)
     }
     if event.approved:
-        changes["escalations"] = tuple(
+        ended = [
             e
             for e in state.escalations
-            if not (e.duty is event.duty and e.from_unit == latest.requested_unit)
+            if e.duty is event.duty and e.from_unit == latest.requested_unit
+        ]
+        changes["escalations"] = tuple(e for e in state.escalations if e not in ended)
+        # Asked for in time, the extension means the duty was never overdue.
+        changes["escalation_history"] = with_ended(
+            state.escalation_history, ended, ended_hlc=meta.hlc, done_hlc=latest.requested_hlc
         )
     return changes

@@ -170,6 +170,28 @@ class ReminderLevel(enum.Enum):
     SUPERVISING_UNIT = "supervising_unit"  # 上级督办单位
 
 
+class EscalationOutcome(enum.Enum):
+    """What became of one recorded escalation (督办), as the fold judged it.
+
+    Several nodes may escalate the same overdue duty: its own unit's node, and the nodes above
+    it when it is dark (supervision from above, ``core.deadlines.sweep``). Only the first in fold
+    order of each (duty, owing unit, level) counts; the others are kept as history. And a duty
+    done in time while its unit was cut off was never overdue: the escalations a parent recorded
+    meanwhile are superseded, not counted against the unit.
+    """
+
+    STANDING = "standing"  # 督办中: in a supervision queue now
+    ENDED = "ended"  # 已结束: the duty was done late (or moved on late); counted against the unit
+    SUPERSEDED = "superseded"  # 已撤销: the duty was done by its due time; not counted
+    REPEATED = "repeated"  # 重复: another node had recorded this level first; not counted
+    MOOT = "moot"  # 无效: the duty was no longer owed when it was folded; not counted
+
+    @property
+    def counted(self) -> bool:
+        """True when the escalation counts against the unit that owed the duty."""
+        return self in (EscalationOutcome.STANDING, EscalationOutcome.ENDED)
+
+
 @dataclass(frozen=True)
 class Consumer:
     """The filer. Personal data (PIPL): shown only to those who need it (DOMAIN.md §9)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.deadlines.china_time import start_of_day_ms
+from core.deadlines.sweep import DEFAULT_SUPERVISION_GRACE_MS
 from core.errors import InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
@@ -144,6 +145,11 @@ def rules_lines(view: rules_pb2.RulesView) -> list[str]:
             f"  campaign {c.campaign_id} ({c.name}) {state}, from {china_time(c.started_ms)}: "
             f"limits {c.days} WD, daily bulletin; matches {' '.join(terms)}"
         )
+    grace = book.supervision_grace_minutes or DEFAULT_SUPERVISION_GRACE_MS // 60_000
+    lines.append(
+        f"  supervision from above (上级监督) after {grace} min of delay"
+        + ("" if book.supervision_grace_minutes else " (default)")
+    )
     lines.append(f"calendar knows: {', '.join(map(str, view.calendar_years))}")
     if view.unknown_years:
         lines.append(
@@ -181,6 +187,10 @@ def _policy(args: argparse.Namespace) -> int:
     return _amend(args, rules_pb2.RuleAmendment(policy=table))
 
 
+def _grace(args: argparse.Namespace) -> int:
+    return _amend(args, rules_pb2.RuleAmendment(supervision_grace_minutes=args.minutes))
+
+
 def _campaign_start(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise InvalidInput("days", f"must be at least 1 working day, not {args.days}")
@@ -203,7 +213,7 @@ PROVINCE = "--node 127.0.0.1:7100 --officer 620000-02"
 
 
 def add_rules_commands(catalogue: Catalogue) -> None:
-    """Register ``rules show|holidays|policy`` and ``campaign start|stop``."""
+    """Register ``rules show|holidays|policy|grace`` and ``campaign start|stop``."""
     rules = catalogue.family(
         "rules", summary="the province's rule book: time-limit tables, holidays, campaigns"
     )
@@ -239,6 +249,20 @@ def add_rules_commands(catalogue: Catalogue) -> None:
         "file", metavar="FILE", help="TOML or JSON: version, effective_from, [[limits]]"
     )
     node_flags(policy, officer=True)
+    grace = rules.command(
+        Audience.SUPERVISORS,
+        "grace",
+        summary="how late a county's escalation may be before the level above records it",
+        description="Supervision from above (上级监督): a city records the escalation of a "
+        "county's overdue duty itself when it has not arrived MINUTES after it was due (the "
+        "province after twice that), and reminders later than that are recorded as missed. "
+        "It must cover the replication lag; on a drill's accelerated clock that is drill hours "
+        "(docs/drills.md). Default 240.",
+        examples=[f"hotline rules grace 240 {PROVINCE}"],
+        run=_grace,
+    )
+    grace.add_argument("minutes", type=int, metavar="MINUTES", help="1 to 10080 (a week)")
+    node_flags(grace, officer=True)
 
     campaign = catalogue.family(
         "campaign", summary="campaigns (专项/应急): compressed limits for matching tickets"

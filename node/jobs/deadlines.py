@@ -6,6 +6,13 @@ events ``core.deadlines.sweep.steps_due`` asks for, decided against the ticket's
 moment. The rows are a view of the ticket states and the events are durable, so a sweep
 repeated after a crash or a restart asks for nothing twice. The scheduler
 (``node.jobs.scheduler``) runs it every ``sweep_interval`` seconds.
+
+A province, city or county node also watches the units below it (supervision from above,
+上级监督): the rows of their duties whose next escalation is overdue by more than the rule
+book's grace, found through ``obligations.escalate_at_ms``, get the escalations
+``core.deadlines.sweep.supervision_steps_due`` asks for, signed by this node. A dark county is
+thus escalated on time by its city; when it returns, its own sweep leaves those late levels to
+its parent (``parent_supervises``) instead of recording them a second time.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, select
 
 from core.officers import system_officer
-from core.units import Unit
+from core.ticket.events import DomainEvent
+from core.ticket.state import TicketState
+from core.units import Unit, UnitLevel, level_of
 from node.app.blocking import BlockingPool
 from node.storage.tables import obligations
 from node.views.obligations import DeadlineRules
@@ -36,7 +45,12 @@ BATCH = 200
 
 class EscalationSweep:
     """Finds due obligations of this node's unit and records the reminders and escalations
-    owed (催办, 督办)."""
+    owed (催办, 督办); watches the units below it for escalations that did not arrive.
+
+    ``parent_supervises``: a node above watches this one (every node but the national one), so
+    escalations late by more than the grace are left to it. ``watches_below``: this node
+    supervises the units under it (province, city, county).
+    """
 
     def __init__(
         self,
@@ -46,6 +60,9 @@ class EscalationSweep:
         rules: DeadlineRules,
         wall_ms: Callable[[], int],
         blocking: BlockingPool,
+        *,
+        parent_supervises: bool = False,
+        watches_below: bool = False,
     ) -> None:
         self._unit = unit
         self._read = read
@@ -54,23 +71,53 @@ class EscalationSweep:
         self._wall_ms = wall_ms
         self._blocking = blocking
         self._officer = system_officer(unit)
+        self._parent_supervises = parent_supervises
+        self._watches_below = watches_below
         self.recorded = 0
         """Events recorded by this sweep since the node started (for drills and tests)."""
 
     def due_tickets(self, now_ms: int, limit: int = 10_000) -> list[str]:
-        """Tickets with an action due by ``now_ms`` on a duty of this node's own unit."""
-        with self._read() as conn:
-            return list(
-                conn.execute(
-                    select(obligations.c.ticket_id)
-                    .where(
-                        obligations.c.next_at_ms <= now_ms,
-                        obligations.c.unit_code == self._unit.code,
-                    )
-                    .distinct()
-                    .limit(limit)
-                ).scalars()
+        """Tickets with an action due by ``now_ms`` on a duty of this node's own unit, or an
+        escalation overdue by more than the grace on a duty of a unit below it."""
+        own = (
+            select(obligations.c.ticket_id)
+            .where(
+                obligations.c.next_at_ms <= now_ms,
+                obligations.c.unit_code == self._unit.code,
             )
+            .distinct()
+            .limit(limit)
+        )
+        below = (
+            select(obligations.c.ticket_id)
+            .where(
+                obligations.c.escalate_at_ms <= now_ms - self._rules.grace_ms,
+                obligations.c.unit_code.startswith(self._unit.prefix, autoescape=True),
+                obligations.c.unit_code != self._unit.code,
+            )
+            .distinct()
+            .limit(limit)
+        )
+        with self._read() as conn:
+            found = list(conn.execute(own).scalars())
+            if self._watches_below:
+                found += conn.execute(below).scalars()
+        return list(dict.fromkeys(found))
+
+    def _steps(self, state: TicketState, now_ms: int) -> list[DomainEvent]:
+        """What this node records on one ticket now: its own unit's reminders and escalations,
+        and the escalations the units below it let slip."""
+        events: list[DomainEvent] = []
+        for duty in self._rules.duties(state):
+            unit = duty.obligation.unit_code
+            if unit == self._unit.code:
+                events += self._rules.steps(
+                    state, duty, now_ms, parent_supervises=self._parent_supervises
+                )
+            elif self._watches_below and self._unit.covers(unit):
+                depth = level_of(unit).rank - self._unit.level.rank
+                events += self._rules.supervision_steps(state, duty, now_ms, depth)
+        return events
 
     async def run_once(self) -> int:
         """One sweep; returns how many events it recorded."""
@@ -88,12 +135,7 @@ class EscalationSweep:
             batch.prefetch(ticket_ids)
             for ticket_id in ticket_ids:
                 state = batch.state_of(ticket_id)
-                events = [
-                    event
-                    for duty in self._rules.duties(state)
-                    if duty.obligation.unit_code == self._unit.code
-                    for event in self._rules.steps(state, duty, now_ms)
-                ]
+                events = self._steps(state, now_ms)
                 if events:
                     batch.record(ticket_id, events, self._officer, state=state)
                     count += len(events)
@@ -102,8 +144,21 @@ class EscalationSweep:
         return job
 
 
+_WATCHING_LEVELS = frozenset({UnitLevel.PROVINCE, UnitLevel.CITY, UnitLevel.COUNTY})
+"""The levels that supervise the units below them; the national node leaves a province's
+units to the province (escalations climb no higher)."""
+
+
 def deadline_sweep(node: Node) -> EscalationSweep:
     """The deadline sweep of a node that owes or supervises duties (a profile's job)."""
+    level = node.own_unit.level
     return EscalationSweep(
-        node.own_unit, node.db.read, node.writer, node.deadlines, node.clock.wall_ms, node.blocking
+        node.own_unit,
+        node.db.read,
+        node.writer,
+        node.deadlines,
+        node.clock.wall_ms,
+        node.blocking,
+        parent_supervises=level is not UnitLevel.NATIONAL and bool(node.settings.parent),
+        watches_below=level in _WATCHING_LEVELS,
     )

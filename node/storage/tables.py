@@ -103,12 +103,16 @@ obligations = Table(
     Column("due_ms", BigInteger, nullable=False),
     Column("policy_version", String(64), nullable=False),
     Column("next_at_ms", BigInteger, nullable=False),
+    # The next escalation instant not yet recorded: what the nodes above watch for a dark
+    # unit below (supervision from above, core.deadlines.sweep).
+    Column("escalate_at_ms", BigInteger, nullable=False, server_default=str(2**62)),
     Column("escalation_level", Integer, nullable=False, server_default="0"),
     Column("escalated_to", String(12), nullable=False, server_default=""),
     # The years the due date was counted over by weekends only, "2027" or "2027 2028": the
     # date is provisional (暂定) until they are loaded; "" when it is final.
     Column("provisional", String(64), nullable=False, server_default=""),
     Index("ix_obligations_next_at_ms", "next_at_ms"),
+    Index("ix_obligations_escalate_at_ms", "escalate_at_ms"),
     Index("ix_obligations_escalated_to", "escalated_to"),
     Index("ix_obligations_unit_code_due_ms", "unit_code", "due_ms"),
 )

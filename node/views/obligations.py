@@ -30,7 +30,13 @@ from core.deadlines.escalation import Schedules
 from core.deadlines.holidays import HolidayTable
 from core.deadlines.policy import DEFAULT_POLICY
 from core.deadlines.rulebook import RuleBook
-from core.deadlines.sweep import OpenDuty, open_duties, steps_due
+from core.deadlines.sweep import (
+    DEFAULT_SUPERVISION_GRACE_MS,
+    OpenDuty,
+    open_duties,
+    steps_due,
+    supervision_steps_due,
+)
 from core.deadlines.working_days import WorkingDayCalendar
 from core.ticket.events import DomainEvent
 from core.ticket.state import TicketState, TicketStatus
@@ -65,6 +71,8 @@ class DeadlineRules:
 
     policy: PolicyChoice
     calendar: WorkingDayCalendar
+    grace_ms: int = DEFAULT_SUPERVISION_GRACE_MS
+    """The rule book's grace of supervision from above (``core.deadlines.sweep``)."""
     _schedules: Schedules | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -85,6 +93,7 @@ class DeadlineRules:
         return DeadlineRules(
             book.policy_for if book.number else DEFAULT_POLICY,
             WorkingDayCalendar(book.holiday_table(base)),
+            book.supervision_grace_ms,
         )
 
     def adopt(self, book: RuleBook, base: HolidayTable) -> None:
@@ -99,6 +108,7 @@ class DeadlineRules:
         that derived the obligations under them has committed)."""
         self.calendar = other.calendar
         self.policy = other.policy
+        self.grace_ms = other.grace_ms
 
     def unknown_years(self, start: date, end: date) -> tuple[int, ...]:
         """Years between two dates that the calendar counts by weekends only."""
@@ -117,10 +127,37 @@ class DeadlineRules:
         )
         return [duty_deadline(row) for row in rows]
 
-    def steps(self, state: TicketState, duty: OpenDuty, now_ms: int) -> list[DomainEvent]:
-        """The reminders and escalations of ``duty`` owed at ``now_ms``."""
+    def steps(
+        self, state: TicketState, duty: OpenDuty, now_ms: int, *, parent_supervises: bool = False
+    ) -> list[DomainEvent]:
+        """The reminders and escalations of the owing unit's ``duty`` owed at ``now_ms``."""
         schedules = self.schedules
-        return steps_due(state, duty, now_ms, schedules.calendar, schedules=schedules)
+        return steps_due(
+            state,
+            duty,
+            now_ms,
+            schedules.calendar,
+            schedules=schedules,
+            grace_ms=self.grace_ms,
+            parent_supervises=parent_supervises,
+        )
+
+    def supervision_steps(
+        self, state: TicketState, duty: OpenDuty, now_ms: int, depth: int
+    ) -> list[DomainEvent]:
+        """The escalations a node ``depth`` levels above ``duty``'s unit records at ``now_ms``."""
+        schedules = self.schedules
+        return list(
+            supervision_steps_due(
+                state,
+                duty,
+                now_ms,
+                schedules.calendar,
+                depth=depth,
+                grace_ms=self.grace_ms,
+                schedules=schedules,
+            )
+        )
 
     def refresh(
         self,
@@ -156,6 +193,7 @@ def _row(state: TicketState, duty: OpenDuty) -> dict[str, Any]:
         "due_ms": ob.due_ms,
         "policy_version": ob.policy_version,
         "next_at_ms": duty.next_at_ms or NOTHING_DUE,
+        "escalate_at_ms": duty.escalate_at_ms or NOTHING_DUE,
         "escalation_level": top.level if top else 0,
         "escalated_to": top.to_unit if top else "",
         "provisional": provisional_text(ob.unknown_years),

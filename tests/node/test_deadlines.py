@@ -47,24 +47,26 @@ def test_a_complaint_not_accepted_in_7_working_days_is_reminded_then_climbs_to_t
     assert entry.ticket_id == ticket_id and entry.duty == "decide_acceptance"
     assert dt.datetime.fromtimestamp(entry.due_ms / 1000, CHINA_TZ) == china("2026-12-11", 0)
 
-    time.set(china("2026-12-07"))
+    # The county sweeps within the hour of each moment (a node sweeps every 30 s): on time.
+    time.set(china("2026-12-07", 23))
     assert sweep(county) == 0  # nothing due yet
-    time.set(china("2026-12-08"))
+    time.set(china("2026-12-08", 1))
     assert sweep(county) == 1
     assert [r.level for r in state().reminders_sent] == [ReminderLevel.HANDLER]
     assert sweep(county) == 0  # a second sweep asks for nothing twice
-    time.set(china("2026-12-10"))
-    assert sweep(county) == 2
-    assert [r.level for r in state().reminders_sent] == [
-        ReminderLevel.HANDLER,
-        ReminderLevel.UNIT_HEAD,
-        ReminderLevel.SUPERVISING_UNIT,
+    for day in ("2026-12-09", "2026-12-10"):
+        time.set(china(day, 1))
+        assert sweep(county) == 1
+    assert [(r.level, r.missed) for r in state().reminders_sent] == [
+        (ReminderLevel.HANDLER, False),
+        (ReminderLevel.UNIT_HEAD, False),
+        (ReminderLevel.SUPERVISING_UNIT, False),
     ]
 
-    time.set(china("2026-12-11"))  # overdue: into the city's supervision queue
+    time.set(china("2026-12-11", 1))  # overdue: into the city's supervision queue
     assert sweep(county) == 1
     assert [(e.level, e.to_unit) for e in state().escalations] == [(1, "620100")]
-    time.set(china("2026-12-16"))  # three working days later, still not accepted
+    time.set(china("2026-12-16", 1))  # three working days later, still not accepted
     assert sweep(county) == 1
     assert [(e.level, e.to_unit) for e in state().escalations] == [
         (1, "620100"),
@@ -109,7 +111,7 @@ def test_a_county_offline_past_its_deadline_escalates_locally_and_the_province_s
     world.take_down("city")  # the county's link is down for the whole deadline
     county = world["chengguan"]
     for day in ("2026-12-08", "2026-12-10", "2026-12-11", "2026-12-16", "2026-12-17"):
-        time.set(china(day))
+        time.set(china(day, 1))  # within the hour: the county's own escalations are on time
         sweep(county)
     with world.officer("chengguan") as handler:
         assert handler.sync_now().error  # still offline
@@ -219,8 +221,8 @@ def test_a_sweep_repeated_after_a_restart_asks_for_nothing_twice(world: World) -
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
     world.sync("city", "chengguan")
-    time.set(china("2026-12-11"))  # overdue: one escalation is owed
-    assert sweep(world["chengguan"]) == 1
+    time.set(china("2026-12-11", 1))  # overdue: one escalation is owed
+    assert sweep(world["chengguan"]) == 4  # and the three reminders nobody was told (missed)
     world.take_down("chengguan")  # e.g. killed right after the sweep committed
     county = world.bring_up("chengguan", clock=Clock(_real=time))
     assert sweep(county) == 0  # the rows are derived from the state: nothing is owed again

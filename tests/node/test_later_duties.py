@@ -176,7 +176,9 @@ def test_a_dissatisfied_callback_brings_re_handling_then_a_second_callback_on_th
     time.set(china("2026-10-27", 10))
     assert sweep(county) == 1  # the handler's reminder of the second callback
     time.set(china("2026-10-30", 0, 1))
-    assert sweep(county) == 1  # overdue: escalated to the city
+    # Overdue: escalated to the city; the unit head's and the city's reminders, whose moments
+    # passed unswept, are history as missed (nobody told late).
+    assert sweep(county) == 3
     escalations = state_at(world, "chengguan", ticket_id).escalations
     assert [(e.duty, e.level, e.due_ms) for e in escalations] == [
         (Duty.CALLBACK, 1, end_of("2026-10-29"))

@@ -53,6 +53,7 @@ def row(n: int, next_at_ms: int = 5, unit: str = "620102") -> dict[str, object]:
         "due_ms": 2,
         "policy_version": "default-2026",
         "next_at_ms": next_at_ms,
+        "escalate_at_ms": next_at_ms,
         "escalation_level": 0,
         "escalated_to": "",
         "provisional": "",

@@ -554,6 +554,7 @@ class ReminderSent(_message.Message):
     LEVEL_FIELD_NUMBER: _builtins.int
     UNIT_CODE_FIELD_NUMBER: _builtins.int
     DUE_MS_FIELD_NUMBER: _builtins.int
+    MISSED_FIELD_NUMBER: _builtins.int
     duty: _common_pb2.Duty.ValueType
     """the duty reminded of"""
     level: _common_pb2.ReminderLevel.ValueType
@@ -562,6 +563,8 @@ class ReminderSent(_message.Message):
     """the unit that owes the duty"""
     due_ms: _builtins.int
     """when the duty falls due, epoch milliseconds"""
+    missed: _builtins.bool
+    """nobody was told: the moment passed while the node was down (漏催)"""
     def __init__(
         self,
         *,
@@ -569,10 +572,11 @@ class ReminderSent(_message.Message):
         level: _common_pb2.ReminderLevel.ValueType = ...,
         unit_code: _builtins.str = ...,
         due_ms: _builtins.int = ...,
+        missed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "level", b"level", "unit_code", b"unit_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "level", b"level", "missed", b"missed", "unit_code", b"unit_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

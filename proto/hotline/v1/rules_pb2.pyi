@@ -176,9 +176,14 @@ class RuleBook(_message.Message):
     POLICIES_FIELD_NUMBER: _builtins.int
     HOLIDAY_YEARS_FIELD_NUMBER: _builtins.int
     CAMPAIGNS_FIELD_NUMBER: _builtins.int
+    SUPERVISION_GRACE_MINUTES_FIELD_NUMBER: _builtins.int
     issuer_unit: _builtins.str
     number: _builtins.int
     issued_ms: _builtins.int
+    supervision_grace_minutes: _builtins.int
+    """Minutes an overdue duty of a unit below may wait for its escalation to arrive before the
+    node above records it itself (supervision from above); 0: the default, 240.
+    """
     @_builtins.property
     def policies(self) -> _containers.RepeatedCompositeFieldContainer[Global___PolicyTable]: ...
     @_builtins.property
@@ -194,10 +199,11 @@ class RuleBook(_message.Message):
         policies: _abc.Iterable[Global___PolicyTable] | None = ...,
         holiday_years: _abc.Iterable[Global___HolidayYear] | None = ...,
         campaigns: _abc.Iterable[Global___Campaign] | None = ...,
+        supervision_grace_minutes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaigns", b"campaigns", "holiday_years", b"holiday_years", "issued_ms", b"issued_ms", "issuer_unit", b"issuer_unit", "number", b"number", "policies", b"policies"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaigns", b"campaigns", "holiday_years", b"holiday_years", "issued_ms", b"issued_ms", "issuer_unit", b"issuer_unit", "number", b"number", "policies", b"policies", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -258,8 +264,11 @@ class RuleAmendment(_message.Message):
     HOLIDAY_YEAR_FIELD_NUMBER: _builtins.int
     START_CAMPAIGN_FIELD_NUMBER: _builtins.int
     STOP_CAMPAIGN_FIELD_NUMBER: _builtins.int
+    SUPERVISION_GRACE_MINUTES_FIELD_NUMBER: _builtins.int
     stop_campaign: _builtins.str
     """the id of a running campaign"""
+    supervision_grace_minutes: _builtins.int
+    """the grace of supervision from above, 1 to 10080"""
     @_builtins.property
     def policy(self) -> Global___PolicyTable:
         """a new time-limit table (effective now or later)"""
@@ -279,12 +288,13 @@ class RuleAmendment(_message.Message):
         holiday_year: Global___HolidayYear | None = ...,
         start_campaign: Global___Campaign | None = ...,
         stop_campaign: _builtins.str = ...,
+        supervision_grace_minutes: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "policy", b"policy", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "policy", b"policy", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "policy", b"policy", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "policy", b"policy", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["policy", "holiday_year", "start_campaign", "stop_campaign"]  # noqa: Y015
+    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["policy", "holiday_year", "start_campaign", "stop_campaign", "supervision_grace_minutes"]  # noqa: Y015
     _WhichOneofArgType_change: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_change) -> _WhichOneofReturnType_change | None: ...
 

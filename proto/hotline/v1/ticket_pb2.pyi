@@ -107,6 +107,40 @@ STAGE_REFUSED: Stage.ValueType  # 8
 """complaint not accepted"""
 Global___Stage: _TypeAlias = Stage  # noqa: Y015
 
+class _EscalationOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EscalationOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EscalationOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ESCALATION_OUTCOME_UNSPECIFIED: _EscalationOutcome.ValueType  # 0
+    ESCALATION_OUTCOME_STANDING: _EscalationOutcome.ValueType  # 1
+    """督办中: in a supervision queue now (counted)"""
+    ESCALATION_OUTCOME_ENDED: _EscalationOutcome.ValueType  # 2
+    """已结束: the duty was done late; counted against the unit"""
+    ESCALATION_OUTCOME_SUPERSEDED: _EscalationOutcome.ValueType  # 3
+    """已撤销: the duty was done by its due time; not counted"""
+    ESCALATION_OUTCOME_REPEATED: _EscalationOutcome.ValueType  # 4
+    """重复: another node recorded this level first; not counted"""
+    ESCALATION_OUTCOME_MOOT: _EscalationOutcome.ValueType  # 5
+    """无效: the duty was no longer owed when folded; not counted"""
+
+class EscalationOutcome(_EscalationOutcome, metaclass=_EscalationOutcomeEnumTypeWrapper):
+    """What became of one recorded escalation, as the fold judged it."""
+
+ESCALATION_OUTCOME_UNSPECIFIED: EscalationOutcome.ValueType  # 0
+ESCALATION_OUTCOME_STANDING: EscalationOutcome.ValueType  # 1
+"""督办中: in a supervision queue now (counted)"""
+ESCALATION_OUTCOME_ENDED: EscalationOutcome.ValueType  # 2
+"""已结束: the duty was done late; counted against the unit"""
+ESCALATION_OUTCOME_SUPERSEDED: EscalationOutcome.ValueType  # 3
+"""已撤销: the duty was done by its due time; not counted"""
+ESCALATION_OUTCOME_REPEATED: EscalationOutcome.ValueType  # 4
+"""重复: another node recorded this level first; not counted"""
+ESCALATION_OUTCOME_MOOT: EscalationOutcome.ValueType  # 5
+"""无效: the duty was no longer owed when folded; not counted"""
+Global___EscalationOutcome: _TypeAlias = EscalationOutcome  # noqa: Y015
+
 @_typing.final
 class Result(_message.Message):
     """A signed result (签字负责制)."""
@@ -352,6 +386,7 @@ class ReminderRecord(_message.Message):
     UNIT_CODE_FIELD_NUMBER: _builtins.int
     DUE_MS_FIELD_NUMBER: _builtins.int
     SENT_HLC_FIELD_NUMBER: _builtins.int
+    MISSED_FIELD_NUMBER: _builtins.int
     duty: _common_pb2.Duty.ValueType
     """the duty reminded of"""
     level: _common_pb2.ReminderLevel.ValueType
@@ -362,6 +397,8 @@ class ReminderRecord(_message.Message):
     """the deadline reminded of, epoch milliseconds"""
     sent_hlc: _builtins.int
     """clock of the first such reminder in fold order"""
+    missed: _builtins.bool
+    """nobody was told: the node owing it was down then (漏催)"""
     def __init__(
         self,
         *,
@@ -370,10 +407,11 @@ class ReminderRecord(_message.Message):
         unit_code: _builtins.str = ...,
         due_ms: _builtins.int = ...,
         sent_hlc: _builtins.int = ...,
+        missed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "level", b"level", "sent_hlc", b"sent_hlc", "unit_code", b"unit_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "level", b"level", "missed", b"missed", "sent_hlc", b"sent_hlc", "unit_code", b"unit_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -427,6 +465,60 @@ class Escalation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Escalation: _TypeAlias = Escalation  # noqa: Y015
+
+@_typing.final
+class EscalationRecord(_message.Message):
+    """One TicketEscalated event as the fold judged it (the ticket's escalation history)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUTY_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    FROM_UNIT_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    DUE_MS_FIELD_NUMBER: _builtins.int
+    ESCALATED_HLC_FIELD_NUMBER: _builtins.int
+    ORIGIN_NODE_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    ENDED_HLC_FIELD_NUMBER: _builtins.int
+    duty: _common_pb2.Duty.ValueType
+    level: _builtins.int
+    from_unit: _builtins.str
+    """the unit that owed the duty"""
+    to_unit: _builtins.str
+    """the unit whose supervision queue it entered"""
+    due_ms: _builtins.int
+    """the deadline it was about, epoch milliseconds"""
+    escalated_hlc: _builtins.int
+    """clock of this escalation"""
+    origin_node: _builtins.str
+    """the node that recorded it"""
+    event_id: _builtins.str
+    outcome: Global___EscalationOutcome.ValueType
+    ended_hlc: _builtins.int
+    """clock of the step that ended it, 0 if standing or never counted"""
+    def __init__(
+        self,
+        *,
+        duty: _common_pb2.Duty.ValueType = ...,
+        level: _builtins.int = ...,
+        from_unit: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        due_ms: _builtins.int = ...,
+        escalated_hlc: _builtins.int = ...,
+        origin_node: _builtins.str = ...,
+        event_id: _builtins.str = ...,
+        outcome: Global___EscalationOutcome.ValueType = ...,
+        ended_hlc: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_ms", b"due_ms", "duty", b"duty", "ended_hlc", b"ended_hlc", "escalated_hlc", b"escalated_hlc", "event_id", b"event_id", "from_unit", b"from_unit", "level", b"level", "origin_node", b"origin_node", "outcome", b"outcome", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalationRecord: _TypeAlias = EscalationRecord  # noqa: Y015
 
 @_typing.final
 class Extension(_message.Message):
@@ -695,6 +787,7 @@ class Ticket(_message.Message):
     INCIDENT_FIELD_NUMBER: _builtins.int
     EMERGENCY_FIELD_NUMBER: _builtins.int
     CLAIMANT_FIELD_NUMBER: _builtins.int
+    ESCALATION_HISTORY_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """network-wide id"""
     status: Global___TicketStatus.ValueType
@@ -773,6 +866,10 @@ class Ticket(_message.Message):
     def claimant(self) -> Global___ProfessionalClaimant:
         """set when its filer was flagged"""
 
+    @_builtins.property
+    def escalation_history(self) -> _containers.RepeatedCompositeFieldContainer[Global___EscalationRecord]:
+        """every escalation folded, and its outcome"""
+
     def __init__(
         self,
         *,
@@ -803,10 +900,11 @@ class Ticket(_message.Message):
         incident: Global___GroupIncident | None = ...,
         emergency: Global___Emergency | None = ...,
         claimant: Global___ProfessionalClaimant | None = ...,
+        escalation_history: _abc.Iterable[Global___EscalationRecord] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["claimant", b"claimant", "emergency", b"emergency", "incident", b"incident", "registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "emergency", b"emergency", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "emergency", b"emergency", "escalation_history", b"escalation_history", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
