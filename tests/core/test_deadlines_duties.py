@@ -79,8 +79,8 @@ def duties(state: TicketState, policy: TimeLimitPolicy = DEFAULT_POLICY) -> dict
 
 SWEEP_GRACE_MS = 5 * 86_400_000
 """These histories sweep once every few days, so a reminder counts as told on time up to five
-days after its moment, if its duty is not due yet (real nodes sweep every minute: ``test_deadlines_sweep`` specifies
-missed reminders with the default grace)."""
+days after its moment, if its duty is not due yet (real nodes sweep every 30 s:
+``test_supervision_from_above`` specifies missed reminders with the default grace)."""
 
 
 def sweep(h: History) -> list[DomainEvent]:

@@ -105,10 +105,17 @@ class World:
         parent: str | None = None,
         sync_interval: float = 3600,
         clock: Clock | None = None,
+        parent_address: str = "",
     ) -> InProcessNode:
-        """Start one node of the world (its parent must be started first)."""
+        """Start one node of the world (its parent must be started first).
+
+        ``parent_address`` reaches the parent some other way than straight to its peer port
+        (through a ``LinkProxy`` that a test cuts and heals).
+        """
         parent_name = parent if parent is not None else spec.parent
-        parent_target = self.nodes[parent_name].peer_target if parent_name in self.nodes else ""
+        parent_target = parent_address or (
+            self.nodes[parent_name].peer_target if parent_name in self.nodes else ""
+        )
         self.hierarchy.enrol(self.root / spec.name, spec.unit, int(time.time() * 1000))
         settings = NodeSettings(
             level=spec.level,
