@@ -20,11 +20,13 @@ wants them in the next level's queue on time. So the nodes above watch the dutie
 below them from the copies they hold: when a child's duty has been overdue at some level for
 longer than the rule book's ``grace`` (which covers normal replication lag) times the watching
 node's distance from the owing unit, and no escalation of that level has reached it, the
-watching node records it itself (``supervision_steps_due``). The city, one level above a
-county, acts after one grace period; the province, two above, after two, so it only steps in
-when the city is dark too. The owing unit's own node, back after being dark, leaves to its
-parent the escalations late by more than the grace (``steps_due(parent_supervises=True)``):
-the parent has recorded them, or will, and a second record would only be history.
+watching node records it itself (``supervision_steps_due``). Each node has its window: the
+owing unit's own node from the escalation's instant, the city one grace period later, the
+province two, so a level steps in only when the one below it is dark. A node whose parent
+watches too acts only within its window, which ends where its parent's begins: back after
+being dark, it leaves the levels it let slip to its parent (``parent_supervises``), which has
+recorded them, or will, and a second record would only be history. The province, whom no
+one watches, has no end to its window.
 
 Reminders are told to people, so one told late, in a burst after a restart, would mislead: a
 reminder whose moment passed more than the grace ago, or whose duty is already due, is recorded
@@ -188,7 +190,7 @@ def steps_due(
     Each reminder whose moment has come, told when the sweep is within ``grace_ms`` of it and
     the duty not yet due, else recorded as missed; each escalation level whose instant has
     passed. A node that was down for a week records every level the duty has climbed
-    meanwhile, unless ``parent_supervises``: then the levels late by more than ``grace_ms``
+    meanwhile, unless ``parent_supervises``: then the levels late by ``grace_ms`` or more
     are its parent's to record (module docstring). ``schedules`` as for ``open_duties``.
     """
     times = _times(calendar, schedules)
@@ -200,7 +202,7 @@ def steps_due(
             missed = now_ms >= ob.due_ms or now_ms - reminder.at_ms > grace_ms
             events.append(_reminder(ob, reminder.level, missed=missed))
     for level, at in _unrecorded_escalations(ob, climbed, escalation_period_wd, times):
-        if at <= now_ms and not (parent_supervises and now_ms - at > grace_ms):
+        if at <= now_ms and not (parent_supervises and now_ms - at >= grace_ms):
             events.append(_escalation(ob, level))
     return events
 
@@ -215,11 +217,13 @@ def supervision_steps_due(
     grace_ms: int = DEFAULT_SUPERVISION_GRACE_MS,
     escalation_period_wd: int = DEFAULT_ESCALATION_PERIOD_WD,
     schedules: Schedules | None = None,
+    parent_supervises: bool = False,
 ) -> list[TicketEscalated]:
     """The escalations a node ``depth`` levels above the owing unit records about ``duty``.
 
-    Each level whose instant passed more than ``depth`` grace periods ago and that has not
-    reached this node (supervision from above, module docstring). Never reminders: they are
+    Each level whose instant passed ``depth`` grace periods ago or more and that has not
+    reached this node; when ``parent_supervises``, only until ``depth + 1`` grace periods
+    have passed, from when the parent watches (module docstring). Never reminders: they are
     the owing unit's to send.
     """
     if depth < 1:
@@ -227,11 +231,11 @@ def supervision_steps_due(
     times = _times(calendar, schedules)
     ob = duty.obligation
     _, climbed = _recorded(state, ob)
-    wait = depth * grace_ms
+    opens, closes = depth * grace_ms, (depth + 1) * grace_ms
     return [
         _escalation(ob, level)
         for level, at in _unrecorded_escalations(ob, climbed, escalation_period_wd, times)
-        if at + wait <= now_ms
+        if at + opens <= now_ms and not (parent_supervises and now_ms >= at + closes)
     ]
 
 

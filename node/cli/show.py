@@ -23,6 +23,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from core.ticket.escalation_history import counted_escalations
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import Duty
 from node.cli.display import (
@@ -142,19 +143,47 @@ def payload_lines(entry: intake_pb2.HistoryEntry, indent: str) -> list[str]:
     return message_lines(payload, indent)
 
 
-def history_lines(history: intake_pb2.TicketHistory) -> list[str]:
-    """Each event: when, what (with its Chinese name), who, where, signature; then its fields."""
+def history_lines(
+    history: intake_pb2.TicketHistory, ticket: ticket_pb2.Ticket | None = None
+) -> list[str]:
+    """Each event: when, what (with its Chinese name), who, where, signature; then its fields.
+
+    With the ``ticket``, each escalation says what became of it (counted, superseded...).
+    """
+    outcomes = {} if ticket is None else escalation_outcomes(ticket)
     lines = []
     for e in history.entries:
         ok = "signature ok" if e.signature_valid else "SIGNATURE NOT VERIFIED"
         applied = "" if e.applied else "  [not applied: conflict]"
+        outcome = f"  [{outcomes[e.event_id]}]" if e.event_id in outcomes else ""
         lines.append(
             f"  {china_time_of(e.recorded_at)}  {event_term(e.event_type)}  "
             f"by {e.officer.name} ({e.officer.officer_id}, {e.officer.unit_code}) "
             f"on {e.origin_node}#{e.origin_seq}, key {e.signer_key_id[:12]}, {ok}{applied}"
+            f"{outcome}"
         )
         lines.extend(payload_lines(e, "      "))
     return lines
+
+
+def escalation_outcomes(ticket: ticket_pb2.Ticket) -> dict[str, str]:
+    """Each escalation event's id and what became of it, in words (``standing 督办中``)."""
+    state = from_message(TicketState, ticket)
+    return {r.event_id: term(r.outcome) for r in state.escalation_history}
+
+
+def escalation_summary(ticket: ticket_pb2.Ticket) -> str:
+    """How many escalations count against the units that owed the duties, and how many not."""
+    state = from_message(TicketState, ticket)
+    if not state.escalation_history:
+        return ""
+    counted = counted_escalations(state)
+    levels = ", ".join(f"{r.from_unit} level {r.level} to {r.to_unit}" for r in counted)
+    uncounted = len(state.escalation_history) - len(counted)
+    return (
+        f"  ESCALATIONS (督办) counted: {len(counted)}{f' ({levels})' if levels else ''}; "
+        f"not counted (superseded, repeated or void): {uncounted}"
+    )
 
 
 def status_line(ticket: ticket_pb2.Ticket) -> str:
@@ -178,6 +207,9 @@ def ticket_lines(ticket: ticket_pb2.Ticket) -> list[str]:
         )
     if ticket.HasField("claimant"):
         lines.append("  POSSIBLE PROFESSIONAL CLAIMANT (职业索赔): answer uniformly")
+    summary = escalation_summary(ticket)
+    if summary:
+        lines.append(summary)
     for conflict in ticket.conflicts:
         lines.append(
             f"  CONFLICT {conflict.event_type} from {conflict.origin_node}: {conflict.reason}"
@@ -242,6 +274,6 @@ def run_show(args: argparse.Namespace) -> int:
         for line in deadline_lines(deadlines):
             print(line)
     print("history (fold order):")
-    for line in history_lines(history):
+    for line in history_lines(history, ticket):
         print(line)
     return 0

@@ -47,9 +47,9 @@ class EscalationSweep:
     """Finds due obligations of this node's unit and records the reminders and escalations
     owed (催办, 督办); watches the units below it for escalations that did not arrive.
 
-    ``parent_supervises``: a node above watches this one (every node but the national one), so
-    escalations late by more than the grace are left to it. ``watches_below``: this node
-    supervises the units under it (province, city, county).
+    ``parent_supervises``: the node above watches this one (city, county, station), so what
+    this node lets slip past its window is left to it. ``watches_below``: this node supervises
+    the units under it (province, city, county).
     """
 
     def __init__(
@@ -116,7 +116,9 @@ class EscalationSweep:
                 )
             elif self._watches_below and self._unit.covers(unit):
                 depth = level_of(unit).rank - self._unit.level.rank
-                events += self._rules.supervision_steps(state, duty, now_ms, depth)
+                events += self._rules.supervision_steps(
+                    state, duty, now_ms, depth, parent_supervises=self._parent_supervises
+                )
         return events
 
     async def run_once(self) -> int:
@@ -147,6 +149,8 @@ class EscalationSweep:
 _WATCHING_LEVELS = frozenset({UnitLevel.PROVINCE, UnitLevel.CITY, UnitLevel.COUNTY})
 """The levels that supervise the units below them; the national node leaves a province's
 units to the province (escalations climb no higher)."""
+_WATCHED_LEVELS = frozenset({UnitLevel.CITY, UnitLevel.COUNTY, UnitLevel.STATION})
+"""The levels whose parent watches them: what they let slip past their window, it records."""
 
 
 def deadline_sweep(node: Node) -> EscalationSweep:
@@ -159,6 +163,6 @@ def deadline_sweep(node: Node) -> EscalationSweep:
         node.deadlines,
         node.clock.wall_ms,
         node.blocking,
-        parent_supervises=level is not UnitLevel.NATIONAL and bool(node.settings.parent),
+        parent_supervises=level in _WATCHED_LEVELS and bool(node.settings.parent),
         watches_below=level in _WATCHING_LEVELS,
     )

@@ -143,7 +143,13 @@ class DeadlineRules:
         )
 
     def supervision_steps(
-        self, state: TicketState, duty: OpenDuty, now_ms: int, depth: int
+        self,
+        state: TicketState,
+        duty: OpenDuty,
+        now_ms: int,
+        depth: int,
+        *,
+        parent_supervises: bool = False,
     ) -> list[DomainEvent]:
         """The escalations a node ``depth`` levels above ``duty``'s unit records at ``now_ms``."""
         schedules = self.schedules
@@ -156,6 +162,7 @@ class DeadlineRules:
                 depth=depth,
                 grace_ms=self.grace_ms,
                 schedules=schedules,
+                parent_supervises=parent_supervises,
             )
         )
 

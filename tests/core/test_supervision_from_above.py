@@ -114,6 +114,22 @@ def test_the_province_waits_two_grace_periods_so_it_steps_in_only_when_the_city_
     assert watched(state, DUE + 2 * GRACE, depth=2) == [escalation(1)]
 
 
+def test_a_city_back_from_the_dark_leaves_what_it_let_slip_to_the_province() -> None:
+    """Each watcher has its window: the city from one grace period to two, the province from
+    two on (no one watches the province), so the two do not both record one level."""
+    state = domain.routed().state
+    duty = acceptance(state)
+
+    def city(now: int) -> list[TicketEscalated]:
+        return supervision_steps_due(state, duty, now, CALENDAR, depth=1, parent_supervises=True)
+
+    assert city(DUE + GRACE) == [escalation(1)]
+    assert city(DUE + 2 * GRACE - 1) == [escalation(1)]
+    assert city(DUE + 2 * GRACE) == []  # the province's now
+    assert watched(state, DUE + 2 * GRACE, depth=2) == [escalation(1)]
+    assert watched(state, DUE + 30 * GRACE, depth=2) == [escalation(1)]
+
+
 def test_a_level_that_has_arrived_is_not_recorded_again_from_above() -> None:
     h = domain.routed()
     recorded_at(h, COUNTY, DUE + HOUR, escalation(1))  # the county's own, replicated up

@@ -29,9 +29,7 @@ by the ``network`` fixture (SQLite and PostgreSQL).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-from typing import Any
 
 import pytest
 
@@ -44,9 +42,15 @@ from node.devnet.processes import LocalNetwork
 from node.devnet.samples import GANSU_WORLD
 from node.edge.client import NodeClient
 from sync.codec import enum_number
-from tests.helpers.drill import Drill
+from tests.helpers.drill import (
+    DRILL_GRACE_MINUTES,
+    Drill,
+    publish_grace,
+    route_gym_complaint_before_the_drill,
+    signed_steps,
+)
 from tests.helpers.link_proxy import LinkProxy
-from tests.helpers.tickets import register_and_route, ticket_state
+from tests.helpers.tickets import ticket_state
 from tests.helpers.waiting import wait_until
 
 DRILL_START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
@@ -64,6 +68,8 @@ CATCH_UP = 30.0
 """Real seconds a healed link may take to carry the county's backlog up: a failing round waits
 for its connection deadline (3 s) before it says so."""
 
+GRACE = dt.timedelta(minutes=DRILL_GRACE_MINUTES)
+"""The grace of supervision from above the drill publishes: two drill days."""
 CENTRE = "620000-01"
 HANDLER = "620102-07"
 CITY = "620100-01"
@@ -111,35 +117,12 @@ def when(hlc_value: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(hlc.to_millis(hlc_value) / 1000, CHINA_TZ)
 
 
-def signed_steps(
-    client: NodeClient, ticket_id: str, event_type: str
-) -> list[tuple[str, dict[str, Any]]]:
-    """``(origin node, payload)`` of each ``event_type`` event of the ticket the node holds."""
-    return [
-        (entry.origin_node, json.loads(entry.details))
-        for entry in client.history(ticket_id).entries
-        if entry.event_type == event_type
-    ]
-
-
 def register_before_the_drill_begins(network: LocalNetwork, drill: Drill) -> str:
-    """Register and route the gym complaint at the province; it reaches the county."""
-    with network.client("province", CENTRE) as centre:
-        ticket_id = register_and_route(centre, "gym")
-        registered = ticket_state(centre, ticket_id)
-    assert registered.holder_unit == COUNTY
-    # The province stamps receipt with the drill clock, still standing at the drill's start:
-    # if start-up overran SETUP_SECONDS, the dates below would all be off.
-    assert when(registered.registered_hlc) == DRILL_START, (
-        "the province's clock did not stand at the drill's start: set-up took longer than "
-        f"{SETUP_SECONDS}s, or the node is not on the drill clock"
-    )
+    """Publish the drill's grace, register and route the gym complaint at the province; it
+    reaches the county, owing its acceptance by ``DUE_MS``."""
+    publish_grace(network)
+    ticket_id = route_gym_complaint_before_the_drill(network, drill)
     with network.client("chengguan", HANDLER) as handler:
-        drill.wait_for(
-            "the county holds the routed complaint",
-            lambda: any(t.ticket_id == ticket_id for t in handler.list_tickets()),
-            by=china("2026-12-02"),
-        )
         queue = handler.queue()
     (entry,) = [*queue.due_soon, *queue.later]
     assert (entry.ticket_id, entry.duty, entry.due_ms) == (ticket_id, "decide_acceptance", DUE_MS)
@@ -228,13 +211,15 @@ def test_an_unaccepted_complaint_is_reminded_at_three_levels_then_climbs_to_the_
 
 
 @pytest.mark.processes
-def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_sees_it_once(
+def test_a_county_cut_off_past_its_deadline_escalates_locally_the_city_too_and_one_counts(
     network: LocalNetwork, drill: Drill
 ) -> None:
     """Chengguan's link to the city is cut before the drill begins and stays cut while its
     deadline passes. The county reminds and escalates on its own, and `hotline sync status`
-    shows the events waiting to go up. Once the link heals, the province holds both escalation
-    levels once each, from the county, and the ticket is not in conflict."""
+    shows the events waiting to go up; the city, not hearing of it, escalates too once the
+    grace has passed (supervision from above), so the province's queue has the ticket on time.
+    Once the link heals, every node holds both records of each level and counts one: the
+    city's, which the fold puts first (the higher level), the county's kept as a repeat."""
     network.start_world(GANSU_WORLD, only={"province", "city"})
     with LinkProxy("127.0.0.1", network["city"].peer_port) as link:
         county = next(s for s in GANSU_WORLD if s.name == "chengguan")
@@ -250,8 +235,9 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_s
         with (
             network.client("chengguan", HANDLER) as handler,
             network.client("province", CENTRE) as centre,
+            network.client("city", CITY) as city,
         ):
-            county_node = handler.info().node_id
+            county_node, city_node = handler.info().node_id, city.info().node_id
             drill.wait_for(
                 "the cut-off county has escalated to the city and then to the province",
                 lambda: len(ticket_state(handler, ticket_id).escalations) == 2,
@@ -265,8 +251,14 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_s
             (parent,) = [p for p in handler.sync_status().peers if p.role == "parent"]
             assert parent.last_error and parent.failures > 0
             assert parent.unsent_events >= 5  # 3 reminders, 2 escalations
+            drill.wait_for(
+                "the city has escalated both levels from above",
+                lambda: len(ticket_state(centre, ticket_id).escalations) == 2,
+                by=china("2026-12-16") + GRACE,
+            )
             above = ticket_state(centre, ticket_id)
-            assert above.reminders_sent == () and above.escalations == ()  # none reached the top
+            assert above.reminders_sent == ()  # the county's: still below the cut
+            assert {e.origin_node for e in above.escalations} == {city_node}
 
             link.heal()
             # The county's link backs off while cut (up to ~45 s); an operator would run
@@ -278,11 +270,20 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_and_the_province_s
                 until=healed + CATCH_UP,
             )
             wait_until(
-                "the province sees the county's escalations",
-                lambda: len(ticket_state(centre, ticket_id).escalations) == 2,
+                "the province holds the county's reminders",
+                lambda: len(ticket_state(centre, ticket_id).reminders_sent) == 3,
                 until=healed + CATCH_UP,
             )
             network.settle()
-            assert_climbed_once_per_level_from_the_county(centre, ticket_id, county_node)
-            assert_reminded_at_each_level_before_the_deadline(ticket_state(centre, ticket_id))
+            seen = ticket_state(centre, ticket_id)
+            assert_reminded_at_each_level_before_the_deadline(seen)
+            assert sorted(
+                (r.level, r.origin_node, r.outcome.value) for r in seen.escalation_history
+            ) == [
+                (1, city_node, "standing"),
+                (1, county_node, "repeated"),
+                (2, city_node, "standing"),
+                (2, county_node, "repeated"),
+            ]
+            assert not seen.in_conflict
             assert handler.get(ticket_id) == centre.get(ticket_id)

@@ -11,10 +11,18 @@ of real seconds (``late``) for a slow sweep or replication round on a busy machi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from core import hlc
+from core.deadlines.china_time import CHINA_TZ
+from node.devnet.processes import LocalNetwork
+from node.edge.client import NodeClient
+from proto.hotline.v1 import rules_pb2
+from tests.helpers.tickets import register_and_route, ticket_state
 from tests.helpers.waiting import wait_until
 
 DRILL_DAY_PER_SECOND = 86_400.0
@@ -59,3 +67,67 @@ class Drill:
     def sleep_until(self, when: dt.datetime) -> None:
         """Let the drill clock reach ``when``."""
         time.sleep(max(0.0, self.real_at(when) - time.time()))
+
+
+# The Gansu line the deadline drills run on (province 620000, city 620100, county Chengguan) --
+
+DRILL_GRACE_MINUTES = 2 * 24 * 60
+"""The grace of supervision from above the drills publish in the province's rule book: two
+drill days, two real seconds at a drill day per second, some seven replication rounds of the
+test networks (0.3 s). The default four hours would be a quarter of one round: the city would
+escalate the county's duties before the county's own escalations could reach it."""
+
+CENTRE = "620000-01"
+PROVINCE_SUPERVISOR = "620000-02"
+CITY_OFFICER = "620100-01"
+HANDLER = "620102-07"
+
+
+def publish_grace(network: LocalNetwork, minutes: int = DRILL_GRACE_MINUTES) -> None:
+    """The province publishes the drill's grace; every running node holds it before the drill
+    clock starts (`hotline rules grace`, docs/drills.md)."""
+    with network.client("province", PROVINCE_SUPERVISOR) as supervisor:
+        supervisor.amend_rules(rules_pb2.RuleAmendment(supervision_grace_minutes=minutes))
+    for name, node in network.nodes.items():
+        if not node.running:
+            continue
+        with network.client(name) as client:
+            wait_until(
+                f"{name} holds the rule book with the drill's grace",
+                lambda: client.rules().rule_book.supervision_grace_minutes == minutes,
+                until=time.time() + 20,
+            )
+
+
+def signed_steps(
+    client: NodeClient, ticket_id: str, event_type: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(origin node, payload)`` of each ``event_type`` event of the ticket the node holds."""
+    return [
+        (entry.origin_node, json.loads(entry.details))
+        for entry in client.history(ticket_id).entries
+        if entry.event_type == event_type
+    ]
+
+
+def route_gym_complaint_before_the_drill(network: LocalNetwork, drill: Drill) -> str:
+    """Register and route the gym complaint at the province while the drill clock still stands
+    at its start; returns its id once Chengguan holds it."""
+    with network.client("province", CENTRE) as centre:
+        ticket_id = register_and_route(centre, "gym")
+        registered = ticket_state(centre, ticket_id)
+    assert registered.holder_unit == "620102"
+    # The province stamps receipt with the drill clock, still standing at the drill's start:
+    # if start-up overran the set-up time, every date of the drill would be off.
+    received = dt.datetime.fromtimestamp(hlc.to_millis(registered.registered_hlc) / 1000, CHINA_TZ)
+    assert received == drill.start, (
+        "the province's clock did not stand at the drill's start: set-up took longer than "
+        "the drill allowed, or the node is not on the drill clock"
+    )
+    with network.client("chengguan", HANDLER) as handler:
+        drill.wait_for(
+            "the county holds the routed complaint",
+            lambda: any(t.ticket_id == ticket_id for t in handler.list_tickets()),
+            by=drill.start + dt.timedelta(days=1),
+        )
+    return ticket_id

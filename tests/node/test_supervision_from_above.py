@@ -20,6 +20,7 @@ from core.ticket.escalation_history import counted_escalations
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import EscalationOutcome
 from node.app.clock import Clock
+from node.cli.main import main as hotline
 from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import rules_pb2
@@ -33,6 +34,7 @@ DUE = china("2026-12-11", 0)
 LEVEL_2 = china("2026-12-16", 0)
 GRACE = dt.timedelta(milliseconds=DEFAULT_SUPERVISION_GRACE_MS)
 NODES = ("province", "city", "chengguan")
+HANDLER = "620102-07"
 
 
 def start_line(world: World, time: HandMovedTime, county_parent: str = "") -> None:
@@ -119,7 +121,7 @@ def test_a_dark_county_is_escalated_by_its_city_on_time_and_counted_once_when_it
 
 
 def test_an_acceptance_taken_in_time_while_cut_off_voids_the_citys_escalation_everywhere(
-    world: World,
+    world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     time = HandMovedTime(china("2026-12-01", 10))
     for name in ("province", "city"):
@@ -150,6 +152,15 @@ def test_an_acceptance_taken_in_time_while_cut_off_voids_the_citys_escalation_ev
     with world.officer("city") as officer:
         assert escalated_to(officer) == []
     assert sweep(world["city"]) == 0 and sweep(world["province"]) == 0
+
+    # What an officer reads in `hotline show` on the county.
+    capsys.readouterr()
+    assert (
+        hotline(["show", ticket_id, "--node", world["chengguan"].target, "--officer", HANDLER]) == 0
+    )
+    shown = capsys.readouterr().out
+    assert "ESCALATIONS (督办) counted: 0; not counted (superseded, repeated or void): 1" in shown
+    assert "TicketEscalated 督办(逾期升级)" in shown and "[superseded 已撤销(按时办理)]" in shown
 
 
 def test_the_grace_is_the_one_the_province_publishes_in_its_rule_book(world: World) -> None:
