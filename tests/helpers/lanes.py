@@ -9,7 +9,8 @@ run in lanes, queues that one worker each works through one test at a time:
 
 * ``escalation-drills``: the drills of reminders and escalation
   (``tests/e2e/test_deadline_drill.py``), the longest lane;
-* ``rule-drills``: the drills of the province's rules (``test_deadline_drill_rules.py``);
+* ``rule-drills``: the drills of the province's rules (``test_deadline_drill_rules.py``) and
+  of supervision from above (``test_supervision_drill.py``);
 * ``node-processes``: the other end-to-end tests and the replication fault tests.
 
 At most two drills run at once, each next to at most one other process test. The lanes are
@@ -31,6 +32,7 @@ NODE_PROCESSES = "node-processes"
 LANE_OF_MODULE = {
     "tests/e2e/test_deadline_drill.py": ESCALATION_DRILLS,
     "tests/e2e/test_deadline_drill_rules.py": RULE_DRILLS,
+    "tests/e2e/test_supervision_drill.py": RULE_DRILLS,
     "tests/faults/test_replication_faults.py": NODE_PROCESSES,
 }
 """Modules whose tests share a lane; besides, every other module under ``tests/e2e/``."""
