@@ -123,6 +123,7 @@ def _pad(county: Node, count: int) -> None:
             "due_ms": far,
             "policy_version": "default-2026",
             "next_at_ms": far - 2 * 86_400_000,
+            "escalate_at_ms": far,
             "escalation_level": 0,
             "escalated_to": "",
         }
