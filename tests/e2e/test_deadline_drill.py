@@ -41,10 +41,11 @@ from node.cli.main import main as hotline
 from node.devnet.processes import LocalNetwork
 from node.devnet.samples import GANSU_WORLD
 from node.edge.client import NodeClient
-from sync.codec import enum_number
 from tests.helpers.drill import (
     DRILL_GRACE_MINUTES,
+    GANSU_DRILL_START,
     Drill,
+    add_county_behind,
     publish_grace,
     route_gym_complaint_before_the_drill,
     signed_steps,
@@ -53,7 +54,7 @@ from tests.helpers.link_proxy import LinkProxy
 from tests.helpers.tickets import ticket_state
 from tests.helpers.waiting import wait_until
 
-DRILL_START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+DRILL_START = GANSU_DRILL_START
 SETUP_SECONDS = 25.0
 """Real seconds from the test's start to the drill's anchor: time to bring up three nodes and
 register a complaint, about 5 s on an idle 2-core machine. In the parallel suite it took up to
@@ -222,13 +223,7 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_the_city_too_and_o
     city's, which the fold puts first (the higher level), the county's kept as a repeat."""
     network.start_world(GANSU_WORLD, only={"province", "city"})
     with LinkProxy("127.0.0.1", network["city"].peer_port) as link:
-        county = next(s for s in GANSU_WORLD if s.name == "chengguan")
-        network.add("chengguan", county.level, county.unit, "city", parent_address=link.address)
-        with network.client("chengguan") as admin:
-            for person in county.officers:
-                admin.add_officer(
-                    person.officer_id, person.name, COUNTY, [enum_number(r) for r in person.roles]
-                )
+        add_county_behind(network, link)
         ticket_id = register_before_the_drill_begins(network, drill)
         link.cut()  # before the drill begins: the whole deadline passes offline
 

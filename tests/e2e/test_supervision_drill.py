@@ -30,12 +30,13 @@ from node.devnet.processes import LocalNetwork
 from node.devnet.samples import GANSU_WORLD
 from node.edge.client import NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
-from sync.codec import enum_number
 from tests.helpers.drill import (
     CITY_OFFICER,
     DRILL_GRACE_MINUTES,
+    GANSU_DRILL_START,
     HANDLER,
     Drill,
+    add_county_behind,
     publish_grace,
     route_gym_complaint_before_the_drill,
 )
@@ -43,7 +44,7 @@ from tests.helpers.link_proxy import LinkProxy
 from tests.helpers.tickets import ticket_state
 from tests.helpers.waiting import wait_until
 
-DRILL_START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+DRILL_START = GANSU_DRILL_START
 SETUP_SECONDS = 25.0
 """Real seconds to the drill's anchor: three nodes up, the grace published, the complaint
 routed (about 6 s idle; room for a busy machine, as in ``test_deadline_drill``)."""
@@ -180,13 +181,7 @@ def test_an_acceptance_taken_in_time_while_cut_off_voids_the_escalation_from_abo
     and on every node the city's escalation is superseded: out of the queue, not counted."""
     network.start_world(GANSU_WORLD, only={"province", "city"})
     with LinkProxy("127.0.0.1", network["city"].peer_port) as link:
-        county = next(s for s in GANSU_WORLD if s.name == "chengguan")
-        network.add("chengguan", county.level, county.unit, "city", parent_address=link.address)
-        with network.client("chengguan") as admin:
-            for person in county.officers:
-                admin.add_officer(
-                    person.officer_id, person.name, COUNTY, [enum_number(r) for r in person.roles]
-                )
+        add_county_behind(network, link)
         publish_grace(network)
         ticket_id = route_gym_complaint_before_the_drill(network, drill)
         link.cut()

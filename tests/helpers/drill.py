@@ -20,8 +20,11 @@ from typing import Any
 from core import hlc
 from core.deadlines.china_time import CHINA_TZ
 from node.devnet.processes import LocalNetwork
+from node.devnet.samples import GANSU_WORLD
 from node.edge.client import NodeClient
 from proto.hotline.v1 import rules_pb2
+from sync.codec import enum_number
+from tests.helpers.link_proxy import LinkProxy
 from tests.helpers.tickets import register_and_route, ticket_state
 from tests.helpers.waiting import wait_until
 
@@ -77,6 +80,8 @@ drill days, two real seconds at a drill day per second, some seven replication r
 test networks (0.3 s). The default four hours would be a quarter of one round: the city would
 escalate the county's duties before the county's own escalations could reach it."""
 
+GANSU_DRILL_START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=CHINA_TZ)
+"""Where the Gansu drills' clock starts: Tuesday 2026-12-01, 10:00 China time."""
 CENTRE = "620000-01"
 PROVINCE_SUPERVISOR = "620000-02"
 CITY_OFFICER = "620100-01"
@@ -131,3 +136,14 @@ def route_gym_complaint_before_the_drill(network: LocalNetwork, drill: Drill) ->
             by=drill.start + dt.timedelta(days=1),
         )
     return ticket_id
+
+
+def add_county_behind(network: LocalNetwork, link: LinkProxy) -> None:
+    """Start Chengguan with its officers, reaching the city only through ``link``."""
+    county = next(s for s in GANSU_WORLD if s.name == "chengguan")
+    network.add("chengguan", county.level, county.unit, "city", parent_address=link.address)
+    with network.client("chengguan") as admin:
+        for person in county.officers:
+            admin.add_officer(
+                person.officer_id, person.name, county.unit, [enum_number(r) for r in person.roles]
+            )
