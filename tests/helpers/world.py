@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -105,8 +106,10 @@ class World:
         parent: str | None = None,
         sync_interval: float = 3600,
         clock: Clock | None = None,
+        real_ms: Callable[[], int] | None = None,
     ) -> InProcessNode:
-        """Start one node of the world (its parent must be started first)."""
+        """Start one node of the world (its parent must be started first); ``real_ms`` stands
+        in for real time where sign-in and sessions read it."""
         parent_name = parent if parent is not None else spec.parent
         parent_target = self.nodes[parent_name].peer_target if parent_name in self.nodes else ""
         self.hierarchy.enrol(self.root / spec.name, spec.unit, int(time.time() * 1000))
@@ -120,7 +123,9 @@ class World:
             sync_interval=sync_interval,
             sweep_interval=3600,  # tests run the jobs themselves: run_job(node, name)
         )
-        node = InProcessNode(build_node(settings, profile_of(spec.level), clock=clock))
+        node = InProcessNode(
+            build_node(settings, profile_of(spec.level), clock=clock, real_ms=real_ms)
+        )
         self.nodes[spec.name] = node
         self.specs[spec.name] = spec
         self.settings[spec.name] = settings
