@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from core.access.policy import SignInPolicy
+from core.access.reasons import SignInRefusal
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,23 @@ def after_success(guard: AccountGuard, step: int) -> AccountGuard:
     return AccountGuard(
         failures=0, locked_until_ms=0, last_code_step=max(step, guard.last_code_step)
     )
+
+
+def judge_try(
+    guard: AccountGuard, now_ms: int, *, password_ok: bool, code_step: int | None
+) -> SignInRefusal | None:
+    """Why a try is refused, or None when it signs the officer in.
+
+    ``code_step`` is the step whose code matched (None: no step within the window did). A
+    locked account is refused before anything else is looked at; then the password, the code,
+    and whether its step was spent.
+    """
+    if guard.locked(now_ms):
+        return SignInRefusal.LOCKED
+    if not password_ok:
+        return SignInRefusal.WRONG_PASSWORD
+    if code_step is None:
+        return SignInRefusal.WRONG_CODE
+    if guard.code_spent(code_step):
+        return SignInRefusal.SPENT_CODE
+    return None

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from core.access import totp
-from core.access.lockout import AccountGuard, after_failure, after_success
+from core.access.lockout import AccountGuard, after_failure, after_success, judge_try
 from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
 from core.access.reasons import CallRefusal, SignInRefusal, TokenRefusal
@@ -136,51 +136,62 @@ class SignInDesk:
             raise self._locked(stored.guard.locked_until_ms)
         password_ok = passwords.password_matches(stored.password_hash, password)
         step = totp.matching_step(totp.secret_bytes(stored.totp_secret), code, now)
+        rehashed = (
+            passwords.hash_password(password)
+            if password_ok and passwords.needs_rehash(stored.password_hash)
+            else None
+        )
         with self._db.write() as conn:
             current = store.credentials(conn, officer_id, for_update=True)
             if current is None or current.password_hash != stored.password_hash:
                 # Set anew while this try was being checked: the try was against the old ones.
-                why = (
-                    SignInRefusal.NO_CREDENTIALS
-                    if current is None
-                    else SignInRefusal.WRONG_PASSWORD
-                )
+                gone = current is None
+                why = SignInRefusal.NO_CREDENTIALS if gone else SignInRefusal.WRONG_PASSWORD
                 self._append(conn, now, officer_id, AccessAction.SIGN_IN, why.value, peer)
                 failure: Exception = NotSignedIn(REFUSED)
-            elif current.guard.locked(now):
-                why = SignInRefusal.LOCKED
-                self._append(conn, now, officer_id, AccessAction.SIGN_IN, why.value, peer)
-                failure = self._locked(current.guard.locked_until_ms)
-            elif not password_ok or step is None or current.guard.code_spent(step):
-                why = (
-                    SignInRefusal.WRONG_PASSWORD
-                    if not password_ok
-                    else SignInRefusal.WRONG_CODE
-                    if step is None
-                    else SignInRefusal.SPENT_CODE
-                )
-                failure = self._count_failure(conn, now, officer_id, current.guard, why, peer)
             else:
-                assert step is not None
-                store.save_guard(conn, officer_id, after_success(current.guard, step))
-                if passwords.needs_rehash(current.password_hash):
-                    store.save_password_hash(conn, officer_id, passwords.hash_password(password))
-                claims, session = new_session(
-                    secrets.token_hex(16), self._identity.node_id, officer_id, now, self.policy
-                )
-                store.open_session(conn, session, record.fit(peer, 200))
-                self._append(
-                    conn,
-                    now,
-                    officer_id,
-                    AccessAction.SIGN_IN,
-                    "",
-                    peer,
-                    session_id=session.session_id,
-                    detail=f"session until {china_text(session.expires_ms)}",
-                )
-                return SignInResult(sign_token(self._identity, claims), session)
+                refused = judge_try(current.guard, now, password_ok=password_ok, code_step=step)
+                if refused is SignInRefusal.LOCKED:
+                    self._append(conn, now, officer_id, AccessAction.SIGN_IN, refused.value, peer)
+                    failure = self._locked(current.guard.locked_until_ms)
+                elif refused is not None:
+                    failure = self._count_failure(
+                        conn, now, officer_id, current.guard, refused, peer
+                    )
+                else:
+                    assert step is not None
+                    return self._open(conn, now, officer_id, current.guard, step, rehashed, peer)
         raise failure
+
+    def _open(
+        self,
+        conn: Connection,
+        now: int,
+        officer_id: str,
+        guard: AccountGuard,
+        step: int,
+        rehashed: str | None,
+        peer: str,
+    ) -> SignInResult:
+        """A right try: spend its code, open the session, record it; the signed token."""
+        store.save_guard(conn, officer_id, after_success(guard, step))
+        if rehashed is not None:
+            store.save_password_hash(conn, officer_id, rehashed)
+        claims, session = new_session(
+            secrets.token_hex(16), self._identity.node_id, officer_id, now, self.policy
+        )
+        store.open_session(conn, session, record.fit(peer, 200))
+        self._append(
+            conn,
+            now,
+            officer_id,
+            AccessAction.SIGN_IN,
+            "",
+            peer,
+            session_id=session.session_id,
+            detail=f"session until {china_text(session.expires_ms)}",
+        )
+        return SignInResult(sign_token(self._identity, claims), session)
 
     def _count_failure(
         self,

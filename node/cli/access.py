@@ -109,12 +109,13 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    path, session = saved_session(args)
+    # Even a session file others could read is signed out: ending its session is the remedy.
+    path, session = saved_session(args, exposed_too=True)
     if session is None:
         print(f"not signed in to {args.node} (no session in {path})")
         return 0
     try:
-        with node_client(args) as client:
+        with NodeClient(args.node, token=session.token) as client:
             client.sign_out()
         said = f"signed out of {session.node_id} ({session.officer_id})"
     except CallError as exc:

@@ -64,15 +64,16 @@ def save_session(path: Path, session: SavedSession) -> None:
     os.replace(temporary, path)
 
 
-def load_session(path: Path) -> SavedSession | None:
+def load_session(path: Path, *, exposed_too: bool = False) -> SavedSession | None:
     """The session kept at ``path``; None when there is none. A file others may read is
-    refused (the token in it may already be known): ``PermissionError``; one that is no
+    refused (the token in it may already be known): ``PermissionError``, unless
+    ``exposed_too`` (signing out, which is what to do with such a token); one that is no
     session file: ``ValueError``."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         return None
-    if mode & 0o077:
+    if mode & 0o077 and not exposed_too:
         raise PermissionError(
             f"{path} is readable by others (mode {mode:o}): its token may be known; "
             "sign out (hotline logout) and sign in again"
@@ -93,10 +94,12 @@ def forget_session(path: Path) -> bool:
     return True
 
 
-def saved_session(args: argparse.Namespace) -> tuple[Path, SavedSession | None]:
+def saved_session(
+    args: argparse.Namespace, *, exposed_too: bool = False
+) -> tuple[Path, SavedSession | None]:
     """The session file of a command's ``--node`` (and ``--token-file``), and what it holds."""
     path = session_path(args.node, getattr(args, "token_file", None), os.environ)
-    return path, load_session(path)
+    return path, load_session(path, exposed_too=exposed_too)
 
 
 def node_client(args: argparse.Namespace) -> NodeClient:

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from core.access.lockout import AccountGuard, after_failure, after_success
+from core.access.lockout import AccountGuard, after_failure, after_success, judge_try
 from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
-from core.access.reasons import TokenRefusal
+from core.access.reasons import SignInRefusal, TokenRefusal
 from core.access.record import (
     GENESIS,
     AccessAction,
@@ -66,6 +66,17 @@ def test_a_right_try_clears_the_count_and_spends_its_code() -> None:
     assert signed.failures == 0
     assert signed.code_spent(1000) and signed.code_spent(999)
     assert not signed.code_spent(1001)
+
+
+def test_a_try_is_judged_lock_first_then_password_then_code_then_spent_code() -> None:
+    locked = AccountGuard(locked_until_ms=NOW + 1, last_code_step=10)
+    fresh = AccountGuard(last_code_step=10)
+    assert judge_try(locked, NOW, password_ok=True, code_step=11) is SignInRefusal.LOCKED
+    assert judge_try(fresh, NOW, password_ok=False, code_step=11) is SignInRefusal.WRONG_PASSWORD
+    assert judge_try(fresh, NOW, password_ok=True, code_step=None) is SignInRefusal.WRONG_CODE
+    assert judge_try(fresh, NOW, password_ok=True, code_step=10) is SignInRefusal.SPENT_CODE
+    assert judge_try(fresh, NOW, password_ok=True, code_step=11) is None
+    assert judge_try(locked, NOW + 1, password_ok=True, code_step=11) is None  # lock over
 
 
 def test_a_policy_that_cannot_work_is_refused() -> None:

@@ -169,6 +169,9 @@ def test_a_session_file_others_may_read_is_refused(desk: Desk, tmp_path: Path) -
     desk.session_file().chmod(0o644)
     status, _, err = desk.run("list", "--node", desk.node.target)
     assert status != 0 and "readable by others" in err and len(err.splitlines()) == 1
+    status, out, _ = desk.run("logout", "--node", desk.node.target)  # the remedy still works
+    assert status == 0 and "signed out of" in out and not desk.session_file().exists()
+    assert reasons(desk.node)[-1] == "sign-out/done/"
 
 
 def test_a_wrong_password_is_one_line_and_writes_no_session(desk: Desk, tmp_path: Path) -> None:
