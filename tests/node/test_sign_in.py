@@ -51,6 +51,7 @@ class County:
     time: HandMovedTime
     admin_secret: str
     handler_secret: str
+    world: World
 
     def sign_in(self, officer: str = HANDLER, password: str = HANDLER_PASSWORD) -> NodeClient:
         """A client signed in as ``officer`` with the code of now."""
@@ -80,7 +81,7 @@ def county(world: World) -> Iterator[County]:
     with node.client() as client:
         client.sign_in(ADMIN, STRONG_PASSWORD, code_at(admin.totp_secret, time.ms))
         handler = client.set_credentials(HANDLER, HANDLER_PASSWORD)
-    yield County(node, time, admin.totp_secret, handler.totp_secret)
+    yield County(node, time, admin.totp_secret, handler.totp_secret, world)
 
 
 def test_a_signed_in_officer_acts_by_the_token_alone(county: County) -> None:
@@ -133,10 +134,12 @@ def _signed_by_a_stranger(county: County) -> str:
 
 
 def _other_node(county: County) -> str:
-    """A token another node (Qilihe's) signed for its own session."""
-    other = NodeIdentity.generate("620103", county.node.node.identity.level)
-    claims = SessionClaims("ef" * 16, other.node_id, HANDLER, county.time.ms, county.time.ms + 1)
-    return sign_token(other, claims)
+    """The token of a real sign-in at another county's node (Qilihe's administrator)."""
+    qilihe = county.world.start(spec("qilihe"), real_ms=county.time)
+    admin = make_admin(qilihe, "620103-90", at_ms=county.time.ms)
+    with qilihe.client() as client:
+        client.sign_in("620103-90", STRONG_PASSWORD, code_at(admin.totp_secret, county.time.ms))
+        return client.token
 
 
 def _idle(county: County) -> str:
