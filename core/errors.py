@@ -11,7 +11,9 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   │   └── InvalidSetting    a node's setting is unusable          INVALID_ARGUMENT
     │   ├── StepNotAllowed        the ticket's state does not allow it  FAILED_PRECONDITION
     │   ├── NotPermitted          not this officer's or unit's to do    PERMISSION_DENIED
+    │   │   └── AccountLocked     too many wrong sign-in tries          PERMISSION_DENIED
     │   ├── UnknownOfficer        not on this node's roster             UNAUTHENTICATED
+    │   ├── NotSignedIn           no valid sign-in or session token     UNAUTHENTICATED
     │   └── NotFound              no such ticket, unit or officer       NOT_FOUND
     ├── StorageError              the database failed; rolled back      UNAVAILABLE
     ├── ReplicationError          a peer unreachable or refusing        UNAVAILABLE
@@ -71,8 +73,25 @@ class NotPermitted(DomainError):
     """The acting officer's role or unit does not give the authority for this step."""
 
 
+class AccountLocked(NotPermitted):
+    """The officer's account is locked after too many wrong sign-in tries; ``until_ms`` says
+    when the lock ends. The node knows who asks and refuses them for now, hence a permission
+    refusal (PERMISSION_DENIED), not a failed proof of identity nor a passing outage: a client
+    that retried UNAVAILABLE automatically would only keep the account locked."""
+
+    def __init__(self, message: str, until_ms: int) -> None:
+        super().__init__(message)
+        self.until_ms = until_ms
+
+
 class UnknownOfficer(DomainError):
     """The named officer is not on the roster of the node that received the command."""
+
+
+class NotSignedIn(DomainError):
+    """The caller has not proved who they are: a sign-in with a wrong officer, password or code,
+    or a session token that is missing where one is needed, malformed, forged, of another node,
+    expired, idle or signed out. The message says which for a token, never for a sign-in."""
 
 
 class NotFound(DomainError):

@@ -27,6 +27,9 @@ class Role(enum.Enum):
     """督办: presses overdue units and watches the supervision queue."""
     STATION_OFFICER = "station_officer"
     """市场监管所 officer: field checks, on-site mediation, signed results in the county's name."""
+    SECURITY_ADMIN = "security_admin"
+    """安全管理员: sets officers' sign-in credentials (and, to come, roles, unlocking, tokens).
+    Takes no part in handling tickets; no ticket command asks for this role."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 
 from core.units import Unit
+from node.access.desk import SignInDesk
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile, ServiceMount
@@ -34,6 +35,7 @@ from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
+from node.edge.caller import SessionInterceptor
 from node.edge.errors import ErrorMappingInterceptor
 from node.jobs.scheduler import JobScheduler
 from node.storage.database import Database
@@ -81,6 +83,8 @@ class Node:
     """Set by the wiring once the level's registration hooks (which take the node) exist."""
     jobs: JobScheduler = field(init=False)
     """Set by the wiring once the level's jobs (which take the node) exist."""
+    access: SignInDesk = field(init=False)
+    """Officers' sign-in and session tokens (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     server: aio.Server | None = None
@@ -134,7 +138,11 @@ class Node:
         options: list[tuple[str, int]] = [("grpc.so_reuseport", 0)]
         if any(m.peer for m in mounts):
             options.append(("grpc.max_receive_message_length", PEER_MESSAGE_LIMIT))
-        server = aio.server(interceptors=[ErrorMappingInterceptor()], options=options)
+        interceptors: list[aio.ServerInterceptor] = [ErrorMappingInterceptor()]  # type: ignore[type-arg]
+        if not any(m.peer for m in mounts):
+            # Officers' tools: who is calling comes from the session token (node.edge.caller).
+            interceptors.append(SessionInterceptor(self.access))
+        server = aio.server(interceptors=interceptors, options=options)
         for mount in mounts:
             mount.add(self, server)
             names.append(mount.name)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from core.access.policy import MINUTE_MS, SignInPolicy
 from core.errors import InvalidInput
 from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
@@ -71,6 +72,14 @@ class NodeSettings:
     clock_anchor: float = 0.0
     """Real instant (epoch seconds) from which the clock runs at ``clock_speed``; every node of
     a drill is given the same one so they all see the same drill time. 0: the node's start."""
+    signin_max_failures: int = 5
+    """Wrong sign-in tries in a row (password or code) that lock an officer's account."""
+    signin_lockout_minutes: float = 15.0
+    """How long a locked account stays locked (real minutes)."""
+    session_idle_minutes: float = 30.0
+    """A session with no call for this long ends (real minutes)."""
+    session_lifetime_hours: float = 8.0
+    """A session ends this long after sign-in, however busy (real hours)."""
     incidents: IncidentRules = field(default_factory=IncidentRules)
     """Thresholds for group complaints, emergencies and professional claimants
     (docs/incidents.md): an ``[incidents]`` table in the config file, or the path of a TOML
@@ -104,6 +113,16 @@ class NodeSettings:
         return bool(self.clock_start) or self.clock_speed != 1.0 or self.clock_offset != 0.0
 
     @property
+    def sign_in_policy(self) -> SignInPolicy:
+        """The sign-in and session rules of these settings (docs/security.md)."""
+        return SignInPolicy(
+            max_failures=self.signin_max_failures,
+            lockout_ms=round(self.signin_lockout_minutes * MINUTE_MS),
+            idle_ms=round(self.session_idle_minutes * MINUTE_MS),
+            lifetime_ms=round(self.session_lifetime_hours * 60 * MINUTE_MS),
+        )
+
+    @property
     def database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""
         return self.db or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"
@@ -132,7 +151,21 @@ class NodeSettings:
         if not self.sweep_interval > 0:  # written so that NaN is refused too
             raise InvalidSetting("sweep_interval", "must be positive")
         self._check_clock()
+        self._check_sign_in()
         return self
+
+    def _check_sign_in(self) -> None:
+        """Refuse sign-in numbers that cannot work, naming the setting."""
+        if self.signin_max_failures < 1:
+            raise InvalidSetting("signin_max_failures", "must be at least 1")
+        for name in ("signin_lockout_minutes", "session_idle_minutes", "session_lifetime_hours"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidSetting(name, f"must be a positive number, not {value}")
+        if self.session_idle_minutes > self.session_lifetime_hours * 60:
+            raise InvalidSetting(
+                "session_idle_minutes", "is longer than the session's whole lifetime"
+            )
 
     def _check_clock(self) -> None:
         """Refuse clock settings that cannot work, or that would quietly set one node of a drill

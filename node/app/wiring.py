@@ -9,9 +9,12 @@ its registration hooks and its start-up steps (``node.app.levels`` has the table
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
+from node.access.desk import SignInDesk
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile
@@ -64,9 +67,11 @@ def build_node(
     *,
     clock: Clock | None = None,
     identity: NodeIdentity | None = None,
+    real_ms: Callable[[], int] | None = None,
 ) -> Node:
-    """Wire a node of ``profile``'s level from its settings; ``clock`` and ``identity`` may
-    be fakes in tests."""
+    """Wire a node of ``profile``'s level from its settings; ``clock``, ``identity`` and
+    ``real_ms`` (real wall time, which sign-in and sessions go by, never a drill clock) may be
+    fakes in tests."""
     if profile.level is not settings.level:
         raise InvalidSetting(
             "level", f"a {profile.level.value} profile for a {settings.level.value}"
@@ -171,4 +176,12 @@ def build_node(
         deadlines=deadlines,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    node.access = SignInDesk(
+        db, identity, roster, blocking, settings.sign_in_policy, real_ms or _real_ms
+    )
     return node
+
+
+def _real_ms() -> int:
+    """Real wall time, Unix milliseconds: what sign-in, lockouts and sessions go by."""
+    return time.time_ns() // 1_000_000

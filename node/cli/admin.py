@@ -15,14 +15,14 @@ from core.units import UnitLevel
 from node.cli.audit import database_url
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
+from node.cli.session_file import node_client
 from node.cli.terms import choices_with_terms, term
-from node.edge.client import NodeClient
 from sync.codec import enum_member, enum_number
 
 
 def _officer(args: argparse.Namespace) -> int:
     roles = [enum_number(Role(r)) for r in args.role]
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         record = client.add_officer(args.id, args.name, args.unit, roles)
     roles_text = ", ".join(term(enum_member(Role, r, "roles")) for r in record.roles)
     print(f"officer {record.officer_id} {record.name} on unit {record.unit_code}: {roles_text}")
@@ -30,7 +30,7 @@ def _officer(args: argparse.Namespace) -> int:
 
 
 def _unit(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         record = client.add_unit(
             args.code, args.name, enum_number(UnitLevel(args.level)), args.parent
         )
@@ -40,7 +40,7 @@ def _unit(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         info = client.info()
     level = term(enum_member(UnitLevel, info.level, "level"))
     print(

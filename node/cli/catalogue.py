@@ -1,7 +1,8 @@
 """The catalogue of ``hotline`` sub-commands: each filed under the people who use it.
 
-``hotline --help`` lists the commands by role (call-takers, dispatchers, handlers and heads,
-supervisors, node administrators, the trust hierarchy, auditors, ops tools) rather than in the
+``hotline --help`` lists the commands by role (signing in, call-takers, dispatchers, handlers
+and heads, supervisors, node administrators, security administrators, the trust hierarchy,
+auditors, ops tools) rather than in the
 order they were added. Every command is registered here with a one-line summary and at least
 one example, shown at the end of its own ``--help``; its flags are grouped so that what is
 required reads as required, and every flag says what it is.
@@ -25,11 +26,13 @@ Run = Callable[[argparse.Namespace], int]
 class Audience(enum.Enum):
     """Who runs a command: the headings of ``hotline --help``, in the order shown."""
 
+    SIGNING_IN = "Signing in (every officer: 登录)"
     OPERATORS = "Operators and call-takers (接线员/登记员)"
     DISPATCHERS = "Dispatchers (分流/派单)"
     HANDLERS = "Handlers and unit heads (承办人/负责人)"
     SUPERVISORS = "Supervisors and the province's rule book (督办)"
     ADMINISTRATORS = "Node administrators"
+    SECURITY = "Security administrators (安全管理员: officers' credentials)"
     PKI = "The trust hierarchy (PKI: keys and certificates)"
     AUDITORS = "Auditors (offline checks of a node's database)"
     TOOLS = "Ops tools"
@@ -183,19 +186,39 @@ def required_flags(
 
 
 def node_flags(parser: argparse.ArgumentParser, *, officer: bool | None) -> None:
-    """``--node`` (required) and ``--officer``: required (True), optional (False) or absent."""
+    """``--node`` (required), ``--token-file``, and ``--officer``: needed unless signed in
+    (True), optional (False) or absent (None).
+
+    A command sends the session token ``hotline login`` kept for the node
+    (``node.cli.session_file``); for now it may instead name the acting officer with
+    ``--officer`` (docs/security.md).
+    """
     required_flags(parser).add_argument(
         "--node",
         required=True,
         metavar="HOST:PORT",
         help="the node's client port (the address after 'serving on' in its start line)",
     )
+    parser.add_argument(
+        "--token-file",
+        dest="token_file",
+        metavar="FILE",
+        help="the session file of `hotline login` (default: one per node under "
+        "~/.config/hotline/sessions/, or HOTLINE_TOKEN_FILE)",
+    )
     if officer is None:
         return
     help_text = "roster id of the officer acting (e.g. 620102-07); the node checks the role"
     if officer:
-        required_flags(parser).add_argument(
-            "--officer", required=True, metavar="ID", help=help_text
+        group = parser.add_argument_group("required unless signed in (hotline login)")
+        # Shown right after the required flags.
+        parser._action_groups.insert(2, parser._action_groups.pop())
+        group.add_argument(
+            "--officer",
+            default="",
+            metavar="ID",
+            help=help_text + "; signed in, the session's officer acts",
         )
+        parser.set_defaults(officer_needed=True)
     else:
         parser.add_argument("--officer", default="", metavar="ID", help=help_text)

@@ -1,8 +1,9 @@
 """The ``hotline`` command: serve a node, act on tickets, administer, audit, run the demo.
 
-This is an entry point: it alone reads ``os.environ`` (for ``serve``) and turns flags into
-calls. The commands live one module per role (``node.cli.tickets``, ``admin``, ``sync``,
-``supervision``, ``rules``, ``pki``, ``audit``, ``serve``, ``tools``) and are filed by role in
+This is an entry point: it alone reads ``os.environ`` (for ``serve``, and for sign-in: the
+session file and the secrets of scripts) and turns flags into calls. The commands live one
+module per role (``node.cli.access``, ``tickets``, ``admin``, ``sync``, ``supervision``,
+``rules``, ``pki``, ``audit``, ``serve``, ``tools``) and are filed by role in
 ``hotline --help`` (``node.cli.catalogue``). Every failure ends with one line on stderr and a
 non-zero exit status; a bad flag too.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from core.errors import HotlineError
+from node.cli.access import add_access_commands
 from node.cli.admin import add_admin_commands
 from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
@@ -56,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS, prog="hotline"
     )
     catalogue = Catalogue(sub)
+    add_access_commands(catalogue)
     add_ticket_commands(catalogue)
     add_supervision_commands(catalogue)
     add_rules_commands(catalogue)

@@ -29,7 +29,7 @@ from core.units import level_of
 from node.app.data_folder import hold_data_folder
 from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.display import china_time
-from node.edge.client import NodeClient
+from node.cli.session_file import node_client
 from proto.hotline.v1 import sync_pb2
 from sync.drill_hierarchy import DRILL_DAYS, drill_from_ms
 from sync.enrolment import CRL_FILE, bundle_pem, install_bundle, request_for, revoke
@@ -194,7 +194,7 @@ def _publish(args: argparse.Namespace) -> int:
     if crl_path.exists():
         crl = x509.load_pem_x509_crl(crl_path.read_bytes())
         bundle.revocation_lists.append(crl.public_bytes(serialization.Encoding.DER))
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         result = client.publish_trust(bundle)
     print(
         f"{args.node}: {result.authorities_added} new authorities, "

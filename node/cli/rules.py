@@ -23,7 +23,7 @@ from core.errors import InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
-from node.edge.client import NodeClient
+from node.cli.session_file import node_client
 from proto.hotline.v1 import rules_pb2
 from sync.codec import enum_member, enum_number
 
@@ -164,14 +164,14 @@ def _name(kind: type[Duty] | type[TicketKind], number: int) -> str:
 
 
 def _amend(args: argparse.Namespace, change: rules_pb2.RuleAmendment) -> int:
-    with NodeClient(args.node, args.officer) as client:
+    with node_client(args) as client:
         view = client.amend_rules(change)
     print("\n".join(rules_lines(view)))
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    with NodeClient(args.node, args.officer) as client:
+    with node_client(args) as client:
         view = client.rules()
     print("\n".join(rules_lines(view)))
     return 0

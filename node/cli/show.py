@@ -35,6 +35,7 @@ from node.cli.display import (
     provisional_mark,
     yuan,
 )
+from node.cli.session_file import node_client
 from node.cli.terms import ENUMS, event_term, term, term_of
 from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import events_pb2, intake_pb2, ticket_pb2
@@ -255,7 +256,7 @@ def _deadlines(client: NodeClient, ticket_id: str) -> list[intake_pb2.DutyDeadli
 
 def run_show(args: argparse.Namespace) -> int:
     """``hotline show TICKET``: the ticket in words, its open deadlines, its signed history."""
-    with NodeClient(args.node, args.officer) as client:
+    with node_client(args) as client:
         ticket = client.get(args.ticket)
         deadlines = _deadlines(client, args.ticket)
         history = client.history(args.ticket)

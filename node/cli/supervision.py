@@ -14,12 +14,12 @@ from core.ticket.state import TicketStatus
 from core.ticket.vocabulary import Duty
 from node.cli.catalogue import Audience, Catalogue, node_flags
 from node.cli.display import china_time, due_date, provisional_mark
+from node.cli.session_file import node_client
 from node.cli.terms import term_of
-from node.edge.client import NodeClient
 
 
 def _queue(args: argparse.Namespace) -> int:
-    with NodeClient(args.node, args.officer) as client:
+    with node_client(args) as client:
         queue = client.queue(args.unit, args.within)
     sections = (
         ("OVERDUE", queue.overdue),

@@ -13,7 +13,7 @@ import time
 
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import age, china_time
-from node.edge.client import NodeClient
+from node.cli.session_file import node_client
 from proto.hotline.v1 import admin_pb2
 
 COUNTY = "--node 127.0.0.1:7300"
@@ -46,7 +46,7 @@ def status_lines(status: admin_pb2.SyncStatus, now_ms: int) -> list[str]:
 
 
 def _sync_now(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         report = client.sync_now()
     if report.error:
         print(f"hotline: sync failed: {report.error}", file=sys.stderr)
@@ -56,7 +56,7 @@ def _sync_now(args: argparse.Namespace) -> int:
 
 
 def _sync_status(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         while True:
             status = client.sync_status()
             for line in status_lines(status, status.now_ms or int(time.time() * 1000)):
@@ -68,7 +68,7 @@ def _sync_status(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         alerts = client.alerts(args.limit)
     for alert in alerts:
         print(
@@ -81,7 +81,7 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    with NodeClient(args.node) as client:
+    with node_client(args) as client:
         client.release_quarantine(args.origin, args.note)
     print(f"{args.origin} released; its fork evidence stays on record")
     return 0

@@ -132,6 +132,7 @@ TERMS: dict[enum.Enum, str] = {
     Role.UNIT_HEAD: "负责人",
     Role.SUPERVISOR: "督办",
     Role.STATION_OFFICER: "市场监管所人员",
+    Role.SECURITY_ADMIN: "安全管理员",
     UnitLevel.NATIONAL: "总局",
     UnitLevel.PROVINCE: "省局",
     UnitLevel.CITY: "市(州)局",

@@ -17,6 +17,7 @@ from core.ticket.state import TicketStatus
 from core.ticket.vocabulary import TicketKind
 from node.cli.catalogue import Audience, Catalogue, node_flags
 from node.cli.display import china_time_of, csv_text, iso_china, json_text, table
+from node.cli.session_file import node_client
 from node.cli.show import deadline_line, run_show, status_line
 from node.cli.terms import chinese, term
 from node.cli.ticket_flags import add_dataclass_flags, dataclass_from_flags
@@ -194,7 +195,7 @@ def add_ticket_commands(catalogue: Catalogue) -> None:
 
 
 def _client(args: argparse.Namespace) -> NodeClient:
-    return NodeClient(args.node, args.officer)
+    return node_client(args)
 
 
 def run_register(args: argparse.Namespace) -> int:

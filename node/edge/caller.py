@@ -1,36 +1,165 @@
-"""Who is calling: the acting officer a request names, read in one place at the edge.
+"""Who is calling: the acting officer of a request, decided in one place at the edge.
 
-Until officers sign in (issue 11) a caller names the acting officer in the
-``x-hotline-officer`` metadata; the desks then judge the step on that officer's roles and
-unit from the node's roster.
+An officer signs in (``AccessService.SignIn``) and sends the session token on every call in the
+``authorization: Bearer <token>`` metadata. ``SessionInterceptor`` checks it before any method
+of a ``hotline.v1`` service runs on the client port: a valid token makes its officer the acting
+officer of the call (``acting_officer``, ``signed_in``); a token that is present but does not
+hold (malformed, forged, another node's, expired, idle, signed out) is refused UNAUTHENTICATED
+before the method runs, and recorded in the node's access record.
+
+FOR NOW, a call that sends no token may still name the acting officer in the
+``x-hotline-officer`` metadata, as every caller did before sign-in existed; the rest of the
+suite, the demo and the benchmarks still call that way. That fallback goes, together with TLS
+on the client port and the role table, in the next step of issue 11 (docs/security.md, "Not
+yet"). A call that sends both must name the token's own officer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
+import grpc
 from grpc import aio
 
-from core.errors import UnknownOfficer
+from core.access.reasons import CallRefusal
+from core.errors import NotPermitted, UnknownOfficer
+
+if TYPE_CHECKING:
+    from node.access.desk import SignedIn, SignInDesk
+
+    RpcHandler = grpc.RpcMethodHandler[Any, Any]
 
 OFFICER_METADATA = "x-hotline-officer"
-"""Metadata key naming the acting officer's roster id."""
+"""Metadata key naming the acting officer's roster id (the fallback without a token, for now)."""
+
+AUTHORIZATION_METADATA = "authorization"
+"""Metadata key carrying ``Bearer <session token>``."""
+
+BEARER = "Bearer "
 
 NODE_METADATA = "x-hotline-node"
 """Metadata key naming the calling node (replication)."""
 
+SIGN_IN_METHOD = "/hotline.v1.AccessService/SignIn"
+"""The one method a token is never asked of (it is how one gets a token)."""
+
+_SIGNED_IN: contextvars.ContextVar[SignedIn | None] = contextvars.ContextVar(
+    "hotline_signed_in", default=None
+)
+"""The officer the current call's token proved; set by ``SessionInterceptor`` for the call."""
+
 
 def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str:
     """The value of an invocation metadata key, or ''."""
-    for item_key, value in context.invocation_metadata() or ():
+    return _metadata_value(context.invocation_metadata(), key)
+
+
+def _metadata_value(metadata: Any, key: str) -> str:
+    for item_key, value in metadata or ():
         if item_key == key:
-            return value.decode() if isinstance(value, bytes) else value
+            return value.decode() if isinstance(value, bytes) else str(value)
     return ""
 
 
+def signed_in() -> SignedIn | None:
+    """The officer and session the current call's token proved; None when it sent none."""
+    return _SIGNED_IN.get()
+
+
 def acting_officer(context: aio.ServicerContext[Any, Any]) -> str:
-    """The officer id the caller put in the metadata; ``UnknownOfficer`` when missing."""
+    """The officer acting in this call: the token's, else (for now) the ``x-hotline-officer``
+    metadata's; ``UnknownOfficer`` when the call names nobody."""
+    proven = _SIGNED_IN.get()
+    if proven is not None:
+        return proven.officer_id
     officer = metadata_value(context, OFFICER_METADATA)
     if not officer:
-        raise UnknownOfficer(f"name the acting officer in the {OFFICER_METADATA!r} metadata")
+        raise UnknownOfficer(
+            "sign in first (hotline login) and send the session token, or name the acting "
+            f"officer in the {OFFICER_METADATA!r} metadata"
+        )
     return officer
+
+
+def peer_of(context: aio.ServicerContext[Any, Any]) -> str:
+    """The caller's address as gRPC saw it (``ipv4:10.0.0.7:51234``), for the access record."""
+    peer = context.peer()
+    return peer.decode() if isinstance(peer, bytes) else str(peer or "")
+
+
+class SessionInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Checks the session token of every ``hotline.v1`` call before its method runs.
+
+    Sits inside ``ErrorMappingInterceptor`` (listed after it), so its refusals become status
+    codes there: ``NotSignedIn`` is UNAUTHENTICATED, ``NotPermitted`` PERMISSION_DENIED.
+    """
+
+    def __init__(self, desk: SignInDesk) -> None:
+        self._desk = desk
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[RpcHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> RpcHandler:
+        """Wrap the method's handler so that it runs as the token's officer."""
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not method.startswith("/hotline.v1.") or method == SIGN_IN_METHOD:
+            return handler
+        metadata = handler_call_details.invocation_metadata
+        authorization = _metadata_value(metadata, AUTHORIZATION_METADATA)
+        if not authorization:
+            return handler  # no token: for now the officer metadata may name the officer
+        named = _metadata_value(metadata, OFFICER_METADATA)
+        check = self._check
+        if handler.unary_unary is not None:
+            inner_uu = handler.unary_unary
+
+            async def unary_unary(request: Any, context: Any) -> Any:
+                token = _SIGNED_IN.set(await check(authorization, named, context, method))
+                try:
+                    return await inner_uu(request, context)
+                finally:
+                    _SIGNED_IN.reset(token)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream is not None:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
+                token = _SIGNED_IN.set(await check(authorization, named, context, method))
+                try:
+                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
+                        yield item
+                finally:
+                    _SIGNED_IN.reset(token)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer
+            )
+        # No client-port service streams requests; refuse rather than let one skip the check.
+        raise NotImplementedError(f"{method}: a streaming request cannot be checked here")
+
+    async def _check(self, authorization: str, named: str, context: Any, method: str) -> SignedIn:
+        """The officer the token proves; refuses a bad token, or one of another officer than
+        the officer metadata names."""
+        token = authorization[len(BEARER) :] if authorization.startswith(BEARER) else authorization
+        peer = peer_of(context)
+        proven = await self._desk.authenticate(token.strip(), peer, method)
+        if named and named != proven.officer_id:
+            raise await self._desk.refuse_call(
+                named,
+                CallRefusal.OFFICER_MISMATCH,
+                peer,
+                method,
+                NotPermitted(
+                    f"the session token is officer {proven.officer_id}'s; this call names "
+                    f"officer {named}: act as the officer signed in, or sign in as {named}"
+                ),
+            )
+        return proven

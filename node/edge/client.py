@@ -1,7 +1,8 @@
 """A small typed client for one node: what the CLI, the demo and the tests call.
 
-Every call takes keyword-only ``timeout`` and acts as the officer the client was made for
-(sent in the ``x-hotline-officer`` metadata). A failed call raises ``CallError`` carrying the
+Every call takes keyword-only ``timeout`` and acts as the officer the client was made for: the
+session token of a sign-in when it has one (``authorization: Bearer ...``), and (for now) the
+officer id in the ``x-hotline-officer`` metadata. A failed call raises ``CallError`` carrying the
 gRPC status code name and the server's one-line message, raised from the original
 ``grpc.RpcError``. When the node cannot be reached the client looks at what listens at the
 address (``sync.ports``) and says so in words: nothing at all, or a node's peer port (mutual
@@ -17,8 +18,10 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from core.errors import HotlineError
-from node.edge.caller import OFFICER_METADATA
+from node.edge.caller import AUTHORIZATION_METADATA, BEARER, OFFICER_METADATA
 from proto.hotline.v1 import (
+    access_pb2,
+    access_pb2_grpc,
     admin_pb2,
     admin_pb2_grpc,
     casework_pb2,
@@ -46,6 +49,13 @@ def officer_metadata(officer_id: str) -> tuple[tuple[str, str], ...]:
     return ((OFFICER_METADATA, officer_id),) if officer_id else ()
 
 
+def call_metadata(officer_id: str, token: str) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call as ``officer_id`` (may be empty) with session ``token`` (may be
+    empty)."""
+    bearer = ((AUTHORIZATION_METADATA, BEARER + token),) if token else ()
+    return (*officer_metadata(officer_id), *bearer)
+
+
 class CallError(HotlineError):
     """A call to a node failed; ``code`` is the status code name, e.g. INVALID_ARGUMENT."""
 
@@ -56,12 +66,15 @@ class CallError(HotlineError):
 
 
 class NodeClient:
-    """Calls one node's Intake, Casework and Admin services as one officer."""
+    """Calls one node's services as one officer: signed in (``token``), or for now named."""
 
-    def __init__(self, target: str, officer_id: str = "") -> None:
+    def __init__(self, target: str, officer_id: str = "", *, token: str = "") -> None:
         self.target = target
         self.officer_id = officer_id
+        self.token = token
+        """The session token sent with every call ('' for none); ``sign_in`` sets it."""
         self._channel = grpc.insecure_channel(target)
+        self.access = access_pb2_grpc.AccessServiceStub(self._channel)
         self.intake = intake_pb2_grpc.IntakeServiceStub(self._channel)
         self.casework = casework_pb2_grpc.CaseworkServiceStub(self._channel)
         self.admin = admin_pb2_grpc.AdminServiceStub(self._channel)
@@ -85,7 +98,9 @@ class NodeClient:
 
     def _call(self, method: Any, request: Message, *, timeout: float) -> Any:
         try:
-            return method(request, timeout=timeout, metadata=officer_metadata(self.officer_id))
+            return method(
+                request, timeout=timeout, metadata=call_metadata(self.officer_id, self.token)
+            )
         except grpc.RpcError as exc:
             code = exc.code().name if callable(getattr(exc, "code", None)) else "UNKNOWN"
             details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
@@ -108,6 +123,46 @@ class NodeClient:
                 "and is this its client port?"
             )
         return details
+
+    # -- access ------------------------------------------------------------------------------
+
+    def sign_in(
+        self, officer_id: str, password: str, totp_code: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> access_pb2.SignInResponse:
+        """Sign in; the client sends the new token (and no officer id) from then on."""
+        response: access_pb2.SignInResponse = self._call(
+            self.access.SignIn,
+            access_pb2.SignInRequest(officer_id=officer_id, password=password, totp_code=totp_code),
+            timeout=timeout,
+        )
+        self.token, self.officer_id = response.token, ""
+        return response
+
+    def sign_out(self, *, timeout: float = DEFAULT_TIMEOUT) -> access_pb2.SignOutResponse:
+        """End the session of the client's token; the client forgets it."""
+        response: access_pb2.SignOutResponse = self._call(
+            self.access.SignOut, access_pb2.SignOutRequest(), timeout=timeout
+        )
+        self.token = ""
+        return response
+
+    def who_am_i(self, *, timeout: float = DEFAULT_TIMEOUT) -> access_pb2.Session:
+        """The session of the client's token."""
+        result: access_pb2.Session = self._call(
+            self.access.WhoAmI, access_pb2.WhoAmIRequest(), timeout=timeout
+        )
+        return result
+
+    def set_credentials(
+        self, officer_id: str, password: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> access_pb2.SetCredentialsResponse:
+        """Set an officer's password and a new TOTP secret (a signed-in security administrator)."""
+        result: access_pb2.SetCredentialsResponse = self._call(
+            self.access.SetCredentials,
+            access_pb2.SetCredentialsRequest(officer_id=officer_id, password=password),
+            timeout=timeout,
+        )
+        return result
 
     # -- intake ------------------------------------------------------------------------------
 

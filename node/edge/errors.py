@@ -18,11 +18,13 @@ import grpc
 from grpc import aio
 
 from core.errors import (
+    AccountLocked,
     DomainError,
     HotlineError,
     InvalidInput,
     NotFound,
     NotPermitted,
+    NotSignedIn,
     StepNotAllowed,
     UnknownOfficer,
 )
@@ -55,8 +57,10 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),
     (DataFolderInUse, grpc.StatusCode.FAILED_PRECONDITION),
     # who is asking
+    (AccountLocked, grpc.StatusCode.PERMISSION_DENIED),  # known, refused for now (no retry)
     (NotPermitted, grpc.StatusCode.PERMISSION_DENIED),
     (UnknownOfficer, grpc.StatusCode.UNAUTHENTICATED),
+    (NotSignedIn, grpc.StatusCode.UNAUTHENTICATED),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (DomainError, grpc.StatusCode.FAILED_PRECONDITION),
     # something below or beside the node failed: the same call may succeed later

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from node.app.profile import ServiceMount
+from node.edge.access import ACCESS
 from node.edge.admin import ADMIN
 from node.edge.casework import CASEWORK
 from node.edge.intake import INTAKE
@@ -10,7 +11,17 @@ from node.edge.rules import RULES_READ_ONLY
 from node.edge.supervision import SUPERVISION
 from node.edge.sync import SYNC
 
-EVERY_NODE: tuple[ServiceMount, ...] = (INTAKE, CASEWORK, ADMIN)
-"""What every node serves on its client port: registration, handling, administration."""
+EVERY_NODE: tuple[ServiceMount, ...] = (INTAKE, CASEWORK, ADMIN, ACCESS)
+"""What every node serves on its client port: registration, handling, administration, and
+officers' sign-in (a county signs its own officers in while its link is down)."""
 
-__all__ = ["ADMIN", "CASEWORK", "EVERY_NODE", "INTAKE", "RULES_READ_ONLY", "SUPERVISION", "SYNC"]
+__all__ = [
+    "ACCESS",
+    "ADMIN",
+    "CASEWORK",
+    "EVERY_NODE",
+    "INTAKE",
+    "RULES_READ_ONLY",
+    "SUPERVISION",
+    "SYNC",
+]

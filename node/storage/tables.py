@@ -4,8 +4,10 @@ Views (``tickets``, ``obligations``, ``ticket_signals``) are kept by the project
 writer's transaction and can be rebuilt from the log at any time (DESIGN.md rule 1); the
 registration look-ups (``ticket_requests``, ``ticket_fingerprints``) are written with the
 registration; the roster (``officers``, ``units``) and the province's ``rule_books`` are
-reference data. Nothing here registers itself anywhere: Alembic's environment
-(``node/storage/migrations/env.py``) is handed ``ALL_METADATA``.
+reference data. Sign-in keeps ``officer_credentials``, ``sessions`` and the append-only,
+hash-chained ``access_record`` (with its ``access_record_head``). Nothing here registers
+itself anywhere: Alembic's environment (``node/storage/migrations/env.py``) is handed
+``ALL_METADATA``.
 """
 
 from __future__ import annotations
@@ -88,6 +90,73 @@ units = Table(
     Column("name", String(100), nullable=False),
     Column("level", String(16), nullable=False),
     Column("parent_code", String(12), nullable=False),
+)
+
+
+# -- sign-in: credentials, sessions and the access record (docs/security.md) ---------------------
+
+officer_credentials = Table(
+    "officer_credentials",
+    metadata,
+    Column("officer_id", String(32), primary_key=True),
+    # Argon2id, in the PHC string format ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+    Column("password_hash", String(200), nullable=False),
+    # The TOTP secret, base32 (the node must compute codes with it, so it cannot be hashed).
+    Column("totp_secret", String(64), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until_ms", BigInteger, nullable=False),
+    Column("last_code_step", BigInteger, nullable=False),
+    Column("set_ms", BigInteger, nullable=False),
+    Column("set_by", String(64), nullable=False),
+)
+
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("officer_id", String(32), nullable=False),
+    Column("node_id", String(64), nullable=False),
+    Column("issued_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("ended_ms", BigInteger, nullable=False),
+    Column("end_reason", String(32), nullable=False),
+    Column("peer", String(200), nullable=False),
+    Index("ix_sessions_officer_id", "officer_id"),
+)
+
+
+access_record = Table(
+    "access_record",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("officer_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("outcome", String(8), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("peer", String(200), nullable=False),
+    Column("session_id", String(32), nullable=False),
+    Column("detail", String(300), nullable=False),
+    Column("previous", LargeBinary, nullable=False),
+    Column("digest", LargeBinary, nullable=False),
+    # The node's event key id and its Ed25519 signature of the digest (core.access.record).
+    Column("key_id", String(64), nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Index("ix_access_record_at_ms", "at_ms"),
+    Index("ix_access_record_officer_id", "officer_id"),
+)
+
+
+access_record_head = Table(
+    "access_record_head",
+    metadata,
+    # One row ("head"): the last seq and digest. Appending locks it (SELECT ... FOR UPDATE), so
+    # several processes of one hub on one PostgreSQL database append one chain.
+    Column("name", String(8), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("digest", LargeBinary, nullable=False),
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -106,11 +107,13 @@ class World:
         sync_interval: float = 3600,
         clock: Clock | None = None,
         parent_address: str = "",
+        real_ms: Callable[[], int] | None = None,
     ) -> InProcessNode:
         """Start one node of the world (its parent must be started first).
 
         ``parent_address`` reaches the parent some other way than straight to its peer port
-        (through a ``LinkProxy`` that a test cuts and heals).
+        (through a ``LinkProxy`` that a test cuts and heals); ``real_ms`` stands in for real
+        time where sign-in and sessions read it.
         """
         parent_name = parent if parent is not None else spec.parent
         parent_target = parent_address or (
@@ -127,7 +130,9 @@ class World:
             sync_interval=sync_interval,
             sweep_interval=3600,  # tests run the jobs themselves: run_job(node, name)
         )
-        node = InProcessNode(build_node(settings, profile_of(spec.level), clock=clock))
+        node = InProcessNode(
+            build_node(settings, profile_of(spec.level), clock=clock, real_ms=real_ms)
+        )
         self.nodes[spec.name] = node
         self.specs[spec.name] = spec
         self.settings[spec.name] = settings

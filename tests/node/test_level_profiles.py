@@ -17,7 +17,12 @@ from node.edge.client import CallError
 from proto.hotline.v1 import rules_pb2
 from tests.helpers.world import World, spec
 
-EVERY_NODE = {"hotline.v1.IntakeService", "hotline.v1.CaseworkService", "hotline.v1.AdminService"}
+EVERY_NODE = {
+    "hotline.v1.IntakeService",
+    "hotline.v1.CaseworkService",
+    "hotline.v1.AdminService",
+    "hotline.v1.AccessService",
+}
 SUPERVISION = "hotline.v1.SupervisionService"
 RULES = "hotline.v1.RulesService"
 SYNC = "hotline.v1.SyncService"

@@ -76,6 +76,8 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     """督办: presses overdue units"""
     ROLE_STATION_OFFICER: _Role.ValueType  # 6
     """station officer: field work in the county's name"""
+    ROLE_SECURITY_ADMIN: _Role.ValueType  # 7
+    """安全管理员: sets officers' sign-in credentials; handles no tickets"""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
     """What an officer does at their unit."""
@@ -93,6 +95,8 @@ ROLE_SUPERVISOR: Role.ValueType  # 5
 """督办: presses overdue units"""
 ROLE_STATION_OFFICER: Role.ValueType  # 6
 """station officer: field work in the county's name"""
+ROLE_SECURITY_ADMIN: Role.ValueType  # 7
+"""安全管理员: sets officers' sign-in credentials; handles no tickets"""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
 class _TicketKind:

@@ -1,0 +1,91 @@
+"""The node's first security administrator, made on the node's own machine (no network).
+
+Someone has to set the first password: a node fresh from ``hotline pki install`` has officers
+to sign in and nobody who may set their credentials. ``hotline officers init-admin`` does it on
+the machine that holds the node's data folder, with the node stopped (it takes the folder's
+lock, as ``hotline pki`` does): whoever can do that already holds the node's keys, so no remote
+caller gains anything it did not have. It puts the officer on the roster with the one role
+``security_admin`` (安全管理员), sets their password, makes their TOTP secret (shown once) and
+writes the act into the access record, signed with the node's key.
+
+It refuses when the node already has a security administrator with credentials: they add
+others over the network (``hotline officers set-credentials``). ``reset`` renews the
+credentials of that same administrator (a lost phone, a forgotten password), again only on the
+node's machine.
+"""
+
+from __future__ import annotations
+
+from core.access.passwords import check_password
+from core.access.record import AccessAction, AccessOutcome
+from core.access.sessions import SessionEnd
+from core.errors import DomainError, InvalidInput
+from core.officers import Role
+from node.access import passwords, record, store
+from node.access.desk import NewCredentials, make_secret
+from node.desks.roster import Roster
+from node.storage.database import Database
+from sync.identity import NodeIdentity
+
+
+def create_first_admin(
+    db: Database,
+    identity: NodeIdentity,
+    roster: Roster,
+    *,
+    officer_id: str,
+    name: str,
+    password: str,
+    reset: bool,
+    now_ms: int,
+    peer: str,
+) -> NewCredentials:
+    """Make (or with ``reset`` renew) the node's security administrator; the TOTP secret is
+    returned to be shown once."""
+    officer_id, name = officer_id.strip(), name.strip()
+    unit = roster.own_unit().code if identity.unit_code in roster.units else ""
+    if not unit:
+        raise InvalidInput(
+            "unit",
+            f"the node's database does not know its unit {identity.unit_code} yet: start the "
+            "node once (hotline serve), stop it, and run this again",
+        )
+    check_password(password)
+    admins = {o.officer_id for o in roster.officers() if o.has(Role.SECURITY_ADMIN)}
+    with db.read() as conn:
+        having = store.security_admins_with_credentials(conn, admins)
+    if having and not (reset and officer_id in having):
+        if officer_id in having:
+            raise DomainError(
+                f"{officer_id} already has credentials on this node: --reset renews them"
+            )
+        raise DomainError(
+            f"this node already has a security administrator ({', '.join(having)}): they set "
+            "other officers' credentials with `hotline officers set-credentials`"
+        )
+    known = {o.officer_id: o for o in roster.officers()}
+    if officer_id in known and known[officer_id].roles != frozenset({Role.SECURITY_ADMIN}):
+        roles = ", ".join(sorted(r.value for r in known[officer_id].roles))
+        raise InvalidInput(
+            "id",
+            f"{officer_id} is on the roster as {roles}: a security administrator has a roster "
+            "id of their own and no other role (三权分立)",
+        )
+    roster.save_officer(officer_id, name, unit, frozenset({Role.SECURITY_ADMIN}))
+    hashed = passwords.hash_password(password)
+    secret, shown = make_secret(officer_id, unit)
+    with db.write() as conn:
+        store.save_credentials(conn, officer_id, hashed, secret, at_ms=now_ms, set_by="local")
+        ended = store.end_sessions_of(conn, officer_id, now_ms, SessionEnd.CREDENTIALS_CHANGED)
+        record.append(
+            conn,
+            identity,
+            at_ms=now_ms,
+            officer_id=officer_id,
+            action=AccessAction.INIT_ADMIN,
+            outcome=AccessOutcome.DONE,
+            peer=peer,
+            detail=("credentials renewed" if reset else "first security administrator")
+            + (f"; {ended} open session(s) ended" if ended else ""),
+        )
+    return shown
