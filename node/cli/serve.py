@@ -43,6 +43,8 @@ FLAGS = (
     "sync_interval",
     "sweep_interval",
     "sync_batch",
+    "max_calls",
+    "wait_limit",
     "clock_speed",
     "clock_offset",
     "clock_start",
@@ -214,6 +216,21 @@ def add_serve_command(catalogue: Catalogue) -> None:
         type=int,
         metavar="N",
         help="events per replication batch (default 500)",
+    )
+    serve.add_argument(
+        "--max-calls",
+        dest="max_calls",
+        type=int,
+        metavar="N",
+        help="most calls each port serves at once; more are refused RESOURCE_EXHAUSTED "
+        "with a retry hint (default 256)",
+    )
+    serve.add_argument(
+        "--wait-limit",
+        dest="wait_limit",
+        type=float,
+        metavar="SECONDS",
+        help="longest a call waits for the node's writer or pool (default 30)",
     )
     # Drill clocks (docs/drills.md): every node of a drill gets the same three values.
     serve.add_argument(
