@@ -26,6 +26,8 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_REFERENCE = re.compile(r"^[\x21-\x7e]{1,64}$")
+_CODE_PREFIX = re.compile(r"^\d{0,9}$")
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}$")
@@ -91,6 +93,26 @@ def check_sha256(digest: str, field: str) -> str:
     if not _SHA256.match(normalized):
         raise InvalidInput(field, f"a SHA-256 digest is 64 hexadecimal digits, not {shown(digest)}")
     return normalized
+
+
+def check_reference(value: str, field: str) -> str:
+    """An id the node made or a caller chose (a ticket id, a node id, a page token...): 1 to
+    64 printable ASCII characters without spaces. A read for one that no id can be is refused
+    before the database is asked."""
+    if not _REFERENCE.match(value):
+        raise InvalidInput(
+            field, f"must be 1 to 64 printable characters without spaces, not {shown(value)}"
+        )
+    return value
+
+
+def check_code_prefix(prefix: str, field: str) -> str:
+    """The start of a unit code ("" for all): at most 9 digits."""
+    if not _CODE_PREFIX.match(prefix):
+        raise InvalidInput(
+            field, f"the start of a unit code is up to 9 digits, not {shown(prefix)}"
+        )
+    return prefix
 
 
 def check_phone(phone: str, field: str) -> str:

@@ -50,6 +50,13 @@ TEXT_LIMITS: dict[str, int] = {
     # the roster
     "officer.name": 50,
     "unit.name": 100,
+    # the province's rule book (规则): campaigns and time-limit tables
+    "campaign.campaign_id": 64,
+    "campaign.name": 100,
+    "campaign.terms": 100,
+    "policy.version": 64,
+    # an administrator's notes
+    "release.note": 2_000,
 }
 """Most characters each free-text field may hold, by its path in the command (list indexes
 left out: ``tags[3]`` is limited as ``tags``)."""
@@ -62,6 +69,9 @@ MAX_ATTACHMENTS = 20
 
 MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
 """Largest attachment a ticket may refer to (100 MiB: a video of a visit, a scanned file)."""
+
+MAX_CAMPAIGN_TERMS = 100
+"""Most tags, categories and keywords a campaign matches on, together."""
 
 MAX_AMOUNT_FEN = 10**12
 """Largest amount involved or recovered, in fen (10 billion yuan)."""
