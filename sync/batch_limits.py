@@ -4,7 +4,7 @@ A batch (``hotline.v1.EventBatch``) carries up to ``--sync-batch`` events (500 b
 child may pull up to ``sync.children.MAX_BATCH``, 5,000, at once) and the certificates of their
 signers. A typical event weighs under 2 KB signed, so a full batch is about a megabyte; but
 the largest event the limits allow (a registration with every text at its limit, written in
-four-byte characters: ``core.limits``) weighs about 90 KB, and 5,000 of those would be 450 MB.
+four-byte characters: ``core.limits``) weighs about 78 KB, and 5,000 of those would be 390 MB.
 So the sender also cuts a batch by bytes: it fills one to ``BATCH_BYTES`` of signed events at
 most (always at least one event, so one large event still travels), and the receiver accepts
 one message of ``BATCH_MESSAGE_LIMIT``: a full batch, one event over, and the certificates of

@@ -112,9 +112,10 @@ def _route(
     state: TicketState, cmd: c.RouteTicket, officer: Officer, ctx: DecisionContext
 ) -> DomainEvent:
     assert state.registration is not None
+    note = _note(cmd.note)
     dispatcher = ctx.units.require(officer.unit_code, "officer.unit_code")
     decision = next_hop(dispatcher, state.registration, ctx.units, cmd.to_unit.strip())
-    return e.TicketRouted(decision.to_unit, decision.basis, _note(cmd.note))
+    return e.TicketRouted(decision.to_unit, decision.basis, note)
 
 
 def forward_walk_in(
@@ -145,12 +146,13 @@ def forward_walk_in(
 
 
 def _assign(state: TicketState, cmd: c.AssignToStation, ctx: DecisionContext) -> DomainEvent:
+    note = _note(cmd.note)
     station = ctx.units.require(cmd.station_code.strip(), "station_code")
     if station.parent_code != state.holder_unit:
         raise InvalidInput(
             "station_code", f"{station.code} is not a station of {state.holder_unit}"
         )
-    return e.TicketAssigned(station.code, _note(cmd.note))
+    return e.TicketAssigned(station.code, note)
 
 
 def _end_mediation(cmd: c.EndMediation) -> DomainEvent:
@@ -177,6 +179,9 @@ def _days(days: int, field: str, most: int = MAX_DAYS) -> int:
 def _decide_extension(
     state: TicketState, cmd: c.DecideExtension, ctx: DecisionContext
 ) -> DomainEvent:
+    note = _text(cmd.note, "note", required=not cmd.approved)
+    if not cmd.approved and cmd.days:
+        raise InvalidInput("days", "a denied extension grants no days")
     pending = state.pending_extension(cmd.duty)
     if pending is None:
         raise StepNotAllowed(
@@ -185,9 +190,7 @@ def _decide_extension(
             f"no extension of {cmd.duty.value} awaits a decision",
         )
     if not cmd.approved:
-        if cmd.days:
-            raise InvalidInput("days", "a denied extension grants no days")
-        return e.ExtensionDecided(cmd.duty, False, 0, _text(cmd.note, "note"))
+        return e.ExtensionDecided(cmd.duty, False, 0, note)
     days = _days(cmd.days or pending.requested_days, "days", pending.requested_days)
     room = ctx.extension_room(state, cmd.duty) if ctx.extension_room else None
     if room is not None and days > room:
@@ -196,21 +199,21 @@ def _decide_extension(
             f"the time-limit table leaves {room} working day(s) of extension for "
             f"{cmd.duty.value}; {days} asked",
         )
-    return e.ExtensionDecided(cmd.duty, True, days, _text(cmd.note, "note", required=False))
+    return e.ExtensionDecided(cmd.duty, True, days, note)
 
 
 def _order_supervision(
     state: TicketState, cmd: c.OrderSupervision, ctx: DecisionContext
 ) -> DomainEvent:
     order_id = _text(cmd.order_id, "order_id")
+    instructions = _text(cmd.instructions, "instructions")
+    days = _days(cmd.days, "days")
     target = ctx.units.require(cmd.to_unit.strip(), "to_unit")
     if not target.covers(state.holder_unit):
         raise InvalidInput(
             "to_unit", f"{target.code} neither holds the ticket nor is above {state.holder_unit}"
         )
-    return e.SupervisionOrdered(
-        order_id, target.code, _days(cmd.days, "days"), _text(cmd.instructions, "instructions")
-    )
+    return e.SupervisionOrdered(order_id, target.code, days, instructions)
 
 
 def _events_for(

@@ -14,7 +14,7 @@ kilobytes while a trust bundle may weigh a megabyte. So there are two:
   INVALID_ARGUMENT naming ``request`` without ever becoming a Python object.
 
 The sizes come from the field limits (``core.limits``): the largest valid registration, every
-text at its limit in four-byte characters, weighs about 85 KB; the largest handling step
+text at its limit in four-byte characters, weighs 77 KB; the largest handling step
 (a 10,000-character result) about 40 KB. A method missing from the table is a programming
 error that ``tests/node/test_request_limits.py`` catches before any node serves it.
 """
