@@ -8,9 +8,11 @@ why each code was chosen. Anything else is a bug: it is logged with its tracebac
 as INTERNAL without leaking details.
 
 A refusal costs the node as little as it can: the message is cut to ``MAX_DETAILS`` characters
-(it may quote what the caller sent), an error that says when to retry (``Busy``) puts that in
-the ``grpc-retry-pushback-ms`` trailer, and the call is aborted only after the exception is
-dropped, so that no traceback (and no request its frames hold) outlives the call.
+(it may quote what the caller sent), and an error that says when to retry (``Busy``) puts that
+in the ``grpc-retry-pushback-ms`` trailer. The call is ended by setting its status and
+returning, not with ``context.abort``: gRPC's abort raises an exception that it keeps in a
+reference cycle with the handler's frames, so every refused request stayed in memory until the
+garbage collector's next full pass (``tests/node/test_call_gate.py`` counts them).
 """
 
 from __future__ import annotations
@@ -114,11 +116,13 @@ def failure_of(error: Exception) -> Failure:
     return code, details, trailers
 
 
-async def _abort(context: aio.ServicerContext[Any, Any], failure: Failure) -> None:
+def _fail(context: aio.ServicerContext[Any, Any], failure: Failure) -> None:
+    """End the call with ``failure``'s status when the handler returns (no response)."""
     code, details, trailers = failure
     if trailers:
         context.set_trailing_metadata(trailers)
-    await context.abort(code, details)
+    context.set_code(code)
+    context.set_details(details)
 
 
 class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -143,7 +147,8 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     raise
                 except Exception as error:
                     failure = failure_of(error)
-                await _abort(context, failure)
+                _fail(context, failure)
+                return None
 
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, handler.request_deserializer, handler.response_serializer
@@ -160,7 +165,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     raise
                 except Exception as error:
                     failure = failure_of(error)
-                await _abort(context, failure)
+                _fail(context, failure)
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, handler.request_deserializer, handler.response_serializer
@@ -175,7 +180,8 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     raise
                 except Exception as error:
                     failure = failure_of(error)
-                await _abort(context, failure)
+                _fail(context, failure)
+                return None
 
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, handler.request_deserializer, handler.response_serializer

@@ -1,4 +1,5 @@
-"""The gate of a port: a cap on calls at once, answered with when to retry; health not counted.
+"""The gate of a port: a cap on calls at once, answered with when to retry; health not counted;
+a refused request freed at once.
 
 A real ``grpc.aio`` server with the node's two interceptors, in the order the runtime puts them
 (``node.app.runtime.Node._server``), and an AdminService whose Ping waits until released.
@@ -7,6 +8,7 @@ A real ``grpc.aio`` server with the node's two interceptors, in the order the ru
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import grpc
 import pytest
@@ -14,6 +16,7 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
+from core.errors import UnknownOfficer
 from node.edge.errors import PUSHBACK, ErrorMappingInterceptor
 from node.edge.gate import CallGate
 from proto.hotline.v1 import admin_pb2, admin_pb2_grpc
@@ -111,3 +114,50 @@ async def cancelled_scenario() -> None:
 
 def test_a_call_its_client_gave_up_on_gives_its_place_back() -> None:
     asyncio.run(cancelled_scenario())
+
+
+class Refusing(admin_pb2_grpc.AdminServiceServicer):
+    """Ping refuses every caller, as a call naming no officer is refused."""
+
+    async def Ping(self, request: admin_pb2.PingRequest, context: object) -> admin_pb2.PingResponse:
+        raise UnknownOfficer("name the acting officer")
+
+
+MARK = b"refused request " * 3_000
+"""The payload of the refused requests: how they are told from any other PingRequest."""
+
+
+def requests_alive() -> int:
+    return sum(
+        1 for o in gc.get_objects() if isinstance(o, admin_pb2.PingRequest) and o.payload == MARK
+    )
+
+
+async def refusals_scenario(calls: int) -> int:
+    server = aio.server(interceptors=[ErrorMappingInterceptor(), CallGate(CAP)])
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(Refusing(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        payload = admin_pb2.PingRequest(payload=MARK).SerializeToString()
+        async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            ping = channel.unary_unary("/hotline.v1.AdminService/Ping")  # bytes: no client copy
+            for _ in range(calls):
+                with pytest.raises(aio.AioRpcError) as refused:
+                    await ping(payload, timeout=5)
+                assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        await asyncio.sleep(0.1)
+        return requests_alive()
+    finally:
+        await server.stop(None)
+
+
+def test_a_refused_request_is_freed_at_once_not_at_the_collector_s_next_pass() -> None:
+    # gRPC's own abort keeps the handler's frames, and the request, in a reference cycle:
+    # with the collector off, every refused request would still be here.
+    gc.collect()
+    gc.disable()
+    try:
+        assert asyncio.run(refusals_scenario(50)) == 0
+    finally:
+        gc.enable()

@@ -13,64 +13,20 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from core.limits import (
-    MAX_AMOUNT_FEN,
-    MAX_ATTACHMENT_BYTES,
-    MAX_ATTACHMENTS,
-    MAX_TAGS,
     TEXT_LIMITS,
-    limit_of,
 )
 from core.officers import Role
-from core.ticket import commands as c
 from core.ticket.decisions import register_ticket
-from core.ticket.vocabulary import Attachment, BusinessForm, Consumer, Respondent
 from node.app.levels import PROFILES
-from node.devnet.samples import credit_code
 from node.edge.limits import REGISTRATION, REQUEST_LIMITS, port_limit, request_limit
 from proto.hotline.v1 import casework_pb2, events_pb2, intake_pb2
 from sync.batch_limits import BATCH_BYTES, BATCH_MESSAGE_LIMIT
 from sync.codec import to_message
 from tests.helpers import domain
-
-WIDE = "𠀀"
-"""Four bytes in UTF-8: the heaviest character a limit counts as one."""
+from tests.helpers.heavy import WIDE, heaviest_registration
 
 REFERENCE = 64
 """Longest id a request may name (ticket ids, order ids)."""
-
-
-def wide(field: str) -> str:
-    return WIDE * limit_of(field)
-
-
-def largest_registration() -> c.RegisterTicket:
-    """A registration with every text at its limit, every list full, in four-byte characters."""
-    return domain.draft(
-        consumer=Consumer(
-            wide("consumer.name"), "13893112345", wide("consumer.address"), "11010519491231002X"
-        ),
-        respondent=Respondent(
-            name=wide("respondent.name"),
-            credit_code=credit_code("620102", 7),
-            form=BusinessForm.PLATFORM_SHOP,
-            address=wide("respondent.address"),
-            operating_region="620102",
-            registered_region="620102",
-            platform_name=wide("respondent.platform_name"),
-            platform_region="620102",
-            shop_name=wide("respondent.shop_name"),
-        ),
-        category=wide("category"),
-        facts=wide("facts"),
-        request=wide("request"),
-        amount_fen=MAX_AMOUNT_FEN,
-        incident_region="620102",
-        tags=tuple(wide("tags")[:-1] + str(n % 10) for n in range(MAX_TAGS)),
-        attachments=tuple(
-            Attachment(wide("attachments.name"), "ab" * 32, MAX_ATTACHMENT_BYTES)
-            for _ in range(MAX_ATTACHMENTS)
-        ),
-    )
 
 
 def mounted_methods() -> set[str]:
@@ -97,7 +53,7 @@ def test_each_port_takes_no_more_than_its_largest_method() -> None:
 
 
 def test_the_largest_valid_registration_fits_its_request_size_and_a_batch() -> None:
-    command = largest_registration()
+    command = heaviest_registration()
     officer = domain.officer("620000-99", "全能", "620000", Role.OPERATOR)
     event = register_ticket(command, officer, domain.context(), ticket_id="620000-abcdef-000001")
     request = intake_pb2.RegisterTicketRequest(
