@@ -1,7 +1,7 @@
 """A flood of oversized registrations leaves a real node's memory where it was.
 
-Tried from outside before the limits: eight threads sending 3.9 MB unauthenticated
-registrations took a node from 88 MB to over a gigabyte, which it never gave back. Here a
+Tried from outside before the limits: a flood of 3.9 MB unauthenticated registrations from
+several threads took a node from 88 MB to over a gigabyte, which it never gave back. Here a
 county node is started as a process of its own, bound beyond loopback as an office server
 would be, and flooded from several threads first with 3.9 MB registrations (over the client
 port's 1 MiB: gRPC refuses them) and then with 900 KB ones (under the port's limit, over a
@@ -31,8 +31,8 @@ from proto.hotline.v1 import intake_pb2
 from sync.codec import enum_number, to_message
 
 COUNTY, OFFICER = "620102", "620102-07"
-THREADS = 8
-SECONDS = 8.0
+THREADS = 6
+SECONDS = 5.0
 GROWTH_ALLOWED_MB = 50
 """How far above its resting size the node may stay after the flood (it went up 800 MB)."""
 
@@ -115,8 +115,8 @@ def test_a_flood_of_oversized_registrations_leaves_the_node_s_memory_where_it_wa
             f"of {sum(large.values())} 900 KB calls ({dict(large)}); {after:.0f} MB after"
         )
         assert after - before < GROWTH_ALLOWED_MB, f"{before:.0f} MB -> {after:.0f} MB"
-        assert set(huge) == {"RESOURCE_EXHAUSTED"} and sum(huge.values()) > 100
-        assert set(large) == {"INVALID_ARGUMENT"} and sum(large.values()) > 100
+        assert set(huge) == {"RESOURCE_EXHAUSTED"} and sum(huge.values()) > 20
+        assert set(large) == {"INVALID_ARGUMENT"} and sum(large.values()) > 50
 
         with NodeClient(node.target, OFFICER) as handler:
             assert handler.register(uuid.uuid4().hex, gym).ticket_id

@@ -82,7 +82,9 @@ def fill_to_the_limits(message: Message) -> Message:
 
 
 @pytest.mark.parametrize(
-    "method", list(casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].methods), ids=str
+    "method",
+    list(casework_pb2.DESCRIPTOR.services_by_name["CaseworkService"].methods),
+    ids=lambda m: m.name,
 )
 def test_the_largest_valid_handling_step_fits_its_request_size(method: object) -> None:
     descriptor = method.input_type  # type: ignore[attr-defined]
