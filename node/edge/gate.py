@@ -14,6 +14,10 @@ untouched), each refusal one of our errors so that ``node.edge.errors`` gives it
   wrong wire type, invalid UTF-8 in a string, groups nested past protobuf's depth limit) are
   INVALID_ARGUMENT naming ``request``, not UNKNOWN with an exception's class name.
 
+Limits per caller (sign-in attempts, a consumer's ticket code) belong with sign-in, which
+knows the caller: a refusal there raises ``Busy`` with its ``retry_after_ms`` and is answered
+like the cap here (docs/security.md, "Hooks for sign-in").
+
 Checks run where gRPC hands the request's bytes to the method's deserializer: the checking
 deserializer hands the servicer a ``_Refusal`` in place of a message, and the wrapped method
 raises its error before the servicer is called. The count of calls at once is kept on the
