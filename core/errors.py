@@ -17,6 +17,8 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   └── NotFound              no such ticket, unit or officer       NOT_FOUND
     ├── StorageError              the database failed; rolled back      UNAVAILABLE
     ├── ReplicationError          a peer unreachable or refusing        UNAVAILABLE
+    ├── Busy                      the node takes no more now; retry     RESOURCE_EXHAUSTED
+    ├── WaitExpired               a wait ran past the node's limit      DEADLINE_EXCEEDED
     ├── PkiError                  a certificate or CRL refused          FAILED_PRECONDITION
     ├── EnvelopeError             bytes that are no event envelope      INVALID_ARGUMENT
     ├── IdentityError             the node's own keys are unusable      FAILED_PRECONDITION
@@ -28,9 +30,9 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
 
 Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
 ``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
-``ReplicationError``), ``sync.pki``, ``sync.envelope``, ``sync.identity``,
-``sync.rule_book_signing``, ``node.app.data_folder`` (``DataFolderInUse``, an ``OSError`` too)
-and ``node.edge.client`` (``CallError``).
+``ReplicationError``, ``Busy``, ``WaitExpired``), ``sync.pki``, ``sync.envelope``,
+``sync.identity``, ``sync.rule_book_signing``, ``node.app.data_folder`` (``DataFolderInUse``,
+an ``OSError`` too) and ``node.edge.client`` (``CallError``).
 
 ``docs/architecture.md`` ("Errors") says why each code was chosen. Lower-level exceptions
 (driver errors, ``grpc.RpcError``, ``cryptography``'s) are converted at the boundary where they

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.errors import InvalidInput
+from core.limits import shown
 from core.units import NATIONAL_CODE, Unit, UnitDirectory, UnitLevel, parent_of
 
 _CODE = re.compile(r"^[1-9]\d{5}$")
@@ -141,13 +142,15 @@ STANDARD_REGIONS: tuple[Region, ...] = tuple(
 def check_region_code_format(code: str, field: str) -> None:
     """Refuse anything that is not six digits with a non-zero first digit."""
     if not _CODE.match(code):
-        raise InvalidInput(field, f"region code must be 6 digits (GB/T 2260), got {code!r}")
+        raise InvalidInput(field, f"region code must be 6 digits (GB/T 2260), got {shown(code)}")
 
 
 def check_station_code_format(code: str, field: str) -> None:
     """A station code is its county's 6-digit code plus a 3-digit suffix."""
     if not _STATION_CODE.match(code):
-        raise InvalidInput(field, f"station code must be 9 digits (county code + 3), got {code!r}")
+        raise InvalidInput(
+            field, f"station code must be 9 digits (county code + 3), got {shown(code)}"
+        )
 
 
 def unit_name(region: Region, regions: dict[str, Region]) -> str:
@@ -177,7 +180,7 @@ def check_region_known(code: str, field: str, units: UnitDirectory) -> Unit:
     check_region_code_format(code, field)
     unit = units.find(code)
     if unit is None:
-        raise InvalidInput(field, f"unknown region code {code!r}")
+        raise InvalidInput(field, f"unknown region code {shown(code)}")
     if unit.level is UnitLevel.CITY and units.children(code):
         raise InvalidInput(field, f"{code} is a city with districts; name the county or district")
     if unit.level not in (UnitLevel.COUNTY, UnitLevel.CITY):

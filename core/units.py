@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from core.errors import InvalidInput, NotFound
+from core.limits import shown
 
 NATIONAL_CODE = "100000"
 """The code this system gives the national administration (GB/T 2260 has none of its own)."""
@@ -191,7 +192,7 @@ class UnitDirectory:
                     ": a station is known to its county once added there (hotline add-unit "
                     f"--code {code} --level station --parent {county_of(code)} ...)"
                 )
-            raise InvalidInput(field, f"unknown unit code {code!r}{hint}")
+            raise InvalidInput(field, f"unknown unit code {shown(code)}{hint}")
         return unit
 
     def ancestors(self, code: str) -> list[Unit]:

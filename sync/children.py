@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from core.errors import InvalidInput, NotPermitted
 from core.units import UnitLevel, jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2
+from sync.batch_limits import by_size
 from sync.envelope import SealedEvent
 from sync.identity import NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_chains
@@ -38,6 +39,7 @@ from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
 from sync.trust_sharing import peer_certificates, trust_bundle, welcome
 from sync.verification import SignatureVerifier
+from sync.waits import WAIT_LIMIT, in_executor
 from sync.writer import LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
@@ -46,6 +48,11 @@ DEFAULT_BATCH = 500
 """Events per pulled batch when the child does not say."""
 MAX_BATCH = 5000
 """Most events per pulled batch, whatever the child asks for."""
+
+
+def _sealed_size(row: tuple[int, SealedEvent]) -> int:
+    """The bytes one event of the feed adds to its batch (envelope, signature, framing)."""
+    return len(row[1].envelope) + len(row[1].signature) + 8
 
 
 @dataclass
@@ -72,6 +79,7 @@ class ChildReplication:
         *,
         executor: Executor,
         rules: RuleBookHolder | None = None,
+        wait_limit: float = WAIT_LIMIT,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
@@ -85,6 +93,8 @@ class ChildReplication:
         self._verifier = verifier
         self._executor = executor
         """Where blocking work runs (the node's bounded pool)."""
+        self._wait_limit = wait_limit
+        """Seconds a blocking read may keep a call waiting (``sync.waits``)."""
         self._own_prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self._callers: dict[bytes, NodeCertificate] = {}
         self.children: dict[str, ChildContact] = {}
@@ -92,7 +102,7 @@ class ChildReplication:
 
     async def _blocking(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` on the node's bounded pool: the event loop never waits on it."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return await in_executor(self._executor, self._wait_limit, fn, *args)
 
     def _check_below(self, unit_code: str, level: UnitLevel) -> str:
         """The caller's jurisdiction prefix, if the caller sits below this node."""
@@ -251,15 +261,18 @@ class ChildReplication:
             rows, end = await self._blocking(read)
             if not rows:
                 return
-            after = rows[-1][0]
-            sent += 1
-            events = [e for _, e in rows]
-            yield sync_pb2.EventBatch(
-                events=[e.to_proto() for e in events],
-                certificates=batch_certificates(self._trust, events),
-                cursor=after,
-                feed_end=end,
-            )
-            contact.pulled_to = after
-            if len(rows) < size or (request.max_batches and sent >= request.max_batches):
+            for part in by_size(rows, _sealed_size):
+                after = part[-1][0]
+                sent += 1
+                events = [e for _, e in part]
+                yield sync_pb2.EventBatch(
+                    events=[e.to_proto() for e in events],
+                    certificates=batch_certificates(self._trust, events),
+                    cursor=after,
+                    feed_end=end,
+                )
+                contact.pulled_to = after
+                if request.max_batches and sent >= request.max_batches:
+                    return
+            if len(rows) < size:
                 return

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from core import hlc
 from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
+from sync.batch_limits import BATCH_MESSAGE_LIMIT, by_size
 from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
@@ -38,6 +39,7 @@ from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
 from sync.trust_sharing import peer_certificates, trust_bundle, welcome
 from sync.verification import SignatureVerifier
+from sync.waits import WAIT_LIMIT, in_executor
 from sync.writer import LogBatch, LogWriter
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,11 @@ def upward_lag(log: EventLog, prefix: str) -> tuple[int, int]:
     return unsent, oldest
 
 
+def _signed_size(item: tuple[int, str, events_pb2.SignedEvent]) -> int:
+    """The bytes one event of a pushed chain adds to its batch."""
+    return item[2].ByteSize()
+
+
 async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
     """Wait until one of ``waits`` finishes or ``timeout`` passes; cancel the rest."""
     tasks = [asyncio.ensure_future(w) for w in waits]
@@ -143,6 +150,7 @@ class ParentLink:
         executor: Executor,
         parent_unit: str = "",
         rules: RuleBookHolder | None = None,
+        wait_limit: float = WAIT_LIMIT,
         batch_size: int = 500,
         interval: float = 2.0,
         call_timeout: float = 30.0,
@@ -158,6 +166,8 @@ class ParentLink:
         self._verifier = verifier
         self._executor = executor
         """Where blocking reads run (the node's bounded pool)."""
+        self._wait_limit = wait_limit
+        """Seconds a blocking read may keep a call waiting (``sync.waits``)."""
         self._rules = rules
         self._read = read
         self._writer = writer
@@ -189,7 +199,7 @@ class ParentLink:
                 credentials,
                 options=[
                     ("grpc.ssl_target_name_override", dns_name(self.parent_unit)),
-                    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                    ("grpc.max_receive_message_length", BATCH_MESSAGE_LIMIT),
                     ("grpc.initial_reconnect_backoff_ms", 200),
                     ("grpc.max_reconnect_backoff_ms", 2000),
                 ],
@@ -222,7 +232,7 @@ class ParentLink:
 
     async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the node's bounded pool: reads never block the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return await in_executor(self._executor, self._wait_limit, fn, *args)
 
     def _parent_certificate(self, peer: sync_pb2.PeerCertificates) -> NodeCertificate:
         """The parent's certificate, and its authority if new to us, checked against the root
@@ -288,11 +298,12 @@ class ParentLink:
                     if not chunk:
                         break
                     after = chunk[-1][0]
-                    signers = self._trust.certificates_for(key for _, key, _ in chunk)
-                    yield sync_pb2.EventBatch(
-                        events=[signed for _, _, signed in chunk],
-                        certificates=[c.der for c in signers],
-                    )
+                    for part in by_size(chunk, _signed_size):
+                        signers = self._trust.certificates_for(key for _, key, _ in part)
+                        yield sync_pb2.EventBatch(
+                            events=[signed for _, _, signed in part],
+                            certificates=[c.der for c in signers],
+                        )
                     if len(chunk) < self._batch:
                         break
 

@@ -127,6 +127,8 @@ alerts = Table(
     Column("detail", Text, nullable=False),
     Column("raised_ms", BigInteger, nullable=False),
     Column("cleared_ms", BigInteger, nullable=False, server_default="0"),
+    Column("repeats", Integer, nullable=False, server_default="1"),
+    Column("last_ms", BigInteger, nullable=False, server_default="0"),
 )
 
 fork_evidence = Table(
@@ -159,4 +161,6 @@ sync_problems = Table(
     Column("peer", String(64), nullable=False),
     Column("reason", Text, nullable=False),
     Column("recorded_ms", BigInteger, nullable=False),
+    Column("repeats", Integer, nullable=False, server_default="1"),
+    Column("last_ms", BigInteger, nullable=False, server_default="0"),
 )

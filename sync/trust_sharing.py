@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from core.errors import InvalidInput
+from core.limits import check_count
 from proto.hotline.v1 import sync_pb2
 from sync.identity import Credentials
 from sync.pki import NodeCertificate, PkiError
@@ -43,6 +44,11 @@ def trust_bundle(trust: TrustStore) -> sync_pb2.TrustBundle:
     )
 
 
+MAX_BUNDLE_ITEMS = 100
+"""Most authority certificates, and most revocation lists, one bundle may carry: a CA per
+province and the root's, with room to spare."""
+
+
 def learn_trust(batch: LogBatch, bundle: sync_pb2.TrustBundle) -> tuple[int, int]:
     """Hold (and keep) the authorities and newer revocation lists of a bundle, all or nothing.
 
@@ -56,6 +62,8 @@ def learn_trust(batch: LogBatch, bundle: sync_pb2.TrustBundle) -> tuple[int, int
     held = batch.trust
     if held is None:
         return 0, 0
+    check_count(tuple(bundle.authorities), "trust.authorities", MAX_BUNDLE_ITEMS)
+    check_count(tuple(bundle.revocation_lists), "trust.revocation_lists", MAX_BUNDLE_ITEMS)
     authorities = [
         _read(x509.load_der_x509_certificate, der, f"trust.authorities[{i}]")
         for i, der in enumerate(bundle.authorities)

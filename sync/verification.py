@@ -10,7 +10,6 @@ bytes cross to the worker; it answers one boolean per event.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import threading
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from sync.envelope import SIGNING_CONTEXT, SealedEvent
 from sync.ingest import CheckedEvent
 from sync.reasons import Refusal, Refused
 from sync.trust import TrustStore
+from sync.waits import WAIT_LIMIT, in_executor
 
 PROCESS_BATCH = 64
 """Batches at least this large are verified in the worker process."""
@@ -47,8 +47,11 @@ def verify_all(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
 class SignatureVerifier:
     """Verifies received events' signatures with their certified keys, off the writer."""
 
-    def __init__(self, threads: Executor, processes: int = 1) -> None:
+    def __init__(
+        self, threads: Executor, processes: int = 1, wait_limit: float = WAIT_LIMIT
+    ) -> None:
         self._threads = threads
+        self._wait_limit = wait_limit
         self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -76,8 +79,7 @@ class SignatureVerifier:
         executor: Executor = self._threads
         if len(items) >= PROCESS_BATCH:
             executor = self._process_pool()
-        loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(executor, verify_all, items)
+        results = await in_executor(executor, self._wait_limit, verify_all, items)
         verdicts = dict(zip(known, results, strict=True))
         checked = []
         for i, event in enumerate(events):

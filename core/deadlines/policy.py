@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from core.errors import InvalidInput
+from core.limits import check_text
 from core.ticket.vocabulary import Duty as Duty  # re-exported: the duties are the ticket's words
 from core.ticket.vocabulary import TicketKind
 
@@ -51,6 +52,7 @@ class TimeLimitPolicy:
     def __post_init__(self) -> None:
         if not self.version:
             raise InvalidInput("policy.version", "must not be empty")
+        check_text(self.version, "policy.version")
         by_key: dict[tuple[Duty, TicketKind], TimeLimit] = {}
         for limit in self.limits:
             key = (limit.duty, limit.kind)

@@ -28,6 +28,7 @@ from core.deadlines.holidays import HolidayTable, YearHolidays
 from core.deadlines.policy import DEFAULT_POLICY, TimeLimitPolicy, policy_in_force
 from core.deadlines.sweep import DEFAULT_SUPERVISION_GRACE_MS
 from core.errors import InvalidInput, NotFound
+from core.limits import MAX_CAMPAIGN_TERMS, check_count, check_text
 from core.ticket.events import TicketRegistered
 from core.ticket.state import TicketState
 
@@ -60,16 +61,18 @@ class Campaign:
     """DOMAIN.md §5: the bulletin becomes daily while a campaign runs."""
 
     def __post_init__(self) -> None:
-        if not self.campaign_id.strip():
-            raise InvalidInput("campaign.campaign_id", "must not be empty")
-        if not self.name.strip():
-            raise InvalidInput("campaign.name", "must not be empty")
-        if not (self.tags or self.categories or self.keywords):
+        check_text(self.campaign_id, "campaign.campaign_id")
+        check_text(self.name, "campaign.name")
+        terms = (*self.tags, *self.categories, *self.keywords)
+        if not terms:
             raise InvalidInput(
                 "campaign.terms", "give at least one tag, category or keyword to match"
             )
-        if any(not term.strip() for term in (*self.tags, *self.categories, *self.keywords)):
+        check_count(terms, "campaign.terms", MAX_CAMPAIGN_TERMS)
+        if any(not term.strip() for term in terms):
             raise InvalidInput("campaign.terms", "a tag, category or keyword must not be blank")
+        for term in terms:
+            check_text(term, "campaign.terms")
         if not 1 <= self.days <= 45:
             raise InvalidInput("campaign.days", f"must be 1 to 45 working days, not {self.days}")
         if self.ended_ms and self.ended_ms < self.started_ms:

@@ -8,11 +8,11 @@ given and returns events or raises a ``DomainError``; the caller writes nothing 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import InvalidInput, NotPermitted, StepNotAllowed
-from core.identifiers import check_credit_code, check_phone
+from core.limits import check_amount, check_text
 from core.officers import Officer, OfficerRef
 from core.regions import check_region_known
 from core.routing import competent_region, next_hop, walk_in_handover
@@ -21,28 +21,19 @@ from core.ticket import events as e
 from core.ticket.authority import ROLES_FOR, why_unit_may_not
 from core.ticket.events import DomainEvent, EventMeta, TicketRegistered, event_name
 from core.ticket.lifecycle import apply
+from core.ticket.registration_checks import (
+    check_attachments,
+    check_consumer,
+    check_respondent,
+    check_tags,
+)
 from core.ticket.state import TicketState
 from core.ticket.step_checks import why_not
-from core.ticket.vocabulary import (
-    BusinessForm,
-    Duty,
-    Finding,
-    MediationOutcome,
-    Respondent,
-    Satisfaction,
-    TicketKind,
-)
+from core.ticket.vocabulary import Duty, Finding, MediationOutcome, Satisfaction, TicketKind
 from core.units import UnitDirectory, county_of
-
-MAX_TEXT = 10_000
-"""Longest free text accepted in any field (characters)."""
 
 MAX_DAYS = 365
 """Most working days an extension or a supervision order may give."""
-
-MAX_ORDER_ID = 64
-"""Longest supervision order id accepted (characters)."""
-
 
 ExtensionRoom = Callable[[TicketState, Duty], int | None]
 """How many more working days the time-limit table lets a ticket's duty be extended by (None:
@@ -60,12 +51,13 @@ class DecisionContext:
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(field, "must not be empty")
-    if len(value) > MAX_TEXT:
-        raise InvalidInput(field, f"longer than {MAX_TEXT} characters")
-    return value
+    """``value`` trimmed, present if required, within its limit (``core.limits``)."""
+    return check_text(value, field, required=required)
+
+
+def _note(value: str) -> str:
+    """An optional note, trimmed and within its limit."""
+    return check_text(value, "note", required=False)
 
 
 def _require_role(officer: Officer, command: object) -> None:
@@ -75,19 +67,6 @@ def _require_role(officer: Officer, command: object) -> None:
         raise NotPermitted(
             f"officer {officer.officer_id} needs one of [{names}] to {type(command).__name__}"
         )
-
-
-def _check_respondent(r: Respondent, kind: TicketKind, units: UnitDirectory) -> Respondent:
-    named = kind not in (TicketKind.CONSULTATION, TicketKind.SUGGESTION)
-    name = _text(r.name, "respondent.name", required=named)
-    credit = check_credit_code(r.credit_code, "respondent.credit_code") if r.credit_code else ""
-    for attr in ("operating_region", "registered_region", "platform_region"):
-        code = getattr(r, attr)
-        if code:
-            check_region_known(code, f"respondent.{attr}", units)
-    if r.form is BusinessForm.PLATFORM_SHOP and not r.platform_name.strip():
-        raise InvalidInput("respondent.platform_name", "a platform shop names its platform")
-    return replace(r, name=name, credit_code=credit)
 
 
 def register_ticket(
@@ -101,35 +80,26 @@ def register_ticket(
     """The registration event for a new ticket, or the first thing wrong with the input."""
     _require_role(officer, command)
     kind = command.kind
-    needs_contact = kind in (TicketKind.COMPLAINT, TicketKind.COMPOSITE)
-    consumer = command.consumer
-    name = _text(consumer.name, "consumer.name", required=needs_contact)
-    phone = consumer.phone.strip()
-    if phone or needs_contact:
-        phone = check_phone(phone, "consumer.phone")
-    respondent = _check_respondent(command.respondent, kind, ctx.units)
+    consumer = check_consumer(command.consumer, kind)
+    respondent = check_respondent(command.respondent, kind, ctx.units)
     if command.incident_region:
         check_region_known(command.incident_region, "incident_region", ctx.units)
-    if command.amount_fen < 0:
-        raise InvalidInput("amount_fen", "must not be negative")
-    for i, tag in enumerate(command.tags):
-        _text(tag, f"tags[{i}]")
     event = TicketRegistered(
         ticket_id=ticket_id,
         kind=kind,
         channel=command.channel,
         source_line=command.source_line,
-        consumer=replace(consumer, name=name, phone=phone),
+        consumer=consumer,
         respondent=respondent,
         category=_text(command.category, "category"),
         facts=_text(command.facts, "facts"),
         request=_text(command.request, "request", required=False),
-        amount_fen=command.amount_fen,
+        amount_fen=check_amount(command.amount_fen, "amount_fen"),
         incident_region=command.incident_region,
         received_at=ctx.now,
         registering_unit=officer.unit_code,
-        tags=tuple(t.strip() for t in command.tags),
-        attachments=command.attachments,
+        tags=check_tags(command.tags),
+        attachments=check_attachments(command.attachments),
         duplicate_of=duplicate_of,
     )
     if kind is not TicketKind.CONSULTATION and kind is not TicketKind.SUGGESTION:
@@ -142,9 +112,10 @@ def _route(
     state: TicketState, cmd: c.RouteTicket, officer: Officer, ctx: DecisionContext
 ) -> DomainEvent:
     assert state.registration is not None
+    note = _note(cmd.note)
     dispatcher = ctx.units.require(officer.unit_code, "officer.unit_code")
     decision = next_hop(dispatcher, state.registration, ctx.units, cmd.to_unit.strip())
-    return e.TicketRouted(decision.to_unit, decision.basis, cmd.note.strip())
+    return e.TicketRouted(decision.to_unit, decision.basis, note)
 
 
 def forward_walk_in(
@@ -175,12 +146,13 @@ def forward_walk_in(
 
 
 def _assign(state: TicketState, cmd: c.AssignToStation, ctx: DecisionContext) -> DomainEvent:
+    note = _note(cmd.note)
     station = ctx.units.require(cmd.station_code.strip(), "station_code")
     if station.parent_code != state.holder_unit:
         raise InvalidInput(
             "station_code", f"{station.code} is not a station of {state.holder_unit}"
         )
-    return e.TicketAssigned(station.code, cmd.note.strip())
+    return e.TicketAssigned(station.code, note)
 
 
 def _end_mediation(cmd: c.EndMediation) -> DomainEvent:
@@ -194,11 +166,8 @@ def _end_mediation(cmd: c.EndMediation) -> DomainEvent:
     agreement = _text(
         cmd.agreement, "agreement", required=cmd.outcome is MediationOutcome.AGREEMENT
     )
-    if cmd.amount_recovered_fen < 0:
-        raise InvalidInput("amount_recovered_fen", "must not be negative")
-    return e.MediationEnded(
-        cmd.outcome, cmd.termination_reason, agreement, cmd.amount_recovered_fen
-    )
+    recovered = check_amount(cmd.amount_recovered_fen, "amount_recovered_fen")
+    return e.MediationEnded(cmd.outcome, cmd.termination_reason, agreement, recovered)
 
 
 def _days(days: int, field: str, most: int = MAX_DAYS) -> int:
@@ -210,6 +179,9 @@ def _days(days: int, field: str, most: int = MAX_DAYS) -> int:
 def _decide_extension(
     state: TicketState, cmd: c.DecideExtension, ctx: DecisionContext
 ) -> DomainEvent:
+    note = _text(cmd.note, "note", required=not cmd.approved)
+    if not cmd.approved and cmd.days:
+        raise InvalidInput("days", "a denied extension grants no days")
     pending = state.pending_extension(cmd.duty)
     if pending is None:
         raise StepNotAllowed(
@@ -218,9 +190,7 @@ def _decide_extension(
             f"no extension of {cmd.duty.value} awaits a decision",
         )
     if not cmd.approved:
-        if cmd.days:
-            raise InvalidInput("days", "a denied extension grants no days")
-        return e.ExtensionDecided(cmd.duty, False, 0, _text(cmd.note, "note"))
+        return e.ExtensionDecided(cmd.duty, False, 0, note)
     days = _days(cmd.days or pending.requested_days, "days", pending.requested_days)
     room = ctx.extension_room(state, cmd.duty) if ctx.extension_room else None
     if room is not None and days > room:
@@ -229,23 +199,21 @@ def _decide_extension(
             f"the time-limit table leaves {room} working day(s) of extension for "
             f"{cmd.duty.value}; {days} asked",
         )
-    return e.ExtensionDecided(cmd.duty, True, days, _text(cmd.note, "note", required=False))
+    return e.ExtensionDecided(cmd.duty, True, days, note)
 
 
 def _order_supervision(
     state: TicketState, cmd: c.OrderSupervision, ctx: DecisionContext
 ) -> DomainEvent:
     order_id = _text(cmd.order_id, "order_id")
-    if len(order_id) > MAX_ORDER_ID:
-        raise InvalidInput("order_id", f"longer than {MAX_ORDER_ID} characters")
+    instructions = _text(cmd.instructions, "instructions")
+    days = _days(cmd.days, "days")
     target = ctx.units.require(cmd.to_unit.strip(), "to_unit")
     if not target.covers(state.holder_unit):
         raise InvalidInput(
             "to_unit", f"{target.code} neither holds the ticket nor is above {state.holder_unit}"
         )
-    return e.SupervisionOrdered(
-        order_id, target.code, _days(cmd.days, "days"), _text(cmd.instructions, "instructions")
-    )
+    return e.SupervisionOrdered(order_id, target.code, days, instructions)
 
 
 def _events_for(
@@ -257,7 +225,7 @@ def _events_for(
         case c.ReturnTicket(reason=reason, note=note):
             return [e.TicketReturned(reason, _text(note, "note"), state.last_router_unit)]
         case c.AcceptComplaint(note=note):
-            return [e.ComplaintAccepted(note.strip())]
+            return [e.ComplaintAccepted(_note(note))]
         case c.RefuseComplaint(ground=ground, notice=notice):
             return [e.ComplaintRefused(ground, _text(notice, "notice"))]
         case c.AssignToStation():
@@ -265,14 +233,14 @@ def _events_for(
         case c.PauseMediation(reason=reason):
             return [e.MediationPaused(_text(reason, "reason"))]
         case c.ResumeMediation(note=note):
-            return [e.MediationResumed(note.strip())]
+            return [e.MediationResumed(_note(note))]
         case c.EndMediation():
             return [_end_mediation(command)]
         case c.VerifyReport(finding=finding, evidence=evidence):
             needs_evidence = finding is Finding.NOT_SUBSTANTIATED
             return [e.ReportVerified(finding, _text(evidence, "evidence", required=needs_evidence))]
         case c.OpenCase(case_number=case_number, note=note):
-            return [e.CaseOpened(_text(case_number, "case_number"), note.strip())]
+            return [e.CaseOpened(_text(case_number, "case_number"), _note(note))]
         case c.SubmitResult(track=track, summary=summary):
             return [
                 e.ResultSubmitted(
@@ -284,13 +252,13 @@ def _events_for(
                 )
             ]
         case c.ApproveResult(track=track, note=note):
-            return [e.ResultApproved(track, note.strip())]
+            return [e.ResultApproved(track, _note(note))]
         case c.RejectResult(track=track, reason=reason):
             return [e.ResultRejected(track, _text(reason, "reason"))]
         case c.AnswerInquiry(answer=answer):
             return [e.InquiryAnswered(_text(answer, "answer"))]
         case c.RecordCallback(satisfaction=satisfaction, note=note):
-            recorded: list[DomainEvent] = [e.CallbackRecorded(satisfaction, note.strip())]
+            recorded: list[DomainEvent] = [e.CallbackRecorded(satisfaction, _note(note))]
             if satisfaction is Satisfaction.DISSATISFIED:
                 recorded.append(e.TicketReopened("consumer dissatisfied on callback (回炉重办)"))
             return recorded
@@ -301,7 +269,7 @@ def _events_for(
         case c.OrderSupervision():
             return [_order_supervision(state, command, ctx)]
         case c.ReportSupervision(order_id=order_id, report=report):
-            return [e.SupervisionReported(order_id.strip(), _text(report, "report"))]
+            return [e.SupervisionReported(_text(order_id, "order_id"), _text(report, "report"))]
 
 
 def check_event(state: TicketState, officer: OfficerRef, event: DomainEvent) -> None:

@@ -9,11 +9,11 @@ bounded pool per node, shut down with it, is the place for them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any, TypeVar
+
+from sync.waits import WAIT_LIMIT, in_executor
 
 T = TypeVar("T")
 
@@ -24,14 +24,16 @@ DEFAULT_WORKERS = 4
 class BlockingPool:
     """A bounded thread pool that async code hands its blocking calls to."""
 
-    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(self, workers: int = DEFAULT_WORKERS, wait_limit: float = WAIT_LIMIT) -> None:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blocking")
         """The pool itself, for components that take a ``concurrent.futures.Executor``."""
+        self.wait_limit = wait_limit
+        """Seconds a caller waits, queue time included (``sync.waits``): then ``Busy`` if the
+        work had not begun, ``WaitExpired`` if it had."""
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` on the pool; the caller's loop stays free meanwhile."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        return await in_executor(self.executor, self.wait_limit, fn, *args, **kwargs)
 
     def close(self) -> None:
         """Finish the calls under way and stop the threads (calls not started are dropped)."""

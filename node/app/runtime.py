@@ -26,6 +26,7 @@ from core.units import Unit
 from node.access.desk import SignInDesk
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
+from node.app.memory import give_memory_back
 from node.app.profile import LevelProfile, ServiceMount
 from node.app.settings import NodeSettings
 from node.desks.casework import CaseworkDesk
@@ -37,6 +38,8 @@ from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
 from node.edge.caller import SessionInterceptor
 from node.edge.errors import ErrorMappingInterceptor
+from node.edge.gate import CallGate
+from node.edge.limits import port_limit
 from node.jobs.scheduler import JobScheduler
 from node.storage.database import Database
 from node.views.obligations import DeadlineRules
@@ -52,9 +55,6 @@ log = logging.getLogger(__name__)
 
 LOOP_TURN = 0.001
 """Seconds a thread holds the interpreter lock before the event loop may take it."""
-
-PEER_MESSAGE_LIMIT = 64 << 20
-"""Largest message on the peer port: a batch of a backlog with its certificates."""
 
 
 @dataclass(eq=False)
@@ -128,19 +128,31 @@ class Node:
         # What start-up made (modules, descriptors, engines) lives as long as the node: keep
         # it out of the collector's way, so a full collection never stalls the loop for long.
         gc.freeze()
+        # Memory a burst of large requests took goes back to the system after it.
+        give_memory_back()
         # Reads and folds on the blocking pool hold the interpreter lock in turns; a shorter
         # turn than the default 5 ms lets the loop answer calls between them.
         sys.setswitchinterval(LOOP_TURN)
         return self.port
 
     def _server(self, mounts: tuple[ServiceMount, ...], names: list[str]) -> aio.Server:
-        """A server with ``mounts``, health and reflection; the names served go to ``names``."""
-        options: list[tuple[str, int]] = [("grpc.so_reuseport", 0)]
-        if any(m.peer for m in mounts):
-            options.append(("grpc.max_receive_message_length", PEER_MESSAGE_LIMIT))
-        interceptors: list[aio.ServerInterceptor] = [ErrorMappingInterceptor()]  # type: ignore[type-arg]
+        """A server with ``mounts``, health and reflection; the names served go to ``names``.
+
+        It receives no message larger than its largest method takes (``node.edge.limits``),
+        and its gate (``node.edge.gate``) holds each method to its own size and the server to
+        ``max_calls`` of our calls at once; errors are mapped outside the gate, so that its
+        refusals get their codes too. On the client port, who is calling comes from the
+        session token (``node.edge.caller``), checked after the gate.
+        """
+        options: list[tuple[str, int]] = [
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", port_limit([m.name for m in mounts])),
+        ]
+        interceptors: list[aio.ServerInterceptor] = [  # type: ignore[type-arg]
+            ErrorMappingInterceptor(),
+            CallGate(self.settings.max_calls),
+        ]
         if not any(m.peer for m in mounts):
-            # Officers' tools: who is calling comes from the session token (node.edge.caller).
             interceptors.append(SessionInterceptor(self.access))
         server = aio.server(interceptors=interceptors, options=options)
         for mount in mounts:

@@ -60,6 +60,12 @@ class NodeSettings:
     """Events per replication batch."""
     writer_batch: int = 256
     """Most jobs the log writer commits in one transaction."""
+    max_calls: int = 256
+    """Most calls each port serves at once; one more is refused with RESOURCE_EXHAUSTED and a
+    hint of when to retry (docs/security.md, "Limits and input checks")."""
+    wait_limit: float = 30.0
+    """Seconds a call waits for the log writer or the blocking pool before it is answered
+    (RESOURCE_EXHAUSTED if its work had not begun, DEADLINE_EXCEEDED if it had)."""
     sweep_interval: float = 30.0
     """Seconds (real time) between escalation sweeps; drills with a fast clock sweep often."""
     clock_speed: float = 1.0
@@ -150,6 +156,10 @@ class NodeSettings:
             )
         if not self.sweep_interval > 0:  # written so that NaN is refused too
             raise InvalidSetting("sweep_interval", "must be positive")
+        if self.max_calls < 1:
+            raise InvalidSetting("max_calls", f"must be at least 1, not {self.max_calls}")
+        if not (math.isfinite(self.wait_limit) and self.wait_limit > 0):
+            raise InvalidSetting("wait_limit", "must be a positive number of seconds")
         self._check_clock()
         self._check_sign_in()
         return self

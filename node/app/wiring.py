@@ -88,7 +88,7 @@ def build_node(
     # Events signed where the certificate does not hold would never count anywhere else.
     identity.credentials.check_usable(clock.wall_ms(), drill_clock=settings.drill_clock)
     db = Database.open(settings.database_url)
-    blocking = BlockingPool()
+    blocking = BlockingPool(wait_limit=settings.wait_limit)
     roster = Roster(db, settings.unit, blocking)
     for step in profile.startup:
         step(settings, roster)
@@ -97,7 +97,7 @@ def build_node(
             "unit", f"unknown unit {settings.unit}: not in the GB/T 2260 table nor registered"
         )
     trust = _prepare_log(db, identity, identity.credentials)
-    verifier = SignatureVerifier(blocking.executor)
+    verifier = SignatureVerifier(blocking.executor, wait_limit=settings.wait_limit)
     deadlines = default_rules()
     rules = ProvinceRules(roster.own_unit(), deadlines)
     with db.read() as conn:
@@ -117,6 +117,7 @@ def build_node(
         projection,
         max_batch=settings.writer_batch,
         trust=trust,
+        wait_limit=settings.wait_limit,
     )
     link = None
     if settings.parent:
@@ -133,6 +134,7 @@ def build_node(
             batch_size=settings.sync_batch,
             interval=settings.sync_interval,
             executor=blocking.executor,
+            wait_limit=settings.wait_limit,
         )
     node = Node(
         settings=settings,

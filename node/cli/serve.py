@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import json
 import os
 import signal
@@ -43,6 +44,8 @@ FLAGS = (
     "sync_interval",
     "sweep_interval",
     "sync_batch",
+    "max_calls",
+    "wait_limit",
     "clock_speed",
     "clock_offset",
     "clock_start",
@@ -71,6 +74,35 @@ def check_port_free(host: str, port: int, flag: str) -> None:
                     f"port {port} on {host} is already in use (another node or program listens "
                     f"there): choose another {flag}, or stop that program"
                 ) from None
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address ``host`` stands for is this machine's own (127.0.0.0/8, ::1);
+    a wildcard (0.0.0.0, ::) or any other address reaches the network."""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except socket.gaierror:
+        return False
+    return bool(addresses) and all(
+        ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses
+    )
+
+
+def exposure_warning(host: str, port: int) -> str | None:
+    """One line saying what a client port bound beyond loopback exposes (None on loopback).
+
+    Until officers sign in over TLS (issue 11), the client port speaks plain text and believes
+    whichever officer a call names: whoever can reach it can read every ticket held here and
+    act as any officer on the roster.
+    """
+    if is_loopback(host):
+        return None
+    return (
+        f"the client port {host}:{port} is reachable from the network, in plain text (no TLS), "
+        "and acts as whichever officer a call names in x-hotline-officer: anyone who can reach "
+        "it can read this node's tickets and act as any officer on its roster; bind it to "
+        "127.0.0.1 (--host) or keep it behind a firewall until sign-in and TLS are in place"
+    )
 
 
 def _write_port_file(path: str, port: int, peer_port: int) -> None:
@@ -116,6 +148,9 @@ async def _run(node: Node, settings: NodeSettings, port_file: str | None) -> int
         f"serving on {settings.host}:{port}{peers}, database {node.db.backend}",
         flush=True,
     )
+    warning = exposure_warning(settings.host, port)
+    if warning:
+        print(f"hotline: WARNING: {warning}", flush=True)
     await stop.wait()
     await node.stop()
     print(f"hotline: node {node.identity.node_id} stopped", flush=True)
@@ -214,6 +249,21 @@ def add_serve_command(catalogue: Catalogue) -> None:
         type=int,
         metavar="N",
         help="events per replication batch (default 500)",
+    )
+    serve.add_argument(
+        "--max-calls",
+        dest="max_calls",
+        type=int,
+        metavar="N",
+        help="most calls each port serves at once; more are refused RESOURCE_EXHAUSTED "
+        "with a retry hint (default 256)",
+    )
+    serve.add_argument(
+        "--wait-limit",
+        dest="wait_limit",
+        type=float,
+        metavar="SECONDS",
+        help="longest a call waits for the node's writer or pool (default 30)",
     )
     # Drill clocks (docs/drills.md): every node of a drill gets the same three values.
     serve.add_argument(

@@ -71,9 +71,14 @@ def _alerts(args: argparse.Namespace) -> int:
     with node_client(args) as client:
         alerts = client.alerts(args.limit)
     for alert in alerts:
+        again = (
+            f" (seen {alert.repeats} times, last {china_time(alert.last_ms)})"
+            if alert.repeats > 1
+            else ""
+        )
         print(
             f"#{alert.id} {china_time(alert.raised_ms)} {alert.kind} {alert.subject}: "
-            f"{alert.detail}"
+            f"{alert.detail}{again}"
         )
     if not alerts:
         print("no open alerts")

@@ -155,7 +155,13 @@ class ReplicationDesk:
         return admin_pb2.ListAlertsResponse(
             alerts=[
                 admin_pb2.Alert(
-                    id=r.id, kind=r.kind, subject=r.subject, detail=r.detail, raised_ms=r.raised_ms
+                    id=r.id,
+                    kind=r.kind,
+                    subject=r.subject,
+                    detail=r.detail,
+                    raised_ms=r.raised_ms,
+                    repeats=r.repeats,
+                    last_ms=r.last_ms or r.raised_ms,
                 )
                 for r in rows
             ]

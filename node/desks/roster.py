@@ -14,6 +14,7 @@ import threading
 from sqlalchemy import delete, insert, select
 
 from core.errors import InvalidInput, UnknownOfficer
+from core.limits import check_text, shown
 from core.officers import Officer, Role
 from core.regions import check_region_code_format, check_station_code_format, standard_units
 from core.units import Unit, UnitDirectory, UnitLevel, county_of, level_of
@@ -97,13 +98,13 @@ class Roster:
         self, officer_id: str, name: str, unit_code: str, roles: frozenset[Role]
     ) -> Officer:
         """Add or update an officer of this node's unit (a blocking write)."""
-        officer_id, name = officer_id.strip(), name.strip()
+        officer_id, name = officer_id.strip(), check_text(name, "name", kind="officer.name")
         if not officer_id or len(officer_id) > 32:
             raise InvalidInput("officer_id", "must be 1 to 32 characters")
-        if not name:
-            raise InvalidInput("name", "must not be empty")
         if unit_code != self._own:
-            raise InvalidInput("unit_code", f"this node serves unit {self._own}, not {unit_code!r}")
+            raise InvalidInput(
+                "unit_code", f"this node serves unit {self._own}, not {shown(unit_code)}"
+            )
         if not roles:
             raise InvalidInput("roles", "give at least one role")
         with self._db.write() as conn:
@@ -126,7 +127,7 @@ class Roster:
     def save_unit(self, code: str, name: str, level: UnitLevel, parent_code: str) -> Unit:
         """Add a unit this node must know: a station, or a division missing from the table (a
         blocking write)."""
-        code, name = code.strip(), name.strip()
+        code, name = code.strip(), check_text(name, "name", kind="unit.name")
         if level is UnitLevel.STATION:
             check_station_code_format(code, "code")
             if parent_code != county_of(code):
@@ -137,10 +138,8 @@ class Roster:
             check_region_code_format(code, "code")
             if level_of(code) is not level:
                 raise InvalidInput("level", f"code {code} names a {level_of(code).value}")
-        if not name:
-            raise InvalidInput("name", "must not be empty")
         if parent_code not in self._units:
-            raise InvalidInput("parent_code", f"unknown parent unit {parent_code!r}")
+            raise InvalidInput("parent_code", f"unknown parent unit {shown(parent_code)}")
         with self._db.write() as conn:
             conn.execute(delete(units).where(units.c.code == code))
             conn.execute(

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
+from core.identifiers import check_code_prefix, check_reference
+from core.limits import check_text
 from core.officers import Role
 from core.units import UnitLevel
 from node.app.profile import ServiceMount
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from node.app.runtime import Node
 
 Context = aio.ServicerContext[Any, Any]
+
+MAX_ALERTS = 1000
+"""Most alerts one ListAlerts answers with, whatever the caller asks for."""
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
@@ -39,14 +44,16 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def ListAlerts(
         self, request: admin_pb2.ListAlertsRequest, context: Context
     ) -> admin_pb2.ListAlertsResponse:
-        """Alerts raised on this node, newest first."""
-        return await self._replication.alerts(request.limit)
+        """Alerts raised on this node, newest first (at most ``MAX_ALERTS``)."""
+        return await self._replication.alerts(min(request.limit, MAX_ALERTS))
 
     async def ReleaseQuarantine(
         self, request: admin_pb2.ReleaseQuarantineRequest, context: Context
     ) -> admin_pb2.ReleaseQuarantineResponse:
         """Let a quarantined origin's events in again."""
-        released = await self._replication.release(request.origin_node, request.note)
+        origin = check_reference(request.origin_node, "origin_node")
+        note = check_text(request.note, "note", required=False, kind="release.note")
+        released = await self._replication.release(origin, note)
         return admin_pb2.ReleaseQuarantineResponse(released=released)
 
     async def PublishTrust(
@@ -107,6 +114,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.ListUnitsRequest, context: Context
     ) -> admin_pb2.ListUnitsResponse:
         """Units known here under a prefix."""
+        check_code_prefix(request.prefix, "prefix")
         return admin_pb2.ListUnitsResponse(
             units=[
                 admin_pb2.UnitRecord(

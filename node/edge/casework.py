@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
-from core.errors import InvalidInput
+from core.identifiers import check_reference
 from core.ticket import commands as c
 from node.app.profile import ServiceMount
 from node.desks.casework import CaseworkDesk
@@ -33,8 +33,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServiceServicer):
         self, request: Any, command_type: type[c.TicketCommand], context: Context
     ) -> casework_pb2.StepResponse:
         officer = acting_officer(context)
-        if not request.ticket_id:
-            raise InvalidInput("ticket_id", "must not be empty")
+        check_reference(request.ticket_id, "ticket_id")
         command: c.TicketCommand = from_message(command_type, request)
         outcome = await self._desk.act(request.ticket_id, command, officer)
         response = casework_pb2.StepResponse(event_ids=outcome.event_ids)

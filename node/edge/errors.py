@@ -6,6 +6,13 @@ error's one-line message (which names the field for ``InvalidInput``). ``STATUS_
 class of the tree, so none reaches a caller as INTERNAL; docs/architecture.md ("Errors") says
 why each code was chosen. Anything else is a bug: it is logged with its traceback and reported
 as INTERNAL without leaking details.
+
+A refusal costs the node as little as it can: the message is cut to ``MAX_DETAILS`` characters
+(it may quote what the caller sent), and an error that says when to retry (``Busy``) puts that
+in the ``grpc-retry-pushback-ms`` trailer. The call is ended by setting its status and
+returning, not with ``context.abort``: gRPC's abort raises an exception that it keeps in a
+reference cycle with the handler's frames, so every refused request stayed in memory until the
+garbage collector's next full pass (``tests/node/test_call_gate.py`` counts them).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from node.app.data_folder import DataFolderInUse
 from node.app.settings import InvalidSetting
 from node.edge.client import CallError
 from sync.envelope import EnvelopeError
-from sync.errors import ReplicationError, StorageError
+from sync.errors import Busy, ReplicationError, StorageError, WaitExpired
 from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
 from sync.pki import PkiError
 from sync.rule_book_signing import RuleBookRefused
@@ -63,6 +70,9 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (NotSignedIn, grpc.StatusCode.UNAUTHENTICATED),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (DomainError, grpc.StatusCode.FAILED_PRECONDITION),
+    # the node takes no more now, or a wait ran past its limit: retry later
+    (Busy, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (WaitExpired, grpc.StatusCode.DEADLINE_EXCEEDED),
     # something below or beside the node failed: the same call may succeed later
     (StorageError, grpc.StatusCode.UNAVAILABLE),
     (ReplicationError, grpc.StatusCode.UNAVAILABLE),
@@ -85,13 +95,38 @@ def status_for(error: Exception) -> grpc.StatusCode | None:
     return None
 
 
-async def _abort(context: aio.ServicerContext[Any, Any], error: Exception) -> None:
+MAX_DETAILS = 1000
+"""Most characters of an error message sent back (trailers beyond 8 KB fail the call)."""
+
+PUSHBACK = "grpc-retry-pushback-ms"
+"""The trailer that tells a refused caller when to retry (gRFC A6)."""
+
+Failure = tuple[grpc.StatusCode, str, tuple[tuple[str, str], ...]]
+"""What a call is answered with: code, message, trailing metadata."""
+
+
+def failure_of(error: Exception) -> Failure:
+    """The status, message and trailers for ``error``; a bug is logged with its traceback."""
     code = status_for(error)
     if code is None:
-        log.exception("internal error in %s", type(error).__name__, exc_info=error)
-        await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the node's log")
-    else:
-        await context.abort(code, str(error))
+        log.error("internal error in %s", type(error).__name__, exc_info=error)
+        return grpc.StatusCode.INTERNAL, "internal error; see the node's log", ()
+    details = str(error)
+    if len(details) > MAX_DETAILS:
+        details = details[: MAX_DETAILS - 3] + "..."
+    trailers: tuple[tuple[str, str], ...] = ()
+    if isinstance(error, Busy):
+        trailers = ((PUSHBACK, str(error.retry_after_ms)),)
+    return code, details, trailers
+
+
+def _fail(context: aio.ServicerContext[Any, Any], failure: Failure) -> None:
+    """End the call with ``failure``'s status when the handler returns (no response)."""
+    code, details, trailers = failure
+    if trailers:
+        context.set_trailing_metadata(trailers)
+    context.set_code(code)
+    context.set_details(details)
 
 
 class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -115,7 +150,9 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                 except aio.AbortError:
                     raise
                 except Exception as error:
-                    await _abort(context, error)
+                    failure = failure_of(error)
+                _fail(context, failure)
+                return None
 
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, handler.request_deserializer, handler.response_serializer
@@ -127,10 +164,12 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                 try:
                     async for item in inner_us(request, context):  # type: ignore[attr-defined]
                         yield item
+                    return
                 except aio.AbortError:
                     raise
                 except Exception as error:
-                    await _abort(context, error)
+                    failure = failure_of(error)
+                _fail(context, failure)
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, handler.request_deserializer, handler.response_serializer
@@ -144,7 +183,9 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                 except aio.AbortError:
                     raise
                 except Exception as error:
-                    await _abort(context, error)
+                    failure = failure_of(error)
+                _fail(context, failure)
+                return None
 
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, handler.request_deserializer, handler.response_serializer

@@ -12,19 +12,24 @@ from typing import TYPE_CHECKING, Any
 from grpc import aio
 
 from core.errors import InvalidInput
+from core.identifiers import check_code_prefix, check_reference
 from core.ticket import commands as c
+from core.ticket.state import TicketStatus
 from node.app.profile import ServiceMount
 from node.desks.intake import IntakeDesk
 from node.desks.records import TicketRecords
 from node.desks.roster import Roster
 from node.edge.caller import acting_officer
 from proto.hotline.v1 import intake_pb2, intake_pb2_grpc, ticket_pb2
-from sync.codec import from_message
+from sync.codec import enum_member, from_message
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
 
 Context = aio.ServicerContext[Any, Any]
+
+MAX_PAGE_TOKEN = 200
+"""Longest page token a previous page can have handed out (``node.desks.records``)."""
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
@@ -35,8 +40,11 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         self._records = records
         self._roster = roster
 
-    async def _reader(self, context: Context) -> None:
+    async def _reader(self, context: Context, ticket_id: str | None = None) -> None:
+        """The caller must be on the roster; a ticket id asked for must be one an id can be."""
         await self._roster.resolve(acting_officer(context))
+        if ticket_id is not None:
+            check_reference(ticket_id, "ticket_id")
 
     async def RegisterTicket(
         self, request: intake_pb2.RegisterTicketRequest, context: Context
@@ -63,7 +71,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         self, request: intake_pb2.GetTicketRequest, context: Context
     ) -> ticket_pb2.Ticket:
         """The current state of one ticket, as folded on this node."""
-        await self._reader(context)
+        await self._reader(context, request.ticket_id)
         return await self._records.get(request.ticket_id)
 
     async def ListTickets(
@@ -71,22 +79,25 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     ) -> intake_pb2.ListTicketsResponse:
         """Tickets held here, newest first, filtered by unit and status."""
         await self._reader(context)
+        check_code_prefix(request.holder_prefix, "holder_prefix")
+        if request.status:
+            enum_member(TicketStatus, request.status, "status")
+        if len(request.page_token) > MAX_PAGE_TOKEN:
+            raise InvalidInput("page_token", "not a token from a previous page")
         return await self._records.list(request)
 
     async def GetTicketHistory(
         self, request: intake_pb2.GetTicketHistoryRequest, context: Context
     ) -> intake_pb2.TicketHistory:
         """Every event of a ticket held here, in fold order, with who recorded and signed each."""
-        await self._reader(context)
+        await self._reader(context, request.ticket_id)
         return await self._records.history(request.ticket_id)
 
     async def GetTicketDeadlines(
         self, request: intake_pb2.GetTicketDeadlinesRequest, context: Context
     ) -> intake_pb2.TicketDeadlines:
         """The ticket's open duties and when each is due, provisional ones marked (暂定)."""
-        await self._reader(context)
-        if not request.ticket_id:
-            raise InvalidInput("ticket_id", "must not be empty")
+        await self._reader(context, request.ticket_id)
         return await self._records.deadlines(request.ticket_id)
 
 

@@ -69,6 +69,7 @@ def _add(node: Node, server: aio.Server) -> None:
         node.verifier,
         rules=node.rules,
         executor=node.blocking.executor,
+        wait_limit=node.settings.wait_limit,
     )
     sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(node.children), server)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, func, select
 
 from core import hlc as hybrid_clock
 from sync import schema
@@ -123,18 +123,47 @@ class LogBatch(EventBuffer):
     # -- alerts ------------------------------------------------------------------------------
 
     def raise_alert(self, kind: AlertKind, subject: str, detail: str) -> None:
-        """Raise an alert for an administrator (``hotline alerts``); ``kind`` is stored by value."""
+        """Raise an alert for an administrator (``hotline alerts``); ``kind`` is stored by value.
+
+        The same problem again (same kind, subject and detail, still open), as a tampered event
+        pushed on every replication round is, counts on its one alert (``repeats``, ``last_ms``)
+        instead of raising another.
+        """
+        row = {"kind": kind.value, "subject": subject, "detail": detail[:2000], "cleared_ms": 0}
+        if self._seen_again(schema.alerts, row):
+            log.info("alert %s on %s again: %s", kind.value, subject, detail)
+            return
         log.warning("alert %s on %s: %s", kind.value, subject, detail)
-        self.insert(
-            schema.alerts,
-            {
-                "kind": kind.value,
-                "subject": subject,
-                "detail": detail[:2000],
-                "raised_ms": self.now_ms(),
-                "cleared_ms": 0,
-            },
-        )
+        now = self.now_ms()
+        self.insert(schema.alerts, {**row, "raised_ms": now, "repeats": 1, "last_ms": now})
+
+    def _seen_again(self, table: Table, key: dict[str, Any]) -> bool:
+        """Count one more sighting on the row of ``table`` whose columns equal ``key`` (written
+        in this batch, or before it and not changed by it); False when there is none."""
+        now = self.now_ms()
+        seen = False
+
+        def again(row: dict[str, Any]) -> dict[str, Any]:
+            nonlocal seen
+            if seen or any(row[name] != value for name, value in key.items()):
+                return row
+            seen = True
+            return {**row, "repeats": row["repeats"] + 1, "last_ms": now}
+
+        self.replace_pending(table, again)
+        if seen:
+            return True
+        if self.changes(table, key):
+            return False  # e.g. cleared in this batch: what was seen before no longer stands
+        held = self.conn.execute(
+            select(func.count())
+            .select_from(table)
+            .where(*(table.c[name] == value for name, value in key.items()))
+        ).scalar_one()
+        if not held:
+            return False
+        self.update(table, key, {"repeats": table.c.repeats + 1, "last_ms": now})
+        return True
 
     def clear_alerts(self, kind: AlertKind, subject: str) -> None:
         """Clear the open alerts of ``kind`` on ``subject``, raised before or in this batch."""
@@ -204,14 +233,10 @@ class LogBatch(EventBuffer):
         )
 
     def record_problem(self, event_id: str, origin_node: str, peer: str, reason: str) -> None:
-        """Keep a note of an event refused on receipt (it is not stored in the log)."""
-        self.insert(
-            schema.sync_problems,
-            {
-                "event_id": event_id,
-                "origin_node": origin_node,
-                "peer": peer,
-                "reason": reason,
-                "recorded_ms": self.now_ms(),
-            },
-        )
+        """Keep a note of an event refused on receipt (it is not stored in the log); the same
+        refusal again, from the same peer, counts on its note."""
+        key = {"event_id": event_id, "origin_node": origin_node, "peer": peer, "reason": reason}
+        if self._seen_again(schema.sync_problems, key):
+            return
+        now = self.now_ms()
+        self.insert(schema.sync_problems, {**key, "recorded_ms": now, "repeats": 1, "last_ms": now})

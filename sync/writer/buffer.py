@@ -131,6 +131,16 @@ class WriteBuffer:
         self._updates.append(RowUpdate(table, dict(where), dict(values)))
         self._journal.append((self._updates.pop,))
 
+    def changes(self, table: Table, row: Mapping[str, Any]) -> bool:
+        """True when an update buffered here would change a committed ``row`` of ``table``
+        (one whose ``where`` it matches) in a column of ``row``."""
+        return any(
+            u.table is table
+            and all(row.get(name, value) == value for name, value in u.where.items())
+            and any(name in row for name in u.values)
+            for u in self._updates
+        )
+
     def pending(self, table: Table) -> Sequence[dict[str, Any]]:
         """Rows of ``table`` buffered in this batch (inserts and upserts)."""
         return [*self._inserts.get(table, ()), *self._upserts.get(table, {}).values()]

@@ -10,6 +10,11 @@ Stopping is part of the contract, for a node that drains on SIGTERM: ``stop`` le
 queued before it commit and be answered, then ends the thread. A job offered after ``stop``
 is refused at once with ``StorageError`` ("the node is stopping"), which the edge answers as
 UNAVAILABLE; should anything still be queued when the thread ends, it is answered the same.
+
+No asyncio caller waits forever (``run``): after ``wait_limit`` seconds a job the thread has
+not taken yet is dropped, never to run, and its caller told ``Busy`` (nothing was written);
+one already taken is left to commit, and its caller told ``WaitExpired``. A caller that is
+cancelled (its client gave up) drops its job the same way if the thread has not taken it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync.errors import StorageError
+from sync.errors import Busy, StorageError, WaitExpired
 from sync.identity import NodeIdentity
 from sync.trust import TrustStore
 from sync.writer.batch import LogBatch
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 STOPPING = "the node is stopping: its log writer takes no more jobs"
+WAIT_LIMIT = 30.0
+"""Seconds an asyncio caller waits for its job, queue time included, unless told else."""
 _STOP = object()
 
 
@@ -48,6 +55,10 @@ class _Pending:
     future: Future[Any] | None = None
     loop: asyncio.AbstractEventLoop | None = None
     loop_future: asyncio.Future[Any] | None = None
+    taken: bool = False
+    """Set by the writer thread when the job joins a group (under ``LogWriter._claims``)."""
+    dropped: bool = False
+    """Set by a caller that gave up before the thread took the job: it never runs."""
 
 
 def _settle_thread_future(future: Future[Any], ok: bool, value: Any) -> None:
@@ -82,6 +93,7 @@ class LogWriter:
         max_batch: int = 256,
         group_wait: float = 0.001,
         trust: TrustStore | None = None,
+        wait_limit: float = WAIT_LIMIT,
     ) -> None:
         self._engine = engine
         self.trust = trust
@@ -92,6 +104,10 @@ class LogWriter:
         self._project = project
         self._max_batch = max_batch
         self._group_wait = group_wait
+        self.wait_limit = wait_limit
+        """Seconds ``run`` waits for a job before it gives up (``Busy`` or ``WaitExpired``)."""
+        self._claims = threading.Lock()
+        """Orders the thread's taking a job against a caller's dropping it."""
         self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
@@ -152,11 +168,42 @@ class LogWriter:
         return future
 
     async def run(self, job: Job[T]) -> T:
-        """Queue a job and await its committed result (for asyncio callers)."""
+        """Queue a job and await its committed result (for asyncio callers), for at most
+        ``wait_limit`` seconds."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._enqueue(_Pending(job, loop=loop, loop_future=future))
-        return await future
+        pending = _Pending(job, loop=loop, loop_future=future)
+        self._enqueue(pending)
+        try:
+            return await asyncio.wait_for(future, self.wait_limit)
+        except TimeoutError:
+            if self._drop(pending):
+                raise Busy(
+                    f"the log writer did not take the job within {self.wait_limit:g} s"
+                ) from None
+            raise WaitExpired(
+                f"the log writer did not commit the job within {self.wait_limit:g} s; it may "
+                "still be recorded"
+            ) from None
+        except asyncio.CancelledError:
+            self._drop(pending)
+            raise
+
+    def _drop(self, pending: _Pending) -> bool:
+        """Drop a job its caller gave up on; False when the thread had already taken it."""
+        with self._claims:
+            if pending.taken:
+                return False
+            pending.dropped = True
+            return True
+
+    def _take(self, items: list[_Pending | object]) -> list[_Pending]:
+        """The jobs of ``items`` their callers still wait for, marked as taken."""
+        with self._claims:
+            group = [p for p in items if isinstance(p, _Pending) and not p.dropped]
+            for pending in group:
+                pending.taken = True
+        return group
 
     def call(self, job: Job[T], timeout: float = 60.0) -> T:
         """Queue a job and wait for its committed result (for threads and tools)."""
@@ -184,9 +231,9 @@ class LogWriter:
             except queue.Empty:
                 break
             if item is _STOP:
-                return [p for p in group if isinstance(p, _Pending)], True
+                return self._take(group), True
             group.append(item)
-        return [p for p in group if isinstance(p, _Pending)], False
+        return self._take(group), False
 
     def _loop(self) -> None:
         busy = False
@@ -197,6 +244,10 @@ class LogWriter:
                     return
                 group, stop_after = self._gather(first, busy)
                 busy = len(group) > 1
+                if not group:  # every caller of these gave up before they were taken
+                    if stop_after:
+                        return
+                    continue
                 try:
                     self._run_group(group)
                 except Exception:  # never let the one writer thread die

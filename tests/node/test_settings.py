@@ -43,6 +43,9 @@ def test_flags_override_the_environment_which_overrides_the_file(tmp_path: Path)
         ({"level": "county", "unit": "620102", "parent": "nocolon"}, "parent"),
         ({"level": "county", "unit": "620102", "parent": "h:1", "port": "seven"}, "port"),
         ({"level": "mayor", "unit": "620102", "parent": "h:1"}, "level"),
+        ({"level": "county", "unit": "620102", "parent": "h:1", "max_calls": 0}, "max_calls"),
+        ({"level": "county", "unit": "620102", "parent": "h:1", "wait_limit": 0}, "wait_limit"),
+        ({"level": "county", "unit": "620102", "parent": "h:1", "wait_limit": "nan"}, "wait_limit"),
     ],
 )
 def test_settings_that_cannot_work_name_the_setting(flags: dict[str, object], field: str) -> None:

@@ -542,6 +542,8 @@ class Alert(_message.Message):
     SUBJECT_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     RAISED_MS_FIELD_NUMBER: _builtins.int
+    REPEATS_FIELD_NUMBER: _builtins.int
+    LAST_MS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """the alert"""
     kind: _builtins.str
@@ -552,6 +554,10 @@ class Alert(_message.Message):
     """what happened"""
     raised_ms: _builtins.int
     """when"""
+    repeats: _builtins.int
+    """how often the same problem was seen (1: once); it raises no new alert"""
+    last_ms: _builtins.int
+    """when it was last seen"""
     def __init__(
         self,
         *,
@@ -560,10 +566,12 @@ class Alert(_message.Message):
         subject: _builtins.str = ...,
         detail: _builtins.str = ...,
         raised_ms: _builtins.int = ...,
+        repeats: _builtins.int = ...,
+        last_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "id", b"id", "kind", b"kind", "raised_ms", b"raised_ms", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "id", b"id", "kind", b"kind", "last_ms", b"last_ms", "raised_ms", b"raised_ms", "repeats", b"repeats", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

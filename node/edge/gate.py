@@ -1,0 +1,167 @@
+"""The gate of a port: what a call must pass before a servicer sees it.
+
+Three checks, in one interceptor on every method of our services (health and reflection pass
+untouched), each refusal one of our errors so that ``node.edge.errors`` gives it its code:
+
+* **calls at once.** A port serves at most ``max_calls`` of our calls at a time (the node's
+  ``max_calls`` setting). One more is refused as ``sync.errors.Busy``: RESOURCE_EXHAUSTED with
+  the ``grpc-retry-pushback-ms`` trailer (gRFC A6) saying when to try again. A client that
+  floods a node gets refusals, not a queue that grows with the flood;
+* **size.** A request's bytes are measured against its method's limit
+  (``node.edge.limits.REQUEST_LIMITS``) before they are parsed: too many is INVALID_ARGUMENT
+  naming ``request``, and the bytes are dropped without ever becoming a message;
+* **form.** Bytes that are not a valid message of the method's request type (truncated, a
+  wrong wire type, invalid UTF-8 in a string, groups nested past protobuf's depth limit) are
+  INVALID_ARGUMENT naming ``request``, not UNKNOWN with an exception's class name.
+
+Limits per caller (sign-in attempts, a consumer's ticket code) belong with sign-in, which
+knows the caller: a refusal there raises ``Busy`` with its ``retry_after_ms`` and is answered
+like the cap here (docs/security.md, "Hooks for sign-in").
+
+Checks run where gRPC hands the request's bytes to the method's deserializer: the checking
+deserializer hands the servicer a ``_Refusal`` in place of a message, and the wrapped method
+raises its error before the servicer is called. The count of calls at once is kept on the
+event loop's thread, where both the deserializers and the methods run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf import descriptor_pool
+from grpc import aio
+
+from core.errors import HotlineError, InvalidInput
+from node.edge.limits import request_limit
+from sync.errors import Busy
+
+if TYPE_CHECKING:
+    RpcHandler = grpc.RpcMethodHandler[Any, Any]
+
+OURS = "/hotline.v1."
+"""Methods of our services start with this; the gate leaves all others alone."""
+
+
+class _Refusal:
+    """What the checking deserializer hands on in place of a request that must not be served."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: HotlineError) -> None:
+        self.error = error
+
+
+def _request_type(method: str) -> str:
+    """The full name of ``method``'s request message (``/hotline.v1.S/M``)."""
+    service, name = method.strip("/").rsplit("/", 1)
+    found = descriptor_pool.Default().FindMethodByName(f"{service}.{name}")
+    return str(found.input_type.full_name)
+
+
+class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Counts our calls at once on one server, and checks each request's size and form."""
+
+    def __init__(self, max_calls: int) -> None:
+        self.max_calls = max_calls
+        self.in_flight = 0
+        """Our calls being served on this server now."""
+
+    def _busy(self) -> Busy:
+        return Busy(f"the node is serving as many calls as it takes at once ({self.max_calls})")
+
+    def _admit(self) -> None:
+        if self.in_flight >= self.max_calls:
+            raise self._busy()
+        self.in_flight += 1
+
+    def _deserializer(
+        self, method: str, parse: Callable[[bytes], Any] | None, unary: bool
+    ) -> Callable[[bytes], Any]:
+        limit = request_limit(method)
+        name = method.rsplit("/", 1)[1]
+        request_type = _request_type(method)
+
+        def deserialize(raw: bytes) -> Any:
+            if unary and self.in_flight >= self.max_calls:
+                return _Refusal(self._busy())  # refused anyway: spare the parsing
+            if len(raw) > limit:
+                return _Refusal(
+                    InvalidInput("request", f"{len(raw)} bytes is more than {name} takes ({limit})")
+                )
+            if parse is None:
+                return raw
+            try:
+                return parse(raw)
+            except Exception as error:  # any failure to parse is the caller's bytes' fault
+                reason = str(error).rsplit("': ", 1)[-1] or type(error).__name__
+            return _Refusal(InvalidInput("request", f"not a valid {request_type} ({reason})"))
+
+        return deserialize
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[RpcHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> RpcHandler:
+        """Wrap our methods' handlers: count the call, check its request's size and form."""
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or not method.startswith(OURS):
+            return handler
+        parse = handler.request_deserializer
+        serialize = handler.response_serializer
+        if handler.unary_unary is not None:
+            inner_uu = handler.unary_unary
+
+            async def unary_unary(request: Any, context: Any) -> Any:
+                if isinstance(request, _Refusal):
+                    raise request.error
+                self._admit()
+                try:
+                    return await inner_uu(request, context)
+                finally:
+                    self.in_flight -= 1
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, self._deserializer(method, parse, unary=True), serialize
+            )
+        if handler.unary_stream is not None:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
+                if isinstance(request, _Refusal):
+                    raise request.error
+                self._admit()
+                try:
+                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
+                        yield item
+                finally:
+                    self.in_flight -= 1
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, self._deserializer(method, parse, unary=True), serialize
+            )
+        if handler.stream_unary is not None:
+            inner_su = handler.stream_unary
+
+            async def stream_unary(requests: AsyncIterator[Any], context: Any) -> Any:
+                self._admit()
+                try:
+                    return await inner_su(_checked(requests), context)  # type: ignore[arg-type]
+                finally:
+                    self.in_flight -= 1
+
+            return grpc.stream_unary_rpc_method_handler(
+                stream_unary, self._deserializer(method, parse, unary=False), serialize
+            )
+        return handler
+
+
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The messages of a client stream; the first refused one raises its error."""
+    async for request in requests:
+        if isinstance(request, _Refusal):
+            raise request.error
+        yield request
