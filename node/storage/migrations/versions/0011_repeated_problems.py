@@ -4,8 +4,8 @@ A problem that comes back on every replication round (a tampered event pushed ag
 raised one alert and wrote one problem row per round. Now the open alert, and the problem row,
 of the same problem counts how often it was seen and when it was last seen.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-21 10:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
