@@ -24,6 +24,7 @@ from __future__ import annotations
 from google.protobuf.descriptor import FileDescriptor
 
 from proto.hotline.v1 import (
+    access_pb2,
     admin_pb2,
     casework_pb2,
     intake_pb2,
@@ -73,6 +74,8 @@ REQUEST_LIMITS: dict[str, int] = {
     ),
     **_service(supervision_pb2.DESCRIPTOR, "SupervisionService", SMALL),
     **_service(rules_pb2.DESCRIPTOR, "RulesService", SMALL, AmendRules=STEP),
+    # Sign-in: an officer id, a password, a six-digit code, a token; nothing grows.
+    **_service(access_pb2.DESCRIPTOR, "AccessService", SMALL),
     **_service(
         sync_pb2.DESCRIPTOR,
         "SyncService",
