@@ -28,6 +28,17 @@ from node.storage.database import Database
 from sync.identity import NodeIdentity
 
 
+def has_security_admin(db: Database, roster: Roster) -> bool:
+    """True once the node has a security administrator with credentials (made by
+    ``init-admin``): from then on its administrative RPCs are served only to the right
+    administrator, no longer to any caller on the node's machine (docs/security.md,
+    "Bootstrapping"). A blocking read."""
+    roster.reload()
+    admins = {o.officer_id for o in roster.officers() if o.has(Role.SECURITY_ADMIN)}
+    with db.read() as conn:
+        return bool(store.security_admins_with_credentials(conn, admins))
+
+
 def create_first_admin(
     db: Database,
     identity: NodeIdentity,

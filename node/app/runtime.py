@@ -37,6 +37,7 @@ from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
 from node.edge.caller import SessionInterceptor
 from node.edge.errors import ErrorMappingInterceptor
+from node.edge.guard import PermissionGuard
 from node.jobs.scheduler import JobScheduler
 from node.storage.database import Database
 from node.views.obligations import DeadlineRules
@@ -142,6 +143,8 @@ class Node:
         if not any(m.peer for m in mounts):
             # Officers' tools: who is calling comes from the session token (node.edge.caller).
             interceptors.append(SessionInterceptor(self.access))
+            # Who may call what, for every method (node.edge.guard, core.access.permissions).
+            interceptors.append(PermissionGuard(self))
         server = aio.server(interceptors=interceptors, options=options)
         for mount in mounts:
             mount.add(self, server)
