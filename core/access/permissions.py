@@ -54,7 +54,8 @@ class Permission:
     """The request field naming the ticket (TICKET) or the unit (UNIT)."""
     provisioning: bool = False
     """Served to any caller on the node's own machine (loopback) while the node has no
-    security administrator yet: how a fresh node gets its roster and units (docs/security.md)."""
+    security administrator yet: what sets up and inspects a fresh node (its roster, units,
+    replication, rule book), as every tool did before sign-in existed (docs/security.md)."""
     open: bool = False
     """No officer needed at all (only SignIn: it is how one becomes a caller)."""
 
@@ -110,7 +111,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "GetQueue": Permission(TICKET_ROLES, Jurisdiction.UNIT, "unit_code"),
     },
     "RulesService": {
-        "GetRules": Permission(EVERY_ROLE),
+        "GetRules": Permission(EVERY_ROLE, provisioning=True),
         "AmendRules": Permission(frozenset({Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE),
     },
     "AdminService": {
