@@ -28,8 +28,41 @@ class Role(enum.Enum):
     STATION_OFFICER = "station_officer"
     """市场监管所 officer: field checks, on-site mediation, signed results in the county's name."""
     SECURITY_ADMIN = "security_admin"
-    """安全管理员: sets officers' sign-in credentials (and, to come, roles, unlocking, tokens).
-    Takes no part in handling tickets; no ticket command asks for this role."""
+    """安全管理员: puts officers on the roster with their roles and sets their sign-in
+    credentials (unlocking, tokens). Takes no part in handling tickets."""
+    SYSTEM_ADMIN = "system_admin"
+    """系统管理员: runs the node: a sync round now, trust publishing, quarantine release, unit
+    registration. Takes no part in handling tickets nor in officers' accounts."""
+    AUDIT_ADMIN = "audit_admin"
+    """审计管理员: reads the access record and the node's audit views; changes nothing."""
+
+
+ADMIN_ROLES = frozenset({Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN})
+"""The three administrators (三权分立, GB/T 22239-2019 8.1.4.2): each holds one of these and no
+other role, so no one person both runs the node, decides who may sign in, and reads the record
+of what they did."""
+
+TICKET_ROLES = frozenset(Role) - ADMIN_ROLES
+"""The roles that handle tickets."""
+
+
+def why_roles_conflict(roles: frozenset[Role]) -> str | None:
+    """The reason an officer may not hold ``roles`` together, or None.
+
+    An administrator holds one administrator's role and nothing else: an administrator who
+    also handled tickets could give themselves a ticket role's rights (the security
+    administrator) or hide what they did with it (the audit administrator); two administrator
+    roles in one hand undo the separation of powers the assessors ask for (三权分立).
+    """
+    admin = roles & ADMIN_ROLES
+    if not admin:
+        return None
+    names = ", ".join(sorted(r.value for r in admin))
+    if len(admin) > 1:
+        return f"{names}: the administrators are three different officers (三权分立)"
+    if roles - admin:
+        return f"{names} is held alone: an administrator handles no tickets (三权分立)"
+    return None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,22 @@ def _has_part(state: TicketState, officer: OfficerRef) -> str | None:
     return f"{officer.unit_code} has no part in this ticket"
 
 
+def why_outside_ticket(state: TicketState, officer: OfficerRef) -> str | None:
+    """None when the officer's unit may look at or act on this ticket at all, else the reason.
+
+    What the edge asks before any call that names a ticket (``core.access.permissions``): the
+    officer's unit holds it, is above its holder, holds or held it or is above a unit that did
+    (``_has_part``), or is (or is above) a unit ordered to report on it, which owes the report
+    wherever the ticket is. Whether the unit may take the particular step is the command's own
+    question (``why_unit_may_not``), asked when the step is decided.
+    """
+    if _has_part(state, officer) is None:
+        return None
+    if any(covers(officer, order.to_unit) for order in state.supervision_orders):
+        return None
+    return f"{officer.unit_code} has no part in ticket {state.ticket_id}"
+
+
 def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str | None:
     """The reason the officer's unit may not record ``event`` on this ticket, or None."""
     unit = officer.unit_code

@@ -28,6 +28,20 @@ from node.storage.database import Database
 from sync.identity import NodeIdentity
 
 
+def has_security_admin(db: Database, roster: Roster) -> bool:
+    """True once the node has a security administrator with credentials (made by
+    ``init-admin``): from then on its administrative RPCs are served only to the right
+    administrator, no longer to any caller on the node's machine (docs/security.md,
+    "Bootstrapping"). Asks the roster held in memory first: with no security administrator on
+    it (a fresh node, every call of its provisioning) the answer needs no read; otherwise a
+    blocking read of their credentials."""
+    admins = {o.officer_id for o in roster.officers() if o.has(Role.SECURITY_ADMIN)}
+    if not admins:
+        return False
+    with db.read() as conn:
+        return bool(store.security_admins_with_credentials(conn, admins))
+
+
 def create_first_admin(
     db: Database,
     identity: NodeIdentity,

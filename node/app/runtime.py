@@ -39,6 +39,7 @@ from node.desks.supervision import SupervisionQueue
 from node.edge.caller import SessionInterceptor
 from node.edge.errors import ErrorMappingInterceptor
 from node.edge.gate import CallGate
+from node.edge.guard import PermissionGuard
 from node.edge.limits import port_limit
 from node.jobs.scheduler import JobScheduler
 from node.storage.database import Database
@@ -154,6 +155,8 @@ class Node:
         ]
         if not any(m.peer for m in mounts):
             interceptors.append(SessionInterceptor(self.access))
+            # Who may call what, for every method (node.edge.guard, core.access.permissions).
+            interceptors.append(PermissionGuard(self))
         server = aio.server(interceptors=interceptors, options=options)
         for mount in mounts:
             mount.add(self, server)

@@ -133,6 +133,8 @@ TERMS: dict[enum.Enum, str] = {
     Role.SUPERVISOR: "督办",
     Role.STATION_OFFICER: "市场监管所人员",
     Role.SECURITY_ADMIN: "安全管理员",
+    Role.SYSTEM_ADMIN: "系统管理员",
+    Role.AUDIT_ADMIN: "审计管理员",
     UnitLevel.NATIONAL: "总局",
     UnitLevel.PROVINCE: "省局",
     UnitLevel.CITY: "市(州)局",

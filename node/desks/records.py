@@ -17,14 +17,14 @@ from sqlalchemy import and_, or_, select
 
 from core.errors import InvalidInput, NotFound
 from core.ticket.fold import fold
-from core.ticket.state import TicketStatus
+from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import TicketKind
 from node.app.blocking import BlockingPool
 from node.storage.database import Database
 from node.storage.tables import obligations, tickets
 from node.views.obligations import duty_deadline
 from proto.hotline.v1 import intake_pb2, ticket_pb2
-from sync.codec import enum_number, fill_message
+from sync.codec import enum_number, fill_message, from_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
 from sync.log_store import EventLog
 from sync.trust import TrustStore
@@ -58,6 +58,18 @@ class TicketRecords:
     async def get(self, ticket_id: str) -> ticket_pb2.Ticket:
         """The ticket's state as projected on this node."""
         return await self._blocking.run(self._get, ticket_id)
+
+    async def state_of(self, ticket_id: str) -> TicketState | None:
+        """The ticket's folded state as projected here (what the edge judges jurisdiction on),
+        or None when no such ticket is held here."""
+        return await self._blocking.run(self._state_of, ticket_id)
+
+    def _state_of(self, ticket_id: str) -> TicketState | None:
+        try:
+            ticket = self._get(ticket_id)
+        except NotFound:
+            return None
+        return from_message(TicketState, ticket)
 
     async def list(self, request: intake_pb2.ListTicketsRequest) -> intake_pb2.ListTicketsResponse:
         """A page of ticket summaries, newest first."""

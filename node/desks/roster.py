@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select
 
 from core.errors import InvalidInput, UnknownOfficer
 from core.limits import check_text, shown
-from core.officers import Officer, Role
+from core.officers import Officer, Role, why_roles_conflict
 from core.regions import check_region_code_format, check_station_code_format, standard_units
 from core.units import Unit, UnitDirectory, UnitLevel, county_of, level_of
 from node.app.blocking import BlockingPool
@@ -107,6 +107,9 @@ class Roster:
             )
         if not roles:
             raise InvalidInput("roles", "give at least one role")
+        conflict = why_roles_conflict(roles)
+        if conflict is not None:
+            raise InvalidInput("roles", conflict)
         with self._db.write() as conn:
             conn.execute(delete(officers).where(officers.c.officer_id == officer_id))
             conn.execute(

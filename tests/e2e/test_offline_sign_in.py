@@ -62,18 +62,24 @@ def test_a_county_with_its_parent_down_signs_in_its_officers_who_handle_tickets(
     admin_secret = secret_in(made.stdout, "620102-90")
     county.start()
     node = ["--node", county.target]
-    added = hotline(
-        "add-officer", *node, "--id", "620102-07", "--name", "李强", "--unit", "620102",
-        "--role", "handler",
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-
     admin_file, handler_file = tmp_path / "admin.json", tmp_path / "handler.json"
     signed = hotline(
         "login", *node, "--officer", "620102-90", "--token-file", str(admin_file),
         HOTLINE_PASSWORD=ADMIN_PASSWORD, HOTLINE_TOTP_SECRET=admin_secret,
     )  # fmt: skip
     assert signed.returncode == 0, signed.stderr
+    # With a security administrator, the node adds officers only at their hands (no longer to
+    # any caller on its machine): docs/security.md, "Bootstrapping".
+    anonymous = hotline(
+        "add-officer", *node, "--id", "620102-07", "--name", "李强", "--unit", "620102",
+        "--role", "handler",
+    )  # fmt: skip
+    assert anonymous.returncode != 0 and "UNAUTHENTICATED" in anonymous.stderr
+    added = hotline(
+        "add-officer", *node, "--id", "620102-07", "--name", "李强", "--unit", "620102",
+        "--role", "handler", "--token-file", str(admin_file),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
     credentials = hotline(
         "officers", "set-credentials", *node, "--id", "620102-07",
         "--token-file", str(admin_file), HOTLINE_NEW_PASSWORD=HANDLER_PASSWORD,

@@ -259,7 +259,7 @@ def test_only_a_signed_in_security_administrator_sets_credentials(county: County
     with county.sign_in() as handler:
         denied = county.refused(lambda: handler.set_credentials(HEAD, HANDLER_PASSWORD))
     assert denied.code == "PERMISSION_DENIED"
-    assert county.last_reason() == "set-credentials/refused/not-security-admin"
+    assert county.last_reason() == "call/refused/missing-role"  # at the door, before the desk
     with county.node.client(ADMIN) as named_only:
         unsigned = county.refused(lambda: named_only.set_credentials(HEAD, HANDLER_PASSWORD))
     assert unsigned.code == "UNAUTHENTICATED"

@@ -77,7 +77,11 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     ROLE_STATION_OFFICER: _Role.ValueType  # 6
     """station officer: field work in the county's name"""
     ROLE_SECURITY_ADMIN: _Role.ValueType  # 7
-    """安全管理员: sets officers' sign-in credentials; handles no tickets"""
+    """安全管理员: officers, roles, sign-in credentials; handles no tickets"""
+    ROLE_SYSTEM_ADMIN: _Role.ValueType  # 8
+    """系统管理员: runs the node (sync, trust, quarantine, units)"""
+    ROLE_AUDIT_ADMIN: _Role.ValueType  # 9
+    """审计管理员: reads the access record and audit views; changes nothing"""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
     """What an officer does at their unit."""
@@ -96,7 +100,11 @@ ROLE_SUPERVISOR: Role.ValueType  # 5
 ROLE_STATION_OFFICER: Role.ValueType  # 6
 """station officer: field work in the county's name"""
 ROLE_SECURITY_ADMIN: Role.ValueType  # 7
-"""安全管理员: sets officers' sign-in credentials; handles no tickets"""
+"""安全管理员: officers, roles, sign-in credentials; handles no tickets"""
+ROLE_SYSTEM_ADMIN: Role.ValueType  # 8
+"""系统管理员: runs the node (sync, trust, quarantine, units)"""
+ROLE_AUDIT_ADMIN: Role.ValueType  # 9
+"""审计管理员: reads the access record and audit views; changes nothing"""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
 class _TicketKind:
