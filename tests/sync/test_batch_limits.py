@@ -4,7 +4,12 @@ events still travels within what a node receives (``sync.batch_limits``)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+
+from node.devnet.hierarchy import Hierarchy
 from node.edge.client import NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
@@ -26,6 +31,20 @@ def test_runs_are_cut_at_the_budget_in_order_and_an_item_too_big_travels_alone()
     assert list(by_size([], len)) == []
 
 
+@pytest.fixture
+def sqlite_world(tmp_path: Path, hierarchy: Hierarchy) -> Iterator[World]:
+    """A world on SQLite only: batches are cut before any database sees them, and a backlog of
+    the heaviest events is costly enough to build once."""
+    counter = iter(range(100))
+    world = World(
+        tmp_path, lambda: f"sqlite:///{tmp_path / f'db{next(counter)}.sqlite'}", hierarchy
+    )
+    try:
+        yield world
+    finally:
+        world.stop()
+
+
 def register_heavy(client: NodeClient, count: int, *, route: bool) -> None:
     for n in range(count):
         ticket = to_message(heaviest_registration(f"-{n:04d}"), intake_pb2.NewTicket)
@@ -39,7 +58,10 @@ def held(node: InProcessNode) -> int:
         return EventLog(conn).count_events()
 
 
-def test_a_backlog_heavier_than_a_message_is_pulled_and_pushed_in_batches(world: World) -> None:
+def test_a_backlog_heavier_than_a_message_is_pulled_and_pushed_in_batches(
+    sqlite_world: World,
+) -> None:
+    world = sqlite_world
     world.start_line()
     assert HEAVY * 77_000 > BATCH_MESSAGE_LIMIT
     # Downward: the province's feed to the city, then the city's to the county.
