@@ -35,6 +35,7 @@ class JobScheduler:
         """The jobs, in the order a round runs them (tests run them by name)."""
         self._scheduler: AsyncIOScheduler | None = None
         self._round: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self, interval: float) -> None:
         """Run a round every ``interval`` seconds on the running event loop."""
@@ -54,6 +55,10 @@ class JobScheduler:
         self._scheduler = scheduler
 
     async def _run_round(self) -> None:
+        if self._stopping:
+            # APScheduler may have launched this round just before ``stop``; it would start
+            # only after ``stop`` returned and be cancelled as the node exits.
+            return
         self._round = asyncio.current_task()
         try:
             for name, job in list(self.jobs.items()):
@@ -65,7 +70,9 @@ class JobScheduler:
             self._round = None
 
     async def stop(self) -> None:
-        """Stop scheduling and let a round under way finish (its writer jobs commit)."""
+        """Stop scheduling and let a round under way finish (its writer jobs commit); a round
+        not yet begun does not begin."""
+        self._stopping = True
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
