@@ -34,6 +34,7 @@ from core.access.permissions import CallScope, Jurisdiction, Permission, is_loop
 from core.access.permissions import permission_of as rule_of
 from core.access.reasons import CallRefusal
 from core.errors import NotPermitted, NotSignedIn, UnknownOfficer
+from core.identifiers import check_code_prefix
 from core.officers import Officer, Role
 from node.access.provisioning import has_security_admin
 from node.edge.caller import OFFICER_METADATA, metadata_value, peer_of, signed_in
@@ -139,7 +140,9 @@ class PermissionGuard(aio.ServerInterceptor):  # type: ignore[type-arg]
         node_unit = self._node.identity.unit_code
         match rule.jurisdiction:
             case Jurisdiction.UNIT:
-                return CallScope(node_unit, unit=str(getattr(request, rule.field)))
+                # A malformed code is bad input, named as such, not a unit outside the caller's.
+                unit = check_code_prefix(str(getattr(request, rule.field)), rule.field)
+                return CallScope(node_unit, unit=unit)
             case Jurisdiction.TICKET:
                 ticket_id = str(getattr(request, rule.field))
                 state = await self._node.records.state_of(ticket_id) if ticket_id else None

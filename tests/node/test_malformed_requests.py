@@ -320,7 +320,10 @@ def other_cases(ticket_id: str) -> list[tuple[str, Message, str]]:
         (admin + "PublishTrust", bundle(authorities=[b"x"] * 101), "trust.authorities"),
         (admin + "PublishTrust", bundle(revocation_lists=[b"x"] * 101), "trust.revocation_lists"),
         (admin + "PublishTrust", bundle(authorities=[b"not DER"]), "trust.authorities[0]"),
-        (queue, supervision_pb2.GetQueueRequest(unit_code="999999"), "unit_code"),
+        # A unit the province would cover but nobody registered (one outside it is refused
+        # at the door, PERMISSION_DENIED: tests/node/test_permissions.py).
+        (queue, supervision_pb2.GetQueueRequest(unit_code="629999"), "unit_code"),
+        (queue, supervision_pb2.GetQueueRequest(unit_code="62x"), "unit_code"),
         (queue, supervision_pb2.GetQueueRequest(due_within_days=1000), "due_within_days"),
         (rules, amend(start_campaign=long_name), "campaign.name"),
         (rules, amend(start_campaign=many_terms), "campaign.terms"),
