@@ -7,6 +7,8 @@ row for it, each counting the rounds; an alert raised on another problem is rais
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select, update
 
@@ -59,8 +61,11 @@ def test_a_tampered_event_pushed_every_round_raises_one_alert_with_a_count(
                 schema.sync_problems.c.event_id == accept.event_id
             )
         ).all()
-    assert [p.repeats for p in problems] == [seen]
+    # The county's own link may have run one more round since (each read is a moment's).
+    (problem,) = problems
+    assert problem.repeats >= seen
 
     status = hotline(["alerts", "--node", city.target])
     out = capsys.readouterr().out
-    assert status == 0 and f"seen {seen} times" in out
+    printed = re.search(r"seen (\d+) times", out)
+    assert status == 0 and printed is not None and int(printed.group(1)) >= seen, out
