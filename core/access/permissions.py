@@ -132,6 +132,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "SignOut": Permission(EVERY_ROLE),
         "WhoAmI": Permission(EVERY_ROLE),
         "SetCredentials": Permission(frozenset({Role.SECURITY_ADMIN}), _NODE),
+        "ReadAccessRecord": Permission(frozenset({Role.AUDIT_ADMIN}), _NODE),
     },
 }
 """Every client-port RPC by service and method, and who may call it."""

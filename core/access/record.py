@@ -5,7 +5,8 @@ row appended to the node's access record, never updated or deleted. Each row car
 of the row before it, so a row edited or removed in the middle breaks the chain from there on
 (``first_break``); the node also signs each digest with its key (``node.access.record``), so
 rewriting the chain from the edited row onward needs the node's key, not only the database.
-``hotline audit`` (issue 11, item 6) checks both.
+``hotline audit`` checks both (``node.access.record_audit``), and the audit administrator reads
+the record with ``hotline access-log`` (``core.access.reading``).
 
 A row's digest (SHA-256)::
 
@@ -44,6 +45,8 @@ class AccessAction(enum.Enum):
     """A security administrator set an officer's password and TOTP secret."""
     INIT_ADMIN = "init-admin"
     """The node's first security administrator created on the node's machine."""
+    READ_RECORD = "read-record"
+    """The audit administrator read this record (查阅访问记录): a look is an access too."""
 
 
 class AccessOutcome(enum.Enum):

@@ -28,12 +28,14 @@ from core.access import totp
 from core.access.lockout import AccountGuard, after_failure, after_success, judge_try
 from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
+from core.access.reading import AccessFilter
 from core.access.reasons import CallRefusal, SignInRefusal, TokenRefusal
 from core.access.record import AccessAction, AccessOutcome
 from core.access.sessions import SessionEnd, SessionRecord, needs_touch, new_session, refusal
 from core.errors import AccountLocked, NotFound, NotPermitted, NotSignedIn, UnknownOfficer
 from core.officers import Officer, Role
-from node.access import passwords, record, store
+from node.access import passwords, reader, record, store
+from node.access.record import StoredRow
 from node.access.tokens import TokenRefused, open_token, sign_token
 from node.app.blocking import BlockingPool
 from node.desks.roster import Roster
@@ -360,6 +362,37 @@ class SignInDesk:
                 detail=f"for {target.officer_id}; {ended} open session(s) ended",
             )
         return shown
+
+    # -- reading the record ------------------------------------------------------------------
+
+    async def begin_read(
+        self, officer_id: str, session_id: str, peer: str, wanted: AccessFilter
+    ) -> tuple[int, bytes]:
+        """Record that ``officer_id`` reads the access record (committed before any row is
+        shown); the read's own row, ``seq`` and digest, which the read goes up to."""
+        return await self._blocking.run(self._begin_read_now, officer_id, session_id, peer, wanted)
+
+    def _begin_read_now(
+        self, officer_id: str, session_id: str, peer: str, wanted: AccessFilter
+    ) -> tuple[int, bytes]:
+        with self._db.write() as conn:
+            return reader.record_the_read(
+                conn,
+                self._identity,
+                at_ms=self._wall_ms(),
+                officer_id=officer_id,
+                peer=peer,
+                session_id=session_id,
+                wanted=wanted,
+            )
+
+    async def read_page(
+        self, wanted: AccessFilter, cursor: int, up_to: int, size: int = reader.PAGE_ROWS
+    ) -> list[StoredRow]:
+        """One page of the record's matching rows (on the blocking pool)."""
+        return await self._blocking.run(
+            reader.read_page, self._db, wanted, cursor=cursor, up_to=up_to, size=size
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 

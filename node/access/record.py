@@ -11,9 +11,12 @@ and the signatures show it if anyone else does (``core.access.record``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
+from core.access.reading import AccessFilter
 from core.access.record import (
     ACCESS_CONTEXT,
     AccessAction,
@@ -92,17 +95,18 @@ def append(
     return entry
 
 
-def read(
-    conn: Connection, *, after_seq: int = 0, limit: int | None = None
-) -> Iterator[ChainedEntry]:
-    """Rows in ``seq`` order after ``after_seq`` (all by default), as stored."""
-    query = (
-        select(access_record).where(access_record.c.seq > after_seq).order_by(access_record.c.seq)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    for row in conn.execute(query):
-        yield ChainedEntry(
+@dataclass(frozen=True)
+class StoredRow:
+    """A row as stored, with the key that signed its digest and the signature."""
+
+    chained: ChainedEntry
+    key_id: str
+    signature: bytes
+
+
+def _stored(row: Any) -> StoredRow:
+    return StoredRow(
+        ChainedEntry(
             AccessEntry(
                 seq=row.seq,
                 at_ms=row.at_ms,
@@ -116,7 +120,93 @@ def read(
             ),
             bytes(row.previous),
             bytes(row.digest),
+        ),
+        row.key_id,
+        bytes(row.signature),
+    )
+
+
+def read(
+    conn: Connection, *, after_seq: int = 0, limit: int | None = None
+) -> Iterator[ChainedEntry]:
+    """Rows in ``seq`` order after ``after_seq`` (all by default), as stored."""
+    for row in read_stored(conn, after_seq=after_seq, limit=limit):
+        yield row.chained
+
+
+def read_stored(
+    conn: Connection, *, after_seq: int = 0, limit: int | None = None
+) -> Iterator[StoredRow]:
+    """Rows with their keys and signatures in ``seq`` order after ``after_seq``, as stored.
+
+    An action or outcome the code does not know (a row edited by hand) raises ``ValueError``;
+    ``hotline audit`` reads the columns themselves (``raw_rows``) for that reason.
+    """
+    query = (
+        select(access_record).where(access_record.c.seq > after_seq).order_by(access_record.c.seq)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    for row in conn.execute(query):
+        yield _stored(row)
+
+
+def raw_rows(conn: Connection, *, after_seq: int, limit: int) -> list[Any]:
+    """Up to ``limit`` rows after ``after_seq`` in ``seq`` order, every column as stored."""
+    query = (
+        select(access_record)
+        .where(access_record.c.seq > after_seq)
+        .order_by(access_record.c.seq)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def head(conn: Connection) -> tuple[int, bytes]:
+    """The record's head row: the ``seq`` and digest of its last row as the node wrote them."""
+    row = conn.execute(
+        select(access_record_head.c.seq, access_record_head.c.digest).where(
+            access_record_head.c.name == "head"
         )
+    ).one()
+    return int(row.seq), bytes(row.digest)
+
+
+def find(
+    conn: Connection, wanted: AccessFilter, *, cursor: int, up_to: int, page: int
+) -> list[StoredRow]:
+    """One page of the rows ``wanted`` matches, no later than row ``up_to``.
+
+    Oldest first, the rows after ``cursor``; newest first, the rows before ``cursor`` (0: from
+    ``up_to``). Filtered in the database, ``page`` rows at a time, so a reader of a long record
+    never holds more than a page.
+    """
+    c = access_record.c
+    query = select(access_record).where(c.seq <= up_to)
+    if wanted.newest_first:
+        query = query.where(c.seq < cursor) if cursor else query
+        query = query.order_by(c.seq.desc())
+    else:
+        query = query.where(c.seq > cursor).order_by(c.seq)
+    if wanted.officer_id:
+        query = query.where(c.officer_id == wanted.officer_id)
+    if wanted.actions:
+        query = query.where(c.action.in_(sorted(a.value for a in wanted.actions)))
+    if wanted.outcome is not None:
+        query = query.where(c.outcome == wanted.outcome.value)
+    if wanted.since_ms:
+        query = query.where(c.at_ms >= wanted.since_ms)
+    if wanted.until_ms:
+        query = query.where(c.at_ms < wanted.until_ms)
+    if wanted.text:
+        query = query.where(
+            or_(
+                c.detail.icontains(wanted.text, autoescape=True),
+                c.reason.icontains(wanted.text, autoescape=True),
+                c.peer.icontains(wanted.text, autoescape=True),
+            )
+        )
+    return [_stored(row) for row in conn.execute(query.limit(page))]
 
 
 def signature_holds(conn: Connection, seq: int, public_key: bytes) -> bool:

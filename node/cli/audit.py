@@ -1,5 +1,8 @@
 """``hotline audit``: an inspector's offline check of a node's database.
 
+Two records are checked: the signed event log (``sync.audit``) and the access record
+(``node.access.record_audit``: every row's chain link and signature, its head, and the anchors
+the auditor kept from an earlier audit or ``hotline access-log``, ``--anchor SEQ:DIGEST``).
 Run against a copy of (or the live) database with the inspector's own copy of the national
 root (``ca.pem`` of the root's folder), never the node's own ``root.pem``: a node whose files
 were altered cannot vouch for itself. The database is a SQLite file or a ``postgresql://`` URL.
@@ -18,7 +21,9 @@ from cryptography import x509
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.access.reading import Anchor, parse_anchor
 from core.errors import InvalidInput
+from node.access.record_audit import RecordAudit, audit_record
 from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.display import china_time_of_hlc
 from node.storage.database import normalize_url
@@ -59,6 +64,9 @@ def run_audit(args: argparse.Namespace) -> int:
     """Audit the whole log, or one ticket (``target`` = ["ticket", ID]); print the findings."""
     if args.target and (len(args.target) != 2 or args.target[0] != "ticket"):
         raise InvalidInput("target", "expected nothing (the whole log) or: ticket ID")
+    anchors: list[Anchor] = [parse_anchor(text) for text in args.anchor or []]
+    if anchors and args.target:
+        raise InvalidInput("anchor", "anchors check the whole access record: audit no ticket")
     root = _root(args.root)
     engine = create_engine(database_url(args.db))
     notes: list[str] = []
@@ -68,17 +76,19 @@ def run_audit(args: argparse.Namespace) -> int:
             if args.target:
                 return _ticket(args, conn, trust, notes)
             report = audit_log(conn, trust)
+            access: RecordAudit = audit_record(conn, trust, anchors)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0]
         raise StorageError(f"cannot read the database {args.db}: {first}") from exc
     finally:
         engine.dispose()
     if args.json:
-        print(json.dumps({**report.to_dict(), "notes": notes}, ensure_ascii=False, indent=1))
+        document = {**report.to_dict(), "access_record": access.to_dict(), "notes": notes}
+        print(json.dumps(document, ensure_ascii=False, indent=1))
     else:
-        for line in [*notes, *format_report(report)]:
+        for line in [*notes, *format_report(report), *access.lines()]:
             print(line)
-    return 0 if report.ok else 1
+    return 0 if report.ok and access.ok else 1
 
 
 def _ticket(args: argparse.Namespace, conn: Connection, trust: TrustStore, notes: list[str]) -> int:
@@ -105,16 +115,22 @@ def add_audit_command(catalogue: Catalogue) -> None:
     audit = catalogue.command(
         Audience.AUDITORS,
         "audit",
-        summary="verify a node's whole signed log offline, or one ticket and every signer",
+        summary="verify a node's signed log and access record offline, or one ticket's history",
         description="Bring your own copy of the national root (the root's ca.pem), not the "
-        "node's root.pem. Exit 0: everything checks out; 1: problems (listed); 2: the audit "
-        "could not run.",
+        "node's root.pem. The whole audit checks the event log and the access record (every "
+        "row's chain link and signature, under any key the node was ever certified for), and "
+        "prints the record's head as SEQ:DIGEST: keep it, and give it with --anchor next "
+        "time, so that a record cut short or rewritten since is caught. Exit 0: everything "
+        "checks out; 1: problems (listed, the first broken row named); 2: the audit could not "
+        "run.",
         examples=[
             "hotline audit --db var/chengguan/node.db --root secure/root/ca.pem",
             "hotline audit ticket 620000-5d2c1a-000001 --db var/chengguan/node.db "
             "--root secure/root/ca.pem",
             "hotline audit --db postgresql://postgres@127.0.0.1:5432/chengguan "
             "--root secure/root/ca.pem --json",
+            "hotline audit --db var/chengguan/node.db --root secure/root/ca.pem "
+            "--anchor 1042:9f86d081884c7d659a2feaa0c55ad015",
         ],
         run=run_audit,
     )
@@ -136,5 +152,13 @@ def add_audit_command(catalogue: Catalogue) -> None:
         required=True,
         metavar="FILE",
         help="your own copy of the national root certificate (PEM)",
+    )
+    audit.add_argument(
+        "--anchor",
+        action="append",
+        metavar="SEQ:DIGEST",
+        help="a row of the access record you kept (from an earlier audit's last line or "
+        "`hotline access-log`): the record must still hold it, with that digest (hex, at least "
+        "16 characters); repeat for several",
     )
     audit.add_argument("--json", action="store_true", help="print JSON instead of text")

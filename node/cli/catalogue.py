@@ -34,7 +34,7 @@ class Audience(enum.Enum):
     ADMINISTRATORS = "Node administrators"
     SECURITY = "Security administrators (安全管理员: officers' credentials)"
     PKI = "The trust hierarchy (PKI: keys and certificates)"
-    AUDITORS = "Auditors (offline checks of a node's database)"
+    AUDITORS = "Auditors (审计管理员: the access record; offline checks of a node's database)"
     TOOLS = "Ops tools"
 
 

@@ -3,7 +3,7 @@
 This is an entry point: it alone reads ``os.environ`` (for ``serve``, and for sign-in: the
 session file and the secrets of scripts) and turns flags into calls. The commands live one
 module per role (``node.cli.access``, ``tickets``, ``admin``, ``sync``, ``supervision``,
-``rules``, ``pki``, ``audit``, ``serve``, ``tools``) and are filed by role in
+``rules``, ``pki``, ``audit``, ``access_log``, ``serve``, ``tools``) and are filed by role in
 ``hotline --help`` (``node.cli.catalogue``). Every failure ends with one line on stderr and a
 non-zero exit status; a bad flag too.
 """
@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from core.errors import HotlineError
 from node.cli.access import add_access_commands
+from node.cli.access_log import add_access_log_command
 from node.cli.admin import add_admin_commands
 from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
@@ -67,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
     add_sync_commands(catalogue)
     add_pki_commands(catalogue)
     add_audit_command(catalogue)
+    add_access_log_command(catalogue)
     add_tool_commands(catalogue)
     top.description = (
         "The 12315 network's node and tools. Commands, by who runs them:\n\n" + catalogue.overview()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 
+from core.access.record import AccessAction, AccessOutcome
 from core.officers import Role
 from core.ticket.state import Stage, TicketStatus
 from core.ticket.vocabulary import (
@@ -140,6 +141,15 @@ TERMS: dict[enum.Enum, str] = {
     UnitLevel.CITY: "市(州)局",
     UnitLevel.COUNTY: "县(区)局",
     UnitLevel.STATION: "市场监管所",
+    AccessAction.SIGN_IN: "登录",
+    AccessAction.SIGN_OUT: "退出",
+    AccessAction.LOCKOUT: "锁定",
+    AccessAction.CALL: "调用",
+    AccessAction.SET_CREDENTIALS: "设置口令",
+    AccessAction.INIT_ADMIN: "创建安全管理员",
+    AccessAction.READ_RECORD: "查阅访问记录",
+    AccessOutcome.DONE: "成功",
+    AccessOutcome.REFUSED: "拒绝",
 }
 """Every member of every enum the command line shows, and its Chinese term."""
 

@@ -1,5 +1,5 @@
-"""AccessService: sign in, sign out, who am I, set an officer's credentials. Translates and
-delegates to the sign-in desk (``node.access.desk``).
+"""AccessService: sign in, sign out, who am I, set an officer's credentials, read the access
+record. Translates and delegates to the sign-in desk (``node.access.desk``).
 
 The token of the call (for SignOut, WhoAmI, SetCredentials) was checked by
 ``node.edge.caller.SessionInterceptor`` before the method runs; these methods need a signed-in
@@ -9,16 +9,26 @@ officer, so the ``x-hotline-officer`` fallback does not count here. Errors propa
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
+from core.access.reading import access_filter
 from core.access.reasons import CallRefusal
 from core.errors import NotSignedIn
 from node.access.desk import SignedIn, SignInDesk
+from node.access.reader import PAGE_ROWS
+from node.access.record import StoredRow
 from node.app.profile import ServiceMount
 from node.desks.roster import Roster
-from node.edge.caller import OFFICER_METADATA, metadata_value, peer_of, signed_in
+from node.edge.caller import (
+    OFFICER_METADATA,
+    acting_officer,
+    metadata_value,
+    peer_of,
+    signed_in,
+)
 from proto.hotline.v1 import access_pb2, access_pb2_grpc
 from sync.codec import enum_number
 
@@ -74,6 +84,44 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
             otpauth_uri=shown.otpauth_uri,
         )
 
+    async def ReadAccessRecord(
+        self, request: access_pb2.ReadAccessRecordRequest, context: Context
+    ) -> AsyncIterator[access_pb2.AccessRecordPage]:
+        """The audit administrator reads the access record: the read is recorded first, then
+        the matching rows stream in pages up to the read's own row (the table's row for this
+        method lets only ``audit_admin`` in)."""
+        wanted = access_filter(
+            officer_id=request.officer_id,
+            actions=list(request.actions),
+            outcome=request.outcome,
+            since_ms=request.since_ms,
+            until_ms=request.until_ms,
+            text=request.text,
+            limit=request.limit,
+            newest_first=request.newest_first,
+            after_seq=request.after_seq,
+        )
+        who = signed_in()
+        head_seq, head_digest = await self._desk.begin_read(
+            acting_officer(context),
+            who.session.session_id if who else "",
+            peer_of(context),
+            wanted,
+        )
+        cursor, left, sent = wanted.after_seq, wanted.limit, False
+        while True:
+            size = min(left, PAGE_ROWS) if wanted.limit else PAGE_ROWS
+            rows = await self._desk.read_page(wanted, cursor, head_seq, size)
+            if rows or not sent:
+                yield access_pb2.AccessRecordPage(
+                    rows=[_row(r) for r in rows], head_seq=head_seq, head_digest=head_digest
+                )
+                sent = True
+            left -= len(rows)
+            if len(rows) < size or (wanted.limit and left <= 0):
+                return
+            cursor = rows[-1].chained.entry.seq
+
     async def _signed_in(self, context: Context, method: str) -> SignedIn:
         """The call's signed-in officer; a call without a token is refused (and recorded)."""
         who = signed_in()
@@ -101,6 +149,23 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
             expires_ms=session.expires_ms,
             idle_timeout_ms=self._desk.policy.idle_ms,
         )
+
+
+def _row(stored: StoredRow) -> access_pb2.AccessRecordRow:
+    entry = stored.chained.entry
+    return access_pb2.AccessRecordRow(
+        seq=entry.seq,
+        at_ms=entry.at_ms,
+        officer_id=entry.officer_id,
+        action=entry.action.value,
+        outcome=entry.outcome.value,
+        reason=entry.reason,
+        peer=entry.peer,
+        session_id=entry.session_id,
+        detail=entry.detail,
+        digest=stored.chained.digest,
+        key_id=stored.key_id,
+    )
 
 
 def _add(node: Node, server: aio.Server) -> None:

@@ -11,6 +11,7 @@ TLS, for child nodes) where its client port was meant.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -102,11 +103,15 @@ class NodeClient:
                 request, timeout=timeout, metadata=call_metadata(self.officer_id, self.token)
             )
         except grpc.RpcError as exc:
-            code = exc.code().name if callable(getattr(exc, "code", None)) else "UNKNOWN"
-            details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
-            if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-                details = self.unreachable(details or "")
-            raise CallError(code, details or "") from exc
+            raise self._call_error(exc) from exc
+
+    def _call_error(self, exc: grpc.RpcError) -> CallError:
+        """A failed call as a ``CallError``: its code's name and the server's message."""
+        code = exc.code().name if callable(getattr(exc, "code", None)) else "UNKNOWN"
+        details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+        if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            details = self.unreachable(details or "")
+        return CallError(code, details or "")
 
     def unreachable(self, details: str) -> str:
         """Why the node did not answer, in words where the address tells more than gRPC."""
@@ -163,6 +168,19 @@ class NodeClient:
             timeout=timeout,
         )
         return result
+
+    def read_access_record(
+        self, request: access_pb2.ReadAccessRecordRequest, *, timeout: float = 300.0
+    ) -> Iterator[access_pb2.AccessRecordPage]:
+        """The access record's matching rows, page by page as the node streams them (an audit
+        administrator); ``timeout`` bounds the whole read."""
+        pages = self._call(self.access.ReadAccessRecord, request, timeout=timeout)
+        try:
+            yield from pages
+        except grpc.RpcError as exc:
+            raise self._call_error(exc) from exc
+        finally:
+            pages.cancel()
 
     # -- intake ------------------------------------------------------------------------------
 

@@ -238,3 +238,153 @@ class SetCredentialsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetCredentialsResponse: _TypeAlias = SetCredentialsResponse  # noqa: Y015
+
+@_typing.final
+class ReadAccessRecordRequest(_message.Message):
+    """Which rows of the access record to read; every criterion given must hold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICER_ID_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    SINCE_MS_FIELD_NUMBER: _builtins.int
+    UNTIL_MS_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    NEWEST_FIRST_FIELD_NUMBER: _builtins.int
+    AFTER_SEQ_FIELD_NUMBER: _builtins.int
+    officer_id: _builtins.str
+    """exactly this officer (as named or claimed); "" for any"""
+    outcome: _builtins.str
+    """init-admin, read-record; none for any
+    "done" or "refused"; "" for either
+    """
+    since_ms: _builtins.int
+    """at or after this real time, Unix ms; 0 for no bound"""
+    until_ms: _builtins.int
+    """before this real time, Unix ms; 0 for no bound"""
+    text: _builtins.str
+    """a substring of the detail, reason or peer (any case)"""
+    limit: _builtins.int
+    """at most this many rows; 0 for all"""
+    newest_first: _builtins.bool
+    """the newest rows first (with limit: the last N)"""
+    after_seq: _builtins.int
+    """go on after this row (before it, newest first)"""
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """any of: sign-in, sign-out, lockout, call, set-credentials,"""
+
+    def __init__(
+        self,
+        *,
+        officer_id: _builtins.str = ...,
+        actions: _abc.Iterable[_builtins.str] | None = ...,
+        outcome: _builtins.str = ...,
+        since_ms: _builtins.int = ...,
+        until_ms: _builtins.int = ...,
+        text: _builtins.str = ...,
+        limit: _builtins.int = ...,
+        newest_first: _builtins.bool = ...,
+        after_seq: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "after_seq", b"after_seq", "limit", b"limit", "newest_first", b"newest_first", "officer_id", b"officer_id", "outcome", b"outcome", "since_ms", b"since_ms", "text", b"text", "until_ms", b"until_ms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReadAccessRecordRequest: _TypeAlias = ReadAccessRecordRequest  # noqa: Y015
+
+@_typing.final
+class AccessRecordRow(_message.Message):
+    """One row of the access record, as stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQ_FIELD_NUMBER: _builtins.int
+    AT_MS_FIELD_NUMBER: _builtins.int
+    OFFICER_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    PEER_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    seq: _builtins.int
+    """position in the record, from 1"""
+    at_ms: _builtins.int
+    """real time, Unix ms"""
+    officer_id: _builtins.str
+    """who (as claimed, for a refused try)"""
+    action: _builtins.str
+    """sign-in, sign-out, lockout, call, set-credentials, ..."""
+    outcome: _builtins.str
+    """done or refused"""
+    reason: _builtins.str
+    """why refused ("" when done)"""
+    peer: _builtins.str
+    """from where"""
+    session_id: _builtins.str
+    detail: _builtins.str
+    """the method called, until when a lock holds, ..."""
+    digest: _builtins.bytes
+    """SHA-256 chained over the row before"""
+    key_id: _builtins.str
+    """the node key that signed the digest"""
+    def __init__(
+        self,
+        *,
+        seq: _builtins.int = ...,
+        at_ms: _builtins.int = ...,
+        officer_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        peer: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        digest: _builtins.bytes = ...,
+        key_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "at_ms", b"at_ms", "detail", b"detail", "digest", b"digest", "key_id", b"key_id", "officer_id", b"officer_id", "outcome", b"outcome", "peer", b"peer", "reason", b"reason", "seq", b"seq", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccessRecordRow: _TypeAlias = AccessRecordRow  # noqa: Y015
+
+@_typing.final
+class AccessRecordPage(_message.Message):
+    """A page of matching rows. Every page names the record's head when the read began: the row of
+    this read itself, whose seq:digest an auditor keeps to check the record later
+    (`hotline audit --anchor`).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    HEAD_SEQ_FIELD_NUMBER: _builtins.int
+    HEAD_DIGEST_FIELD_NUMBER: _builtins.int
+    head_seq: _builtins.int
+    head_digest: _builtins.bytes
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccessRecordRow]: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___AccessRecordRow] | None = ...,
+        head_seq: _builtins.int = ...,
+        head_digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["head_digest", b"head_digest", "head_seq", b"head_seq", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccessRecordPage: _TypeAlias = AccessRecordPage  # noqa: Y015

@@ -54,6 +54,11 @@ class AccessServiceStub:
                 request_serializer=hotline_dot_v1_dot_access__pb2.SetCredentialsRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_access__pb2.SetCredentialsResponse.FromString,
                 _registered_method=True)
+        self.ReadAccessRecord = channel.unary_stream(
+                '/hotline.v1.AccessService/ReadAccessRecord',
+                request_serializer=hotline_dot_v1_dot_access__pb2.ReadAccessRecordRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_access__pb2.AccessRecordPage.FromString,
+                _registered_method=True)
 
 
 class AccessServiceServicer:
@@ -88,6 +93,14 @@ class AccessServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadAccessRecord(self, request, context):
+        """The audit administrator reads the node's access record, filtered, in pages of rows; the
+        read is itself a row of the record (docs/security.md, "Reading the access record").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccessServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -110,6 +123,11 @@ def add_AccessServiceServicer_to_server(servicer, server):
                     servicer.SetCredentials,
                     request_deserializer=hotline_dot_v1_dot_access__pb2.SetCredentialsRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_access__pb2.SetCredentialsResponse.SerializeToString,
+            ),
+            'ReadAccessRecord': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadAccessRecord,
+                    request_deserializer=hotline_dot_v1_dot_access__pb2.ReadAccessRecordRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_access__pb2.AccessRecordPage.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +238,33 @@ class AccessService:
             '/hotline.v1.AccessService/SetCredentials',
             hotline_dot_v1_dot_access__pb2.SetCredentialsRequest.SerializeToString,
             hotline_dot_v1_dot_access__pb2.SetCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadAccessRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/hotline.v1.AccessService/ReadAccessRecord',
+            hotline_dot_v1_dot_access__pb2.ReadAccessRecordRequest.SerializeToString,
+            hotline_dot_v1_dot_access__pb2.AccessRecordPage.FromString,
             options,
             channel_credentials,
             insecure,

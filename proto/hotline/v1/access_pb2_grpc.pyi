@@ -49,6 +49,10 @@ class AccessServiceStub:
     """A security administrator sets an officer's password and a new TOTP secret; the officer's
     open sessions end and a lockout is lifted. Needs a signed-in security administrator.
     """
+    ReadAccessRecord: _grpc.UnaryStreamMultiCallable[_access_pb2.ReadAccessRecordRequest, _access_pb2.AccessRecordPage]
+    """The audit administrator reads the node's access record, filtered, in pages of rows; the
+    read is itself a row of the record (docs/security.md, "Reading the access record").
+    """
 
 @_typing.type_check_only
 class AccessServiceAsyncStub(AccessServiceStub):
@@ -62,6 +66,10 @@ class AccessServiceAsyncStub(AccessServiceStub):
     SetCredentials: _aio.UnaryUnaryMultiCallable[_access_pb2.SetCredentialsRequest, _access_pb2.SetCredentialsResponse]  # type: ignore[assignment]
     """A security administrator sets an officer's password and a new TOTP secret; the officer's
     open sessions end and a lockout is lifted. Needs a signed-in security administrator.
+    """
+    ReadAccessRecord: _aio.UnaryStreamMultiCallable[_access_pb2.ReadAccessRecordRequest, _access_pb2.AccessRecordPage]  # type: ignore[assignment]
+    """The audit administrator reads the node's access record, filtered, in pages of rows; the
+    read is itself a row of the record (docs/security.md, "Reading the access record").
     """
 
 class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -97,6 +105,16 @@ class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_access_pb2.SetCredentialsResponse, _abc.Awaitable[_access_pb2.SetCredentialsResponse]]:
         """A security administrator sets an officer's password and a new TOTP secret; the officer's
         open sessions end and a lockout is lifted. Needs a signed-in security administrator.
+        """
+
+    @_abc_1.abstractmethod
+    def ReadAccessRecord(
+        self,
+        request: _access_pb2.ReadAccessRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_access_pb2.AccessRecordPage], _abc.AsyncIterator[_access_pb2.AccessRecordPage]]:
+        """The audit administrator reads the node's access record, filtered, in pages of rows; the
+        read is itself a row of the record (docs/security.md, "Reading the access record").
         """
 
 def add_AccessServiceServicer_to_server(servicer: AccessServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
