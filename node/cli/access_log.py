@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 
@@ -39,7 +40,10 @@ def china_moment(text: str, flag: str) -> int:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA_TZ)
-    return int(moment.timestamp() * 1000)
+    ms = int(moment.timestamp() * 1000)
+    if ms <= 0:
+        raise InvalidInput(flag, f"{text!r} is before 1970")
+    return ms
 
 
 def request_of(args: argparse.Namespace) -> access_pb2.ReadAccessRecordRequest:
@@ -93,13 +97,15 @@ def _as_dict(row: access_pb2.AccessRecordRow) -> dict[str, object]:
 
 
 def _rows(
-    pages: Iterator[access_pb2.AccessRecordPage], head: list[str]
-) -> Iterator[access_pb2.AccessRecordRow]:
-    """The rows of every page; ``head`` gets the read's own row as ``SEQ:DIGEST``."""
-    for page in pages:
-        if not head and page.head_seq:
-            head.append(f"{page.head_seq}:{page.head_digest.hex()}")
-        yield from page.rows
+    pages: Iterator[access_pb2.AccessRecordPage],
+) -> tuple[str, Iterator[access_pb2.AccessRecordRow]]:
+    """The read's own row as ``SEQ:DIGEST`` and the rows of every page. The first page is
+    waited for here, so that a refusal comes before anything is printed."""
+    first = next(pages, None)
+    if first is None:
+        return "", iter(())
+    head = f"{first.head_seq}:{first.head_digest.hex()}"
+    return head, (row for page in itertools.chain([first], pages) for row in page.rows)
 
 
 def run_access_log(args: argparse.Namespace) -> int:
@@ -107,19 +113,16 @@ def run_access_log(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise InvalidInput("limit", "must not be negative")
     request = request_of(args)
-    head: list[str] = []
     count = 0
     with node_client(args) as client:
-        rows = _rows(client.read_access_record(request), head)
+        head, rows = _rows(client.read_access_record(request))
         if args.json:
             print('{"rows": [', end="")
             for row in rows:
-                print(
-                    ("," if count else "") + "\n " + json.dumps(_as_dict(row), ensure_ascii=False),
-                    end="",
-                )
+                item = json.dumps(_as_dict(row), ensure_ascii=False)
+                print(("," if count else "") + "\n " + item, end="")
                 count += 1
-            print(f'\n], "count": {count}, "head": {json.dumps(head[0] if head else "")}}}')
+            print(f'\n], "count": {count}, "head": {json.dumps(head)}}}')
             return 0
         for row in rows:
             if count == 0:
@@ -129,8 +132,8 @@ def run_access_log(args: argparse.Namespace) -> int:
     print(f"{count} row(s)" if count else "no rows match")
     if head:
         print(
-            f"this read is row {head[0].split(':')[0]} of the record; keep its anchor to check "
-            f"the record later (hotline audit --anchor): {head[0]}"
+            f"this read is row {head.split(':')[0]} of the record; keep its anchor to check "
+            f"the record later (hotline audit --anchor): {head}"
         )
     return 0
 
