@@ -28,6 +28,8 @@ from sqlalchemy import Connection
 from core.errors import InvalidInput, NotPermitted
 from core.units import UnitLevel, jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2
+from sync.access_anchors import SignedHead
+from sync.access_anchors import keep as keep_access_head
 from sync.batch_limits import by_size
 from sync.envelope import SealedEvent
 from sync.identity import NodeIdentity, NotEnrolled
@@ -158,6 +160,9 @@ class ChildReplication:
         if request.node.certificate and request.node.certificate != child.der:
             raise InvalidInput("node.certificate", "differs from the TLS client certificate")
         await self._writer.run(partial(welcome, certificate=child, bundle=request.trust))
+        if request.HasField("access_anchor"):
+            head = SignedHead.from_message(request.access_anchor)
+            await self._writer.run(partial(keep_access_head, child=child, head=head))
 
         def feed() -> tuple[int, int]:
             with self._read() as conn:

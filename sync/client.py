@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from core import hlc
 from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
+from sync.access_anchors import SignedHead
 from sync.batch_limits import BATCH_MESSAGE_LIMIT, by_size
 from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
@@ -155,6 +156,7 @@ class ParentLink:
         interval: float = 2.0,
         call_timeout: float = 30.0,
         connect_timeout: float = 3.0,
+        access_head: Callable[[Connection], SignedHead | None] | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node replicates only once it is enrolled (hotline pki)")
@@ -176,6 +178,9 @@ class ParentLink:
         self._interval = interval
         self._timeout = call_timeout
         self._connect_timeout = connect_timeout
+        self._access_head = access_head
+        """Reads the signed head of this node's access record, sent in every Hello for the
+        parent to keep (``sync.access_anchors``); None: not sent."""
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self.prefix = self._prefix
         """The jurisdiction prefix of this node's subtree (what it pushes)."""
@@ -222,6 +227,11 @@ class ParentLink:
             log_ = EventLog(conn)
             return log_.cursor(self._peer_key) if self._peer_key else log_.parent_cursor()
 
+    def _signed_head(self) -> SignedHead | None:
+        assert self._access_head is not None
+        with self._read() as conn:
+            return self._access_head(conn)
+
     def _heads(self) -> list[Head]:
         with self._read() as conn:
             return EventLog(conn).heads_under(self._prefix)
@@ -249,13 +259,17 @@ class ParentLink:
         # The first call of a round waits briefly for the link: a parent that just came back
         # is used at once rather than after the channel's reconnect back-off.
         cursor = await self._blocking(self._pull_cursor)
+        request = sync_pb2.HelloRequest(
+            node=peer_certificates(self._credentials),
+            trust=trust_bundle(self._trust),
+            pull_cursor=cursor,
+            rule_book_number=self._rules.number if self._rules else 0,
+        )
+        head = await self._blocking(self._signed_head) if self._access_head else None
+        if head is not None:
+            request.access_anchor.CopyFrom(head.to_message())
         response = await stub.Hello(
-            sync_pb2.HelloRequest(
-                node=peer_certificates(self._credentials),
-                trust=trust_bundle(self._trust),
-                pull_cursor=cursor,
-                rule_book_number=self._rules.number if self._rules else 0,
-            ),
+            request,
             timeout=self._connect_timeout,
             wait_for_ready=True,
         )

@@ -32,6 +32,9 @@ class AlertKind(StrEnum):
     """A rule book from the province could not be trusted and was not taken."""
     RELEASED = "released"
     """An administrator let a quarantined origin in again."""
+    ACCESS_RECORD = "access-record"
+    """A child's access record went back below, or changed at, the head it sent before (rows
+    cut or rewritten), or its head came with a signature that does not verify."""
 
 
 class Refusal(StrEnum):

@@ -131,6 +131,19 @@ alerts = Table(
     Column("last_ms", BigInteger, nullable=False, server_default="0"),
 )
 
+access_anchors = Table(
+    "access_anchors",
+    metadata,
+    Column("node_id", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("digest", LargeBinary, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+)
+"""The last head of each child's access record, signed by the child (``sync.access_anchors``):
+what ``hotline audit --parent-db`` checks the child's record against."""
+
 fork_evidence = Table(
     "fork_evidence",
     metadata,

@@ -26,6 +26,7 @@ from core.access.record import (
     digest_of,
 )
 from node.storage.tables import access_record, access_record_head
+from sync.access_anchors import SignedHead
 from sync.identity import NodeIdentity
 from sync.signatures import verify
 
@@ -170,6 +171,22 @@ def head(conn: Connection) -> tuple[int, bytes]:
         )
     ).one()
     return int(row.seq), bytes(row.digest)
+
+
+def signed_head(conn: Connection) -> SignedHead | None:
+    """The record's last row as the node signed it (None while the record is empty): what the
+    node sends its parent at every replication round (``sync.access_anchors``)."""
+    seq, _ = head(conn)
+    if seq == 0:
+        return None
+    row = conn.execute(
+        select(access_record.c.digest, access_record.c.key_id, access_record.c.signature).where(
+            access_record.c.seq == seq
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return SignedHead(seq, bytes(row.digest), row.key_id, bytes(row.signature))
 
 
 def find(

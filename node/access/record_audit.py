@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from core.access.reading import Anchor, ChainWalk, anchor_of, anchor_problems
 from core.access.record import (
@@ -28,6 +28,8 @@ from core.access.record import (
     ChainedEntry,
 )
 from node.access import record
+from node.storage.tables import access_record
+from sync.access_anchors import SignedHead
 from sync.signatures import verify
 from sync.trust import TrustStore
 
@@ -130,6 +132,26 @@ def _entry(row: Any) -> AccessEntry | str:
         session_id=row.session_id,
         detail=row.detail,
     )
+
+
+def signer_of(conn: Connection, trust: TrustStore) -> str:
+    """The node whose certified key signed the record's last row ('' when none does)."""
+    rows = conn.execute(
+        select(access_record.c.key_id).order_by(access_record.c.seq.desc()).limit(1)
+    ).all()
+    if not rows:
+        return ""
+    certified = trust.certificates_for([rows[0].key_id])
+    return certified[0].node_id if certified else ""
+
+
+def anchor_from_parent(head: SignedHead, node_id: str, trust: TrustStore) -> Anchor | str:
+    """The anchor a parent kept for ``node_id``, or why it cannot be used (its signature does
+    not verify under a key certified for the node)."""
+    keys = [c for c in trust.certificates_for([head.key_id]) if c.node_id == node_id]
+    if not any(head.signed_by(c.event_public_key) for c in keys):
+        return f"the parent's anchor of {node_id} (row {head.seq}) is not signed by the node"
+    return anchor_of(head.seq, head.digest)
 
 
 def audit_record(

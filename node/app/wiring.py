@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
+from node.access import record as access_record
 from node.access.desk import SignInDesk
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
@@ -135,6 +136,7 @@ def build_node(
             interval=settings.sync_interval,
             executor=blocking.executor,
             wait_limit=settings.wait_limit,
+            access_head=access_record.signed_head,
         )
     node = Node(
         settings=settings,

@@ -23,10 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.access.reading import Anchor, parse_anchor
 from core.errors import InvalidInput
-from node.access.record_audit import RecordAudit, audit_record
+from node.access.record_audit import RecordAudit, anchor_from_parent, audit_record, signer_of
 from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.display import china_time_of_hlc
 from node.storage.database import normalize_url
+from sync.access_anchors import held as held_anchor
 from sync.audit import (
     HistoryEntry,
     audit_log,
@@ -76,6 +77,8 @@ def run_audit(args: argparse.Namespace) -> int:
             if args.target:
                 return _ticket(args, conn, trust, notes)
             report = audit_log(conn, trust)
+            if args.parent_db:
+                anchors = [*anchors, *_parent_anchor(args.parent_db, conn, trust, notes)]
             access: RecordAudit = audit_record(conn, trust, anchors)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0]
@@ -89,6 +92,35 @@ def run_audit(args: argparse.Namespace) -> int:
         for line in [*notes, *format_report(report), *access.lines()]:
             print(line)
     return 0 if report.ok and access.ok else 1
+
+
+def _parent_anchor(
+    parent_db: str, conn: Connection, trust: TrustStore, notes: list[str]
+) -> list[Anchor]:
+    """The anchor of this node's access record that its parent's database keeps (none, with a
+    note, when the parent holds none or one the node did not sign)."""
+    node_id = signer_of(conn, trust)
+    if not node_id:
+        notes.append("no row of the access record is signed by a certified key: no anchor used")
+        return []
+    engine = create_engine(database_url(parent_db))
+    try:
+        with engine.connect() as parent:
+            head = held_anchor(parent, node_id)
+    except SQLAlchemyError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise StorageError(f"cannot read the parent's database {parent_db}: {first}") from exc
+    finally:
+        engine.dispose()
+    if head is None:
+        notes.append(f"the parent's database holds no anchor of {node_id} (not synced since)")
+        return []
+    anchor = anchor_from_parent(head, node_id, trust)
+    if isinstance(anchor, str):
+        notes.append(anchor)
+        return []
+    notes.append(f"the parent's anchor of {node_id}'s access record: {anchor.text()}")
+    return [anchor]
 
 
 def _ticket(args: argparse.Namespace, conn: Connection, trust: TrustStore, notes: list[str]) -> int:
@@ -131,6 +163,8 @@ def add_audit_command(catalogue: Catalogue) -> None:
             "--root secure/root/ca.pem --json",
             "hotline audit --db var/chengguan/node.db --root secure/root/ca.pem "
             "--anchor 1042:9f86d081884c7d659a2feaa0c55ad015",
+            "hotline audit --db var/chengguan/node.db --root secure/root/ca.pem "
+            "--parent-db var/city/node.db",
         ],
         run=run_audit,
     )
@@ -160,5 +194,12 @@ def add_audit_command(catalogue: Catalogue) -> None:
         help="a row of the access record you kept (from an earlier audit's last line or "
         "`hotline access-log`): the record must still hold it, with that digest (hex, at least "
         "16 characters); repeat for several",
+    )
+    audit.add_argument(
+        "--parent-db",
+        dest="parent_db",
+        metavar="URL",
+        help="the parent node's database (a copy will do): the head of this node's access "
+        "record that the parent keeps from replication must still be in the record",
     )
     audit.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -94,6 +94,7 @@ class HelloRequest(_message.Message):
     TRUST_FIELD_NUMBER: _builtins.int
     PULL_CURSOR_FIELD_NUMBER: _builtins.int
     RULE_BOOK_NUMBER_FIELD_NUMBER: _builtins.int
+    ACCESS_ANCHOR_FIELD_NUMBER: _builtins.int
     pull_cursor: _builtins.int
     """the caller's feed cursor, so the parent can say what is waiting"""
     rule_book_number: _builtins.int
@@ -106,6 +107,10 @@ class HelloRequest(_message.Message):
     def trust(self) -> Global___TrustBundle:
         """what the caller knows, for the parent to learn"""
 
+    @_builtins.property
+    def access_anchor(self) -> Global___AccessAnchor:
+        """the head of the caller's access record, for the parent to keep"""
+
     def __init__(
         self,
         *,
@@ -113,14 +118,51 @@ class HelloRequest(_message.Message):
         trust: Global___TrustBundle | None = ...,
         pull_cursor: _builtins.int = ...,
         rule_book_number: _builtins.int = ...,
+        access_anchor: Global___AccessAnchor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "trust", b"trust"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "node", b"node", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HelloRequest: _TypeAlias = HelloRequest  # noqa: Y015
+
+@_typing.final
+class AccessAnchor(_message.Message):
+    """The last row of a node's access record as the node signed it: the parent keeps the newest
+    one of each child, and `hotline audit --parent-db` checks the child's record still holds it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQ_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    seq: _builtins.int
+    """the row's place in the record"""
+    digest: _builtins.bytes
+    """its chained SHA-256 digest"""
+    key_id: _builtins.str
+    """the node key that signed it"""
+    signature: _builtins.bytes
+    """Ed25519 over "hotline.v1.access\\0" || digest"""
+    def __init__(
+        self,
+        *,
+        seq: _builtins.int = ...,
+        digest: _builtins.bytes = ...,
+        key_id: _builtins.str = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest", "key_id", b"key_id", "seq", b"seq", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccessAnchor: _TypeAlias = AccessAnchor  # noqa: Y015
 
 @_typing.final
 class HelloResponse(_message.Message):

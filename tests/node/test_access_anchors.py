@@ -1,0 +1,106 @@
+"""The parent keeps the signed head of its child's access record: a tail cut is caught above.
+
+Cutting the last rows of a node's access record and setting its head row back leaves a whole
+chain; nothing in the node's own database shows it. At every replication round the child sends
+its record's head, signed, in its Hello, and the parent keeps the newest one
+(``sync.access_anchors``). Then `hotline audit --parent-db` finds the cut in the child's
+database, and the parent raises an ``access-record`` alert when the child's head comes back
+lower than the one it kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from node.cli.main import main as hotline
+from node.edge.client import CallError
+from sync import schema
+from sync.access_anchors import held
+from tests.helpers.auditing import HANDLER, AuditedCounty, start_audited_county
+from tests.helpers.signin import access_rows
+from tests.helpers.world import InProcessNode, World, spec
+
+
+def _county_under_city(world: World) -> tuple[InProcessNode, AuditedCounty]:
+    city = world.start(spec("city"))
+    county = start_audited_county(world)
+    with county.node.client() as guesser:
+        for _ in range(2):
+            with pytest.raises(CallError):
+                guesser.sign_in(HANDLER, "Wrong-password-123", "000000")
+    return city, county
+
+
+def _sync(county: AuditedCounty) -> None:
+    link = county.node.node.link
+    assert link is not None
+    county.node.run(link.sync_once())
+
+
+def _cut_tail(db: str, keep: int) -> None:
+    engine = create_engine(db)
+    try:
+        with engine.begin() as conn:
+            digest = conn.execute(
+                text("SELECT digest FROM access_record WHERE seq = :s"), {"s": keep}
+            ).scalar_one()
+            conn.execute(text("DELETE FROM access_record WHERE seq > :s"), {"s": keep})
+            conn.execute(
+                text("UPDATE access_record_head SET seq = :s, digest = :d"),
+                {"s": keep, "d": bytes(digest)},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_the_parent_keeps_the_child_s_signed_head_and_the_audit_catches_a_tail_cut_with_it(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    city, county = _county_under_city(world)
+    _sync(county)
+    last = access_rows(county.node)[-1]
+    node_id = county.node.node.identity.node_id
+    with city.node.db.read() as conn:
+        kept = held(conn, node_id)
+    assert kept is not None and kept.seq == last.seq
+    world.stop()
+    root = tmp_path / "root.pem"
+    root.write_bytes(world.hierarchy.root_pem())
+    db, parent = world.settings["chengguan"].db, world.settings["city"].db
+    audit = ["audit", "--db", db, "--root", str(root), "--parent-db", parent]
+
+    capsys.readouterr()
+    assert hotline(audit) == 0
+    out = capsys.readouterr().out
+    assert f"the parent's anchor of {node_id}'s access record: {last.seq}:" in out
+
+    _cut_tail(db, last.seq - 2)
+    assert hotline(["audit", "--db", db, "--root", str(root)]) == 0  # whole chain, alone
+    capsys.readouterr()
+    assert hotline(audit) == 1
+    out = capsys.readouterr().out
+    assert f"the record ends at row {last.seq - 2}, before the anchored row" in out
+
+
+def test_a_child_whose_record_went_back_is_an_alert_at_the_parent_which_keeps_the_higher_head(
+    world: World,
+) -> None:
+    city, county = _county_under_city(world)
+    _sync(county)
+    node_id = county.node.node.identity.node_id
+    before = access_rows(county.node)[-1].seq
+    _cut_tail(world.settings["chengguan"].db, before - 3)
+    _sync(county)
+    with city.node.db.read() as conn:
+        kept = held(conn, node_id)
+        alerts = conn.execute(
+            select(schema.alerts.c.subject, schema.alerts.c.detail).where(
+                schema.alerts.c.kind == "access-record"
+            )
+        ).all()
+    assert kept is not None and kept.seq == before
+    assert [a.subject for a in alerts] == [node_id]
+    assert f"now ends at row {before - 3}" in alerts[0].detail
