@@ -30,6 +30,7 @@ from core.units import UnitLevel, jurisdiction_prefix
 from proto.hotline.v1 import sync_pb2
 from sync.access_anchors import SignedHead
 from sync.access_anchors import keep as keep_access_head
+from sync.access_anchors import newest_seq as newest_access_seq
 from sync.batch_limits import by_size
 from sync.envelope import SealedEvent
 from sync.identity import NodeIdentity, NotEnrolled
@@ -162,19 +163,26 @@ class ChildReplication:
         await self._writer.run(partial(welcome, certificate=child, bundle=request.trust))
         if request.HasField("access_anchor"):
             head = SignedHead.from_message(request.access_anchor)
-            await self._writer.run(partial(keep_access_head, child=child, head=head))
+            proof = (
+                SignedHead.from_message(request.access_proof)
+                if request.HasField("access_proof")
+                else None
+            )
+            await self._writer.run(partial(keep_access_head, child=child, head=head, proof=proof))
 
-        def feed() -> tuple[int, int]:
+        def feed() -> tuple[int, int, int]:
             with self._read() as conn:
                 log = EventLog(conn)
-                return log.feed_end(), log.feed_count_after(prefix, request.pull_cursor)
+                anchored = newest_access_seq(conn, child.node_id)
+                return log.feed_end(), log.feed_count_after(prefix, request.pull_cursor), anchored
 
-        end, unpulled = await self._blocking(feed)
+        end, unpulled, anchored = await self._blocking(feed)
         response = sync_pb2.HelloResponse(
             node=peer_certificates(self._credentials),
             trust=trust_bundle(self._trust),
             feed_end=end,
             unpulled=unpulled,
+            access_anchor_seq=anchored,
         )
         newer = self._rules.for_child(request.rule_book_number) if self._rules else None
         if newer is not None:

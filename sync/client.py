@@ -156,7 +156,7 @@ class ParentLink:
         interval: float = 2.0,
         call_timeout: float = 30.0,
         connect_timeout: float = 3.0,
-        access_head: Callable[[Connection], SignedHead | None] | None = None,
+        access_head: Callable[[Connection, int], SignedHead | None] | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node replicates only once it is enrolled (hotline pki)")
@@ -179,8 +179,10 @@ class ParentLink:
         self._timeout = call_timeout
         self._connect_timeout = connect_timeout
         self._access_head = access_head
-        """Reads the signed head of this node's access record, sent in every Hello for the
-        parent to keep (``sync.access_anchors``); None: not sent."""
+        """Reads a signed row of this node's access record (0: its head), sent in every Hello
+        for the parent to keep (``sync.access_anchors``); None: not sent."""
+        self._anchored_at_parent = 0
+        """The row of this node's access record the parent said it keeps (its last answer)."""
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self.prefix = self._prefix
         """The jurisdiction prefix of this node's subtree (what it pushes)."""
@@ -227,10 +229,12 @@ class ParentLink:
             log_ = EventLog(conn)
             return log_.cursor(self._peer_key) if self._peer_key else log_.parent_cursor()
 
-    def _signed_head(self) -> SignedHead | None:
+    def _signed_head(self, anchored: int) -> tuple[SignedHead | None, SignedHead | None]:
+        """The head of the access record, and its row at ``anchored`` (the parent's proof)."""
         assert self._access_head is not None
         with self._read() as conn:
-            return self._access_head(conn)
+            head = self._access_head(conn, 0)
+            return head, self._access_head(conn, anchored) if anchored else None
 
     def _heads(self) -> list[Head]:
         with self._read() as conn:
@@ -265,9 +269,12 @@ class ParentLink:
             pull_cursor=cursor,
             rule_book_number=self._rules.number if self._rules else 0,
         )
-        head = await self._blocking(self._signed_head) if self._access_head else None
-        if head is not None:
-            request.access_anchor.CopyFrom(head.to_message())
+        if self._access_head is not None:
+            head, proof = await self._blocking(self._signed_head, self._anchored_at_parent)
+            if head is not None:
+                request.access_anchor.CopyFrom(head.to_message())
+            if proof is not None:
+                request.access_proof.CopyFrom(proof.to_message())
         response = await stub.Hello(
             request,
             timeout=self._connect_timeout,
@@ -279,6 +286,7 @@ class ParentLink:
                 f"{self.target} is {parent.unit_code}'s node, not {self.parent_unit}'s"
             )
         await self._writer.run(partial(welcome, certificate=parent, bundle=response.trust))
+        self._anchored_at_parent = response.access_anchor_seq
         if self._rules is not None and response.HasField("rule_book"):
             # Judged by its issuer's signature, not by who relayed it; a refusal is an alert.
             await self._writer.run(partial(self._rules.learn, signed=response.rule_book))

@@ -135,14 +135,15 @@ access_anchors = Table(
     "access_anchors",
     metadata,
     Column("node_id", String(64), primary_key=True),
-    Column("seq", BigInteger, nullable=False),
+    Column("seq", BigInteger, primary_key=True),
     Column("digest", LargeBinary, nullable=False),
     Column("key_id", String(64), nullable=False),
     Column("signature", LargeBinary, nullable=False),
     Column("received_ms", BigInteger, nullable=False),
 )
-"""The last head of each child's access record, signed by the child (``sync.access_anchors``):
-what ``hotline audit --parent-db`` checks the child's record against."""
+"""Heads of each child's access record, signed by the child (``sync.access_anchors``): the
+newest, and any earlier one the child has not shown its record still holds. What ``hotline
+audit --parent-db`` checks the child's record against."""
 
 fork_evidence = Table(
     "fork_evidence",

@@ -173,12 +173,14 @@ def head(conn: Connection) -> tuple[int, bytes]:
     return int(row.seq), bytes(row.digest)
 
 
-def signed_head(conn: Connection) -> SignedHead | None:
-    """The record's last row as the node signed it (None while the record is empty): what the
-    node sends its parent at every replication round (``sync.access_anchors``)."""
-    seq, _ = head(conn)
+def signed_row(conn: Connection, seq: int = 0) -> SignedHead | None:
+    """Row ``seq`` of the record (0: its last row) as the node signed it, or None when there
+    is no such row: what the node sends its parent at every replication round
+    (``sync.access_anchors``)."""
     if seq == 0:
-        return None
+        seq = head(conn)[0]
+        if seq == 0:
+            return None
     row = conn.execute(
         select(access_record.c.digest, access_record.c.key_id, access_record.c.signature).where(
             access_record.c.seq == seq

@@ -136,7 +136,7 @@ def build_node(
             interval=settings.sync_interval,
             executor=blocking.executor,
             wait_limit=settings.wait_limit,
-            access_head=access_record.signed_head,
+            access_head=access_record.signed_row,
         )
     node = Node(
         settings=settings,

@@ -27,7 +27,7 @@ from node.access.record_audit import RecordAudit, anchor_from_parent, audit_reco
 from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.display import china_time_of_hlc
 from node.storage.database import normalize_url
-from sync.access_anchors import held as held_anchor
+from sync.access_anchors import held as held_anchors
 from sync.audit import (
     HistoryEntry,
     audit_log,
@@ -78,7 +78,7 @@ def run_audit(args: argparse.Namespace) -> int:
                 return _ticket(args, conn, trust, notes)
             report = audit_log(conn, trust)
             if args.parent_db:
-                anchors = [*anchors, *_parent_anchor(args.parent_db, conn, trust, notes)]
+                anchors = [*anchors, *_parent_anchors(args.parent_db, conn, trust, notes)]
             access: RecordAudit = audit_record(conn, trust, anchors)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0]
@@ -94,11 +94,11 @@ def run_audit(args: argparse.Namespace) -> int:
     return 0 if report.ok and access.ok else 1
 
 
-def _parent_anchor(
+def _parent_anchors(
     parent_db: str, conn: Connection, trust: TrustStore, notes: list[str]
 ) -> list[Anchor]:
-    """The anchor of this node's access record that its parent's database keeps (none, with a
-    note, when the parent holds none or one the node did not sign)."""
+    """The anchors of this node's access record that its parent's database keeps (none, with a
+    note, when the parent holds none; one the node did not sign is noted and left out)."""
     node_id = signer_of(conn, trust)
     if not node_id:
         notes.append("no row of the access record is signed by a certified key: no anchor used")
@@ -106,21 +106,23 @@ def _parent_anchor(
     engine = create_engine(database_url(parent_db))
     try:
         with engine.connect() as parent:
-            head = held_anchor(parent, node_id)
+            heads = held_anchors(parent, node_id)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0]
         raise StorageError(f"cannot read the parent's database {parent_db}: {first}") from exc
     finally:
         engine.dispose()
-    if head is None:
+    if not heads:
         notes.append(f"the parent's database holds no anchor of {node_id} (not synced since)")
-        return []
-    anchor = anchor_from_parent(head, node_id, trust)
-    if isinstance(anchor, str):
-        notes.append(anchor)
-        return []
-    notes.append(f"the parent's anchor of {node_id}'s access record: {anchor.text()}")
-    return [anchor]
+    anchors = []
+    for head in heads:
+        anchor = anchor_from_parent(head, node_id, trust)
+        if isinstance(anchor, str):
+            notes.append(anchor)
+            continue
+        notes.append(f"the parent's anchor of {node_id}'s access record: {anchor.text()}")
+        anchors.append(anchor)
+    return anchors
 
 
 def _ticket(args: argparse.Namespace, conn: Connection, trust: TrustStore, notes: list[str]) -> int:

@@ -95,6 +95,7 @@ class HelloRequest(_message.Message):
     PULL_CURSOR_FIELD_NUMBER: _builtins.int
     RULE_BOOK_NUMBER_FIELD_NUMBER: _builtins.int
     ACCESS_ANCHOR_FIELD_NUMBER: _builtins.int
+    ACCESS_PROOF_FIELD_NUMBER: _builtins.int
     pull_cursor: _builtins.int
     """the caller's feed cursor, so the parent can say what is waiting"""
     rule_book_number: _builtins.int
@@ -111,6 +112,10 @@ class HelloRequest(_message.Message):
     def access_anchor(self) -> Global___AccessAnchor:
         """the head of the caller's access record, for the parent to keep"""
 
+    @_builtins.property
+    def access_proof(self) -> Global___AccessAnchor:
+        """the caller's row at the seq the parent said it keeps"""
+
     def __init__(
         self,
         *,
@@ -119,10 +124,11 @@ class HelloRequest(_message.Message):
         pull_cursor: _builtins.int = ...,
         rule_book_number: _builtins.int = ...,
         access_anchor: Global___AccessAnchor | None = ...,
+        access_proof: Global___AccessAnchor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "node", b"node", "trust", b"trust"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "access_proof", b"access_proof", "node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "node", b"node", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "access_proof", b"access_proof", "node", b"node", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -130,8 +136,9 @@ Global___HelloRequest: _TypeAlias = HelloRequest  # noqa: Y015
 
 @_typing.final
 class AccessAnchor(_message.Message):
-    """The last row of a node's access record as the node signed it: the parent keeps the newest
-    one of each child, and `hotline audit --parent-db` checks the child's record still holds it.
+    """A row of a node's access record as the node signed it. The parent keeps the heads of each
+    child (sync/access_anchors.py), and `hotline audit --parent-db` checks the child's record
+    still holds them.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -173,10 +180,13 @@ class HelloResponse(_message.Message):
     FEED_END_FIELD_NUMBER: _builtins.int
     UNPULLED_FIELD_NUMBER: _builtins.int
     RULE_BOOK_FIELD_NUMBER: _builtins.int
+    ACCESS_ANCHOR_SEQ_FIELD_NUMBER: _builtins.int
     feed_end: _builtins.int
     """the parent's last feed position (for the child's lag)"""
     unpulled: _builtins.int
     """feed events for the caller after its pull_cursor"""
+    access_anchor_seq: _builtins.int
+    """the newest row of the caller's access record the parent keeps"""
     @_builtins.property
     def node(self) -> Global___PeerCertificates:
         """the parent"""
@@ -197,10 +207,11 @@ class HelloResponse(_message.Message):
         feed_end: _builtins.int = ...,
         unpulled: _builtins.int = ...,
         rule_book: _rules_pb2.SignedRuleBook | None = ...,
+        access_anchor_seq: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "rule_book", b"rule_book", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["feed_end", b"feed_end", "node", b"node", "rule_book", b"rule_book", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor_seq", b"access_anchor_seq", "feed_end", b"feed_end", "node", b"node", "rule_book", b"rule_book", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

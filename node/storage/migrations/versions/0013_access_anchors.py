@@ -1,4 +1,4 @@
-"""access_anchors: the parent keeps the last signed head of each child's access record
+"""access_anchors: the parent keeps the signed heads of each child's access record
 
 Revision ID: 0013
 Revises: 0011
@@ -20,12 +20,12 @@ def upgrade() -> None:
     op.create_table(
         "access_anchors",
         sa.Column("node_id", sa.String(length=64), nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("digest", sa.LargeBinary(), nullable=False),
         sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
         sa.Column("received_ms", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("node_id", name=op.f("pk_access_anchors")),
+        sa.PrimaryKeyConstraint("node_id", "seq", name=op.f("pk_access_anchors")),
     )
 
 
