@@ -1,7 +1,7 @@
 """Why access was refused: the closed lists the access record and the edge's messages use.
 
-Each value is what the access record's ``reason`` column holds, so ``hotline access-log`` (to
-come) can filter on it; each refusal also has the sentence an officer reads.
+Each value is what the access record's ``reason`` column holds, so ``hotline access-log`` can
+filter on it; each refusal also has the sentence an officer reads.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from node.cli.terms import choices_with_terms, term_of
 from proto.hotline.v1 import access_pb2
 
 COLUMNS = ("seq", "time (China)", "officer", "action", "outcome", "reason", "from", "detail")
-MIN_WIDTHS = (5, 26, 10, 18, 12, 14, 22, 0)
+MIN_WIDTHS = (5, 26, 13, 18, 12, 16, 22, 0)
 """Each column at least this wide, so that rows printed page by page line up."""
 
 
