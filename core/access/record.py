@@ -44,6 +44,8 @@ class AccessAction(enum.Enum):
     """A security administrator set an officer's password and TOTP secret."""
     INIT_ADMIN = "init-admin"
     """The node's first security administrator created on the node's machine."""
+    ENTERPRISE_USER = "enterprise-user"
+    """A security administrator added an enterprise user (or set their credentials anew)."""
 
 
 class AccessOutcome(enum.Enum):

@@ -18,28 +18,54 @@ each) from the reads that answer other officers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from core.access import totp
+from core.access import consumer_codes, totp
 from core.access.lockout import AccountGuard, after_failure, after_success, judge_try
 from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
+from core.access.principals import (
+    CONSUMER_PRINCIPAL,
+    Principal,
+    PrincipalKind,
+    check_account_id,
+    check_enterprise_user,
+)
 from core.access.reasons import CallRefusal, SignInRefusal, TokenRefusal
 from core.access.record import AccessAction, AccessOutcome
 from core.access.sessions import SessionEnd, SessionRecord, needs_touch, new_session, refusal
-from core.errors import AccountLocked, NotFound, NotPermitted, NotSignedIn, UnknownOfficer
+from core.access.throttle import SignInLimits
+from core.errors import (
+    AccountLocked,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    NotSignedIn,
+    UnknownOfficer,
+)
+from core.identifiers import check_credit_code, check_reference
 from core.officers import Officer, Role
-from node.access import passwords, record, store
+from core.units import UnitLevel
+from node.access import codes, enterprises, passwords, record, store
+from node.access.codes import CodeKey
+from node.access.throttle import EndedBurst, SignInThrottle
 from node.access.tokens import TokenRefused, open_token, sign_token
 from node.app.blocking import BlockingPool
 from node.desks.roster import Roster
 from node.storage.database import Database
 from sync.drill_hierarchy import china_text
+from sync.errors import Busy
 from sync.identity import NodeIdentity
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 HASHING_AT_ONCE = 2
 """Password checks and hashes running at once, at most."""
@@ -50,13 +76,64 @@ REFUSED = (
 )
 """What every refused sign-in says, whatever the reason: the record keeps which it was."""
 
+ENTERPRISE_REFUSED = (
+    "sign-in refused: wrong credit code, user id, password or code (or the enterprise is not "
+    "enrolled on this node: sign in to the county that enrolled it)"
+)
+"""What every refused enterprise sign-in says."""
+
+CONSUMER_REFUSED = (
+    "sign-in refused: wrong ticket number or verification code (or the ticket was registered "
+    "at another office: ask there)"
+)
+"""What every refused consumer sign-in says."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account that signs in with a password and a TOTP code: an officer's or an enterprise
+    user's, with where its credentials are kept."""
+
+    principal: Principal
+    key: str | tuple[str, ...]
+    """Its key in ``book``."""
+    book: store.Book
+
+    @property
+    def refused(self) -> str:
+        """What a refused try is told."""
+        return REFUSED if self.book is store.OFFICERS else ENTERPRISE_REFUSED
+
 
 @dataclass(frozen=True)
 class SignedIn:
     """An officer proven by a valid session token on the call under way."""
 
     officer_id: str
+    """The principal's id: an officer's roster id unless ``principal`` says otherwise."""
     session: SessionRecord
+
+    @property
+    def principal(self) -> Principal:
+        """Whom the session stands for: an officer, an enterprise user, a consumer."""
+        return self.session.principal
+
+    @property
+    def is_officer(self) -> bool:
+        """True when the session is an officer's (only then may it act as one)."""
+        return self.session.kind == PrincipalKind.OFFICER.value
+
+
+@dataclass(frozen=True)
+class NewEnterpriseUser:
+    """An enterprise user just added: the TOTP secret, shown once."""
+
+    credit_code: str
+    user_id: str
+    enrolled: bool
+    """True when the enterprise was enrolled on this node by this call."""
+    totp_secret: str
+    otpauth_uri: str
 
 
 @dataclass(frozen=True)
@@ -103,36 +180,156 @@ class SignInDesk:
         blocking: BlockingPool,
         policy: SignInPolicy,
         wall_ms: Callable[[], int],
+        *,
+        consumer_policy: SignInPolicy | None = None,
+        limits: SignInLimits | None = None,
+        codes: CodeKey | None = None,
     ) -> None:
         self._db = db
         self._identity = identity
         self._roster = roster
         self._blocking = blocking
         self.policy = policy
+        self.consumer_policy = consumer_policy or policy
+        """Wrong codes before a ticket's consumer access locks, for how long, and how long a
+        consumer's session lasts."""
+        self.throttle = SignInThrottle(limits or SignInLimits())
+        self._codes = codes
         self._wall_ms = wall_ms
         self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+
+    def policy_of(self, kind: PrincipalKind | str) -> SignInPolicy:
+        """The session rules of a kind of principal: consumers' sessions are shorter."""
+        return (
+            self.consumer_policy if PrincipalKind(kind) is PrincipalKind.CONSUMER else self.policy
+        )
+
+    # -- limits per caller -------------------------------------------------------------------
+
+    async def _limited(
+        self,
+        peer: str,
+        account: str,
+        run: Callable[..., Awaitable[T]],
+        work: Callable[..., T],
+        *args: Any,
+    ) -> T:
+        """Run a sign-in try if its caller's address and its account have a try left
+        (``node.access.throttle``); else refuse it (``Busy``: RESOURCE_EXHAUSTED with when to
+        retry) before anything is checked or written. Bursts that ended are recorded, one row
+        each. A try that succeeds gives its tokens back."""
+        now = self._wall_ms()
+        keys = self.throttle.keys(peer, account)
+        admission = self.throttle.admit(keys, now)
+        if admission.ended:
+            await self._blocking.run(self._record_bursts, admission.ended, now)
+        if not admission.admitted:
+            per = "this address" if admission.refused_by == keys[0] else "this account"
+            raise Busy(f"too many sign-in tries from {per}", admission.retry_after_ms)
+        result = await run(work, *args)
+        self.throttle.succeeded(keys, self._wall_ms())
+        return result
+
+    def _record_bursts(self, bursts: tuple[EndedBurst, ...], now: int) -> None:
+        """One access-record row per burst of refused tries, with its count."""
+        with self._db.write() as conn:
+            for ended in bursts:
+                burst, key = ended.burst, ended.key
+                by_address = key.kind == "address"
+                per = "from this address" if by_address else "on this account"
+                self._append(
+                    conn,
+                    now,
+                    "" if by_address else key.value,
+                    AccessAction.SIGN_IN,
+                    SignInRefusal.RATE_LIMITED.value,
+                    key.value if by_address else "",
+                    detail=f"{burst.refused} tries refused {per} from "
+                    f"{china_text(burst.first_ms)} to {china_text(burst.last_ms)} (rate limit)",
+                )
+
+    async def flush_bursts(self) -> None:
+        """Record every burst not yet recorded (at the node's stop)."""
+        pending = tuple(self.throttle.drain())
+        if pending:
+            try:
+                await self._blocking.run(self._record_bursts, pending, self._wall_ms())
+            except Exception:  # the stop goes on; the log says what was not recorded
+                log.exception("%d burst(s) of refused sign-in tries not recorded", len(pending))
 
     # -- signing in and out ------------------------------------------------------------------
 
     async def sign_in(self, officer_id: str, password: str, code: str, peer: str) -> SignInResult:
         """Check the password and the code; open a session (on the blocking pool)."""
+        label = officer_id.strip()
         async with self._hashing:
-            return await self._blocking.run(self.sign_in_now, officer_id, password, code, peer)
+            return await self._limited(
+                peer, label, self._blocking.run, self.sign_in_now, officer_id, password, code, peer
+            )
 
     def sign_in_now(self, officer_id: str, password: str, code: str, peer: str) -> SignInResult:
         """``sign_in``, blocking."""
-        now = self._wall_ms()
         officer_id = officer_id.strip()
         officer = self._on_roster(officer_id)
+        account = Account(Principal(PrincipalKind.OFFICER, officer_id), officer_id, store.OFFICERS)
+        unknown = SignInRefusal.UNKNOWN_OFFICER if officer is None else None
+        return self._sign_in_account(account, unknown, password, code, peer)
+
+    async def enterprise_sign_in(
+        self, credit_code: str, user_id: str, password: str, code: str, peer: str
+    ) -> SignInResult:
+        """An enterprise user's sign-in: the officers' rules, on ``enterprise_users``."""
+        principal = Principal(
+            PrincipalKind.ENTERPRISE,
+            check_account_id(user_id, "user_id"),
+            check_credit_code(credit_code, "credit_code"),
+        )
+        account = Account(
+            principal, (principal.scope, principal.principal_id), store.ENTERPRISE_USERS
+        )
+        async with self._hashing:
+            return await self._limited(
+                peer,
+                principal.label,
+                self._blocking.run,
+                self._sign_in_account,
+                account,
+                None,
+                password,
+                code,
+                peer,
+            )
+
+    def _sign_in_account(
+        self,
+        account: Account,
+        unknown: SignInRefusal | None,
+        password: str,
+        code: str,
+        peer: str,
+    ) -> SignInResult:
+        """Check an account's password and code under the lockout rules; open a session.
+
+        ``unknown``: why the account cannot exist (an officer not on the roster); the try is
+        refused after as long as a password check takes, whatever the reason.
+        """
+        now = self._wall_ms()
+        who = account.principal.label
         with self._db.read() as conn:
-            stored = store.credentials(conn, officer_id) if officer else None
-        if officer is None or stored is None:
+            stored = (
+                store.credentials(conn, account.key, book=account.book) if unknown is None else None
+            )
+        if stored is None:
             passwords.spend_time_as_if_checking(password)
-            why = SignInRefusal.UNKNOWN_OFFICER if officer is None else SignInRefusal.NO_CREDENTIALS
-            self._record(now, officer_id, AccessAction.SIGN_IN, why.value, peer)
-            raise NotSignedIn(REFUSED)
+            why = unknown or (
+                SignInRefusal.NO_CREDENTIALS
+                if account.book is store.OFFICERS
+                else SignInRefusal.UNKNOWN_ACCOUNT
+            )
+            self._record(now, who, AccessAction.SIGN_IN, why.value, peer)
+            raise NotSignedIn(account.refused)
         if stored.guard.locked(now):
-            self._record(now, officer_id, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
+            self._record(now, who, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
             raise self._locked(stored.guard.locked_until_ms)
         password_ok = passwords.password_matches(stored.password_hash, password)
         step = totp.matching_step(totp.secret_bytes(stored.totp_secret), code, now)
@@ -142,49 +339,46 @@ class SignInDesk:
             else None
         )
         with self._db.write() as conn:
-            current = store.credentials(conn, officer_id, for_update=True)
+            current = store.credentials(conn, account.key, for_update=True, book=account.book)
             if current is None or current.password_hash != stored.password_hash:
                 # Set anew while this try was being checked: the try was against the old ones.
                 gone = current is None
                 why = SignInRefusal.NO_CREDENTIALS if gone else SignInRefusal.WRONG_PASSWORD
-                self._append(conn, now, officer_id, AccessAction.SIGN_IN, why.value, peer)
-                failure: Exception = NotSignedIn(REFUSED)
+                self._append(conn, now, who, AccessAction.SIGN_IN, why.value, peer)
+                failure: Exception = NotSignedIn(account.refused)
             else:
                 refused = judge_try(current.guard, now, password_ok=password_ok, code_step=step)
                 if refused is SignInRefusal.LOCKED:
-                    self._append(conn, now, officer_id, AccessAction.SIGN_IN, refused.value, peer)
+                    self._append(conn, now, who, AccessAction.SIGN_IN, refused.value, peer)
                     failure = self._locked(current.guard.locked_until_ms)
                 elif refused is not None:
-                    failure = self._count_failure(
-                        conn, now, officer_id, current.guard, refused, peer
-                    )
+                    failure = self._count_failure(conn, now, account, current.guard, refused, peer)
                 else:
                     assert step is not None
-                    return self._open(conn, now, officer_id, current.guard, step, rehashed, peer)
+                    store.save_guard(
+                        conn, account.key, after_success(current.guard, step), account.book
+                    )
+                    if rehashed is not None:
+                        store.save_password_hash(conn, account.key, rehashed, account.book)
+                    return self._open(conn, now, account.principal, peer)
         raise failure
 
-    def _open(
-        self,
-        conn: Connection,
-        now: int,
-        officer_id: str,
-        guard: AccountGuard,
-        step: int,
-        rehashed: str | None,
-        peer: str,
-    ) -> SignInResult:
-        """A right try: spend its code, open the session, record it; the signed token."""
-        store.save_guard(conn, officer_id, after_success(guard, step))
-        if rehashed is not None:
-            store.save_password_hash(conn, officer_id, rehashed)
+    def _open(self, conn: Connection, now: int, principal: Principal, peer: str) -> SignInResult:
+        """A right try: open the session, record it; the signed token."""
         claims, session = new_session(
-            secrets.token_hex(16), self._identity.node_id, officer_id, now, self.policy
+            secrets.token_hex(16),
+            self._identity.node_id,
+            principal.principal_id,
+            now,
+            self.policy_of(principal.kind),
+            kind=principal.kind,
+            scope=principal.scope,
         )
         store.open_session(conn, session, record.fit(peer, 200))
         self._append(
             conn,
             now,
-            officer_id,
+            principal.label,
             AccessAction.SIGN_IN,
             "",
             peer,
@@ -197,28 +391,219 @@ class SignInDesk:
         self,
         conn: Connection,
         now: int,
-        officer_id: str,
+        account: Account,
         guard: AccountGuard,
         why: SignInRefusal,
         peer: str,
     ) -> Exception:
         """Record a wrong try and count it; the try that reaches the limit locks the account."""
         result = after_failure(guard, now, self.policy)
-        store.save_guard(conn, officer_id, result.guard)
-        self._append(conn, now, officer_id, AccessAction.SIGN_IN, why.value, peer)
+        store.save_guard(conn, account.key, result.guard, account.book)
+        who = account.principal.label
+        self._append(conn, now, who, AccessAction.SIGN_IN, why.value, peer)
         if not result.locked_now:
-            return NotSignedIn(REFUSED)
-        until = result.guard.locked_until_ms
+            return NotSignedIn(account.refused)
+        return self._lock_recorded(conn, now, who, result.guard.locked_until_ms, peer, self.policy)
+
+    def _lock_recorded(
+        self, conn: Connection, now: int, who: str, until: int, peer: str, policy: SignInPolicy
+    ) -> AccountLocked:
+        """Record the lockout a wrong try just caused; the error that says so."""
         self._append(
             conn,
             now,
-            officer_id,
+            who,
             AccessAction.LOCKOUT,
             "",
             peer,
-            detail=f"{self.policy.max_failures} wrong tries; locked until {china_text(until)}",
+            detail=f"{policy.max_failures} wrong tries; locked until {china_text(until)}",
         )
         return self._locked(until, just_now=True)
+
+    # -- consumers -----------------------------------------------------------------------------
+
+    async def consumer_sign_in(self, ticket_id: str, code: str, peer: str) -> SignInResult:
+        """A consumer's sign-in with their ticket's id and verification code: a session that
+        may read that ticket only (docs/security.md, "Consumer access")."""
+        ticket_id = check_reference(ticket_id, "ticket_id")
+        code = consumer_codes.normalized(code, "code")
+        label = Principal(PrincipalKind.CONSUMER, CONSUMER_PRINCIPAL, ticket_id).label
+        return await self._limited(
+            peer, label, self._blocking.run, self.consumer_sign_in_now, ticket_id, code, peer
+        )
+
+    def consumer_sign_in_now(self, ticket_id: str, code: str, peer: str) -> SignInResult:
+        """``consumer_sign_in``, blocking. The code is compared in constant time, and against
+        a dummy when the ticket has none here, so the time says nothing either way."""
+        now = self._wall_ms()
+        principal = Principal(PrincipalKind.CONSUMER, CONSUMER_PRINCIPAL, ticket_id)
+        who = principal.label
+        keeper = self._codes
+        with self._db.write() as conn:
+            stored = codes.code_row(conn, ticket_id, for_update=True)
+            if keeper is None or stored is None or stored.key_id != keeper.key_id:
+                if keeper is not None:
+                    keeper.matches(None, ticket_id, code)
+                why = SignInRefusal.UNKNOWN_ACCOUNT.value
+                self._append(conn, now, who, AccessAction.SIGN_IN, why, peer)
+                failure: Exception = NotSignedIn(CONSUMER_REFUSED)
+            elif stored.guard.locked(now):
+                self._append(conn, now, who, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
+                failure = self._consumer_locked(stored.guard.locked_until_ms)
+            elif not keeper.matches(stored.code_hash, ticket_id, code):
+                result = after_failure(stored.guard, now, self.consumer_policy)
+                codes.save_guard(conn, ticket_id, result.guard)
+                why = SignInRefusal.WRONG_CODE.value
+                self._append(conn, now, who, AccessAction.SIGN_IN, why, peer)
+                failure = NotSignedIn(CONSUMER_REFUSED)
+                if result.locked_now:
+                    until = result.guard.locked_until_ms
+                    policy = self.consumer_policy
+                    self._lock_recorded(conn, now, who, until, peer, policy)
+                    failure = self._consumer_locked(until)
+            else:
+                codes.save_guard(conn, ticket_id, AccountGuard())
+                return self._open(conn, now, principal, peer)
+        raise failure
+
+    def _consumer_locked(self, until_ms: int) -> AccountLocked:
+        return AccountLocked(
+            f"too many wrong verification codes for this ticket: it cannot be read with a code "
+            f"until {china_text(until_ms)} (锁定)",
+            until_ms,
+        )
+
+    # -- enterprise users --------------------------------------------------------------------
+
+    async def add_enterprise_user(
+        self,
+        actor: SignedIn | None,
+        credit_code: str,
+        enterprise_name: str,
+        user_id: str,
+        name: str,
+        password: str,
+        peer: str,
+    ) -> NewEnterpriseUser:
+        """A county's security administrator adds an enterprise user (enrolling the enterprise
+        with its first user) or sets a user's credentials anew."""
+        async with self._hashing:
+            return await self._blocking.run(
+                self.add_enterprise_user_now,
+                actor,
+                credit_code,
+                enterprise_name,
+                user_id,
+                name,
+                password,
+                peer,
+            )
+
+    def add_enterprise_user_now(
+        self,
+        actor: SignedIn | None,
+        credit_code: str,
+        enterprise_name: str,
+        user_id: str,
+        name: str,
+        password: str,
+        peer: str,
+    ) -> NewEnterpriseUser:
+        """``add_enterprise_user``, blocking."""
+        now = self._wall_ms()
+        action = AccessAction.ENTERPRISE_USER
+        draft = check_enterprise_user(credit_code, enterprise_name, user_id, name)
+        principal = Principal(PrincipalKind.ENTERPRISE, draft.user_id, draft.credit_code)
+        admin = self._security_admin(actor, action, principal.label, peer, now)
+        unit = self._roster.own_unit()
+        if unit.level is not UnitLevel.COUNTY:
+            raise DomainError(
+                f"enterprises are enrolled by a county's node, and this is a {unit.level.value} "
+                "node: their users sign in to the county that enrolled them"
+            )
+        check_password(password)
+        hashed = passwords.hash_password(password)
+        secret, shown = make_secret(f"{draft.credit_code}:{draft.user_id}", unit.code)
+        with self._db.write() as conn:
+            known = enterprises.enterprise_name(conn, draft.credit_code)
+            if known is None:
+                if not draft.enterprise_name:
+                    raise InvalidInput(
+                        "enterprise_name",
+                        f"must be given: {draft.credit_code} is not enrolled on this node yet",
+                    )
+                enterprises.enrol(
+                    conn,
+                    draft.credit_code,
+                    draft.enterprise_name,
+                    unit.code,
+                    at_ms=now,
+                    by=admin.officer_id,
+                )
+            key = (draft.credit_code, draft.user_id)
+            store.save_credentials(
+                conn,
+                key,
+                hashed,
+                secret,
+                at_ms=now,
+                set_by=admin.officer_id,
+                book=store.ENTERPRISE_USERS,
+                extra={"name": draft.name},
+            )
+            ended = store.end_sessions_of(
+                conn,
+                draft.user_id,
+                now,
+                SessionEnd.CREDENTIALS_CHANGED,
+                kind=PrincipalKind.ENTERPRISE.value,
+                scope=draft.credit_code,
+            )
+            self._append(
+                conn,
+                now,
+                admin.officer_id,
+                action,
+                "",
+                peer,
+                session_id=admin.session.session_id,
+                detail=f"for {principal.label}"
+                + ("; enterprise enrolled" if known is None else "")
+                + (f"; {ended} open session(s) ended" if ended else ""),
+            )
+        return NewEnterpriseUser(
+            draft.credit_code, draft.user_id, known is None, shown.totp_secret, shown.otpauth_uri
+        )
+
+    async def enterprise_user(self, who: SignedIn) -> enterprises.EnterpriseUser:
+        """The enterprise user a session stands for (WhoAmI)."""
+        principal = who.principal
+        found: enterprises.EnterpriseUser | None = await self._blocking.run(
+            self._read, enterprises.user, principal.scope, principal.principal_id
+        )
+        if found is None:
+            raise NotFound(f"{principal.label} is no longer an enterprise user here")
+        return found
+
+    def _read(self, read: Callable[..., T], *args: Any) -> T:
+        with self._db.read() as conn:
+            return read(conn, *args)
+
+    def _security_admin(
+        self, actor: SignedIn | None, action: AccessAction, target: str, peer: str, now: int
+    ) -> SignedIn:
+        """The signed-in security administrator making a change; refused (and recorded)
+        otherwise."""
+        if actor is None:
+            self._record(now, "", action, CallRefusal.NO_TOKEN.value, peer, detail=target)
+            raise NotSignedIn("this needs a signed-in security administrator (hotline login)")
+        admin = self._on_roster(actor.officer_id) if actor.is_officer else None
+        if admin is None or not admin.has(Role.SECURITY_ADMIN):
+            why = CallRefusal.NOT_SECURITY_ADMIN.value
+            label = actor.principal.label
+            self._record(now, label, action, why, peer, detail=f"for {target}")
+            raise NotPermitted(f"{label} is not a security administrator (安全管理员)")
+        return actor
 
     def _locked(self, until_ms: int, *, just_now: bool = False) -> AccountLocked:
         lead = "wrong password or code; too many wrong tries: " if just_now else ""
@@ -240,7 +625,7 @@ class SignInDesk:
             self._append(
                 conn,
                 now,
-                who.officer_id,
+                who.principal.label,
                 AccessAction.SIGN_OUT,
                 "",
                 peer,
@@ -272,7 +657,9 @@ class SignInDesk:
             raise NotSignedIn(refused.refusal.advice) from None
         with self._db.read() as conn:
             session = store.session(conn, claims.session_id)
-        why = refusal(claims, session, self._identity.node_id, now, self.policy)
+        policy = self.policy_of(claims.kind)
+        who = Principal(PrincipalKind(claims.kind), claims.officer_id, claims.scope).label
+        why = refusal(claims, session, self._identity.node_id, now, policy)
         if why is not None:
             with self._db.write() as conn:
                 if why is TokenRefusal.IDLE:
@@ -280,7 +667,7 @@ class SignInDesk:
                 self._append(
                     conn,
                     now,
-                    claims.officer_id,
+                    who,
                     AccessAction.CALL,
                     why.value,
                     peer,
@@ -289,7 +676,7 @@ class SignInDesk:
                 )
             raise NotSignedIn(why.advice)
         assert session is not None
-        if needs_touch(session, now, self.policy):
+        if needs_touch(session, now, policy):
             with self._db.write() as conn:
                 store.touch_session(conn, session.session_id, now)
         return SignedIn(claims.officer_id, session)
@@ -321,18 +708,9 @@ class SignInDesk:
         """``set_credentials``, blocking."""
         now = self._wall_ms()
         action = AccessAction.SET_CREDENTIALS
-        if actor is None:
-            self._record(now, "", action, CallRefusal.NO_TOKEN.value, peer, detail=officer_id)
-            raise NotSignedIn(
-                "setting credentials needs a signed-in security administrator (hotline login)"
-            )
+        actor = self._security_admin(actor, action, officer_id, peer, now)
         admin = self._on_roster(actor.officer_id)
-        if admin is None or not admin.has(Role.SECURITY_ADMIN):
-            why = CallRefusal.NOT_SECURITY_ADMIN.value
-            self._record(now, actor.officer_id, action, why, peer, detail=f"for {officer_id}")
-            raise NotPermitted(
-                f"officer {actor.officer_id} is not a security administrator (安全管理员)"
-            )
+        assert admin is not None
         target = self._on_roster(officer_id.strip())
         if target is None:
             raise NotFound(

@@ -49,6 +49,20 @@ class AccessServiceStub:
     """A security administrator sets an officer's password and a new TOTP secret; the officer's
     open sessions end and a lockout is lifted. Needs a signed-in security administrator.
     """
+    EnterpriseSignIn: _grpc.UnaryUnaryMultiCallable[_access_pb2.EnterpriseSignInRequest, _access_pb2.SignInResponse]
+    """An enterprise user signs in to the county node that enrolled their enterprise (password
+    and TOTP code, as officers); the session may call only what the table opens to the role
+    `enterprise` (docs/security.md, "Enterprise accounts").
+    """
+    ConsumerSignIn: _grpc.UnaryUnaryMultiCallable[_access_pb2.ConsumerSignInRequest, _access_pb2.SignInResponse]
+    """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+    verification code issued at registration; the session reads that one ticket only
+    (docs/security.md, "Consumer access").
+    """
+    AddEnterpriseUser: _grpc.UnaryUnaryMultiCallable[_access_pb2.AddEnterpriseUserRequest, _access_pb2.AddEnterpriseUserResponse]
+    """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+    its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
+    """
 
 @_typing.type_check_only
 class AccessServiceAsyncStub(AccessServiceStub):
@@ -62,6 +76,20 @@ class AccessServiceAsyncStub(AccessServiceStub):
     SetCredentials: _aio.UnaryUnaryMultiCallable[_access_pb2.SetCredentialsRequest, _access_pb2.SetCredentialsResponse]  # type: ignore[assignment]
     """A security administrator sets an officer's password and a new TOTP secret; the officer's
     open sessions end and a lockout is lifted. Needs a signed-in security administrator.
+    """
+    EnterpriseSignIn: _aio.UnaryUnaryMultiCallable[_access_pb2.EnterpriseSignInRequest, _access_pb2.SignInResponse]  # type: ignore[assignment]
+    """An enterprise user signs in to the county node that enrolled their enterprise (password
+    and TOTP code, as officers); the session may call only what the table opens to the role
+    `enterprise` (docs/security.md, "Enterprise accounts").
+    """
+    ConsumerSignIn: _aio.UnaryUnaryMultiCallable[_access_pb2.ConsumerSignInRequest, _access_pb2.SignInResponse]  # type: ignore[assignment]
+    """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+    verification code issued at registration; the session reads that one ticket only
+    (docs/security.md, "Consumer access").
+    """
+    AddEnterpriseUser: _aio.UnaryUnaryMultiCallable[_access_pb2.AddEnterpriseUserRequest, _access_pb2.AddEnterpriseUserResponse]  # type: ignore[assignment]
+    """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+    its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
     """
 
 class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -97,6 +125,38 @@ class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_access_pb2.SetCredentialsResponse, _abc.Awaitable[_access_pb2.SetCredentialsResponse]]:
         """A security administrator sets an officer's password and a new TOTP secret; the officer's
         open sessions end and a lockout is lifted. Needs a signed-in security administrator.
+        """
+
+    @_abc_1.abstractmethod
+    def EnterpriseSignIn(
+        self,
+        request: _access_pb2.EnterpriseSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_pb2.SignInResponse, _abc.Awaitable[_access_pb2.SignInResponse]]:
+        """An enterprise user signs in to the county node that enrolled their enterprise (password
+        and TOTP code, as officers); the session may call only what the table opens to the role
+        `enterprise` (docs/security.md, "Enterprise accounts").
+        """
+
+    @_abc_1.abstractmethod
+    def ConsumerSignIn(
+        self,
+        request: _access_pb2.ConsumerSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_pb2.SignInResponse, _abc.Awaitable[_access_pb2.SignInResponse]]:
+        """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+        verification code issued at registration; the session reads that one ticket only
+        (docs/security.md, "Consumer access").
+        """
+
+    @_abc_1.abstractmethod
+    def AddEnterpriseUser(
+        self,
+        request: _access_pb2.AddEnterpriseUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_pb2.AddEnterpriseUserResponse, _abc.Awaitable[_access_pb2.AddEnterpriseUserResponse]]:
+        """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+        its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
         """
 
 def add_AccessServiceServicer_to_server(servicer: AccessServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
