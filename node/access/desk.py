@@ -224,8 +224,8 @@ class SignInDesk:
         if admission.ended:
             await self._blocking.run(self._record_bursts, admission.ended, now)
         if not admission.admitted:
-            per = "this address" if admission.refused_by == keys[0] else "this account"
-            raise Busy(f"too many sign-in tries from {per}", admission.retry_after_ms)
+            per = "from this address" if admission.refused_by == keys[0] else "on this account"
+            raise Busy(f"too many sign-in tries {per}", admission.retry_after_ms)
         result = await run(work, *args)
         self.throttle.succeeded(keys, self._wall_ms())
         return result

@@ -180,6 +180,21 @@ class NodeClient:
         )
         return result
 
+    def call(
+        self, service: str, method: str, request: Message, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Any:
+        """Call any method of the client port by its service's and its own name (``Intake``
+        ... ``Access``: ``IntakeService``, ``GetTicket``), as this client."""
+        stubs = {
+            "IntakeService": self.intake,
+            "CaseworkService": self.casework,
+            "SupervisionService": self.supervision,
+            "RulesService": self.rules_service,
+            "AdminService": self.admin,
+            "AccessService": self.access,
+        }
+        return self._call(getattr(stubs[service], method), request, timeout=timeout)
+
     def enterprise_sign_in(
         self,
         credit_code: str,
