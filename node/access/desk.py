@@ -21,40 +21,45 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from core.access import consumer_codes, totp
+from core.access import totp
 from core.access.lockout import AccountGuard, after_failure, after_success, judge_try
 from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
 from core.access.principals import (
-    CONSUMER_PRINCIPAL,
     Principal,
     PrincipalKind,
-    check_account_id,
-    check_enterprise_user,
 )
 from core.access.reasons import CallRefusal, SignInRefusal, TokenRefusal
 from core.access.record import AccessAction, AccessOutcome
-from core.access.sessions import SessionEnd, SessionRecord, needs_touch, new_session, refusal
+from core.access.sessions import SessionEnd, needs_touch, new_session, refusal
 from core.access.throttle import SignInLimits
 from core.errors import (
     AccountLocked,
-    DomainError,
-    InvalidInput,
     NotFound,
     NotPermitted,
     NotSignedIn,
     UnknownOfficer,
 )
-from core.identifiers import check_credit_code, check_reference
 from core.officers import Officer, Role
-from core.units import UnitLevel
-from node.access import codes, enterprises, passwords, record, store
+from node.access import passwords, record, store
+from node.access.accounts import (
+    CONSUMER_REFUSED,
+    ENTERPRISE_REFUSED,
+    REFUSED,
+    Account,
+    NewCredentials,
+    NewEnterpriseUser,
+    SignedIn,
+    SignInResult,
+    issuer_of,
+    make_secret,
+)
 from node.access.codes import CodeKey
+from node.access.outsiders import OutsiderSignIn
 from node.access.throttle import EndedBurst, SignInThrottle
 from node.access.tokens import TokenRefused, open_token, sign_token
 from node.app.blocking import BlockingPool
@@ -67,110 +72,27 @@ from sync.identity import NodeIdentity
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "CONSUMER_REFUSED",
+    "ENTERPRISE_REFUSED",
+    "REFUSED",
+    "Account",
+    "NewCredentials",
+    "NewEnterpriseUser",
+    "SignInDesk",
+    "SignInResult",
+    "SignedIn",
+    "issuer_of",
+    "make_secret",
+]
+
 HASHING_AT_ONCE = 2
 """Password checks and hashes running at once, at most."""
 
-REFUSED = (
-    "sign-in refused: wrong officer id, password or code (or no credentials set for the "
-    "officer on this node)"
-)
-"""What every refused sign-in says, whatever the reason: the record keeps which it was."""
 
-ENTERPRISE_REFUSED = (
-    "sign-in refused: wrong credit code, user id, password or code (or the enterprise is not "
-    "enrolled on this node: sign in to the county that enrolled it)"
-)
-"""What every refused enterprise sign-in says."""
-
-CONSUMER_REFUSED = (
-    "sign-in refused: wrong ticket number or verification code (or the ticket was registered "
-    "at another office: ask there)"
-)
-"""What every refused consumer sign-in says."""
-
-
-@dataclass(frozen=True)
-class Account:
-    """An account that signs in with a password and a TOTP code: an officer's or an enterprise
-    user's, with where its credentials are kept."""
-
-    principal: Principal
-    key: str | tuple[str, ...]
-    """Its key in ``book``."""
-    book: store.Book
-
-    @property
-    def refused(self) -> str:
-        """What a refused try is told."""
-        return REFUSED if self.book is store.OFFICERS else ENTERPRISE_REFUSED
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """An officer proven by a valid session token on the call under way."""
-
-    officer_id: str
-    """The principal's id: an officer's roster id unless ``principal`` says otherwise."""
-    session: SessionRecord
-
-    @property
-    def principal(self) -> Principal:
-        """Whom the session stands for: an officer, an enterprise user, a consumer."""
-        return self.session.principal
-
-    @property
-    def is_officer(self) -> bool:
-        """True when the session is an officer's (only then may it act as one)."""
-        return self.session.kind == PrincipalKind.OFFICER.value
-
-
-@dataclass(frozen=True)
-class NewEnterpriseUser:
-    """An enterprise user just added: the TOTP secret, shown once."""
-
-    credit_code: str
-    user_id: str
-    enrolled: bool
-    """True when the enterprise was enrolled on this node by this call."""
-    totp_secret: str
-    otpauth_uri: str
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    """A successful sign-in: the token to send on every call, and its session."""
-
-    token: str
-    session: SessionRecord
-
-
-@dataclass(frozen=True)
-class NewCredentials:
-    """Credentials just set: the TOTP secret, shown once, for the officer's authenticator app."""
-
-    officer_id: str
-    totp_secret: str
-    """Base32, as an app takes it typed in."""
-    otpauth_uri: str
-    """The same as an ``otpauth://`` URI (what a QR code carries)."""
-
-
-def issuer_of(unit_code: str) -> str:
-    """The issuer an authenticator app shows beside the officer's id."""
-    return f"12315-{unit_code}"
-
-
-def make_secret(officer_id: str, unit_code: str) -> tuple[str, NewCredentials]:
-    """A fresh TOTP secret (160 random bits): its stored text and what the officer is shown."""
-    key = secrets.token_bytes(totp.SECRET_BYTES)
-    text = totp.secret_text(key)
-    return text, NewCredentials(
-        officer_id, text, totp.otpauth_uri(key, officer_id, issuer_of(unit_code))
-    )
-
-
-class SignInDesk:
-    """Sign-in, sign-out, token checks and credentials of one node's officers."""
+class SignInDesk(OutsiderSignIn):
+    """Sign-in, sign-out, token checks and credentials of one node's officers (and, by its
+    mixin ``OutsiderSignIn``, of enterprise users and consumers)."""
 
     def __init__(
         self,
@@ -262,10 +184,15 @@ class SignInDesk:
     async def sign_in(self, officer_id: str, password: str, code: str, peer: str) -> SignInResult:
         """Check the password and the code; open a session (on the blocking pool)."""
         label = officer_id.strip()
+        return await self._limited(
+            peer, label, self._hashed, self.sign_in_now, officer_id, password, code, peer
+        )
+
+    async def _hashed(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work`` on the blocking pool, at most ``HASHING_AT_ONCE`` at once (it hashes).
+        Called after the rate limits: a refused try never waits in this line."""
         async with self._hashing:
-            return await self._limited(
-                peer, label, self._blocking.run, self.sign_in_now, officer_id, password, code, peer
-            )
+            return await self._blocking.run(work, *args)
 
     def sign_in_now(self, officer_id: str, password: str, code: str, peer: str) -> SignInResult:
         """``sign_in``, blocking."""
@@ -274,31 +201,6 @@ class SignInDesk:
         account = Account(Principal(PrincipalKind.OFFICER, officer_id), officer_id, store.OFFICERS)
         unknown = SignInRefusal.UNKNOWN_OFFICER if officer is None else None
         return self._sign_in_account(account, unknown, password, code, peer)
-
-    async def enterprise_sign_in(
-        self, credit_code: str, user_id: str, password: str, code: str, peer: str
-    ) -> SignInResult:
-        """An enterprise user's sign-in: the officers' rules, on ``enterprise_users``."""
-        principal = Principal(
-            PrincipalKind.ENTERPRISE,
-            check_account_id(user_id, "user_id"),
-            check_credit_code(credit_code, "credit_code"),
-        )
-        account = Account(
-            principal, (principal.scope, principal.principal_id), store.ENTERPRISE_USERS
-        )
-        async with self._hashing:
-            return await self._limited(
-                peer,
-                principal.label,
-                self._blocking.run,
-                self._sign_in_account,
-                account,
-                None,
-                password,
-                code,
-                peer,
-            )
 
     def _sign_in_account(
         self,
@@ -419,175 +321,6 @@ class SignInDesk:
             detail=f"{policy.max_failures} wrong tries; locked until {china_text(until)}",
         )
         return self._locked(until, just_now=True)
-
-    # -- consumers -----------------------------------------------------------------------------
-
-    async def consumer_sign_in(self, ticket_id: str, code: str, peer: str) -> SignInResult:
-        """A consumer's sign-in with their ticket's id and verification code: a session that
-        may read that ticket only (docs/security.md, "Consumer access")."""
-        ticket_id = check_reference(ticket_id, "ticket_id")
-        code = consumer_codes.normalized(code, "code")
-        label = Principal(PrincipalKind.CONSUMER, CONSUMER_PRINCIPAL, ticket_id).label
-        return await self._limited(
-            peer, label, self._blocking.run, self.consumer_sign_in_now, ticket_id, code, peer
-        )
-
-    def consumer_sign_in_now(self, ticket_id: str, code: str, peer: str) -> SignInResult:
-        """``consumer_sign_in``, blocking. The code is compared in constant time, and against
-        a dummy when the ticket has none here, so the time says nothing either way."""
-        now = self._wall_ms()
-        principal = Principal(PrincipalKind.CONSUMER, CONSUMER_PRINCIPAL, ticket_id)
-        who = principal.label
-        keeper = self._codes
-        with self._db.write() as conn:
-            stored = codes.code_row(conn, ticket_id, for_update=True)
-            if keeper is None or stored is None or stored.key_id != keeper.key_id:
-                if keeper is not None:
-                    keeper.matches(None, ticket_id, code)
-                why = SignInRefusal.UNKNOWN_ACCOUNT.value
-                self._append(conn, now, who, AccessAction.SIGN_IN, why, peer)
-                failure: Exception = NotSignedIn(CONSUMER_REFUSED)
-            elif stored.guard.locked(now):
-                self._append(conn, now, who, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
-                failure = self._consumer_locked(stored.guard.locked_until_ms)
-            elif not keeper.matches(stored.code_hash, ticket_id, code):
-                result = after_failure(stored.guard, now, self.consumer_policy)
-                codes.save_guard(conn, ticket_id, result.guard)
-                why = SignInRefusal.WRONG_CODE.value
-                self._append(conn, now, who, AccessAction.SIGN_IN, why, peer)
-                failure = NotSignedIn(CONSUMER_REFUSED)
-                if result.locked_now:
-                    until = result.guard.locked_until_ms
-                    policy = self.consumer_policy
-                    self._lock_recorded(conn, now, who, until, peer, policy)
-                    failure = self._consumer_locked(until)
-            else:
-                codes.save_guard(conn, ticket_id, AccountGuard())
-                return self._open(conn, now, principal, peer)
-        raise failure
-
-    def _consumer_locked(self, until_ms: int) -> AccountLocked:
-        return AccountLocked(
-            f"too many wrong verification codes for this ticket: it cannot be read with a code "
-            f"until {china_text(until_ms)} (锁定)",
-            until_ms,
-        )
-
-    # -- enterprise users --------------------------------------------------------------------
-
-    async def add_enterprise_user(
-        self,
-        actor: SignedIn | None,
-        credit_code: str,
-        enterprise_name: str,
-        user_id: str,
-        name: str,
-        password: str,
-        peer: str,
-    ) -> NewEnterpriseUser:
-        """A county's security administrator adds an enterprise user (enrolling the enterprise
-        with its first user) or sets a user's credentials anew."""
-        async with self._hashing:
-            return await self._blocking.run(
-                self.add_enterprise_user_now,
-                actor,
-                credit_code,
-                enterprise_name,
-                user_id,
-                name,
-                password,
-                peer,
-            )
-
-    def add_enterprise_user_now(
-        self,
-        actor: SignedIn | None,
-        credit_code: str,
-        enterprise_name: str,
-        user_id: str,
-        name: str,
-        password: str,
-        peer: str,
-    ) -> NewEnterpriseUser:
-        """``add_enterprise_user``, blocking."""
-        now = self._wall_ms()
-        action = AccessAction.ENTERPRISE_USER
-        draft = check_enterprise_user(credit_code, enterprise_name, user_id, name)
-        principal = Principal(PrincipalKind.ENTERPRISE, draft.user_id, draft.credit_code)
-        admin = self._security_admin(actor, action, principal.label, peer, now)
-        unit = self._roster.own_unit()
-        if unit.level is not UnitLevel.COUNTY:
-            raise DomainError(
-                f"enterprises are enrolled by a county's node, and this is a {unit.level.value} "
-                "node: their users sign in to the county that enrolled them"
-            )
-        check_password(password)
-        hashed = passwords.hash_password(password)
-        secret, shown = make_secret(f"{draft.credit_code}:{draft.user_id}", unit.code)
-        with self._db.write() as conn:
-            known = enterprises.enterprise_name(conn, draft.credit_code)
-            if known is None:
-                if not draft.enterprise_name:
-                    raise InvalidInput(
-                        "enterprise_name",
-                        f"must be given: {draft.credit_code} is not enrolled on this node yet",
-                    )
-                enterprises.enrol(
-                    conn,
-                    draft.credit_code,
-                    draft.enterprise_name,
-                    unit.code,
-                    at_ms=now,
-                    by=admin.officer_id,
-                )
-            key = (draft.credit_code, draft.user_id)
-            store.save_credentials(
-                conn,
-                key,
-                hashed,
-                secret,
-                at_ms=now,
-                set_by=admin.officer_id,
-                book=store.ENTERPRISE_USERS,
-                extra={"name": draft.name},
-            )
-            ended = store.end_sessions_of(
-                conn,
-                draft.user_id,
-                now,
-                SessionEnd.CREDENTIALS_CHANGED,
-                kind=PrincipalKind.ENTERPRISE.value,
-                scope=draft.credit_code,
-            )
-            self._append(
-                conn,
-                now,
-                admin.officer_id,
-                action,
-                "",
-                peer,
-                session_id=admin.session.session_id,
-                detail=f"for {principal.label}"
-                + ("; enterprise enrolled" if known is None else "")
-                + (f"; {ended} open session(s) ended" if ended else ""),
-            )
-        return NewEnterpriseUser(
-            draft.credit_code, draft.user_id, known is None, shown.totp_secret, shown.otpauth_uri
-        )
-
-    async def enterprise_user(self, who: SignedIn) -> enterprises.EnterpriseUser:
-        """The enterprise user a session stands for (WhoAmI)."""
-        principal = who.principal
-        found: enterprises.EnterpriseUser | None = await self._blocking.run(
-            self._read, enterprises.user, principal.scope, principal.principal_id
-        )
-        if found is None:
-            raise NotFound(f"{principal.label} is no longer an enterprise user here")
-        return found
-
-    def _read(self, read: Callable[..., T], *args: Any) -> T:
-        with self._db.read() as conn:
-            return read(conn, *args)
 
     def _security_admin(
         self, actor: SignedIn | None, action: AccessAction, target: str, peer: str, now: int
