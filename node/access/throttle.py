@@ -30,6 +30,10 @@ from core.access.throttle import (
     take,
 )
 
+KEY_LENGTH = 80
+"""Most characters of a key kept (an account label is at most 72: ``enterprise:`` + 18 + 1 +
+32; an officer id 32): 10,000 keys of each kind stay within a few megabytes."""
+
 SWEEP_AT_ONCE = 32
 """Oldest keys looked at per try to be forgotten when full."""
 
@@ -87,7 +91,8 @@ class SignInThrottle:
 
     def keys(self, peer: str, account: str) -> tuple[Key, Key]:
         """The two keys of a try from ``peer`` on ``account`` (its access-record label)."""
-        return Key("address", address_of(peer)), Key("account", account)
+        # Cut: a key is kept in memory, and a caller chooses what it names (an id nobody has).
+        return Key("address", address_of(peer)[:KEY_LENGTH]), Key("account", account[:KEY_LENGTH])
 
     def _bucket(self, key: Key, now_ms: int) -> Bucket:
         kind = self._kinds[key.kind]
