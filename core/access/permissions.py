@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from core.access.principals import OUTSIDERS, Principal, PrincipalKind
 from core.access.reasons import CallRefusal
 from core.officers import ADMIN_ROLES, TICKET_ROLES, Officer, Role
 from core.ticket import commands as c
@@ -57,7 +58,11 @@ class Permission:
     security administrator yet: what sets up and inspects a fresh node (its roster, units,
     replication, rule book), as every tool did before sign-in existed (docs/security.md)."""
     open: bool = False
-    """No officer needed at all (only SignIn: it is how one becomes a caller)."""
+    """No officer needed at all (the sign-ins: they are how one becomes a caller)."""
+    outsiders: frozenset[PrincipalKind] = frozenset()
+    """Callers who are not officers and may call it too: ``enterprise`` users, ``consumer``s
+    (``core.access.principals``). A consumer's call must name their own ticket in ``field``
+    (``why_outsider_refused``)."""
 
 
 EVERY_ROLE = frozenset(Role)
@@ -77,11 +82,15 @@ def _admin(*roles: Role, jurisdiction: Jurisdiction = _NODE) -> Permission:
 
 
 _READ_TICKET = Permission(TICKET_ROLES, _TICKET, "ticket_id")
+_EVERYONE_SIGNED_IN = Permission(EVERY_ROLE, outsiders=OUTSIDERS)
+"""Any officer, enterprise user or consumer: what is about the caller's own session."""
 
 PERMISSIONS: dict[str, dict[str, Permission]] = {
     "IntakeService": {
         "RegisterTicket": Permission(ROLES_FOR[c.RegisterTicket], _NODE),
-        "GetTicket": _READ_TICKET,
+        "GetTicket": Permission(
+            TICKET_ROLES, _TICKET, "ticket_id", outsiders=frozenset({PrincipalKind.CONSUMER})
+        ),
         "ListTickets": Permission(TICKET_ROLES, Jurisdiction.UNIT, "holder_prefix"),
         "GetTicketHistory": _READ_TICKET,
         "GetTicketDeadlines": _READ_TICKET,
@@ -129,10 +138,13 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
     },
     "AccessService": {
         "SignIn": Permission(frozenset(), open=True),
-        "SignOut": Permission(EVERY_ROLE),
-        "WhoAmI": Permission(EVERY_ROLE),
+        "SignOut": _EVERYONE_SIGNED_IN,
+        "WhoAmI": _EVERYONE_SIGNED_IN,
         "SetCredentials": Permission(frozenset({Role.SECURITY_ADMIN}), _NODE),
         "ReadAccessRecord": Permission(frozenset({Role.AUDIT_ADMIN}), _NODE),
+        "EnterpriseSignIn": Permission(frozenset(), open=True),
+        "ConsumerSignIn": Permission(frozenset(), open=True),
+        "AddEnterpriseUser": Permission(frozenset({Role.SECURITY_ADMIN}), _NODE),
     },
 }
 """Every client-port RPC by service and method, and who may call it."""
@@ -200,6 +212,34 @@ def why_refused(
     return Refused(CallRefusal.OUTSIDE_JURISDICTION, f"{name}: {reason}")
 
 
+def why_outsider_refused(
+    method: str, rule: Permission, principal: Principal, named: str
+) -> Refused | None:
+    """The reason an enterprise user or a consumer may not make this call, or None.
+
+    Only rows that name their kind let them in; a consumer's call must be about their own
+    ticket (``named``: the request's ``rule.field``); an enterprise user passes only rows about
+    their own session for now (the ODR's rows come with issue 13).
+    """
+    name = method.rpartition("/")[2]
+    kind = principal.kind
+    if kind not in rule.outsiders:
+        return Refused(
+            CallRefusal.MISSING_ROLE,
+            f"{name} is not open to a {kind.value} ({principal.label}); it needs "
+            + (f"the role {role_names(rule.roles)}" if rule.roles else "no session"),
+        )
+    if rule.jurisdiction is Jurisdiction.NONE:
+        return None
+    if kind is PrincipalKind.CONSUMER and rule.jurisdiction is _TICKET and named == principal.scope:
+        return None
+    return Refused(
+        CallRefusal.OUTSIDE_JURISDICTION,
+        f"{name}: {named or 'nothing'} ({rule.field}) is not the ticket of this {kind.value} "
+        f"session",
+    )
+
+
 def is_loopback(peer: str) -> bool:
     """True when a gRPC peer address (``ipv4:127.0.0.1:5123``, ``ipv6:[::1]:5123``,
     ``unix:...``) is on the node's own machine."""
@@ -219,10 +259,13 @@ def _who(rule: Permission) -> str:
     if rule.open:
         return "anyone (no officer)"
     if rule.roles == EVERY_ROLE:
-        return "any officer"
-    if rule.roles == TICKET_ROLES:
-        return "any ticket role"
-    return ", ".join(f"`{r.value}`" for r in Role if r in rule.roles)
+        who = "any officer"
+    elif rule.roles == TICKET_ROLES:
+        who = "any ticket role"
+    else:
+        who = ", ".join(f"`{r.value}`" for r in Role if r in rule.roles)
+    outsiders = [f"`{k.value}`" for k in PrincipalKind if k in rule.outsiders]
+    return ", ".join([who, *outsiders])
 
 
 def markdown_table() -> str:
@@ -250,5 +293,6 @@ __all__ = [
     "is_loopback",
     "markdown_table",
     "permission_of",
+    "why_outsider_refused",
     "why_refused",
 ]

@@ -25,6 +25,12 @@ class SignInRefusal(enum.Enum):
     within the same thirty seconds."""
     LOCKED = "locked"
     """The account is locked after too many wrong tries; nothing was checked."""
+    UNKNOWN_ACCOUNT = "unknown-account"
+    """No such enterprise user (of that enterprise) on this node, or no consumer code for that
+    ticket here (registered elsewhere, or before codes were issued)."""
+    RATE_LIMITED = "rate-limited"
+    """Too many tries from the caller's address or on the account: refused before anything was
+    checked. One row per burst, with its count (``core.access.throttle``)."""
 
 
 class TokenRefusal(enum.Enum):

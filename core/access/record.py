@@ -47,6 +47,8 @@ class AccessAction(enum.Enum):
     """The node's first security administrator created on the node's machine."""
     READ_RECORD = "read-record"
     """The audit administrator read this record (查阅访问记录): a look is an access too."""
+    ENTERPRISE_USER = "enterprise-user"
+    """A security administrator added an enterprise user (or set their credentials anew)."""
 
 
 class AccessOutcome(enum.Enum):

@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass
 
 from core.access.policy import SignInPolicy
+from core.access.principals import Principal, PrincipalKind
 from core.access.reasons import TokenRefusal
 
 TOKEN_PREFIX = "hs1"
@@ -46,20 +47,29 @@ class SessionClaims:
     session_id: str
     node_id: str
     officer_id: str
+    """The principal's id: an officer's roster id, an enterprise user's id, or ``consumer``."""
     issued_ms: int
     expires_ms: int
+    kind: str = PrincipalKind.OFFICER.value
+    """Whom the session stands for (``core.access.principals.PrincipalKind``); an officer's
+    token leaves it out, so officers' tokens read as they always did."""
+    scope: str = ""
+    """The enterprise's credit code, or the consumer's ticket id ('' for an officer)."""
 
     def to_bytes(self) -> bytes:
         """The claims as signed: JSON with sorted keys and no spaces."""
+        claims: dict[str, object] = {
+            "v": CLAIMS_VERSION,
+            "sid": self.session_id,
+            "node": self.node_id,
+            "officer": self.officer_id,
+            "iat": self.issued_ms,
+            "exp": self.expires_ms,
+        }
+        if self.kind != PrincipalKind.OFFICER.value:
+            claims.update(kind=self.kind, scope=self.scope)
         return json.dumps(
-            {
-                "v": CLAIMS_VERSION,
-                "sid": self.session_id,
-                "node": self.node_id,
-                "officer": self.officer_id,
-                "iat": self.issued_ms,
-                "exp": self.expires_ms,
-            },
+            claims,
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=True,
@@ -81,9 +91,18 @@ class SessionClaims:
                 officer_id=raw["officer"],
                 issued_ms=raw["iat"],
                 expires_ms=raw["exp"],
+                kind=raw.get("kind", PrincipalKind.OFFICER.value),
+                scope=raw.get("scope", ""),
             )
         except KeyError as exc:
             raise BadToken(f"claims lack {exc}") from None
+        kinds = {k.value for k in PrincipalKind}
+        if not isinstance(claims.kind, str) or claims.kind not in kinds:
+            raise BadToken("claims of an unknown kind")
+        if not isinstance(claims.scope, str):
+            raise BadToken("claims of an unknown kind")
+        if (claims.kind == PrincipalKind.OFFICER.value) == bool(claims.scope):
+            raise BadToken("claims whose scope does not fit their kind")
         texts = (claims.session_id, claims.node_id, claims.officer_id)
         times = (claims.issued_ms, claims.expires_ms)
         if not all(isinstance(t, str) and t for t in texts) or not all(
@@ -149,16 +168,35 @@ class SessionRecord:
     """When it ended early (sign-out, idle, new credentials); 0 while open."""
     end_reason: str = ""
     """A ``SessionEnd`` value once ended."""
+    kind: str = PrincipalKind.OFFICER.value
+    """Whom it stands for (``PrincipalKind``)."""
+    scope: str = ""
+    """The enterprise's credit code, the consumer's ticket id; '' for an officer."""
+
+    @property
+    def principal(self) -> Principal:
+        """Whom the session stands for."""
+        return Principal(PrincipalKind(self.kind), self.officer_id, self.scope)
 
 
 def new_session(
-    session_id: str, node_id: str, officer_id: str, now_ms: int, policy: SignInPolicy
+    session_id: str,
+    node_id: str,
+    officer_id: str,
+    now_ms: int,
+    policy: SignInPolicy,
+    *,
+    kind: PrincipalKind = PrincipalKind.OFFICER,
+    scope: str = "",
 ) -> tuple[SessionClaims, SessionRecord]:
-    """The claims and row of a session opened at ``now_ms``."""
+    """The claims and row of a session opened at ``now_ms`` (of an officer unless ``kind``
+    says otherwise)."""
     expires = now_ms + policy.lifetime_ms
     return (
-        SessionClaims(session_id, node_id, officer_id, now_ms, expires),
-        SessionRecord(session_id, officer_id, node_id, now_ms, expires, now_ms),
+        SessionClaims(session_id, node_id, officer_id, now_ms, expires, kind.value, scope),
+        SessionRecord(
+            session_id, officer_id, node_id, now_ms, expires, now_ms, kind=kind.value, scope=scope
+        ),
     )
 
 
@@ -181,6 +219,8 @@ def refusal(
         or record.officer_id != claims.officer_id
         or record.node_id != claims.node_id
         or record.expires_ms != claims.expires_ms
+        or record.kind != claims.kind
+        or record.scope != claims.scope
     ):
         return TokenRefusal.UNKNOWN_SESSION
     if record.ended_ms:

@@ -18,9 +18,10 @@ each) from the reads that answer other officers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -28,74 +29,72 @@ from core.access import totp
 from core.access.lockout import AccountGuard, after_failure, after_success, judge_try
 from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
+from core.access.principals import (
+    Principal,
+    PrincipalKind,
+)
 from core.access.reading import AccessFilter
 from core.access.reasons import CallRefusal, SignInRefusal, TokenRefusal
 from core.access.record import AccessAction, AccessOutcome
-from core.access.sessions import SessionEnd, SessionRecord, needs_touch, new_session, refusal
-from core.errors import AccountLocked, NotFound, NotPermitted, NotSignedIn, UnknownOfficer
+from core.access.sessions import SessionEnd, needs_touch, new_session, refusal
+from core.access.throttle import SignInLimits
+from core.errors import (
+    AccountLocked,
+    NotFound,
+    NotPermitted,
+    NotSignedIn,
+    UnknownOfficer,
+)
 from core.officers import Officer, Role
 from node.access import passwords, reader, record, store
+from node.access.accounts import (
+    CONSUMER_REFUSED,
+    ENTERPRISE_REFUSED,
+    REFUSED,
+    Account,
+    NewCredentials,
+    NewEnterpriseUser,
+    SignedIn,
+    SignInResult,
+    issuer_of,
+    make_secret,
+)
+from node.access.codes import CodeKey
+from node.access.outsiders import OutsiderSignIn
 from node.access.record import StoredRow
+from node.access.throttle import EndedBurst, SignInThrottle
 from node.access.tokens import TokenRefused, open_token, sign_token
 from node.app.blocking import BlockingPool
 from node.desks.roster import Roster
 from node.storage.database import Database
 from sync.drill_hierarchy import china_text
+from sync.errors import Busy
 from sync.identity import NodeIdentity
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CONSUMER_REFUSED",
+    "ENTERPRISE_REFUSED",
+    "REFUSED",
+    "Account",
+    "NewCredentials",
+    "NewEnterpriseUser",
+    "SignInDesk",
+    "SignInResult",
+    "SignedIn",
+    "issuer_of",
+    "make_secret",
+]
 
 HASHING_AT_ONCE = 2
 """Password checks and hashes running at once, at most."""
 
-REFUSED = (
-    "sign-in refused: wrong officer id, password or code (or no credentials set for the "
-    "officer on this node)"
-)
-"""What every refused sign-in says, whatever the reason: the record keeps which it was."""
 
-
-@dataclass(frozen=True)
-class SignedIn:
-    """An officer proven by a valid session token on the call under way."""
-
-    officer_id: str
-    session: SessionRecord
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    """A successful sign-in: the token to send on every call, and its session."""
-
-    token: str
-    session: SessionRecord
-
-
-@dataclass(frozen=True)
-class NewCredentials:
-    """Credentials just set: the TOTP secret, shown once, for the officer's authenticator app."""
-
-    officer_id: str
-    totp_secret: str
-    """Base32, as an app takes it typed in."""
-    otpauth_uri: str
-    """The same as an ``otpauth://`` URI (what a QR code carries)."""
-
-
-def issuer_of(unit_code: str) -> str:
-    """The issuer an authenticator app shows beside the officer's id."""
-    return f"12315-{unit_code}"
-
-
-def make_secret(officer_id: str, unit_code: str) -> tuple[str, NewCredentials]:
-    """A fresh TOTP secret (160 random bits): its stored text and what the officer is shown."""
-    key = secrets.token_bytes(totp.SECRET_BYTES)
-    text = totp.secret_text(key)
-    return text, NewCredentials(
-        officer_id, text, totp.otpauth_uri(key, officer_id, issuer_of(unit_code))
-    )
-
-
-class SignInDesk:
-    """Sign-in, sign-out, token checks and credentials of one node's officers."""
+class SignInDesk(OutsiderSignIn):
+    """Sign-in, sign-out, token checks and credentials of one node's officers (and, by its
+    mixin ``OutsiderSignIn``, of enterprise users and consumers)."""
 
     def __init__(
         self,
@@ -105,36 +104,136 @@ class SignInDesk:
         blocking: BlockingPool,
         policy: SignInPolicy,
         wall_ms: Callable[[], int],
+        *,
+        consumer_policy: SignInPolicy | None = None,
+        limits: SignInLimits | None = None,
+        codes: CodeKey | None = None,
     ) -> None:
         self._db = db
         self._identity = identity
         self._roster = roster
         self._blocking = blocking
         self.policy = policy
+        self.consumer_policy = consumer_policy or policy
+        """Wrong codes before a ticket's consumer access locks, for how long, and how long a
+        consumer's session lasts."""
+        self.throttle = SignInThrottle(limits or SignInLimits())
+        self._codes = codes
         self._wall_ms = wall_ms
         self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+
+    def policy_of(self, kind: PrincipalKind | str) -> SignInPolicy:
+        """The session rules of a kind of principal: consumers' sessions are shorter."""
+        return (
+            self.consumer_policy if PrincipalKind(kind) is PrincipalKind.CONSUMER else self.policy
+        )
+
+    # -- limits per caller -------------------------------------------------------------------
+
+    async def _limited(
+        self,
+        peer: str,
+        account: str,
+        run: Callable[..., Awaitable[T]],
+        work: Callable[..., T],
+        *args: Any,
+    ) -> T:
+        """Run a sign-in try if its caller's address and its account have a try left
+        (``node.access.throttle``); else refuse it (``Busy``: RESOURCE_EXHAUSTED with when to
+        retry) before anything is checked or written. Bursts that ended are recorded, one row
+        each. A try that succeeds gives its tokens back."""
+        now = self._wall_ms()
+        keys = self.throttle.keys(peer, account)
+        admission = self.throttle.admit(keys, now)
+        if admission.ended:
+            await self._blocking.run(self._record_bursts, admission.ended, now)
+        if not admission.admitted:
+            per = "from this address" if admission.refused_by == keys[0] else "on this account"
+            raise Busy(f"too many sign-in tries {per}", admission.retry_after_ms)
+        result = await run(work, *args)
+        self.throttle.succeeded(keys, self._wall_ms())
+        return result
+
+    def _record_bursts(self, bursts: tuple[EndedBurst, ...], now: int) -> None:
+        """One access-record row per burst of refused tries, with its count."""
+        with self._db.write() as conn:
+            for ended in bursts:
+                burst, key = ended.burst, ended.key
+                by_address = key.kind == "address"
+                per = "from this address" if by_address else "on this account"
+                self._append(
+                    conn,
+                    now,
+                    "" if by_address else key.value,
+                    AccessAction.SIGN_IN,
+                    SignInRefusal.RATE_LIMITED.value,
+                    key.value if by_address else "",
+                    detail=f"{burst.refused} tries refused {per} from "
+                    f"{china_text(burst.first_ms)} to {china_text(burst.last_ms)} (rate limit)",
+                )
+
+    async def flush_bursts(self) -> None:
+        """Record every burst not yet recorded (at the node's stop)."""
+        pending = tuple(self.throttle.drain())
+        if pending:
+            try:
+                await self._blocking.run(self._record_bursts, pending, self._wall_ms())
+            except Exception:  # the stop goes on; the log says what was not recorded
+                log.exception("%d burst(s) of refused sign-in tries not recorded", len(pending))
 
     # -- signing in and out ------------------------------------------------------------------
 
     async def sign_in(self, officer_id: str, password: str, code: str, peer: str) -> SignInResult:
         """Check the password and the code; open a session (on the blocking pool)."""
+        label = officer_id.strip()
+        return await self._limited(
+            peer, label, self._hashed, self.sign_in_now, officer_id, password, code, peer
+        )
+
+    async def _hashed(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work`` on the blocking pool, at most ``HASHING_AT_ONCE`` at once (it hashes).
+        Called after the rate limits: a refused try never waits in this line."""
         async with self._hashing:
-            return await self._blocking.run(self.sign_in_now, officer_id, password, code, peer)
+            return await self._blocking.run(work, *args)
 
     def sign_in_now(self, officer_id: str, password: str, code: str, peer: str) -> SignInResult:
         """``sign_in``, blocking."""
-        now = self._wall_ms()
         officer_id = officer_id.strip()
         officer = self._on_roster(officer_id)
+        account = Account(Principal(PrincipalKind.OFFICER, officer_id), officer_id, store.OFFICERS)
+        unknown = SignInRefusal.UNKNOWN_OFFICER if officer is None else None
+        return self._sign_in_account(account, unknown, password, code, peer)
+
+    def _sign_in_account(
+        self,
+        account: Account,
+        unknown: SignInRefusal | None,
+        password: str,
+        code: str,
+        peer: str,
+    ) -> SignInResult:
+        """Check an account's password and code under the lockout rules; open a session.
+
+        ``unknown``: why the account cannot exist (an officer not on the roster); the try is
+        refused after as long as a password check takes, whatever the reason.
+        """
+        now = self._wall_ms()
+        who = account.principal.label
         with self._db.read() as conn:
-            stored = store.credentials(conn, officer_id) if officer else None
-        if officer is None or stored is None:
+            stored = (
+                store.credentials(conn, account.key, book=account.book) if unknown is None else None
+            )
+        if stored is None:
             passwords.spend_time_as_if_checking(password)
-            why = SignInRefusal.UNKNOWN_OFFICER if officer is None else SignInRefusal.NO_CREDENTIALS
-            self._record(now, officer_id, AccessAction.SIGN_IN, why.value, peer)
-            raise NotSignedIn(REFUSED)
+            why = unknown or (
+                SignInRefusal.NO_CREDENTIALS
+                if account.book is store.OFFICERS
+                else SignInRefusal.UNKNOWN_ACCOUNT
+            )
+            self._record(now, who, AccessAction.SIGN_IN, why.value, peer)
+            raise NotSignedIn(account.refused)
         if stored.guard.locked(now):
-            self._record(now, officer_id, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
+            self._record(now, who, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
             raise self._locked(stored.guard.locked_until_ms)
         password_ok = passwords.password_matches(stored.password_hash, password)
         step = totp.matching_step(totp.secret_bytes(stored.totp_secret), code, now)
@@ -144,49 +243,46 @@ class SignInDesk:
             else None
         )
         with self._db.write() as conn:
-            current = store.credentials(conn, officer_id, for_update=True)
+            current = store.credentials(conn, account.key, for_update=True, book=account.book)
             if current is None or current.password_hash != stored.password_hash:
                 # Set anew while this try was being checked: the try was against the old ones.
                 gone = current is None
                 why = SignInRefusal.NO_CREDENTIALS if gone else SignInRefusal.WRONG_PASSWORD
-                self._append(conn, now, officer_id, AccessAction.SIGN_IN, why.value, peer)
-                failure: Exception = NotSignedIn(REFUSED)
+                self._append(conn, now, who, AccessAction.SIGN_IN, why.value, peer)
+                failure: Exception = NotSignedIn(account.refused)
             else:
                 refused = judge_try(current.guard, now, password_ok=password_ok, code_step=step)
                 if refused is SignInRefusal.LOCKED:
-                    self._append(conn, now, officer_id, AccessAction.SIGN_IN, refused.value, peer)
+                    self._append(conn, now, who, AccessAction.SIGN_IN, refused.value, peer)
                     failure = self._locked(current.guard.locked_until_ms)
                 elif refused is not None:
-                    failure = self._count_failure(
-                        conn, now, officer_id, current.guard, refused, peer
-                    )
+                    failure = self._count_failure(conn, now, account, current.guard, refused, peer)
                 else:
                     assert step is not None
-                    return self._open(conn, now, officer_id, current.guard, step, rehashed, peer)
+                    store.save_guard(
+                        conn, account.key, after_success(current.guard, step), account.book
+                    )
+                    if rehashed is not None:
+                        store.save_password_hash(conn, account.key, rehashed, account.book)
+                    return self._open(conn, now, account.principal, peer)
         raise failure
 
-    def _open(
-        self,
-        conn: Connection,
-        now: int,
-        officer_id: str,
-        guard: AccountGuard,
-        step: int,
-        rehashed: str | None,
-        peer: str,
-    ) -> SignInResult:
-        """A right try: spend its code, open the session, record it; the signed token."""
-        store.save_guard(conn, officer_id, after_success(guard, step))
-        if rehashed is not None:
-            store.save_password_hash(conn, officer_id, rehashed)
+    def _open(self, conn: Connection, now: int, principal: Principal, peer: str) -> SignInResult:
+        """A right try: open the session, record it; the signed token."""
         claims, session = new_session(
-            secrets.token_hex(16), self._identity.node_id, officer_id, now, self.policy
+            secrets.token_hex(16),
+            self._identity.node_id,
+            principal.principal_id,
+            now,
+            self.policy_of(principal.kind),
+            kind=principal.kind,
+            scope=principal.scope,
         )
         store.open_session(conn, session, record.fit(peer, 200))
         self._append(
             conn,
             now,
-            officer_id,
+            principal.label,
             AccessAction.SIGN_IN,
             "",
             peer,
@@ -199,28 +295,50 @@ class SignInDesk:
         self,
         conn: Connection,
         now: int,
-        officer_id: str,
+        account: Account,
         guard: AccountGuard,
         why: SignInRefusal,
         peer: str,
     ) -> Exception:
         """Record a wrong try and count it; the try that reaches the limit locks the account."""
         result = after_failure(guard, now, self.policy)
-        store.save_guard(conn, officer_id, result.guard)
-        self._append(conn, now, officer_id, AccessAction.SIGN_IN, why.value, peer)
+        store.save_guard(conn, account.key, result.guard, account.book)
+        who = account.principal.label
+        self._append(conn, now, who, AccessAction.SIGN_IN, why.value, peer)
         if not result.locked_now:
-            return NotSignedIn(REFUSED)
-        until = result.guard.locked_until_ms
+            return NotSignedIn(account.refused)
+        return self._lock_recorded(conn, now, who, result.guard.locked_until_ms, peer, self.policy)
+
+    def _lock_recorded(
+        self, conn: Connection, now: int, who: str, until: int, peer: str, policy: SignInPolicy
+    ) -> AccountLocked:
+        """Record the lockout a wrong try just caused; the error that says so."""
         self._append(
             conn,
             now,
-            officer_id,
+            who,
             AccessAction.LOCKOUT,
             "",
             peer,
-            detail=f"{self.policy.max_failures} wrong tries; locked until {china_text(until)}",
+            detail=f"{policy.max_failures} wrong tries; locked until {china_text(until)}",
         )
         return self._locked(until, just_now=True)
+
+    def _security_admin(
+        self, actor: SignedIn | None, action: AccessAction, target: str, peer: str, now: int
+    ) -> SignedIn:
+        """The signed-in security administrator making a change; refused (and recorded)
+        otherwise."""
+        if actor is None:
+            self._record(now, "", action, CallRefusal.NO_TOKEN.value, peer, detail=target)
+            raise NotSignedIn("this needs a signed-in security administrator (hotline login)")
+        admin = self._on_roster(actor.officer_id) if actor.is_officer else None
+        if admin is None or not admin.has(Role.SECURITY_ADMIN):
+            why = CallRefusal.NOT_SECURITY_ADMIN.value
+            label = actor.principal.label
+            self._record(now, label, action, why, peer, detail=f"for {target}")
+            raise NotPermitted(f"{label} is not a security administrator (安全管理员)")
+        return actor
 
     def _locked(self, until_ms: int, *, just_now: bool = False) -> AccountLocked:
         lead = "wrong password or code; too many wrong tries: " if just_now else ""
@@ -242,7 +360,7 @@ class SignInDesk:
             self._append(
                 conn,
                 now,
-                who.officer_id,
+                who.principal.label,
                 AccessAction.SIGN_OUT,
                 "",
                 peer,
@@ -274,7 +392,9 @@ class SignInDesk:
             raise NotSignedIn(refused.refusal.advice) from None
         with self._db.read() as conn:
             session = store.session(conn, claims.session_id)
-        why = refusal(claims, session, self._identity.node_id, now, self.policy)
+        policy = self.policy_of(claims.kind)
+        who = Principal(PrincipalKind(claims.kind), claims.officer_id, claims.scope).label
+        why = refusal(claims, session, self._identity.node_id, now, policy)
         if why is not None:
             with self._db.write() as conn:
                 if why is TokenRefusal.IDLE:
@@ -282,7 +402,7 @@ class SignInDesk:
                 self._append(
                     conn,
                     now,
-                    claims.officer_id,
+                    who,
                     AccessAction.CALL,
                     why.value,
                     peer,
@@ -291,7 +411,7 @@ class SignInDesk:
                 )
             raise NotSignedIn(why.advice)
         assert session is not None
-        if needs_touch(session, now, self.policy):
+        if needs_touch(session, now, policy):
             with self._db.write() as conn:
                 store.touch_session(conn, session.session_id, now)
         return SignedIn(claims.officer_id, session)
@@ -323,18 +443,9 @@ class SignInDesk:
         """``set_credentials``, blocking."""
         now = self._wall_ms()
         action = AccessAction.SET_CREDENTIALS
-        if actor is None:
-            self._record(now, "", action, CallRefusal.NO_TOKEN.value, peer, detail=officer_id)
-            raise NotSignedIn(
-                "setting credentials needs a signed-in security administrator (hotline login)"
-            )
+        actor = self._security_admin(actor, action, officer_id, peer, now)
         admin = self._on_roster(actor.officer_id)
-        if admin is None or not admin.has(Role.SECURITY_ADMIN):
-            why = CallRefusal.NOT_SECURITY_ADMIN.value
-            self._record(now, actor.officer_id, action, why, peer, detail=f"for {officer_id}")
-            raise NotPermitted(
-                f"officer {actor.officer_id} is not a security administrator (安全管理员)"
-            )
+        assert admin is not None
         target = self._on_roster(officer_id.strip())
         if target is None:
             raise NotFound(

@@ -1,4 +1,9 @@
-"""The rows behind sign-in: officers' credentials (with their lockout guard) and sessions.
+"""The rows behind sign-in: credentials (with their lockout guard) and sessions.
+
+Officers' credentials are ``officer_credentials``; enterprise users' are ``enterprise_users``,
+with the same columns under a key of two (the credit code and the user's id). Each is a
+``Book``; the functions take the book (officers' by default) and the account's key in it, so
+both kinds of account go through the same rows' rules.
 
 Plain functions over a SQLAlchemy ``Connection``: the sign-in desk opens the transactions and
 decides; these only read and write rows. A credentials row is read ``FOR UPDATE`` inside the
@@ -8,13 +13,39 @@ of one hub on PostgreSQL) each count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, insert, select, update
 
 from core.access.lockout import AccountGuard
 from core.access.sessions import SessionEnd, SessionRecord
-from node.storage.tables import officer_credentials, sessions
+from node.storage.tables import enterprise_users, officer_credentials, sessions
+
+
+@dataclass(frozen=True)
+class Book:
+    """A table of accounts with credentials, and the columns that key an account in it."""
+
+    table: Table
+    key_columns: tuple[str, ...]
+
+    def where(self, key: str | tuple[str, ...]) -> ColumnElement[bool]:
+        """The condition selecting the account ``key`` (one value per key column)."""
+        values = (key,) if isinstance(key, str) else key
+        return and_(*(self.table.c[c] == v for c, v in zip(self.key_columns, values, strict=True)))
+
+    def key_values(self, key: str | tuple[str, ...]) -> dict[str, str]:
+        """The key columns' values of the account ``key``."""
+        values = (key,) if isinstance(key, str) else key
+        return dict(zip(self.key_columns, values, strict=True))
+
+
+OFFICERS = Book(officer_credentials, ("officer_id",))
+"""Officers' credentials, keyed by roster id."""
+ENTERPRISE_USERS = Book(enterprise_users, ("credit_code", "user_id"))
+"""Enterprise users' credentials, keyed by (credit code, user id)."""
 
 
 @dataclass(frozen=True)
@@ -28,17 +59,21 @@ class StoredCredentials:
 
 
 def credentials(
-    conn: Connection, officer_id: str, *, for_update: bool = False
+    conn: Connection,
+    officer_id: str | tuple[str, ...],
+    *,
+    for_update: bool = False,
+    book: Book = OFFICERS,
 ) -> StoredCredentials | None:
-    """The officer's credentials, or None when none were ever set."""
-    query = select(officer_credentials).where(officer_credentials.c.officer_id == officer_id)
+    """The account's credentials, or None when none were ever set."""
+    query = select(book.table).where(book.where(officer_id))
     if for_update:
         query = query.with_for_update()
     row = conn.execute(query).first()
     if row is None:
         return None
     return StoredCredentials(
-        row.officer_id,
+        getattr(row, book.key_columns[-1]),
         row.password_hash,
         row.totp_secret,
         AccountGuard(row.failures, row.locked_until_ms, row.last_code_step),
@@ -47,18 +82,22 @@ def credentials(
 
 def save_credentials(
     conn: Connection,
-    officer_id: str,
+    officer_id: str | tuple[str, ...],
     password_hash: str,
     totp_secret: str,
     *,
     at_ms: int,
     set_by: str,
+    book: Book = OFFICERS,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Set (or replace) an officer's credentials, with a clear guard: no lock, no spent code."""
-    conn.execute(delete(officer_credentials).where(officer_credentials.c.officer_id == officer_id))
+    """Set (or replace) an account's credentials, with a clear guard: no lock, no spent code.
+    ``extra``: the book's other columns (an enterprise user's name)."""
+    conn.execute(delete(book.table).where(book.where(officer_id)))
     conn.execute(
-        insert(officer_credentials).values(
-            officer_id=officer_id,
+        insert(book.table).values(
+            **book.key_values(officer_id),
+            **(extra or {}),
             password_hash=password_hash,
             totp_secret=totp_secret,
             failures=0,
@@ -70,11 +109,13 @@ def save_credentials(
     )
 
 
-def save_guard(conn: Connection, officer_id: str, guard: AccountGuard) -> None:
-    """Write an officer's guard after a try."""
+def save_guard(
+    conn: Connection, officer_id: str | tuple[str, ...], guard: AccountGuard, book: Book = OFFICERS
+) -> None:
+    """Write an account's guard after a try."""
     conn.execute(
-        update(officer_credentials)
-        .where(officer_credentials.c.officer_id == officer_id)
+        update(book.table)
+        .where(book.where(officer_id))
         .values(
             failures=guard.failures,
             locked_until_ms=guard.locked_until_ms,
@@ -83,12 +124,12 @@ def save_guard(conn: Connection, officer_id: str, guard: AccountGuard) -> None:
     )
 
 
-def save_password_hash(conn: Connection, officer_id: str, password_hash: str) -> None:
+def save_password_hash(
+    conn: Connection, officer_id: str | tuple[str, ...], password_hash: str, book: Book = OFFICERS
+) -> None:
     """Replace a hash made with older parameters (at a successful sign-in)."""
     conn.execute(
-        update(officer_credentials)
-        .where(officer_credentials.c.officer_id == officer_id)
-        .values(password_hash=password_hash)
+        update(book.table).where(book.where(officer_id)).values(password_hash=password_hash)
     )
 
 
@@ -115,6 +156,8 @@ def open_session(conn: Connection, record: SessionRecord, peer: str) -> None:
             ended_ms=0,
             end_reason="",
             peer=peer,
+            kind=record.kind,
+            scope=record.scope,
         )
     )
 
@@ -133,6 +176,8 @@ def session(conn: Connection, session_id: str) -> SessionRecord | None:
         row.last_seen_ms,
         row.ended_ms,
         row.end_reason,
+        row.kind,
+        row.scope,
     )
 
 
@@ -155,11 +200,25 @@ def end_session(conn: Connection, session_id: str, at_ms: int, reason: SessionEn
     return bool(result.rowcount)
 
 
-def end_sessions_of(conn: Connection, officer_id: str, at_ms: int, reason: SessionEnd) -> int:
-    """End every open session of an officer; returns how many."""
+def end_sessions_of(
+    conn: Connection,
+    officer_id: str,
+    at_ms: int,
+    reason: SessionEnd,
+    *,
+    kind: str = "officer",
+    scope: str = "",
+) -> int:
+    """End every open session of an officer (or of another principal: ``kind``, ``scope``);
+    returns how many."""
     result = conn.execute(
         update(sessions)
-        .where(sessions.c.officer_id == officer_id, sessions.c.ended_ms == 0)
+        .where(
+            sessions.c.officer_id == officer_id,
+            sessions.c.kind == kind,
+            sessions.c.scope == scope,
+            sessions.c.ended_ms == 0,
+        )
         .values(ended_ms=at_ms, end_reason=reason.value)
     )
     return int(result.rowcount)

@@ -196,6 +196,8 @@ class Node:
             servers = [s for s in (self.server, self.peer_server) if s is not None]
             # No new calls from here; calls under way have ``grace`` seconds to finish.
             await asyncio.gather(*(s.stop(grace) for s in servers))
+            # Refused sign-in tries not yet recorded (a burst under way) are recorded now.
+            await self.access.flush_bursts()
             await self.jobs.stop()
             self._link_stop.set()
             if self._link_task is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.access.policy import MINUTE_MS, SignInPolicy
+from core.access.throttle import BucketRule, SignInLimits
 from core.errors import InvalidInput
 from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
@@ -86,6 +87,23 @@ class NodeSettings:
     """A session with no call for this long ends (real minutes)."""
     session_lifetime_hours: float = 8.0
     """A session ends this long after sign-in, however busy (real hours)."""
+    signin_address_burst: int = 20
+    """Wrong sign-in tries (officer, enterprise user, consumer code) one caller address may
+    make in a row before it is held back (docs/security.md, "Rate limits")."""
+    signin_address_per_minute: float = 10.0
+    """... and how many more it may make a minute after that."""
+    signin_account_burst: int = 10
+    """Wrong tries on one account (an officer, an enterprise user, a ticket's code) in a row,
+    from any addresses, before it is held back."""
+    signin_account_per_minute: float = 2.0
+    """... and how many more a minute after that."""
+    consumer_code_max_failures: int = 5
+    """Wrong verification codes in a row that lock a ticket's consumer access."""
+    consumer_code_lockout_minutes: float = 60.0
+    """How long a ticket's consumer access stays locked (real minutes)."""
+    consumer_session_minutes: float = 30.0
+    """A consumer's session ends this long after sign-in (real minutes); it ends after
+    ``session_idle_minutes`` without a call too, if that is shorter."""
     incidents: IncidentRules = field(default_factory=IncidentRules)
     """Thresholds for group complaints, emergencies and professional claimants
     (docs/incidents.md): an ``[incidents]`` table in the config file, or the path of a TOML
@@ -126,6 +144,26 @@ class NodeSettings:
             lockout_ms=round(self.signin_lockout_minutes * MINUTE_MS),
             idle_ms=round(self.session_idle_minutes * MINUTE_MS),
             lifetime_ms=round(self.session_lifetime_hours * 60 * MINUTE_MS),
+        )
+
+    @property
+    def consumer_policy(self) -> SignInPolicy:
+        """The consumer-code rules of these settings: wrong codes that lock a ticket's access,
+        for how long, and a consumer session's length (docs/security.md, "Consumer access")."""
+        lifetime = round(self.consumer_session_minutes * MINUTE_MS)
+        return SignInPolicy(
+            max_failures=self.consumer_code_max_failures,
+            lockout_ms=round(self.consumer_code_lockout_minutes * MINUTE_MS),
+            idle_ms=min(lifetime, round(self.session_idle_minutes * MINUTE_MS)),
+            lifetime_ms=lifetime,
+        )
+
+    @property
+    def sign_in_limits(self) -> SignInLimits:
+        """The rate limits on sign-in tries of these settings (docs/security.md)."""
+        return SignInLimits(
+            per_address=BucketRule(self.signin_address_burst, self.signin_address_per_minute),
+            per_account=BucketRule(self.signin_account_burst, self.signin_account_per_minute),
         )
 
     @property
@@ -176,6 +214,18 @@ class NodeSettings:
             raise InvalidSetting(
                 "session_idle_minutes", "is longer than the session's whole lifetime"
             )
+        for name in ("signin_address_burst", "signin_account_burst", "consumer_code_max_failures"):
+            if getattr(self, name) < 1:
+                raise InvalidSetting(name, f"must be at least 1, not {getattr(self, name)}")
+        for name in (
+            "signin_address_per_minute",
+            "signin_account_per_minute",
+            "consumer_code_lockout_minutes",
+            "consumer_session_minutes",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidSetting(name, f"must be a positive number, not {value}")
 
     def _check_clock(self) -> None:
         """Refuse clock settings that cannot work, or that would quietly set one node of a drill

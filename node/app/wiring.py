@@ -15,6 +15,7 @@ from collections.abc import Callable
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
 from node.access import record as access_record
+from node.access.codes import CodeKey, load_or_create_key
 from node.access.desk import SignInDesk
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
@@ -171,6 +172,9 @@ def build_node(
             blocking=blocking,
         ),
     )
+    # Consumers' verification codes are hashed under a key of the data folder, never in the
+    # database (node.access.codes).
+    codes = CodeKey(load_or_create_key(settings.data_dir))
     node.intake = IntakeDesk(
         writer,
         roster,
@@ -178,10 +182,19 @@ def build_node(
         emergencies=settings.incidents.emergencies,
         hooks=[make(node) for make in profile.intake_hooks],
         deadlines=deadlines,
+        codes=codes,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     node.access = SignInDesk(
-        db, identity, roster, blocking, settings.sign_in_policy, real_ms or _real_ms
+        db,
+        identity,
+        roster,
+        blocking,
+        settings.sign_in_policy,
+        real_ms or _real_ms,
+        consumer_policy=settings.consumer_policy,
+        limits=settings.sign_in_limits,
+        codes=codes,
     )
     return node
 

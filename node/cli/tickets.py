@@ -12,6 +12,7 @@ import re
 import typing
 import uuid
 
+from core.access.consumer_codes import grouped
 from core.ticket import commands as c
 from core.ticket.state import TicketStatus
 from core.ticket.vocabulary import TicketKind
@@ -208,6 +209,12 @@ def run_register(args: argparse.Namespace) -> int:
     print(f"registered {response.ticket_id}{note}: {status_line(response.ticket)}")
     for deadline in response.deadlines:
         print(deadline_line(deadline))
+    if response.consumer_code:
+        print(
+            f"consumer's verification code (查询码), shown once: tell it to the consumer: "
+            f"{grouped(response.consumer_code)}"
+            + (" (a new one: the earlier code no longer works)" if response.replayed else "")
+        )
     return 0
 
 

@@ -11,7 +11,10 @@ the province's queue as soon as the ticket reaches the province (DOMAIN.md §6).
 adds to a registration (a province routes a campaign's tickets at once) comes in as
 ``RegistrationHook``s from its profile, and runs in the same transaction. The answer carries the
 new ticket's deadlines as its registration's transaction left them, a due date counted over a
-year the calendar does not know marked provisional (暂定).
+year the calendar does not know marked provisional (暂定). A complaint or a report gets a
+consumer's verification code (查询码) in the same transaction: the code is answered once, only
+its keyed hash is kept, on this node (``node.access.codes``; docs/security.md, "Consumer
+access").
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from core.ticket.commands import RegisterTicket
 from core.ticket.decisions import DecisionContext, register_ticket
 from core.ticket.events import EmergencyEscalated
 from core.ticket.state import TicketState, TicketStatus
+from core.ticket.vocabulary import TicketKind
+from node.access.codes import CodeKey
 from node.app.clock import Clock
 from node.desks.roster import Roster
-from node.storage.tables import ticket_fingerprints, ticket_requests, tickets
+from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_requests, tickets
 from node.views.obligations import DeadlineRules
 from node.views.tickets import encode_state
 from proto.hotline.v1 import intake_pb2
@@ -45,6 +50,10 @@ RegistrationHook = Callable[[LogBatch, str, DecisionContext], None]
 own writer job: ``hook(batch, ticket_id, context)``."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+FOLLOWED_BY_CONSUMER = frozenset({TicketKind.COMPLAINT, TicketKind.REPORT, TicketKind.COMPOSITE})
+"""Kinds of tickets a consumer follows, and so gets a verification code for (consultations
+are answered at once; suggestions expect no answer)."""
+
 _OPEN = {
     TicketStatus.REGISTERED,
     TicketStatus.ROUTED,
@@ -83,6 +92,9 @@ class Registration:
     """The ticket as registered, a serialized ``hotline.v1.Ticket``."""
     deadlines: tuple[intake_pb2.DutyDeadline, ...] = ()
     """Its open duties, as the obligations rows of its transaction (none awaiting dispatch)."""
+    consumer_code: str = ""
+    """The consumer's verification code, issued now (a replay issues a new one); '' when the
+    kind of ticket gets none, or the node keeps no codes."""
 
 
 class IntakeDesk:
@@ -96,8 +108,10 @@ class IntakeDesk:
         emergencies: EmergencyRule | None = None,
         hooks: Sequence[RegistrationHook] = (),
         deadlines: DeadlineRules | None = None,
+        codes: CodeKey | None = None,
     ) -> None:
         self._writer = writer
+        self._codes = codes
         self._roster = roster
         self._clock = clock
         self.emergencies = emergencies if emergencies is not None else EmergencyRule()
@@ -106,7 +120,7 @@ class IntakeDesk:
         self._deadlines = deadlines
 
     def _registration_job(
-        self, request_id: str, command: RegisterTicket, officer: Officer
+        self, request_id: str, command: RegisterTicket, officer: Officer, code: str = ""
     ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes], TicketState]]:
         if not _REQUEST_ID.match(request_id):
             raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
@@ -117,6 +131,21 @@ class IntakeDesk:
         reasons = emergency_reasons(draft, self.emergencies)
         emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
         system = system_officer(self._roster.own_unit())
+        issued_ms = int(ctx.now.timestamp() * 1000)
+
+        def keep_code(batch: LogBatch, ticket_id: str) -> None:
+            if code and self._codes is not None:
+                batch.upsert(
+                    consumer_codes,
+                    {
+                        "ticket_id": ticket_id,
+                        "code_hash": self._codes.hash(ticket_id, code),
+                        "key_id": self._codes.key_id,
+                        "issued_ms": issued_ms,
+                        "failures": 0,
+                        "locked_until_ms": 0,
+                    },
+                )
 
         def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes], TicketState]:
             seen = _buffered(batch, ticket_requests, "request_id", request_id)
@@ -124,6 +153,7 @@ class IntakeDesk:
                 row = _REQUEST_SEEN.first(batch.conn, request_id=request_id)
                 seen = None if row is None else row[0]
             if seen is not None:
+                keep_code(batch, seen)
                 state = batch.state_of(seen)
                 return seen, True, {seen: encode_state(state)}, state
             duplicate_of = _buffered(batch, ticket_fingerprints, "fingerprint", fingerprint)
@@ -135,6 +165,7 @@ class IntakeDesk:
             event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
+            keep_code(batch, ticket_id)
             if duplicate_of:
                 return ticket_id, False, batch.views, batch.state_of(ticket_id)
             if emergency is not None:
@@ -152,11 +183,13 @@ class IntakeDesk:
     ) -> Registration:
         """Register a ticket (or return the one this request already made)."""
         officer = await self._roster.resolve(officer_id)
-        job = self._registration_job(request_id, command, officer)
+        followed = self._codes is not None and command.kind in FOLLOWED_BY_CONSUMER
+        code = self._codes.new_code() if followed and self._codes is not None else ""
+        job = self._registration_job(request_id, command, officer, code)
         ticket_id, replayed, views, state = await self._writer.run(job)
         # What the projection wrote as its obligations rows: the same rules on the same state.
         deadlines = () if self._deadlines is None else tuple(self._deadlines.deadlines(state))
-        return Registration(ticket_id, replayed, views[ticket_id], deadlines)
+        return Registration(ticket_id, replayed, views[ticket_id], deadlines, code)
 
 
 def _buffered(batch: LogBatch, table: Table, key: str, value: str) -> str | None:

@@ -1,5 +1,6 @@
-"""AccessService: sign in, sign out, who am I, set an officer's credentials, read the access
-record. Translates and delegates to the sign-in desk (``node.access.desk``).
+"""AccessService: sign in (officers, enterprise users, consumers), sign out, who am I, set an
+officer's credentials, add an enterprise user, read the access record. Translates and delegates
+to the sign-in desk (``node.access.desk``).
 
 The token of the call (for SignOut, WhoAmI, SetCredentials) was checked by
 ``node.edge.caller.SessionInterceptor`` before the method runs; these methods need a signed-in
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
+from core.access.principals import PrincipalKind
 from core.access.reading import access_filter
 from core.access.reasons import CallRefusal
 from core.errors import NotSignedIn
-from node.access.desk import SignedIn, SignInDesk
+from node.access.desk import SignedIn, SignInDesk, SignInResult
 from node.access.reader import PAGE_ROWS
 from node.access.record import StoredRow
 from node.app.profile import ServiceMount
@@ -52,10 +54,7 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
         result = await self._desk.sign_in(
             request.officer_id, request.password, request.totp_code, peer_of(context)
         )
-        return access_pb2.SignInResponse(
-            token=result.token,
-            session=await self._session(SignedIn(result.session.officer_id, result.session)),
-        )
+        return await self._answer(result)
 
     async def SignOut(
         self, request: access_pb2.SignOutRequest, context: Context
@@ -122,6 +121,56 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
                 return
             cursor = rows[-1].chained.entry.seq
 
+    async def EnterpriseSignIn(
+        self, request: access_pb2.EnterpriseSignInRequest, context: Context
+    ) -> access_pb2.SignInResponse:
+        """An enterprise user signs in (password and TOTP code, as officers)."""
+        result = await self._desk.enterprise_sign_in(
+            request.credit_code,
+            request.user_id,
+            request.password,
+            request.totp_code,
+            peer_of(context),
+        )
+        return await self._answer(result)
+
+    async def ConsumerSignIn(
+        self, request: access_pb2.ConsumerSignInRequest, context: Context
+    ) -> access_pb2.SignInResponse:
+        """A consumer signs in with their ticket's id and verification code."""
+        result = await self._desk.consumer_sign_in(
+            request.ticket_id, request.code, peer_of(context)
+        )
+        return await self._answer(result)
+
+    async def AddEnterpriseUser(
+        self, request: access_pb2.AddEnterpriseUserRequest, context: Context
+    ) -> access_pb2.AddEnterpriseUserResponse:
+        """A county's security administrator adds an enterprise user (or renews their
+        credentials); the TOTP secret is answered once."""
+        added = await self._desk.add_enterprise_user(
+            signed_in(),
+            request.credit_code,
+            request.enterprise_name,
+            request.user_id,
+            request.name,
+            request.password,
+            peer_of(context),
+        )
+        return access_pb2.AddEnterpriseUserResponse(
+            credit_code=added.credit_code,
+            user_id=added.user_id,
+            enrolled=added.enrolled,
+            totp_secret=added.totp_secret,
+            otpauth_uri=added.otpauth_uri,
+        )
+
+    async def _answer(self, result: SignInResult) -> access_pb2.SignInResponse:
+        return access_pb2.SignInResponse(
+            token=result.token,
+            session=await self._session(SignedIn(result.session.officer_id, result.session)),
+        )
+
     async def _signed_in(self, context: Context, method: str) -> SignedIn:
         """The call's signed-in officer; a call without a token is refused (and recorded)."""
         who = signed_in()
@@ -136,8 +185,27 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
         return who
 
     async def _session(self, who: SignedIn) -> access_pb2.Session:
-        officer = await self._roster.resolve(who.officer_id)
         session = who.session
+        principal = who.principal
+        if principal.kind is not PrincipalKind.OFFICER:
+            described = access_pb2.Session(
+                session_id=session.session_id,
+                node_id=session.node_id,
+                officer_id=principal.principal_id,
+                issued_ms=session.issued_ms,
+                expires_ms=session.expires_ms,
+                idle_timeout_ms=self._desk.policy_of(principal.kind).idle_ms,
+                principal=principal.kind.value,
+            )
+            if principal.kind is PrincipalKind.CONSUMER:
+                described.ticket_id = principal.scope
+            else:
+                user = await self._desk.enterprise_user(who)
+                described.officer_name = user.name
+                described.credit_code = user.credit_code
+                described.enterprise_name = user.enterprise_name
+            return described
+        officer = await self._roster.resolve(who.officer_id)
         return access_pb2.Session(
             session_id=session.session_id,
             node_id=session.node_id,
@@ -148,6 +216,7 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
             issued_ms=session.issued_ms,
             expires_ms=session.expires_ms,
             idle_timeout_ms=self._desk.policy.idle_ms,
+            principal=principal.kind.value,
         )
 
 

@@ -70,9 +70,13 @@ def signed_in() -> SignedIn | None:
 
 def acting_officer(context: aio.ServicerContext[Any, Any]) -> str:
     """The officer acting in this call: the token's, else (for now) the ``x-hotline-officer``
-    metadata's; ``UnknownOfficer`` when the call names nobody."""
+    metadata's; ``UnknownOfficer`` when the call names nobody, ``NotPermitted`` when its token
+    is an enterprise user's or a consumer's."""
     proven = _SIGNED_IN.get()
     if proven is not None:
+        if not proven.is_officer:
+            # An enterprise user or a consumer never acts as an officer, whatever their id.
+            raise NotPermitted(f"{proven.principal.label} is not an officer")
         return proven.officer_id
     officer = metadata_value(context, OFFICER_METADATA)
     if not officer:

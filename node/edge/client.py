@@ -60,10 +60,26 @@ def call_metadata(officer_id: str, token: str) -> tuple[tuple[str, str], ...]:
 class CallError(HotlineError):
     """A call to a node failed; ``code`` is the status code name, e.g. INVALID_ARGUMENT."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after_ms: int | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.retry_after_ms = retry_after_ms
+        """The node's hint of when to try again (``grpc-retry-pushback-ms``), if it gave one."""
+
+
+def _pushback(error: grpc.RpcError) -> int | None:
+    """The ``grpc-retry-pushback-ms`` trailer of a refused call, if any."""
+    read = getattr(error, "trailing_metadata", None)
+    trailers: Any = read() if callable(read) else ()
+    for item in trailers or ():
+        if item[0] == "grpc-retry-pushback-ms":
+            try:
+                return int(item[1])
+            except ValueError:
+                return None
+    return None
+    return None
 
 
 class NodeClient:
@@ -106,12 +122,13 @@ class NodeClient:
             raise self._call_error(exc) from exc
 
     def _call_error(self, exc: grpc.RpcError) -> CallError:
-        """A failed call as a ``CallError``: its code's name and the server's message."""
+        """A failed call as a ``CallError``: its code's name, the server's message and any
+        retry pushback it sent."""
         code = exc.code().name if callable(getattr(exc, "code", None)) else "UNKNOWN"
         details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
         if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
             details = self.unreachable(details or "")
-        return CallError(code, details or "")
+        return CallError(code, details or "", _pushback(exc))
 
     def unreachable(self, details: str) -> str:
         """Why the node did not answer, in words where the address tells more than gRPC."""
@@ -181,6 +198,78 @@ class NodeClient:
             raise self._call_error(exc) from exc
         finally:
             pages.cancel()
+
+    def call(
+        self, service: str, method: str, request: Message, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Any:
+        """Call any method of the client port by its service's and its own name (``Intake``
+        ... ``Access``: ``IntakeService``, ``GetTicket``), as this client."""
+        stubs = {
+            "IntakeService": self.intake,
+            "CaseworkService": self.casework,
+            "SupervisionService": self.supervision,
+            "RulesService": self.rules_service,
+            "AdminService": self.admin,
+            "AccessService": self.access,
+        }
+        return self._call(getattr(stubs[service], method), request, timeout=timeout)
+
+    def enterprise_sign_in(
+        self,
+        credit_code: str,
+        user_id: str,
+        password: str,
+        totp_code: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> access_pb2.SignInResponse:
+        """Sign in as an enterprise user; the client sends the new token from then on."""
+        response: access_pb2.SignInResponse = self._call(
+            self.access.EnterpriseSignIn,
+            access_pb2.EnterpriseSignInRequest(
+                credit_code=credit_code, user_id=user_id, password=password, totp_code=totp_code
+            ),
+            timeout=timeout,
+        )
+        self.token, self.officer_id = response.token, ""
+        return response
+
+    def consumer_sign_in(
+        self, ticket_id: str, code: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> access_pb2.SignInResponse:
+        """Sign in as the consumer of a ticket (its verification code); the client sends the
+        new token from then on."""
+        response: access_pb2.SignInResponse = self._call(
+            self.access.ConsumerSignIn,
+            access_pb2.ConsumerSignInRequest(ticket_id=ticket_id, code=code),
+            timeout=timeout,
+        )
+        self.token, self.officer_id = response.token, ""
+        return response
+
+    def add_enterprise_user(
+        self,
+        credit_code: str,
+        user_id: str,
+        name: str,
+        password: str,
+        *,
+        enterprise_name: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> access_pb2.AddEnterpriseUserResponse:
+        """Add an enterprise user (a signed-in security administrator of the county)."""
+        result: access_pb2.AddEnterpriseUserResponse = self._call(
+            self.access.AddEnterpriseUser,
+            access_pb2.AddEnterpriseUserRequest(
+                credit_code=credit_code,
+                enterprise_name=enterprise_name,
+                user_id=user_id,
+                name=name,
+                password=password,
+            ),
+            timeout=timeout,
+        )
+        return result
 
     # -- intake ------------------------------------------------------------------------------
 

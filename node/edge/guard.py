@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc import aio
 
-from core.access.permissions import CallScope, Jurisdiction, Permission, is_loopback, why_refused
+from core.access.permissions import (
+    CallScope,
+    Jurisdiction,
+    Permission,
+    is_loopback,
+    why_outsider_refused,
+    why_refused,
+)
 from core.access.permissions import permission_of as rule_of
 from core.access.reasons import CallRefusal
 from core.errors import NotPermitted, NotSignedIn, UnknownOfficer
@@ -96,7 +103,20 @@ class PermissionGuard(aio.ServerInterceptor):  # type: ignore[type-arg]
             who = self._named(context)
             error = NotPermitted(f"{method} has no entry in the table of who may call what")
             raise await self._refuse(who, CallRefusal.NO_RULE, peer, method, error)
-        if rule.open or (rule.provisioning and await self._provisioning(peer)):
+        if rule.open:
+            return
+        proven = signed_in()
+        if proven is not None and not proven.is_officer:
+            # An enterprise user or a consumer: only rows open to their kind, never an
+            # officer's row (and never provisioning, even on loopback).
+            named = str(getattr(request, rule.field)) if rule.field else ""
+            outsider = why_outsider_refused(method, rule, proven.principal, named)
+            if outsider is not None:
+                error = NotPermitted(outsider.message)
+                label = proven.principal.label
+                raise await self._refuse(label, outsider.denial, peer, method, error)
+            return
+        if rule.provisioning and await self._provisioning(peer):
             return
         officer = await self._caller(method, peer, context)
         scope = await self._scope(rule, request)
@@ -117,7 +137,7 @@ class PermissionGuard(aio.ServerInterceptor):  # type: ignore[type-arg]
 
     def _named(self, context: Any) -> str:
         proven = signed_in()
-        return proven.officer_id if proven else metadata_value(context, OFFICER_METADATA)
+        return proven.principal.label if proven else metadata_value(context, OFFICER_METADATA)
 
     async def _caller(self, method: str, peer: str, context: Any) -> Officer:
         """The acting officer: the token's, else (for now) the officer metadata's."""

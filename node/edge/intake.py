@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
-from core.errors import InvalidInput
+from core.access.principals import PrincipalKind
+from core.errors import InvalidInput, NotPermitted
 from core.identifiers import check_code_prefix, check_reference
 from core.ticket import commands as c
 from core.ticket.state import TicketStatus
@@ -19,7 +20,7 @@ from node.app.profile import ServiceMount
 from node.desks.intake import IntakeDesk
 from node.desks.records import TicketRecords
 from node.desks.roster import Roster
-from node.edge.caller import acting_officer
+from node.edge.caller import acting_officer, signed_in
 from proto.hotline.v1 import intake_pb2, intake_pb2_grpc, ticket_pb2
 from sync.codec import enum_member, from_message
 
@@ -62,7 +63,10 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             # The core names fields of the command; the caller knows them under `ticket`.
             raise InvalidInput(f"ticket.{error.field}", error.reason) from error
         response = intake_pb2.RegisterTicketResponse(
-            ticket_id=outcome.ticket_id, replayed=outcome.replayed, deadlines=outcome.deadlines
+            ticket_id=outcome.ticket_id,
+            replayed=outcome.replayed,
+            deadlines=outcome.deadlines,
+            consumer_code=outcome.consumer_code,
         )
         response.ticket.ParseFromString(outcome.view)
         return response
@@ -70,7 +74,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def GetTicket(
         self, request: intake_pb2.GetTicketRequest, context: Context
     ) -> ticket_pb2.Ticket:
-        """The current state of one ticket, as folded on this node."""
+        """The current state of one ticket, as folded on this node; a consumer's session reads
+        its own ticket only (the door has checked it; checked again here)."""
+        who = signed_in()
+        if who is not None and who.principal.kind is PrincipalKind.CONSUMER:
+            if request.ticket_id != who.principal.scope:
+                raise NotPermitted("a consumer's session reads its own ticket only")
+            return await self._records.get(check_reference(request.ticket_id, "ticket_id"))
         await self._reader(context, request.ticket_id)
         return await self._records.get(request.ticket_id)
 

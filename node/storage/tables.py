@@ -123,7 +123,59 @@ sessions = Table(
     Column("ended_ms", BigInteger, nullable=False),
     Column("end_reason", String(32), nullable=False),
     Column("peer", String(200), nullable=False),
+    # Whom the session stands for (core.access.principals): an officer (scope ''), an
+    # enterprise user (scope: the credit code), a consumer (officer_id 'consumer', scope: the
+    # ticket).
+    Column("kind", String(16), nullable=False, server_default="officer"),
+    Column("scope", String(64), nullable=False, server_default=""),
     Index("ix_sessions_officer_id", "officer_id"),
+)
+
+
+# -- people outside the bureau: enterprise users and consumers' codes (docs/security.md) ----------
+
+enterprises = Table(
+    "enterprises",
+    metadata,
+    # The unified social credit code (统一社会信用代码, GB 32100-2015), checked.
+    Column("credit_code", String(18), primary_key=True),
+    Column("name", String(200), nullable=False),
+    # The county that enrolled it: its users sign in to that county's node.
+    Column("unit_code", String(12), nullable=False),
+    Column("enrolled_ms", BigInteger, nullable=False),
+    Column("enrolled_by", String(32), nullable=False),
+)
+
+
+enterprise_users = Table(
+    "enterprise_users",
+    metadata,
+    Column("credit_code", String(18), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("name", String(50), nullable=False),
+    # The same credentials and guard as officer_credentials (node.access.store).
+    Column("password_hash", String(200), nullable=False),
+    Column("totp_secret", String(64), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until_ms", BigInteger, nullable=False),
+    Column("last_code_step", BigInteger, nullable=False),
+    Column("set_ms", BigInteger, nullable=False),
+    Column("set_by", String(64), nullable=False),
+)
+
+
+consumer_codes = Table(
+    "consumer_codes",
+    metadata,
+    # Kept only on the node that registered the ticket; never replicated.
+    Column("ticket_id", String(64), primary_key=True),
+    # HMAC-SHA-256 of the code under the node's consumer-code key, hex (node.access.codes).
+    Column("code_hash", String(64), nullable=False),
+    # Which key made it (a short digest of the key), so a replaced key is noticed.
+    Column("key_id", String(16), nullable=False),
+    Column("issued_ms", BigInteger, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until_ms", BigInteger, nullable=False),
 )
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from proto.hotline.v1 import common_pb2 as hotline_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17hotline/v1/access.proto\x12\nhotline.v1\x1a\x17hotline/v1/common.proto\"H\n\rSignInRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\"E\n\x0eSignInResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12$\n\x07session\x18\x02 \x01(\x0b\x32\x13.hotline.v1.Session\"\xcc\x01\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x12\n\nofficer_id\x18\x03 \x01(\t\x12\x14\n\x0cofficer_name\x18\x04 \x01(\t\x12\x11\n\tunit_code\x18\x05 \x01(\t\x12\x1f\n\x05roles\x18\x06 \x03(\x0e\x32\x10.hotline.v1.Role\x12\x11\n\tissued_ms\x18\x07 \x01(\x03\x12\x12\n\nexpires_ms\x18\x08 \x01(\x03\x12\x17\n\x0fidle_timeout_ms\x18\t \x01(\x03\"\x10\n\x0eSignOutRequest\"%\n\x0fSignOutResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x0f\n\rWhoAmIRequest\"=\n\x15SetCredentialsRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"V\n\x16SetCredentialsResponse\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x13\n\x0btotp_secret\x18\x02 \x01(\t\x12\x13\n\x0botpauth_uri\x18\x03 \x01(\t\"\xb9\x01\n\x17ReadAccessRecordRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63tions\x18\x02 \x03(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x10\n\x08since_ms\x18\x04 \x01(\x03\x12\x10\n\x08until_ms\x18\x05 \x01(\x03\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\r\n\x05limit\x18\x07 \x01(\r\x12\x14\n\x0cnewest_first\x18\x08 \x01(\x08\x12\x11\n\tafter_seq\x18\t \x01(\x03\"\xc4\x01\n\x0f\x41\x63\x63\x65ssRecordRow\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x12\n\nofficer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x0f\n\x07outcome\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x0c\n\x04peer\x18\x07 \x01(\t\x12\x12\n\nsession_id\x18\x08 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\t \x01(\t\x12\x0e\n\x06\x64igest\x18\n \x01(\x0c\x12\x0e\n\x06key_id\x18\x0b \x01(\t\"d\n\x10\x41\x63\x63\x65ssRecordPage\x12)\n\x04rows\x18\x01 \x03(\x0b\x32\x1b.hotline.v1.AccessRecordRow\x12\x10\n\x08head_seq\x18\x02 \x01(\x03\x12\x13\n\x0bhead_digest\x18\x03 \x01(\x0c\x32\x80\x03\n\rAccessService\x12?\n\x06SignIn\x12\x19.hotline.v1.SignInRequest\x1a\x1a.hotline.v1.SignInResponse\x12\x42\n\x07SignOut\x12\x1a.hotline.v1.SignOutRequest\x1a\x1b.hotline.v1.SignOutResponse\x12\x38\n\x06WhoAmI\x12\x19.hotline.v1.WhoAmIRequest\x1a\x13.hotline.v1.Session\x12W\n\x0eSetCredentials\x12!.hotline.v1.SetCredentialsRequest\x1a\".hotline.v1.SetCredentialsResponse\x12W\n\x10ReadAccessRecord\x12#.hotline.v1.ReadAccessRecordRequest\x1a\x1c.hotline.v1.AccessRecordPage0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17hotline/v1/access.proto\x12\nhotline.v1\x1a\x17hotline/v1/common.proto\"H\n\rSignInRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\"E\n\x0eSignInResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12$\n\x07session\x18\x02 \x01(\x0b\x32\x13.hotline.v1.Session\"\xa0\x02\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x12\n\nofficer_id\x18\x03 \x01(\t\x12\x14\n\x0cofficer_name\x18\x04 \x01(\t\x12\x11\n\tunit_code\x18\x05 \x01(\t\x12\x1f\n\x05roles\x18\x06 \x03(\x0e\x32\x10.hotline.v1.Role\x12\x11\n\tissued_ms\x18\x07 \x01(\x03\x12\x12\n\nexpires_ms\x18\x08 \x01(\x03\x12\x17\n\x0fidle_timeout_ms\x18\t \x01(\x03\x12\x11\n\tprincipal\x18\n \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x0b \x01(\t\x12\x17\n\x0f\x65nterprise_name\x18\x0c \x01(\t\x12\x11\n\tticket_id\x18\r \x01(\t\"\x10\n\x0eSignOutRequest\"%\n\x0fSignOutResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x0f\n\rWhoAmIRequest\"=\n\x15SetCredentialsRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"V\n\x16SetCredentialsResponse\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x13\n\x0btotp_secret\x18\x02 \x01(\t\x12\x13\n\x0botpauth_uri\x18\x03 \x01(\t\"\xb9\x01\n\x17ReadAccessRecordRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63tions\x18\x02 \x03(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x10\n\x08since_ms\x18\x04 \x01(\x03\x12\x10\n\x08until_ms\x18\x05 \x01(\x03\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\r\n\x05limit\x18\x07 \x01(\r\x12\x14\n\x0cnewest_first\x18\x08 \x01(\x08\x12\x11\n\tafter_seq\x18\t \x01(\x03\"\xc4\x01\n\x0f\x41\x63\x63\x65ssRecordRow\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x12\n\nofficer_id\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x0f\n\x07outcome\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x0c\n\x04peer\x18\x07 \x01(\t\x12\x12\n\nsession_id\x18\x08 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\t \x01(\t\x12\x0e\n\x06\x64igest\x18\n \x01(\x0c\x12\x0e\n\x06key_id\x18\x0b \x01(\t\"d\n\x10\x41\x63\x63\x65ssRecordPage\x12)\n\x04rows\x18\x01 \x03(\x0b\x32\x1b.hotline.v1.AccessRecordRow\x12\x10\n\x08head_seq\x18\x02 \x01(\x03\x12\x13\n\x0bhead_digest\x18\x03 \x01(\x0c\"d\n\x17\x45nterpriseSignInRequest\x12\x13\n\x0b\x63redit_code\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x11\n\ttotp_code\x18\x04 \x01(\t\"8\n\x15\x43onsumerSignInRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"y\n\x18\x41\x64\x64\x45nterpriseUserRequest\x12\x13\n\x0b\x63redit_code\x18\x01 \x01(\t\x12\x17\n\x0f\x65nterprise_name\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x10\n\x08password\x18\x05 \x01(\t\"}\n\x19\x41\x64\x64\x45nterpriseUserResponse\x12\x13\n\x0b\x63redit_code\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08\x65nrolled\x18\x03 \x01(\x08\x12\x13\n\x0btotp_secret\x18\x04 \x01(\t\x12\x13\n\x0botpauth_uri\x18\x05 \x01(\t2\x88\x05\n\rAccessService\x12?\n\x06SignIn\x12\x19.hotline.v1.SignInRequest\x1a\x1a.hotline.v1.SignInResponse\x12\x42\n\x07SignOut\x12\x1a.hotline.v1.SignOutRequest\x1a\x1b.hotline.v1.SignOutResponse\x12\x38\n\x06WhoAmI\x12\x19.hotline.v1.WhoAmIRequest\x1a\x13.hotline.v1.Session\x12W\n\x0eSetCredentials\x12!.hotline.v1.SetCredentialsRequest\x1a\".hotline.v1.SetCredentialsResponse\x12W\n\x10ReadAccessRecord\x12#.hotline.v1.ReadAccessRecordRequest\x1a\x1c.hotline.v1.AccessRecordPage0\x01\x12S\n\x10\x45nterpriseSignIn\x12#.hotline.v1.EnterpriseSignInRequest\x1a\x1a.hotline.v1.SignInResponse\x12O\n\x0e\x43onsumerSignIn\x12!.hotline.v1.ConsumerSignInRequest\x1a\x1a.hotline.v1.SignInResponse\x12`\n\x11\x41\x64\x64\x45nterpriseUser\x12$.hotline.v1.AddEnterpriseUserRequest\x1a%.hotline.v1.AddEnterpriseUserResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,23 +37,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIGNINRESPONSE']._serialized_start=138
   _globals['_SIGNINRESPONSE']._serialized_end=207
   _globals['_SESSION']._serialized_start=210
-  _globals['_SESSION']._serialized_end=414
-  _globals['_SIGNOUTREQUEST']._serialized_start=416
-  _globals['_SIGNOUTREQUEST']._serialized_end=432
-  _globals['_SIGNOUTRESPONSE']._serialized_start=434
-  _globals['_SIGNOUTRESPONSE']._serialized_end=471
-  _globals['_WHOAMIREQUEST']._serialized_start=473
-  _globals['_WHOAMIREQUEST']._serialized_end=488
-  _globals['_SETCREDENTIALSREQUEST']._serialized_start=490
-  _globals['_SETCREDENTIALSREQUEST']._serialized_end=551
-  _globals['_SETCREDENTIALSRESPONSE']._serialized_start=553
-  _globals['_SETCREDENTIALSRESPONSE']._serialized_end=639
-  _globals['_READACCESSRECORDREQUEST']._serialized_start=642
-  _globals['_READACCESSRECORDREQUEST']._serialized_end=827
-  _globals['_ACCESSRECORDROW']._serialized_start=830
-  _globals['_ACCESSRECORDROW']._serialized_end=1026
-  _globals['_ACCESSRECORDPAGE']._serialized_start=1028
-  _globals['_ACCESSRECORDPAGE']._serialized_end=1128
-  _globals['_ACCESSSERVICE']._serialized_start=1131
-  _globals['_ACCESSSERVICE']._serialized_end=1515
+  _globals['_SESSION']._serialized_end=498
+  _globals['_SIGNOUTREQUEST']._serialized_start=500
+  _globals['_SIGNOUTREQUEST']._serialized_end=516
+  _globals['_SIGNOUTRESPONSE']._serialized_start=518
+  _globals['_SIGNOUTRESPONSE']._serialized_end=555
+  _globals['_WHOAMIREQUEST']._serialized_start=557
+  _globals['_WHOAMIREQUEST']._serialized_end=572
+  _globals['_SETCREDENTIALSREQUEST']._serialized_start=574
+  _globals['_SETCREDENTIALSREQUEST']._serialized_end=635
+  _globals['_SETCREDENTIALSRESPONSE']._serialized_start=637
+  _globals['_SETCREDENTIALSRESPONSE']._serialized_end=723
+  _globals['_READACCESSRECORDREQUEST']._serialized_start=726
+  _globals['_READACCESSRECORDREQUEST']._serialized_end=911
+  _globals['_ACCESSRECORDROW']._serialized_start=914
+  _globals['_ACCESSRECORDROW']._serialized_end=1110
+  _globals['_ACCESSRECORDPAGE']._serialized_start=1112
+  _globals['_ACCESSRECORDPAGE']._serialized_end=1212
+  _globals['_ENTERPRISESIGNINREQUEST']._serialized_start=1214
+  _globals['_ENTERPRISESIGNINREQUEST']._serialized_end=1314
+  _globals['_CONSUMERSIGNINREQUEST']._serialized_start=1316
+  _globals['_CONSUMERSIGNINREQUEST']._serialized_end=1372
+  _globals['_ADDENTERPRISEUSERREQUEST']._serialized_start=1374
+  _globals['_ADDENTERPRISEUSERREQUEST']._serialized_end=1495
+  _globals['_ADDENTERPRISEUSERRESPONSE']._serialized_start=1497
+  _globals['_ADDENTERPRISEUSERRESPONSE']._serialized_end=1622
+  _globals['_ACCESSSERVICE']._serialized_start=1625
+  _globals['_ACCESSSERVICE']._serialized_end=2273
 # @@protoc_insertion_point(module_scope)

@@ -96,6 +96,10 @@ class Session(_message.Message):
     ISSUED_MS_FIELD_NUMBER: _builtins.int
     EXPIRES_MS_FIELD_NUMBER: _builtins.int
     IDLE_TIMEOUT_MS_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_FIELD_NUMBER: _builtins.int
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_NAME_FIELD_NUMBER: _builtins.int
+    TICKET_ID_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     """random, 128 bits, hex"""
     node_id: _builtins.str
@@ -112,6 +116,14 @@ class Session(_message.Message):
     """the session ends then at the latest, Unix ms"""
     idle_timeout_ms: _builtins.int
     """... and earlier after this long without a call"""
+    principal: _builtins.str
+    """"officer", "enterprise" or "consumer": whom the session is for"""
+    credit_code: _builtins.str
+    """an enterprise user's enterprise (unified social credit code)"""
+    enterprise_name: _builtins.str
+    """its name"""
+    ticket_id: _builtins.str
+    """a consumer's ticket, the only one the session may read"""
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Role.ValueType]:
         """their roles on the roster now"""
@@ -128,10 +140,14 @@ class Session(_message.Message):
         issued_ms: _builtins.int = ...,
         expires_ms: _builtins.int = ...,
         idle_timeout_ms: _builtins.int = ...,
+        principal: _builtins.str = ...,
+        credit_code: _builtins.str = ...,
+        enterprise_name: _builtins.str = ...,
+        ticket_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_ms", b"expires_ms", "idle_timeout_ms", b"idle_timeout_ms", "issued_ms", b"issued_ms", "node_id", b"node_id", "officer_id", b"officer_id", "officer_name", b"officer_name", "roles", b"roles", "session_id", b"session_id", "unit_code", b"unit_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "enterprise_name", b"enterprise_name", "expires_ms", b"expires_ms", "idle_timeout_ms", b"idle_timeout_ms", "issued_ms", b"issued_ms", "node_id", b"node_id", "officer_id", b"officer_id", "officer_name", b"officer_name", "principal", b"principal", "roles", b"roles", "session_id", b"session_id", "ticket_id", b"ticket_id", "unit_code", b"unit_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -388,3 +404,131 @@ class AccessRecordPage(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AccessRecordPage: _TypeAlias = AccessRecordPage  # noqa: Y015
+
+@_typing.final
+class EnterpriseSignInRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    TOTP_CODE_FIELD_NUMBER: _builtins.int
+    credit_code: _builtins.str
+    """the enterprise's unified social credit code (18 characters)"""
+    user_id: _builtins.str
+    """the user's id within the enterprise"""
+    password: _builtins.str
+    """the user's password"""
+    totp_code: _builtins.str
+    """the 6 digits the user's authenticator app shows now"""
+    def __init__(
+        self,
+        *,
+        credit_code: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        password: _builtins.str = ...,
+        totp_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "password", b"password", "totp_code", b"totp_code", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnterpriseSignInRequest: _TypeAlias = EnterpriseSignInRequest  # noqa: Y015
+
+@_typing.final
+class ConsumerSignInRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket's id, as told at registration"""
+    code: _builtins.str
+    """the verification code told at registration (8 characters)"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumerSignInRequest: _TypeAlias = ConsumerSignInRequest  # noqa: Y015
+
+@_typing.final
+class AddEnterpriseUserRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_NAME_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    credit_code: _builtins.str
+    """the enterprise's unified social credit code (GB 32100-2015)"""
+    enterprise_name: _builtins.str
+    """its name; needed when this is its first user here"""
+    user_id: _builtins.str
+    """the user's id within the enterprise (1 to 32 characters)"""
+    name: _builtins.str
+    """the user's full name"""
+    password: _builtins.str
+    """their password (at least 10 characters of 3 kinds)"""
+    def __init__(
+        self,
+        *,
+        credit_code: _builtins.str = ...,
+        enterprise_name: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        password: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "enterprise_name", b"enterprise_name", "name", b"name", "password", b"password", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddEnterpriseUserRequest: _TypeAlias = AddEnterpriseUserRequest  # noqa: Y015
+
+@_typing.final
+class AddEnterpriseUserResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ENROLLED_FIELD_NUMBER: _builtins.int
+    TOTP_SECRET_FIELD_NUMBER: _builtins.int
+    OTPAUTH_URI_FIELD_NUMBER: _builtins.int
+    credit_code: _builtins.str
+    """the enterprise"""
+    user_id: _builtins.str
+    """the user"""
+    enrolled: _builtins.bool
+    """true when this call enrolled the enterprise on this node"""
+    totp_secret: _builtins.str
+    """base32, shown once"""
+    otpauth_uri: _builtins.str
+    """the same as an otpauth:// URI (for a QR code)"""
+    def __init__(
+        self,
+        *,
+        credit_code: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        enrolled: _builtins.bool = ...,
+        totp_secret: _builtins.str = ...,
+        otpauth_uri: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "enrolled", b"enrolled", "otpauth_uri", b"otpauth_uri", "totp_secret", b"totp_secret", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddEnterpriseUserResponse: _TypeAlias = AddEnterpriseUserResponse  # noqa: Y015

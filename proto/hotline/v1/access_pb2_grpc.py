@@ -59,6 +59,21 @@ class AccessServiceStub:
                 request_serializer=hotline_dot_v1_dot_access__pb2.ReadAccessRecordRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_access__pb2.AccessRecordPage.FromString,
                 _registered_method=True)
+        self.EnterpriseSignIn = channel.unary_unary(
+                '/hotline.v1.AccessService/EnterpriseSignIn',
+                request_serializer=hotline_dot_v1_dot_access__pb2.EnterpriseSignInRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_access__pb2.SignInResponse.FromString,
+                _registered_method=True)
+        self.ConsumerSignIn = channel.unary_unary(
+                '/hotline.v1.AccessService/ConsumerSignIn',
+                request_serializer=hotline_dot_v1_dot_access__pb2.ConsumerSignInRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_access__pb2.SignInResponse.FromString,
+                _registered_method=True)
+        self.AddEnterpriseUser = channel.unary_unary(
+                '/hotline.v1.AccessService/AddEnterpriseUser',
+                request_serializer=hotline_dot_v1_dot_access__pb2.AddEnterpriseUserRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_access__pb2.AddEnterpriseUserResponse.FromString,
+                _registered_method=True)
 
 
 class AccessServiceServicer:
@@ -101,6 +116,32 @@ class AccessServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnterpriseSignIn(self, request, context):
+        """An enterprise user signs in to the county node that enrolled their enterprise (password
+        and TOTP code, as officers); the session may call only what the table opens to the role
+        `enterprise` (docs/security.md, "Enterprise accounts").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConsumerSignIn(self, request, context):
+        """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+        verification code issued at registration; the session reads that one ticket only
+        (docs/security.md, "Consumer access").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddEnterpriseUser(self, request, context):
+        """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+        its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccessServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +169,21 @@ def add_AccessServiceServicer_to_server(servicer, server):
                     servicer.ReadAccessRecord,
                     request_deserializer=hotline_dot_v1_dot_access__pb2.ReadAccessRecordRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_access__pb2.AccessRecordPage.SerializeToString,
+            ),
+            'EnterpriseSignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnterpriseSignIn,
+                    request_deserializer=hotline_dot_v1_dot_access__pb2.EnterpriseSignInRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_access__pb2.SignInResponse.SerializeToString,
+            ),
+            'ConsumerSignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConsumerSignIn,
+                    request_deserializer=hotline_dot_v1_dot_access__pb2.ConsumerSignInRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_access__pb2.SignInResponse.SerializeToString,
+            ),
+            'AddEnterpriseUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddEnterpriseUser,
+                    request_deserializer=hotline_dot_v1_dot_access__pb2.AddEnterpriseUserRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_access__pb2.AddEnterpriseUserResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -265,6 +321,87 @@ class AccessService:
             '/hotline.v1.AccessService/ReadAccessRecord',
             hotline_dot_v1_dot_access__pb2.ReadAccessRecordRequest.SerializeToString,
             hotline_dot_v1_dot_access__pb2.AccessRecordPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnterpriseSignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AccessService/EnterpriseSignIn',
+            hotline_dot_v1_dot_access__pb2.EnterpriseSignInRequest.SerializeToString,
+            hotline_dot_v1_dot_access__pb2.SignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConsumerSignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AccessService/ConsumerSignIn',
+            hotline_dot_v1_dot_access__pb2.ConsumerSignInRequest.SerializeToString,
+            hotline_dot_v1_dot_access__pb2.SignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddEnterpriseUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AccessService/AddEnterpriseUser',
+            hotline_dot_v1_dot_access__pb2.AddEnterpriseUserRequest.SerializeToString,
+            hotline_dot_v1_dot_access__pb2.AddEnterpriseUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

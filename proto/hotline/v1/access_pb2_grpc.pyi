@@ -53,6 +53,20 @@ class AccessServiceStub:
     """The audit administrator reads the node's access record, filtered, in pages of rows; the
     read is itself a row of the record (docs/security.md, "Reading the access record").
     """
+    EnterpriseSignIn: _grpc.UnaryUnaryMultiCallable[_access_pb2.EnterpriseSignInRequest, _access_pb2.SignInResponse]
+    """An enterprise user signs in to the county node that enrolled their enterprise (password
+    and TOTP code, as officers); the session may call only what the table opens to the role
+    `enterprise` (docs/security.md, "Enterprise accounts").
+    """
+    ConsumerSignIn: _grpc.UnaryUnaryMultiCallable[_access_pb2.ConsumerSignInRequest, _access_pb2.SignInResponse]
+    """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+    verification code issued at registration; the session reads that one ticket only
+    (docs/security.md, "Consumer access").
+    """
+    AddEnterpriseUser: _grpc.UnaryUnaryMultiCallable[_access_pb2.AddEnterpriseUserRequest, _access_pb2.AddEnterpriseUserResponse]
+    """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+    its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
+    """
 
 @_typing.type_check_only
 class AccessServiceAsyncStub(AccessServiceStub):
@@ -70,6 +84,20 @@ class AccessServiceAsyncStub(AccessServiceStub):
     ReadAccessRecord: _aio.UnaryStreamMultiCallable[_access_pb2.ReadAccessRecordRequest, _access_pb2.AccessRecordPage]  # type: ignore[assignment]
     """The audit administrator reads the node's access record, filtered, in pages of rows; the
     read is itself a row of the record (docs/security.md, "Reading the access record").
+    """
+    EnterpriseSignIn: _aio.UnaryUnaryMultiCallable[_access_pb2.EnterpriseSignInRequest, _access_pb2.SignInResponse]  # type: ignore[assignment]
+    """An enterprise user signs in to the county node that enrolled their enterprise (password
+    and TOTP code, as officers); the session may call only what the table opens to the role
+    `enterprise` (docs/security.md, "Enterprise accounts").
+    """
+    ConsumerSignIn: _aio.UnaryUnaryMultiCallable[_access_pb2.ConsumerSignInRequest, _access_pb2.SignInResponse]  # type: ignore[assignment]
+    """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+    verification code issued at registration; the session reads that one ticket only
+    (docs/security.md, "Consumer access").
+    """
+    AddEnterpriseUser: _aio.UnaryUnaryMultiCallable[_access_pb2.AddEnterpriseUserRequest, _access_pb2.AddEnterpriseUserResponse]  # type: ignore[assignment]
+    """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+    its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
     """
 
 class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -115,6 +143,38 @@ class AccessServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_access_pb2.AccessRecordPage], _abc.AsyncIterator[_access_pb2.AccessRecordPage]]:
         """The audit administrator reads the node's access record, filtered, in pages of rows; the
         read is itself a row of the record (docs/security.md, "Reading the access record").
+        """
+
+    @_abc_1.abstractmethod
+    def EnterpriseSignIn(
+        self,
+        request: _access_pb2.EnterpriseSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_pb2.SignInResponse, _abc.Awaitable[_access_pb2.SignInResponse]]:
+        """An enterprise user signs in to the county node that enrolled their enterprise (password
+        and TOTP code, as officers); the session may call only what the table opens to the role
+        `enterprise` (docs/security.md, "Enterprise accounts").
+        """
+
+    @_abc_1.abstractmethod
+    def ConsumerSignIn(
+        self,
+        request: _access_pb2.ConsumerSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_pb2.SignInResponse, _abc.Awaitable[_access_pb2.SignInResponse]]:
+        """A consumer signs in to the node that registered their ticket, with the ticket's id and the
+        verification code issued at registration; the session reads that one ticket only
+        (docs/security.md, "Consumer access").
+        """
+
+    @_abc_1.abstractmethod
+    def AddEnterpriseUser(
+        self,
+        request: _access_pb2.AddEnterpriseUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_access_pb2.AddEnterpriseUserResponse, _abc.Awaitable[_access_pb2.AddEnterpriseUserResponse]]:
+        """A security administrator of a county adds an enterprise user (enrolling the enterprise on
+        its first user) or sets an existing user's credentials anew; answers the TOTP secret once.
         """
 
 def add_AccessServiceServicer_to_server(servicer: AccessServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -135,10 +135,17 @@ class RegisterTicketResponse(_message.Message):
     REPLAYED_FIELD_NUMBER: _builtins.int
     TICKET_FIELD_NUMBER: _builtins.int
     DEADLINES_FIELD_NUMBER: _builtins.int
+    CONSUMER_CODE_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """the ticket's network-wide id"""
     replayed: _builtins.bool
     """true when request_id was seen before and nothing new was written"""
+    consumer_code: _builtins.str
+    """The consumer's verification code (查询码), shown once: tell it to the consumer, who reads
+    the ticket with it (AccessService.ConsumerSignIn). Only its hash is kept; a replayed request
+    issues a new one (the first may never have been seen). Empty for consultations and
+    suggestions, which no consumer follows.
+    """
     @_builtins.property
     def ticket(self) -> _ticket_pb2.Ticket:
         """the ticket as registered"""
@@ -154,10 +161,11 @@ class RegisterTicketResponse(_message.Message):
         replayed: _builtins.bool = ...,
         ticket: _ticket_pb2.Ticket | None = ...,
         deadlines: _abc.Iterable[Global___DutyDeadline] | None = ...,
+        consumer_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadlines", b"deadlines", "replayed", b"replayed", "ticket", b"ticket", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consumer_code", b"consumer_code", "deadlines", b"deadlines", "replayed", b"replayed", "ticket", b"ticket", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
