@@ -203,7 +203,8 @@ class NodeClient:
         self, service: str, method: str, request: Message, *, timeout: float = DEFAULT_TIMEOUT
     ) -> Any:
         """Call any method of the client port by its service's and its own name (``Intake``
-        ... ``Access``: ``IntakeService``, ``GetTicket``), as this client."""
+        ... ``Access``: ``IntakeService``, ``GetTicket``), as this client. A method that streams
+        its answer is read to the end: the answer is the list of its messages."""
         stubs = {
             "IntakeService": self.intake,
             "CaseworkService": self.casework,
@@ -212,7 +213,13 @@ class NodeClient:
             "AdminService": self.admin,
             "AccessService": self.access,
         }
-        return self._call(getattr(stubs[service], method), request, timeout=timeout)
+        answer = self._call(getattr(stubs[service], method), request, timeout=timeout)
+        if not isinstance(answer, grpc.Call):
+            return answer
+        try:
+            return list(answer)
+        except grpc.RpcError as exc:
+            raise self._call_error(exc) from exc
 
     def enterprise_sign_in(
         self,
