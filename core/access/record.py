@@ -44,6 +44,9 @@ class AccessAction(enum.Enum):
     """A security administrator set an officer's password and TOTP secret."""
     INIT_ADMIN = "init-admin"
     """The node's first security administrator created on the node's machine."""
+    OFFICER_ACCOUNT = "officer-account"
+    """An officer account record made here (pushed, revoked), or one from elsewhere that
+    changed this node's roster (an officer added, moved away or revoked; sessions ended)."""
 
 
 class AccessOutcome(enum.Enum):

@@ -277,6 +277,55 @@ class NodeClient:
         )
         return result
 
+    def push_officer(
+        self,
+        officer_id: str,
+        name: str,
+        unit_code: str,
+        roles: list[ProtoEnumValue],
+        *,
+        note: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.OfficerAccountView:
+        """Make or change an officer's account for a unit inside the node's jurisdiction."""
+        result: admin_pb2.OfficerAccountView = self._call(
+            self.admin.PushOfficer,
+            admin_pb2.PushOfficerRequest(
+                officer_id=officer_id, name=name, unit_code=unit_code, roles=roles, note=note
+            ),
+            timeout=timeout,
+        )
+        return result
+
+    def revoke_officer(
+        self,
+        officer_id: str,
+        reason: str,
+        *,
+        unit_code: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.OfficerAccountView:
+        """Revoke an officer's account (it reaches their node at its next sync)."""
+        result: admin_pb2.OfficerAccountView = self._call(
+            self.admin.RevokeOfficer,
+            admin_pb2.RevokeOfficerRequest(
+                officer_id=officer_id, reason=reason, unit_code=unit_code
+            ),
+            timeout=timeout,
+        )
+        return result
+
+    def officer_accounts(
+        self, prefix: str = "", *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[admin_pb2.OfficerAccountView]:
+        """The officer accounts the node holds under a unit prefix, by officer id."""
+        result: admin_pb2.ListOfficerAccountsResponse = self._call(
+            self.admin.ListOfficerAccounts,
+            admin_pb2.ListOfficerAccountsRequest(prefix=prefix),
+            timeout=timeout,
+        )
+        return list(result.accounts)
+
     def add_unit(
         self,
         code: str,
