@@ -23,6 +23,7 @@ from core.officers import Role
 from core.units import level_of
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
+from node.cli.officer_accounts import add_account_commands
 from node.cli.session_file import (
     SavedSession,
     forget_session,
@@ -256,7 +257,7 @@ def add_access_commands(catalogue: Catalogue) -> None:
 
     officers = catalogue.family(
         "officers",
-        summary="officers' sign-in credentials (security administrators)",
+        summary="officers' accounts and sign-in credentials (security administrators)",
     )
     init = officers.command(
         Audience.SECURITY,
@@ -303,3 +304,4 @@ def add_access_commands(catalogue: Catalogue) -> None:
         "--id", required=True, metavar="ID", help="the officer (on the node's roster)"
     )
     _secret_flags(setc, new=True)
+    add_account_commands(officers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import Row, insert, select
 from core.officer_accounts import AccountStatus, OfficerAccount
 from core.officers import Role
 from node.app.blocking import BlockingPool
+from node.cli.main import main
 from node.desks.officer_accounts import OfficerAccounts
 from node.desks.roster import Roster
 from node.edge.client import CallError, NodeClient
@@ -321,3 +323,37 @@ def test_any_delivery_order_of_the_same_records_gives_the_same_roster(
     # record's signer): Chengguan's roster does not hold the officer either way.
     rows, top = got  # type: ignore[misc]
     assert rows == [] and top.unit_code == "620103"
+
+
+def test_the_command_line_pushes_revokes_and_lists_with_source_and_status(
+    world: World,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    world.start_all("province", "city", "chengguan")
+    city, county = world["city"].target, world["chengguan"].target
+
+    def hotline(*argv: str) -> str:
+        capsys.readouterr()
+        status = main(list(argv))
+        out, err = capsys.readouterr()
+        assert status == 0, err
+        return out
+
+    pushed = hotline(
+        "officers", "push", "--node", city, "--id", MOVED, "--name", "王磊", "--unit", "620102",
+        "--role", "handler",
+    )  # fmt: skip
+    assert "active 在用, handler 承办人; v1 by 620100 (here 本级" in pushed
+    assert "reaches unit 620102's node at its next sync" in pushed
+    world.sync("chengguan")
+    listed = hotline("officers", "list", "--node", county)
+    assert f"{MOVED} 王磊 at 620102: active 在用" in listed
+    assert "(from above 上级下发" in listed and "signs in here" in listed
+    revoked = hotline("officers", "revoke", "--node", city, "--id", MOVED, "--reason", "调离")
+    assert "revoked 已注销" in revoked and "v2" in revoked
+    world.sync("chengguan")
+    assert "revoked 已注销" in hotline("officers", "list", "--node", county, "--prefix", "620102")
+    assert "signs in here" not in hotline("officers", "list", "--node", county)
