@@ -121,15 +121,11 @@ class OfficerAccounts:
 
     def records_of(self, conn: Connection, officer_id: str) -> list[OfficerAccount]:
         """Every record of an officer held here."""
-        rows = conn.execute(
-            select(officer_accounts.c.signed).where(officer_accounts.c.officer_id == officer_id)
-        )
-        return [_stored(r.signed) for r in rows]
+        return records_in(conn, officer_id)
 
     def standing_of(self, officer_id: str) -> OfficerAccount | None:
         """The officer's standing record, or None when none is held (a blocking read)."""
-        with self._db.read() as conn:
-            return standing(self.records_of(conn, officer_id))
+        return standing_in(self._db, officer_id)
 
     def check_local_registration(self, officer_id: str) -> None:
         """Refuse RegisterOfficer for an officer who has an account record: from then on their
@@ -486,6 +482,20 @@ class OfficerAccounts:
         """The parent's position held here (blocking)."""
         with self._db.read() as conn:
             return _cursor(conn, f"down:{parent_node}")
+
+
+def records_in(conn: Connection, officer_id: str) -> list[OfficerAccount]:
+    """Every record of an officer a node's database holds."""
+    rows = conn.execute(
+        select(officer_accounts.c.signed).where(officer_accounts.c.officer_id == officer_id)
+    )
+    return [_stored(r.signed) for r in rows]
+
+
+def standing_in(db: Database, officer_id: str) -> OfficerAccount | None:
+    """The officer's standing record in a node's database, or None (a blocking read)."""
+    with db.read() as conn:
+        return standing(records_in(conn, officer_id))
 
 
 def _stored(signed_bytes: bytes) -> OfficerAccount:

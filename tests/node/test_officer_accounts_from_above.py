@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Row, insert, select
 
+from core.errors import InvalidInput
 from core.officer_accounts import AccountStatus, OfficerAccount
 from core.officers import Role
 from node.app.blocking import BlockingPool
@@ -168,6 +169,8 @@ def test_a_revocation_at_the_city_ends_the_officers_session_at_chengguan_at_its_
                 attempt()
             assert blocked.value.code == "PERMISSION_DENIED"
             assert "620100" in blocked.value.message
+    with pytest.raises(InvalidInput, match="account record"):  # nor on the node's machine
+        make_admin(line.node("chengguan"), MOVED, at_ms=line.time.ms)
     assert MOVED not in line.roster("chengguan")
 
 
