@@ -30,10 +30,10 @@ class AlertKind(StrEnum):
     """A signer's certificate was revoked: its later events no longer count."""
     RULE_BOOK_REFUSED = "rule-book-refused"
     """A rule book from the province could not be trusted and was not taken."""
-    OFFICER_ACCOUNT_REFUSED = "account-refused"
-    """An officer account record from a peer could not be trusted and was not taken."""
     RELEASED = "released"
     """An administrator let a quarantined origin in again."""
+    OFFICER_ACCOUNT_REFUSED = "account-refused"
+    """An officer account record from a peer could not be trusted and was not taken."""
 
 
 class Refusal(StrEnum):

@@ -13,6 +13,7 @@ def test_alert_kinds_keep_the_strings_stored_and_printed_today() -> None:
         "revoked-signer",
         "rule-book-refused",
         "released",
+        "account-refused",
     ]
 
 
