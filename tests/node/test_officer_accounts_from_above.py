@@ -360,3 +360,6 @@ def test_the_command_line_pushes_revokes_and_lists_with_source_and_status(
     world.sync("chengguan")
     assert "revoked 已注销" in hotline("officers", "list", "--node", county, "--prefix", "620102")
     assert "signs in here" not in hotline("officers", "list", "--node", county)
+    world.sync("city")  # and up: the province knows what the city did
+    above = hotline("officers", "list", "--node", world["province"].target)
+    assert f"{MOVED} 王磊 at 620102: revoked 已注销" in above and "(from below 下级上报" in above
