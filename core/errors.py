@@ -25,14 +25,16 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   ├── NotEnrolled           the node has no certificate yet       FAILED_PRECONDITION
     │   └── CertificateNotUsable  its certificate fails on its clock    FAILED_PRECONDITION
     ├── RuleBookRefused           a rule book not to be trusted         FAILED_PRECONDITION
+    ├── AccountRefused            an officer account record refused     FAILED_PRECONDITION
     ├── DataFolderInUse           another process holds the data folder FAILED_PRECONDITION
     └── CallError                 a call to another node failed         UNAVAILABLE
 
 Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
 ``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
 ``ReplicationError``, ``Busy``, ``WaitExpired``), ``sync.pki``, ``sync.envelope``,
-``sync.identity``, ``sync.rule_book_signing``, ``node.app.data_folder`` (``DataFolderInUse``,
-an ``OSError`` too) and ``node.edge.client`` (``CallError``).
+``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``,
+``node.app.data_folder`` (``DataFolderInUse``, an ``OSError`` too) and ``node.edge.client``
+(``CallError``).
 
 ``docs/architecture.md`` ("Errors") says why each code was chosen. Lower-level exceptions
 (driver errors, ``grpc.RpcError``, ``cryptography``'s) are converted at the boundary where they

@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 
 from core.errors import InvalidInput, NotPermitted
 from core.units import UnitLevel, jurisdiction_prefix
-from proto.hotline.v1 import sync_pb2
+from proto.hotline.v1 import accounts_pb2, sync_pb2
 from sync.access_anchors import SignedHead
 from sync.access_anchors import keep as keep_access_head
 from sync.access_anchors import newest_seq as newest_access_seq
@@ -36,6 +36,7 @@ from sync.envelope import SealedEvent
 from sync.identity import NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
+from sync.officer_account_signing import AccountExchange, alert_refused
 from sync.pki import NodeCertificate, PkiError, load_certificates
 from sync.received import batch_certificates, read_batch
 from sync.rule_book_signing import RuleBookHolder
@@ -82,11 +83,13 @@ class ChildReplication:
         *,
         executor: Executor,
         rules: RuleBookHolder | None = None,
+        accounts: AccountExchange | None = None,
         wait_limit: float = WAIT_LIMIT,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
         self._rules = rules
+        self._accounts = accounts
         self._identity = identity
         self._credentials = identity.credentials
         self._read = read
@@ -254,6 +257,31 @@ class ChildReplication:
             rejections=[sync_pb2.Rejection(event_id=i, reason=r) for i, r in total.rejections],
             heads=await self._blocking(self._heads, prefix),
         )
+
+    async def push_accounts(
+        self, pem: bytes | None, batch: accounts_pb2.AccountBatch
+    ) -> accounts_pb2.AccountReceipt:
+        """Upward: officer account records signed in the caller's subtree (one page)."""
+        child, prefix = await self.caller(pem)
+        if self._accounts is None:
+            return accounts_pb2.AccountReceipt()
+        receipt = await self._blocking(
+            self._accounts.take_from_child, child.node_id, prefix, list(batch.accounts)
+        )
+        if receipt.rejections:
+            await self._writer.run(
+                partial(alert_refused, sender=child.node_id, rejections=receipt.rejections)
+            )
+        return receipt.message()
+
+    async def pull_accounts(
+        self, pem: bytes | None, request: accounts_pb2.PullAccountsRequest
+    ) -> accounts_pb2.AccountBatch:
+        """Downward: officer account records touching the caller's jurisdiction (one page)."""
+        _, prefix = await self.caller(pem)
+        if self._accounts is None:
+            return accounts_pb2.AccountBatch(cursor=request.after)
+        return await self._blocking(self._accounts.for_child, prefix, request.after)
 
     async def pull(
         self, pem: bytes | None, request: sync_pb2.PullRequest

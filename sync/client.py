@@ -26,13 +26,14 @@ from sqlalchemy import Connection
 
 from core import hlc
 from core.units import jurisdiction_prefix, parent_of
-from proto.hotline.v1 import events_pb2, sync_pb2, sync_pb2_grpc
+from proto.hotline.v1 import accounts_pb2, events_pb2, sync_pb2, sync_pb2_grpc
 from sync.access_anchors import SignedHead
 from sync.batch_limits import BATCH_MESSAGE_LIMIT, by_size
 from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
+from sync.officer_account_signing import AccountExchange, alert_refused
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.ports import ListenerKind, listener_kind
 from sync.received import read_batch
@@ -151,6 +152,7 @@ class ParentLink:
         executor: Executor,
         parent_unit: str = "",
         rules: RuleBookHolder | None = None,
+        accounts: AccountExchange | None = None,
         wait_limit: float = WAIT_LIMIT,
         batch_size: int = 500,
         interval: float = 2.0,
@@ -171,6 +173,7 @@ class ParentLink:
         self._wait_limit = wait_limit
         """Seconds a blocking read may keep a call waiting (``sync.waits``)."""
         self._rules = rules
+        self._accounts = accounts
         self._read = read
         self._writer = writer
         self._wall_ms = wall_ms
@@ -295,6 +298,43 @@ class ParentLink:
         self._peer_key = f"parent:{parent.node_id}"
         return parent.node_id
 
+    async def _exchange_accounts(
+        self, stub: sync_pb2_grpc.SyncServiceAsyncStub, parent_node: str
+    ) -> None:
+        """Officer account records: those signed in this subtree up, the parent's down (each
+        page stored with its cursor), before the events, so a revocation counts at once."""
+        accounts = self._accounts
+        if accounts is None:
+            return
+        more = True
+        while more:
+            signed, upto, more = await self._blocking(accounts.for_parent, parent_node)
+            if signed:
+                receipt = await stub.PushAccounts(
+                    accounts_pb2.AccountBatch(accounts=signed), timeout=self._timeout
+                )
+                for rejection in receipt.rejections:
+                    log.warning(
+                        "parent refused officer account %s v%d: %s",
+                        rejection.officer_id,
+                        rejection.version,
+                        rejection.reason,
+                    )
+            if upto:
+                await self._blocking(accounts.parent_took, parent_node, upto)
+        more = True
+        while more:
+            after = await self._blocking(accounts.down_cursor, parent_node)
+            batch = await stub.PullAccounts(
+                accounts_pb2.PullAccountsRequest(after=after), timeout=self._timeout
+            )
+            taken = await self._blocking(accounts.take_from_parent, parent_node, batch)
+            if taken.rejections:
+                await self._writer.run(
+                    partial(alert_refused, sender=parent_node, rejections=taken.rejections)
+                )
+            more = batch.more and batch.cursor > after
+
     async def _push(self, stub: sync_pb2_grpc.SyncServiceAsyncStub) -> IngestReport:
         response = await stub.GetHeads(
             sync_pb2.GetHeadsRequest(unit_prefix=self._prefix),
@@ -398,6 +438,7 @@ class ParentLink:
             stub: sync_pb2_grpc.SyncServiceAsyncStub = self._stub()
             try:
                 parent = await self._hello(stub)
+                await self._exchange_accounts(stub, parent)
                 pushed = await self._push(stub)
                 pulled = await self._pull(stub, parent)
             except ReplicationError as exc:

@@ -35,6 +35,8 @@ class AlertKind(StrEnum):
     ACCESS_RECORD = "access-record"
     """A child's access record went back below, or changed at, the head it sent before (rows
     cut or rewritten), or its head came with a signature that does not verify."""
+    OFFICER_ACCOUNT_REFUSED = "account-refused"
+    """An officer account record from a peer could not be trusted and was not taken."""
 
 
 class Refusal(StrEnum):

@@ -135,6 +135,16 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ListAlerts": _admin(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN),
         "ReleaseQuarantine": _admin(Role.SYSTEM_ADMIN),
         "PublishTrust": _admin(Role.SYSTEM_ADMIN),
+        "PushOfficer": Permission(
+            frozenset({Role.SECURITY_ADMIN}), Jurisdiction.UNIT, "unit_code", provisioning=True
+        ),
+        "RevokeOfficer": _admin(Role.SECURITY_ADMIN),
+        "ListOfficerAccounts": Permission(
+            frozenset({Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}),
+            Jurisdiction.UNIT,
+            "prefix",
+            provisioning=True,
+        ),
     },
     "AccessService": {
         "SignIn": Permission(frozenset(), open=True),

@@ -51,6 +51,8 @@ class TokenRefusal(enum.Enum):
     """No call for longer than the idle timeout."""
     SIGNED_OUT = "signed-out"
     """The officer signed out (or their credentials were changed)."""
+    ACCOUNT_ENDED = "account-ended"
+    """The officer's account was revoked, or moved to another unit, since the sign-in."""
 
     @property
     def advice(self) -> str:
@@ -63,6 +65,8 @@ class TokenRefusal(enum.Enum):
             TokenRefusal.EXPIRED: "the session has reached its lifetime",
             TokenRefusal.IDLE: "the session ended after a time without calls",
             TokenRefusal.SIGNED_OUT: "the session was signed out",
+            TokenRefusal.ACCOUNT_ENDED: "the officer's account was revoked or moved to another "
+            "unit (人员账户已注销或调出)",
         }[self] + "; sign in again (hotline login)"
 
 

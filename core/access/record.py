@@ -49,6 +49,9 @@ class AccessAction(enum.Enum):
     """The audit administrator read this record (查阅访问记录): a look is an access too."""
     ENTERPRISE_USER = "enterprise-user"
     """A security administrator added an enterprise user (or set their credentials anew)."""
+    OFFICER_ACCOUNT = "officer-account"
+    """An officer account record made here (pushed, revoked), or one from elsewhere that
+    changed this node's roster (an officer added, moved away or revoked; sessions ended)."""
 
 
 class AccessOutcome(enum.Enum):

@@ -148,9 +148,15 @@ class SessionEnd(enum.Enum):
     CREDENTIALS_CHANGED = "credentials-changed"
     """A security administrator set new credentials for the officer: every session of theirs
     ends, so a session opened with a stolen password does not outlive the reset."""
+    ACCOUNT_ENDED = "account-ended"
+    """The officer's account was revoked, or moved to another unit, by a record that reached
+    this node (``core.officer_accounts``): they no longer sign in here."""
 
 
-_ENDED_AS = {SessionEnd.IDLE.value: TokenRefusal.IDLE}
+_ENDED_AS = {
+    SessionEnd.IDLE.value: TokenRefusal.IDLE,
+    SessionEnd.ACCOUNT_ENDED.value: TokenRefusal.ACCOUNT_ENDED,
+}
 """The refusal a token of an ended session gets, by end reason (otherwise: signed out)."""
 
 

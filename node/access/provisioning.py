@@ -23,6 +23,7 @@ from core.errors import DomainError, InvalidInput
 from core.officers import Role
 from node.access import passwords, record, store
 from node.access.desk import NewCredentials, make_secret
+from node.desks.officer_accounts import standing_in
 from node.desks.roster import Roster
 from node.storage.database import Database
 from sync.identity import NodeIdentity
@@ -65,6 +66,16 @@ def create_first_admin(
             "node once (hotline serve), stop it, and run this again",
         )
     check_password(password)
+    held = standing_in(db, officer_id)
+    if held is not None and not (
+        held.active and held.unit_code == unit and held.roles == frozenset({Role.SECURITY_ADMIN})
+    ):
+        raise InvalidInput(
+            "id",
+            f"{officer_id} has an account record (version {held.version}, {held.status.value}, "
+            f"at {held.unit_code}, managed by {held.issuer_unit}) that does not make them this "
+            "node's security administrator",
+        )
     admins = {o.officer_id for o in roster.officers() if o.has(Role.SECURITY_ADMIN)}
     with db.read() as conn:
         having = store.security_admins_with_credentials(conn, admins)

@@ -31,6 +31,7 @@ from node.app.profile import LevelProfile, ServiceMount
 from node.app.settings import NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
+from node.desks.officer_accounts import OfficerAccounts
 from node.desks.province_rules import ProvinceRules
 from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
@@ -86,6 +87,8 @@ class Node:
     """Set by the wiring once the level's jobs (which take the node) exist."""
     access: SignInDesk = field(init=False)
     """Officers' sign-in and session tokens (set by the wiring)."""
+    officer_accounts: OfficerAccounts = field(init=False)
+    """Officer account records made here or handed down and up (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     server: aio.Server | None = None

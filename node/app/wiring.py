@@ -24,6 +24,7 @@ from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
+from node.desks.officer_accounts import OfficerAccounts
 from node.desks.province_rules import ProvinceRules
 from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
@@ -121,6 +122,9 @@ def build_node(
         trust=trust,
         wait_limit=settings.wait_limit,
     )
+    accounts = OfficerAccounts(
+        db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
+    )
     link = None
     if settings.parent:
         link = ParentLink(
@@ -133,6 +137,7 @@ def build_node(
             parent_unit=settings.parent_unit,
             verifier=verifier,
             rules=rules,
+            accounts=accounts,
             batch_size=settings.sync_batch,
             interval=settings.sync_interval,
             executor=blocking.executor,
@@ -185,6 +190,7 @@ def build_node(
         codes=codes,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    node.officer_accounts = accounts
     node.access = SignInDesk(
         db,
         identity,

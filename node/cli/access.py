@@ -23,6 +23,7 @@ from core.officers import Role
 from core.units import level_of
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
+from node.cli.officer_accounts import add_account_commands
 from node.cli.session_file import (
     SavedSession,
     forget_session,
@@ -277,7 +278,7 @@ def add_access_commands(catalogue: Catalogue) -> None:
 
     officers = catalogue.family(
         "officers",
-        summary="officers' sign-in credentials (security administrators)",
+        summary="officers' accounts and sign-in credentials (security administrators)",
     )
     init = officers.command(
         Audience.SECURITY,
@@ -362,3 +363,4 @@ def add_access_commands(catalogue: Catalogue) -> None:
         help="the enterprise's name (needed when it is not enrolled on the node yet)",
     )
     _secret_flags(add_user, new=True)
+    add_account_commands(officers)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 
 from core.access.record import AccessAction, AccessOutcome
+from core.officer_accounts import AccountStatus
 from core.officers import Role
 from core.ticket.state import Stage, TicketStatus
 from core.ticket.vocabulary import (
@@ -35,6 +36,8 @@ from core.ticket.vocabulary import (
 from core.units import UnitLevel
 
 TERMS: dict[enum.Enum, str] = {
+    AccountStatus.ACTIVE: "在用",
+    AccountStatus.REVOKED: "已注销",
     TicketStatus.UNKNOWN: "未知(历史不全)",
     TicketStatus.REGISTERED: "已登记",
     TicketStatus.ROUTED: "已分流",

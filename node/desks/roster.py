@@ -10,6 +10,8 @@ or writes the database runs on the node's blocking pool when asked from the even
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select
 
@@ -21,6 +23,8 @@ from core.units import Unit, UnitDirectory, UnitLevel, county_of, level_of
 from node.app.blocking import BlockingPool
 from node.storage.database import Database
 from node.storage.tables import officers, units
+
+T = TypeVar("T")
 
 
 class Roster:
@@ -73,6 +77,14 @@ class Roster:
         if found is None:
             raise UnknownOfficer(f"officer {officer_id!r} is not on the roster of unit {self._own}")
         return found
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the node's blocking pool (reads and writes of the roster's kin)."""
+        return await self._blocking.run(fn, *args)
+
+    def find(self, officer_id: str) -> Officer | None:
+        """The officer with this id as last loaded, or None."""
+        return self._officers.get(officer_id)
 
     async def resolve(self, officer_id: str) -> Officer:
         """The officer with this id, or ``UnknownOfficer``.

@@ -9,15 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
+from core.errors import UnknownOfficer
 from core.identifiers import check_code_prefix, check_reference
 from core.limits import check_text
 from core.officers import Role
 from core.units import UnitLevel
 from node.app.profile import ServiceMount
+from node.desks.officer_accounts import HeldAccount, OfficerAccounts
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
+from node.edge.caller import acting_officer, peer_of
 from proto.hotline.v1 import admin_pb2, admin_pb2_grpc, sync_pb2
 from sync.codec import enum_member, enum_number
+from sync.officer_account_signing import status_number
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -31,9 +35,12 @@ MAX_ALERTS = 1000
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     """AdminService: roster, units, node status, a sync round, and the bare no-op."""
 
-    def __init__(self, roster: Roster, replication: ReplicationDesk) -> None:
+    def __init__(
+        self, roster: Roster, replication: ReplicationDesk, accounts: OfficerAccounts
+    ) -> None:
         self._roster = roster
         self._replication = replication
+        self._accounts = accounts
 
     async def GetSyncStatus(
         self, request: admin_pb2.GetSyncStatusRequest, context: Context
@@ -79,6 +86,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.OfficerRecord:
         """Put an officer on this node's roster (or update them)."""
         roles = frozenset(enum_member(Role, r, "roles") for r in request.roles)
+        await self._roster.run(self._accounts.check_local_registration, request.officer_id)
         officer = await self._roster.register_officer(
             request.officer_id, request.name, request.unit_code, roles
         )
@@ -125,11 +133,72 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
             ]
         )
 
+    async def PushOfficer(
+        self, request: admin_pb2.PushOfficerRequest, context: Context
+    ) -> admin_pb2.OfficerAccountView:
+        """Make or change an officer's account for a unit inside this node's jurisdiction."""
+        roles = frozenset(enum_member(Role, r, "roles") for r in request.roles)
+        held = await self._accounts.push(
+            _actor(context),
+            request.officer_id,
+            request.name,
+            request.unit_code,
+            roles,
+            request.note,
+            peer_of(context),
+        )
+        return account_view(held)
+
+    async def RevokeOfficer(
+        self, request: admin_pb2.RevokeOfficerRequest, context: Context
+    ) -> admin_pb2.OfficerAccountView:
+        """Revoke an officer's account; it reaches the node that signs them in at its sync."""
+        held = await self._accounts.revoke(
+            _actor(context), request.officer_id, request.reason, request.unit_code, peer_of(context)
+        )
+        return account_view(held)
+
+    async def ListOfficerAccounts(
+        self, request: admin_pb2.ListOfficerAccountsRequest, context: Context
+    ) -> admin_pb2.ListOfficerAccountsResponse:
+        """The officer accounts held here under a unit prefix, with their source."""
+        prefix = check_code_prefix(request.prefix, "prefix")
+        held = await self._roster.run(self._accounts.accounts, prefix)
+        return admin_pb2.ListOfficerAccountsResponse(accounts=[account_view(h) for h in held])
+
     async def SyncNow(
         self, request: admin_pb2.SyncNowRequest, context: Context
     ) -> admin_pb2.SyncReport:
         """Run one replication round with the parent now, and report it."""
         return await self._replication.sync_now()
+
+
+def _actor(context: Context) -> str:
+    """The acting officer's id; '' for a call while the node is being provisioned."""
+    try:
+        return acting_officer(context)
+    except UnknownOfficer:
+        return ""
+
+
+def account_view(held: HeldAccount) -> admin_pb2.OfficerAccountView:
+    """An officer's standing account as shown."""
+    a = held.account
+    return admin_pb2.OfficerAccountView(
+        officer_id=a.officer_id,
+        name=a.name,
+        unit_code=a.unit_code,
+        roles=sorted(enum_number(r) for r in a.roles),
+        status=status_number(a.status),
+        version=a.version,
+        issuer_unit=a.issuer_unit,
+        issuer_node=a.issuer_node,
+        issued_by=a.issued_by,
+        issued_ms=a.issued_ms,
+        reason=a.reason,
+        source=held.source,
+        on_roster=held.on_roster,
+    )
 
 
 def _officer_record(
@@ -144,7 +213,7 @@ def _officer_record(
 
 
 def _add(node: Node, server: aio.Server) -> None:
-    servicer = AdminServicer(node.roster, node.replication)
+    servicer = AdminServicer(node.roster, node.replication, node.officer_accounts)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(servicer, server)
 
 

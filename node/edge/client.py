@@ -12,7 +12,7 @@ TLS, for child nodes) where its client port was meant.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -213,11 +213,12 @@ class NodeClient:
             "AdminService": self.admin,
             "AccessService": self.access,
         }
-        answer = self._call(getattr(stubs[service], method), request, timeout=timeout)
+        answer: Any = self._call(getattr(stubs[service], method), request, timeout=timeout)
         if not isinstance(answer, grpc.Call):
             return answer
         try:
-            return list(answer)
+            streamed = cast("Iterator[Any]", answer)  # a server stream: a Call and an iterator
+            return list(streamed)
         except grpc.RpcError as exc:
             raise self._call_error(exc) from exc
 
@@ -390,6 +391,55 @@ class NodeClient:
             timeout=timeout,
         )
         return result
+
+    def push_officer(
+        self,
+        officer_id: str,
+        name: str,
+        unit_code: str,
+        roles: list[ProtoEnumValue],
+        *,
+        note: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.OfficerAccountView:
+        """Make or change an officer's account for a unit inside the node's jurisdiction."""
+        result: admin_pb2.OfficerAccountView = self._call(
+            self.admin.PushOfficer,
+            admin_pb2.PushOfficerRequest(
+                officer_id=officer_id, name=name, unit_code=unit_code, roles=roles, note=note
+            ),
+            timeout=timeout,
+        )
+        return result
+
+    def revoke_officer(
+        self,
+        officer_id: str,
+        reason: str,
+        *,
+        unit_code: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> admin_pb2.OfficerAccountView:
+        """Revoke an officer's account (it reaches their node at its next sync)."""
+        result: admin_pb2.OfficerAccountView = self._call(
+            self.admin.RevokeOfficer,
+            admin_pb2.RevokeOfficerRequest(
+                officer_id=officer_id, reason=reason, unit_code=unit_code
+            ),
+            timeout=timeout,
+        )
+        return result
+
+    def officer_accounts(
+        self, prefix: str = "", *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[admin_pb2.OfficerAccountView]:
+        """The officer accounts the node holds under a unit prefix, by officer id."""
+        result: admin_pb2.ListOfficerAccountsResponse = self._call(
+            self.admin.ListOfficerAccounts,
+            admin_pb2.ListOfficerAccountsRequest(prefix=prefix),
+            timeout=timeout,
+        )
+        return list(result.accounts)
 
     def add_unit(
         self,

@@ -41,6 +41,7 @@ from node.edge.client import CallError
 from sync.envelope import EnvelopeError
 from sync.errors import Busy, ReplicationError, StorageError, WaitExpired
 from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
+from sync.officer_account_signing import AccountRefused
 from sync.pki import PkiError
 from sync.rule_book_signing import RuleBookRefused
 
@@ -59,6 +60,7 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (StepNotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
     (PkiError, grpc.StatusCode.FAILED_PRECONDITION),
     (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
+    (AccountRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
     (CertificateNotUsable, grpc.StatusCode.FAILED_PRECONDITION),
     (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),

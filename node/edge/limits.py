@@ -82,6 +82,8 @@ REQUEST_LIMITS: dict[str, int] = {
         SMALL,
         Hello=TRUST,
         PushEvents=BATCH_MESSAGE_LIMIT,
+        # A page of 100 signed officer account records, each with its signer's certificate.
+        PushAccounts=TRUST,
     ),
 }
 """The largest request, in bytes, each method of our services takes (``/package.Service/Method``;

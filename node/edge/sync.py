@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from grpc import aio
 
 from node.app.profile import ServiceMount
-from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
+from proto.hotline.v1 import accounts_pb2, sync_pb2, sync_pb2_grpc
 from sync.children import ChildReplication
 
 if TYPE_CHECKING:
@@ -51,6 +51,18 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         """Upward: the caller's subtree's chains, batch by batch."""
         return await self._children.push(client_certificate(context), request_iterator)
 
+    async def PushAccounts(
+        self, request: accounts_pb2.AccountBatch, context: Context
+    ) -> accounts_pb2.AccountReceipt:
+        """Upward: officer account records signed in the caller's subtree."""
+        return await self._children.push_accounts(client_certificate(context), request)
+
+    async def PullAccounts(
+        self, request: accounts_pb2.PullAccountsRequest, context: Context
+    ) -> accounts_pb2.AccountBatch:
+        """Downward: officer account records touching the caller's jurisdiction."""
+        return await self._children.pull_accounts(client_certificate(context), request)
+
     async def PullEvents(
         self, request: sync_pb2.PullRequest, context: Context
     ) -> AsyncIterator[sync_pb2.EventBatch]:
@@ -68,6 +80,7 @@ def _add(node: Node, server: aio.Server) -> None:
         node.clock.wall_ms,
         node.verifier,
         rules=node.rules,
+        accounts=node.officer_accounts,
         executor=node.blocking.executor,
         wait_limit=node.settings.wait_limit,
     )

@@ -93,6 +93,38 @@ units = Table(
 )
 
 
+officer_accounts = Table(
+    "officer_accounts",
+    metadata,
+    # Signed officer account records (core.officer_accounts), every version held, in the order
+    # this node stored them (``pos``: what a child's cursor counts).
+    Column("pos", Integer, primary_key=True, autoincrement=True),
+    Column("officer_id", String(32), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("unit_code", String(12), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("issuer_unit", String(12), nullable=False),
+    Column("issuer_node", String(64), nullable=False),
+    Column("digest", LargeBinary, nullable=False, unique=True),
+    Column("signed", LargeBinary, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    # The node it came from ('' when signed here).
+    Column("received_from", String(64), nullable=False),
+    Index("ix_officer_accounts_officer_id", "officer_id"),
+    Index("ix_officer_accounts_unit_code", "unit_code"),
+)
+
+
+account_cursors = Table(
+    "account_cursors",
+    metadata,
+    # How far officer account records were exchanged with the parent: ``down:<node>`` (the
+    # parent's ``pos`` held here), ``up:<node>`` (this node's ``pos`` the parent took).
+    Column("peer", String(80), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
 # -- sign-in: credentials, sessions and the access record (docs/security.md) ---------------------
 
 officer_credentials = Table(

@@ -14,6 +14,7 @@ def test_alert_kinds_keep_the_strings_stored_and_printed_today() -> None:
         "rule-book-refused",
         "released",
         "access-record",
+        "account-refused",
     ]
 
 

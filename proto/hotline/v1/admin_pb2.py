@@ -24,61 +24,72 @@ _sym_db = _symbol_database.Default()
 
 from proto.hotline.v1 import common_pb2 as hotline_dot_v1_dot_common__pb2
 from proto.hotline.v1 import sync_pb2 as hotline_dot_v1_dot_sync__pb2
+from proto.hotline.v1 import accounts_pb2 as hotline_dot_v1_dot_accounts__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16hotline/v1/admin.proto\x12\nhotline.v1\x1a\x17hotline/v1/common.proto\x1a\x15hotline/v1/sync.proto\"\x1e\n\x0bPingRequest\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\"\x1f\n\x0cPingResponse\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\"\x14\n\x12GetNodeInfoRequest\"\x81\x01\n\nPeerStatus\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x13\n\x0bpull_cursor\x18\x02 \x01(\x04\x12\x12\n\npushed_seq\x18\x03 \x01(\x04\x12\x0f\n\x07own_seq\x18\x04 \x01(\x04\x12\x12\n\nlast_error\x18\x05 \x01(\t\x12\x17\n\x0flast_success_ms\x18\x06 \x01(\x03\"\xe9\x01\n\x08NodeInfo\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x11\n\tunit_code\x18\x02 \x01(\t\x12\x11\n\tunit_name\x18\x03 \x01(\t\x12$\n\x05level\x18\x04 \x01(\x0e\x32\x15.hotline.v1.UnitLevel\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\x0e\n\x06parent\x18\x06 \x01(\t\x12\x0e\n\x06\x65vents\x18\x07 \x01(\x04\x12\x0f\n\x07tickets\x18\x08 \x01(\x04\x12\x10\n\x08\x64\x61tabase\x18\t \x01(\t\x12-\n\rparent_status\x18\n \x01(\x0b\x32\x16.hotline.v1.PeerStatus\"e\n\rOfficerRecord\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x1f\n\x05roles\x18\x04 \x03(\x0e\x32\x10.hotline.v1.Role\"\x15\n\x13ListOfficersRequest\"C\n\x14ListOfficersResponse\x12+\n\x08officers\x18\x01 \x03(\x0b\x32\x19.hotline.v1.OfficerRecord\"c\n\nUnitRecord\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x05level\x18\x03 \x01(\x0e\x32\x15.hotline.v1.UnitLevel\x12\x13\n\x0bparent_code\x18\x04 \x01(\t\"\"\n\x10ListUnitsRequest\x12\x0e\n\x06prefix\x18\x01 \x01(\t\":\n\x11ListUnitsResponse\x12%\n\x05units\x18\x01 \x03(\x0b\x32\x16.hotline.v1.UnitRecord\"\x10\n\x0eSyncNowRequest\"M\n\nSyncReport\x12\x0e\n\x06pushed\x18\x01 \x01(\r\x12\x0e\n\x06pulled\x18\x02 \x01(\r\x12\x10\n\x08rejected\x18\x03 \x01(\r\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\x16\n\x14GetSyncStatusRequest\"\xbf\x01\n\x07PeerLag\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x15\n\runsent_events\x18\x04 \x01(\x04\x12\x18\n\x10oldest_unsent_ms\x18\x05 \x01(\x03\x12\x17\n\x0funpulled_events\x18\x06 \x01(\x04\x12\x17\n\x0flast_success_ms\x18\x07 \x01(\x03\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x10\n\x08\x66\x61ilures\x18\t \x01(\r\"J\n\x11QuarantinedOrigin\x12\x13\n\x0borigin_node\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08since_ms\x18\x03 \x01(\x03\"\xa1\x01\n\nSyncStatus\x12\"\n\x05peers\x18\x01 \x03(\x0b\x32\x13.hotline.v1.PeerLag\x12\x32\n\x0bquarantined\x18\x02 \x03(\x0b\x32\x1d.hotline.v1.QuarantinedOrigin\x12\x13\n\x0bopen_alerts\x18\x03 \x01(\r\x12\x16\n\x0erefused_events\x18\x04 \x01(\x04\x12\x0e\n\x06now_ms\x18\x05 \x01(\x03\"\"\n\x11ListAlertsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"w\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x11\n\traised_ms\x18\x05 \x01(\x03\x12\x0f\n\x07repeats\x18\x06 \x01(\r\x12\x0f\n\x07last_ms\x18\x07 \x01(\x03\"7\n\x12ListAlertsResponse\x12!\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x11.hotline.v1.Alert\"=\n\x18ReleaseQuarantineRequest\x12\x13\n\x0borigin_node\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"-\n\x19ReleaseQuarantineResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\"Q\n\x14PublishTrustResponse\x12\x19\n\x11\x61uthorities_added\x18\x01 \x01(\r\x12\x1e\n\x16revocation_lists_added\x18\x02 \x01(\r2\xb8\x06\n\x0c\x41\x64minService\x12\x39\n\x04Ping\x12\x17.hotline.v1.PingRequest\x1a\x18.hotline.v1.PingResponse\x12\x43\n\x0bGetNodeInfo\x12\x1e.hotline.v1.GetNodeInfoRequest\x1a\x14.hotline.v1.NodeInfo\x12G\n\x0fRegisterOfficer\x12\x19.hotline.v1.OfficerRecord\x1a\x19.hotline.v1.OfficerRecord\x12Q\n\x0cListOfficers\x12\x1f.hotline.v1.ListOfficersRequest\x1a .hotline.v1.ListOfficersResponse\x12>\n\x0cRegisterUnit\x12\x16.hotline.v1.UnitRecord\x1a\x16.hotline.v1.UnitRecord\x12H\n\tListUnits\x12\x1c.hotline.v1.ListUnitsRequest\x1a\x1d.hotline.v1.ListUnitsResponse\x12=\n\x07SyncNow\x12\x1a.hotline.v1.SyncNowRequest\x1a\x16.hotline.v1.SyncReport\x12I\n\rGetSyncStatus\x12 .hotline.v1.GetSyncStatusRequest\x1a\x16.hotline.v1.SyncStatus\x12K\n\nListAlerts\x12\x1d.hotline.v1.ListAlertsRequest\x1a\x1e.hotline.v1.ListAlertsResponse\x12`\n\x11ReleaseQuarantine\x12$.hotline.v1.ReleaseQuarantineRequest\x1a%.hotline.v1.ReleaseQuarantineResponse\x12I\n\x0cPublishTrust\x12\x17.hotline.v1.TrustBundle\x1a .hotline.v1.PublishTrustResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16hotline/v1/admin.proto\x12\nhotline.v1\x1a\x17hotline/v1/common.proto\x1a\x15hotline/v1/sync.proto\x1a\x19hotline/v1/accounts.proto\"x\n\x12PushOfficerRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x1f\n\x05roles\x18\x04 \x03(\x0e\x32\x10.hotline.v1.Role\x12\x0c\n\x04note\x18\x05 \x01(\t\"M\n\x14RevokeOfficerRequest\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\"\xa9\x02\n\x12OfficerAccountView\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x1f\n\x05roles\x18\x04 \x03(\x0e\x32\x10.hotline.v1.Role\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.hotline.v1.AccountStatus\x12\x0f\n\x07version\x18\x06 \x01(\x04\x12\x13\n\x0bissuer_unit\x18\x07 \x01(\t\x12\x13\n\x0bissuer_node\x18\x08 \x01(\t\x12\x11\n\tissued_by\x18\t \x01(\t\x12\x11\n\tissued_ms\x18\n \x01(\x03\x12\x0e\n\x06reason\x18\x0b \x01(\t\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x11\n\ton_roster\x18\r \x01(\x08\",\n\x1aListOfficerAccountsRequest\x12\x0e\n\x06prefix\x18\x01 \x01(\t\"O\n\x1bListOfficerAccountsResponse\x12\x30\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x1e.hotline.v1.OfficerAccountView\"\x1e\n\x0bPingRequest\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\"\x1f\n\x0cPingResponse\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\"\x14\n\x12GetNodeInfoRequest\"\x81\x01\n\nPeerStatus\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x13\n\x0bpull_cursor\x18\x02 \x01(\x04\x12\x12\n\npushed_seq\x18\x03 \x01(\x04\x12\x0f\n\x07own_seq\x18\x04 \x01(\x04\x12\x12\n\nlast_error\x18\x05 \x01(\t\x12\x17\n\x0flast_success_ms\x18\x06 \x01(\x03\"\xe9\x01\n\x08NodeInfo\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x11\n\tunit_code\x18\x02 \x01(\t\x12\x11\n\tunit_name\x18\x03 \x01(\t\x12$\n\x05level\x18\x04 \x01(\x0e\x32\x15.hotline.v1.UnitLevel\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\x0e\n\x06parent\x18\x06 \x01(\t\x12\x0e\n\x06\x65vents\x18\x07 \x01(\x04\x12\x0f\n\x07tickets\x18\x08 \x01(\x04\x12\x10\n\x08\x64\x61tabase\x18\t \x01(\t\x12-\n\rparent_status\x18\n \x01(\x0b\x32\x16.hotline.v1.PeerStatus\"e\n\rOfficerRecord\x12\x12\n\nofficer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x1f\n\x05roles\x18\x04 \x03(\x0e\x32\x10.hotline.v1.Role\"\x15\n\x13ListOfficersRequest\"C\n\x14ListOfficersResponse\x12+\n\x08officers\x18\x01 \x03(\x0b\x32\x19.hotline.v1.OfficerRecord\"c\n\nUnitRecord\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x05level\x18\x03 \x01(\x0e\x32\x15.hotline.v1.UnitLevel\x12\x13\n\x0bparent_code\x18\x04 \x01(\t\"\"\n\x10ListUnitsRequest\x12\x0e\n\x06prefix\x18\x01 \x01(\t\":\n\x11ListUnitsResponse\x12%\n\x05units\x18\x01 \x03(\x0b\x32\x16.hotline.v1.UnitRecord\"\x10\n\x0eSyncNowRequest\"M\n\nSyncReport\x12\x0e\n\x06pushed\x18\x01 \x01(\r\x12\x0e\n\x06pulled\x18\x02 \x01(\r\x12\x10\n\x08rejected\x18\x03 \x01(\r\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\x16\n\x14GetSyncStatusRequest\"\xbf\x01\n\x07PeerLag\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x15\n\runsent_events\x18\x04 \x01(\x04\x12\x18\n\x10oldest_unsent_ms\x18\x05 \x01(\x03\x12\x17\n\x0funpulled_events\x18\x06 \x01(\x04\x12\x17\n\x0flast_success_ms\x18\x07 \x01(\x03\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x10\n\x08\x66\x61ilures\x18\t \x01(\r\"J\n\x11QuarantinedOrigin\x12\x13\n\x0borigin_node\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08since_ms\x18\x03 \x01(\x03\"\xa1\x01\n\nSyncStatus\x12\"\n\x05peers\x18\x01 \x03(\x0b\x32\x13.hotline.v1.PeerLag\x12\x32\n\x0bquarantined\x18\x02 \x03(\x0b\x32\x1d.hotline.v1.QuarantinedOrigin\x12\x13\n\x0bopen_alerts\x18\x03 \x01(\r\x12\x16\n\x0erefused_events\x18\x04 \x01(\x04\x12\x0e\n\x06now_ms\x18\x05 \x01(\x03\"\"\n\x11ListAlertsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"w\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x11\n\traised_ms\x18\x05 \x01(\x03\x12\x0f\n\x07repeats\x18\x06 \x01(\r\x12\x0f\n\x07last_ms\x18\x07 \x01(\x03\"7\n\x12ListAlertsResponse\x12!\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x11.hotline.v1.Alert\"=\n\x18ReleaseQuarantineRequest\x12\x13\n\x0borigin_node\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"-\n\x19ReleaseQuarantineResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\"Q\n\x14PublishTrustResponse\x12\x19\n\x11\x61uthorities_added\x18\x01 \x01(\r\x12\x1e\n\x16revocation_lists_added\x18\x02 \x01(\r2\xc2\x08\n\x0c\x41\x64minService\x12\x39\n\x04Ping\x12\x17.hotline.v1.PingRequest\x1a\x18.hotline.v1.PingResponse\x12\x43\n\x0bGetNodeInfo\x12\x1e.hotline.v1.GetNodeInfoRequest\x1a\x14.hotline.v1.NodeInfo\x12G\n\x0fRegisterOfficer\x12\x19.hotline.v1.OfficerRecord\x1a\x19.hotline.v1.OfficerRecord\x12Q\n\x0cListOfficers\x12\x1f.hotline.v1.ListOfficersRequest\x1a .hotline.v1.ListOfficersResponse\x12>\n\x0cRegisterUnit\x12\x16.hotline.v1.UnitRecord\x1a\x16.hotline.v1.UnitRecord\x12H\n\tListUnits\x12\x1c.hotline.v1.ListUnitsRequest\x1a\x1d.hotline.v1.ListUnitsResponse\x12=\n\x07SyncNow\x12\x1a.hotline.v1.SyncNowRequest\x1a\x16.hotline.v1.SyncReport\x12I\n\rGetSyncStatus\x12 .hotline.v1.GetSyncStatusRequest\x1a\x16.hotline.v1.SyncStatus\x12K\n\nListAlerts\x12\x1d.hotline.v1.ListAlertsRequest\x1a\x1e.hotline.v1.ListAlertsResponse\x12`\n\x11ReleaseQuarantine\x12$.hotline.v1.ReleaseQuarantineRequest\x1a%.hotline.v1.ReleaseQuarantineResponse\x12I\n\x0cPublishTrust\x12\x17.hotline.v1.TrustBundle\x1a .hotline.v1.PublishTrustResponse\x12M\n\x0bPushOfficer\x12\x1e.hotline.v1.PushOfficerRequest\x1a\x1e.hotline.v1.OfficerAccountView\x12Q\n\rRevokeOfficer\x12 .hotline.v1.RevokeOfficerRequest\x1a\x1e.hotline.v1.OfficerAccountView\x12\x66\n\x13ListOfficerAccounts\x12&.hotline.v1.ListOfficerAccountsRequest\x1a\'.hotline.v1.ListOfficerAccountsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PINGREQUEST']._serialized_start=86
-  _globals['_PINGREQUEST']._serialized_end=116
-  _globals['_PINGRESPONSE']._serialized_start=118
-  _globals['_PINGRESPONSE']._serialized_end=149
-  _globals['_GETNODEINFOREQUEST']._serialized_start=151
-  _globals['_GETNODEINFOREQUEST']._serialized_end=171
-  _globals['_PEERSTATUS']._serialized_start=174
-  _globals['_PEERSTATUS']._serialized_end=303
-  _globals['_NODEINFO']._serialized_start=306
-  _globals['_NODEINFO']._serialized_end=539
-  _globals['_OFFICERRECORD']._serialized_start=541
-  _globals['_OFFICERRECORD']._serialized_end=642
-  _globals['_LISTOFFICERSREQUEST']._serialized_start=644
-  _globals['_LISTOFFICERSREQUEST']._serialized_end=665
-  _globals['_LISTOFFICERSRESPONSE']._serialized_start=667
-  _globals['_LISTOFFICERSRESPONSE']._serialized_end=734
-  _globals['_UNITRECORD']._serialized_start=736
-  _globals['_UNITRECORD']._serialized_end=835
-  _globals['_LISTUNITSREQUEST']._serialized_start=837
-  _globals['_LISTUNITSREQUEST']._serialized_end=871
-  _globals['_LISTUNITSRESPONSE']._serialized_start=873
-  _globals['_LISTUNITSRESPONSE']._serialized_end=931
-  _globals['_SYNCNOWREQUEST']._serialized_start=933
-  _globals['_SYNCNOWREQUEST']._serialized_end=949
-  _globals['_SYNCREPORT']._serialized_start=951
-  _globals['_SYNCREPORT']._serialized_end=1028
-  _globals['_GETSYNCSTATUSREQUEST']._serialized_start=1030
-  _globals['_GETSYNCSTATUSREQUEST']._serialized_end=1052
-  _globals['_PEERLAG']._serialized_start=1055
-  _globals['_PEERLAG']._serialized_end=1246
-  _globals['_QUARANTINEDORIGIN']._serialized_start=1248
-  _globals['_QUARANTINEDORIGIN']._serialized_end=1322
-  _globals['_SYNCSTATUS']._serialized_start=1325
-  _globals['_SYNCSTATUS']._serialized_end=1486
-  _globals['_LISTALERTSREQUEST']._serialized_start=1488
-  _globals['_LISTALERTSREQUEST']._serialized_end=1522
-  _globals['_ALERT']._serialized_start=1524
-  _globals['_ALERT']._serialized_end=1643
-  _globals['_LISTALERTSRESPONSE']._serialized_start=1645
-  _globals['_LISTALERTSRESPONSE']._serialized_end=1700
-  _globals['_RELEASEQUARANTINEREQUEST']._serialized_start=1702
-  _globals['_RELEASEQUARANTINEREQUEST']._serialized_end=1763
-  _globals['_RELEASEQUARANTINERESPONSE']._serialized_start=1765
-  _globals['_RELEASEQUARANTINERESPONSE']._serialized_end=1810
-  _globals['_PUBLISHTRUSTRESPONSE']._serialized_start=1812
-  _globals['_PUBLISHTRUSTRESPONSE']._serialized_end=1893
-  _globals['_ADMINSERVICE']._serialized_start=1896
-  _globals['_ADMINSERVICE']._serialized_end=2720
+  _globals['_PUSHOFFICERREQUEST']._serialized_start=113
+  _globals['_PUSHOFFICERREQUEST']._serialized_end=233
+  _globals['_REVOKEOFFICERREQUEST']._serialized_start=235
+  _globals['_REVOKEOFFICERREQUEST']._serialized_end=312
+  _globals['_OFFICERACCOUNTVIEW']._serialized_start=315
+  _globals['_OFFICERACCOUNTVIEW']._serialized_end=612
+  _globals['_LISTOFFICERACCOUNTSREQUEST']._serialized_start=614
+  _globals['_LISTOFFICERACCOUNTSREQUEST']._serialized_end=658
+  _globals['_LISTOFFICERACCOUNTSRESPONSE']._serialized_start=660
+  _globals['_LISTOFFICERACCOUNTSRESPONSE']._serialized_end=739
+  _globals['_PINGREQUEST']._serialized_start=741
+  _globals['_PINGREQUEST']._serialized_end=771
+  _globals['_PINGRESPONSE']._serialized_start=773
+  _globals['_PINGRESPONSE']._serialized_end=804
+  _globals['_GETNODEINFOREQUEST']._serialized_start=806
+  _globals['_GETNODEINFOREQUEST']._serialized_end=826
+  _globals['_PEERSTATUS']._serialized_start=829
+  _globals['_PEERSTATUS']._serialized_end=958
+  _globals['_NODEINFO']._serialized_start=961
+  _globals['_NODEINFO']._serialized_end=1194
+  _globals['_OFFICERRECORD']._serialized_start=1196
+  _globals['_OFFICERRECORD']._serialized_end=1297
+  _globals['_LISTOFFICERSREQUEST']._serialized_start=1299
+  _globals['_LISTOFFICERSREQUEST']._serialized_end=1320
+  _globals['_LISTOFFICERSRESPONSE']._serialized_start=1322
+  _globals['_LISTOFFICERSRESPONSE']._serialized_end=1389
+  _globals['_UNITRECORD']._serialized_start=1391
+  _globals['_UNITRECORD']._serialized_end=1490
+  _globals['_LISTUNITSREQUEST']._serialized_start=1492
+  _globals['_LISTUNITSREQUEST']._serialized_end=1526
+  _globals['_LISTUNITSRESPONSE']._serialized_start=1528
+  _globals['_LISTUNITSRESPONSE']._serialized_end=1586
+  _globals['_SYNCNOWREQUEST']._serialized_start=1588
+  _globals['_SYNCNOWREQUEST']._serialized_end=1604
+  _globals['_SYNCREPORT']._serialized_start=1606
+  _globals['_SYNCREPORT']._serialized_end=1683
+  _globals['_GETSYNCSTATUSREQUEST']._serialized_start=1685
+  _globals['_GETSYNCSTATUSREQUEST']._serialized_end=1707
+  _globals['_PEERLAG']._serialized_start=1710
+  _globals['_PEERLAG']._serialized_end=1901
+  _globals['_QUARANTINEDORIGIN']._serialized_start=1903
+  _globals['_QUARANTINEDORIGIN']._serialized_end=1977
+  _globals['_SYNCSTATUS']._serialized_start=1980
+  _globals['_SYNCSTATUS']._serialized_end=2141
+  _globals['_LISTALERTSREQUEST']._serialized_start=2143
+  _globals['_LISTALERTSREQUEST']._serialized_end=2177
+  _globals['_ALERT']._serialized_start=2179
+  _globals['_ALERT']._serialized_end=2298
+  _globals['_LISTALERTSRESPONSE']._serialized_start=2300
+  _globals['_LISTALERTSRESPONSE']._serialized_end=2355
+  _globals['_RELEASEQUARANTINEREQUEST']._serialized_start=2357
+  _globals['_RELEASEQUARANTINEREQUEST']._serialized_end=2418
+  _globals['_RELEASEQUARANTINERESPONSE']._serialized_start=2420
+  _globals['_RELEASEQUARANTINERESPONSE']._serialized_end=2465
+  _globals['_PUBLISHTRUSTRESPONSE']._serialized_start=2467
+  _globals['_PUBLISHTRUSTRESPONSE']._serialized_end=2548
+  _globals['_ADMINSERVICE']._serialized_start=2551
+  _globals['_ADMINSERVICE']._serialized_end=3641
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from proto.hotline.v1 import accounts_pb2 as _accounts_pb2
 from proto.hotline.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -20,6 +21,175 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class PushOfficerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    officer_id: _builtins.str
+    """the officer's id, kept for life (a move keeps it)"""
+    name: _builtins.str
+    """full name"""
+    unit_code: _builtins.str
+    """the unit they work at (inside this node's jurisdiction)"""
+    note: _builtins.str
+    """why (optional): a move, a change of duties"""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Role.ValueType]:
+        """at least one"""
+
+    def __init__(
+        self,
+        *,
+        officer_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        unit_code: _builtins.str = ...,
+        roles: _abc.Iterable[_common_pb2.Role.ValueType] | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "note", b"note", "officer_id", b"officer_id", "roles", b"roles", "unit_code", b"unit_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PushOfficerRequest: _TypeAlias = PushOfficerRequest  # noqa: Y015
+
+@_typing.final
+class RevokeOfficerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    officer_id: _builtins.str
+    """the officer"""
+    reason: _builtins.str
+    """why (required)"""
+    unit_code: _builtins.str
+    """their unit, needed only when this node holds no record of them"""
+    def __init__(
+        self,
+        *,
+        officer_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        unit_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["officer_id", b"officer_id", "reason", b"reason", "unit_code", b"unit_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeOfficerRequest: _TypeAlias = RevokeOfficerRequest  # noqa: Y015
+
+@_typing.final
+class OfficerAccountView(_message.Message):
+    """An officer's standing account as this node holds it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ISSUER_UNIT_FIELD_NUMBER: _builtins.int
+    ISSUER_NODE_FIELD_NUMBER: _builtins.int
+    ISSUED_BY_FIELD_NUMBER: _builtins.int
+    ISSUED_MS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ON_ROSTER_FIELD_NUMBER: _builtins.int
+    officer_id: _builtins.str
+    name: _builtins.str
+    unit_code: _builtins.str
+    status: _accounts_pb2.AccountStatus.ValueType
+    version: _builtins.int
+    issuer_unit: _builtins.str
+    """who manages it (管理单位): the unit that signed the standing record"""
+    issuer_node: _builtins.str
+    issued_by: _builtins.str
+    issued_ms: _builtins.int
+    reason: _builtins.str
+    source: _builtins.str
+    """"here" (本级), "above" (上级下发) or "below" (下级上报)"""
+    on_roster: _builtins.bool
+    """this node signs the officer in"""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Role.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        officer_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        unit_code: _builtins.str = ...,
+        roles: _abc.Iterable[_common_pb2.Role.ValueType] | None = ...,
+        status: _accounts_pb2.AccountStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        issuer_unit: _builtins.str = ...,
+        issuer_node: _builtins.str = ...,
+        issued_by: _builtins.str = ...,
+        issued_ms: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        source: _builtins.str = ...,
+        on_roster: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issued_by", b"issued_by", "issued_ms", b"issued_ms", "issuer_node", b"issuer_node", "issuer_unit", b"issuer_unit", "name", b"name", "officer_id", b"officer_id", "on_roster", b"on_roster", "reason", b"reason", "roles", b"roles", "source", b"source", "status", b"status", "unit_code", b"unit_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfficerAccountView: _TypeAlias = OfficerAccountView  # noqa: Y015
+
+@_typing.final
+class ListOfficerAccountsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFIX_FIELD_NUMBER: _builtins.int
+    prefix: _builtins.str
+    """units starting with this; "" = all"""
+    def __init__(
+        self,
+        *,
+        prefix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["prefix", b"prefix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOfficerAccountsRequest: _TypeAlias = ListOfficerAccountsRequest  # noqa: Y015
+
+@_typing.final
+class ListOfficerAccountsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def accounts(self) -> _containers.RepeatedCompositeFieldContainer[Global___OfficerAccountView]:
+        """by officer id"""
+
+    def __init__(
+        self,
+        *,
+        accounts: _abc.Iterable[Global___OfficerAccountView] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accounts", b"accounts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOfficerAccountsResponse: _TypeAlias = ListOfficerAccountsResponse  # noqa: Y015
 
 @_typing.final
 class PingRequest(_message.Message):

@@ -90,6 +90,21 @@ class AdminServiceStub:
                 request_serializer=hotline_dot_v1_dot_sync__pb2.TrustBundle.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_admin__pb2.PublishTrustResponse.FromString,
                 _registered_method=True)
+        self.PushOfficer = channel.unary_unary(
+                '/hotline.v1.AdminService/PushOfficer',
+                request_serializer=hotline_dot_v1_dot_admin__pb2.PushOfficerRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.OfficerAccountView.FromString,
+                _registered_method=True)
+        self.RevokeOfficer = channel.unary_unary(
+                '/hotline.v1.AdminService/RevokeOfficer',
+                request_serializer=hotline_dot_v1_dot_admin__pb2.RevokeOfficerRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.OfficerAccountView.FromString,
+                _registered_method=True)
+        self.ListOfficerAccounts = channel.unary_unary(
+                '/hotline.v1.AdminService/ListOfficerAccounts',
+                request_serializer=hotline_dot_v1_dot_admin__pb2.ListOfficerAccountsRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_admin__pb2.ListOfficerAccountsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -173,6 +188,29 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PushOfficer(self, request, context):
+        """Make or change an officer's account for a unit inside this node's jurisdiction (a county
+        of a city, its own unit, a station): signed here, handed down and up by replication.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeOfficer(self, request, context):
+        """Revoke an officer's account (已注销): the node that signs them in refuses them, and ends
+        their sessions, once the record reaches it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOfficerAccounts(self, request, context):
+        """The officer accounts this node holds (standing records), with where each came from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +268,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.PublishTrust,
                     request_deserializer=hotline_dot_v1_dot_sync__pb2.TrustBundle.FromString,
                     response_serializer=hotline_dot_v1_dot_admin__pb2.PublishTrustResponse.SerializeToString,
+            ),
+            'PushOfficer': grpc.unary_unary_rpc_method_handler(
+                    servicer.PushOfficer,
+                    request_deserializer=hotline_dot_v1_dot_admin__pb2.PushOfficerRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.OfficerAccountView.SerializeToString,
+            ),
+            'RevokeOfficer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeOfficer,
+                    request_deserializer=hotline_dot_v1_dot_admin__pb2.RevokeOfficerRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.OfficerAccountView.SerializeToString,
+            ),
+            'ListOfficerAccounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOfficerAccounts,
+                    request_deserializer=hotline_dot_v1_dot_admin__pb2.ListOfficerAccountsRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_admin__pb2.ListOfficerAccountsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -529,6 +582,87 @@ class AdminService:
             '/hotline.v1.AdminService/PublishTrust',
             hotline_dot_v1_dot_sync__pb2.TrustBundle.SerializeToString,
             hotline_dot_v1_dot_admin__pb2.PublishTrustResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PushOfficer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/PushOfficer',
+            hotline_dot_v1_dot_admin__pb2.PushOfficerRequest.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.OfficerAccountView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeOfficer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/RevokeOfficer',
+            hotline_dot_v1_dot_admin__pb2.RevokeOfficerRequest.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.OfficerAccountView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOfficerAccounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.AdminService/ListOfficerAccounts',
+            hotline_dot_v1_dot_admin__pb2.ListOfficerAccountsRequest.SerializeToString,
+            hotline_dot_v1_dot_admin__pb2.ListOfficerAccountsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,6 +58,16 @@ class AdminServiceStub:
     """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
     checked against the national root and spread to every node by replication.
     """
+    PushOfficer: _grpc.UnaryUnaryMultiCallable[_admin_pb2.PushOfficerRequest, _admin_pb2.OfficerAccountView]
+    """Make or change an officer's account for a unit inside this node's jurisdiction (a county
+    of a city, its own unit, a station): signed here, handed down and up by replication.
+    """
+    RevokeOfficer: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RevokeOfficerRequest, _admin_pb2.OfficerAccountView]
+    """Revoke an officer's account (已注销): the node that signs them in refuses them, and ends
+    their sessions, once the record reaches it.
+    """
+    ListOfficerAccounts: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListOfficerAccountsRequest, _admin_pb2.ListOfficerAccountsResponse]
+    """The officer accounts this node holds (standing records), with where each came from."""
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -86,6 +96,16 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
     checked against the national root and spread to every node by replication.
     """
+    PushOfficer: _aio.UnaryUnaryMultiCallable[_admin_pb2.PushOfficerRequest, _admin_pb2.OfficerAccountView]  # type: ignore[assignment]
+    """Make or change an officer's account for a unit inside this node's jurisdiction (a county
+    of a city, its own unit, a station): signed here, handed down and up by replication.
+    """
+    RevokeOfficer: _aio.UnaryUnaryMultiCallable[_admin_pb2.RevokeOfficerRequest, _admin_pb2.OfficerAccountView]  # type: ignore[assignment]
+    """Revoke an officer's account (已注销): the node that signs them in refuses them, and ends
+    their sessions, once the record reaches it.
+    """
+    ListOfficerAccounts: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListOfficerAccountsRequest, _admin_pb2.ListOfficerAccountsResponse]  # type: ignore[assignment]
+    """The officer accounts this node holds (standing records), with where each came from."""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -177,5 +197,33 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         """Add authority certificates or revocation lists (e.g. from `hotline pki revoke`); they are
         checked against the national root and spread to every node by replication.
         """
+
+    @_abc_1.abstractmethod
+    def PushOfficer(
+        self,
+        request: _admin_pb2.PushOfficerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.OfficerAccountView, _abc.Awaitable[_admin_pb2.OfficerAccountView]]:
+        """Make or change an officer's account for a unit inside this node's jurisdiction (a county
+        of a city, its own unit, a station): signed here, handed down and up by replication.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeOfficer(
+        self,
+        request: _admin_pb2.RevokeOfficerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.OfficerAccountView, _abc.Awaitable[_admin_pb2.OfficerAccountView]]:
+        """Revoke an officer's account (已注销): the node that signs them in refuses them, and ends
+        their sessions, once the record reaches it.
+        """
+
+    @_abc_1.abstractmethod
+    def ListOfficerAccounts(
+        self,
+        request: _admin_pb2.ListOfficerAccountsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListOfficerAccountsResponse, _abc.Awaitable[_admin_pb2.ListOfficerAccountsResponse]]:
+        """The officer accounts this node holds (standing records), with where each came from."""
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

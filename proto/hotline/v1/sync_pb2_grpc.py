@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from proto.hotline.v1 import accounts_pb2 as hotline_dot_v1_dot_accounts__pb2
 from proto.hotline.v1 import sync_pb2 as hotline_dot_v1_dot_sync__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -54,6 +55,16 @@ class SyncServiceStub:
                 request_serializer=hotline_dot_v1_dot_sync__pb2.PullRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_sync__pb2.EventBatch.FromString,
                 _registered_method=True)
+        self.PushAccounts = channel.unary_unary(
+                '/hotline.v1.SyncService/PushAccounts',
+                request_serializer=hotline_dot_v1_dot_accounts__pb2.AccountBatch.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_accounts__pb2.AccountReceipt.FromString,
+                _registered_method=True)
+        self.PullAccounts = channel.unary_unary(
+                '/hotline.v1.SyncService/PullAccounts',
+                request_serializer=hotline_dot_v1_dot_accounts__pb2.PullAccountsRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_accounts__pb2.AccountBatch.FromString,
+                _registered_method=True)
 
 
 class SyncServiceServicer:
@@ -87,6 +98,20 @@ class SyncServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PushAccounts(self, request, context):
+        """Upward: officer account records signed in the caller's subtree, one page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PullAccounts(self, request, context):
+        """Downward: officer account records touching the caller's jurisdiction after its cursor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SyncServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +134,16 @@ def add_SyncServiceServicer_to_server(servicer, server):
                     servicer.PullEvents,
                     request_deserializer=hotline_dot_v1_dot_sync__pb2.PullRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_sync__pb2.EventBatch.SerializeToString,
+            ),
+            'PushAccounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.PushAccounts,
+                    request_deserializer=hotline_dot_v1_dot_accounts__pb2.AccountBatch.FromString,
+                    response_serializer=hotline_dot_v1_dot_accounts__pb2.AccountReceipt.SerializeToString,
+            ),
+            'PullAccounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.PullAccounts,
+                    request_deserializer=hotline_dot_v1_dot_accounts__pb2.PullAccountsRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_accounts__pb2.AccountBatch.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -219,6 +254,60 @@ class SyncService:
             '/hotline.v1.SyncService/PullEvents',
             hotline_dot_v1_dot_sync__pb2.PullRequest.SerializeToString,
             hotline_dot_v1_dot_sync__pb2.EventBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PushAccounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.SyncService/PushAccounts',
+            hotline_dot_v1_dot_accounts__pb2.AccountBatch.SerializeToString,
+            hotline_dot_v1_dot_accounts__pb2.AccountReceipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PullAccounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.SyncService/PullAccounts',
+            hotline_dot_v1_dot_accounts__pb2.PullAccountsRequest.SerializeToString,
+            hotline_dot_v1_dot_accounts__pb2.AccountBatch.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,6 +13,7 @@ origin, after a cursor the child keeps in the same transaction as the events it 
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from proto.hotline.v1 import accounts_pb2 as _accounts_pb2
 from proto.hotline.v1 import sync_pb2 as _sync_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -47,6 +48,10 @@ class SyncServiceStub:
     """Upward: stream batches of signed events; each batch is applied in one transaction."""
     PullEvents: _grpc.UnaryStreamMultiCallable[_sync_pb2.PullRequest, _sync_pb2.EventBatch]
     """Downward: the jurisdiction feed after a cursor, in batches."""
+    PushAccounts: _grpc.UnaryUnaryMultiCallable[_accounts_pb2.AccountBatch, _accounts_pb2.AccountReceipt]
+    """Upward: officer account records signed in the caller's subtree, one page."""
+    PullAccounts: _grpc.UnaryUnaryMultiCallable[_accounts_pb2.PullAccountsRequest, _accounts_pb2.AccountBatch]
+    """Downward: officer account records touching the caller's jurisdiction after its cursor."""
 
 @_typing.type_check_only
 class SyncServiceAsyncStub(SyncServiceStub):
@@ -59,6 +64,10 @@ class SyncServiceAsyncStub(SyncServiceStub):
     """Upward: stream batches of signed events; each batch is applied in one transaction."""
     PullEvents: _aio.UnaryStreamMultiCallable[_sync_pb2.PullRequest, _sync_pb2.EventBatch]  # type: ignore[assignment]
     """Downward: the jurisdiction feed after a cursor, in batches."""
+    PushAccounts: _aio.UnaryUnaryMultiCallable[_accounts_pb2.AccountBatch, _accounts_pb2.AccountReceipt]  # type: ignore[assignment]
+    """Upward: officer account records signed in the caller's subtree, one page."""
+    PullAccounts: _aio.UnaryUnaryMultiCallable[_accounts_pb2.PullAccountsRequest, _accounts_pb2.AccountBatch]  # type: ignore[assignment]
+    """Downward: officer account records touching the caller's jurisdiction after its cursor."""
 
 class SyncServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -92,5 +101,21 @@ class SyncServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_sync_pb2.EventBatch], _abc.AsyncIterator[_sync_pb2.EventBatch]]:
         """Downward: the jurisdiction feed after a cursor, in batches."""
+
+    @_abc_1.abstractmethod
+    def PushAccounts(
+        self,
+        request: _accounts_pb2.AccountBatch,
+        context: _ServicerContext,
+    ) -> _typing.Union[_accounts_pb2.AccountReceipt, _abc.Awaitable[_accounts_pb2.AccountReceipt]]:
+        """Upward: officer account records signed in the caller's subtree, one page."""
+
+    @_abc_1.abstractmethod
+    def PullAccounts(
+        self,
+        request: _accounts_pb2.PullAccountsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_accounts_pb2.AccountBatch, _abc.Awaitable[_accounts_pb2.AccountBatch]]:
+        """Downward: officer account records touching the caller's jurisdiction after its cursor."""
 
 def add_SyncServiceServicer_to_server(servicer: SyncServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
