@@ -70,6 +70,9 @@ REQUEST_LIMITS: dict[str, int] = {
         SMALL,
         Ping=STEP,
         ReleaseQuarantine=16 * KIB,
+        # A note or a reason of up to 2,000 characters.
+        PushOfficer=STEP,
+        RevokeOfficer=STEP,
         PublishTrust=TRUST,
     ),
     **_service(supervision_pb2.DESCRIPTOR, "SupervisionService", SMALL),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import grpc
@@ -294,6 +295,10 @@ def other_cases(ticket_id: str) -> list[tuple[str, Message, str]]:
     intake, admin = "/hotline.v1.IntakeService/", "/hotline.v1.AdminService/"
     queue, rules = "/hotline.v1.SupervisionService/GetQueue", "/hotline.v1.RulesService/AmendRules"
     officer = admin_pb2.OfficerRecord(officer_id="620000-50", name="王五", unit_code="620000")
+    push = admin_pb2.PushOfficerRequest(
+        officer_id="620102-50", name="王五", unit_code="620102", roles=[3]
+    )
+    revoke = partial(changed, admin_pb2.RevokeOfficerRequest(officer_id="620102-50", reason="调离"))
     station = admin_pb2.UnitRecord(code="620102009", name="新所", level=5, parent_code="620102")
     amend = rules_pb2.RuleAmendment
     listing, bundle = intake_pb2.ListTicketsRequest, sync_pb2.TrustBundle
@@ -315,6 +320,15 @@ def other_cases(ticket_id: str) -> list[tuple[str, Message, str]]:
         (admin + "RegisterUnit", changed(station, level=99), "level"),
         (admin + "RegisterUnit", changed(station, code="62a102009"), "code"),
         (admin + "ListUnits", admin_pb2.ListUnitsRequest(prefix="x"), "prefix"),
+        (admin + "PushOfficer", changed(push, name=over("officer.name")), "name"),
+        (admin + "PushOfficer", changed(push, officer_id="o" * 33), "officer_id"),
+        (admin + "PushOfficer", changed(push, roles=[99]), "roles"),
+        (admin + "PushOfficer", changed(push, unit_code="x" * 500), "unit_code"),
+        (admin + "PushOfficer", changed(push, note=over("note")), "note"),
+        (admin + "RevokeOfficer", revoke(officer_id="o" * 33), "officer_id"),
+        (admin + "RevokeOfficer", revoke(reason=over("reason")), "reason"),
+        (admin + "RevokeOfficer", revoke(unit_code="62a"), "unit_code"),
+        (admin + "ListOfficerAccounts", admin_pb2.ListOfficerAccountsRequest(prefix="x"), "prefix"),
         (admin + "ReleaseQuarantine", release(origin_node="o" * 65), "origin_node"),
         (admin + "ReleaseQuarantine", release(note=over("release.note")), "note"),
         (admin + "PublishTrust", bundle(authorities=[b"x"] * 101), "trust.authorities"),
