@@ -52,6 +52,9 @@ class AccessAction(enum.Enum):
     OFFICER_ACCOUNT = "officer-account"
     """An officer account record made here (pushed, revoked), or one from elsewhere that
     changed this node's roster (an officer added, moved away or revoked; sessions ended)."""
+    ADMIN_ACT = "admin-act"
+    """An administrator's act served at the client port (管理操作): an officer or a unit put
+    on the roster, a sync round, trust published, a quarantine released."""
 
 
 class AccessOutcome(enum.Enum):

@@ -426,6 +426,20 @@ class SignInDesk(OutsiderSignIn):
         )
         return error
 
+    async def record_act(self, who: SignedIn, method: str, peer: str, detail: str) -> None:
+        """Record an administrator's act that the node has just served (``node.edge.acts``)."""
+        now = self._wall_ms()
+        await self._blocking.run(
+            self._record,
+            now,
+            who.officer_id,
+            AccessAction.ADMIN_ACT,
+            "",
+            peer,
+            session_id=who.session.session_id,
+            detail=f"{method} {detail}".strip(),
+        )
+
     # -- credentials -------------------------------------------------------------------------
 
     async def set_credentials(

@@ -37,6 +37,7 @@ from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
+from node.edge.acts import ActRecorder
 from node.edge.caller import SessionInterceptor
 from node.edge.errors import ErrorMappingInterceptor
 from node.edge.gate import CallGate
@@ -160,6 +161,8 @@ class Node:
             interceptors.append(SessionInterceptor(self.access))
             # Who may call what, for every method (node.edge.guard, core.access.permissions).
             interceptors.append(PermissionGuard(self))
+            # What an administrator changed, into the access record (node.edge.acts).
+            interceptors.append(ActRecorder(self.access))
         server = aio.server(interceptors=interceptors, options=options)
         for mount in mounts:
             mount.add(self, server)

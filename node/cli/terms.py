@@ -151,6 +151,9 @@ TERMS: dict[enum.Enum, str] = {
     AccessAction.SET_CREDENTIALS: "设置口令",
     AccessAction.INIT_ADMIN: "创建安全管理员",
     AccessAction.READ_RECORD: "查阅访问记录",
+    AccessAction.ENTERPRISE_USER: "企业用户账户",
+    AccessAction.OFFICER_ACCOUNT: "人员账户",
+    AccessAction.ADMIN_ACT: "管理操作",
     AccessOutcome.DONE: "成功",
     AccessOutcome.REFUSED: "拒绝",
 }
