@@ -403,9 +403,9 @@ class ParentLink:
         """Why the parent did not answer: a plain port named as ``--parent`` says so."""
         if listener_kind(self.target) is ListenerKind.PLAIN:
             return (
-                f"{self.target} answers without TLS, so it is not a peer port (it is likely "
-                "the parent's client port); --parent must name the parent's peer port (the "
-                "address after 'peers on' in the parent's start line)"
+                f"{self.target} answers without TLS, so it is not a node's peer port; --parent "
+                "must name the parent's peer port (the address after 'peers on' in the "
+                "parent's start line)"
             )
         return details
 

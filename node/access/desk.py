@@ -103,6 +103,7 @@ class SignInDesk:
         blocking: BlockingPool,
         policy: SignInPolicy,
         wall_ms: Callable[[], int],
+        hashing: passwords.PasswordHashing = passwords.DEFAULT_HASHING,
     ) -> None:
         self._db = db
         self._identity = identity
@@ -110,6 +111,8 @@ class SignInDesk:
         self._blocking = blocking
         self.policy = policy
         self._wall_ms = wall_ms
+        self.passwords = hashing
+        """How this node hashes passwords (Argon2id; its memory is a setting)."""
         self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
 
     # -- signing in and out ------------------------------------------------------------------
@@ -127,18 +130,18 @@ class SignInDesk:
         with self._db.read() as conn:
             stored = store.credentials(conn, officer_id) if officer else None
         if officer is None or stored is None:
-            passwords.spend_time_as_if_checking(password)
+            self.passwords.spend_time_as_if_checking(password)
             why = SignInRefusal.UNKNOWN_OFFICER if officer is None else SignInRefusal.NO_CREDENTIALS
             self._record(now, officer_id, AccessAction.SIGN_IN, why.value, peer)
             raise NotSignedIn(REFUSED)
         if stored.guard.locked(now):
             self._record(now, officer_id, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
             raise self._locked(stored.guard.locked_until_ms)
-        password_ok = passwords.password_matches(stored.password_hash, password)
+        password_ok = self.passwords.password_matches(stored.password_hash, password)
         step = totp.matching_step(totp.secret_bytes(stored.totp_secret), code, now)
         rehashed = (
-            passwords.hash_password(password)
-            if password_ok and passwords.needs_rehash(stored.password_hash)
+            self.passwords.hash_password(password)
+            if password_ok and self.passwords.needs_rehash(stored.password_hash)
             else None
         )
         with self._db.write() as conn:
@@ -340,7 +343,7 @@ class SignInDesk:
                 "(hotline add-officer)"
             )
         check_password(password)
-        hashed = passwords.hash_password(password)
+        hashed = self.passwords.hash_password(password)
         secret, shown = make_secret(target.officer_id, self._roster.own_unit().code)
         with self._db.write() as conn:
             store.save_credentials(

@@ -19,6 +19,7 @@ from core.access.policy import MINUTE_MS, SignInPolicy
 from core.errors import InvalidInput
 from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
+from node.access.passwords import LEAST_MEMORY_KIB, MEMORY_KIB, PasswordHashing
 
 
 class InvalidSetting(InvalidInput):
@@ -86,6 +87,9 @@ class NodeSettings:
     """A session with no call for this long ends (real minutes)."""
     session_lifetime_hours: float = 8.0
     """A session ends this long after sign-in, however busy (real hours)."""
+    password_hash_memory_kib: int = MEMORY_KIB
+    """Argon2id memory per password hash, KiB: the OWASP 19 MiB unless the tests or the demo
+    ask for less (a node warns at start when below it; docs/security.md)."""
     incidents: IncidentRules = field(default_factory=IncidentRules)
     """Thresholds for group complaints, emergencies and professional claimants
     (docs/incidents.md): an ``[incidents]`` table in the config file, or the path of a TOML
@@ -127,6 +131,11 @@ class NodeSettings:
             idle_ms=round(self.session_idle_minutes * MINUTE_MS),
             lifetime_ms=round(self.session_lifetime_hours * 60 * MINUTE_MS),
         )
+
+    @property
+    def password_hashing(self) -> PasswordHashing:
+        """How the node hashes officers' passwords (Argon2id, ``password_hash_memory_kib``)."""
+        return PasswordHashing(self.password_hash_memory_kib)
 
     @property
     def database_url(self) -> str:
@@ -172,6 +181,10 @@ class NodeSettings:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise InvalidSetting(name, f"must be a positive number, not {value}")
+        if self.password_hash_memory_kib < LEAST_MEMORY_KIB:
+            raise InvalidSetting(
+                "password_hash_memory_kib", f"must be at least {LEAST_MEMORY_KIB} (KiB)"
+            )
         if self.session_idle_minutes > self.session_lifetime_hours * 60:
             raise InvalidSetting(
                 "session_idle_minutes", "is longer than the session's whole lifetime"

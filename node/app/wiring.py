@@ -15,6 +15,7 @@ from collections.abc import Callable
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
 from node.access.desk import SignInDesk
+from node.access.passwords import MEMORY_KIB
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile
@@ -178,8 +179,17 @@ def build_node(
         deadlines=deadlines,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    hashing = settings.password_hashing
+    if hashing.below_default:
+        log.warning(
+            "PASSWORDS ARE HASHED WITH %d KiB OF ARGON2ID MEMORY, BELOW THE %d KiB DEFAULT "
+            "(password_hash_memory_kib): a copy of this database costs a guesser less; for "
+            "tests and demos only",
+            hashing.memory_kib,
+            MEMORY_KIB,
+        )
     node.access = SignInDesk(
-        db, identity, roster, blocking, settings.sign_in_policy, real_ms or _real_ms
+        db, identity, roster, blocking, settings.sign_in_policy, real_ms or _real_ms, hashing
     )
     return node
 

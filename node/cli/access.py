@@ -20,16 +20,17 @@ from pathlib import Path
 
 from core.access import totp
 from core.officers import Role
-from core.units import level_of
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
 from node.cli.session_file import (
     SavedSession,
     forget_session,
+    load_session,
     node_client,
     save_session,
     saved_session,
     session_path,
+    trusted_root,
 )
 from node.cli.terms import term
 from node.edge.client import CallError, NodeClient
@@ -89,15 +90,27 @@ def _roles_text(roles: list[int]) -> str:
 
 def _login(args: argparse.Namespace) -> int:
     path = session_path(args.node, args.token_file, os.environ)
+    try:
+        old = load_session(path)
+    except (PermissionError, ValueError):
+        old = None  # replaced below: only its root could have been reused
+    root = trusted_root(args, old)
     password = _secret(args.password_file, PASSWORD_VARIABLE, "Password")
     code = _totp_code(args)
-    with NodeClient(args.node) as client:  # signing in anew: an old token is not sent
+    # Signing in anew: an old token is not sent. Any node of the hierarchy may answer; the
+    # session says which unit's did, and later commands insist on that one.
+    with NodeClient(args.node, root=root) as client:
         response = client.sign_in(args.officer, password, code)
     session = response.session
     save_session(
         path,
         SavedSession(
-            args.node, session.node_id, session.officer_id, response.token, session.expires_ms
+            args.node,
+            session.node_id,
+            session.officer_id,
+            response.token,
+            session.expires_ms,
+            root.decode("ascii"),
         ),
     )
     print(
@@ -115,7 +128,8 @@ def _logout(args: argparse.Namespace) -> int:
         print(f"not signed in to {args.node} (no session in {path})")
         return 0
     try:
-        with NodeClient(args.node, token=session.token) as client:
+        root = trusted_root(args, session)
+        with NodeClient(args.node, root=root, token=session.token, unit=session.unit) as client:
             client.sign_out()
         said = f"signed out of {session.node_id} ({session.officer_id})"
     except CallError as exc:
@@ -152,39 +166,24 @@ def _show_new_credentials(officer_id: str, secret: str, uri: str) -> None:
 
 
 def _init_admin(args: argparse.Namespace) -> int:
-    from node.access.provisioning import create_first_admin
-    from node.app.blocking import BlockingPool
-    from node.app.data_folder import hold_data_folder
-    from node.desks.roster import Roster
-    from node.storage.database import Database
-    from sync.identity import IDENTITY_FILE, IdentityError, NodeIdentity
+    from node.access.provisioning import init_admin_in_folder
 
-    folder = Path(args.data_dir)
-    if not (folder / IDENTITY_FILE).exists():
-        raise IdentityError(f"no node in {folder}: enrol it first (hotline pki request ...)")
     password = _secret(args.password_file, NEW_PASSWORD_VARIABLE, "New password", confirm=True)
-    with hold_data_folder(folder, create=False):
-        identity = NodeIdentity.load_or_create(folder, args.unit, level_of(args.unit))
-        db = Database.open(args.db or f"sqlite:///{(folder / 'node.db').resolve()}")
-        blocking = BlockingPool(1)
-        try:
-            shown = create_first_admin(
-                db,
-                identity,
-                Roster(db, args.unit, blocking),
-                officer_id=args.id,
-                name=args.name,
-                password=password,
-                reset=args.reset,
-                now_ms=time.time_ns() // 1_000_000,
-                peer=f"local:{getpass.getuser()}@{socket.gethostname()}",
-            )
-        finally:
-            blocking.close()
-            db.close()
+    shown, node_id = init_admin_in_folder(
+        Path(args.data_dir),
+        args.unit,
+        db_url=args.db or "",
+        officer_id=args.id,
+        name=args.name,
+        password=password,
+        reset=args.reset,
+        now_ms=time.time_ns() // 1_000_000,
+        peer=f"local:{getpass.getuser()}@{socket.gethostname()}",
+        unit_name=args.unit_name or "",
+    )
     print(
         f"security administrator (安全管理员) {shown.officer_id} {args.name.strip()} "
-        f"{'renewed' if args.reset else 'created'} on node {identity.node_id}"
+        f"{'renewed' if args.reset else 'created'} on node {node_id}"
     )
     _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri)
     return 0
@@ -281,6 +280,12 @@ def add_access_commands(catalogue: Catalogue) -> None:
         "--db",
         metavar="URL",
         help="the node's database when not SQLite in the data folder (postgresql://...)",
+    )
+    init.add_argument(
+        "--unit-name",
+        dest="unit_name",
+        metavar="NAME",
+        help="a station's full name, recorded with its unit as its first start would",
     )
     _secret_flags(init, new=True)
     init.add_argument(

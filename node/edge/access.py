@@ -18,7 +18,7 @@ from core.errors import NotSignedIn
 from node.access.desk import SignedIn, SignInDesk
 from node.app.profile import ServiceMount
 from node.desks.roster import Roster
-from node.edge.caller import OFFICER_METADATA, metadata_value, peer_of, signed_in
+from node.edge.caller import peer_of, signed_in
 from proto.hotline.v1 import access_pb2, access_pb2_grpc
 from sync.codec import enum_number
 
@@ -79,7 +79,7 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
         who = signed_in()
         if who is None:
             raise await self._desk.refuse_call(
-                metadata_value(context, OFFICER_METADATA),
+                "",
                 CallRefusal.NO_TOKEN,
                 peer_of(context),
                 f"/hotline.v1.AccessService/{method}",
