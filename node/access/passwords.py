@@ -59,7 +59,9 @@ class PasswordHashing:
         """A hash checked against when the officer named has none, so that "no such officer"
         takes as long as "wrong password" and the time of a refusal does not tell which (made
         once, on first need)."""
-        return self._hasher.hash("a password no officer has; checked when the officer does not exist")
+        return self._hasher.hash(
+            "a password no officer has; checked when the officer does not exist"
+        )
 
     @property
     def below_default(self) -> bool:

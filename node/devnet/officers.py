@@ -14,6 +14,7 @@ again only when the token may have gone idle.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class SignIns:
     secrets: dict[str, str] = field(default_factory=dict)
     """TOTP secret (base32) by officer id."""
     _tokens: dict[str, tuple[str, int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while signing in: two threads asking for one officer's first token at once must
+    not both spend the same TOTP code."""
 
     @property
     def security_admin(self) -> str:
@@ -100,6 +104,10 @@ class SignIns:
 
     def token(self, officer_id: str) -> str:
         """A session token of ``officer_id``: the kept one, or a new sign-in."""
+        with self._lock:
+            return self._token(officer_id)
+
+    def _token(self, officer_id: str) -> str:
         now = self.real_ms()
         kept = self._tokens.get(officer_id)
         if kept is not None and now - kept[1] < REFRESH_MS:
@@ -119,9 +127,7 @@ class SignIns:
 
     def client(self, officer_id: str) -> NodeClient:
         """A client acting as ``officer_id``, signed in."""
-        return NodeClient(
-            self.target, root=self.root, token=self.token(officer_id), unit=self.unit
-        )
+        return NodeClient(self.target, root=self.root, token=self.token(officer_id), unit=self.unit)
 
     def add(self, officers: Iterable[DevnetOfficer]) -> None:
         """Put officers on the roster (as the security administrator) and set their
@@ -139,5 +145,7 @@ class SignIns:
                 self._tokens.pop(officer.officer_id, None)
 
     def add_system_admin(self) -> None:
-        """The node's system administrator (sync, trust, units), made by the security one."""
+        """The node's system administrator (sync, trust, units), made by the security one and
+        signed in at once (so that threads asking for their client later find the token)."""
         self.add([DevnetOfficer(self.system_admin, SYSTEM_ADMIN_NAME, (Role.SYSTEM_ADMIN,))])
+        self.token(self.system_admin)

@@ -30,6 +30,7 @@ from node.app.levels import profile_of
 from node.app.runtime import Node
 from node.app.settings import NodeSettings
 from node.app.wiring import build_node
+from node.cli.session_file import SavedSession, save_session
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.officers import (
     DEVNET_HASH_MEMORY_KIB,
@@ -112,8 +113,21 @@ class InProcessNode:
 
     def client(self, officer_id: str = "") -> NodeClient:
         """A client of this node signed in as ``officer_id`` (one with credentials here);
-        without one, a client sending no token (``unsigned``)."""
-        return self.signins.client(officer_id) if officer_id else self.unsigned()
+        without one, as the node's system administrator (系统管理员: sync, units, trust, the
+        node's info and alerts). ``unsigned()`` sends no token."""
+        return self.signins.client(officer_id or self.system_admin)
+
+    def cli(self, officer_id: str = "") -> list[str]:
+        """``--node`` and ``--token-file`` for a ``hotline`` command acting as ``officer_id``
+        (default: the system administrator): a session file as ``hotline login`` writes it
+        (mode 0600, the root kept in it), holding the officer's kept token."""
+        officer_id = officer_id or self.system_admin
+        token = self.signins.token(officer_id)
+        path = self.node.settings.data_dir.parent / "sessions" / f"{officer_id}.json"
+        node_id = self.node.identity.node_id
+        session = SavedSession(self.target, node_id, officer_id, token, 0, self.root.decode())
+        save_session(path, session)
+        return ["--node", self.target, "--token-file", str(path)]
 
     def unsigned(self) -> NodeClient:
         """A client of this node sending no session token."""
@@ -179,12 +193,14 @@ class World:
         clock: Clock | None = None,
         parent_address: str = "",
         real_ms: Callable[[], int] | None = None,
+        provision: bool = True,
     ) -> InProcessNode:
         """Start one node of the world (its parent must be started first).
 
         ``parent_address`` reaches the parent some other way than straight to its peer port
         (through a ``LinkProxy`` that a test cuts and heals); ``real_ms`` stands in for real
-        time where sign-in and sessions read it.
+        time where sign-in and sessions read it. ``provision=False`` leaves the node as
+        ``hotline serve`` first starts it: nobody on its roster, nobody able to act.
         """
         parent_name = parent if parent is not None else spec.parent
         parent_target = parent_address or (
@@ -208,6 +224,8 @@ class World:
         self.nodes[spec.name] = node
         self.specs[spec.name] = spec
         self.settings[spec.name] = settings
+        if not provision:
+            return node
         node.provision(real_ms)
         node.signins.add(DevnetOfficer(o.officer_id, o.name, o.roles) for o in spec.officers)
         if spec.level is UnitLevel.STATION and spec.parent in self.nodes:
@@ -244,6 +262,15 @@ class World:
         node = InProcessNode(built, old.signins)  # same officers, and their sessions hold
         self.nodes[name] = node
         return node
+
+    def signed_in(self, argv: list[str]) -> list[str]:
+        """A ``hotline`` command line with the session file of the officer it names with
+        ``--officer`` (kept: the command checks the session is theirs), or of the node's system
+        administrator, for the node its ``--node`` names."""
+        target = argv[argv.index("--node") + 1]
+        node = next(n for n in self.nodes.values() if n.target == target)
+        officer = argv[argv.index("--officer") + 1] if "--officer" in argv else ""
+        return [*argv, *node.cli(officer)[2:]]
 
     def officer(self, name: str, index: int = 0) -> NodeClient:
         """A client of node ``name`` signed in as its ``index``-th sample officer."""

@@ -26,6 +26,7 @@ from sync.codec import enum_number
 from sync.enrolment import bundle_pem, install_bundle, request_for
 from sync.identity import Credentials, IdentityError, NodeIdentity, NotEnrolled
 from sync.pki import (
+    ANY_NODE_NAME,
     ENROL_CONTEXT,
     NODE_EXTENSION,
     Authority,
@@ -34,7 +35,6 @@ from sync.pki import (
     cert_pem,
     certify_province,
     create_root,
-    ANY_NODE_NAME,
     dns_name,
     issue,
     may_certify,
