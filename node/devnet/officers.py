@@ -140,9 +140,19 @@ class SignIns:
                     officer.unit or self.unit,
                     [enum_number(r) for r in officer.roles],
                 )
-                shown = admin.set_credentials(officer.officer_id, DEVNET_PASSWORD)
-                self.secrets[officer.officer_id] = shown.totp_secret
-                self._tokens.pop(officer.officer_id, None)
+                self._set_credentials(admin, officer.officer_id)
+
+    def give_credentials(self, officer_ids: Iterable[str]) -> None:
+        """Set the credentials of officers already on the roster (as the security
+        administrator); their secrets are kept for signing in."""
+        with self.client(self.security_admin) as admin:
+            for officer_id in officer_ids:
+                self._set_credentials(admin, officer_id)
+
+    def _set_credentials(self, admin: NodeClient, officer_id: str) -> None:
+        shown = admin.set_credentials(officer_id, DEVNET_PASSWORD)
+        self.secrets[officer_id] = shown.totp_secret
+        self._tokens.pop(officer_id, None)
 
     def add_system_admin(self) -> None:
         """The node's system administrator (sync, trust, units), made by the security one and
