@@ -160,9 +160,25 @@ def _whoami(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_new_credentials(officer_id: str, secret: str, uri: str) -> None:
+def _show_new_credentials(officer_id: str, secret: str, uri: str, out: str | None) -> None:
+    """Print the new TOTP secret once; with ``out``, also write it to that file (0600), for a
+    script that signs the officer in (``hotline login --totp-secret-file``)."""
     print(f"TOTP secret of {officer_id} (shown once; enter it in an authenticator app): {secret}")
     print(f"  or as a URI (for a QR code): {uri}")
+    if out:
+        save_secret(Path(out), secret)
+        print(f"  and written to {out} (mode 0600)")
+
+
+def save_secret(path: Path, secret: str) -> None:
+    """Write ``secret`` to ``path``, readable by its owner only (its folder 0700 if made)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (secret + "\n").encode("ascii"))
+    finally:
+        os.close(fd)
 
 
 def _init_admin(args: argparse.Namespace) -> int:
@@ -185,7 +201,7 @@ def _init_admin(args: argparse.Namespace) -> int:
         f"security administrator (安全管理员) {shown.officer_id} {args.name.strip()} "
         f"{'renewed' if args.reset else 'created'} on node {node_id}"
     )
-    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri)
+    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri, args.secret_out)
     return 0
 
 
@@ -194,7 +210,7 @@ def _set_credentials(args: argparse.Namespace) -> int:
     with node_client(args) as client:
         shown = client.set_credentials(args.id, password)
     print(f"credentials of {shown.officer_id} set; their open sessions ended")
-    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri)
+    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri, args.secret_out)
     return 0
 
 
@@ -207,6 +223,14 @@ def _secret_flags(parser: argparse.ArgumentParser, *, new: bool) -> None:
         help=f"read the {'new ' if new else ''}password from the first line of FILE (mode "
         f"0600); else {variable}; else it is asked without echo",
     )
+    if new:
+        parser.add_argument(
+            "--totp-secret-file",
+            dest="secret_out",
+            metavar="FILE",
+            help="also write the new TOTP secret to FILE (mode 0600), for a script that "
+            "signs the officer in with `hotline login --totp-secret-file FILE`",
+        )
 
 
 def add_access_commands(catalogue: Catalogue) -> None:

@@ -27,6 +27,7 @@ from core.officers import Role
 from core.units import UnitLevel, county_of
 from node.access.passwords import PasswordHashing
 from node.access.provisioning import init_admin_in_folder
+from node.cli.session_file import SavedSession, save_session
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.officers import (
     DEVNET_HASH_MEMORY_KIB,
@@ -69,6 +70,11 @@ class NodeProcess:
     """Argon2id memory the node hashes passwords with (a throwaway network's: cheap)."""
     signins: SignIns | None = None
     """Its officers with credentials (set at the first start, when it is provisioned)."""
+    node_id: str = ""
+    """The node's id (known once enrolled)."""
+    provision: bool = True
+    """Make its security and system administrators at the first start (False: a test does
+    it the operator's way, with ``hotline officers init-admin``)."""
 
     @property
     def target(self) -> str:
@@ -93,7 +99,7 @@ class NodeProcess:
             self.hierarchy.enrol(self.data_dir, self.unit, int(time.time() * 1000))
         first = self.signins is None
         if first:
-            self.signins = self._provision()
+            self.signins = self._provision() if self.provision else self._unprovisioned()
         port_file = self.data_dir / "port"
         port_file.unlink(missing_ok=True)
         command = [
@@ -142,17 +148,22 @@ class NodeProcess:
         self.signins.target = self.target
         with self.signins.unsigned() as client:
             client.wait_ready(timeout=timeout)
-        if first:
+        if first and self.provision:
             self.signins.add_system_admin()
 
-    def _provision(self) -> SignIns:
-        """Make the node's first security administrator on its data folder (the node is not
-        running), as ``hotline officers init-admin`` does."""
+    def _unprovisioned(self) -> SignIns:
+        """Nobody with credentials yet; the root the node's certificate chains to."""
         identity = NodeIdentity.load_or_create(self.data_dir, self.unit, self.level)
         credentials = identity.credentials
         if credentials is None:
             raise RuntimeError(f"node {self.name} is not enrolled: give the network a hierarchy")
-        signins = SignIns(self.unit, credentials.root_pem())
+        self.node_id = identity.node_id
+        return SignIns(self.unit, credentials.root_pem())
+
+    def _provision(self) -> SignIns:
+        """Make the node's first security administrator on its data folder (the node is not
+        running), as ``hotline officers init-admin`` does."""
+        signins = self._unprovisioned()
         admin, _ = init_admin_in_folder(
             self.data_dir,
             self.unit,
@@ -174,6 +185,18 @@ class NodeProcess:
         administrator (系统管理员: sync, units, trust, the node's info and alerts)."""
         assert self.signins is not None, f"node {self.name} was never started"
         return self.signins.client(officer_id or self.signins.system_admin)
+
+    def cli(self, officer_id: str = "") -> list[str]:
+        """``--node`` and ``--token-file`` for a ``hotline`` command acting as ``officer_id``
+        (default: the system administrator): a session file as ``hotline login`` writes it
+        (mode 0600, the root kept in it), holding the officer's kept token."""
+        assert self.signins is not None, f"node {self.name} was never started"
+        officer_id = officer_id or self.signins.system_admin
+        token = self.signins.token(officer_id)
+        path = self.data_dir.parent / "sessions" / f"{officer_id}.json"
+        root = self.signins.root.decode("ascii")
+        save_session(path, SavedSession(self.target, self.node_id, officer_id, token, 0, root))
+        return ["--node", self.target, "--token-file", str(path)]
 
     def unsigned(self) -> NodeClient:
         """A client of this node sending no session token."""
@@ -241,8 +264,10 @@ class LocalNetwork:
         unit_name: str = "",
         extra_args: tuple[str, ...] = (),
         parent_address: str = "",
+        provision: bool = True,
     ) -> NodeProcess:
-        """Start a node named ``name`` under ``parent`` (a name given before)."""
+        """Start a node named ``name`` under ``parent`` (a name given before); with
+        ``provision=False`` nobody may act on it until a test makes its administrator."""
         node = NodeProcess(
             name=name,
             level=level,
@@ -256,6 +281,7 @@ class LocalNetwork:
             extra_args=(*self.node_args, *extra_args),
             hierarchy=self.hierarchy,
             parent_address=parent_address,
+            provision=provision,
         )
         node.start()
         self.nodes[name] = node
