@@ -142,6 +142,7 @@ def walkthrough(tmp_path: Path) -> Iterator[Walkthrough]:
 
 
 @pytest.mark.processes
+@pytest.mark.timeout(600)  # some fifty `hotline` processes, each signing in or acting once
 def test_the_readme_s_running_nodes_steps_work_as_written(walkthrough: Walkthrough) -> None:
     assert HOTLINE.is_file(), "the README says hotline is .venv/bin/hotline"
     readme = section((ROOT / "README.md").read_text(encoding="utf-8"), "Running nodes")
