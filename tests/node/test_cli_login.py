@@ -250,3 +250,33 @@ def _admin(desk: Desk, tmp_path: Path) -> Path:
 
 def _saved_token(path: Path) -> str:
     return str(json.loads(path.read_text(encoding="utf-8"))["token"])
+
+
+def test_init_admin_records_a_station_s_unit_before_its_first_start(
+    hierarchy: Hierarchy,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "zhangyelu"
+    hierarchy.enrol(folder, "620102001", time.time_ns() // 1_000_000)
+    monkeypatch.setenv("HOTLINE_NEW_PASSWORD", STRONG_PASSWORD)
+    secret_file = tmp_path / "secrets" / "620102001-90"
+    argv = [
+        "officers", "init-admin", "--data-dir", str(folder), "--unit", "620102001",
+        "--id", "620102001-90", "--name", "马安", "--unit-name", "张掖路市场监管所",
+        "--totp-secret-file", str(secret_file),
+    ]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    assert f"written to {secret_file} (mode 0600)" in capsys.readouterr().out
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert len(secret_file.read_text(encoding="ascii").strip()) == 32  # 160 bits, base32
+    db = Database.open(f"sqlite:///{folder / 'node.db'}")
+    try:
+        with db.read() as conn:
+            unit = conn.exec_driver_sql(
+                "SELECT name, parent_code FROM units WHERE code = '620102001'"
+            ).one()
+    finally:
+        db.close()
+    assert (unit.name, unit.parent_code) == ("张掖路市场监管所", "620102")
