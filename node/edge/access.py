@@ -3,8 +3,8 @@ delegates to the sign-in desk (``node.access.desk``).
 
 The token of the call (for SignOut, WhoAmI, SetCredentials) was checked by
 ``node.edge.caller.SessionInterceptor`` before the method runs; these methods need a signed-in
-officer, so the ``x-hotline-officer`` fallback does not count here. Errors propagate to
-``node.edge.errors``.
+officer (a call without a token is refused at the door, and here again should one get past).
+Errors propagate to ``node.edge.errors``.
 """
 
 from __future__ import annotations
