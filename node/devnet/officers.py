@@ -125,6 +125,10 @@ class SignIns:
         """Drop the kept token (a test signed the officer out)."""
         self._tokens.pop(officer_id, None)
 
+    def forget_all(self) -> None:
+        """Drop every kept token (the node's keys were rotated: its sessions ended)."""
+        self._tokens.clear()
+
     def client(self, officer_id: str) -> NodeClient:
         """A client acting as ``officer_id``, signed in."""
         return NodeClient(self.target, root=self.root, token=self.token(officer_id), unit=self.unit)

@@ -206,7 +206,7 @@ def test_an_unaccepted_complaint_is_reminded_at_three_levels_then_climbs_to_the_
         assert handler.get(ticket_id) == centre.get(ticket_id)  # every level's copy agrees
 
     capsys.readouterr()
-    assert hotline(["queue", "--node", network["chengguan"].target, "--officer", HANDLER]) == 0
+    assert hotline(["queue", *network["chengguan"].cli(HANDLER)]) == 0
     printed = capsys.readouterr().out
     assert "OVERDUE: 1" in printed and f"{ticket_id}  decide_acceptance" in printed
     assert "escalated 2x to 620000" in printed
