@@ -53,9 +53,10 @@ from loadtest.harness import BenchError, last_line, python_version, say, scratch
 from loadtest.hub import HUB_UNIT, hub_alive, running_hub
 from loadtest.measuring import PhaseResult
 from node.devnet.samples import random_ticket
-from node.edge.client import CallError, NodeClient, officer_metadata
+from node.edge.channels import client_aio_channel
+from node.edge.client import CallError, token_metadata
 from proto.hotline.v1 import admin_pb2, intake_pb2
-from sync.codec import enum_number, to_message
+from sync.codec import to_message
 
 OFFICER_ID = "620000-01"
 OFFICER_NAME = "王芳"
@@ -140,6 +141,8 @@ async def drive(
     target: str,
     server_pid: int,
     *,
+    root: bytes,
+    token: str,
     seconds: float,
     clients: int,
     requests: TicketRequests,
@@ -147,10 +150,12 @@ async def drive(
 ) -> Phases:
     """Run the phases against the node at ``target``: warm-up, no-op, peak, half rate.
 
-    ``check_alive`` is called after each phase and raises if the node has gone.
+    ``root`` is the national root the hub's certificate chains to (TLS), ``token`` the session
+    of the signed-in operator every call acts as. ``check_alive`` is called after each phase
+    and raises if the node has gone.
     """
-    officer: Metadata = officer_metadata(OFFICER_ID)
-    async with aio.insecure_channel(target) as channel:
+    officer: Metadata = token_metadata(token)
+    async with client_aio_channel(target, root, unit=HUB_UNIT) as channel:
         # No (de)serializers: requests go out as the bytes built beforehand, answers stay bytes.
         register: RawCall = channel.unary_unary(REGISTER_METHOD, None, None)
         ping: RawCall = channel.unary_unary(PING_METHOD, None, None)
@@ -283,9 +288,10 @@ def bench(seconds: float, clients: int) -> dict[str, Any]:
     with scratch_folder("intake") as root, running_hub(root) as node:
         assert node.process is not None
         requests = TicketRequests()
-        with NodeClient(node.target) as admin:
-            admin.add_officer(OFFICER_ID, OFFICER_NAME, HUB_UNIT, [enum_number(Role.OPERATOR)])
-            database = admin.info().database
+        node.add_officer(OFFICER_ID, OFFICER_NAME, (Role.OPERATOR,))
+        with node.client(OFFICER_ID) as operator:
+            database = operator.info().database
+            token, hub_root = operator.token, operator.root
         say(
             f"hub {HUB_UNIT} on {node.target} (pid {node.process.pid}), {database} in "
             f"{root}; {os.cpu_count()} cpu(s), Python {python_version()}"
@@ -294,6 +300,8 @@ def bench(seconds: float, clients: int) -> dict[str, Any]:
             drive(
                 node.target,
                 node.process.pid,
+                root=hub_root,
+                token=token,
                 seconds=seconds,
                 clients=clients,
                 requests=requests,
@@ -303,8 +311,8 @@ def bench(seconds: float, clients: int) -> dict[str, Any]:
         if requests.built_inline:
             say(f"note: {requests.built_inline} requests were built during a phase")
         hub_alive(node)
-        with NodeClient(node.target) as admin:
-            held = int(admin.info().tickets)
+        with node.client(OFFICER_ID) as operator:
+            held = int(operator.info().tickets)
         return report(
             phases, seconds=seconds, clients=clients, database=database, tickets_held=held
         )

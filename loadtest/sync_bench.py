@@ -55,6 +55,7 @@ from loadtest.harness import (
 from loadtest.measuring import peak_rss_mib
 from node.app.runtime import Node
 from node.devnet.hierarchy import Hierarchy
+from node.devnet.officers import system_admin_id
 from node.devnet.processes import NodeProcess
 from node.devnet.samples import random_ticket
 from node.edge.client import NodeClient
@@ -129,7 +130,7 @@ def _catch_up(city: NodeProcess, county: NodeProcess, count: int, timeout: float
 
     Progress is printed every second; a ``BenchError`` says how far it got by ``timeout``.
     """
-    with NodeClient(city.target) as city_client:
+    with city.client(system_admin_id(city.unit)) as city_client:
         before = _held_tickets(city_client)
         t0 = time.perf_counter()
         county.start()

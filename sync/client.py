@@ -451,6 +451,8 @@ class ParentLink:
                 await self.close()  # dial afresh next round
                 if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
                     details = await self._blocking(self._unreachable, details)
+                elif code == "UNIMPLEMENTED":
+                    details = self._not_a_peer_port()
                 self.status.last_error = f"{code}: {details}"
                 self.status.failures += 1
                 raise ReplicationError(
@@ -462,13 +464,21 @@ class ParentLink:
             self.status.last_success_ms = self._wall_ms()
             return RoundReport(pushed.accepted, pulled.accepted, pushed.rejected + pulled.rejected)
 
+    def _not_a_peer_port(self) -> str:
+        """A node answered but serves no SyncService there: its client port, most likely."""
+        return (
+            f"{self.target} answers in TLS but serves no replication, so it is not a peer "
+            "port (it is likely the parent's client port); --parent must name the parent's "
+            "peer port (the address after 'peers on' in the parent's start line)"
+        )
+
     def _unreachable(self, details: str) -> str:
         """Why the parent did not answer: a plain port named as ``--parent`` says so."""
         if listener_kind(self.target) is ListenerKind.PLAIN:
             return (
-                f"{self.target} answers without TLS, so it is not a peer port (it is likely "
-                "the parent's client port); --parent must name the parent's peer port (the "
-                "address after 'peers on' in the parent's start line)"
+                f"{self.target} answers without TLS, so it is not a node's peer port; --parent "
+                "must name the parent's peer port (the address after 'peers on' in the "
+                "parent's start line)"
             )
         return details
 

@@ -77,6 +77,13 @@ def dns_name(unit_code: str) -> str:
     return f"u{unit_code}{DNS_SUFFIX}"
 
 
+ANY_NODE_NAME = f"node{DNS_SUFFIX}"
+"""The name every node certificate carries besides its unit's (``node.hotline``): what a tool
+checks the client port against when it does not know yet which unit's node answers there (the
+first ``hotline login`` to an address); the chain to the national root is checked all the same.
+"""
+
+
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -433,7 +440,10 @@ def issue(
         dated(builder, authority.certificate, now_ms, days, drill_from)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(dns_name(node.unit_code))]), critical=False
+            x509.SubjectAlternativeName(
+                [x509.DNSName(dns_name(node.unit_code)), x509.DNSName(ANY_NODE_NAME)]
+            ),
+            critical=False,
         )
         .add_extension(
             x509.ExtendedKeyUsage(

@@ -1,14 +1,16 @@
-"""What listens on a ``HOST:PORT``: a node's peer port (TLS), a plain port, or nothing.
+"""What listens at a ``HOST:PORT``: a node's port (TLS), a plain-text port, or nothing.
 
-A node has two ports: the client port (plain gRPC: officers and tools) and the peer port
-(gRPC over mutual TLS: its child nodes). Pointing one kind of caller at the other kind of port
-fails inside gRPC with an error that names neither ("Socket closed", "Deadline Exceeded").
-After such a failure the caller asks ``listener_kind``, which opens a TCP connection, sends a
-TLS ClientHello and looks at the first bytes of the answer: a TLS record (handshake or alert)
-means a peer port; an HTTP/2 SETTINGS frame (what a gRPC server without TLS sends first) means
-a client port. A connection closed without an answer (a proxy whose link is cut, another
-program) proves nothing either way. Nothing is verified and no gRPC call is made; the probe
-only tells the operator which port they named.
+A node has two ports, both TLS with its certificate: the client port (officers and tools, who
+prove themselves with a session token) and the peer port (mutual TLS: its child nodes).
+Pointing a caller at the wrong address fails inside gRPC with an error that names nothing
+useful ("Socket closed", "Deadline Exceeded"). After such a failure the caller asks
+``listener_kind``, which opens a TCP connection, sends a TLS ClientHello and looks at the first
+bytes of the answer: a TLS record (handshake or alert) means a node's port (which of the two, or
+a certificate the caller does not trust, the caller says in words); an HTTP/2 SETTINGS frame
+(what a gRPC server without TLS sends first) means a plain-text port, which no node serves. A
+connection closed without an answer (a proxy whose link is cut, another program) proves
+nothing either way. Nothing is verified and no gRPC call is made; the probe only tells the
+operator what they named.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ _HTTP2_SETTINGS = 0x04
 class ListenerKind(enum.Enum):
     """What answered at an address."""
 
-    TLS = "tls"  # answers a ClientHello in TLS: a node's peer port
-    PLAIN = "plain"  # answers in HTTP/2 without TLS: a node's client port
+    TLS = "tls"  # answers a ClientHello in TLS: a node's client or peer port
+    PLAIN = "plain"  # answers in HTTP/2 without TLS: not a node's port
     NOTHING = "nothing"  # connection refused: nothing listens there
     UNKNOWN = "unknown"  # no answer, another protocol, or the address does not resolve
 

@@ -53,10 +53,6 @@ class Permission:
     jurisdiction: Jurisdiction = Jurisdiction.NONE
     field: str = ""
     """The request field naming the ticket (TICKET) or the unit (UNIT)."""
-    provisioning: bool = False
-    """Served to any caller on the node's own machine (loopback) while the node has no
-    security administrator yet: what sets up and inspects a fresh node (its roster, units,
-    replication, rule book), as every tool did before sign-in existed (docs/security.md)."""
     open: bool = False
     """No officer needed at all (the sign-ins: they are how one becomes a caller)."""
     outsiders: frozenset[PrincipalKind] = frozenset()
@@ -78,7 +74,7 @@ def _step(command: type) -> Permission:
 
 
 def _admin(*roles: Role, jurisdiction: Jurisdiction = _NODE) -> Permission:
-    return Permission(frozenset(roles), jurisdiction, provisioning=True)
+    return Permission(frozenset(roles), jurisdiction)
 
 
 _READ_TICKET = Permission(TICKET_ROLES, _TICKET, "ticket_id")
@@ -120,7 +116,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "GetQueue": Permission(TICKET_ROLES, Jurisdiction.UNIT, "unit_code"),
     },
     "RulesService": {
-        "GetRules": Permission(EVERY_ROLE, provisioning=True),
+        "GetRules": Permission(EVERY_ROLE),
         "AmendRules": Permission(frozenset({Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE),
     },
     "AdminService": {
@@ -135,15 +131,12 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ListAlerts": _admin(Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN),
         "ReleaseQuarantine": _admin(Role.SYSTEM_ADMIN),
         "PublishTrust": _admin(Role.SYSTEM_ADMIN),
-        "PushOfficer": Permission(
-            frozenset({Role.SECURITY_ADMIN}), Jurisdiction.UNIT, "unit_code", provisioning=True
-        ),
+        "PushOfficer": Permission(frozenset({Role.SECURITY_ADMIN}), Jurisdiction.UNIT, "unit_code"),
         "RevokeOfficer": _admin(Role.SECURITY_ADMIN),
         "ListOfficerAccounts": Permission(
             frozenset({Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}),
             Jurisdiction.UNIT,
             "prefix",
-            provisioning=True,
         ),
     },
     "AccessService": {
@@ -250,21 +243,6 @@ def why_outsider_refused(
     )
 
 
-def is_loopback(peer: str) -> bool:
-    """True when a gRPC peer address (``ipv4:127.0.0.1:5123``, ``ipv6:[::1]:5123``,
-    ``unix:...``) is on the node's own machine."""
-    kind, _, address = peer.partition(":")
-    match kind:
-        case "ipv4":
-            return address.startswith("127.")
-        case "ipv6":
-            host = address.rpartition("]")[0].removeprefix("[")
-            return host == "::1" or host.startswith("::ffff:127.")
-        case "unix" | "unix-abstract":
-            return True
-    return False
-
-
 def _who(rule: Permission) -> str:
     if rule.open:
         return "anyone (no officer)"
@@ -281,14 +259,13 @@ def _who(rule: Permission) -> str:
 def markdown_table() -> str:
     """The table as docs/security.md shows it ("Who may call what")."""
     lines = [
-        "| service | method | who (any of) | jurisdiction | on a fresh node |",
-        "|---|---|---|---|---|",
+        "| service | method | who (any of) | jurisdiction |",
+        "|---|---|---|---|",
     ]
     for service, methods in PERMISSIONS.items():
         for name, rule in methods.items():
             where = rule.jurisdiction.value + (f" (`{rule.field}`)" if rule.field else "")
-            fresh = "loopback, no officer" if rule.provisioning else "same"
-            lines.append(f"| {service} | {name} | {_who(rule)} | {where} | {fresh} |")
+            lines.append(f"| {service} | {name} | {_who(rule)} | {where} |")
     return "\n".join(lines) + "\n"
 
 
@@ -300,7 +277,6 @@ __all__ = [
     "Jurisdiction",
     "Permission",
     "Refused",
-    "is_loopback",
     "markdown_table",
     "permission_of",
     "why_outsider_refused",

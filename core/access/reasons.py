@@ -76,9 +76,10 @@ class CallRefusal(enum.Enum):
     NO_TOKEN = "no-token"
     """The call needs a signed-in officer and sent no token."""
     OFFICER_MISMATCH = "officer-mismatch"
-    """The token is one officer's and the call's officer metadata names another."""
+    """The token was one officer's and the call's officer metadata named another (given while
+    the ``x-hotline-officer`` metadata still named officers; kept so that older rows read)."""
     UNKNOWN_OFFICER = "unknown-officer"
-    """The officer metadata names nobody on this node's roster."""
+    """The officer a valid token names is no longer on this node's roster."""
     NO_RULE = "no-rule"
     """The table of who may call what (``core.access.permissions``) has no row for the
     method: refused whoever calls (deny by default)."""

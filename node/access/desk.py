@@ -108,6 +108,7 @@ class SignInDesk(OutsiderSignIn):
         consumer_policy: SignInPolicy | None = None,
         limits: SignInLimits | None = None,
         codes: CodeKey | None = None,
+        hashing: passwords.PasswordHashing = passwords.DEFAULT_HASHING,
     ) -> None:
         self._db = db
         self._identity = identity
@@ -120,6 +121,8 @@ class SignInDesk(OutsiderSignIn):
         self.throttle = SignInThrottle(limits or SignInLimits())
         self._codes = codes
         self._wall_ms = wall_ms
+        self.passwords = hashing
+        """How this node hashes passwords (Argon2id; its memory is a setting)."""
         self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
 
     def policy_of(self, kind: PrincipalKind | str) -> SignInPolicy:
@@ -224,7 +227,7 @@ class SignInDesk(OutsiderSignIn):
                 store.credentials(conn, account.key, book=account.book) if unknown is None else None
             )
         if stored is None:
-            passwords.spend_time_as_if_checking(password)
+            self.passwords.spend_time_as_if_checking(password)
             why = unknown or (
                 SignInRefusal.NO_CREDENTIALS
                 if account.book is store.OFFICERS
@@ -235,11 +238,11 @@ class SignInDesk(OutsiderSignIn):
         if stored.guard.locked(now):
             self._record(now, who, AccessAction.SIGN_IN, SignInRefusal.LOCKED.value, peer)
             raise self._locked(stored.guard.locked_until_ms)
-        password_ok = passwords.password_matches(stored.password_hash, password)
+        password_ok = self.passwords.password_matches(stored.password_hash, password)
         step = totp.matching_step(totp.secret_bytes(stored.totp_secret), code, now)
         rehashed = (
-            passwords.hash_password(password)
-            if password_ok and passwords.needs_rehash(stored.password_hash)
+            self.passwords.hash_password(password)
+            if password_ok and self.passwords.needs_rehash(stored.password_hash)
             else None
         )
         with self._db.write() as conn:
@@ -467,7 +470,7 @@ class SignInDesk(OutsiderSignIn):
                 "(hotline add-officer)"
             )
         check_password(password)
-        hashed = passwords.hash_password(password)
+        hashed = self.passwords.hash_password(password)
         secret, shown = make_secret(target.officer_id, self._roster.own_unit().code)
         with self._db.write() as conn:
             store.save_credentials(

@@ -64,6 +64,7 @@ class OutsiderSignIn:
         _hashing: asyncio.Semaphore
         _codes: CodeKey | None
         _wall_ms: Callable[[], int]
+        passwords: passwords.PasswordHashing
         consumer_policy: SignInPolicy
 
         async def _limited(
@@ -237,7 +238,7 @@ class OutsiderSignIn:
                 "node: their users sign in to the county that enrolled them"
             )
         check_password(password)
-        hashed = passwords.hash_password(password)
+        hashed = self.passwords.hash_password(password)
         secret, shown = make_secret(f"{draft.credit_code}:{draft.user_id}", unit.code)
         with self._db.write() as conn:
             known = enterprises.enterprise_name(conn, draft.credit_code)

@@ -8,6 +8,9 @@ caller gains anything it did not have. It puts the officer on the roster with th
 ``security_admin`` (安全管理员), sets their password, makes their TOTP secret (shown once) and
 writes the act into the access record, signed with the node's key.
 
+A station's unit is in no table: it is recorded here as the node records it at its first start
+(``unit_name``), so a station can be provisioned before it ever ran.
+
 It refuses when the node already has a security administrator with credentials: they add
 others over the network (``hotline officers set-credentials``). ``reset`` renews the
 credentials of that same administrator (a lost phone, a forgotten password), again only on the
@@ -16,31 +19,22 @@ node's machine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.access.passwords import check_password
 from core.access.record import AccessAction, AccessOutcome
 from core.access.sessions import SessionEnd
 from core.errors import DomainError, InvalidInput
 from core.officers import Role
+from core.units import UnitLevel, county_of, level_of
 from node.access import passwords, record, store
 from node.access.desk import NewCredentials, make_secret
+from node.app.blocking import BlockingPool
+from node.app.data_folder import hold_data_folder
 from node.desks.officer_accounts import standing_in
 from node.desks.roster import Roster
 from node.storage.database import Database
-from sync.identity import NodeIdentity
-
-
-def has_security_admin(db: Database, roster: Roster) -> bool:
-    """True once the node has a security administrator with credentials (made by
-    ``init-admin``): from then on its administrative RPCs are served only to the right
-    administrator, no longer to any caller on the node's machine (docs/security.md,
-    "Bootstrapping"). Asks the roster held in memory first: with no security administrator on
-    it (a fresh node, every call of its provisioning) the answer needs no read; otherwise a
-    blocking read of their credentials."""
-    admins = {o.officer_id for o in roster.officers() if o.has(Role.SECURITY_ADMIN)}
-    if not admins:
-        return False
-    with db.read() as conn:
-        return bool(store.security_admins_with_credentials(conn, admins))
+from sync.identity import IDENTITY_FILE, IdentityError, NodeIdentity
 
 
 def create_first_admin(
@@ -54,6 +48,7 @@ def create_first_admin(
     reset: bool,
     now_ms: int,
     peer: str,
+    hashing: passwords.PasswordHashing = passwords.DEFAULT_HASHING,
 ) -> NewCredentials:
     """Make (or with ``reset`` renew) the node's security administrator; the TOTP secret is
     returned to be shown once."""
@@ -97,7 +92,7 @@ def create_first_admin(
             "id of their own and no other role (三权分立)",
         )
     roster.save_officer(officer_id, name, unit, frozenset({Role.SECURITY_ADMIN}))
-    hashed = passwords.hash_password(password)
+    hashed = hashing.hash_password(password)
     secret, shown = make_secret(officer_id, unit)
     with db.write() as conn:
         store.save_credentials(conn, officer_id, hashed, secret, at_ms=now_ms, set_by="local")
@@ -114,3 +109,52 @@ def create_first_admin(
             + (f"; {ended} open session(s) ended" if ended else ""),
         )
     return shown
+
+
+def init_admin_in_folder(
+    folder: Path,
+    unit: str,
+    *,
+    db_url: str = "",
+    officer_id: str,
+    name: str,
+    password: str,
+    reset: bool,
+    now_ms: int,
+    peer: str,
+    unit_name: str = "",
+    hashing: passwords.PasswordHashing = passwords.DEFAULT_HASHING,
+) -> tuple[NewCredentials, str]:
+    """``create_first_admin`` on the node whose data folder is ``folder`` (stopped: the folder's
+    lock is taken, as ``hotline pki`` does); the new credentials and the node's id.
+
+    What ``hotline officers init-admin`` runs, and the devnet before it starts a node.
+    """
+    if not (folder / IDENTITY_FILE).exists():
+        raise IdentityError(f"no node in {folder}: enrol it first (hotline pki request ...)")
+    with hold_data_folder(folder, create=False):
+        identity = NodeIdentity.load_or_create(folder, unit, level_of(unit))
+        db = Database.open(db_url or f"sqlite:///{(folder / 'node.db').resolve()}")
+        blocking = BlockingPool(1)
+        try:
+            roster = Roster(db, unit, blocking)
+            if level_of(unit) is UnitLevel.STATION and unit not in roster.units:
+                # As the station's node does at its first start (station_agent.profile).
+                name_of_unit = unit_name or f"{unit} 市场监管所"
+                roster.save_unit(unit, name_of_unit, UnitLevel.STATION, county_of(unit))
+            shown = create_first_admin(
+                db,
+                identity,
+                roster,
+                officer_id=officer_id,
+                name=name,
+                password=password,
+                reset=reset,
+                now_ms=now_ms,
+                peer=peer,
+                hashing=hashing,
+            )
+        finally:
+            blocking.close()
+            db.close()
+    return shown, identity.node_id

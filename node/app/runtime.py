@@ -113,13 +113,16 @@ class Node:
         self._health = health_aio.HealthServicer()
         names: list[str] = []
         self.server = self._server(self.profile.client_services, names)
-        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        # TLS with the node's own certificate; officers prove who they are with a session token.
+        self.port = self.server.add_secure_port(
+            f"{self.settings.host}:{self.settings.port}", self._tls(client_auth=False)
+        )
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.host}:{self.settings.port}")
         if self.profile.peer_services:
             self.peer_server = self._server(self.profile.peer_services, names)
             address = f"{self.settings.host}:{self.settings.peer_port}"
-            self.peer_port = self.peer_server.add_secure_port(address, self._tls())
+            self.peer_port = self.peer_server.add_secure_port(address, self._tls(client_auth=True))
             if self.peer_port == 0:
                 raise OSError(f"cannot listen on {address}")
             await self.peer_server.start()
@@ -175,14 +178,17 @@ class Node:
         )
         return server
 
-    def _tls(self) -> grpc.ServerCredentials:
-        """Mutual TLS with this node's certificate; clients must chain to the national root."""
+    def _tls(self, *, client_auth: bool) -> grpc.ServerCredentials:
+        """TLS with this node's certificate. With ``client_auth`` (the peer port) it is mutual:
+        clients must present a certificate chaining to the national root. Without (the client
+        port), officers' tools check the node's certificate and prove themselves with a session
+        token (``node.edge.channels``)."""
         credentials = self.identity.credentials
         assert credentials is not None  # build_node refuses a node without one
         return grpc.ssl_server_credentials(
             [(self.identity.tls_key_pem(), credentials.chain_pem())],
-            root_certificates=credentials.root_pem(),
-            require_client_auth=True,
+            root_certificates=credentials.root_pem() if client_auth else None,
+            require_client_auth=client_auth,
         )
 
     async def stop(self, grace: float = 5.0) -> None:

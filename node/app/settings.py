@@ -20,6 +20,7 @@ from core.access.throttle import BucketRule, SignInLimits
 from core.errors import InvalidInput
 from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
+from node.access.passwords import LEAST_MEMORY_KIB, MEMORY_KIB, PasswordHashing
 
 
 class InvalidSetting(InvalidInput):
@@ -104,6 +105,9 @@ class NodeSettings:
     consumer_session_minutes: float = 30.0
     """A consumer's session ends this long after sign-in (real minutes); it ends after
     ``session_idle_minutes`` without a call too, if that is shorter."""
+    password_hash_memory_kib: int = MEMORY_KIB
+    """Argon2id memory per password hash, KiB: the OWASP 19 MiB unless the tests or the demo
+    ask for less (a node warns at start when below it; docs/security.md)."""
     incidents: IncidentRules = field(default_factory=IncidentRules)
     """Thresholds for group complaints, emergencies and professional claimants
     (docs/incidents.md): an ``[incidents]`` table in the config file, or the path of a TOML
@@ -167,6 +171,11 @@ class NodeSettings:
         )
 
     @property
+    def password_hashing(self) -> PasswordHashing:
+        """How the node hashes officers' passwords (Argon2id, ``password_hash_memory_kib``)."""
+        return PasswordHashing(self.password_hash_memory_kib)
+
+    @property
     def database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""
         return self.db or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"
@@ -210,6 +219,10 @@ class NodeSettings:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise InvalidSetting(name, f"must be a positive number, not {value}")
+        if self.password_hash_memory_kib < LEAST_MEMORY_KIB:
+            raise InvalidSetting(
+                "password_hash_memory_kib", f"must be at least {LEAST_MEMORY_KIB} (KiB)"
+            )
         if self.session_idle_minutes > self.session_lifetime_hours * 60:
             raise InvalidSetting(
                 "session_idle_minutes", "is longer than the session's whole lifetime"

@@ -17,6 +17,7 @@ from core.units import UnitLevel
 from node.access import record as access_record
 from node.access.codes import CodeKey, load_or_create_key
 from node.access.desk import SignInDesk
+from node.access.passwords import MEMORY_KIB
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile
@@ -190,6 +191,15 @@ def build_node(
         codes=codes,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    hashing = settings.password_hashing
+    if hashing.below_default:
+        log.warning(
+            "PASSWORDS ARE HASHED WITH %d KiB OF ARGON2ID MEMORY, BELOW THE %d KiB DEFAULT "
+            "(password_hash_memory_kib): a copy of this database costs a guesser less; for "
+            "tests and demos only",
+            hashing.memory_kib,
+            MEMORY_KIB,
+        )
     node.officer_accounts = accounts
     node.access = SignInDesk(
         db,
@@ -201,6 +211,7 @@ def build_node(
         consumer_policy=settings.consumer_policy,
         limits=settings.sign_in_limits,
         codes=codes,
+        hashing=hashing,
     )
     return node
 

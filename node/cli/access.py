@@ -20,17 +20,18 @@ from pathlib import Path
 
 from core.access import totp
 from core.officers import Role
-from core.units import level_of
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
 from node.cli.officer_accounts import add_account_commands
 from node.cli.session_file import (
     SavedSession,
     forget_session,
+    load_session,
     node_client,
     save_session,
     saved_session,
     session_path,
+    trusted_root,
 )
 from node.cli.terms import term
 from node.edge.client import CallError, NodeClient
@@ -90,15 +91,27 @@ def _roles_text(roles: list[int]) -> str:
 
 def _login(args: argparse.Namespace) -> int:
     path = session_path(args.node, args.token_file, os.environ)
+    try:
+        old = load_session(path)
+    except (PermissionError, ValueError):
+        old = None  # replaced below: only its root could have been reused
+    root = trusted_root(args, old)
     password = _secret(args.password_file, PASSWORD_VARIABLE, "Password")
     code = _totp_code(args)
-    with NodeClient(args.node) as client:  # signing in anew: an old token is not sent
+    # Signing in anew: an old token is not sent. Any node of the hierarchy may answer; the
+    # session says which unit's did, and later commands insist on that one.
+    with NodeClient(args.node, root=root) as client:
         response = client.sign_in(args.officer, password, code)
     session = response.session
     save_session(
         path,
         SavedSession(
-            args.node, session.node_id, session.officer_id, response.token, session.expires_ms
+            args.node,
+            session.node_id,
+            session.officer_id,
+            response.token,
+            session.expires_ms,
+            root.decode("ascii"),
         ),
     )
     print(
@@ -116,7 +129,8 @@ def _logout(args: argparse.Namespace) -> int:
         print(f"not signed in to {args.node} (no session in {path})")
         return 0
     try:
-        with NodeClient(args.node, token=session.token) as client:
+        root = trusted_root(args, session)
+        with NodeClient(args.node, root=root, token=session.token, unit=session.unit) as client:
             client.sign_out()
         said = f"signed out of {session.node_id} ({session.officer_id})"
     except CallError as exc:
@@ -147,47 +161,48 @@ def _whoami(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_new_credentials(officer_id: str, secret: str, uri: str) -> None:
+def _show_new_credentials(officer_id: str, secret: str, uri: str, out: str | None) -> None:
+    """Print the new TOTP secret once; with ``out``, also write it to that file (0600), for a
+    script that signs the officer in (``hotline login --totp-secret-file``)."""
     print(f"TOTP secret of {officer_id} (shown once; enter it in an authenticator app): {secret}")
     print(f"  or as a URI (for a QR code): {uri}")
+    if out:
+        save_secret(Path(out), secret)
+        print(f"  and written to {out} (mode 0600)")
+
+
+def save_secret(path: Path, secret: str) -> None:
+    """Write ``secret`` to ``path``, readable by its owner only (its folder 0700 if made)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (secret + "\n").encode("ascii"))
+    finally:
+        os.close(fd)
 
 
 def _init_admin(args: argparse.Namespace) -> int:
-    from node.access.provisioning import create_first_admin
-    from node.app.blocking import BlockingPool
-    from node.app.data_folder import hold_data_folder
-    from node.desks.roster import Roster
-    from node.storage.database import Database
-    from sync.identity import IDENTITY_FILE, IdentityError, NodeIdentity
+    from node.access.provisioning import init_admin_in_folder
 
-    folder = Path(args.data_dir)
-    if not (folder / IDENTITY_FILE).exists():
-        raise IdentityError(f"no node in {folder}: enrol it first (hotline pki request ...)")
     password = _secret(args.password_file, NEW_PASSWORD_VARIABLE, "New password", confirm=True)
-    with hold_data_folder(folder, create=False):
-        identity = NodeIdentity.load_or_create(folder, args.unit, level_of(args.unit))
-        db = Database.open(args.db or f"sqlite:///{(folder / 'node.db').resolve()}")
-        blocking = BlockingPool(1)
-        try:
-            shown = create_first_admin(
-                db,
-                identity,
-                Roster(db, args.unit, blocking),
-                officer_id=args.id,
-                name=args.name,
-                password=password,
-                reset=args.reset,
-                now_ms=time.time_ns() // 1_000_000,
-                peer=f"local:{getpass.getuser()}@{socket.gethostname()}",
-            )
-        finally:
-            blocking.close()
-            db.close()
+    shown, node_id = init_admin_in_folder(
+        Path(args.data_dir),
+        args.unit,
+        db_url=args.db or "",
+        officer_id=args.id,
+        name=args.name,
+        password=password,
+        reset=args.reset,
+        now_ms=time.time_ns() // 1_000_000,
+        peer=f"local:{getpass.getuser()}@{socket.gethostname()}",
+        unit_name=args.unit_name or "",
+    )
     print(
         f"security administrator (安全管理员) {shown.officer_id} {args.name.strip()} "
-        f"{'renewed' if args.reset else 'created'} on node {identity.node_id}"
+        f"{'renewed' if args.reset else 'created'} on node {node_id}"
     )
-    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri)
+    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri, args.secret_out)
     return 0
 
 
@@ -196,7 +211,7 @@ def _set_credentials(args: argparse.Namespace) -> int:
     with node_client(args) as client:
         shown = client.set_credentials(args.id, password)
     print(f"credentials of {shown.officer_id} set; their open sessions ended")
-    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri)
+    _show_new_credentials(shown.officer_id, shown.totp_secret, shown.otpauth_uri, args.secret_out)
     return 0
 
 
@@ -216,7 +231,10 @@ def _add_enterprise_user(args: argparse.Namespace) -> int:
         "their open sessions ended"
     )
     _show_new_credentials(
-        f"{added.credit_code}:{added.user_id}", added.totp_secret, added.otpauth_uri
+        f"{added.credit_code}:{added.user_id}",
+        added.totp_secret,
+        added.otpauth_uri,
+        getattr(args, "secret_out", None),
     )
     return 0
 
@@ -230,6 +248,14 @@ def _secret_flags(parser: argparse.ArgumentParser, *, new: bool) -> None:
         help=f"read the {'new ' if new else ''}password from the first line of FILE (mode "
         f"0600); else {variable}; else it is asked without echo",
     )
+    if new:
+        parser.add_argument(
+            "--totp-secret-file",
+            dest="secret_out",
+            metavar="FILE",
+            help="also write the new TOTP secret to FILE (mode 0600), for a script that "
+            "signs the officer in with `hotline login --totp-secret-file FILE`",
+        )
 
 
 def add_access_commands(catalogue: Catalogue) -> None:
@@ -303,6 +329,12 @@ def add_access_commands(catalogue: Catalogue) -> None:
         "--db",
         metavar="URL",
         help="the node's database when not SQLite in the data folder (postgresql://...)",
+    )
+    init.add_argument(
+        "--unit-name",
+        dest="unit_name",
+        metavar="NAME",
+        help="a station's full name, recorded with its unit as its first start would",
     )
     _secret_flags(init, new=True)
     init.add_argument(

@@ -186,12 +186,11 @@ def required_flags(
 
 
 def node_flags(parser: argparse.ArgumentParser, *, officer: bool | None) -> None:
-    """``--node`` (required), ``--token-file``, and ``--officer``: needed unless signed in
-    (True), optional (False) or absent (None).
+    """``--node`` (required), ``--token-file``, ``--root`` and, unless ``officer`` is None,
+    ``--officer`` (optional: a check that the session kept is that officer's).
 
     A command sends the session token ``hotline login`` kept for the node
-    (``node.cli.session_file``); for now it may instead name the acting officer with
-    ``--officer`` (docs/security.md).
+    (``node.cli.session_file``), over TLS checked against the national root.
     """
     required_flags(parser).add_argument(
         "--node",
@@ -206,19 +205,17 @@ def node_flags(parser: argparse.ArgumentParser, *, officer: bool | None) -> None
         help="the session file of `hotline login` (default: one per node under "
         "~/.config/hotline/sessions/, or HOTLINE_TOKEN_FILE)",
     )
+    parser.add_argument(
+        "--root",
+        metavar="FILE",
+        help="the national root certificate the node's must chain to (the hierarchy's "
+        "root.pem); default: HOTLINE_ROOT, else the one kept at sign-in",
+    )
     if officer is None:
         return
-    help_text = "roster id of the officer acting (e.g. 620102-07); the node checks the role"
-    if officer:
-        group = parser.add_argument_group("required unless signed in (hotline login)")
-        # Shown right after the required flags.
-        parser._action_groups.insert(2, parser._action_groups.pop())
-        group.add_argument(
-            "--officer",
-            default="",
-            metavar="ID",
-            help=help_text + "; signed in, the session's officer acts",
-        )
-        parser.set_defaults(officer_needed=True)
-    else:
-        parser.add_argument("--officer", default="", metavar="ID", help=help_text)
+    parser.add_argument(
+        "--officer",
+        default="",
+        metavar="ID",
+        help="refuse to act unless the session kept is this officer's (e.g. 620102-07)",
+    )

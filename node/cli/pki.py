@@ -27,7 +27,7 @@ from core.deadlines.china_time import CHINA_TZ
 from core.errors import InvalidInput
 from core.units import level_of
 from node.app.data_folder import hold_data_folder
-from node.cli.catalogue import Audience, Catalogue, required_flags
+from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time
 from node.cli.session_file import node_client
 from proto.hotline.v1 import sync_pb2
@@ -365,9 +365,7 @@ def add_pki_commands(catalogue: Catalogue) -> None:
         run=_publish,
     )
     folder(p, "--ca", "the authority's folder")
-    required_flags(p).add_argument(
-        "--node", required=True, metavar="HOST:PORT", help="the node's client port"
-    )
+    node_flags(p, officer=None)
     p = pki.command(
         Audience.PKI,
         "rotate",

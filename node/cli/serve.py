@@ -91,17 +91,18 @@ def is_loopback(host: str) -> bool:
 def exposure_warning(host: str, port: int) -> str | None:
     """One line saying what a client port bound beyond loopback exposes (None on loopback).
 
-    Until officers sign in over TLS (issue 11), the client port speaks plain text and believes
-    whichever officer a call names: whoever can reach it can read every ticket held here and
-    act as any officer on the roster.
+    The client port speaks TLS and serves nothing but sign-in, health and reflection without a
+    session token; what the network still reaches is sign-in itself (guessing, held back by
+    the lockout) and the names of the services.
     """
     if is_loopback(host):
         return None
     return (
-        f"the client port {host}:{port} is reachable from the network, in plain text (no TLS), "
-        "and acts as whichever officer a call names in x-hotline-officer: anyone who can reach "
-        "it can read this node's tickets and act as any officer on its roster; bind it to "
-        "127.0.0.1 (--host) or keep it behind a firewall until sign-in and TLS are in place"
+        f"the client port {host}:{port} is reachable from the network (TLS; every call but "
+        "sign-in, health and reflection needs an officer's session token): anyone who can "
+        "reach it can try to sign in (wrong tries lock the account) and list the services; "
+        "bind it to 127.0.0.1 (--host) or keep it behind a firewall if officers do not call "
+        "it from other machines"
     )
 
 

@@ -6,7 +6,12 @@ renamed over the old one), never printed. One file per node, since an officer si
 each node they use: ``~/.config/hotline/sessions/HOST_PORT.json`` (``$XDG_CONFIG_HOME`` is
 honoured). ``--token-file`` or ``HOTLINE_TOKEN_FILE`` names one file instead, for scripts and
 tests. ``node_client`` makes the ``NodeClient`` of every sub-command: it sends the token of
-the node's file when there is one.
+the node's file, over TLS checked against the national root.
+
+The root a command trusts: ``--root FILE``, else ``HOTLINE_ROOT``, else the one ``hotline
+login`` kept in the session file (it was given one of the first two then). After a sign-in the
+session also says which unit's node answered, and later commands insist on that unit's name in
+the node's certificate.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.errors import NotSignedIn
+from core.errors import NotPermitted, NotSignedIn
+from node.edge.channels import ROOT_VARIABLE, read_root
 from node.edge.client import NodeClient
+from sync.pki import PkiError
 
 TOKEN_FILE_VARIABLE = "HOTLINE_TOKEN_FILE"
 """Names the session file instead of the per-node default."""
@@ -36,6 +43,13 @@ class SavedSession:
     officer_id: str
     token: str
     expires_ms: int
+    root_pem: str = ""
+    """The national root (PEM) the node's certificate was checked against at sign-in."""
+
+    @property
+    def unit(self) -> str:
+        """The unit of the node signed in to (its id is the unit code, a dash, a suffix)."""
+        return self.node_id.rpartition("-")[0]
 
 
 def session_path(node: str, token_file: str | None, env: Mapping[str, str]) -> Path:
@@ -102,18 +116,36 @@ def saved_session(
     return path, load_session(path, exposed_too=exposed_too)
 
 
-def node_client(args: argparse.Namespace) -> NodeClient:
-    """The client of a sub-command: to ``--node``, with the session token kept for it (when
-    signed in) and the ``--officer`` named (for now, the fallback without a token).
+def trusted_root(args: argparse.Namespace, session: SavedSession | None) -> bytes:
+    """The national root a command checks the node against: ``--root``, else
+    ``HOTLINE_ROOT``, else the session's; ``PkiError`` saying how to give one."""
+    path = getattr(args, "root", None) or os.environ.get(ROOT_VARIABLE, "")
+    if path:
+        return read_root(path)
+    if session is not None and session.root_pem:
+        return session.root_pem.encode("ascii")
+    raise PkiError(
+        f"no national root to check {args.node} against: give --root FILE (the hierarchy's "
+        f"root.pem; every node's data folder holds a copy) or {ROOT_VARIABLE}"
+    )
 
-    A command that acts as an officer needs one or the other; the node refuses a token of one
-    officer with ``--officer`` naming another.
-    """
+
+def node_client(args: argparse.Namespace) -> NodeClient:
+    """The client of a sub-command: to ``--node`` over TLS, sending the session token kept
+    for it; ``NotSignedIn`` when there is none. ``--officer``, when given, must be the
+    session's officer."""
     _, session = saved_session(args)
-    officer = getattr(args, "officer", "") or ""
-    if getattr(args, "officer_needed", False) and not officer and session is None:
+    if session is None:
         raise NotSignedIn(
             f"not signed in to {args.node}: sign in first (hotline login --node {args.node} "
-            "--officer ID), or name the acting officer with --officer ID"
+            "--officer ID)"
         )
-    return NodeClient(args.node, officer, token=session.token if session else "")
+    officer = getattr(args, "officer", "") or ""
+    if officer and officer != session.officer_id:
+        raise NotPermitted(
+            f"the session kept for {args.node} is officer {session.officer_id}'s, not "
+            f"{officer}'s: sign in as {officer} (hotline login), or name their session file "
+            "with --token-file"
+        )
+    root = trusted_root(args, session)
+    return NodeClient(args.node, root=root, token=session.token, unit=session.unit)

@@ -108,6 +108,11 @@ class Hierarchy:
             self.provinces[province] = authority
         return self.provinces[province]
 
+    @property
+    def root_file(self) -> Path:
+        """The national root certificate (``root/ca.pem``): what tools trust (``--root``)."""
+        return self.folder / "root" / "ca.pem"
+
     def authority_dir(self, authority: Authority) -> Path:
         """Where ``authority`` is kept."""
         if authority is self.root:

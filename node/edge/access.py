@@ -4,8 +4,8 @@ to the sign-in desk (``node.access.desk``).
 
 The token of the call (for SignOut, WhoAmI, SetCredentials) was checked by
 ``node.edge.caller.SessionInterceptor`` before the method runs; these methods need a signed-in
-officer, so the ``x-hotline-officer`` fallback does not count here. Errors propagate to
-``node.edge.errors``.
+officer (a call without a token is refused at the door, and here again should one get past).
+Errors propagate to ``node.edge.errors``.
 """
 
 from __future__ import annotations
@@ -24,13 +24,7 @@ from node.access.reader import PAGE_ROWS
 from node.access.record import StoredRow
 from node.app.profile import ServiceMount
 from node.desks.roster import Roster
-from node.edge.caller import (
-    OFFICER_METADATA,
-    acting_officer,
-    metadata_value,
-    peer_of,
-    signed_in,
-)
+from node.edge.caller import acting_officer, peer_of, signed_in
 from proto.hotline.v1 import access_pb2, access_pb2_grpc
 from sync.codec import enum_number
 
@@ -176,7 +170,7 @@ class AccessServicer(access_pb2_grpc.AccessServiceServicer):
         who = signed_in()
         if who is None:
             raise await self._desk.refuse_call(
-                metadata_value(context, OFFICER_METADATA),
+                "",
                 CallRefusal.NO_TOKEN,
                 peer_of(context),
                 f"/hotline.v1.AccessService/{method}",

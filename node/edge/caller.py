@@ -7,11 +7,10 @@ officer of the call (``acting_officer``, ``signed_in``); a token that is present
 hold (malformed, forged, another node's, expired, idle, signed out) is refused UNAUTHENTICATED
 before the method runs, and recorded in the node's access record.
 
-FOR NOW, a call that sends no token may still name the acting officer in the
-``x-hotline-officer`` metadata, as every caller did before sign-in existed; the rest of the
-suite, the demo and the benchmarks still call that way. That fallback goes, together with TLS
-on the client port and the role table, in the next step of issue 11 (docs/security.md, "Not
-yet"). A call that sends both must name the token's own officer.
+A token is the only way to name the acting officer: a call without one acts as nobody, and
+``node.edge.guard.PermissionGuard`` refuses it (UNAUTHENTICATED, recorded) for every method but
+``SignIn``. The client port is TLS (``node.edge.channels``), so the token and the password of a
+sign-in never cross the network in clear.
 """
 
 from __future__ import annotations
@@ -23,16 +22,12 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc import aio
 
-from core.access.reasons import CallRefusal
-from core.errors import NotPermitted, UnknownOfficer
+from core.errors import NotPermitted, NotSignedIn
 
 if TYPE_CHECKING:
     from node.access.desk import SignedIn, SignInDesk
 
     RpcHandler = grpc.RpcMethodHandler[Any, Any]
-
-OFFICER_METADATA = "x-hotline-officer"
-"""Metadata key naming the acting officer's roster id (the fallback without a token, for now)."""
 
 AUTHORIZATION_METADATA = "authorization"
 """Metadata key carrying ``Bearer <session token>``."""
@@ -51,11 +46,6 @@ _SIGNED_IN: contextvars.ContextVar[SignedIn | None] = contextvars.ContextVar(
 """The officer the current call's token proved; set by ``SessionInterceptor`` for the call."""
 
 
-def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str:
-    """The value of an invocation metadata key, or ''."""
-    return _metadata_value(context.invocation_metadata(), key)
-
-
 def _metadata_value(metadata: Any, key: str) -> str:
     for item_key, value in metadata or ():
         if item_key == key:
@@ -69,22 +59,16 @@ def signed_in() -> SignedIn | None:
 
 
 def acting_officer(context: aio.ServicerContext[Any, Any]) -> str:
-    """The officer acting in this call: the token's, else (for now) the ``x-hotline-officer``
-    metadata's; ``UnknownOfficer`` when the call names nobody, ``NotPermitted`` when its token
-    is an enterprise user's or a consumer's."""
+    """The officer acting in this call: the one its session token proved; ``NotSignedIn``
+    when it sent none (the guard refuses such calls before any method that needs an officer),
+    ``NotPermitted`` when its token is an enterprise user's or a consumer's."""
     proven = _SIGNED_IN.get()
-    if proven is not None:
-        if not proven.is_officer:
-            # An enterprise user or a consumer never acts as an officer, whatever their id.
-            raise NotPermitted(f"{proven.principal.label} is not an officer")
-        return proven.officer_id
-    officer = metadata_value(context, OFFICER_METADATA)
-    if not officer:
-        raise UnknownOfficer(
-            "sign in first (hotline login) and send the session token, or name the acting "
-            f"officer in the {OFFICER_METADATA!r} metadata"
-        )
-    return officer
+    if proven is None:
+        raise NotSignedIn("sign in first (hotline login) and send the session token")
+    if not proven.is_officer:
+        # An enterprise user or a consumer never acts as an officer, whatever their id.
+        raise NotPermitted(f"{proven.principal.label} is not an officer")
+    return proven.officer_id
 
 
 def peer_of(context: aio.ServicerContext[Any, Any]) -> str:
@@ -97,7 +81,8 @@ class SessionInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Checks the session token of every ``hotline.v1`` call before its method runs.
 
     Sits inside ``ErrorMappingInterceptor`` (listed after it), so its refusals become status
-    codes there: ``NotSignedIn`` is UNAUTHENTICATED, ``NotPermitted`` PERMISSION_DENIED.
+    codes there: ``NotSignedIn`` is UNAUTHENTICATED. A call without a token passes through as
+    nobody's: the guard behind refuses it wherever an officer is needed.
     """
 
     def __init__(self, desk: SignInDesk) -> None:
@@ -116,14 +101,13 @@ class SessionInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         metadata = handler_call_details.invocation_metadata
         authorization = _metadata_value(metadata, AUTHORIZATION_METADATA)
         if not authorization:
-            return handler  # no token: for now the officer metadata may name the officer
-        named = _metadata_value(metadata, OFFICER_METADATA)
+            return handler  # nobody's call: the guard refuses it where an officer is needed
         check = self._check
         if handler.unary_unary is not None:
             inner_uu = handler.unary_unary
 
             async def unary_unary(request: Any, context: Any) -> Any:
-                token = _SIGNED_IN.set(await check(authorization, named, context, method))
+                token = _SIGNED_IN.set(await check(authorization, context, method))
                 try:
                     return await inner_uu(request, context)
                 finally:
@@ -136,7 +120,7 @@ class SessionInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
             inner_us = handler.unary_stream
 
             async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
-                token = _SIGNED_IN.set(await check(authorization, named, context, method))
+                token = _SIGNED_IN.set(await check(authorization, context, method))
                 try:
                     async for item in inner_us(request, context):  # type: ignore[attr-defined]
                         yield item
@@ -149,21 +133,7 @@ class SessionInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         # No client-port service streams requests; refuse rather than let one skip the check.
         raise NotImplementedError(f"{method}: a streaming request cannot be checked here")
 
-    async def _check(self, authorization: str, named: str, context: Any, method: str) -> SignedIn:
-        """The officer the token proves; refuses a bad token, or one of another officer than
-        the officer metadata names."""
+    async def _check(self, authorization: str, context: Any, method: str) -> SignedIn:
+        """The officer the token proves; refuses (recorded) a token that does not hold."""
         token = authorization[len(BEARER) :] if authorization.startswith(BEARER) else authorization
-        peer = peer_of(context)
-        proven = await self._desk.authenticate(token.strip(), peer, method)
-        if named and named != proven.officer_id:
-            raise await self._desk.refuse_call(
-                named,
-                CallRefusal.OFFICER_MISMATCH,
-                peer,
-                method,
-                NotPermitted(
-                    f"the session token is officer {proven.officer_id}'s; this call names "
-                    f"officer {named}: act as the officer signed in, or sign in as {named}"
-                ),
-            )
-        return proven
+        return await self._desk.authenticate(token.strip(), peer_of(context), method)

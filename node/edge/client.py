@@ -1,12 +1,12 @@
 """A small typed client for one node: what the CLI, the demo and the tests call.
 
-Every call takes keyword-only ``timeout`` and acts as the officer the client was made for: the
-session token of a sign-in when it has one (``authorization: Bearer ...``), and (for now) the
-officer id in the ``x-hotline-officer`` metadata. A failed call raises ``CallError`` carrying the
-gRPC status code name and the server's one-line message, raised from the original
-``grpc.RpcError``. When the node cannot be reached the client looks at what listens at the
-address (``sync.ports``) and says so in words: nothing at all, or a node's peer port (mutual
-TLS, for child nodes) where its client port was meant.
+It talks to the node's client port over TLS, checking the node's certificate against the
+national root it is given (``node.edge.channels``), and sends the session token of a sign-in
+(``authorization: Bearer ...``) with every call: without one, nothing but ``sign_in`` and the
+health check is served. Every call takes keyword-only ``timeout``. A failed call raises
+``CallError`` carrying the gRPC status code name and the server's one-line message, raised from
+the original ``grpc.RpcError``. When the node cannot be reached the client looks at what
+listens at the address (``sync.ports``) and says so in words.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from core.errors import HotlineError
-from node.edge.caller import AUTHORIZATION_METADATA, BEARER, OFFICER_METADATA
+from node.edge.caller import AUTHORIZATION_METADATA, BEARER
+from node.edge.channels import client_channel, server_name
 from proto.hotline.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -42,19 +43,12 @@ from sync.ports import ListenerKind, listener_kind
 DEFAULT_TIMEOUT = 15.0
 
 
-def officer_metadata(officer_id: str) -> tuple[tuple[str, str], ...]:
-    """The call metadata that makes a call act as ``officer_id`` (none for an empty id).
+def token_metadata(token: str) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call with session ``token`` (none for an empty token).
 
     For callers that make their own channel, such as the intake benchmark's raw-bytes calls.
     """
-    return ((OFFICER_METADATA, officer_id),) if officer_id else ()
-
-
-def call_metadata(officer_id: str, token: str) -> tuple[tuple[str, str], ...]:
-    """The metadata of a call as ``officer_id`` (may be empty) with session ``token`` (may be
-    empty)."""
-    bearer = ((AUTHORIZATION_METADATA, BEARER + token),) if token else ()
-    return (*officer_metadata(officer_id), *bearer)
+    return ((AUTHORIZATION_METADATA, BEARER + token),) if token else ()
 
 
 class CallError(HotlineError):
@@ -83,14 +77,21 @@ def _pushback(error: grpc.RpcError) -> int | None:
 
 
 class NodeClient:
-    """Calls one node's services as one officer: signed in (``token``), or for now named."""
+    """Calls one node's services over TLS, as the officer whose session ``token`` it sends.
 
-    def __init__(self, target: str, officer_id: str = "", *, token: str = "") -> None:
+    ``root`` is the national root certificate (PEM) the node's certificate must chain to;
+    ``unit``, when known, the unit whose node must answer (else any node of the hierarchy).
+    """
+
+    def __init__(self, target: str, *, root: bytes, token: str = "", unit: str = "") -> None:
         self.target = target
-        self.officer_id = officer_id
+        self.root = root
+        self.unit = unit
         self.token = token
         """The session token sent with every call ('' for none); ``sign_in`` sets it."""
-        self._channel = grpc.insecure_channel(target)
+        self.officer_id = ""
+        """The officer signed in by ``sign_in`` ('' until then, or when made with a token)."""
+        self._channel = client_channel(target, root, unit=unit)
         self.access = access_pb2_grpc.AccessServiceStub(self._channel)
         self.intake = intake_pb2_grpc.IntakeServiceStub(self._channel)
         self.casework = casework_pb2_grpc.CaseworkServiceStub(self._channel)
@@ -109,15 +110,13 @@ class NodeClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def as_officer(self, officer_id: str) -> NodeClient:
-        """A client for the same node acting as another officer."""
-        return NodeClient(self.target, officer_id)
+    def with_token(self, token: str) -> NodeClient:
+        """A client for the same node sending another session token ('' for none)."""
+        return NodeClient(self.target, root=self.root, token=token, unit=self.unit)
 
     def _call(self, method: Any, request: Message, *, timeout: float) -> Any:
         try:
-            return method(
-                request, timeout=timeout, metadata=call_metadata(self.officer_id, self.token)
-            )
+            return method(request, timeout=timeout, metadata=token_metadata(self.token))
         except grpc.RpcError as exc:
             raise self._call_error(exc) from exc
 
@@ -135,9 +134,17 @@ class NodeClient:
         kind = listener_kind(self.target)
         if kind is ListenerKind.TLS:
             return (
-                f"{self.target} is a node's peer port (mutual TLS, for its child nodes); "
-                "officers and tools call its client port (--port: the address after "
-                "'serving on' in the node's start line)"
+                f"{self.target} answers in TLS but the call failed ({details}): if the "
+                "handshake failed, its certificate does not chain to the national root given "
+                f"(--root / HOTLINE_ROOT) or does not carry the name {server_name(self.unit)}, "
+                "or it is a node's peer port (mutual TLS, for its child nodes): officers and "
+                "tools call its client port (--port: the address after 'serving on' in the "
+                "node's start line)"
+            )
+        if kind is ListenerKind.PLAIN:
+            return (
+                f"{self.target} answers without TLS: it is not a node's client port (a node "
+                "serves officers over TLS only)"
             )
         if kind is ListenerKind.NOTHING:
             return (
@@ -151,13 +158,13 @@ class NodeClient:
     def sign_in(
         self, officer_id: str, password: str, totp_code: str, *, timeout: float = DEFAULT_TIMEOUT
     ) -> access_pb2.SignInResponse:
-        """Sign in; the client sends the new token (and no officer id) from then on."""
+        """Sign in; the client sends the new token from then on."""
         response: access_pb2.SignInResponse = self._call(
             self.access.SignIn,
             access_pb2.SignInRequest(officer_id=officer_id, password=password, totp_code=totp_code),
             timeout=timeout,
         )
-        self.token, self.officer_id = response.token, ""
+        self.token, self.officer_id = response.token, response.session.officer_id
         return response
 
     def sign_out(self, *, timeout: float = DEFAULT_TIMEOUT) -> access_pb2.SignOutResponse:

@@ -6,8 +6,9 @@ the method's row in ``core.access.permissions.PERMISSIONS`` and refuses, before 
 and so before anything is written:
 
 * a method without a row: PERMISSION_DENIED whoever calls (deny by default);
-* a call that needs an officer and names none (no token, no officer metadata):
-  UNAUTHENTICATED; one naming an officer not on the roster: UNAUTHENTICATED;
+* a call that needs an officer and sends no session token: UNAUTHENTICATED (every method
+  but ``SignIn``; the token itself was checked by ``SessionInterceptor``); a token of an
+  officer no longer on the roster: UNAUTHENTICATED;
 * an officer without any of the method's roles, or acting outside their unit's jurisdiction
   (the ticket, the unit or the node the call is about): PERMISSION_DENIED, naming what was
   missing.
@@ -15,11 +16,8 @@ and so before anything is written:
 Each refusal is a row of the node's access record (``SignInDesk.refuse_call``) with its reason
 (``no-rule``, ``no-token``, ``unknown-officer``, ``missing-role``, ``outside-jurisdiction``).
 
-Bootstrapping: until the node has a security administrator (``hotline officers init-admin``),
-the administrative RPCs (rows marked ``provisioning``) are served to any caller on loopback, as
-every tool, test and demo that set up a node did before sign-in existed; once it has one, they
-need the administrator's role like everything else. The answer "has one" is kept once true: an
-administrator is never un-made.
+There is no way around it, not even on a fresh node: its first security administrator is made
+on the node's machine (``hotline officers init-admin``, with the data folder), and signs in.
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ from core.access.permissions import (
     CallScope,
     Jurisdiction,
     Permission,
-    is_loopback,
     why_outsider_refused,
     why_refused,
 )
@@ -42,9 +39,8 @@ from core.access.permissions import permission_of as rule_of
 from core.access.reasons import CallRefusal
 from core.errors import NotPermitted, NotSignedIn, UnknownOfficer
 from core.identifiers import check_code_prefix
-from core.officers import Officer, Role
-from node.access.provisioning import has_security_admin
-from node.edge.caller import OFFICER_METADATA, metadata_value, peer_of, signed_in
+from core.officers import Officer
+from node.edge.caller import peer_of, signed_in
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -57,8 +53,6 @@ class PermissionGuard(aio.ServerInterceptor):  # type: ignore[type-arg]
 
     def __init__(self, node: Node) -> None:
         self._node = node
-        self._administered = False
-        """True once the node has a security administrator (provisioning is over)."""
 
     async def intercept_service(
         self,
@@ -108,15 +102,13 @@ class PermissionGuard(aio.ServerInterceptor):  # type: ignore[type-arg]
         proven = signed_in()
         if proven is not None and not proven.is_officer:
             # An enterprise user or a consumer: only rows open to their kind, never an
-            # officer's row (and never provisioning, even on loopback).
+            # officer's row.
             named = str(getattr(request, rule.field)) if rule.field else ""
             outsider = why_outsider_refused(method, rule, proven.principal, named)
             if outsider is not None:
                 error = NotPermitted(outsider.message)
                 label = proven.principal.label
                 raise await self._refuse(label, outsider.denial, peer, method, error)
-            return
-        if rule.provisioning and await self._provisioning(peer):
             return
         officer = await self._caller(method, peer, context)
         scope = await self._scope(rule, request)
@@ -125,22 +117,12 @@ class PermissionGuard(aio.ServerInterceptor):  # type: ignore[type-arg]
             error = NotPermitted(refused.message)
             raise await self._refuse(officer.officer_id, refused.denial, peer, method, error)
 
-    async def _provisioning(self, peer: str) -> bool:
-        """True while the node has no security administrator and the caller is on loopback."""
-        if self._administered or not is_loopback(peer):
-            return False
-        node = self._node
-        if any(o.has(Role.SECURITY_ADMIN) for o in node.roster.officers()):
-            administered = await node.blocking.run(has_security_admin, node.db, node.roster)
-            self._administered = administered
-        return not self._administered
-
     def _named(self, context: Any) -> str:
         proven = signed_in()
-        return proven.principal.label if proven else metadata_value(context, OFFICER_METADATA)
+        return proven.principal.label if proven else ""
 
     async def _caller(self, method: str, peer: str, context: Any) -> Officer:
-        """The acting officer: the token's, else (for now) the officer metadata's."""
+        """The acting officer: the one the call's session token proved."""
         named = self._named(context)
         if not named:
             error = NotSignedIn(

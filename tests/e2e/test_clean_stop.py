@@ -20,9 +20,9 @@ from core.units import UnitLevel
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.processes import NodeProcess
 from node.devnet.samples import random_ticket
-from node.edge.client import CallError, NodeClient
+from node.edge.client import CallError
 from proto.hotline.v1 import intake_pb2
-from sync.codec import enum_number, to_message
+from sync.codec import to_message
 
 OPERATOR = "620000-01"
 CALLERS = 4
@@ -42,15 +42,14 @@ def test_sigterm_under_load_loses_no_acknowledged_ticket_and_exits_0(
         hierarchy=hierarchy,
     )
     node.start()
-    with NodeClient(node.target) as admin:
-        admin.add_officer(OPERATOR, "王芳", "620000", [enum_number(Role.OPERATOR)])
+    node.add_officer(OPERATOR, "王芳", (Role.OPERATOR,))
     acknowledged: list[str] = []
     refused: list[str] = []
     stop = threading.Event()
 
     def call_taker(seed: int) -> None:
         rng = random.Random(seed)
-        with NodeClient(node.target, OPERATOR) as client:
+        with node.client(OPERATOR) as client:
             while not stop.is_set():
                 ticket = to_message(random_ticket(rng), intake_pb2.NewTicket)
                 try:
@@ -85,7 +84,7 @@ def test_sigterm_under_load_loses_no_acknowledged_ticket_and_exits_0(
 
     node.start()
     try:
-        with NodeClient(node.target, OPERATOR) as client:
+        with node.client(OPERATOR) as client:
             held = {t.ticket_id for t in client.list_tickets()}
         missing = set(acknowledged) - held
         assert not missing, f"{len(missing)} acknowledged tickets lost"

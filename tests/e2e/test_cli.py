@@ -66,7 +66,7 @@ REGISTER = (
 def test_an_officer_registers_routes_and_shows_a_ticket_from_the_command_line(
     province: LocalNetwork,
 ) -> None:
-    node = ["--node", province["province"].target, "--officer", "620000-01"]
+    node = [*province["province"].cli("620000-01"), "--officer", "620000-01"]
     registered = hotline(
         "register", *node, *REGISTER, "--respondent-name", "兰州金城健身俱乐部有限公司"
     )
@@ -85,7 +85,7 @@ def test_an_officer_registers_routes_and_shows_a_ticket_from_the_command_line(
 @pytest.mark.processes
 def test_bad_input_exits_non_zero_with_a_one_line_reason(province: LocalNetwork) -> None:
     refused = hotline(
-        "register", "--node", province["province"].target, "--officer", "620000-01", *REGISTER,
+        "register", *province["province"].cli("620000-01"), *REGISTER,
         "--respondent-name", "某公司", "--respondent-credit-code", "91620102MA71ABCDE0",
     )  # fmt: skip
     assert one_line(refused).startswith("hotline: INVALID_ARGUMENT: ticket.respondent.credit_code")
@@ -140,11 +140,13 @@ def test_a_port_already_in_use_is_refused_in_one_line(
 @pytest.mark.processes
 def test_a_tool_pointed_at_the_peer_port_or_at_nothing_says_so(province: LocalNetwork) -> None:
     peer = province["province"].peer_target
-    line = one_line(hotline("info", "--node", peer))
-    assert f"{peer} is a node's peer port (mutual TLS, for its child nodes)" in line
+    signed_in = province["province"].cli("620000-01")[2:]  # --token-file (the root kept in it)
+    line = one_line(hotline("info", "--node", peer, *signed_in))
+    assert f"{peer} answers in TLS but the call failed" in line
+    assert "it is a node's peer port (mutual TLS, for its child nodes)" in line
     assert "client port" in line
     nowhere = f"127.0.0.1:{free_port()}"
-    line = one_line(hotline("list", "--node", nowhere, "--officer", "620000-01"))
+    line = one_line(hotline("list", "--node", nowhere, *signed_in))
     assert f"nothing listens on {nowhere} (connection refused)" in line
 
 
@@ -153,11 +155,11 @@ def test_a_node_whose_parent_is_a_client_port_says_so(tmp_path: Path) -> None:
     with LocalNetwork(tmp_path, sync_interval=3600) as net:
         national = net.add("national", UnitLevel.NATIONAL, "100000")
         net.add("province", UnitLevel.PROVINCE, "620000", parent_address=national.target)
-        failed = hotline("sync", "now", "--node", net["province"].target)
+        failed = hotline("sync", "now", *net["province"].cli())
         line = one_line(failed)
-        assert f"{national.target} answers without TLS, so it is not a peer port" in line
-        assert "peers on" in line
-        status = hotline("sync", "status", "--node", net["province"].target)
+        assert f"{national.target} answers in TLS but serves no replication" in line
+        assert "not a peer port" in line and "peers on" in line
+        status = hotline("sync", "status", *net["province"].cli())
         assert "not a peer port" in status.stdout
 
 

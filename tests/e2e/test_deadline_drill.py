@@ -206,7 +206,7 @@ def test_an_unaccepted_complaint_is_reminded_at_three_levels_then_climbs_to_the_
         assert handler.get(ticket_id) == centre.get(ticket_id)  # every level's copy agrees
 
     capsys.readouterr()
-    assert hotline(["queue", "--node", network["chengguan"].target, "--officer", HANDLER]) == 0
+    assert hotline(["queue", *network["chengguan"].cli(HANDLER)]) == 0
     printed = capsys.readouterr().out
     assert "OVERDUE: 1" in printed and f"{ticket_id}  decide_acceptance" in printed
     assert "escalated 2x to 620000" in printed
@@ -232,6 +232,7 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_the_city_too_and_o
             network.client("chengguan", HANDLER) as handler,
             network.client("province", CENTRE) as centre,
             network.client("city", CITY) as city,
+            network.client("chengguan") as system,  # its system administrator
         ):
             county_node, city_node = handler.info().node_id, city.info().node_id
             drill.wait_for(
@@ -244,7 +245,7 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_the_city_too_and_o
             assert_escalated_on_time(local, county_node)
             # What `hotline sync status` shows on the county: the parent cannot be reached and
             # its reminders and escalations wait to go up.
-            (parent,) = [p for p in handler.sync_status().peers if p.role == "parent"]
+            (parent,) = [p for p in system.sync_status().peers if p.role == "parent"]
             assert parent.last_error and parent.failures > 0
             assert parent.unsent_events >= 5  # 3 reminders, 2 escalations
             drill.wait_for(
@@ -262,7 +263,7 @@ def test_a_county_cut_off_past_its_deadline_escalates_locally_the_city_too_and_o
             healed = time.time()
             wait_until(
                 "the county's link works again",
-                lambda: not handler.sync_now().error,
+                lambda: not system.sync_now().error,
                 until=healed + CATCH_UP,
             )
             wait_until(

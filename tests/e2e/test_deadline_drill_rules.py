@@ -244,7 +244,7 @@ class Tickets:
 def switch_campaign(network: LocalNetwork, capsys: pytest.CaptureFixture[str], *args: str) -> str:
     """``hotline campaign ARGS`` at the province, as its supervisor; what it printed."""
     capsys.readouterr()
-    node = ["--node", network["province"].target, "--officer", SUPERVISOR]
+    node = network["province"].cli(SUPERVISOR)
     assert hotline(["campaign", *args, *node]) == 0
     return capsys.readouterr().out
 

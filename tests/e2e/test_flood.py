@@ -26,9 +26,9 @@ from core.units import UnitLevel
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.processes import NodeProcess
 from node.devnet.samples import demo_tickets
-from node.edge.client import NodeClient
+from node.edge.channels import client_channel
 from proto.hotline.v1 import intake_pb2
-from sync.codec import enum_number, to_message
+from sync.codec import to_message
 
 COUNTY, OFFICER = "620102", "620102-07"
 THREADS = 6
@@ -45,9 +45,9 @@ def resident_mb(pid: int) -> float:
     raise AssertionError(f"no VmRSS for process {pid}")
 
 
-def flood(target: str, size: int, pid: int) -> tuple[collections.Counter[str], float]:
-    """``THREADS`` threads sending registrations of ``size`` bytes, no officer named, for
-    ``SECONDS``; the status codes answered, and the node's peak memory meanwhile."""
+def flood(target: str, root: bytes, size: int, pid: int) -> tuple[collections.Counter[str], float]:
+    """``THREADS`` threads sending registrations of ``size`` bytes over TLS, with no session
+    token, for ``SECONDS``; the status codes answered, and the node's peak memory meanwhile."""
     request = intake_pb2.RegisterTicketRequest(request_id=uuid.uuid4().hex)
     request.ticket.consumer.address = "x" * size
     payload = request.SerializeToString()
@@ -57,7 +57,7 @@ def flood(target: str, size: int, pid: int) -> tuple[collections.Counter[str], f
 
     def sender() -> None:
         options = [("grpc.max_send_message_length", -1)]
-        with grpc.insecure_channel(target, options=options) as channel:
+        with client_channel(target, root, options=options) as channel:
             register = channel.unary_unary("/hotline.v1.IntakeService/RegisterTicket")
             while time.monotonic() < end:
                 try:
@@ -98,15 +98,15 @@ def test_a_flood_of_oversized_registrations_leaves_the_node_s_memory_where_it_wa
         assert node.process is not None
         pid = node.process.pid
         gym = to_message(dict(demo_tickets())["gym"], intake_pb2.NewTicket)
-        with NodeClient(node.target) as admin:
-            admin.add_officer(OFFICER, "李强", COUNTY, [enum_number(Role.HANDLER)])
-        with NodeClient(node.target, OFFICER) as handler:
+        node.add_officer(OFFICER, "李强", (Role.HANDLER,))
+        with node.client(OFFICER) as handler:
             handler.register(uuid.uuid4().hex, gym)
+            root = handler.root
         time.sleep(1.0)
         before = resident_mb(pid)
 
-        huge, peak_huge = flood(node.target, int(3.9 * 1024 * 1024), pid)
-        large, peak_large = flood(node.target, 900 * 1024, pid)
+        huge, peak_huge = flood(node.target, root, int(3.9 * 1024 * 1024), pid)
+        large, peak_large = flood(node.target, root, 900 * 1024, pid)
         time.sleep(2.0)
         after = resident_mb(pid)
         print(
@@ -118,10 +118,10 @@ def test_a_flood_of_oversized_registrations_leaves_the_node_s_memory_where_it_wa
         assert set(huge) == {"RESOURCE_EXHAUSTED"} and sum(huge.values()) > 20
         assert set(large) == {"INVALID_ARGUMENT"} and sum(large.values()) > 50
 
-        with NodeClient(node.target, OFFICER) as handler:
+        with node.client(OFFICER) as handler:
             assert handler.register(uuid.uuid4().hex, gym).ticket_id
         log = (tmp_path / "county" / "node.log").read_text(encoding="utf-8")
         warnings = [line for line in log.splitlines() if "WARNING: the client port" in line]
-        assert len(warnings) == 1 and "0.0.0.0" in warnings[0] and "plain text" in warnings[0]
+        assert len(warnings) == 1 and "0.0.0.0" in warnings[0] and "TLS" in warnings[0]
     finally:
         node.stop()

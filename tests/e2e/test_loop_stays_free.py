@@ -18,7 +18,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import insert
 
@@ -32,6 +31,8 @@ from node.app.wiring import build_node
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.processes import NodeProcess
 from node.devnet.samples import random_ticket
+from node.edge.channels import client_channel
+from node.edge.client import token_metadata
 from node.storage.tables import obligations
 from proto.hotline.v1 import intake_pb2, intake_pb2_grpc
 from sync.writer import LogBatch
@@ -99,15 +100,16 @@ def prepare(data_dir: Path, hierarchy: Hierarchy) -> str:
         node.db.close()
 
 
-def read_history(target: str, ticket_id: str, stop: Any, reads: Any) -> None:
-    """Read the long history again and again until told to stop (in a process of its own)."""
-    with grpc.insecure_channel(target) as channel:
+def read_history(
+    target: str, root: bytes, token: str, ticket_id: str, stop: Any, reads: Any
+) -> None:
+    """Read the long history again and again until told to stop (in a process of its own),
+    as the officer whose session ``token`` is."""
+    with client_channel(target, root) as channel:
         stub = intake_pb2_grpc.IntakeServiceStub(channel)
         request = intake_pb2.GetTicketHistoryRequest(ticket_id=ticket_id)
         while not stop.is_set():
-            history = stub.GetTicketHistory(
-                request, metadata=(("x-hotline-officer", OFFICER),), timeout=60
-            )
+            history = stub.GetTicketHistory(request, metadata=token_metadata(token), timeout=60)
             assert len(history.entries) > HISTORY  # the reminders, the registration and more
             with reads.get_lock():
                 reads.value += 1
@@ -128,19 +130,24 @@ def test_health_is_answered_within_50_ms_while_a_long_history_is_read_and_a_swee
     )
     node.start()
     try:
+        node.add_officer(OFFICER, "李强", (Role.HANDLER,))  # credentials, to sign in
+        with node.client(OFFICER) as handler:
+            token, root = handler.token, handler.root
         spawn = multiprocessing.get_context("spawn")
         stop = spawn.Event()
         reads = spawn.Value("i", 0)
         # The reader is a process of its own, so the checks below time the node, not this
         # process's interpreter lock.
-        reader = spawn.Process(target=read_history, args=(node.target, ticket_id, stop, reads))
+        reader = spawn.Process(
+            target=read_history, args=(node.target, root, token, ticket_id, stop, reads)
+        )
         reader.start()
         deadline = time.monotonic() + 60
         while reads.value == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert reads.value, "no history was read"
         latencies = []
-        with grpc.insecure_channel(node.target) as channel:
+        with client_channel(node.target, root) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             deadline = time.monotonic() + 4
             while time.monotonic() < deadline:

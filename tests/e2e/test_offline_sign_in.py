@@ -10,6 +10,7 @@ alone. Every step is the county's own: nothing asks the city or the province.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -20,7 +21,6 @@ import pytest
 
 from core.units import UnitLevel
 from node.devnet.processes import LocalNetwork
-from node.edge.client import NodeClient
 
 ADMIN_PASSWORD = "Chengguan-admin-2027"
 HANDLER_PASSWORD = "Chengguan-handler-27"
@@ -45,9 +45,11 @@ def secret_in(printed: str, officer: str) -> str:
 
 @pytest.mark.processes
 def test_a_county_with_its_parent_down_signs_in_its_officers_who_handle_tickets(
-    network: LocalNetwork, tmp_path: Path
+    network: LocalNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    county = network.add("chengguan", UnitLevel.COUNTY, "620102", parent="city")
+    assert network.hierarchy is not None
+    monkeypatch.setenv("HOTLINE_ROOT", str(network.hierarchy.root_file))  # the officer's copy
+    county = network.add("chengguan", UnitLevel.COUNTY, "620102", parent="city", provision=False)
     assert county.unreachable_parent
     db = ["--db", county.db_url] if county.db_url else []
     init = (
@@ -68,13 +70,13 @@ def test_a_county_with_its_parent_down_signs_in_its_officers_who_handle_tickets(
         HOTLINE_PASSWORD=ADMIN_PASSWORD, HOTLINE_TOTP_SECRET=admin_secret,
     )  # fmt: skip
     assert signed.returncode == 0, signed.stderr
-    # With a security administrator, the node adds officers only at their hands (no longer to
-    # any caller on its machine): docs/security.md, "Bootstrapping".
+    # Officers are added only at the hands of the signed-in administrator; a command without
+    # a session acts as nobody.
     anonymous = hotline(
         "add-officer", *node, "--id", "620102-07", "--name", "李强", "--unit", "620102",
         "--role", "handler",
     )  # fmt: skip
-    assert anonymous.returncode != 0 and "UNAUTHENTICATED" in anonymous.stderr
+    assert anonymous.returncode != 0 and "not signed in" in anonymous.stderr
     added = hotline(
         "add-officer", *node, "--id", "620102-07", "--name", "李强", "--unit", "620102",
         "--role", "handler", "--token-file", str(admin_file),
@@ -107,7 +109,8 @@ def test_a_county_with_its_parent_down_signs_in_its_officers_who_handle_tickets(
     assert accepted.returncode == 0, accepted.stderr
     assert "in_handling 办理中 at 620102" in accepted.stdout
 
-    with NodeClient(county.target, "620102-07") as client:
+    token = json.loads(handler_file.read_text(encoding="utf-8"))["token"]
+    with county.unsigned().with_token(token) as client:
         history = client.history(ticket_id).entries
         info = client.info()
     assert [e.officer.officer_id for e in history] == ["620102-07", "620102-07"]

@@ -4,13 +4,16 @@ Every ```sh block of that section runs in order in an empty folder, with the wor
 ``hotline`` (``.venv/bin/hotline``, beside the Python running the tests): ``hotline serve`` in
 the background until it answers, every other command to the end with exit status 0. The
 README's fixed ports (7000-7999) become free ports and ``TICKET`` the id ``hotline register``
-printed; nothing else is changed. So when the README changes the test follows it, and a step
+printed; ``export NAME=VALUE`` lines set the variable for the commands after them, and the
+shell's configuration folder (``XDG_CONFIG_HOME``, where sessions are kept) is the test's own;
+nothing else is changed. So when the README changes the test follows it, and a step
 that stops working fails here. The nodes are then stopped as the README says (SIGTERM) and
 must exit 0 with nothing alarming in their output.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import signal
@@ -24,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from node.app.settings import build_settings
+from node.edge.channels import read_root
 from node.edge.client import NodeClient
 from tests.helpers.shell_doc import command_lines, free_port, section, sh_blocks
 
@@ -41,6 +45,15 @@ class Walkthrough:
     servers: list[tuple[str, subprocess.Popen[str]]] = field(default_factory=list)
     printed: dict[str, str] = field(default_factory=dict)
     """What the last run of each sub-command printed (``show``, ``list`` ...)."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """What ``export`` lines set, for the commands after them."""
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "XDG_CONFIG_HOME": str(self.folder / "config"),
+            **self.variables,
+        }
 
     def _port(self, match: re.Match[str]) -> str:
         return self.ports.setdefault(match.group(0), str(free_port()))
@@ -57,6 +70,10 @@ class Walkthrough:
         argv = self.argv(line)
         if not argv or argv[0] in (".", "source"):
             return  # activating the environment: the test calls its hotline by path
+        if argv[0] == "export":
+            name, _, value = argv[1].partition("=")
+            self.variables[name] = value
+            return
         assert argv[0] == "hotline", f"the README's sh blocks run hotline only: {line}"
         if argv[1] == "serve":
             self.serve([str(HOTLINE), *argv[1:]], line)
@@ -68,6 +85,7 @@ class Walkthrough:
             text=True,
             timeout=90,
             check=False,
+            env=self.environment(),
         )
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, done.stderr
@@ -82,12 +100,15 @@ class Walkthrough:
         name = argv[argv.index("--data-dir") + 1]
         log = (self.folder / f"{Path(name).name}.out").open("w")
         errors = (self.folder / f"{Path(name).name}.err").open("w")
-        process = subprocess.Popen(argv, cwd=self.folder, stdout=log, stderr=errors, text=True)
+        process = subprocess.Popen(
+            argv, cwd=self.folder, stdout=log, stderr=errors, text=True, env=self.environment()
+        )
         log.close()
         errors.close()
         self.servers.append((name, process))
         try:
-            with NodeClient(f"127.0.0.1:{port}") as client:
+            root = read_root(self.folder / name / "root.pem")  # the node's copy of the root
+            with NodeClient(f"127.0.0.1:{port}", root=root) as client:
                 client.wait_ready(timeout=30)
         except Exception:
             process.poll()
@@ -121,13 +142,15 @@ def walkthrough(tmp_path: Path) -> Iterator[Walkthrough]:
 
 
 @pytest.mark.processes
+@pytest.mark.timeout(600)  # some fifty `hotline` processes, each signing in or acting once
 def test_the_readme_s_running_nodes_steps_work_as_written(walkthrough: Walkthrough) -> None:
     assert HOTLINE.is_file(), "the README says hotline is .venv/bin/hotline"
     readme = section((ROOT / "README.md").read_text(encoding="utf-8"), "Running nodes")
     blocks = sh_blocks(readme)
     commands = [line for block in blocks for line in command_lines(block)]
     text = "\n".join(commands)
-    for step in ("pki init-root", "pki issue", "pki install", "serve", "add-unit", "audit"):
+    steps = ("pki init-root", "pki issue", "pki install", "officers init-admin", "login", "serve")
+    for step in (*steps, "add-unit", "audit"):
         assert f"hotline {step}" in text, f"the README no longer shows `hotline {step}`"
 
     for line in commands:

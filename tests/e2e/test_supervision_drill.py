@@ -197,10 +197,10 @@ def test_an_acceptance_taken_in_time_while_cut_off_voids_the_escalation_from_abo
             )
         link.heal()
         healed = time.time()
-        with network.client("chengguan", HANDLER) as handler:
+        with network.client("chengguan") as system:  # its system administrator
             wait_until(
                 "the county's link works again",
-                lambda: not handler.sync_now().error,
+                lambda: not system.sync_now().error,
                 until=healed + CATCH_UP,
             )
         network.settle()

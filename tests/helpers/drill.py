@@ -23,7 +23,6 @@ from node.devnet.processes import LocalNetwork
 from node.devnet.samples import GANSU_WORLD
 from node.edge.client import NodeClient
 from proto.hotline.v1 import rules_pb2
-from sync.codec import enum_number
 from tests.helpers.link_proxy import LinkProxy
 from tests.helpers.tickets import register_and_route, ticket_state
 from tests.helpers.waiting import wait_until
@@ -142,8 +141,5 @@ def add_county_behind(network: LocalNetwork, link: LinkProxy) -> None:
     """Start Chengguan with its officers, reaching the city only through ``link``."""
     county = next(s for s in GANSU_WORLD if s.name == "chengguan")
     network.add("chengguan", county.level, county.unit, "city", parent_address=link.address)
-    with network.client("chengguan") as admin:
-        for person in county.officers:
-            admin.add_officer(
-                person.officer_id, person.name, county.unit, [enum_number(r) for r in person.roles]
-            )
+    for person in county.officers:
+        network.add_officer("chengguan", person.officer_id, person.name, person.roles)

@@ -2,14 +2,16 @@
 
 A block's lines run in order in one folder, as a reader would type them into one shell:
 
-* ``NAME=VALUE`` sets a shell variable (bash works out the value; later lines see it);
+* ``NAME=VALUE`` sets a shell variable (bash works out the value; later lines see it), and
+  ``export NAME=VALUE`` too (the ``hotline`` lines run here see it in their environment);
 * ``hotline serve ... &`` starts a node in the background, waited for until it answers;
 * a line using a variable (``$DRILL``, ``sleep $(( ... ))``) runs in bash with the variables;
 * any other ``hotline`` line runs in this process through ``node.cli.main.main`` (the same
   program, without a second's interpreter start-up a line), and must exit 0.
 
 Only what cannot be the same on a test machine is changed: the fixed ports (7000-7999) become
-free ones, ``TICKET`` the id ``hotline register`` printed.
+free ones, ``TICKET`` the id ``hotline register`` printed, and the shell's configuration folder
+(``XDG_CONFIG_HOME``, where ``hotline login`` keeps sessions) is the test's own.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from node.cli.main import main as hotline
+from node.edge.channels import read_root
 from node.edge.client import NodeClient
 
 HOTLINE_BIN = Path(sys.executable).parent
@@ -57,7 +60,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-ASSIGNMENT = re.compile(r"^([A-Z_][A-Z0-9_]*)=(.*)$")
+ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$")
 BACKGROUND = re.compile(r"\s&\s*(#.*)?$")
 
 
@@ -86,7 +89,10 @@ class DocShell:
 
     def _environment(self) -> dict[str, str]:
         path = f"{HOTLINE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-        return {**os.environ, "PATH": path, **self.variables}
+        return {**os.environ, "PATH": path, **self._own_variables()}
+
+    def _own_variables(self) -> dict[str, str]:
+        return {"XDG_CONFIG_HOME": str(self.folder / "config"), **self.variables}
 
     def bash(self, line: str) -> str:
         """Run ``line`` in bash with the shell's variables; what it printed (exit 0 expected)."""
@@ -107,8 +113,8 @@ class DocShell:
         text = self.substituted(line)
         assignment = ASSIGNMENT.match(text.strip())
         if assignment:
-            name, _ = assignment.groups()
-            self.variables[name] = self.bash(f'{text.strip()}\nprintf %s "${name}"')
+            name, value = assignment.groups()
+            self.variables[name] = self.bash(f'{name}={value}\nprintf %s "${name}"')
             return
         if BACKGROUND.search(text):
             self.serve(BACKGROUND.sub("", text), line)
@@ -119,12 +125,21 @@ class DocShell:
         argv = shlex.split(text, comments=True)
         assert argv[0] == "hotline", f"the sh blocks run hotline and the shell only: {line}"
         out, err = io.StringIO(), io.StringIO()
-        with (
-            contextlib.chdir(self.folder),
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-        ):
-            status = hotline(argv[1:])
+        saved = {name: os.environ.get(name) for name in self._own_variables()}
+        os.environ.update(self._own_variables())
+        try:
+            with (
+                contextlib.chdir(self.folder),
+                contextlib.redirect_stdout(out),
+                contextlib.redirect_stderr(err),
+            ):
+                status = hotline(argv[1:])
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         assert status == 0, f"{line}\n{out.getvalue()}\n{err.getvalue()}"
         self.printed.append((line, out.getvalue()))
         if argv[1] == "register":
@@ -151,7 +166,8 @@ class DocShell:
             )
         self.servers.append((name, process))
         try:
-            with NodeClient(f"127.0.0.1:{port}") as client:
+            root = read_root(self.folder / argv[argv.index("--data-dir") + 1] / "root.pem")
+            with NodeClient(f"127.0.0.1:{port}", root=root) as client:
                 client.wait_ready(timeout=30)
         except Exception:
             raise AssertionError(f"{line}\n{self.output(name)}") from None

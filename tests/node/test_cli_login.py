@@ -21,13 +21,14 @@ import pytest
 from node.app.data_folder import hold_data_folder
 from node.cli.main import main
 from node.devnet.hierarchy import Hierarchy
-from node.edge.client import CallError, NodeClient
+from node.edge.client import CallError
 from node.storage.database import Database
-from tests.helpers.signin import STRONG_PASSWORD, access_rows, make_admin, reasons
+from tests.helpers.signin import STRONG_PASSWORD, reasons
 from tests.helpers.world import InProcessNode, World, spec
 
 ADMIN = "620102-90"
 HANDLER = "620102-07"
+HEAD = "620102-01"
 HANDLER_PASSWORD = "Lanzhou-handler-2027"
 
 REGISTER = (
@@ -44,7 +45,7 @@ class Desk:
 
     node: InProcessNode
     config: Path
-    admin_secret: str
+    root_file: Path
     capsys: pytest.CaptureFixture[str]
     monkeypatch: pytest.MonkeyPatch
 
@@ -59,14 +60,6 @@ class Desk:
 
     def session_file(self) -> Path:
         return self.config / "hotline" / "sessions" / f"127.0.0.1_{self.node.port}.json"
-
-    def login_admin(self, token_file: Path) -> None:
-        status, _, err = self.run(
-            "login", "--node", self.node.target, "--officer", ADMIN,
-            "--token-file", str(token_file),
-            HOTLINE_PASSWORD=STRONG_PASSWORD, HOTLINE_TOTP_SECRET=self.admin_secret,
-        )  # fmt: skip
-        assert status == 0, err
 
     def handler_secret(self, admin_file: Path) -> str:
         """Set the handler's credentials as the signed-in administrator; their TOTP secret."""
@@ -92,13 +85,15 @@ def desk(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Desk]:
-    node = world.start(spec("chengguan"))
-    admin = make_admin(node, ADMIN, at_ms=time.time_ns() // 1_000_000)
+    node = world.start(spec("chengguan"))  # provisioned: its administrator is ADMIN
     config = tmp_path / "config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    root_file = tmp_path / "root.pem"  # the national root, as the officer's machine holds it
+    root_file.write_bytes(node.root)
+    monkeypatch.setenv("HOTLINE_ROOT", str(root_file))
     for name in ("HOTLINE_TOKEN_FILE", "HOTLINE_PASSWORD", "HOTLINE_TOTP_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    yield Desk(node, config, admin.totp_secret, capsys, monkeypatch)
+    yield Desk(node, config, root_file, capsys, monkeypatch)
 
 
 def test_login_keeps_the_token_in_a_file_only_the_officer_reads_and_commands_send_it(
@@ -115,8 +110,8 @@ def test_login_keeps_the_token_in_a_file_only_the_officer_reads_and_commands_sen
     status, out, err = desk.run("register", "--node", desk.node.target, *REGISTER)
     assert status == 0, err
     ticket_id = out.split()[1].rstrip(":")
-    with NodeClient(desk.node.target, HANDLER) as named:
-        assert named.history(ticket_id).entries[0].officer.officer_id == HANDLER
+    with desk.node.client(HEAD) as head:
+        assert head.history(ticket_id).entries[0].officer.officer_id == HANDLER
     status, out, _ = desk.run("whoami", "--node", desk.node.target)
     assert status == 0 and out.startswith(f"{HANDLER} 李强 of 620102 (handler 承办人)")
 
@@ -130,7 +125,7 @@ def test_logout_ends_the_session_on_the_node_and_removes_the_file(
     status, out, _ = desk.run("logout", "--node", desk.node.target)
     assert status == 0 and "signed out of" in out
     assert not desk.session_file().exists()
-    with NodeClient(desk.node.target, token=token) as old, pytest.raises(CallError) as failed:
+    with desk.node.unsigned().with_token(token) as old, pytest.raises(CallError) as failed:
         old.who_am_i()
     assert failed.value.code == "UNAUTHENTICATED"
     assert reasons(desk.node)[-2:] == ["sign-out/done/", "call/refused/signed-out"]
@@ -155,12 +150,38 @@ def test_a_script_signs_in_with_secret_files_of_mode_0600_only(desk: Desk, tmp_p
     assert stat.S_IMODE((tmp_path / "mine.json").stat().st_mode) == 0o600
 
 
-def test_a_command_acting_as_an_officer_needs_a_session_or_an_officer(desk: Desk) -> None:
+def test_a_command_acting_as_an_officer_needs_a_session_and_officer_only_checks_it(
+    desk: Desk, tmp_path: Path
+) -> None:
     status, _, err = desk.run("list", "--node", desk.node.target)
     assert status != 0 and len(err.splitlines()) == 1
     assert "not signed in" in err and "hotline login" in err
     status, _, err = desk.run("list", "--node", desk.node.target, "--officer", HANDLER)
+    assert status != 0 and "not signed in" in err  # naming an officer acts as nobody
+    secret = desk.handler_secret(_admin(desk, tmp_path))
+    assert desk.login_handler(secret)[0] == 0
+    status, _, err = desk.run("list", "--node", desk.node.target, "--officer", HEAD)
+    assert status != 0 and len(err.splitlines()) == 1
+    assert f"officer {HANDLER}'s, not {HEAD}'s" in err
+    status, _, err = desk.run("list", "--node", desk.node.target, "--officer", HANDLER)
     assert status == 0, err
+
+
+def test_the_root_comes_from_root_or_hotline_root_and_is_kept_at_login(
+    desk: Desk, tmp_path: Path
+) -> None:
+    secret = desk.handler_secret(_admin(desk, tmp_path))
+    desk.monkeypatch.delenv("HOTLINE_ROOT")
+    status, _, err = desk.login_handler(secret)
+    assert status != 0 and len(err.splitlines()) == 1
+    assert "no national root" in err and "--root FILE" in err and "HOTLINE_ROOT" in err
+    status, _, err = desk.login_handler(secret, "--root", str(desk.root_file))
+    assert status == 0, err
+    status, _, err = desk.run("list", "--node", desk.node.target)  # the root kept at login
+    assert status == 0, err
+    stranger = Hierarchy.throwaway(tmp_path / "another-pki").root_file
+    status, _, err = desk.run("list", "--node", desk.node.target, "--root", str(stranger))
+    assert status != 0 and "UNAVAILABLE" in err and "does not chain" in err
 
 
 def test_a_session_file_others_may_read_is_refused(desk: Desk, tmp_path: Path) -> None:
@@ -222,12 +243,40 @@ def test_init_admin_works_on_the_data_folder_offline_and_only_once(
 
 
 def _admin(desk: Desk, tmp_path: Path) -> Path:
-    """The administrator signed in with a session file of its own; the file."""
-    path = tmp_path / "admin-session.json"
-    desk.login_admin(path)
-    assert access_rows(desk.node)[-1].officer_id == ADMIN
-    return path
+    """A session file of the administrator the world signed in (a second sign-in within the
+    same 30-second TOTP step would be refused as a spent code); the file."""
+    return Path(desk.node.cli(ADMIN)[3])
 
 
 def _saved_token(path: Path) -> str:
     return str(json.loads(path.read_text(encoding="utf-8"))["token"])
+
+
+def test_init_admin_records_a_station_s_unit_before_its_first_start(
+    hierarchy: Hierarchy,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "zhangyelu"
+    hierarchy.enrol(folder, "620102001", time.time_ns() // 1_000_000)
+    monkeypatch.setenv("HOTLINE_NEW_PASSWORD", STRONG_PASSWORD)
+    secret_file = tmp_path / "secrets" / "620102001-90"
+    argv = [
+        "officers", "init-admin", "--data-dir", str(folder), "--unit", "620102001",
+        "--id", "620102001-90", "--name", "马安", "--unit-name", "张掖路市场监管所",
+        "--totp-secret-file", str(secret_file),
+    ]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    assert f"written to {secret_file} (mode 0600)" in capsys.readouterr().out
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert len(secret_file.read_text(encoding="ascii").strip()) == 32  # 160 bits, base32
+    db = Database.open(f"sqlite:///{folder / 'node.db'}")
+    try:
+        with db.read() as conn:
+            unit = conn.exec_driver_sql(
+                "SELECT name, parent_code FROM units WHERE code = '620102001'"
+            ).one()
+    finally:
+        db.close()
+    assert (unit.name, unit.parent_code) == ("张掖路市场监管所", "620102")

@@ -27,7 +27,6 @@ from node.cli.display import china_time, iso_china, width, yuan
 from node.cli.main import main as hotline
 from node.cli.serve import _run
 from node.devnet.samples import demo_tickets
-from node.edge.client import NodeClient
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
 from tests.helpers.world import World, spec
@@ -44,10 +43,11 @@ def pinned() -> Clock:
     return Clock(_real=lambda: TUESDAY_10.timestamp())
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    """``hotline argv`` in-process; expects exit 0 and returns what it printed."""
+def run(world: World, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """``hotline argv`` in-process, signed in as the officer it names; expects exit 0 and
+    returns what it printed."""
     capsys.readouterr()
-    status = hotline(list(argv))
+    status = hotline(world.signed_in(list(argv)))
     out, err = capsys.readouterr()
     assert status == 0, err
     return out
@@ -60,12 +60,14 @@ def start(world: World) -> tuple[str, str]:
     return world["province"].target, world["chengguan"].target
 
 
-def register_and_route(capsys: pytest.CaptureFixture[str], province: str, label: str) -> str:
+def register_and_route(
+    world: World, capsys: pytest.CaptureFixture[str], province: str, label: str
+) -> str:
     """Register a sample ticket at the province and route it with ``hotline route-ticket``."""
-    with NodeClient(province, "620000-01") as centre:
+    with world["province"].client("620000-01") as centre:
         ticket = to_message(dict(demo_tickets())[label], intake_pb2.NewTicket)
         ticket_id = centre.register(uuid.uuid4().hex, ticket).ticket_id
-    run(capsys, "route-ticket", ticket_id, "--node", province, *CENTRE)
+    run(world, capsys, "route-ticket", ticket_id, "--node", province, *CENTRE)
     return ticket_id
 
 
@@ -82,10 +84,10 @@ def test_list_has_a_header_row_and_gives_json_and_csv(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     province, _ = start(world)
-    gym = register_and_route(capsys, province, "gym")
-    noodles = register_and_route(capsys, province, "noodles")
+    gym = register_and_route(world, capsys, province, "gym")
+    noodles = register_and_route(world, capsys, province, "noodles")
 
-    lines = run(capsys, "list", "--node", province, *CENTRE).splitlines()
+    lines = run(world, capsys, "list", "--node", province, *CENTRE).splitlines()
     assert lines[0].split() == [
         "TICKET", "KIND", "STATUS", "HOLDER", "STATION", "RECEIVED", "CATEGORY", "RESPONDENT",
         "CONFLICT",
@@ -99,14 +101,14 @@ def test_list_has_a_header_row_and_gives_json_and_csv(
     assert width(row[: row.index("routed")]) == width(lines[0][: lines[0].index("STATUS")])
     assert width(row[: row.index("2026-")]) == width(lines[0][: lines[0].index("RECEIVED")])
 
-    as_json = json.loads(run(capsys, "list", "--node", province, *CENTRE, "--json"))
+    as_json = json.loads(run(world, capsys, "list", "--node", province, *CENTRE, "--json"))
     by_id = {t["ticket"]: t for t in as_json}
     assert by_id[gym]["status"] == "routed" and by_id[gym]["status_zh"] == "已分流"
     assert by_id[gym]["holder"] == "620102"
     assert by_id[gym]["received"] == "2026-12-01T10:00:00.000+08:00"
 
     as_csv = list(
-        csv.reader(io.StringIO(run(capsys, "list", "--node", province, *CENTRE, "--csv")))
+        csv.reader(io.StringIO(run(world, capsys, "list", "--node", province, *CENTRE, "--csv")))
     )
     assert as_csv[0] == [
         "ticket", "kind", "status", "holder", "station", "received", "category", "respondent",
@@ -120,31 +122,31 @@ def test_show_prints_every_field_of_the_ticket_in_words(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     province, county = start(world)
-    gym = register_and_route(capsys, province, "gym")
-    old = register_and_route(capsys, province, "fridge")
+    gym = register_and_route(world, capsys, province, "gym")
+    old = register_and_route(world, capsys, province, "fridge")
     world.sync("city", "chengguan")
     at_county = ["--node", county]
-    run(capsys, "accept-complaint", gym, *at_county, *HANDLER, "--note", "已受理")
+    run(world, capsys, "accept-complaint", gym, *at_county, *HANDLER, "--note", "已受理")
     run(
-        capsys, "end-mediation", gym, *at_county, *HANDLER, "--outcome", "agreement",
+        world, capsys, "end-mediation", gym, *at_county, *HANDLER, "--outcome", "agreement",
         "--agreement", "退款3000元", "--amount-recovered-fen", "300000",
     )  # fmt: skip
     run(
-        capsys, "submit-result", gym, *at_county, *HANDLER, "--track", "complaint",
+        world, capsys, "submit-result", gym, *at_county, *HANDLER, "--track", "complaint",
         "--summary", "经调解，商家退款3000元",
     )  # fmt: skip
-    run(capsys, "approve-result", gym, *at_county, *HEAD, "--track", "complaint")
+    run(world, capsys, "approve-result", gym, *at_county, *HEAD, "--track", "complaint")
     run(
-        capsys, "refuse-complaint", old, *at_county, *HANDLER, "--ground", "time_barred",
+        world, capsys, "refuse-complaint", old, *at_county, *HANDLER, "--ground", "time_barred",
         "--notice", "超过三年，不予受理",
     )  # fmt: skip
     world.sync("chengguan", "city")
     run(
-        capsys, "record-callback", gym, "--node", province, *CENTRE,
+        world, capsys, "record-callback", gym, "--node", province, *CENTRE,
         "--satisfaction", "satisfied", "--note", "已收到退款",
     )  # fmt: skip
 
-    shown = run(capsys, "show", gym, "--node", province, *CENTRE)
+    shown = run(world, capsys, "show", gym, "--node", province, *CENTRE)
     assert shown.splitlines()[0] == (
         f"ticket {gym}: closed 已办结 at 620102 [complaint: closed 已办结]"
     )
@@ -169,7 +171,7 @@ def test_show_prints_every_field_of_the_ticket_in_words(
     assert "CallbackRecorded 回访" in history and "2026-12-01 10:00:00 +08:00" in history
     assert "Z " not in shown and "UTC" not in shown
 
-    refused = run(capsys, "show", old, "--node", county, *HANDLER)
+    refused = run(world, capsys, "show", old, "--node", county, *HANDLER)
     assert "refusal ground (不予受理理由): time_barred 超过三年" in refused
     assert "notice to the consumer: 超过三年，不予受理" in refused
     assert "stage: refused 不予受理" in refused
@@ -179,24 +181,27 @@ def test_assigning_to_a_station_the_county_does_not_know_says_to_add_it(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     province, county = start(world)
-    gym = register_and_route(capsys, province, "gym")
+    gym = register_and_route(world, capsys, province, "gym")
     world.sync("city", "chengguan")
-    run(capsys, "accept-complaint", gym, "--node", county, *HANDLER)
+    run(world, capsys, "accept-complaint", gym, "--node", county, *HANDLER)
     capsys.readouterr()
     status = hotline(
-        ["assign-to-station", gym, "--node", county, *HANDLER, "--station-code", "620102001"]
+        world.signed_in(
+            ["assign-to-station", gym, "--node", county, *HANDLER, "--station-code", "620102001"]
+        )
     )
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1
     assert "unknown unit code '620102001'" in err[0]
     assert "hotline add-unit --code 620102001 --level station --parent 620102" in err[0]
     run(
-        capsys, "add-unit", "--node", county, "--code", "620102001", "--name", "张掖路市场监管所",
-        "--level", "station", "--parent", "620102",
+        world, capsys, "add-unit", "--node", county, "--code", "620102001",
+        "--name", "张掖路市场监管所", "--level", "station", "--parent", "620102",
     )  # fmt: skip
     assigned = run(
-        capsys, "assign-to-station", gym, "--node", county, *HANDLER, "--station-code", "620102001"
-    )
+        world, capsys, "assign-to-station", gym, "--node", county, *HANDLER,
+        "--station-code", "620102001",
+    )  # fmt: skip
     assert "station 620102001" in assigned
 
 
@@ -204,15 +209,15 @@ def test_sync_status_queue_and_rules_show_times_in_china_time(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     province, county = start(world)
-    register_and_route(capsys, province, "gym")
+    register_and_route(world, capsys, province, "gym")
     world.sync("city", "chengguan")
-    status = run(capsys, "sync", "status", "--node", county)
+    status = run(world, capsys, "sync", "status", "--node", county)
     assert "last success 2026-12-01 10:00:00 +08:00" in status
     assert "0 not yet down" in status
-    queue = run(capsys, "queue", "--node", county, *HANDLER)
+    queue = run(world, capsys, "queue", "--node", county, *HANDLER)
     assert "decide_acceptance 受理/不予受理" in queue
     assert "due 2026-12-10 24:00 +08:00" in queue  # the due date and its end, China time
-    info = run(capsys, "info", "--node", county)
+    info = run(world, capsys, "info", "--node", county)
     assert "county 县(区)局" in info and "last success 2026-12-01 10:00:00 +08:00" in info
 
 

@@ -21,4 +21,4 @@ def test_any_other_address_says_what_is_exposed_in_one_line(host: str) -> None:
     warning = exposure_warning(host, 7300)
     assert warning is not None and "\n" not in warning
     assert f"{host}:7300" in warning
-    assert "plain text" in warning and "x-hotline-officer" in warning
+    assert "TLS" in warning and "session token" in warning and "sign in" in warning

@@ -106,7 +106,7 @@ def test_five_complaints_against_one_gym_in_a_week_become_one_incident_at_the_ci
     assert incident.respondent_key == f"uscc:{GYM.credit_code}"
     assert list(incident.holder_units) == ["620102"]
     capsys.readouterr()
-    assert hotline(["queue", "--node", city.target, "--officer", "620100-01"]) == 0
+    assert hotline(["queue", *city.cli("620100-01")]) == 0
     printed = capsys.readouterr().out
     assert "group incidents (群体投诉): 1" in printed
     assert f"{incident.incident_id}  兰州金城健身俱乐部有限公司  5 tickets (5 open)" in printed
@@ -227,7 +227,7 @@ def test_an_emergency_reaches_the_provinces_queue_at_once(
     assert state(world, "province", ordinary).emergency is None
     with world.officer("city") as city:
         assert not city.queue().emergencies
-    node = ["--node", world["province"].target, "--officer", "620000-01"]
+    node = world["province"].cli("620000-01")
     assert hotline(["show", walk_in, *node]) == 0
     assert "EMERGENCY (紧急) in 620000's queue: keyword:食物中毒" in capsys.readouterr().out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from copy import copy
 from dataclasses import replace
 
 import grpc
@@ -15,9 +16,11 @@ from core.ticket.state import TicketState, TicketStatus
 from node.app.levels import profile_of
 from node.app.wiring import build_node
 from node.devnet.samples import demo_tickets
+from node.edge.channels import client_channel
 from node.edge.client import CallError
 from proto.hotline.v1 import intake_pb2
-from sync.codec import enum_number, from_message, to_message
+from sync.codec import from_message, to_message
+from tests.helpers.signin import ticket_count
 from tests.helpers.world import InProcessNode, World, spec
 
 GYM = dict(demo_tickets())["gym"]
@@ -122,19 +125,26 @@ def test_the_same_matter_filed_twice_is_linked_not_handled_twice(world: World) -
     assert state.registration.duplicate_of == first.ticket_id
 
 
-def test_an_officer_not_on_the_roster_cannot_register(world: World) -> None:
-    world.start(spec("province"))
-    with world["province"].client("nobody") as stranger:
+def test_an_unsigned_call_or_an_officer_not_on_the_roster_cannot_register(world: World) -> None:
+    node = world.start(spec("province"))
+    with node.unsigned() as stranger:
         assert_refused(
-            lambda: stranger.register(request_id(), new_ticket()), "UNAUTHENTICATED", "nobody"
+            lambda: stranger.register(request_id(), new_ticket()), "UNAUTHENTICATED", "sign in"
         )
+        assert_refused(
+            lambda: stranger.sign_in("nobody", "Gansu-12315-guess", "000000"),
+            "UNAUTHENTICATED",
+            "sign-in refused",
+        )
+    assert ticket_count(node) == 0
 
 
 def test_every_server_answers_health_and_reflection_sync_only_over_mutual_tls(
     world: World,
 ) -> None:
     node = world.start(spec("province"))
-    with grpc.insecure_channel(node.target) as channel:
+    # Health and reflection need no token, over the client port's TLS.
+    with client_channel(node.target, node.root) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         for service in ("", "hotline.v1.IntakeService", "hotline.v1.SyncService"):
             status = health.Check(health_pb2.HealthCheckRequest(service=service)).status
@@ -152,11 +162,12 @@ def test_every_server_answers_health_and_reflection_sync_only_over_mutual_tls(
     } <= names
     assert "hotline.v1.SyncService" not in names  # it lives on the peer port only
     with (
-        grpc.insecure_channel(node.peer_target) as channel,
+        client_channel(node.peer_target, node.root) as channel,
         pytest.raises(grpc.RpcError) as refused,
     ):
-        # Refused at the TLS handshake, at once; the deadline is only there so that a port
-        # that hung would fail the test, and is generous so that a busy machine does not.
+        # Refused at the TLS handshake (no client certificate), at once; the deadline is only
+        # there so that a port that hung would fail the test, and is generous so that a busy
+        # machine does not.
         health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=15)
     assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
 
@@ -164,10 +175,10 @@ def test_every_server_answers_health_and_reflection_sync_only_over_mutual_tls(
 def test_two_hub_processes_on_one_database_share_the_roster_and_the_chain(world: World) -> None:
     first = world.start(spec("province"))
     settings = replace(world.settings["province"], port=0)
-    second = InProcessNode(build_node(settings, profile_of(settings.level)))
+    # The same officers and sessions (one database, one key): tokens hold on both processes.
+    second = InProcessNode(build_node(settings, profile_of(settings.level)), copy(first.signins))
     try:
-        with second.client() as admin:
-            admin.add_officer("620000-09", "新来的", "620000", [enum_number(Role.OPERATOR)])
+        second.add_officer("620000-09", "新来的", (Role.OPERATOR,))
         with first.client("620000-09") as one, second.client("620000-09") as two:
             ids = [
                 c.register(request_id(), new_ticket(facts=f"事实{i}")).ticket_id

@@ -82,7 +82,7 @@ def test_a_supervision_order_is_in_the_ordered_units_queue_and_climbs_when_unrep
     ]
 
     capsys.readouterr()
-    assert hotline(["queue", "--node", county.target, "--officer", "620102-07"]) == 0
+    assert hotline(["queue", *county.cli("620102-07")]) == 0
     printed = capsys.readouterr().out
     assert "OVERDUE: 1" in printed
     assert f"{ticket_id}  supervision_report" in printed

@@ -7,12 +7,12 @@ amends its rule book; a county reads it.
 
 from __future__ import annotations
 
-import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from core.units import UnitLevel
 from node.app.levels import PROFILES
+from node.edge.channels import client_channel
 from node.edge.client import CallError
 from proto.hotline.v1 import rules_pb2
 from tests.helpers.world import World, spec
@@ -38,8 +38,8 @@ EXPECTED = {
 port (SyncService for its children)."""
 
 
-def client_services(target: str) -> set[str]:
-    with grpc.insecure_channel(target) as channel:
+def client_services(target: str, root: bytes) -> set[str]:
+    with client_channel(target, root) as channel:  # reflection needs no token
         replies = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
             iter([reflection_pb2.ServerReflectionRequest(list_services="")])
         )
@@ -56,7 +56,7 @@ def test_there_is_one_profile_per_level() -> None:
 def test_a_node_serves_what_its_level_serves_and_nothing_else(world: World, name: str) -> None:
     node = world.start(spec(name), parent="")
     services, has_peer_port = EXPECTED[name]
-    assert client_services(node.target) == services
+    assert client_services(node.target, node.root) == services
     assert bool(node.peer_port) is has_peer_port
     assert (SYNC in {m.name for m in node.node.profile.peer_services}) == has_peer_port
 

@@ -26,9 +26,11 @@ from google.protobuf.message import Message
 from sqlalchemy import func, select
 
 from core.limits import MAX_ATTACHMENTS, MAX_TAGS, TEXT_LIMITS, limit_of
+from core.officers import Role
 from core.ticket.vocabulary import Attachment
 from node.devnet.samples import demo_tickets
-from node.edge.caller import OFFICER_METADATA
+from node.edge.channels import client_channel
+from node.edge.client import token_metadata
 from node.edge.limits import port_limit, request_limit
 from node.storage import tables
 from proto.hotline.v1 import (
@@ -40,7 +42,7 @@ from proto.hotline.v1 import (
     sync_pb2,
 )
 from sync import schema
-from sync.codec import to_message
+from sync.codec import enum_number, to_message
 from tests.helpers.world import InProcessNode, World, spec
 
 OFFICER = "620000-99"
@@ -97,18 +99,29 @@ def row_counts(node: InProcessNode) -> dict[str, int]:
 
 
 class Battery:
-    """Calls one node with raw bytes as an officer with every role; checks nothing is written."""
+    """Calls one node with raw bytes as an officer with every ticket role (or the administrator
+    an administrative method asks for); checks nothing is written."""
 
-    def __init__(self, node: InProcessNode) -> None:
+    def __init__(self, node: InProcessNode, token: str) -> None:
         self.node = node
-        self.channel = grpc.insecure_channel(
-            node.target, options=[("grpc.max_send_message_length", -1)]
+        self.token = token
+        self.admin_tokens = {
+            "RegisterOfficer": node.signins.token(node.security_admin),
+            **dict.fromkeys(
+                ("RegisterUnit", "PublishTrust", "ReleaseQuarantine", "SyncNow"),
+                node.signins.token(node.system_admin),
+            ),
+        }
+        """The administrators who may call the administrative methods (三权分立)."""
+        self.channel = client_channel(
+            node.target, node.root, options=[("grpc.max_send_message_length", -1)]
         )
 
     def call(self, method: str, payload: bytes) -> grpc.RpcError | None:
         rpc = self.channel.unary_unary(method)
         try:
-            rpc(payload, timeout=15, metadata=((OFFICER_METADATA, OFFICER),))
+            token = self.admin_tokens.get(method.rsplit("/", 1)[1], self.token)
+            rpc(payload, timeout=15, metadata=token_metadata(token))
         except grpc.RpcError as error:
             return error
         return None
@@ -130,13 +143,13 @@ def battery(world: World) -> Iterator[tuple[Battery, str]]:
     """The province (every client service, the rule book's issuer), an officer with every
     role, and one registered complaint."""
     province = world.start(spec("province"))
-    with province.client() as admin:
-        admin.add_officer(OFFICER, "全能", "620000", list(range(1, 7)))
+    province.add_officer(OFFICER, "全能", [r for r in Role if 1 <= enum_number(r) <= 6])
     with province.client(OFFICER) as officer:
         ticket_id = officer.register(
             "battery-0001", to_message(GYM, intake_pb2.NewTicket)
         ).ticket_id
-    battery = Battery(province)
+        token = officer.token
+    battery = Battery(province, token)
     try:
         yield battery, ticket_id
     finally:

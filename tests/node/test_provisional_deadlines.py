@@ -151,7 +151,7 @@ def test_register_queue_and_show_mark_the_guessed_date_and_print_the_final_one_l
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world.start_line(clock=Clock(_real=HandMovedTime(china("2026-12-31", 10))))
-    county = ["--node", world["chengguan"].target, "--officer", "620102-07"]
+    county = world["chengguan"].cli("620102-07")
     registered = run(
         capsys, "register", *county, "--kind", "complaint", "--channel", "visit",
         "--source-line", "12315", "--consumer-name", "张伟", "--consumer-phone", "13909310001",
@@ -177,7 +177,7 @@ def test_register_queue_and_show_mark_the_guessed_date_and_print_the_final_one_l
         'year = 2027\nrest_days = ["2027-01-01", "2027-01-02", "2027-01-03"]\nworkdays = []\n',
         encoding="utf-8",
     )
-    province = ["--node", world["province"].target, "--officer", "620000-02"]
+    province = world["province"].cli("620000-02")
     run(capsys, "rules", "holidays", str(holidays), *province)
     world.sync("city", "chengguan")
     queue = run(capsys, "queue", *county)

@@ -129,11 +129,7 @@ def test_holidays_loaded_at_the_province_move_a_county_deadline_at_the_next_roun
         'year = 2027\nrest_days = ["2027-01-01", "2027-01-02", "2027-01-03"]\nworkdays = []\n',
         encoding="utf-8",
     )
-    province = world["province"].target
-    assert (
-        hotline(["rules", "holidays", str(holidays), "--node", province, "--officer", "620000-02"])
-        == 0
-    )
+    assert hotline(["rules", "holidays", str(holidays), *world["province"].cli("620000-02")]) == 0
     assert "holidays 2027: 3 rest days" in capsys.readouterr().out
     world.sync("city", "chengguan")
     # New Year's Day rests: 29, 30, 31, 4, 5, 6, 7.
@@ -141,7 +137,7 @@ def test_holidays_loaded_at_the_province_move_a_county_deadline_at_the_next_roun
     with world["chengguan"].client() as county:
         view = county.rules()
     assert 2027 in view.calendar_years and 2027 not in view.unknown_years
-    assert hotline(["rules", "show", "--node", world["chengguan"].target]) == 0
+    assert hotline(["rules", "show", *world["chengguan"].cli("620102-07")]) == 0
     assert "rule book of 620000 no. 1" in capsys.readouterr().out
 
 
@@ -159,7 +155,7 @@ def test_only_the_province_supervisor_or_head_amends_the_rule_book(
 
     bad = tmp_path / "bad.toml"
     bad.write_text('year = 2027\nrest_days = ["2027-02-30"]\n', encoding="utf-8")
-    args = ["--node", world["province"].target, "--officer", "620000-02"]
+    args = world["province"].cli("620000-02")
     assert hotline(["rules", "holidays", str(bad), *args]) == 2
     assert "holidays.2027.rest_days[0]" in capsys.readouterr().err
     assert hotline(["campaign", "start", "--id", "x", "--name", "专项", *args]) == 2

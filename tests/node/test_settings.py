@@ -46,6 +46,10 @@ def test_flags_override_the_environment_which_overrides_the_file(tmp_path: Path)
         ({"level": "county", "unit": "620102", "parent": "h:1", "max_calls": 0}, "max_calls"),
         ({"level": "county", "unit": "620102", "parent": "h:1", "wait_limit": 0}, "wait_limit"),
         ({"level": "county", "unit": "620102", "parent": "h:1", "wait_limit": "nan"}, "wait_limit"),
+        (
+            {"level": "county", "unit": "620102", "parent": "h:1", "password_hash_memory_kib": 4},
+            "password_hash_memory_kib",
+        ),
     ],
 )
 def test_settings_that_cannot_work_name_the_setting(flags: dict[str, object], field: str) -> None:
@@ -199,3 +203,18 @@ def test_incident_thresholds_come_from_the_config_file_or_a_file_named_in_the_en
     with pytest.raises(InvalidInput) as refused:
         build_settings({}, {}, config)
     assert refused.value.field == "incidents.groups"
+
+
+def test_passwords_are_hashed_with_the_owasp_memory_unless_a_setting_asks_for_less() -> None:
+    default = build_settings({"data_dir": "/tmp/x", "level": "national", "unit": "100000"}, {})
+    assert default.password_hashing.memory_kib == 19 * 1024
+    assert not default.password_hashing.below_default
+    env = {"HOTLINE_PASSWORD_HASH_MEMORY_KIB": "64"}
+    cheap = build_settings({"data_dir": "/tmp/x", "level": "national", "unit": "100000"}, env)
+    hashing = cheap.password_hashing
+    assert hashing.below_default
+    stored = hashing.hash_password("Gansu-12315-sign-in")
+    assert "m=64," in stored and hashing.password_matches(stored, "Gansu-12315-sign-in")
+    # A hash carries its parameters: a node back at the default checks it, then re-makes it.
+    assert default.password_hashing.password_matches(stored, "Gansu-12315-sign-in")
+    assert default.password_hashing.needs_rehash(stored)

@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from node.devnet.samples import demo_tickets
+from node.edge.client import token_metadata
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
 from tests.helpers.world import World, spec
@@ -32,7 +33,7 @@ def test_paging_while_tickets_arrive_shows_each_ticket_once(world: World) -> Non
         while True:
             page = centre.intake.ListTickets(
                 intake_pb2.ListTicketsRequest(page_size=3, page_token=token),
-                metadata=(("x-hotline-officer", centre.officer_id),),
+                metadata=token_metadata(centre.token),
             )
             seen.extend(t.ticket_id for t in page.tickets)
             register(centre, arriving)  # a call comes in between two pages
@@ -49,7 +50,7 @@ def test_a_page_token_not_from_a_page_is_refused_naming_it(world: World) -> None
     with world.officer("province") as centre, pytest.raises(grpc.RpcError) as refused:
         centre.intake.ListTickets(
             intake_pb2.ListTicketsRequest(page_token="not-a-token"),
-            metadata=(("x-hotline-officer", centre.officer_id),),
+            metadata=token_metadata(centre.token),
         )
     assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "page_token" in (refused.value.details() or "")

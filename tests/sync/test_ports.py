@@ -1,4 +1,4 @@
-"""What listens at an address: a node's client port, its peer port (TLS), or nothing."""
+"""What listens at an address: a node's port (TLS), a plain-text port, or nothing."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_a_node_s_two_ports_and_an_empty_one_are_told_apart(
+def test_a_node_s_two_ports_speak_tls_and_an_empty_one_is_told_apart(
     tmp_path: Path, hierarchy: Hierarchy
 ) -> None:
     world = World(tmp_path, lambda: f"sqlite:///{tmp_path / 'province.db'}", hierarchy)
     try:
         province = world.start(spec("province"))
-        assert listener_kind(province.target) is ListenerKind.PLAIN
+        assert listener_kind(province.target) is ListenerKind.TLS
         assert listener_kind(province.peer_target) is ListenerKind.TLS
     finally:
         world.stop()

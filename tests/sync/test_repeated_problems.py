@@ -65,7 +65,7 @@ def test_a_tampered_event_pushed_every_round_raises_one_alert_with_a_count(
     (problem,) = problems
     assert problem.repeats >= seen
 
-    status = hotline(["alerts", "--node", city.target])
+    status = hotline(["alerts", *city.cli()])  # its system administrator
     out = capsys.readouterr().out
     printed = re.search(r"seen (\d+) times", out)
     assert status == 0 and printed is not None and int(printed.group(1)) >= seen, out

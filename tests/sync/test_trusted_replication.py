@@ -29,6 +29,7 @@ from sync.envelope import seal
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
 from tests.helpers.peers import push_raw
+from tests.helpers.signin import HandMovedTime
 from tests.helpers.tickets import register_and_route
 from tests.helpers.world import InProcessNode, World, spec
 
@@ -193,15 +194,15 @@ def test_a_cloned_node_is_quarantined_as_a_fork_with_both_events_kept(
         assert client.sync_now().rejected == 1
     origin = county.node.identity.node_id
     capsys.readouterr()
-    assert hotline(["sync", "status", "--node", city.target]) == 0
+    assert hotline(["sync", "status", *city.cli()]) == 0
     assert f"QUARANTINED {origin}" in capsys.readouterr().out
-    assert hotline(["alerts", "--node", city.target]) == 0
+    assert hotline(["alerts", *city.cli()]) == 0  # its system administrator
     assert f"fork {origin}" in capsys.readouterr().out
-    assert hotline(["quarantine", "release", "--node", city.target, "--origin", origin,
+    assert hotline(["quarantine", "release", *city.cli(), "--origin", origin,
                     "--note", "backup wiped"]) == 0  # fmt: skip
     with city.client() as admin:
         assert not admin.sync_status().quarantined
-    assert hotline(["quarantine", "release", "--node", city.target, "--origin", origin]) == 2
+    assert hotline(["quarantine", "release", *city.cli(), "--origin", origin]) == 2
     with county.client() as client:
         report = client.sync_now()
     assert not report.error and report.rejected == 0
@@ -251,7 +252,9 @@ def test_a_node_enrolled_in_another_hierarchy_cannot_connect(world: World, tmp_p
 def test_a_rotated_key_keeps_the_node_s_history_and_both_keys_count(
     world: World, hierarchy: Hierarchy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    world.start_line()
+    real_time = HandMovedTime()
+    world.start_all("province", "city")
+    world.start(spec("chengguan"), real_ms=real_time)
     with world.officer("chengguan") as handler:
         first = handler.register(uuid.uuid4().hex, walk_in("gym")).ticket_id
     world.sync("chengguan")
@@ -263,6 +266,9 @@ def test_a_rotated_key_keeps_the_node_s_history_and_both_keys_count(
     county = world.bring_up("chengguan")
     assert county.node.identity.node_id == rotated.node_id
     assert county.node.identity.key_id != old_key
+    # Rotating the keys ends every session: the officers sign in again (a new TOTP step).
+    real_time.advance(seconds=31)
+    county.signins.forget_all()
     with world.officer("chengguan") as handler:
         second = handler.register(uuid.uuid4().hex, walk_in("fridge")).ticket_id
     world.sync("chengguan")

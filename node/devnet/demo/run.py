@@ -32,6 +32,7 @@ from node.devnet.demo.scenes import (
     dispatch_while_offline,
     tampered_record_is_refused,
 )
+from node.devnet.demo.signing_in import nobody_acts_without_signing_in
 from node.devnet.processes import LocalNetwork
 from node.devnet.samples import GANSU_WORLD, demo_tickets
 from node.edge.client import CallError, NodeClient
@@ -319,6 +320,8 @@ def run_demo(*, keep: bool = False) -> int:
                 f"  {spec.level.value:9} {spec.unit:9} {net[spec.name].target:16} "
                 f"{spec.unit_name or spec.name}"
             )
+        say("\n0. Officers sign in; nothing acts without a session (the access record keeps it):")
+        door_held = nobody_acts_without_signing_in(net)
         say("\n1. The Gansu command centre registers calls and dispatches them by jurisdiction:")
         ids = _register_and_route(net, ["gym", "fridge", "expired", "sofa", "refund-policy"])
         net.settle()
@@ -365,7 +368,7 @@ def run_demo(*, keep: bool = False) -> int:
                     f"{from_message(TicketState, response.ticket).status.value}"
                 )
         net.settle()
-        agree = _agreement_table(net, ids) and untampered
+        agree = _agreement_table(net, ids) and untampered and door_held
     elapsed = time.monotonic() - started
     if not keep:
         import shutil

@@ -18,6 +18,7 @@ import uuid
 from cryptography import x509
 from sqlalchemy import Engine, create_engine, select, update
 
+from node.devnet.officers import system_admin_id
 from node.devnet.processes import LocalNetwork
 from node.devnet.samples import random_ticket
 from node.edge.client import CallError, NodeClient
@@ -74,9 +75,9 @@ def tampered_record_is_refused(net: LocalNetwork) -> bool:
         verdict = next((line for line in format_report(audit) if "FAILED" in line), "")
         say(f"  hotline audit of the laptop: {verdict or 'no problem found'}")
         county.start()
-        with NodeClient(station.target) as client:
+        with station.client(system_admin_id(station.unit)) as client:
             report = client.sync_now()
-        with NodeClient(county.target) as client:
+        with county.client(system_admin_id(county.unit)) as client:
             alerts = [a for a in client.alerts() if a.kind == "tampered-event"]
         refused = report.rejected > 0 and bool(alerts)
         if alerts:
@@ -85,9 +86,9 @@ def tampered_record_is_refused(net: LocalNetwork) -> bool:
             conn.execute(
                 update(events).where(events.c.event_id == row.event_id).values(envelope=original)
             )
-        with NodeClient(station.target) as client:
+        with station.client(system_admin_id(station.unit)) as client:
             client.sync_now()
-        with NodeClient(county.target, "620102-07") as client:
+        with county.client("620102-07") as client:
             arrived = _wait(lambda: _holds(client, ticket_id))
         say(
             "  with the untouched bytes restored from backup, the record goes through"
@@ -136,7 +137,7 @@ def catch_up_with_progress(
     done = threading.Event()
 
     def watch() -> None:
-        with NodeClient(net[parent].target) as client:
+        with net[parent].client(system_admin_id(net[parent].unit)) as client:
             while not done.is_set():
                 peers = [p for p in client.sync_status().peers if p.node_id.startswith(unit)]
                 if peers:
