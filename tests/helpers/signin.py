@@ -19,6 +19,7 @@ from core.ticket.vocabulary import Channel
 from node.access import record
 from node.access.desk import NewCredentials
 from node.access.provisioning import create_first_admin
+from node.devnet.officers import DEVNET_PASSWORD
 from node.devnet.samples import demo_tickets
 from node.edge.client import NodeClient
 from node.storage.tables import tickets
@@ -26,7 +27,7 @@ from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
 from tests.helpers.world import InProcessNode
 
-STRONG_PASSWORD = "Gansu-12315-sign-in"
+STRONG_PASSWORD = DEVNET_PASSWORD
 """A password the bureau's rule accepts."""
 
 MINUTE_MS = 60_000
@@ -61,19 +62,32 @@ def make_admin(
     reset: bool = False,
 ) -> NewCredentials:
     """The node's first security administrator, made as ``hotline officers init-admin`` does
-    (straight on the node's database)."""
+    (straight on the node's database).
+
+    The world provisions every node with its security administrator (``<unit>-90``); making
+    that same officer here renews their credentials (``--reset``), and the world's kept
+    sign-ins follow the new secret, so both the test and the world go on signing them in.
+    """
     parts = node.node
-    return create_first_admin(
+    provisioned = officer_id == node.security_admin and officer_id in node.signins.secrets
+    made = create_first_admin(
         parts.db,
         parts.identity,
         parts.roster,
         officer_id=officer_id,
         name=name,
         password=password,
-        reset=reset,
+        reset=reset or provisioned,
         now_ms=at_ms,
         peer="local:test",
+        hashing=parts.access.passwords,
     )
+    node.signins.forget(officer_id)
+    if password == DEVNET_PASSWORD:
+        node.signins.secrets[officer_id] = made.totp_secret
+    else:
+        node.signins.secrets.pop(officer_id, None)
+    return made
 
 
 def access_rows(node: InProcessNode) -> list[AccessEntry]:

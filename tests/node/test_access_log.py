@@ -37,14 +37,14 @@ def _make_refused_tries(county: AuditedCounty) -> None:
     """A wrong password, an unknown officer, a malformed token, a call naming nobody, a handler
     asking for the roster, and five wrong passwords that lock the handler out."""
     target = county.node.target
-    with NodeClient(target) as anonymous:
+    with county.node.unsigned() as anonymous:
         _refused(lambda: anonymous.sign_in("620102-nobody", "x", "000000"))
         _refused(lambda: register(anonymous))
-    with NodeClient(target, token="not-a-token") as bearer:
+    with NodeClient(target, root=county.node.root, token="not-a-token") as bearer:
         _refused(lambda: register(bearer))
     with county.sign_in(HANDLER) as handler:
         _refused(lambda: handler.sync_status())
-    with NodeClient(target) as guesser:
+    with county.node.unsigned() as guesser:
         for _ in range(5):
             _refused(lambda: guesser.sign_in(HANDLER, "Wrong-password-123", "000000"))
 
@@ -145,7 +145,7 @@ def test_no_other_role_reads_the_record_and_the_refusal_is_recorded(
 
 def test_nobody_signed_in_is_refused_unauthenticated_and_recorded(county: AuditedCounty) -> None:
     before = len(access_rows(county.node))
-    with NodeClient(county.node.target) as anonymous:
+    with county.node.unsigned() as anonymous:
         failed = _refused(
             lambda: list(anonymous.read_access_record(access_pb2.ReadAccessRecordRequest()))
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.access.record import AccessOutcome, digest_of
+from core.access.record import digest_of
 from node.cli.main import main as hotline
 from node.edge.client import CallError
 from sync.identity import NodeIdentity
@@ -80,7 +80,7 @@ def test_a_row_edited_in_the_database_is_caught(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, _, root, db = _prepared(world, tmp_path)
-    _sql(db, "UPDATE access_record SET outcome = 'done', reason = '' WHERE seq = 6")
+    _sql(db, "UPDATE access_record SET detail = 'nothing happened' WHERE seq = 6")
     status, out = _audit(db, root, capsys)
     assert status == 1
     assert "FIRST BROKEN ROW: 6" in out
@@ -98,11 +98,11 @@ def test_a_row_edited_with_its_digest_made_anew_is_caught_by_its_signature(
             previous = conn.execute(
                 text("SELECT previous FROM access_record WHERE seq = 6")
             ).scalar_one()
-            edited = replace(row, outcome=AccessOutcome.DONE, reason="")
+            edited = replace(row, detail="nothing happened")
             digest = digest_of(bytes(previous), edited)
             conn.execute(
                 text(
-                    "UPDATE access_record SET outcome = 'done', reason = '', digest = :d "
+                    "UPDATE access_record SET detail = 'nothing happened', digest = :d "
                     "WHERE seq = 6"
                 ),
                 {"d": digest},

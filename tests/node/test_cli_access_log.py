@@ -27,7 +27,10 @@ def _signed_in(county: AuditedCounty, officer: str, folder: Path) -> Path:
     path = folder / f"{officer}.json"
     node = county.node
     save_session(
-        path, SavedSession(node.target, node.node.identity.node_id, officer, token, expires)
+        path,
+        SavedSession(
+            node.target, node.node.identity.node_id, officer, token, expires, node.root.decode()
+        ),
     )
     return path
 
@@ -36,7 +39,7 @@ def _signed_in(county: AuditedCounty, officer: str, folder: Path) -> Path:
 def county(world: World) -> AuditedCounty:
     """Chengguan with two wrong passwords of the handler in its record."""
     county = start_audited_county(world)
-    with county.node.client() as guesser:
+    with county.node.unsigned() as guesser:
         for _ in range(2):
             with pytest.raises(CallError):
                 guesser.sign_in(HANDLER, "Wrong-password-123", "000000")

@@ -73,6 +73,9 @@ def shell(
     node = world.start(spec("chengguan"))
     admin = make_admin(node, ADMIN, at_ms=time.time_ns() // 1_000_000)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    root = tmp_path / "root.pem"
+    root.write_bytes(node.root)
+    monkeypatch.setenv("HOTLINE_ROOT", str(root))
     for name in ("HOTLINE_TOKEN_FILE", "HOTLINE_PASSWORD", "HOTLINE_TOTP_SECRET"):
         monkeypatch.delenv(name, raising=False)
     yield Shell(node, admin.totp_secret, tmp_path, capsys, monkeypatch)

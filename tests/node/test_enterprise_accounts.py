@@ -210,7 +210,7 @@ def _descriptor(client: NodeClient, service: str, name: str):  # type: ignore[no
 
 
 def test_only_a_security_administrator_adds_enterprise_users(county: County, world: World) -> None:
-    with county.node.client() as anonymous:
+    with county.node.unsigned() as anonymous:
         refused = county.refused(
             lambda: anonymous.add_enterprise_user(CREDIT, "zhang", "张", USER_PASSWORD)
         )

@@ -336,7 +336,10 @@ def test_the_command_line_pushes_revokes_and_lists_with_source_and_status(
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     world.start_all("province", "city", "chengguan")
-    city, county = world["city"].target, world["chengguan"].target
+    # Each node's security administrator, signed in (``--node`` and ``--token-file``).
+    city, county, province = (
+        world[name].cli(world[name].security_admin) for name in ("city", "chengguan", "province")
+    )
 
     def hotline(*argv: str) -> str:
         capsys.readouterr()
@@ -346,20 +349,20 @@ def test_the_command_line_pushes_revokes_and_lists_with_source_and_status(
         return out
 
     pushed = hotline(
-        "officers", "push", "--node", city, "--id", MOVED, "--name", "王磊", "--unit", "620102",
+        "officers", "push", *city, "--id", MOVED, "--name", "王磊", "--unit", "620102",
         "--role", "handler",
     )  # fmt: skip
     assert "active 在用, handler 承办人; v1 by 620100 (here 本级" in pushed
     assert "reaches unit 620102's node at its next sync" in pushed
     world.sync("chengguan")
-    listed = hotline("officers", "list", "--node", county)
+    listed = hotline("officers", "list", *county)
     assert f"{MOVED} 王磊 at 620102: active 在用" in listed
     assert "(from above 上级下发" in listed and "signs in here" in listed
-    revoked = hotline("officers", "revoke", "--node", city, "--id", MOVED, "--reason", "调离")
+    revoked = hotline("officers", "revoke", *city, "--id", MOVED, "--reason", "调离")
     assert "revoked 已注销" in revoked and "v2" in revoked
     world.sync("chengguan")
-    assert "revoked 已注销" in hotline("officers", "list", "--node", county, "--prefix", "620102")
-    assert "signs in here" not in hotline("officers", "list", "--node", county)
+    assert "revoked 已注销" in hotline("officers", "list", *county, "--prefix", "620102")
+    assert "signs in here" not in hotline("officers", "list", *county)
     world.sync("city")  # and up: the province knows what the city did
-    above = hotline("officers", "list", "--node", world["province"].target)
+    above = hotline("officers", "list", *province)
     assert f"{MOVED} 王磊 at 620102: revoked 已注销" in above and "(from below 下级上报" in above
