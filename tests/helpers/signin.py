@@ -60,16 +60,22 @@ def make_admin(
     password: str = STRONG_PASSWORD,
     name: str = "张安",
     reset: bool = False,
+    renew_provisioned: bool = True,
 ) -> NewCredentials:
     """The node's first security administrator, made as ``hotline officers init-admin`` does
     (straight on the node's database).
 
     The world provisions every node with its security administrator (``<unit>-90``); making
     that same officer here renews their credentials (``--reset``), and the world's kept
-    sign-ins follow the new secret, so both the test and the world go on signing them in.
+    sign-ins follow the new secret, so both the test and the world go on signing them in
+    (``renew_provisioned=False``: as ``init-admin`` without ``--reset``, refused).
     """
     parts = node.node
-    provisioned = officer_id == node.security_admin and officer_id in node.signins.secrets
+    provisioned = (
+        renew_provisioned
+        and officer_id == node.security_admin
+        and officer_id in node.signins.secrets
+    )
     made = create_first_admin(
         parts.db,
         parts.identity,

@@ -106,7 +106,10 @@ class Battery:
         self.node = node
         self.token = token
         self.admin_tokens = {
-            "RegisterOfficer": node.signins.token(node.security_admin),
+            **dict.fromkeys(
+                ("RegisterOfficer", "PushOfficer", "RevokeOfficer", "ListOfficerAccounts"),
+                node.signins.token(node.security_admin),
+            ),
             **dict.fromkeys(
                 ("RegisterUnit", "PublishTrust", "ReleaseQuarantine", "SyncNow"),
                 node.signins.token(node.system_admin),

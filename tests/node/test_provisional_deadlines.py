@@ -158,7 +158,7 @@ def test_register_queue_and_show_mark_the_guessed_date_and_print_the_final_one_l
         "--respondent-name", "兰州金城健身俱乐部有限公司", "--respondent-operating-region",
         "620102", "--category", "预付式消费/健身", "--facts", "健身房停业，余额不退",
     )  # fmt: skip
-    first, deadline = registered.splitlines()
+    first, deadline, *_ = registered.splitlines()  # then the consumer's code
     ticket_id = first.split()[1].rstrip(":")
     guessed = "due 2027-01-11 24:00 +08:00 (provisional 暂定: 2027 holidays not loaded)"
     assert deadline == f"  decide_acceptance 受理/不予受理  owed by 620102  {guessed}"

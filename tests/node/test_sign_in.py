@@ -115,7 +115,12 @@ def test_a_signed_in_officer_acts_by_the_token_alone(county: County) -> None:
     assert who.node_id == county.node.node.identity.node_id
     assert who.expires_ms == county.time.ms + 8 * 60 * 60_000
     provisioned = reasons(county.node)
-    assert provisioned[:3] == ["init-admin/done/", "sign-in/done/", "set-credentials/done/"]
+    assert provisioned[:4] == [
+        "init-admin/done/",
+        "sign-in/done/",
+        "admin-act/done/",  # RegisterOfficer
+        "set-credentials/done/",
+    ]
     assert reasons(county.node, after=county.start) == ["sign-in/done/"]
     last = access_rows(county.node)[-1]
     assert last.officer_id == HANDLER and last.peer.startswith("ipv4:127.0.0.1:")
@@ -340,7 +345,7 @@ def test_the_first_security_administrator_is_made_once(county: County) -> None:
     with pytest.raises(DomainError, match="already has a security administrator"):
         make_admin(county.node, "620102-91", at_ms=county.time.ms)
     with pytest.raises(DomainError, match="--reset"):
-        make_admin(county.node, ADMIN, at_ms=county.time.ms)
+        make_admin(county.node, ADMIN, at_ms=county.time.ms, renew_provisioned=False)
     renewed = make_admin(county.node, ADMIN, at_ms=county.time.ms, reset=True)
     assert renewed.totp_secret != county.admin_secret
     assert county.last_reason() == "init-admin/done/"
