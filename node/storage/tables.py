@@ -12,6 +12,8 @@ itself anywhere: Alembic's environment (``node/storage/migrations/env.py``) is h
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -127,19 +129,28 @@ account_cursors = Table(
 
 # -- sign-in: credentials, sessions and the access record (docs/security.md) ---------------------
 
+
+def _credential_columns() -> list[Column[Any]]:
+    """The credentials and lockout guard every account that signs in keeps, officers and
+    enterprise users alike (``node.access.store`` reads both tables the same way)."""
+    return [
+        # Argon2id, in the PHC string format ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+        Column("password_hash", String(200), nullable=False),
+        # The TOTP secret, base32 (the node must compute codes with it, so it cannot be hashed).
+        Column("totp_secret", String(64), nullable=False),
+        Column("failures", Integer, nullable=False),
+        Column("locked_until_ms", BigInteger, nullable=False),
+        Column("last_code_step", BigInteger, nullable=False),
+        Column("set_ms", BigInteger, nullable=False),
+        Column("set_by", String(64), nullable=False),
+    ]
+
+
 officer_credentials = Table(
     "officer_credentials",
     metadata,
     Column("officer_id", String(32), primary_key=True),
-    # Argon2id, in the PHC string format ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
-    Column("password_hash", String(200), nullable=False),
-    # The TOTP secret, base32 (the node must compute codes with it, so it cannot be hashed).
-    Column("totp_secret", String(64), nullable=False),
-    Column("failures", Integer, nullable=False),
-    Column("locked_until_ms", BigInteger, nullable=False),
-    Column("last_code_step", BigInteger, nullable=False),
-    Column("set_ms", BigInteger, nullable=False),
-    Column("set_by", String(64), nullable=False),
+    *_credential_columns(),
 )
 
 
@@ -186,13 +197,7 @@ enterprise_users = Table(
     Column("user_id", String(32), primary_key=True),
     Column("name", String(50), nullable=False),
     # The same credentials and guard as officer_credentials (node.access.store).
-    Column("password_hash", String(200), nullable=False),
-    Column("totp_secret", String(64), nullable=False),
-    Column("failures", Integer, nullable=False),
-    Column("locked_until_ms", BigInteger, nullable=False),
-    Column("last_code_step", BigInteger, nullable=False),
-    Column("set_ms", BigInteger, nullable=False),
-    Column("set_by", String(64), nullable=False),
+    *_credential_columns(),
 )
 
 
