@@ -6,7 +6,8 @@ matters is not raw tickets per second on a given machine but how close a ticket 
 floor set by the RPC stack itself, and how quickly a ticket is answered when the hub is busy
 but not saturated. So one run, against one real node process, measures:
 
-1. the no-op floor: ``AdminService.Ping`` with ``clients`` concurrent callers (closed loop);
+1. the no-op floor: ``AdminService.Ping`` with ``clients`` concurrent callers (closed loop),
+   signed in as the ticket phases are, so both pay the session check;
 2. the peak: ``IntakeService.RegisterTicket`` with the same callers (closed loop), each call a
    distinct realistic ticket with its own request id, committed durably by the node's group
    committing log writer (SQLite in WAL mode with ``synchronous=FULL``);
@@ -188,7 +189,7 @@ async def drive(
             ping_request,
             clients=clients,
             seconds=warm / 2,
-            metadata=(),
+            metadata=officer,
             server_pid=server_pid,
         )
         if warm_tickets.errors:
@@ -205,7 +206,7 @@ async def drive(
             ping_request,
             clients=clients,
             seconds=seconds,
-            metadata=(),
+            metadata=officer,
             server_pid=server_pid,
         )
         say(noop.summary())

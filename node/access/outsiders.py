@@ -234,8 +234,8 @@ class OutsiderSignIn:
         unit = self._roster.own_unit()
         if unit.level is not UnitLevel.COUNTY:
             raise DomainError(
-                f"enterprises are enrolled by a county's node, and this is a {unit.level.value} "
-                "node: their users sign in to the county that enrolled them"
+                f"enterprises are enrolled by a county's node (县级局), and this is a "
+                f"{unit.level.value} node: their users sign in to the county that enrolled them"
             )
         check_password(password)
         hashed = self.passwords.hash_password(password)

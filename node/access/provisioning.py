@@ -67,7 +67,8 @@ def create_first_admin(
     ):
         raise InvalidInput(
             "id",
-            f"{officer_id} has an account record (version {held.version}, {held.status.value}, "
+            f"{officer_id} has an account record (version {held.version}, {held.status.value} "
+            f"{'在用' if held.active else '已注销'}, "
             f"at {held.unit_code}, managed by {held.issuer_unit}) that does not make them this "
             "node's security administrator",
         )

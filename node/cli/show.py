@@ -183,7 +183,7 @@ def escalation_summary(ticket: ticket_pb2.Ticket) -> str:
     uncounted = len(state.escalation_history) - len(counted)
     return (
         f"  ESCALATIONS (督办) counted: {len(counted)}{f' ({levels})' if levels else ''}; "
-        f"not counted (superseded, repeated or void): {uncounted}"
+        f"not counted (superseded 已撤销, repeated 重复 or void 无效): {uncounted}"
     )
 
 

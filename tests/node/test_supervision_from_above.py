@@ -157,7 +157,8 @@ def test_an_acceptance_taken_in_time_while_cut_off_voids_the_citys_escalation_ev
     capsys.readouterr()
     assert hotline(["show", ticket_id, *world["chengguan"].cli(HANDLER)]) == 0
     shown = capsys.readouterr().out
-    assert "ESCALATIONS (督办) counted: 0; not counted (superseded, repeated or void): 1" in shown
+    tally = "counted: 0; not counted (superseded 已撤销, repeated 重复 or void 无效): 1"
+    assert f"ESCALATIONS (督办) {tally}" in shown
     assert "TicketEscalated 督办(逾期升级)" in shown and "[superseded 已撤销(按时办理)]" in shown
 
 

@@ -49,5 +49,6 @@ def nobody_acts_without_signing_in(net: LocalNetwork) -> bool:
             f"code: a session until {china_time(session.expires_ms)}"
         )
         beyond = _refusal(centre.sync_now)
-    say(f"  {OPERATOR} asks for a sync round (a system administrator's task): {beyond}")
+    task = "a task of the system administrator, 系统管理员"
+    say(f"  {OPERATOR} asks for a sync round ({task}): {beyond}")
     return unsigned == "UNAUTHENTICATED" and beyond == "PERMISSION_DENIED"
