@@ -25,10 +25,6 @@ RANDOM_BYTES = LENGTH
 """Random bytes ``code_from`` needs (one per character; 256 is a multiple of 32, so each
 character is uniform)."""
 
-_READ_AS = {"0": "O", "1": "I"}
-"""What a consumer may type for a character the alphabet does not have: nothing is guessed
-(``0`` is not taken for ``O``); such a code is refused as malformed."""
-
 
 def code_from(random: bytes) -> str:
     """The code made of ``random`` (``RANDOM_BYTES`` bytes from a secure source)."""

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from grpc import aio
 
-from core.errors import UnknownOfficer
 from core.identifiers import check_code_prefix, check_reference
 from core.limits import check_text
 from core.officers import Role
@@ -139,7 +138,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         """Make or change an officer's account for a unit inside this node's jurisdiction."""
         roles = frozenset(enum_member(Role, r, "roles") for r in request.roles)
         held = await self._accounts.push(
-            _actor(context),
+            acting_officer(context),
             request.officer_id,
             request.name,
             request.unit_code,
@@ -154,7 +153,11 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.OfficerAccountView:
         """Revoke an officer's account; it reaches the node that signs them in at its sync."""
         held = await self._accounts.revoke(
-            _actor(context), request.officer_id, request.reason, request.unit_code, peer_of(context)
+            acting_officer(context),
+            request.officer_id,
+            request.reason,
+            request.unit_code,
+            peer_of(context),
         )
         return account_view(held)
 
@@ -171,14 +174,6 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.SyncReport:
         """Run one replication round with the parent now, and report it."""
         return await self._replication.sync_now()
-
-
-def _actor(context: Context) -> str:
-    """The acting officer's id; '' for a call while the node is being provisioned."""
-    try:
-        return acting_officer(context)
-    except UnknownOfficer:
-        return ""
 
 
 def account_view(held: HeldAccount) -> admin_pb2.OfficerAccountView:

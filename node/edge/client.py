@@ -73,7 +73,6 @@ def _pushback(error: grpc.RpcError) -> int | None:
             except ValueError:
                 return None
     return None
-    return None
 
 
 class NodeClient:
