@@ -75,7 +75,7 @@ from tests.helpers.tickets import entries, ticket_state
 
 DRILL_START = dt.datetime(2026, 9, 28, 10, 0, tzinfo=CHINA_TZ)
 """Monday before the National Day holiday: every complaint of 09-28 is received then."""
-SETUP_SECONDS = 30.0
+SETUP_SECONDS = 45.0
 """Real seconds from the test's start to the drill's anchor: time to bring up three nodes,
 switch the campaign on, register fifteen complaints and accept and pause one (about 4 s on
 SQLite and 9 s on PostgreSQL on an idle 2-core machine, two to three times that in the

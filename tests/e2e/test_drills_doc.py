@@ -21,7 +21,7 @@ import pytest
 from tests.helpers.shell_doc import DocShell, command_lines, section, sh_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
-LEAD_SECONDS = 40
+LEAD_SECONDS = 55
 """Real seconds from the anchor's computation to the drill's start: three nodes come up, their
 administrators sign in and give the officers credentials (Argon2id at the default cost), the
 officers sign in, the province publishes the drill's grace and a complaint is registered (about

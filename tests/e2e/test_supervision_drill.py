@@ -45,7 +45,7 @@ from tests.helpers.tickets import ticket_state
 from tests.helpers.waiting import wait_until
 
 DRILL_START = GANSU_DRILL_START
-SETUP_SECONDS = 25.0
+SETUP_SECONDS = 40.0
 """Real seconds to the drill's anchor: three nodes up, the grace published, the complaint
 routed (about 6 s idle; room for a busy machine, as in ``test_deadline_drill``)."""
 LATE = 3.0
