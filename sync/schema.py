@@ -178,3 +178,34 @@ sync_problems = Table(
     Column("repeats", Integer, nullable=False, server_default="1"),
     Column("last_ms", BigInteger, nullable=False, server_default="0"),
 )
+
+personal_seals = Table(
+    # A ticket's personal data, sealed (个人信息密文), beside the log and never inside it: the
+    # signed registration holds only a commitment, so deleting this row erases the data and
+    # leaves every signature whole (docs/protocol.md, "Personal data"). The ticket's data key is
+    # kept wrapped under one of this node's key-encryption keys (``kek_id``).
+    "personal_seals",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("suite", String(24), nullable=False),
+    Column("commitment", LargeBinary(32), nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("kek_id", String(32), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("stored_ms", BigInteger, nullable=False),
+    Index("ix_personal_seals_kek_id", "kek_id"),
+)
+
+personal_lookups = Table(
+    # Keyed digests of a ticket's filer (关联键: normalized phone and ID number under the
+    # province's look-up key), for duplicate, group and claimant detection; written with the
+    # seal, deleted with it, re-keyed when the key rotates (``key_id``).
+    "personal_lookups",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("phone_key", String(32), nullable=False),
+    Column("id_key", String(32), nullable=False),
+    Index("ix_personal_lookups_key_id", "key_id"),
+)

@@ -30,6 +30,8 @@ from core.ticket.events import (
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    PersonalDataErased,
+    PersonalDataRevealed,
     ProfessionalClaimantFlagged,
     ReminderSent,
     ReportVerified,
@@ -207,6 +209,9 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
                 return f"{unit} cannot send an incident to {to_unit}, a city it is not in"
             return _has_part(state, officer)
         case EmergencyEscalated() | ProfessionalClaimantFlagged():
+            return _has_part(state, officer)
+        case PersonalDataRevealed() | PersonalDataErased():
+            # A look or an erasure by a unit that has (or is above one that had) the ticket.
             return _has_part(state, officer)
         case TicketForwarded():
             return _why_not_forward(state, officer, event)

@@ -20,6 +20,8 @@ from core.ticket.vocabulary import (
     Finding,
     JurisdictionBasis,
     MediationOutcome,
+    PersonalCommitment,
+    PersonalField,
     RefusalGround,
     ReminderLevel,
     Respondent,
@@ -34,7 +36,12 @@ from core.ticket.vocabulary import (
 
 @dataclass(frozen=True)
 class TicketRegistered:
-    """A call, message or visit registered as a ticket (登记)."""
+    """A call, message or visit registered as a ticket (登记).
+
+    As decided from a command it carries the filer in ``consumer``; as signed it carries only
+    ``personal``, a commitment to the filer's data sealed beside the log (the node seals it
+    before signing: ``sync.personal``), and ``consumer`` is empty.
+    """
 
     ticket_id: str
     kind: TicketKind
@@ -52,6 +59,7 @@ class TicketRegistered:
     tags: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     duplicate_of: str = ""
+    personal: PersonalCommitment = PersonalCommitment()
 
 
 @dataclass(frozen=True)
@@ -323,6 +331,31 @@ class ProfessionalClaimantFlagged:
 
 
 @dataclass(frozen=True)
+class PersonalDataRevealed:
+    """An officer saw one of the ticket's personal fields in full (查看个人信息).
+
+    Who, from which unit and when travel in the envelope; the purpose is theirs. Recorded in
+    the same transaction as the look, so no look goes unrecorded, and replicated up like every
+    event, so the units above see it.
+    """
+
+    field: PersonalField
+    purpose: str
+
+
+@dataclass(frozen=True)
+class PersonalDataErased:
+    """The ticket's personal data was erased at the end of its retention period (个人信息删除).
+
+    Every node that folds it deletes its sealed copy and keyed look-ups; the signed log, the
+    commitment included, stays whole, so every signature and chain link still verifies.
+    """
+
+    reason: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
 class TicketForwarded:
     """A county or station hands on a walk-in (来访) it registered for elsewhere (转办).
 
@@ -371,6 +404,8 @@ DomainEvent = (
     | EmergencyEscalated
     | ProfessionalClaimantFlagged
     | TicketForwarded
+    | PersonalDataRevealed
+    | PersonalDataErased
 )
 
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
@@ -401,6 +436,8 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     EmergencyEscalated,
     ProfessionalClaimantFlagged,
     TicketForwarded,
+    PersonalDataRevealed,
+    PersonalDataErased,
 )
 
 

@@ -18,6 +18,7 @@ from core.ticket.vocabulary import (
     EscalationOutcome,
     Finding,
     MediationOutcome,
+    PersonalField,
     RefusalGround,
     ReminderLevel,
     Satisfaction,
@@ -261,6 +262,19 @@ class ProfessionalClaimant:
     origin_node: str  # the node that recorded it
 
 
+@dataclass(frozen=True)
+class PersonalReveal:
+    """One look at a personal field in full (查看个人信息): who, from where, why and when."""
+
+    field: PersonalField
+    purpose: str
+    officer_id: str
+    officer_name: str
+    unit_code: str
+    revealed_hlc: int
+    event_id: str
+
+
 HIGHEST_TICKET_VERSION = "_highest_ticket_version"
 """Where the fold keeps ``TicketState.highest_ticket_version`` in the instance's ``__dict__``
 (set by ``lifecycle.copy_with``; not a dataclass field, so not part of the view)."""
@@ -311,6 +325,15 @@ class TicketState:
     last_hlc: int = 0
     closed_hlc: int = 0
     version: int = 0
+    reveals: tuple[PersonalReveal, ...] = ()
+    """Every look at a personal field in full, in fold order (a reporter's identity included)."""
+    personal_erased_hlc: int = 0
+    """Clock of the first erasure of the personal data in fold order; 0 while it is held."""
+
+    @property
+    def personal_erased(self) -> bool:
+        """True once the ticket's personal data was erased (its retention period ended)."""
+        return bool(self.personal_erased_hlc)
 
     def track(self, track: Track) -> TrackState | None:
         """The state of ``track`` if this ticket follows it."""

@@ -38,6 +38,8 @@ from core.ticket.events import (
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    PersonalDataErased,
+    PersonalDataRevealed,
     ProfessionalClaimantFlagged,
     ReminderSent,
     ReportVerified,
@@ -213,6 +215,9 @@ def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str 
                 return f"an emergency goes to a province, not {to_unit}"
             return None
         case ProfessionalClaimantFlagged():
+            return None
+        case PersonalDataRevealed() | PersonalDataErased():
+            # Facts about a look or an erasure that happened: history, in any order.
             return None
         case TicketForwarded():
             if state.status is not TicketStatus.REGISTERED:

@@ -39,6 +39,8 @@ from core.ticket.events import (
     MediationEnded,
     MediationPaused,
     MediationResumed,
+    PersonalDataErased,
+    PersonalDataRevealed,
     ProfessionalClaimantFlagged,
     ReminderSent,
     ReportVerified,
@@ -62,6 +64,7 @@ from core.ticket.state import (
     Extension,
     GroupIncident,
     Pause,
+    PersonalReveal,
     ProfessionalClaimant,
     ReminderRecord,
     Result,
@@ -309,6 +312,20 @@ def changes_of(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[
                 meta.origin_node,
             )
             return {"claimant": flag}
+        case PersonalDataRevealed(field=field, purpose=purpose):
+            officer = meta.officer
+            look = PersonalReveal(
+                field,
+                purpose,
+                officer.officer_id,
+                officer.name,
+                officer.unit_code,
+                hlc,
+                meta.event_id,
+            )
+            return {"reveals": (*state.reveals, look)}
+        case PersonalDataErased():
+            return {} if state.personal_erased_hlc else {"personal_erased_hlc": hlc}
     return {}
 
 

@@ -192,14 +192,54 @@ class EscalationOutcome(enum.Enum):
         return self in (EscalationOutcome.STANDING, EscalationOutcome.ENDED)
 
 
+class PersonalField(enum.Enum):
+    """One of the filer's personal fields (个人信息字段), as named when it is revealed."""
+
+    NAME = "name"  # 姓名
+    PHONE = "phone"  # 电话
+    ADDRESS = "address"  # 地址
+    ID_NUMBER = "id_number"  # 身份证号
+
+
 @dataclass(frozen=True)
 class Consumer:
-    """The filer. Personal data (PIPL): shown only to those who need it (DOMAIN.md §9)."""
+    """The filer. Personal data (PIPL): shown only to those who need it (DOMAIN.md §9).
+
+    A command carries it in clear; a signed registration never does (its ``personal``
+    commitment stands for it, the values are sealed beside the log: docs/protocol.md).
+    """
 
     name: str
     phone: str
     address: str = ""
     id_number: str = ""
+
+    def field(self, which: PersonalField) -> str:
+        """The value of one personal field."""
+        return str(getattr(self, which.value))
+
+    @property
+    def empty(self) -> bool:
+        """True when no field is set: what a signed registration carries."""
+        return not (self.name or self.phone or self.address or self.id_number)
+
+
+NO_CONSUMER = Consumer("", "")
+"""The consumer of a signed registration: none in clear (the commitment stands for it)."""
+
+
+@dataclass(frozen=True)
+class PersonalCommitment:
+    """What the signed log holds of a filer's personal data (个人信息承诺值): a commitment.
+
+    A digest over the ticket id and the personal data with a random salt (the salt is sealed
+    with the data, so the digest cannot be reversed by trying every phone number). The suite
+    names the algorithms (AES-256-GCM/SHA-256 or SM4-GCM/SM3). Empty on a registration with
+    no personal data.
+    """
+
+    suite: str = ""
+    commitment: bytes = b""
 
 
 @dataclass(frozen=True)

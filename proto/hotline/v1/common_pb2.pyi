@@ -569,9 +569,72 @@ REMINDER_LEVEL_SUPERVISING_UNIT: ReminderLevel.ValueType  # 3
 """上级督办单位: the unit above it"""
 Global___ReminderLevel: _TypeAlias = ReminderLevel  # noqa: Y015
 
+class _PersonalField:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PersonalFieldEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PersonalField.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PERSONAL_FIELD_UNSPECIFIED: _PersonalField.ValueType  # 0
+    PERSONAL_FIELD_NAME: _PersonalField.ValueType  # 1
+    """姓名"""
+    PERSONAL_FIELD_PHONE: _PersonalField.ValueType  # 2
+    """电话"""
+    PERSONAL_FIELD_ADDRESS: _PersonalField.ValueType  # 3
+    """地址"""
+    PERSONAL_FIELD_ID_NUMBER: _PersonalField.ValueType  # 4
+    """身份证号"""
+
+class PersonalField(_PersonalField, metaclass=_PersonalFieldEnumTypeWrapper):
+    """A personal field of the filer (个人信息字段), as named when one is revealed."""
+
+PERSONAL_FIELD_UNSPECIFIED: PersonalField.ValueType  # 0
+PERSONAL_FIELD_NAME: PersonalField.ValueType  # 1
+"""姓名"""
+PERSONAL_FIELD_PHONE: PersonalField.ValueType  # 2
+"""电话"""
+PERSONAL_FIELD_ADDRESS: PersonalField.ValueType  # 3
+"""地址"""
+PERSONAL_FIELD_ID_NUMBER: PersonalField.ValueType  # 4
+"""身份证号"""
+Global___PersonalField: _TypeAlias = PersonalField  # noqa: Y015
+
+@_typing.final
+class PersonalCommitment(_message.Message):
+    """A ticket's personal data as the signed log holds it (protocol 2): a commitment, never the
+    values. The values travel sealed beside the event (sync.proto PersonalSeal), encrypted under
+    the ticket's own data key, and can be erased without touching any signature
+    (docs/protocol.md, "Personal data").
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUITE_FIELD_NUMBER: _builtins.int
+    COMMITMENT_FIELD_NUMBER: _builtins.int
+    suite: _builtins.str
+    """cipher suite: "aes-256-gcm/sha-256" or "sm4-gcm/sm3" (商用密码)"""
+    commitment: _builtins.bytes
+    """digest of the ticket id and the salted personal data, 32 bytes"""
+    def __init__(
+        self,
+        *,
+        suite: _builtins.str = ...,
+        commitment: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commitment", b"commitment", "suite", b"suite"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonalCommitment: _TypeAlias = PersonalCommitment  # noqa: Y015
+
 @_typing.final
 class Consumer(_message.Message):
-    """The filer. Personal data (PIPL)."""
+    """The filer. Personal data (PIPL). In a request (RegisterTicket) it is the clear value; in a
+    signed TicketRegistered it is never set (protocol 2); in a Ticket a node answers with, it is
+    masked (张*, 139****0001) unless revealed.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

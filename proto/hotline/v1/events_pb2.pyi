@@ -48,6 +48,7 @@ class TicketRegistered(_message.Message):
     TAGS_FIELD_NUMBER: _builtins.int
     ATTACHMENTS_FIELD_NUMBER: _builtins.int
     DUPLICATE_OF_FIELD_NUMBER: _builtins.int
+    PERSONAL_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """id chosen by the registering node, unique network-wide"""
     kind: _common_pb2.TicketKind.ValueType
@@ -72,7 +73,7 @@ class TicketRegistered(_message.Message):
     """earlier ticket on the same matter, if linked"""
     @_builtins.property
     def consumer(self) -> _common_pb2.Consumer:
-        """the filer"""
+        """never set since protocol 2: a node refuses an event that sets it"""
 
     @_builtins.property
     def respondent(self) -> _common_pb2.Respondent:
@@ -89,6 +90,10 @@ class TicketRegistered(_message.Message):
     @_builtins.property
     def attachments(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Attachment]:
         """files handed in"""
+
+    @_builtins.property
+    def personal(self) -> _common_pb2.PersonalCommitment:
+        """the filer's personal data, committed to, sealed beside"""
 
     def __init__(
         self,
@@ -109,10 +114,11 @@ class TicketRegistered(_message.Message):
         tags: _abc.Iterable[_builtins.str] | None = ...,
         attachments: _abc.Iterable[_common_pb2.Attachment] | None = ...,
         duplicate_of: _builtins.str = ...,
+        personal: _common_pb2.PersonalCommitment | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["consumer", b"consumer", "received_at", b"received_at", "respondent", b"respondent"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consumer", b"consumer", "personal", b"personal", "received_at", b"received_at", "respondent", b"respondent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "attachments", b"attachments", "category", b"category", "channel", b"channel", "consumer", b"consumer", "duplicate_of", b"duplicate_of", "facts", b"facts", "incident_region", b"incident_region", "kind", b"kind", "received_at", b"received_at", "registering_unit", b"registering_unit", "request", b"request", "respondent", b"respondent", "source_line", b"source_line", "tags", b"tags", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "attachments", b"attachments", "category", b"category", "channel", b"channel", "consumer", b"consumer", "duplicate_of", b"duplicate_of", "facts", b"facts", "incident_region", b"incident_region", "kind", b"kind", "personal", b"personal", "received_at", b"received_at", "registering_unit", b"registering_unit", "request", b"request", "respondent", b"respondent", "source_line", b"source_line", "tags", b"tags", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -984,3 +990,61 @@ class TicketForwarded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TicketForwarded: _TypeAlias = TicketForwarded  # noqa: Y015
+
+@_typing.final
+class PersonalDataRevealed(_message.Message):
+    """An officer saw one of the ticket's personal fields in full (查看个人信息), for a purpose they
+    stated. Who, from which unit and when are the envelope's officer and clock. Replicates up
+    like every event, so the units above see every look.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    field: _common_pb2.PersonalField.ValueType
+    """the field shown in full"""
+    purpose: _builtins.str
+    """why the officer needed it, in their words"""
+    def __init__(
+        self,
+        *,
+        field: _common_pb2.PersonalField.ValueType = ...,
+        purpose: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "purpose", b"purpose"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonalDataRevealed: _TypeAlias = PersonalDataRevealed  # noqa: Y015
+
+@_typing.final
+class PersonalDataErased(_message.Message):
+    """The ticket's personal data was erased at the end of its retention period (个人信息删除):
+    every node that folds this deletes its sealed copy and its keyed look-ups. The signed log
+    stays whole and verifiable; the commitment in the registration cannot be opened any more.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    RETENTION_DAYS_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    """e.g. "保存期限届满 (retention period ended)" """
+    retention_days: _builtins.int
+    """the rule book's retention period that was applied"""
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+        retention_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "retention_days", b"retention_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonalDataErased: _TypeAlias = PersonalDataErased  # noqa: Y015

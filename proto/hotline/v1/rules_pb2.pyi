@@ -177,6 +177,9 @@ class RuleBook(_message.Message):
     HOLIDAY_YEARS_FIELD_NUMBER: _builtins.int
     CAMPAIGNS_FIELD_NUMBER: _builtins.int
     SUPERVISION_GRACE_MINUTES_FIELD_NUMBER: _builtins.int
+    PERSONAL_SUITE_FIELD_NUMBER: _builtins.int
+    RETENTION_DAYS_FIELD_NUMBER: _builtins.int
+    LOOKUP_KEY_ID_FIELD_NUMBER: _builtins.int
     issuer_unit: _builtins.str
     number: _builtins.int
     issued_ms: _builtins.int
@@ -184,6 +187,14 @@ class RuleBook(_message.Message):
     """Minutes an overdue duty of a unit below may wait for its escalation to arrive before the
     node above records it itself (supervision from above); 0: the default, 240.
     """
+    personal_suite: _builtins.str
+    """Personal data (个人信息保护, docs/security.md): the cipher suite new registrations are sealed
+    with ("aes-256-gcm/sha-256", or "sm4-gcm/sm3" for 商用密码; empty: the international one),
+    the days a ticket's personal data is kept after the ticket ends (0: the default, 1095), and
+    the id of the look-up key in force (its material travels only over the nodes' mutual TLS).
+    """
+    retention_days: _builtins.int
+    lookup_key_id: _builtins.str
     @_builtins.property
     def policies(self) -> _containers.RepeatedCompositeFieldContainer[Global___PolicyTable]: ...
     @_builtins.property
@@ -200,10 +211,13 @@ class RuleBook(_message.Message):
         holiday_years: _abc.Iterable[Global___HolidayYear] | None = ...,
         campaigns: _abc.Iterable[Global___Campaign] | None = ...,
         supervision_grace_minutes: _builtins.int = ...,
+        personal_suite: _builtins.str = ...,
+        retention_days: _builtins.int = ...,
+        lookup_key_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaigns", b"campaigns", "holiday_years", b"holiday_years", "issued_ms", b"issued_ms", "issuer_unit", b"issuer_unit", "number", b"number", "policies", b"policies", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaigns", b"campaigns", "holiday_years", b"holiday_years", "issued_ms", b"issued_ms", "issuer_unit", b"issuer_unit", "lookup_key_id", b"lookup_key_id", "number", b"number", "personal_suite", b"personal_suite", "policies", b"policies", "retention_days", b"retention_days", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -265,10 +279,19 @@ class RuleAmendment(_message.Message):
     START_CAMPAIGN_FIELD_NUMBER: _builtins.int
     STOP_CAMPAIGN_FIELD_NUMBER: _builtins.int
     SUPERVISION_GRACE_MINUTES_FIELD_NUMBER: _builtins.int
+    PERSONAL_SUITE_FIELD_NUMBER: _builtins.int
+    RETENTION_DAYS_FIELD_NUMBER: _builtins.int
+    ROTATE_LOOKUP_KEY_FIELD_NUMBER: _builtins.int
     stop_campaign: _builtins.str
     """the id of a running campaign"""
     supervision_grace_minutes: _builtins.int
     """the grace of supervision from above, 1 to 10080"""
+    personal_suite: _builtins.str
+    """the cipher suite of new registrations"""
+    retention_days: _builtins.int
+    """personal data kept this many days after a ticket ends"""
+    rotate_lookup_key: _builtins.bool
+    """a new look-up key: every node re-keys its look-ups"""
     @_builtins.property
     def policy(self) -> Global___PolicyTable:
         """a new time-limit table (effective now or later)"""
@@ -289,12 +312,15 @@ class RuleAmendment(_message.Message):
         start_campaign: Global___Campaign | None = ...,
         stop_campaign: _builtins.str = ...,
         supervision_grace_minutes: _builtins.int = ...,
+        personal_suite: _builtins.str = ...,
+        retention_days: _builtins.int = ...,
+        rotate_lookup_key: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "policy", b"policy", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "personal_suite", b"personal_suite", "policy", b"policy", "retention_days", b"retention_days", "rotate_lookup_key", b"rotate_lookup_key", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "policy", b"policy", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "personal_suite", b"personal_suite", "policy", b"policy", "retention_days", b"retention_days", "rotate_lookup_key", b"rotate_lookup_key", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["policy", "holiday_year", "start_campaign", "stop_campaign", "supervision_grace_minutes"]  # noqa: Y015
+    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["policy", "holiday_year", "start_campaign", "stop_campaign", "supervision_grace_minutes", "personal_suite", "retention_days", "rotate_lookup_key"]  # noqa: Y015
     _WhichOneofArgType_change: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_change) -> _WhichOneofReturnType_change | None: ...
 

@@ -27,7 +27,7 @@ from proto.hotline.v1 import events_pb2 as hotline_dot_v1_dot_events__pb2
 from proto.hotline.v1 import accounts_pb2 as hotline_dot_v1_dot_accounts__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15hotline/v1/sync.proto\x12\nhotline.v1\x1a\x16hotline/v1/rules.proto\x1a\x17hotline/v1/events.proto\x1a\x19hotline/v1/accounts.proto\"6\n\x10PeerCertificates\x12\x13\n\x0b\x63\x65rtificate\x18\x01 \x01(\x0c\x12\r\n\x05\x63hain\x18\x02 \x03(\x0c\"<\n\x0bTrustBundle\x12\x13\n\x0b\x61uthorities\x18\x01 \x03(\x0c\x12\x18\n\x10revocation_lists\x18\x02 \x03(\x0c\"\xf2\x01\n\x0cHelloRequest\x12*\n\x04node\x18\x01 \x01(\x0b\x32\x1c.hotline.v1.PeerCertificates\x12&\n\x05trust\x18\x02 \x01(\x0b\x32\x17.hotline.v1.TrustBundle\x12\x13\n\x0bpull_cursor\x18\x03 \x01(\x04\x12\x18\n\x10rule_book_number\x18\x04 \x01(\x04\x12/\n\raccess_anchor\x18\x05 \x01(\x0b\x32\x18.hotline.v1.AccessAnchor\x12.\n\x0c\x61\x63\x63\x65ss_proof\x18\x06 \x01(\x0b\x32\x18.hotline.v1.AccessAnchor\"N\n\x0c\x41\x63\x63\x65ssAnchor\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\x0c\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\xd1\x01\n\rHelloResponse\x12*\n\x04node\x18\x01 \x01(\x0b\x32\x1c.hotline.v1.PeerCertificates\x12&\n\x05trust\x18\x02 \x01(\x0b\x32\x17.hotline.v1.TrustBundle\x12\x10\n\x08\x66\x65\x65\x64_end\x18\x03 \x01(\x04\x12\x10\n\x08unpulled\x18\x04 \x01(\x04\x12-\n\trule_book\x18\x05 \x01(\x0b\x32\x1a.hotline.v1.SignedRuleBook\x12\x19\n\x11\x61\x63\x63\x65ss_anchor_seq\x18\x06 \x01(\x04\"&\n\x0fGetHeadsRequest\x12\x13\n\x0bunit_prefix\x18\x01 \x01(\t\"<\n\nOriginHead\x12\x13\n\x0borigin_node\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12\x0c\n\x04hash\x18\x03 \x01(\x0c\"9\n\x10GetHeadsResponse\x12%\n\x05heads\x18\x01 \x03(\x0b\x32\x16.hotline.v1.OriginHead\"m\n\nEventBatch\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.hotline.v1.SignedEvent\x12\x14\n\x0c\x63\x65rtificates\x18\x02 \x03(\x0c\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\x04\x12\x10\n\x08\x66\x65\x65\x64_end\x18\x04 \x01(\x04\"-\n\tRejection\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x97\x01\n\x0bPushSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\r\x12\x12\n\nduplicates\x18\x02 \x01(\r\x12\x10\n\x08rejected\x18\x03 \x01(\r\x12)\n\nrejections\x18\x04 \x03(\x0b\x32\x15.hotline.v1.Rejection\x12%\n\x05heads\x18\x05 \x03(\x0b\x32\x16.hotline.v1.OriginHead\"E\n\x0bPullRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x04\x12\x12\n\nbatch_size\x18\x02 \x01(\r\x12\x13\n\x0bmax_batches\x18\x03 \x01(\r2\xa5\x03\n\x0bSyncService\x12<\n\x05Hello\x12\x18.hotline.v1.HelloRequest\x1a\x19.hotline.v1.HelloResponse\x12\x45\n\x08GetHeads\x12\x1b.hotline.v1.GetHeadsRequest\x1a\x1c.hotline.v1.GetHeadsResponse\x12?\n\nPushEvents\x12\x16.hotline.v1.EventBatch\x1a\x17.hotline.v1.PushSummary(\x01\x12?\n\nPullEvents\x12\x17.hotline.v1.PullRequest\x1a\x16.hotline.v1.EventBatch0\x01\x12\x44\n\x0cPushAccounts\x12\x18.hotline.v1.AccountBatch\x1a\x1a.hotline.v1.AccountReceipt\x12I\n\x0cPullAccounts\x12\x1f.hotline.v1.PullAccountsRequest\x1a\x18.hotline.v1.AccountBatchb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15hotline/v1/sync.proto\x12\nhotline.v1\x1a\x16hotline/v1/rules.proto\x1a\x17hotline/v1/events.proto\x1a\x19hotline/v1/accounts.proto\"6\n\x10PeerCertificates\x12\x13\n\x0b\x63\x65rtificate\x18\x01 \x01(\x0c\x12\r\n\x05\x63hain\x18\x02 \x03(\x0c\"<\n\x0bTrustBundle\x12\x13\n\x0b\x61uthorities\x18\x01 \x03(\x0c\x12\x18\n\x10revocation_lists\x18\x02 \x03(\x0c\"\xa3\x02\n\x0cHelloRequest\x12*\n\x04node\x18\x01 \x01(\x0b\x32\x1c.hotline.v1.PeerCertificates\x12&\n\x05trust\x18\x02 \x01(\x0b\x32\x17.hotline.v1.TrustBundle\x12\x13\n\x0bpull_cursor\x18\x03 \x01(\x04\x12\x18\n\x10rule_book_number\x18\x04 \x01(\x04\x12/\n\raccess_anchor\x18\x05 \x01(\x0b\x32\x18.hotline.v1.AccessAnchor\x12.\n\x0c\x61\x63\x63\x65ss_proof\x18\x06 \x01(\x0b\x32\x18.hotline.v1.AccessAnchor\x12\x18\n\x10protocol_version\x18\x07 \x01(\r\x12\x15\n\rlookup_key_id\x18\x08 \x01(\t\"N\n\x0c\x41\x63\x63\x65ssAnchor\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\x0c\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x9f\x02\n\rHelloResponse\x12*\n\x04node\x18\x01 \x01(\x0b\x32\x1c.hotline.v1.PeerCertificates\x12&\n\x05trust\x18\x02 \x01(\x0b\x32\x17.hotline.v1.TrustBundle\x12\x10\n\x08\x66\x65\x65\x64_end\x18\x03 \x01(\x04\x12\x10\n\x08unpulled\x18\x04 \x01(\x04\x12-\n\trule_book\x18\x05 \x01(\x0b\x32\x1a.hotline.v1.SignedRuleBook\x12\x19\n\x11\x61\x63\x63\x65ss_anchor_seq\x18\x06 \x01(\x04\x12\x18\n\x10protocol_version\x18\x07 \x01(\r\x12\x32\n\x0blookup_keys\x18\x08 \x03(\x0b\x32\x1d.hotline.v1.LookupKeyMaterial\"?\n\x11LookupKeyMaterial\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05suite\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\x0c\"&\n\x0fGetHeadsRequest\x12\x13\n\x0bunit_prefix\x18\x01 \x01(\t\"<\n\nOriginHead\x12\x13\n\x0borigin_node\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12\x0c\n\x04hash\x18\x03 \x01(\x0c\"9\n\x10GetHeadsResponse\x12%\n\x05heads\x18\x01 \x03(\x0b\x32\x16.hotline.v1.OriginHead\"\x96\x01\n\nEventBatch\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.hotline.v1.SignedEvent\x12\x14\n\x0c\x63\x65rtificates\x18\x02 \x03(\x0c\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\x04\x12\x10\n\x08\x66\x65\x65\x64_end\x18\x04 \x01(\x04\x12\'\n\x05seals\x18\x05 \x03(\x0b\x32\x18.hotline.v1.PersonalSeal\"y\n\x0cPersonalSeal\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\r\n\x05suite\x18\x02 \x01(\t\x12\x12\n\ncommitment\x18\x03 \x01(\x0c\x12\r\n\x05nonce\x18\x04 \x01(\x0c\x12\x12\n\nciphertext\x18\x05 \x01(\x0c\x12\x10\n\x08\x64\x61ta_key\x18\x06 \x01(\x0c\"-\n\tRejection\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x97\x01\n\x0bPushSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\r\x12\x12\n\nduplicates\x18\x02 \x01(\r\x12\x10\n\x08rejected\x18\x03 \x01(\r\x12)\n\nrejections\x18\x04 \x03(\x0b\x32\x15.hotline.v1.Rejection\x12%\n\x05heads\x18\x05 \x03(\x0b\x32\x16.hotline.v1.OriginHead\"E\n\x0bPullRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x04\x12\x12\n\nbatch_size\x18\x02 \x01(\r\x12\x13\n\x0bmax_batches\x18\x03 \x01(\r2\xa5\x03\n\x0bSyncService\x12<\n\x05Hello\x12\x18.hotline.v1.HelloRequest\x1a\x19.hotline.v1.HelloResponse\x12\x45\n\x08GetHeads\x12\x1b.hotline.v1.GetHeadsRequest\x1a\x1c.hotline.v1.GetHeadsResponse\x12?\n\nPushEvents\x12\x16.hotline.v1.EventBatch\x1a\x17.hotline.v1.PushSummary(\x01\x12?\n\nPullEvents\x12\x17.hotline.v1.PullRequest\x1a\x16.hotline.v1.EventBatch0\x01\x12\x44\n\x0cPushAccounts\x12\x18.hotline.v1.AccountBatch\x1a\x1a.hotline.v1.AccountReceipt\x12I\n\x0cPullAccounts\x12\x1f.hotline.v1.PullAccountsRequest\x1a\x18.hotline.v1.AccountBatchb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,25 +39,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRUSTBUNDLE']._serialized_start=169
   _globals['_TRUSTBUNDLE']._serialized_end=229
   _globals['_HELLOREQUEST']._serialized_start=232
-  _globals['_HELLOREQUEST']._serialized_end=474
-  _globals['_ACCESSANCHOR']._serialized_start=476
-  _globals['_ACCESSANCHOR']._serialized_end=554
-  _globals['_HELLORESPONSE']._serialized_start=557
-  _globals['_HELLORESPONSE']._serialized_end=766
-  _globals['_GETHEADSREQUEST']._serialized_start=768
-  _globals['_GETHEADSREQUEST']._serialized_end=806
-  _globals['_ORIGINHEAD']._serialized_start=808
-  _globals['_ORIGINHEAD']._serialized_end=868
-  _globals['_GETHEADSRESPONSE']._serialized_start=870
-  _globals['_GETHEADSRESPONSE']._serialized_end=927
-  _globals['_EVENTBATCH']._serialized_start=929
-  _globals['_EVENTBATCH']._serialized_end=1038
-  _globals['_REJECTION']._serialized_start=1040
-  _globals['_REJECTION']._serialized_end=1085
-  _globals['_PUSHSUMMARY']._serialized_start=1088
-  _globals['_PUSHSUMMARY']._serialized_end=1239
-  _globals['_PULLREQUEST']._serialized_start=1241
-  _globals['_PULLREQUEST']._serialized_end=1310
-  _globals['_SYNCSERVICE']._serialized_start=1313
-  _globals['_SYNCSERVICE']._serialized_end=1734
+  _globals['_HELLOREQUEST']._serialized_end=523
+  _globals['_ACCESSANCHOR']._serialized_start=525
+  _globals['_ACCESSANCHOR']._serialized_end=603
+  _globals['_HELLORESPONSE']._serialized_start=606
+  _globals['_HELLORESPONSE']._serialized_end=893
+  _globals['_LOOKUPKEYMATERIAL']._serialized_start=895
+  _globals['_LOOKUPKEYMATERIAL']._serialized_end=958
+  _globals['_GETHEADSREQUEST']._serialized_start=960
+  _globals['_GETHEADSREQUEST']._serialized_end=998
+  _globals['_ORIGINHEAD']._serialized_start=1000
+  _globals['_ORIGINHEAD']._serialized_end=1060
+  _globals['_GETHEADSRESPONSE']._serialized_start=1062
+  _globals['_GETHEADSRESPONSE']._serialized_end=1119
+  _globals['_EVENTBATCH']._serialized_start=1122
+  _globals['_EVENTBATCH']._serialized_end=1272
+  _globals['_PERSONALSEAL']._serialized_start=1274
+  _globals['_PERSONALSEAL']._serialized_end=1395
+  _globals['_REJECTION']._serialized_start=1397
+  _globals['_REJECTION']._serialized_end=1442
+  _globals['_PUSHSUMMARY']._serialized_start=1445
+  _globals['_PUSHSUMMARY']._serialized_end=1596
+  _globals['_PULLREQUEST']._serialized_start=1598
+  _globals['_PULLREQUEST']._serialized_end=1667
+  _globals['_SYNCSERVICE']._serialized_start=1670
+  _globals['_SYNCSERVICE']._serialized_end=2091
 # @@protoc_insertion_point(module_scope)

@@ -96,10 +96,18 @@ class HelloRequest(_message.Message):
     RULE_BOOK_NUMBER_FIELD_NUMBER: _builtins.int
     ACCESS_ANCHOR_FIELD_NUMBER: _builtins.int
     ACCESS_PROOF_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    LOOKUP_KEY_ID_FIELD_NUMBER: _builtins.int
     pull_cursor: _builtins.int
     """the caller's feed cursor, so the parent can say what is waiting"""
     rule_book_number: _builtins.int
     """the number of the province rule book the caller holds (0: none)"""
+    protocol_version: _builtins.int
+    """(HelloResponse.access_anchor_seq of the round before)
+    PROTOCOL_VERSION of the caller; 0 (absent) is protocol 1
+    """
+    lookup_key_id: _builtins.str
+    """the id of the newest look-up key the caller holds"""
     @_builtins.property
     def node(self) -> Global___PeerCertificates:
         """the calling node (must match its TLS certificate)"""
@@ -125,10 +133,12 @@ class HelloRequest(_message.Message):
         rule_book_number: _builtins.int = ...,
         access_anchor: Global___AccessAnchor | None = ...,
         access_proof: Global___AccessAnchor | None = ...,
+        protocol_version: _builtins.int = ...,
+        lookup_key_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "access_proof", b"access_proof", "node", b"node", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "access_proof", b"access_proof", "node", b"node", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor", b"access_anchor", "access_proof", b"access_proof", "lookup_key_id", b"lookup_key_id", "node", b"node", "protocol_version", b"protocol_version", "pull_cursor", b"pull_cursor", "rule_book_number", b"rule_book_number", "trust", b"trust"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -181,12 +191,16 @@ class HelloResponse(_message.Message):
     UNPULLED_FIELD_NUMBER: _builtins.int
     RULE_BOOK_FIELD_NUMBER: _builtins.int
     ACCESS_ANCHOR_SEQ_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    LOOKUP_KEYS_FIELD_NUMBER: _builtins.int
     feed_end: _builtins.int
     """the parent's last feed position (for the child's lag)"""
     unpulled: _builtins.int
     """feed events for the caller after its pull_cursor"""
     access_anchor_seq: _builtins.int
     """the newest row of the caller's access record the parent keeps"""
+    protocol_version: _builtins.int
+    """PROTOCOL_VERSION of the parent"""
     @_builtins.property
     def node(self) -> Global___PeerCertificates:
         """the parent"""
@@ -199,6 +213,10 @@ class HelloResponse(_message.Message):
     def rule_book(self) -> _rules_pb2.SignedRuleBook:
         """the caller's province rule book, when the parent holds a newer one"""
 
+    @_builtins.property
+    def lookup_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___LookupKeyMaterial]:
+        """look-up keys the caller lacks, newest last"""
+
     def __init__(
         self,
         *,
@@ -208,14 +226,48 @@ class HelloResponse(_message.Message):
         unpulled: _builtins.int = ...,
         rule_book: _rules_pb2.SignedRuleBook | None = ...,
         access_anchor_seq: _builtins.int = ...,
+        protocol_version: _builtins.int = ...,
+        lookup_keys: _abc.Iterable[Global___LookupKeyMaterial] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["node", b"node", "rule_book", b"rule_book", "trust", b"trust"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor_seq", b"access_anchor_seq", "feed_end", b"feed_end", "node", b"node", "rule_book", b"rule_book", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_anchor_seq", b"access_anchor_seq", "feed_end", b"feed_end", "lookup_keys", b"lookup_keys", "node", b"node", "protocol_version", b"protocol_version", "rule_book", b"rule_book", "trust", b"trust", "unpulled", b"unpulled"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HelloResponse: _TypeAlias = HelloResponse  # noqa: Y015
+
+@_typing.final
+class LookupKeyMaterial(_message.Message):
+    """A province look-up key (关联键密钥) for the keyed digests of phone and ID numbers. It travels
+    only parent to child over the nodes' mutual TLS; each node keeps it in its key folder (0600).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    SUITE_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """named by the rule book's lookup_key_id"""
+    suite: _builtins.str
+    """HMAC-SHA-256 or HMAC-SM3, by the cipher suite"""
+    key: _builtins.bytes
+    """32 random bytes"""
+    def __init__(
+        self,
+        *,
+        key_id: _builtins.str = ...,
+        suite: _builtins.str = ...,
+        key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "key_id", b"key_id", "suite", b"suite"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LookupKeyMaterial: _TypeAlias = LookupKeyMaterial  # noqa: Y015
 
 @_typing.final
 class GetHeadsRequest(_message.Message):
@@ -299,6 +351,7 @@ class EventBatch(_message.Message):
     CERTIFICATES_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
     FEED_END_FIELD_NUMBER: _builtins.int
+    SEALS_FIELD_NUMBER: _builtins.int
     cursor: _builtins.int
     """pull: feed position after this batch; push: unused"""
     feed_end: _builtins.int
@@ -311,6 +364,10 @@ class EventBatch(_message.Message):
     def certificates(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """DER node certificates of the signers"""
 
+    @_builtins.property
+    def seals(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonalSeal]:
+        """the sealed personal data of the registrations in `events`"""
+
     def __init__(
         self,
         *,
@@ -318,14 +375,61 @@ class EventBatch(_message.Message):
         certificates: _abc.Iterable[_builtins.bytes] | None = ...,
         cursor: _builtins.int = ...,
         feed_end: _builtins.int = ...,
+        seals: _abc.Iterable[Global___PersonalSeal] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates", "cursor", b"cursor", "events", b"events", "feed_end", b"feed_end"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates", "cursor", b"cursor", "events", b"events", "feed_end", b"feed_end", "seals", b"seals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EventBatch: _TypeAlias = EventBatch  # noqa: Y015
+
+@_typing.final
+class PersonalSeal(_message.Message):
+    """A ticket's personal data, sealed, as it travels beside its TicketRegistered (protocol 2).
+    The ciphertext opens with `data_key` only, and what it opens to must hash to the commitment
+    in the signed registration: a relay cannot change it unseen. `data_key` is protected in
+    transit by the nodes' mutual TLS; at rest each node keeps it wrapped under its own
+    key-encryption key (docs/protocol.md, "Personal data").
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    SUITE_FIELD_NUMBER: _builtins.int
+    COMMITMENT_FIELD_NUMBER: _builtins.int
+    NONCE_FIELD_NUMBER: _builtins.int
+    CIPHERTEXT_FIELD_NUMBER: _builtins.int
+    DATA_KEY_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    suite: _builtins.str
+    """the cipher suite of the commitment and the ciphertext"""
+    commitment: _builtins.bytes
+    """as in the registration's PersonalCommitment"""
+    nonce: _builtins.bytes
+    """12 bytes"""
+    ciphertext: _builtins.bytes
+    """AEAD of the salted personal data, tag appended"""
+    data_key: _builtins.bytes
+    """the ticket's data key"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        suite: _builtins.str = ...,
+        commitment: _builtins.bytes = ...,
+        nonce: _builtins.bytes = ...,
+        ciphertext: _builtins.bytes = ...,
+        data_key: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ciphertext", b"ciphertext", "commitment", b"commitment", "data_key", b"data_key", "nonce", b"nonce", "suite", b"suite", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonalSeal: _TypeAlias = PersonalSeal  # noqa: Y015
 
 @_typing.final
 class Rejection(_message.Message):

@@ -141,6 +141,38 @@ ESCALATION_OUTCOME_MOOT: EscalationOutcome.ValueType  # 5
 """无效: the duty was no longer owed when folded; not counted"""
 Global___EscalationOutcome: _TypeAlias = EscalationOutcome  # noqa: Y015
 
+class _PersonalDataStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PersonalDataStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PersonalDataStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PERSONAL_DATA_STATUS_UNSPECIFIED: _PersonalDataStatus.ValueType  # 0
+    PERSONAL_DATA_STATUS_MASKED: _PersonalDataStatus.ValueType  # 1
+    """held sealed here; the Consumer in the answer is masked"""
+    PERSONAL_DATA_STATUS_REVEALED: _PersonalDataStatus.ValueType  # 2
+    """shown in full to an officer who asked, with a purpose"""
+    PERSONAL_DATA_STATUS_NOT_HELD: _PersonalDataStatus.ValueType  # 3
+    """this node holds no sealed copy (not entitled, or not yet)"""
+    PERSONAL_DATA_STATUS_ERASED: _PersonalDataStatus.ValueType  # 4
+    """erased at the end of its retention period (已删除)"""
+
+class PersonalDataStatus(_PersonalDataStatus, metaclass=_PersonalDataStatusEnumTypeWrapper):
+    """What the answering node holds of a ticket's personal data (not part of the fold: two nodes
+    may answer differently for one ticket).
+    """
+
+PERSONAL_DATA_STATUS_UNSPECIFIED: PersonalDataStatus.ValueType  # 0
+PERSONAL_DATA_STATUS_MASKED: PersonalDataStatus.ValueType  # 1
+"""held sealed here; the Consumer in the answer is masked"""
+PERSONAL_DATA_STATUS_REVEALED: PersonalDataStatus.ValueType  # 2
+"""shown in full to an officer who asked, with a purpose"""
+PERSONAL_DATA_STATUS_NOT_HELD: PersonalDataStatus.ValueType  # 3
+"""this node holds no sealed copy (not entitled, or not yet)"""
+PERSONAL_DATA_STATUS_ERASED: PersonalDataStatus.ValueType  # 4
+"""erased at the end of its retention period (已删除)"""
+Global___PersonalDataStatus: _TypeAlias = PersonalDataStatus  # noqa: Y015
+
 @_typing.final
 class Result(_message.Message):
     """A signed result (签字负责制)."""
@@ -755,6 +787,51 @@ class ProfessionalClaimant(_message.Message):
 Global___ProfessionalClaimant: _TypeAlias = ProfessionalClaimant  # noqa: Y015
 
 @_typing.final
+class PersonalReveal(_message.Message):
+    """One look at a personal field in full (查看个人信息): who, from which unit, why and when."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    OFFICER_ID_FIELD_NUMBER: _builtins.int
+    OFFICER_NAME_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    REVEALED_HLC_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    field: _common_pb2.PersonalField.ValueType
+    """the field shown"""
+    purpose: _builtins.str
+    """the purpose the officer stated"""
+    officer_id: _builtins.str
+    """who asked"""
+    officer_name: _builtins.str
+    unit_code: _builtins.str
+    """the officer's unit"""
+    revealed_hlc: _builtins.int
+    """when"""
+    event_id: _builtins.str
+    """the signed PersonalDataRevealed event"""
+    def __init__(
+        self,
+        *,
+        field: _common_pb2.PersonalField.ValueType = ...,
+        purpose: _builtins.str = ...,
+        officer_id: _builtins.str = ...,
+        officer_name: _builtins.str = ...,
+        unit_code: _builtins.str = ...,
+        revealed_hlc: _builtins.int = ...,
+        event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "field", b"field", "officer_id", b"officer_id", "officer_name", b"officer_name", "purpose", b"purpose", "revealed_hlc", b"revealed_hlc", "unit_code", b"unit_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonalReveal: _TypeAlias = PersonalReveal  # noqa: Y015
+
+@_typing.final
 class Ticket(_message.Message):
     """The folded state of one ticket."""
 
@@ -788,6 +865,9 @@ class Ticket(_message.Message):
     EMERGENCY_FIELD_NUMBER: _builtins.int
     CLAIMANT_FIELD_NUMBER: _builtins.int
     ESCALATION_HISTORY_FIELD_NUMBER: _builtins.int
+    REVEALS_FIELD_NUMBER: _builtins.int
+    PERSONAL_ERASED_HLC_FIELD_NUMBER: _builtins.int
+    PERSONAL_STATUS_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """network-wide id"""
     status: Global___TicketStatus.ValueType
@@ -818,6 +898,10 @@ class Ticket(_message.Message):
     """number of its events folded"""
     held_since_hlc: _builtins.int
     """when the holder got it (registered/routed/returned there)"""
+    personal_erased_hlc: _builtins.int
+    """when its personal data was erased (0: it was not)"""
+    personal_status: Global___PersonalDataStatus.ValueType
+    """what the answering node holds of the personal data"""
     @_builtins.property
     def registration(self) -> _events_pb2.TicketRegistered:
         """what was registered; absent if not held here"""
@@ -870,6 +954,10 @@ class Ticket(_message.Message):
     def escalation_history(self) -> _containers.RepeatedCompositeFieldContainer[Global___EscalationRecord]:
         """every escalation folded, and its outcome"""
 
+    @_builtins.property
+    def reveals(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonalReveal]:
+        """every look at a personal field in full, in fold order"""
+
     def __init__(
         self,
         *,
@@ -901,10 +989,13 @@ class Ticket(_message.Message):
         emergency: Global___Emergency | None = ...,
         claimant: Global___ProfessionalClaimant | None = ...,
         escalation_history: _abc.Iterable[Global___EscalationRecord] | None = ...,
+        reveals: _abc.Iterable[Global___PersonalReveal] | None = ...,
+        personal_erased_hlc: _builtins.int = ...,
+        personal_status: Global___PersonalDataStatus.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["claimant", b"claimant", "emergency", b"emergency", "incident", b"incident", "registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "emergency", b"emergency", "escalation_history", b"escalation_history", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "emergency", b"emergency", "escalation_history", b"escalation_history", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "personal_erased_hlc", b"personal_erased_hlc", "personal_status", b"personal_status", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "reveals", b"reveals", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
