@@ -11,9 +11,10 @@ officer is shown the matched identifier masked (``masked_filer``).
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
+from core.identifiers import normalized_id_number, normalized_phone
+from core.personal.masking import mask_id_number, mask_phone
 from core.ticket.vocabulary import BusinessForm, Consumer, Respondent
 
 _LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司")
@@ -65,19 +66,6 @@ def respondent_key(respondent: Respondent, incident_region: str = "") -> str:
     return f"uscc:{code}" if code else name_key(respondent, incident_region)
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", unicodedata.normalize("NFKC", text))
-
-
-def _phone_digits(phone: str) -> str:
-    digits = _digits(phone)
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-
-
-def _id_text(id_number: str) -> str:
-    return re.sub(r"\s", "", unicodedata.normalize("NFKC", id_number)).upper()
-
-
 def _digest(kind: str, value: str) -> str:
     return hashlib.sha256(f"hotline.v1.filer\0{kind}\0{value}".encode()).hexdigest()[:32]
 
@@ -85,13 +73,13 @@ def _digest(kind: str, value: str) -> str:
 def phone_key(consumer: Consumer) -> str:
     """A stable key for the filer's phone number, as a digest: the signals view keeps no
     number in clear (DOMAIN.md §9). Empty when there is no number."""
-    digits = _phone_digits(consumer.phone)
+    digits = normalized_phone(consumer.phone)
     return _digest("phone", digits) if digits else ""
 
 
 def id_key(consumer: Consumer) -> str:
     """A stable key for the filer's ID number, as a digest; empty when none was given."""
-    text = _id_text(consumer.id_number)
+    text = normalized_id_number(consumer.id_number)
     return _digest("id", text) if text else ""
 
 
@@ -100,13 +88,8 @@ MATCHED_BY_ID = "id_number"
 
 
 def masked_filer(consumer: Consumer, matched_by: str) -> str:
-    """The identifier a filer was recognised by, never in full: ``手机 139****0001``,
-    ``身份证 6201**********1234``."""
+    """The identifier a filer was recognised by, never in full, masked by the one rule of
+    ``core.personal.masking``: ``手机 139****0001``, ``身份证 6201**********1234``."""
     if matched_by == MATCHED_BY_ID:
-        text = _id_text(consumer.id_number)
-        keep = 4 if len(text) > 8 else 1
-        return f"身份证 {text[:keep]}{'*' * max(0, len(text) - 2 * keep)}{text[-keep:]}"
-    digits = _phone_digits(consumer.phone)
-    if len(digits) >= 8:
-        return f"手机 {digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
-    return f"手机 {'*' * max(0, len(digits) - 2)}{digits[-2:]}"
+        return f"身份证 {mask_id_number(consumer.id_number)}"
+    return f"手机 {mask_phone(consumer.phone)}"
