@@ -150,7 +150,9 @@ def wrap_key(
     return nonce + aead_seal(suite, kek, nonce, dek, _dek_aad(kek_id, ticket_id))
 
 
-def unwrap_key(suite: CipherSuite, kek: bytes, kek_id: str, ticket_id: str, wrapped: bytes) -> bytes:
+def unwrap_key(
+    suite: CipherSuite, kek: bytes, kek_id: str, ticket_id: str, wrapped: bytes
+) -> bytes:
     """The DEK that ``wrap_key`` wrapped, or ``SealBroken`` if it does not check."""
     if len(wrapped) < NONCE_BYTES:
         raise SealBroken(f"wrapped key of {ticket_id} is shorter than its nonce")

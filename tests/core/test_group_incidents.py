@@ -124,7 +124,7 @@ def test_a_filer_is_compared_by_digests_and_shown_masked() -> None:
     assert id_key(with_id) == id_key(replace(with_id, id_number="620102 19900101 1234"))
     assert masked_filer(plain, MATCHED_BY_PHONE) == "手机 139****0001"
     assert masked_filer(with_id, MATCHED_BY_ID) == "身份证 6201**********1234"
-    assert masked_filer(Consumer("李娜", "0931-8612345"), MATCHED_BY_PHONE) == "手机 093****2345"
+    assert masked_filer(Consumer("李娜", "0931-8612345"), MATCHED_BY_PHONE) == "手机 0931-****345"
 
 
 # -- windows -----------------------------------------------------------------------------------
