@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from node.keys.ring import ACTIVE, RETIRED, KeyRing, Kek, parse_record
+from node.keys.ring import ACTIVE, RETIRED, Kek, KeyRing, parse_record
 from sync.identity import IdentityError
 
 MAGIC = b"HOTLINE-KEK-ESCROW v1\n"

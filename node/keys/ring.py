@@ -316,9 +316,10 @@ class KeyRing:
         active, and the newest of them is the active one when the ring is next opened.
         """
         fresh = new_kek(suite, key_bytes, now_ms, self._keks)
-        if fresh.created_ms < self.active.created_ms:
-            # The newest must be the active one; a clock set back must not undo a rotation.
-            fresh = replace(fresh, created_ms=self.active.created_ms)
+        if fresh.created_ms <= self.active.created_ms:
+            # The newest must be the active one (what an interrupted rotation is resolved by):
+            # a clock set back, or two rotations in one millisecond, must not undo one.
+            fresh = replace(fresh, created_ms=self.active.created_ms + 1)
         old = replace(self.active, retired=True)
         write_kek(self.folder, fresh, replace_existing=False)
         write_kek(self.folder, old, replace_existing=True)
