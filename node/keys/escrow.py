@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from node.keys.ring import ACTIVE, RETIRED, Kek, KeyRing, parse_record
+from node.keys.ring import ACTIVE, RECORD_FORMAT, RETIRED, Kek, KeyRing, parse_record
 from sync.identity import IdentityError
 
 MAGIC = b"HOTLINE-KEK-ESCROW v1\n"
@@ -178,11 +178,12 @@ def recover_escrow(blob: bytes, escrow_private: bytes) -> list[Kek]:
         raise IdentityError(
             "the key escrow file does not open: it was changed or damaged since it was sealed"
         ) from None
-    records = json.loads(plaintext.decode("ascii"))["keks"]
+    records = json.loads(plaintext.decode("ascii")).get("keks")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise IdentityError("the key escrow file's sealed keys are not in the expected form")
     keks = [
         parse_record(
-            json.dumps({"format": "hotline.v1.kek", **record}).encode("ascii"),
-            f"escrowed key {n}",
+            json.dumps({**record, "format": RECORD_FORMAT}).encode("ascii"), f"escrowed key {n}"
         )
         for n, record in enumerate(records)
     ]
