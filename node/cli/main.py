@@ -22,6 +22,7 @@ from node.cli.access_log import add_access_log_command
 from node.cli.admin import add_admin_commands
 from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
+from node.cli.keys import add_keys_commands
 from node.cli.pki import add_pki_commands
 from node.cli.rules import add_rules_commands
 from node.cli.serve import add_serve_command
@@ -67,6 +68,7 @@ def parser() -> argparse.ArgumentParser:
     add_admin_commands(catalogue)
     add_sync_commands(catalogue)
     add_pki_commands(catalogue)
+    add_keys_commands(catalogue)
     add_audit_command(catalogue)
     add_access_log_command(catalogue)
     add_tool_commands(catalogue)
