@@ -17,6 +17,7 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   └── NotFound              no such ticket, unit or officer       NOT_FOUND
     ├── StorageError              the database failed; rolled back      UNAVAILABLE
     ├── ReplicationError          a peer unreachable or refusing        UNAVAILABLE
+    │   └── ProtocolMismatch      a peer of another protocol version    FAILED_PRECONDITION
     ├── Busy                      the node takes no more now; retry     RESOURCE_EXHAUSTED
     ├── WaitExpired               a wait ran past the node's limit      DEADLINE_EXCEEDED
     ├── PkiError                  a certificate or CRL refused          FAILED_PRECONDITION
@@ -25,6 +26,7 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   ├── NotEnrolled           the node has no certificate yet       FAILED_PRECONDITION
     │   └── CertificateNotUsable  its certificate fails on its clock    FAILED_PRECONDITION
     ├── RuleBookRefused           a rule book not to be trusted         FAILED_PRECONDITION
+    ├── SealBroken                sealed personal data does not check   DATA_LOSS
     ├── AccountRefused            an officer account record refused     FAILED_PRECONDITION
     ├── DataFolderInUse           another process holds the data folder FAILED_PRECONDITION
     └── CallError                 a call to another node failed         UNAVAILABLE
@@ -32,7 +34,8 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
 Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
 ``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
 ``ReplicationError``, ``Busy``, ``WaitExpired``), ``sync.pki``, ``sync.envelope``,
-``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``,
+``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``, ``sync.protocol``
+(``ProtocolMismatch``), ``sync.personal.suites`` (``SealBroken``),
 ``node.app.data_folder`` (``DataFolderInUse``, an ``OSError`` too) and ``node.edge.client``
 (``CallError``).
 

@@ -34,17 +34,19 @@ from sync.access_anchors import newest_seq as newest_access_seq
 from sync.batch_limits import by_size
 from sync.envelope import SealedEvent
 from sync.identity import NodeIdentity, NotEnrolled
-from sync.ingest import CheckedEvent, IngestReport, ingest_chains
+from sync.ingest import REGISTERED, CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
 from sync.officer_account_signing import AccountExchange, alert_refused
+from sync.personal.shelf import SealShelf
 from sync.pki import NodeCertificate, PkiError, load_certificates
+from sync.protocol import PROTOCOL_VERSION, check_peer_protocol
 from sync.received import batch_certificates, read_batch
 from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
 from sync.trust_sharing import peer_certificates, trust_bundle, welcome
 from sync.verification import SignatureVerifier
 from sync.waits import WAIT_LIMIT, in_executor
-from sync.writer import LogWriter
+from sync.writer import LogBatch, LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
 T = TypeVar("T")
@@ -52,6 +54,26 @@ DEFAULT_BATCH = 500
 """Events per pulled batch when the child does not say."""
 MAX_BATCH = 5000
 """Most events per pulled batch, whatever the child asks for."""
+
+
+def _take_chains(
+    batch: LogBatch,
+    *,
+    shelf: SealShelf | None,
+    seals: list[sync_pb2.PersonalSeal],
+    checked: list[CheckedEvent],
+    peer: str,
+    subtree_prefix: str,
+    certificates: list[NodeCertificate],
+) -> IngestReport:
+    """A pushed batch in one transaction: its events, then the seals of its registrations
+    (each checked against the registration just stored or held before)."""
+    report = ingest_chains(
+        batch, checked, peer=peer, subtree_prefix=subtree_prefix, certificates=certificates
+    )
+    if shelf is not None and seals:
+        shelf.take(batch, seals)
+    return report
 
 
 def _sealed_size(row: tuple[int, SealedEvent]) -> int:
@@ -85,9 +107,13 @@ class ChildReplication:
         rules: RuleBookHolder | None = None,
         accounts: AccountExchange | None = None,
         wait_limit: float = WAIT_LIMIT,
+        shelf: SealShelf | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
+        self._shelf = shelf
+        """The sealed personal data: taken in beside pushed registrations, sent beside fed ones
+        (None: a node that keeps none, and drops what comes)."""
         self._rules = rules
         self._accounts = accounts
         self._identity = identity
@@ -161,6 +187,7 @@ class ChildReplication:
         the province's rule book when the caller's is older."""
         await self._blocking(self._learn_chain, list(request.node.chain))
         child, prefix = await self.caller(pem)
+        check_peer_protocol(request.protocol_version, f"child node {child.node_id}")
         if request.node.certificate and request.node.certificate != child.der:
             raise InvalidInput("node.certificate", "differs from the TLS client certificate")
         await self._writer.run(partial(welcome, certificate=child, bundle=request.trust))
@@ -186,6 +213,7 @@ class ChildReplication:
             feed_end=end,
             unpulled=unpulled,
             access_anchor_seq=anchored,
+            protocol_version=PROTOCOL_VERSION,
         )
         newer = self._rules.for_child(request.rule_book_number) if self._rules else None
         if newer is not None:
@@ -229,11 +257,15 @@ class ChildReplication:
         applying: asyncio.Future[IngestReport] | None = None
 
         async def apply(
-            checked: list[CheckedEvent], certificates: list[NodeCertificate]
+            checked: list[CheckedEvent],
+            certificates: list[NodeCertificate],
+            seals: list[sync_pb2.PersonalSeal],
         ) -> IngestReport:
             return await self._writer.run(
                 partial(
-                    ingest_chains,
+                    _take_chains,
+                    shelf=self._shelf,
+                    seals=seals,
                     checked=checked,
                     peer=child.node_id,
                     subtree_prefix=prefix,
@@ -247,7 +279,7 @@ class ChildReplication:
                 total.reject(event_id, reason)
             if applying is not None:
                 total.add(await applying)
-            applying = asyncio.ensure_future(apply(checked, certificates))
+            applying = asyncio.ensure_future(apply(checked, certificates, list(batch.seals)))
         if applying is not None:
             total.add(await applying)
         return sync_pb2.PushSummary(
@@ -294,12 +326,21 @@ class ChildReplication:
         contact.pulled_to = after
         while True:
 
-            def read(after: int = after) -> tuple[list[tuple[int, SealedEvent]], int]:
+            def read(
+                after: int = after,
+            ) -> tuple[list[tuple[int, SealedEvent]], int, dict[str, sync_pb2.PersonalSeal]]:
                 with self._read() as conn:
                     log = EventLog(conn)
-                    return log.feed_after(prefix, after, size), log.feed_end()
+                    rows = log.feed_after(prefix, after, size)
+                    registered = [e.ticket_id for _, e in rows if e.event_type == REGISTERED]
+                    seals = (
+                        {s.ticket_id: s for s in self._shelf.outgoing(conn, registered)}
+                        if self._shelf is not None and registered
+                        else {}
+                    )
+                    return rows, log.feed_end(), seals
 
-            rows, end = await self._blocking(read)
+            rows, end, seals = await self._blocking(read)
             if not rows:
                 return
             for part in by_size(rows, _sealed_size):
@@ -311,6 +352,11 @@ class ChildReplication:
                     certificates=batch_certificates(self._trust, events),
                     cursor=after,
                     feed_end=end,
+                    seals=[
+                        seals[e.ticket_id]
+                        for e in events
+                        if e.event_type == REGISTERED and e.ticket_id in seals
+                    ],
                 )
                 contact.pulled_to = after
                 if request.max_batches and sent >= request.max_batches:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
@@ -34,8 +34,10 @@ from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.officer_account_signing import AccountExchange, alert_refused
+from sync.personal.shelf import SealShelf
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.ports import ListenerKind, listener_kind
+from sync.protocol import PROTOCOL_VERSION, check_peer_protocol
 from sync.received import read_batch
 from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
@@ -88,9 +90,14 @@ def _store_pulled(
     parent_node: str,
     peer: str,
     cursor: int,
+    shelf: SealShelf | None = None,
+    seals: Sequence[sync_pb2.PersonalSeal] = (),
 ) -> IngestReport:
-    """Store a pulled batch and the new cursor in one transaction (never the cursor alone)."""
+    """Store a pulled batch, the seals of its registrations and the new cursor in one
+    transaction (never the cursor alone)."""
     report = ingest_feed(batch, checked, peer=parent_node, certificates=certificates)
+    if shelf is not None and seals:
+        shelf.take(batch, seals)
     batch.set_cursor(peer, cursor)
     return report
 
@@ -159,6 +166,7 @@ class ParentLink:
         call_timeout: float = 30.0,
         connect_timeout: float = 3.0,
         access_head: Callable[[Connection, int], SignedHead | None] | None = None,
+        shelf: SealShelf | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node replicates only once it is enrolled (hotline pki)")
@@ -181,6 +189,9 @@ class ParentLink:
         self._interval = interval
         self._timeout = call_timeout
         self._connect_timeout = connect_timeout
+        self._shelf = shelf
+        """The sealed personal data: sent beside pushed registrations, taken in beside pulled
+        ones (None: a node that keeps none)."""
         self._access_head = access_head
         """Reads a signed row of this node's access record (0: its head), sent in every Hello
         for the parent to keep (``sync.access_anchors``); None: not sent."""
@@ -271,6 +282,7 @@ class ParentLink:
             trust=trust_bundle(self._trust),
             pull_cursor=cursor,
             rule_book_number=self._rules.number if self._rules else 0,
+            protocol_version=PROTOCOL_VERSION,
         )
         if self._access_head is not None:
             head, proof = await self._blocking(self._signed_head, self._anchored_at_parent)
@@ -283,6 +295,7 @@ class ParentLink:
             timeout=self._connect_timeout,
             wait_for_ready=True,
         )
+        check_peer_protocol(response.protocol_version, f"parent {self.target}")
         parent = await self._blocking(self._parent_certificate, response.node)
         if parent.unit_code != self.parent_unit:
             raise ReplicationError(
@@ -356,7 +369,7 @@ class ParentLink:
         async def batches() -> AsyncIterator[sync_pb2.EventBatch]:
             for _, origin, after, _ in behind:
                 while True:
-                    chunk = await self._blocking(self._chain_after, origin, after)
+                    chunk, seals = await self._blocking(self._chain_after, origin, after)
                     if not chunk:
                         break
                     after = chunk[-1][0]
@@ -365,6 +378,7 @@ class ParentLink:
                         yield sync_pb2.EventBatch(
                             events=[signed for _, _, signed in part],
                             certificates=[c.der for c in signers],
+                            seals=[seals[seq] for seq, _, _ in part if seq in seals],
                         )
                     if len(chunk) < self._batch:
                         break
@@ -385,9 +399,18 @@ class ParentLink:
 
     def _chain_after(
         self, origin: str, after: int
-    ) -> list[tuple[int, str, events_pb2.SignedEvent]]:
+    ) -> tuple[list[tuple[int, str, events_pb2.SignedEvent]], dict[int, sync_pb2.PersonalSeal]]:
+        """The next events of a chain, and the seals of its registrations by sequence."""
         with self._read() as conn:
-            return EventLog(conn).signed_chain_after(origin, after, self._batch)
+            log = EventLog(conn)
+            chunk = log.signed_chain_after(origin, after, self._batch)
+            if not chunk or self._shelf is None:
+                return chunk, {}
+            registered = log.registrations_in_chain(origin, after, chunk[-1][0])
+            if not registered:
+                return chunk, {}
+            seals = {s.ticket_id: s for s in self._shelf.outgoing(conn, registered.values())}
+            return chunk, {q: seals[t] for q, t in registered.items() if t in seals}
 
     async def _pull(
         self, stub: sync_pb2_grpc.SyncServiceAsyncStub, parent_node: str
@@ -417,6 +440,8 @@ class ParentLink:
                         parent_node=parent_node,
                         peer=peer,
                         cursor=batch.cursor,
+                        shelf=self._shelf,
+                        seals=list(batch.seals),
                     )
                 )
             )

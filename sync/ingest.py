@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from core import hlc
 from core.ticket.authority import DISPATCH_LEVELS
+from core.ticket.events import TicketRegistered
 from core.ticket.state import TicketStatus
 from core.units import jurisdiction_prefix, level_of
 from sync.envelope import GENESIS_HASH, SealedEvent
@@ -111,6 +112,21 @@ def why_not_counted(trust: TrustStore, event: SealedEvent) -> Refused | None:
     return None
 
 
+def personal_data_in_clear(event: SealedEvent) -> Refused | None:
+    """Why a registration may not be stored at all: it carries the filer's data in clear.
+
+    Protocol 2 signs only a commitment (docs/protocol.md, "Personal data"); storing such an
+    event, even as evidence, would write the values to this node's disk, so it is refused
+    before it takes a place in its chain (the origin waits, as for a broken link).
+    """
+    if event.event_type != REGISTERED:
+        return None
+    registration = event.recorded().event
+    if isinstance(registration, TicketRegistered) and registration.consumer.empty:
+        return None
+    return Refused(Refusal.PERSONAL_DATA_IN_CLEAR, f"ticket {event.ticket_id}")
+
+
 def _not_involved(batch: LogBatch, event: SealedEvent) -> Refused | None:
     """Why the event's unit has nothing to do with its ticket, as far as this node knows."""
     if event.event_type == REGISTERED:
@@ -174,9 +190,10 @@ def ingest_chains(
         if origin in stalled:
             _refuse(batch, report, event, peer, Refused(Refusal.WAITS_FOR_EARLIER))
             continue
-        if item.signature_problem is not None:
+        problem = item.signature_problem or personal_data_in_clear(event)
+        if problem is not None:
             stalled.add(origin)
-            _refuse(batch, report, event, peer, item.signature_problem)
+            _refuse(batch, report, event, peer, problem)
             continue
         head = batch.head(origin) or Head(origin, event.origin_unit, 0, GENESIS_HASH)
         if event.origin_seq <= head.seq:
@@ -243,7 +260,9 @@ def ingest_feed(
         if event.event_id in known:
             report.duplicates += 1
             continue
-        refused = item.signature_problem or why_not_counted(trust, event)
+        refused = (
+            item.signature_problem or personal_data_in_clear(event) or why_not_counted(trust, event)
+        )
         if refused is not None:
             _refuse(batch, report, event, peer, refused)
             continue

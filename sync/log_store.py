@@ -189,6 +189,19 @@ class EventLog:
             for r in rows
         ]
 
+    def registrations_in_chain(self, origin_node: str, after: int, upto: int) -> dict[int, str]:
+        """The registrations of a chain between two sequences (``after`` < seq <= ``upto``):
+        sequence -> ticket id. What a push sends the sealed personal data of."""
+        rows = self.conn.execute(
+            select(s.events.c.origin_seq, s.events.c.ticket_id).where(
+                s.events.c.origin_node == origin_node,
+                s.events.c.origin_seq > after,
+                s.events.c.origin_seq <= upto,
+                s.events.c.event_type == "hotline.v1.TicketRegistered",
+            )
+        )
+        return {int(r.origin_seq): str(r.ticket_id) for r in rows}
+
     def feed_after(self, prefix: str, after: int, limit: int) -> list[tuple[int, SealedEvent]]:
         """The jurisdiction feed for units under ``prefix`` after position ``after``.
 

@@ -56,6 +56,7 @@ class Refusal(StrEnum):
     OFFICER_OF_ANOTHER_UNIT = "officer-of-another-unit"
     UNIT_DOES_NOT_DISPATCH = "unit-does-not-dispatch"
     UNIT_NOT_INVOLVED = "unit-not-involved"
+    PERSONAL_DATA_IN_CLEAR = "personal-data-in-clear"
 
     @property
     def text(self) -> str:
@@ -83,6 +84,10 @@ _TEXT: dict[Refusal, str] = {
     Refusal.OFFICER_OF_ANOTHER_UNIT: "officer of another unit",
     Refusal.UNIT_DOES_NOT_DISPATCH: "unit does not dispatch tickets",
     Refusal.UNIT_NOT_INVOLVED: "unit has no part in the ticket",
+    Refusal.PERSONAL_DATA_IN_CLEAR: (
+        "a registration with personal data in clear (protocol 1), not stored: it would put the "
+        "data on this node's disk"
+    ),
 }
 
 _ALERT: dict[Refusal, AlertKind | None] = {
@@ -101,6 +106,7 @@ _ALERT: dict[Refusal, AlertKind | None] = {
     Refusal.OFFICER_OF_ANOTHER_UNIT: AlertKind.REFUSED_EVENT,
     Refusal.UNIT_DOES_NOT_DISPATCH: AlertKind.REFUSED_EVENT,
     Refusal.UNIT_NOT_INVOLVED: AlertKind.REFUSED_EVENT,
+    Refusal.PERSONAL_DATA_IN_CLEAR: AlertKind.REFUSED_EVENT,
 }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from core.officers import OfficerRef
 from core.ticket.vocabulary import (
+    NO_COMMITMENT,
     Attachment,
     Channel,
     Consumer,
@@ -59,7 +60,7 @@ class TicketRegistered:
     tags: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     duplicate_of: str = ""
-    personal: PersonalCommitment = PersonalCommitment()
+    personal: PersonalCommitment = NO_COMMITMENT
 
 
 @dataclass(frozen=True)

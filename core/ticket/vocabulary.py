@@ -242,6 +242,10 @@ class PersonalCommitment:
     commitment: bytes = b""
 
 
+NO_COMMITMENT = PersonalCommitment()
+"""The commitment of a registration without personal data."""
+
+
 @dataclass(frozen=True)
 class Respondent:
     """The business complained about or reported; its region codes decide the route."""

@@ -50,6 +50,7 @@ from node.views.tickets import TicketProjection
 from sync.children import ChildReplication
 from sync.client import ParentLink
 from sync.identity import NodeIdentity
+from sync.personal.shelf import SealShelf
 from sync.trust import TrustStore
 from sync.verification import SignatureVerifier
 from sync.writer import LogWriter
@@ -82,6 +83,8 @@ class Node:
     casework: CaseworkDesk
     supervision: SupervisionQueue
     replication: ReplicationDesk
+    shelf: SealShelf
+    """The tickets' sealed personal data (``sync.personal.shelf``)."""
     intake: IntakeDesk = field(init=False)
     """Set by the wiring once the level's registration hooks (which take the node) exist."""
     jobs: JobScheduler = field(init=False)

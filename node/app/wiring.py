@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
@@ -32,6 +33,8 @@ from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
 from node.jobs.scheduler import JobScheduler
+from node.keys.ring import KeyRing
+from node.keys.wrapping import RingWrapping
 from node.storage.database import Database
 from node.views.obligations import default_rules
 from node.views.tickets import TicketProjection
@@ -39,6 +42,8 @@ from sync.client import ParentLink
 from sync.envelope import GENESIS_HASH
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.log_store import EventLog, Head
+from sync.personal.shelf import SealShelf
+from sync.personal.suites import CipherSuite
 from sync.trust import TrustStore
 from sync.verification import SignatureVerifier
 from sync.writer import LogWriter
@@ -123,6 +128,7 @@ def build_node(
         trust=trust,
         wait_limit=settings.wait_limit,
     )
+    shelf = personal_data_shelf(settings.data_dir, rules, clock.wall_ms())
     accounts = OfficerAccounts(
         db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
     )
@@ -144,6 +150,7 @@ def build_node(
             executor=blocking.executor,
             wait_limit=settings.wait_limit,
             access_head=access_record.signed_row,
+            shelf=shelf,
         )
     node = Node(
         settings=settings,
@@ -161,6 +168,7 @@ def build_node(
         writer=writer,
         link=link,
         records=TicketRecords(db, blocking, trust),
+        shelf=shelf,
         casework=CaseworkDesk(writer, roster, clock, deadlines),
         supervision=SupervisionQueue(
             roster.own_unit().code, db.read, deadlines, clock.wall_ms, blocking
@@ -189,6 +197,7 @@ def build_node(
         hooks=[make(node) for make in profile.intake_hooks],
         deadlines=deadlines,
         codes=codes,
+        shelf=shelf,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     hashing = settings.password_hashing
@@ -214,6 +223,19 @@ def build_node(
         hashing=hashing,
     )
     return node
+
+
+def personal_data_shelf(data_dir: Path, rules: ProvinceRules, now_ms: int) -> SealShelf:
+    """The node's seal shelf over its key ring (made on first start: ``node.keys``), sealing
+    new registrations with the suite the province's rule book names."""
+    ring = KeyRing.open_or_create(
+        data_dir, CipherSuite.INTERNATIONAL.value, CipherSuite.INTERNATIONAL.key_bytes, now_ms
+    )
+
+    def suite() -> CipherSuite:
+        return CipherSuite.parse(getattr(rules.book, "personal_suite", "") or "international")
+
+    return SealShelf(RingWrapping(ring), suite=suite)
 
 
 def _real_ms() -> int:

@@ -42,6 +42,7 @@ from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_requ
 from node.views.obligations import DeadlineRules
 from node.views.tickets import encode_state
 from proto.hotline.v1 import intake_pb2
+from sync.personal.shelf import SealShelf
 from sync.statements import DriverQuery
 from sync.writer import LogBatch, LogWriter
 
@@ -109,8 +110,12 @@ class IntakeDesk:
         hooks: Sequence[RegistrationHook] = (),
         deadlines: DeadlineRules | None = None,
         codes: CodeKey | None = None,
+        *,
+        shelf: SealShelf,
     ) -> None:
         self._writer = writer
+        self._shelf = shelf
+        """Seals each registration's personal data before it is signed (never in the log)."""
         self._codes = codes
         self._roster = roster
         self._clock = clock
@@ -163,6 +168,7 @@ class IntakeDesk:
                     duplicate_of = earlier[0]
             ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
             event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
+            event = self._shelf.seal_registration(batch, event)
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             keep_code(batch, ticket_id)

@@ -42,7 +42,9 @@ from sync.envelope import EnvelopeError
 from sync.errors import Busy, ReplicationError, StorageError, WaitExpired
 from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
 from sync.officer_account_signing import AccountRefused
+from sync.personal.suites import SealBroken
 from sync.pki import PkiError
+from sync.protocol import ProtocolMismatch
 from sync.rule_book_signing import RuleBookRefused
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (StepNotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
     (PkiError, grpc.StatusCode.FAILED_PRECONDITION),
     (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
+    (ProtocolMismatch, grpc.StatusCode.FAILED_PRECONDITION),
+    (SealBroken, grpc.StatusCode.DATA_LOSS),
     (AccountRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
     (CertificateNotUsable, grpc.StatusCode.FAILED_PRECONDITION),

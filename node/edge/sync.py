@@ -83,6 +83,7 @@ def _add(node: Node, server: aio.Server) -> None:
         accounts=node.officer_accounts,
         executor=node.blocking.executor,
         wait_limit=node.settings.wait_limit,
+        shelf=node.shelf,
     )
     sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(node.children), server)
 

@@ -9,8 +9,11 @@ digests, when it was received, who holds it) and the marks it carries (incident,
 claimant flag). It is a view of the ticket states, written by the projection in the same
 transaction as the tickets table and rebuilt with it (DESIGN.md rule 1).
 
-Personal data (DOMAIN.md §9): the filer's phone and ID number are kept only as digests
-(``core.incidents.phone_key``/``id_key``), enough to compare, never to read back.
+Personal data (DOMAIN.md §9): the filer's phone and ID number are kept only as keyed digests
+under the province's look-up key, enough to compare, never to read back. The signed
+registration no longer holds them (protocol 2); they are copied from ``personal_lookups``,
+which the seal shelf writes with the sealed data (``sync.personal.shelf``) and which erasure
+deletes with it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from typing import NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    select,
 )
 
-from core.incidents import id_key, name_key, phone_key, respondent_key
+from core.incidents import name_key, respondent_key
 from core.ticket.events import TicketRegistered
 from core.ticket.state import (
     Emergency,
@@ -34,6 +38,7 @@ from core.ticket.state import (
 )
 from core.ticket.vocabulary import TicketKind
 from node.storage.tables import ticket_signals
+from sync.schema import personal_lookups
 from sync.statements import BulkRows
 
 _UPSERT_SIGNALS = BulkRows(
@@ -58,6 +63,7 @@ class SignalInputs(NamedTuple):
     incident: GroupIncident | None
     emergency: Emergency | None
     claimant: ProfessionalClaimant | None
+    personal_erased: bool
 
 
 def signal_inputs(state: TicketState) -> SignalInputs:
@@ -70,14 +76,21 @@ def signal_inputs(state: TicketState) -> SignalInputs:
         state.incident,
         state.emergency,
         state.claimant,
+        state.personal_erased,
     )
 
 
-def signal_row(state: TicketState) -> dict[str, object] | None:
-    """The signals row of one ticket; None while its registration is not held here."""
-    ticket_id, reg, status, holder_unit, incident, emergency, claimant = signal_inputs(state)
+def signal_row(state: TicketState, lookups: tuple[str, str] = ("", "")) -> dict[str, object] | None:
+    """The signals row of one ticket; None while its registration is not held here.
+
+    ``lookups``: the filer's keyed phone and ID digests held here ('' where none).
+    """
+    ticket_id, reg, status, holder_unit, incident, emergency, claimant, erased = signal_inputs(
+        state
+    )
     if reg is None:
         return None
+    phone, id_number = ("", "") if erased else lookups
     return {
         "ticket_id": ticket_id,
         "kind": reg.kind.value,
@@ -87,8 +100,8 @@ def signal_row(state: TicketState) -> dict[str, object] | None:
         "respondent_key": respondent_key(reg.respondent, reg.incident_region)[:300],
         "name_key": name_key(reg.respondent, reg.incident_region)[:300],
         "respondent_name": reg.respondent.name[:200],
-        "phone_key": phone_key(reg.consumer),
-        "id_key": id_key(reg.consumer),
+        "phone_key": phone,
+        "id_key": id_number,
         "incident_id": incident.incident_id if incident else "",
         "incident_key": incident.respondent_key[:300] if incident else "",
         "incident_to": incident.to_unit if incident else "",
@@ -111,16 +124,36 @@ def refresh_signals(
     A sweep's reminders and escalations are such steps (they touch none of the inputs), so
     a sweep rewrites no signals row.
     """
-    rows = [
-        row
+    changed = [
+        state
         for state in states
         if before is None
         or (old := before.get(state.ticket_id)) is None
         or signal_inputs(old) != signal_inputs(state)
-        if (row := signal_row(state)) is not None
+    ]
+    if not changed:
+        return
+    held = lookups_of(conn, [s.ticket_id for s in changed])
+    rows = [
+        row
+        for state in changed
+        if (row := signal_row(state, held.get(state.ticket_id, ("", "")))) is not None
     ]
     if rows:
         _UPSERT_SIGNALS.run(conn, rows)
+
+
+def lookups_of(conn: Connection, ticket_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The keyed phone and ID digests held for ``ticket_ids`` (``personal_lookups``)."""
+    found: dict[str, tuple[str, str]] = {}
+    t = personal_lookups.c
+    for start in range(0, len(ticket_ids), 500):
+        part = ticket_ids[start : start + 500]
+        for r in conn.execute(
+            select(t.ticket_id, t.phone_key, t.id_key).where(t.ticket_id.in_(part))
+        ):
+            found[r.ticket_id] = (r.phone_key, r.id_key)
+    return found
 
 
 def comparable_rows(

@@ -11,20 +11,21 @@ suite and ``hotline projection check`` use it to prove the two agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, delete, insert, select
 
 from core.ticket.fold import fold
 from core.ticket.state import TicketState
 from core.units import Unit
-from node.storage.tables import ticket_signals, tickets
+from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_signals, tickets
 from node.views.feed import audiences_before, feed_children
 from node.views.obligations import DeadlineRules
 from node.views.signals import refresh_signals
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import to_message
 from sync.log_store import EventLog
+from sync.schema import personal_lookups, personal_seals
 from sync.statements import BulkRows
 
 _UPSERT_TICKETS = BulkRows(tickets, [c.name for c in tickets.columns], on_conflict="update")
@@ -56,6 +57,21 @@ def projection_row(state: TicketState) -> dict[str, object]:
     }
 
 
+ERASED_WITH_THE_DATA = (personal_seals, personal_lookups, consumer_codes, ticket_fingerprints)
+"""What a node deletes of a ticket whose personal data was erased (个人信息删除): the sealed
+data with its wrapped key, the keyed look-ups, the consumer's code and the same-matter
+fingerprint (a digest over the phone). The signed log keeps only the commitment."""
+
+
+def forget_erased(conn: Connection, ticket_ids: Sequence[str]) -> None:
+    """Delete what this node holds of the erased tickets' personal data, in the transaction
+    that folds their ``PersonalDataErased`` (or any later step of theirs: then it is a no-op)."""
+    for start in range(0, len(ticket_ids), 500):
+        part = ticket_ids[start : start + 500]
+        for table in ERASED_WITH_THE_DATA:
+            conn.execute(delete(table).where(table.c.ticket_id.in_(part)))
+
+
 class TicketProjection:
     """Keeps the views of the tickets a transaction changed; called by the log writer."""
 
@@ -83,6 +99,7 @@ class TicketProjection:
         before = audiences_before(conn, self.own_unit, known, committed)
         _UPSERT_TICKETS.run(conn, list(rows.values()))
         feed_children(conn, self.own_unit, states, new_positions, before, existed)
+        forget_erased(conn, [t for t, s in states.items() if s.personal_erased])
         refresh_signals(conn, states.values(), committed)
         if self.deadlines is not None:
             self.deadlines.refresh(conn, states.values(), existing=existed)

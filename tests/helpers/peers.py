@@ -9,13 +9,20 @@ import grpc
 from proto.hotline.v1 import sync_pb2, sync_pb2_grpc
 from sync.envelope import SealedEvent
 from sync.pki import dns_name
+from sync.protocol import PROTOCOL_VERSION
 from tests.helpers.world import InProcessNode
 
 
 def push_raw(
-    child: InProcessNode, parent: InProcessNode, events: Sequence[SealedEvent]
+    child: InProcessNode,
+    parent: InProcessNode,
+    events: Sequence[SealedEvent],
+    *,
+    protocol_version: int = PROTOCOL_VERSION,
+    seals: Sequence[sync_pb2.PersonalSeal] = (),
 ) -> sync_pb2.PushSummary:
-    """Push ``events`` to ``parent`` exactly as given, over the child's own mutual TLS."""
+    """Push ``events`` (and ``seals`` beside them) to ``parent`` exactly as given, over the
+    child's own mutual TLS, introducing the child as speaking ``protocol_version``."""
     identity = child.node.identity
     credentials = identity.credentials
     assert credentials is not None
@@ -28,8 +35,10 @@ def push_raw(
     )
     with channel:
         stub = sync_pb2_grpc.SyncServiceStub(channel)
-        stub.Hello(sync_pb2.HelloRequest(), timeout=10)
+        stub.Hello(sync_pb2.HelloRequest(protocol_version=protocol_version), timeout=10)
         certs = [c.der for c in child.node.trust.certificates_for(e.signer_key_id for e in events)]
-        batch = sync_pb2.EventBatch(events=[e.to_proto() for e in events], certificates=certs)
+        batch = sync_pb2.EventBatch(
+            events=[e.to_proto() for e in events], certificates=certs, seals=list(seals)
+        )
         summary: sync_pb2.PushSummary = stub.PushEvents(iter([batch]), timeout=30)
     return summary
