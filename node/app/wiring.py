@@ -167,7 +167,7 @@ def build_node(
         projection=projection,
         writer=writer,
         link=link,
-        records=TicketRecords(db, blocking, trust),
+        records=TicketRecords(db, blocking, trust, shelf),
         shelf=shelf,
         casework=CaseworkDesk(writer, roster, clock, deadlines),
         supervision=SupervisionQueue(

@@ -27,6 +27,7 @@ from proto.hotline.v1 import intake_pb2, ticket_pb2
 from sync.codec import enum_number, fill_message, from_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
 from sync.log_store import EventLog
+from sync.personal.shelf import SealShelf
 from sync.trust import TrustStore
 
 MAX_PAGE = 500
@@ -50,14 +51,46 @@ def _after(token: str) -> tuple[int, str]:
 class TicketRecords:
     """Answers reads of tickets held on this node."""
 
-    def __init__(self, db: Database, blocking: BlockingPool, trust: TrustStore | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blocking: BlockingPool,
+        trust: TrustStore | None,
+        shelf: SealShelf | None = None,
+    ) -> None:
         self._db = db
         self._blocking = blocking
         self._trust = trust
+        self._shelf = shelf
+        """Where the filer's sealed data is opened for the masked view (None: never shown)."""
 
     async def get(self, ticket_id: str) -> ticket_pb2.Ticket:
-        """The ticket's state as projected on this node."""
-        return await self._blocking.run(self._get, ticket_id)
+        """The ticket's state as projected on this node, its filer masked (张*, 139****0001)."""
+        return await self._blocking.run(self._get_masked, ticket_id)
+
+    async def masked(self, ticket: ticket_pb2.Ticket) -> ticket_pb2.Ticket:
+        """``ticket`` (a view just written) with its filer masked, as ``get`` answers."""
+        return await self._blocking.run(self._masked, ticket)
+
+    def _get_masked(self, ticket_id: str) -> ticket_pb2.Ticket:
+        return self._masked(self._get(ticket_id))
+
+    def _masked(self, ticket: ticket_pb2.Ticket) -> ticket_pb2.Ticket:
+        """Fill the registration's consumer with the masked values and say what is held here
+        (``personal_status``). The clear values never leave this function's locals."""
+        status = ticket_pb2.PERSONAL_DATA_STATUS_NOT_HELD
+        if ticket.personal_erased_hlc:
+            status = ticket_pb2.PERSONAL_DATA_STATUS_ERASED
+        elif self._shelf is not None and ticket.HasField("registration"):
+            with self._db.read() as conn:
+                masked = self._shelf.masked(conn, [ticket.ticket_id]).get(ticket.ticket_id)
+            if masked is not None:
+                consumer = ticket.registration.consumer
+                consumer.name, consumer.phone = masked.name, masked.phone
+                consumer.address, consumer.id_number = masked.address, masked.id_number
+                status = ticket_pb2.PERSONAL_DATA_STATUS_MASKED
+        ticket.personal_status = status
+        return ticket
 
     async def state_of(self, ticket_id: str) -> TicketState | None:
         """The ticket's folded state as projected here (what the edge judges jurisdiction on),

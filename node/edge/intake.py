@@ -69,6 +69,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             consumer_code=outcome.consumer_code,
         )
         response.ticket.ParseFromString(outcome.view)
+        response.ticket.CopyFrom(await self._records.masked(response.ticket))
         return response
 
     async def GetTicket(
