@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -269,3 +270,11 @@ def test_the_commercial_fixed_vector_is_reproduced_from_the_written_rules_alone(
     encryptor.authenticate_additional_data(context + committed)
     ciphertext = encryptor.update(plaintext) + encryptor.finalize() + encryptor.tag
     assert (committed.hex(), ciphertext.hex()) == FIXED[CipherSuite.COMMERCIAL]
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_docs_protocol_shows_the_fixed_vector(suite: CipherSuite) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text("utf-8")
+    commitment, ciphertext = FIXED[suite]
+    assert f"commitment {commitment}" in page
+    assert f"ciphertext {ciphertext}" in page
