@@ -25,9 +25,23 @@ from core.regions import check_region_known
 from core.ticket.vocabulary import Attachment, BusinessForm, Consumer, Respondent, TicketKind
 from core.units import UnitDirectory
 
+MINIMAL_KINDS = frozenset({TicketKind.CONSULTATION})
+"""Kinds that keep no more of the filer than a name and a phone to call back (个人信息最小化):
+a consultation is answered at once, so an address or an ID number would only be kept, never
+used (PIPL's minimum necessary; issue 12)."""
+
 
 def check_consumer(consumer: Consumer, kind: TicketKind) -> Consumer:
-    """The filer, normalized; a complaint needs a name and a phone to call back."""
+    """The filer, normalized; a complaint needs a name and a phone to call back, and a
+    consultation takes no address or ID number (``MINIMAL_KINDS``)."""
+    if kind in MINIMAL_KINDS:
+        for field in ("address", "id_number"):
+            if getattr(consumer, field).strip():
+                raise InvalidInput(
+                    f"consumer.{field}",
+                    f"a {kind.value} keeps no {field.replace('_', ' ')} "
+                    "(个人信息最小化, minimum necessary): leave it out",
+                )
     needs_contact = kind in (TicketKind.COMPLAINT, TicketKind.COMPOSITE)
     name = check_text(consumer.name, "consumer.name", required=needs_contact)
     phone = consumer.phone.strip()

@@ -113,7 +113,7 @@ GANSU_WORLD: tuple[NodeSpec, ...] = (
 
 def _ticket(
     kind: TicketKind,
-    consumer: tuple[str, str],
+    consumer: tuple[str, ...],
     respondent: Respondent,
     category: str,
     facts: str,
@@ -128,7 +128,7 @@ def _ticket(
         kind=kind,
         channel=channel,
         source_line=line,
-        consumer=Consumer(consumer[0], consumer[1], "兰州市"),
+        consumer=Consumer(*consumer),
         respondent=respondent,
         category=category,
         facts=facts,
@@ -190,7 +190,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "gym",
             _ticket(
                 TicketKind.COMPLAINT,
-                ("张伟", "13909310001"),
+                ("张伟", "13909310001", "城关区庆阳路甲1号3单元502室", "620102198503120427"),
                 GYM,
                 "预付式消费/健身",
                 "健身房突然停业，会员卡余额3000元无法退还，门店已贴出转让告示。",
@@ -202,7 +202,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "noodles",
             _ticket(
                 TicketKind.COMPLAINT,
-                ("王秀英", "13809312002"),
+                ("王秀英", "13809312002", "七里河区西站东路17号2单元301室"),
                 NOODLES,
                 "餐饮服务",
                 "在店内就餐后全家三人腹泻，怀疑食材不新鲜。",
@@ -215,7 +215,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "fridge",
             _ticket(
                 TicketKind.COMPLAINT,
-                ("李娜", "0931-8612345"),
+                ("李娜", "0931-8612345", "城关区东岗东路1208号5楼", "620102197811022648"),
                 APPLIANCES,
                 "家用电器/冰箱",
                 "新买的冰箱一周后不制冷，商家拒绝退换。",
@@ -229,7 +229,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "masks",
             _ticket(
                 TicketKind.REPORT,
-                ("刘洋", "13609313004"),
+                ("刘洋", "13609313004", "七里河区建兰路56号6单元1102室", "620103199007251533"),
                 PHARMACY,
                 "药品/价格",
                 "口罩每包售价从5元涨到48元，明显哄抬价格。",
@@ -244,7 +244,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "expired",
             _ticket(
                 TicketKind.COMPOSITE,
-                ("陈静", "13509314005"),
+                ("陈静", "13509314005", "城关区雁滩路3355号11幢"),
                 SUPERMARKET,
                 "食品/预包装食品",
                 "购买的牛奶已过保质期两周仍在货架销售，要求退款并举报。",
@@ -256,7 +256,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "school",
             _ticket(
                 TicketKind.COMPLAINT,
-                ("杨磊", "13409315006"),
+                ("杨磊", "13409315006", "七里河区敦煌路401号4单元201室", "620103199212303750"),
                 SCHOOL,
                 "预付式消费/教育培训",
                 "培训学校停课两个月，剩余课时费6800元不退。",
@@ -269,7 +269,7 @@ def demo_tickets() -> list[tuple[str, RegisterTicket]]:
             "sofa",
             _ticket(
                 TicketKind.COMPLAINT,
-                ("黄强", "13309316007"),
+                ("黄强", "13309316007", "城关区南昌路1566号8单元702室", "62010219880615486X"),
                 FURNITURE,
                 "家具",
                 "网购沙发到货开裂，株洲商家不予处理。",

@@ -316,7 +316,20 @@ def test_a_campaign_with_too_many_or_too_long_terms_is_refused() -> None:
 def test_a_consultation_still_needs_no_parties() -> None:
     command = domain.draft(
         TicketKind.CONSULTATION,
-        consumer=replace(domain.consumer(), name="", phone=""),
+        consumer=replace(domain.consumer(), name="", phone="", address=""),
         respondent=replace(domain.respondent(), name=""),
     )
     assert register_ticket(command, HUB, domain.context(), ticket_id="T1").consumer.name == ""
+
+
+@pytest.mark.parametrize("field", ["address", "id_number"])
+def test_a_consultation_keeps_no_address_or_id_number(field: str) -> None:
+    """个人信息最小化: a consultation answered at once keeps a name and phone at most."""
+    value = "620102198503120427" if field == "id_number" else "城关区庆阳路甲1号"
+    command = domain.draft(
+        TicketKind.CONSULTATION,
+        consumer=replace(domain.consumer(), **{"address": "", field: value}),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        register_ticket(command, HUB, domain.context(), ticket_id="T1")
+    assert refused.value.field == f"consumer.{field}"

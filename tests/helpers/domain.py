@@ -111,7 +111,8 @@ def draft(kind: TicketKind = TicketKind.COMPLAINT, **changes: Any) -> c.Register
         kind=kind,
         channel=Channel.PHONE,
         source_line=SourceLine.LINE_12315,
-        consumer=consumer(),
+        # A consultation keeps no address (core.ticket.registration_checks.MINIMAL_KINDS).
+        consumer=replace(consumer(), address="") if kind is TicketKind.CONSULTATION else consumer(),
         respondent=respondent(),
         category="预付式消费/健身",
         facts="办理年卡后健身房闭店，剩余课时无法使用。",
