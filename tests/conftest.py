@@ -88,6 +88,12 @@ def hierarchy(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
     return Hierarchy.throwaway(tmp_path_factory.mktemp("pki"))
 
 
+@pytest.fixture(params=["international", "commercial"])
+def personal_suite(request: pytest.FixtureRequest) -> str:
+    """Each cipher suite of personal data in turn (AES-256-GCM/SHA-256, SM4-GCM/SM3)."""
+    return str(request.param)
+
+
 @pytest.fixture
 def world(tmp_path: Path, db_urls: DbUrlFactory, hierarchy: Hierarchy) -> Iterator[World]:
     """An empty world on one backend; ``world.start(spec)`` brings nodes up (see GANSU_WORLD)."""

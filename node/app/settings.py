@@ -21,6 +21,7 @@ from core.errors import InvalidInput
 from core.incidents import IncidentRules
 from core.units import UnitLevel, level_of
 from node.access.passwords import LEAST_MEMORY_KIB, MEMORY_KIB, PasswordHashing
+from sync.personal.suites import CipherSuite
 
 
 class InvalidSetting(InvalidInput):
@@ -108,6 +109,10 @@ class NodeSettings:
     password_hash_memory_kib: int = MEMORY_KIB
     """Argon2id memory per password hash, KiB: the OWASP 19 MiB unless the tests or the demo
     ask for less (a node warns at start when below it; docs/security.md)."""
+    personal_suite: str = "international"
+    """The cipher suite of personal data (docs/security.md, "Personal data") until the
+    province's rule book names one: ``international`` (AES-256-GCM, SHA-256) or ``commercial``
+    (SM4-GCM, SM3, 商用密码); also the suite of the node's first key-encryption key."""
     incidents: IncidentRules = field(default_factory=IncidentRules)
     """Thresholds for group complaints, emergencies and professional claimants
     (docs/incidents.md): an ``[incidents]`` table in the config file, or the path of a TOML
@@ -209,6 +214,10 @@ class NodeSettings:
             raise InvalidSetting("wait_limit", "must be a positive number of seconds")
         self._check_clock()
         self._check_sign_in()
+        try:
+            CipherSuite.parse(self.personal_suite, "personal_suite")
+        except InvalidInput as exc:
+            raise InvalidSetting("personal_suite", exc.reason) from None
         return self
 
     def _check_sign_in(self) -> None:

@@ -128,7 +128,9 @@ def build_node(
         trust=trust,
         wait_limit=settings.wait_limit,
     )
-    shelf = personal_data_shelf(settings.data_dir, rules, clock.wall_ms())
+    shelf = personal_data_shelf(
+        settings.data_dir, rules, CipherSuite.parse(settings.personal_suite), clock.wall_ms()
+    )
     accounts = OfficerAccounts(
         db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
     )
@@ -225,15 +227,18 @@ def build_node(
     return node
 
 
-def personal_data_shelf(data_dir: Path, rules: ProvinceRules, now_ms: int) -> SealShelf:
-    """The node's seal shelf over its key ring (made on first start: ``node.keys``), sealing
-    new registrations with the suite the province's rule book names."""
-    ring = KeyRing.open_or_create(
-        data_dir, CipherSuite.INTERNATIONAL.value, CipherSuite.INTERNATIONAL.key_bytes, now_ms
-    )
+def personal_data_shelf(
+    data_dir: Path, rules: ProvinceRules, default: CipherSuite, now_ms: int
+) -> SealShelf:
+    """The node's seal shelf over its key ring (made on first start, in the ``default`` suite:
+    ``node.keys``), sealing new registrations with the suite the province's rule book names
+    (``default`` until it names one)."""
+    ring = KeyRing.open_or_create(data_dir, default.value, default.key_bytes, now_ms)
 
     def suite() -> CipherSuite:
-        return CipherSuite.parse(getattr(rules.book, "personal_suite", "") or "international")
+        # A book the province never issued (number 0) is the defaults: not a choice.
+        named = getattr(rules.book, "personal_suite", "") if rules.book.number else ""
+        return CipherSuite.parse(named) if named else default
 
     return SealShelf(RingWrapping(ring), suite=suite)
 

@@ -16,6 +16,7 @@ gets (``world.officer``, ``node.client(officer_id)``) is signed in as a real off
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -183,6 +184,12 @@ class World:
     nodes: dict[str, InProcessNode] = field(default_factory=dict)
     specs: dict[str, NodeSpec] = field(default_factory=dict)
     settings: dict[str, NodeSettings] = field(default_factory=dict)
+    personal_suite: str = field(
+        default_factory=lambda: os.environ.get("HOTLINE_PERSONAL_SUITE", "international")
+    )
+    """The cipher suite of personal data its nodes start with: the node's own variable, so
+    ``HOTLINE_PERSONAL_SUITE=commercial make test`` runs the whole suite in SM4/SM3; tests of
+    both suites set it (the ``personal_suite`` fixture)."""
 
     def start(
         self,
@@ -217,6 +224,7 @@ class World:
             sync_interval=sync_interval,
             sweep_interval=3600,  # tests run the jobs themselves: run_job(node, name)
             password_hash_memory_kib=DEVNET_HASH_MEMORY_KIB,
+            personal_suite=self.personal_suite,
         )
         node = InProcessNode(
             build_node(settings, profile_of(spec.level), clock=clock, real_ms=real_ms)

@@ -67,22 +67,29 @@ def sqlite_bytes(node: InProcessNode) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-def test_a_registration_is_signed_with_a_commitment_and_not_the_filers_data(world: World) -> None:
+def test_a_registration_is_signed_with_a_commitment_and_not_the_filers_data(
+    world: World, personal_suite: str
+) -> None:
+    world.personal_suite = personal_suite
     world.start_line()
     with world.officer("chengguan") as handler:
         ticket_id = handler.register(uuid.uuid4().hex, walk_in()).ticket_id
     county = world["chengguan"]
     registration = registration_of(county, ticket_id)
     assert registration.consumer == NO_CONSUMER
-    assert registration.personal.suite == CipherSuite.INTERNATIONAL.value
+    assert registration.personal.suite == CipherSuite.parse(personal_suite).value
     assert len(registration.personal.commitment) == 32
     assert seals_held(county, ticket_id) == 1
     disk = sqlite_bytes(county)
-    for value in (GYM.consumer.name, GYM.consumer.phone):
+    for value in (GYM.consumer.name, GYM.consumer.phone, GYM.consumer.address):
         assert value.encode() not in disk
+    assert GYM.consumer.id_number and GYM.consumer.id_number.encode() not in disk
 
 
-def test_the_filer_is_shown_masked_wherever_the_seal_travelled(world: World) -> None:
+def test_the_filer_is_shown_masked_wherever_the_seal_travelled(
+    world: World, personal_suite: str
+) -> None:
+    world.personal_suite = personal_suite
     world.start_line()
     with world.officer("chengguan") as handler:
         ticket_id = handler.register(uuid.uuid4().hex, walk_in()).ticket_id
