@@ -1,0 +1,89 @@
+"""Re-wrapping data keys after a key rotation (密钥轮换), a batch per round.
+
+``hotline keys rotate`` makes a new active key-encryption key and retires the old one without
+touching a single row: rewrapping every ticket's data key at once would hold the log writer
+for as long as the table is big. Instead this job moves a bounded batch each round from the
+retired keys to the active one, in one writer job per batch (the rows change all or none), so
+the node keeps serving; once no row names a retired key, ``hotline keys forget`` may delete
+it. The personal data itself is never re-encrypted: only the small wrapped data keys change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Connection, select
+
+from node.app.blocking import BlockingPool
+from node.keys.wrapping import RingWrapping
+from sync.personal.suites import SealBroken
+from sync.schema import personal_seals
+from sync.writer import LogBatch, LogWriter
+
+log = logging.getLogger(__name__)
+
+ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
+
+BATCH = 500
+"""Data keys re-wrapped per round."""
+
+
+class DataKeyRewrap:
+    """Moves data keys from retired key-encryption keys to the active one, a batch a round."""
+
+    def __init__(
+        self,
+        keys: RingWrapping,
+        read: ReadSnapshot,
+        writer: LogWriter,
+        blocking: BlockingPool,
+        batch: int = BATCH,
+    ) -> None:
+        self._keys = keys
+        self._read = read
+        self._writer = writer
+        self._blocking = blocking
+        self._batch = batch
+
+    def _pending(self, active: str) -> list[tuple[str, str, bytes]]:
+        c = personal_seals.c
+        with self._read() as conn:
+            rows = conn.execute(
+                select(c.ticket_id, c.kek_id, c.wrapped_key)
+                .where(c.kek_id != active)
+                .order_by(c.ticket_id)
+                .limit(self._batch)
+            )
+            return [(r.ticket_id, r.kek_id, r.wrapped_key) for r in rows]
+
+    async def run_once(self) -> int:
+        """One batch; returns 0 (it records no events). Logs what it moved."""
+        active = self._keys.ring.active.kek_id
+        pending = await self._blocking.run(self._pending, active)
+        if not pending:
+            return 0
+
+        def job(batch: LogBatch) -> int:
+            moved = 0
+            for ticket_id, old, wrapped in pending:
+                try:
+                    data_key = self._keys.unwrap(old, ticket_id, wrapped)
+                except SealBroken as exc:
+                    log.error(
+                        "data key of ticket %s under %s does not unwrap: %s", ticket_id, old, exc
+                    )
+                    continue
+                new, rewrapped = self._keys.wrap(ticket_id, data_key)
+                batch.update(
+                    personal_seals,
+                    {"ticket_id": ticket_id, "kek_id": old},
+                    {"kek_id": new, "wrapped_key": rewrapped},
+                )
+                moved += 1
+            return moved
+
+        moved = await self._writer.run(job)
+        log.info("re-wrapped %d data keys under key-encryption key %s", moved, active)
+        return 0
