@@ -3,7 +3,8 @@
 A county node keeps working when its link is down: every step is a signed event in its own
 log, pushed up when the parent answers again. Both serve their children's replication; the
 city also looks for group complaints across its counties (``city_node.group_complaints``); the
-county forwards a walk-in registered there for another area (``node.desks.walk_ins``).
+county forwards a walk-in registered there for another area (``node.desks.walk_ins``). Both
+erase the personal data of the tickets they hold once its retention ended (``node.jobs.erasure``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from node.desks.walk_ins import WalkInForwarding
 from node.edge.mounts import EVERY_NODE, RULES_READ_ONLY, SUPERVISION, SYNC
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
+from node.jobs.erasure import personal_data_erasure
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -39,14 +41,18 @@ def walk_in_forwarding(node: Node) -> WalkInForwarding:
 CITY = LevelProfile(
     level=UnitLevel.CITY,
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
-    jobs=(("deadlines", deadline_sweep), ("group-complaints", group_detection)),
+    jobs=(
+        ("deadlines", deadline_sweep),
+        ("group-complaints", group_detection),
+        ("erasure", personal_data_erasure),
+    ),
 )
 """A city (市局): dispatches to its counties, handles, detects group complaints."""
 
 COUNTY = LevelProfile(
     level=UnitLevel.COUNTY,
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
-    jobs=(("deadlines", deadline_sweep),),
+    jobs=(("deadlines", deadline_sweep), ("erasure", personal_data_erasure)),
     intake_hooks=(walk_in_forwarding,),
 )
 """A county or district (县(区)局): the unit that accepts and handles (承办单位); it forwards a

@@ -4,7 +4,9 @@ A hub registers calls at scale and dispatches them by jurisdiction (the national
 other provinces' tickets), serves its children's replication, and watches the supervision
 queue. The province also issues its rule book (``province_hub.rule_book_issuer``), routes a running
 campaign's tickets at registration (``province_hub.campaigns``) and looks for professional
-claimants across its cities (``province_hub.claimants``).
+claimants across its cities (``province_hub.claimants``). Both hubs erase the personal data of
+the tickets they hold once its retention ended; the province also, a grace later, that of its
+units' tickets whose holder's node did not (``node.jobs.erasure``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from node.edge.rules import SERVICE_NAME as RULES_SERVICE
 from node.edge.rules import RulesServicer
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
+from node.jobs.erasure import personal_data_erasure
 from proto.hotline.v1 import rules_pb2_grpc
 from province_hub.campaigns import CampaignRouting
 from province_hub.claimants import ClaimantFinding, Claimants
@@ -55,14 +58,18 @@ def campaign_routing(node: Node) -> CampaignRouting:
 NATIONAL = LevelProfile(
     level=UnitLevel.NATIONAL,
     services=(*EVERY_NODE, SUPERVISION, SYNC),
-    jobs=(("deadlines", deadline_sweep),),
+    jobs=(("deadlines", deadline_sweep), ("erasure", personal_data_erasure)),
 )
 """The national hub (总局): relays tickets between provinces; no province rule book."""
 
 PROVINCE = LevelProfile(
     level=UnitLevel.PROVINCE,
     services=(*EVERY_NODE, SUPERVISION, ISSUING_RULES, SYNC),
-    jobs=(("deadlines", deadline_sweep), ("claimants", claimant_detection)),
+    jobs=(
+        ("deadlines", deadline_sweep),
+        ("claimants", claimant_detection),
+        ("erasure", personal_data_erasure),
+    ),
     intake_hooks=(campaign_routing,),
 )
 """A provincial hub (省局 command centre)."""

@@ -36,6 +36,7 @@ from sync.audit import (
     format_report,
     history_to_dict,
     load_trust_store,
+    personal_data_to_dict,
 )
 from sync.errors import StorageError
 from sync.trust import TrustStore
@@ -133,6 +134,7 @@ def _ticket(args: argparse.Namespace, conn: Connection, trust: TrustStore, notes
         document = {
             "ticket": args.target[1],
             "events": history_to_dict(entries),
+            "personal_data": personal_data_to_dict(in_china_time(entries)),
             "problems": [p.to_dict() for p in problems],
             "notes": notes,
         }

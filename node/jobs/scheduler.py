@@ -2,9 +2,10 @@
 
 APScheduler runs one short periodic job (``coalesce`` and one instance at a time, so a slow
 round or a sleeping laptop never stacks runs) that runs each of the level's jobs in turn: the
-deadline sweep first, then detection. Jobs act on rows of the node's views and record durable
-events, so a round repeated after a crash or a restart asks for nothing twice: no job store
-needs to survive the process (docs/deadlines.md says why).
+deadline sweep first, then detection, then the erasure of personal data whose retention ended.
+Jobs act on rows of the node's views and record durable events, so a round repeated after a
+crash or a restart asks for nothing twice: no job store needs to survive the process
+(docs/deadlines.md says why).
 """
 
 from __future__ import annotations

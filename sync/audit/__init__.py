@@ -51,9 +51,12 @@ from sync.audit.report import (
     AuditProblem,
     AuditReport,
     HistoryEntry,
+    erasure_of,
     format_history,
     format_report,
     history_to_dict,
+    personal_data_line,
+    personal_data_to_dict,
 )
 
 __all__ = [
@@ -74,9 +77,12 @@ __all__ = [
     "HistoryEntry",
     "audit_log",
     "audit_ticket",
+    "erasure_of",
     "format_history",
     "format_report",
     "history_to_dict",
     "load_trust_store",
+    "personal_data_line",
+    "personal_data_to_dict",
     "ticket_history",
 ]

@@ -216,8 +216,58 @@ def format_report(report: AuditReport) -> list[str]:
     return lines
 
 
+ERASED_TYPE = "hotline.v1.PersonalDataErased"
+"""The event type of the erasure of a ticket's personal data (个人信息删除)."""
+REGISTERED_TYPE = "hotline.v1.TicketRegistered"
+
+
+def erasure_of(entries: Iterable[HistoryEntry]) -> HistoryEntry | None:
+    """The erasure of the ticket's personal data that counts: the first counted one in the
+    fold's order (a second recording, from the province's fallback, changes nothing)."""
+    return next((e for e in entries if e.event_type == ERASED_TYPE and e.counted), None)
+
+
+def personal_data_to_dict(entries: Iterable[HistoryEntry]) -> dict[str, Any]:
+    """What the log says of the filer's personal data, JSON-able: ``erased`` (when, by whom),
+    ``sealed`` (held beside the log, the registration signs only its commitment), or
+    ``unknown`` (no registration held). Never a value of it: the log holds none."""
+    held = list(entries)
+    erased = erasure_of(held)
+    if erased is not None:
+        return {
+            "status": "erased",
+            "erased_at": erased.time,
+            "erased_hlc": erased.hlc,
+            "by_node": erased.origin_node,
+            "by_unit": erased.officer_unit or erased.origin_unit,
+            "event_id": erased.event_id,
+        }
+    registered = any(e.event_type == REGISTERED_TYPE for e in held)
+    return {"status": "sealed" if registered else "unknown"}
+
+
+def personal_data_line(entries: Iterable[HistoryEntry]) -> str:
+    """One line on the filer's personal data: erased (when, by which node) or sealed."""
+    found = personal_data_to_dict(entries)
+    match found["status"]:
+        case "erased":
+            return (
+                f"个人信息已删除 personal data erased: {found['erased_at']} by node "
+                f"{found['by_node']} ({found['by_unit']}); the registration keeps only the "
+                "commitment to it"
+            )
+        case "sealed":
+            return (
+                "个人信息 personal data: sealed beside the log; the registration signs only "
+                "the commitment to it"
+            )
+    return "个人信息 personal data: the registration is not held here"
+
+
 def format_history(entries: Iterable[HistoryEntry]) -> list[str]:
-    """A ticket history as lines of plain text: one line per event, then its problems."""
+    """A ticket history as lines of plain text: one line per event, then its problems; last,
+    what became of the filer's personal data."""
+    entries = list(entries)
     lines = []
     for e in entries:
         officer = f"{e.officer_name} ({e.officer_id}, {e.officer_unit} {e.officer_level})"
@@ -239,4 +289,6 @@ def format_history(entries: Iterable[HistoryEntry]) -> list[str]:
         if not e.certificate_ok and e.certificate_reason:
             lines.append(f"    signer: {e.certificate_reason}")
         lines.extend("    " + p.line() for p in e.problems)
+    if entries:
+        lines.append(personal_data_line(entries))
     return lines

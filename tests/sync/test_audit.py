@@ -401,7 +401,8 @@ def test_ticket_history_names_every_signer(world: World) -> None:
     assert history[0].time == "2026-03-16T01:30:00.000Z"
     assert entries == history and problems == []
     lines = format_history(history)
-    assert len(lines) == 5
+    assert len(lines) == 6  # one per event, then what became of the filer's personal data
+    assert lines[-1].startswith("个人信息 personal data: sealed beside the log")
     assert "王芳 (620000-01, 620000 province)" in lines[0]
     assert f"certificate {format(county.serial, 'x')} of {county.node_id}" in lines[2]
     dumped = json.loads(json.dumps(history_to_dict(history)))
