@@ -20,6 +20,7 @@ from node.edge.mounts import EVERY_NODE, RULES_READ_ONLY, SUPERVISION, SYNC
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
 from node.jobs.erasure import personal_data_erasure
+from node.jobs.rewrap import data_key_rewrap
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -45,6 +46,7 @@ CITY = LevelProfile(
         ("deadlines", deadline_sweep),
         ("group-complaints", group_detection),
         ("erasure", personal_data_erasure),
+        ("rewrap", data_key_rewrap),
     ),
 )
 """A city (市局): dispatches to its counties, handles, detects group complaints."""
@@ -52,7 +54,11 @@ CITY = LevelProfile(
 COUNTY = LevelProfile(
     level=UnitLevel.COUNTY,
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
-    jobs=(("deadlines", deadline_sweep), ("erasure", personal_data_erasure)),
+    jobs=(
+        ("deadlines", deadline_sweep),
+        ("erasure", personal_data_erasure),
+        ("rewrap", data_key_rewrap),
+    ),
     intake_hooks=(walk_in_forwarding,),
 )
 """A county or district (县(区)局): the unit that accepts and handles (承办单位); it forwards a

@@ -23,6 +23,7 @@ from node.edge.rules import RulesServicer
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
 from node.jobs.erasure import personal_data_erasure
+from node.jobs.rewrap import data_key_rewrap
 from proto.hotline.v1 import rules_pb2_grpc
 from province_hub.campaigns import CampaignRouting
 from province_hub.claimants import ClaimantFinding, Claimants
@@ -58,7 +59,11 @@ def campaign_routing(node: Node) -> CampaignRouting:
 NATIONAL = LevelProfile(
     level=UnitLevel.NATIONAL,
     services=(*EVERY_NODE, SUPERVISION, SYNC),
-    jobs=(("deadlines", deadline_sweep), ("erasure", personal_data_erasure)),
+    jobs=(
+        ("deadlines", deadline_sweep),
+        ("erasure", personal_data_erasure),
+        ("rewrap", data_key_rewrap),
+    ),
 )
 """The national hub (总局): relays tickets between provinces; no province rule book."""
 
@@ -69,6 +74,7 @@ PROVINCE = LevelProfile(
         ("deadlines", deadline_sweep),
         ("claimants", claimant_detection),
         ("erasure", personal_data_erasure),
+        ("rewrap", data_key_rewrap),
     ),
     intake_hooks=(campaign_routing,),
 )

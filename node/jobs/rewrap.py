@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
@@ -21,6 +22,9 @@ from node.keys.wrapping import RingWrapping
 from sync.personal.suites import SealBroken
 from sync.schema import personal_seals
 from sync.writer import LogBatch, LogWriter
+
+if TYPE_CHECKING:
+    from node.app.runtime import Node
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +91,11 @@ class DataKeyRewrap:
         moved = await self._writer.run(job)
         log.info("re-wrapped %d data keys under key-encryption key %s", moved, active)
         return 0
+
+
+def data_key_rewrap(node: Node) -> DataKeyRewrap:
+    """The re-wrapping job of a node, over its seal shelf's key ring."""
+    keys = node.shelf.keys
+    if not isinstance(keys, RingWrapping):
+        raise TypeError("the node's data keys are not wrapped by its key ring")
+    return DataKeyRewrap(keys, node.db.read, node.writer, node.blocking)

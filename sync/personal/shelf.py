@@ -118,6 +118,8 @@ class SealShelf:
         lookup_key: Callable[[], LookupKey | None] = lambda: None,
     ) -> None:
         self._keys = keys
+        self.keys = keys
+        """How the data keys are wrapped (the node's key ring: ``node.keys.wrapping``)."""
         self._suite = suite
         """The suite new registrations are sealed with: the province rule book's choice."""
         self._lookup_key = lookup_key
