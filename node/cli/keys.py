@@ -15,6 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
 from core.errors import InvalidInput
 from node.app.data_folder import hold_data_folder
 from node.cli.catalogue import Audience, Catalogue, required_flags
@@ -30,6 +33,7 @@ from node.keys.escrow import (
     write_escrow_file,
 )
 from node.keys.ring import Kek, KeyRing
+from sync.schema import personal_seals
 
 INTERNATIONAL = "aes-256-gcm/sha-256"
 COMMERCIAL = "sm4-gcm/sm3"
@@ -112,6 +116,43 @@ def _rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def still_wrapped(database_url: str, kek_id: str) -> int:
+    """How many tickets' data keys are still wrapped under ``kek_id`` in a node's database."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(personal_seals)
+                .where(personal_seals.c.kek_id == kek_id)
+            )
+            return int(count.scalar_one())
+    except SQLAlchemyError as exc:
+        raise InvalidInput("--db", f"cannot read the node's database: {exc}") from None
+    finally:
+        engine.dispose()
+
+
+def _forget(args: argparse.Namespace) -> int:
+    folder = _existing(args.data_dir)
+    url = args.db or f"sqlite:///{(folder / 'node.db').resolve()}"
+    with hold_data_folder(folder, create=False):
+        ring = KeyRing.open(folder)
+        kek = ring.get(args.key)
+        if not kek.retired:
+            raise InvalidInput("--key", f"{kek.kek_id} is the active key (在用); rotate first")
+        left = still_wrapped(url, kek.kek_id)
+        if left:
+            raise InvalidInput(
+                "--key",
+                f"{left} data keys are still wrapped under {kek.kek_id}; start the node and "
+                "let its re-wrapping job move them (a batch per round), then try again",
+            )
+        ring.forget(kek.kek_id)
+    print(f"key {kek.kek_id} forgotten: its file is deleted, nothing was wrapped under it")
+    return 0
+
+
 def _escrow_keypair(args: argparse.Namespace) -> int:
     name = new_escrow_keypair(Path(args.private), Path(args.public))
     print(
@@ -155,7 +196,7 @@ DATA = "--data-dir var/chengguan"
 
 
 def add_keys_commands(catalogue: Catalogue) -> None:
-    """Register ``keys list|init|rotate|escrow-keypair|escrow-export|escrow-recover``."""
+    """Register ``keys list|init|rotate|forget|escrow-keypair|escrow-export|escrow-recover``."""
     keys = catalogue.family(
         "keys",
         summary="a node's key-encryption keys (密钥加密密钥) and their escrow (密钥托管)",
@@ -205,6 +246,18 @@ def add_keys_commands(catalogue: Catalogue) -> None:
     )
     data_dir(p, "the node's data folder")
     suite(p, None, "international or commercial (default: the active key's suite)")
+    p = keys.command(
+        Audience.PKI,
+        "forget",
+        summary="delete a retired (停用) key once no data key is wrapped under it",
+        examples=[f"hotline keys forget {DATA} --key k0123456789ab"],
+        run=_forget,
+    )
+    data_dir(p, "the node's data folder (the node stopped)")
+    required_flags(p).add_argument("--key", required=True, metavar="ID", help="the retired key")
+    p.add_argument(
+        "--db", metavar="URL", help="the node's database (default: SQLite in the data folder)"
+    )
     p = keys.command(
         Audience.PKI,
         "escrow-keypair",
