@@ -39,6 +39,8 @@ KEY_BYTES = 32
 """Random bytes of a look-up key (HMAC-SHA-256 and HMAC-SM3 both take 32)."""
 PREFIX = "lookup-"
 SUFFIX = ".key"
+RECORD_FORMAT = "hotline.v1.lookup-key"
+"""What a key file says it is, so that another JSON file dropped there is not taken as a key."""
 TEMPORARY = ".lookup-"
 """Prefix of a file being written (``.lookup-<id>.<random>.tmp``); a left-over one is removed."""
 
@@ -154,6 +156,7 @@ def _write(folder: Path, stored: StoredLookupKey) -> None:
     """The key's file, written whole or not at all (0600; exclusive temporary, then rename)."""
     text = json.dumps(
         {
+            "format": RECORD_FORMAT,
             "key_id": stored.key_id,
             "suite": stored.suite,
             "created_ms": stored.created_ms,
@@ -187,6 +190,8 @@ def _read(path: Path) -> StoredLookupKey:
         if path.stat().st_mode & 0o077:
             raise IdentityError(f"{path}: readable by others; make it mode 0600 (chmod 600)")
         data = json.loads(path.read_text(encoding="ascii"))
+        if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
+            raise ValueError(f"format is not {RECORD_FORMAT}")
         stored = StoredLookupKey(
             key_id=check_lookup_key_id(str(data["key_id"]), "key_id"),
             suite=check_personal_suite(str(data["suite"]), "suite"),
