@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import secrets
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,10 @@ def _read(path: Path) -> StoredLookupKey:
     """One key file; ``IdentityError`` naming the file when it is not one of ours or others
     may read it."""
     try:
-        if path.stat().st_mode & 0o077:
+        status = path.lstat()
+        if not stat.S_ISREG(status.st_mode):
+            raise IdentityError(f"{path}: not a regular file (a link?); a key must be itself")
+        if status.st_mode & 0o077:
             raise IdentityError(f"{path}: readable by others; make it mode 0600 (chmod 600)")
         data = json.loads(path.read_text(encoding="ascii"))
         if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:

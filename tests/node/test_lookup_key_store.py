@@ -127,3 +127,14 @@ def test_a_key_file_others_may_read_or_that_is_not_a_key_stops_the_node(tmp_path
     path.write_text('{"format": "something else"}', encoding="ascii")
     with pytest.raises(IdentityError, match="not a readable look-up key"):
         LookupKeyStore.open(tmp_path)
+
+
+def test_a_key_file_replaced_by_a_link_stops_the_node(tmp_path: Path) -> None:
+    store = LookupKeyStore.open(tmp_path / "keys")
+    key = store.create(INTERNATIONAL_SUITE, NOW_MS)
+    path = tmp_path / "keys" / f"lookup-{key.key_id}.key"
+    elsewhere = tmp_path / "elsewhere.key"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    with pytest.raises(IdentityError, match="not a regular file"):
+        LookupKeyStore.open(tmp_path / "keys")
