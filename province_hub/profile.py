@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 
 def _add_rules(node: Node, server: aio.Server) -> None:
-    issuer = RuleBookIssuer(node.rules, node.identity, node.roster, node.writer)
+    issuer = RuleBookIssuer(
+        node.rules, node.identity, node.roster, node.writer, lookup_keys=node.lookup_keys
+    )
     servicer = RulesServicer(node.rules, node.clock.wall_ms, issuer=issuer)
     rules_pb2_grpc.add_RulesServiceServicer_to_server(servicer, server)
 

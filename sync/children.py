@@ -36,6 +36,7 @@ from sync.envelope import SealedEvent
 from sync.identity import NodeIdentity, NotEnrolled
 from sync.ingest import REGISTERED, CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
+from sync.lookup_key_exchange import LookupKeyKeeper, keys_for_child
 from sync.officer_account_signing import AccountExchange, alert_refused
 from sync.personal.shelf import SealShelf
 from sync.pki import NodeCertificate, PkiError, load_certificates
@@ -108,6 +109,7 @@ class ChildReplication:
         accounts: AccountExchange | None = None,
         wait_limit: float = WAIT_LIMIT,
         shelf: SealShelf | None = None,
+        lookup_keys: LookupKeyKeeper | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
@@ -115,6 +117,8 @@ class ChildReplication:
         """The sealed personal data: taken in beside pushed registrations, sent beside fed ones
         (None: a node that keeps none, and drops what comes)."""
         self._rules = rules
+        self._lookup_keys = lookup_keys
+        """The province's look-up keys handed to children that lack them (None: none sent)."""
         self._accounts = accounts
         self._identity = identity
         self._credentials = identity.credentials
@@ -184,7 +188,7 @@ class ChildReplication:
         self, pem: bytes | None, request: sync_pb2.HelloRequest
     ) -> sync_pb2.HelloResponse:
         """Introduce the calling node; exchange authorities and revocation lists; hand down
-        the province's rule book when the caller's is older."""
+        the province's rule book when the caller's is older, and the look-up keys it lacks."""
         await self._blocking(self._learn_chain, list(request.node.chain))
         child, prefix = await self.caller(pem)
         check_peer_protocol(request.protocol_version, f"child node {child.node_id}")
@@ -218,6 +222,8 @@ class ChildReplication:
         newer = self._rules.for_child(request.rule_book_number) if self._rules else None
         if newer is not None:
             response.rule_book.CopyFrom(newer)
+        if self._lookup_keys is not None:
+            response.lookup_keys.extend(keys_for_child(self._lookup_keys, request.lookup_key_id))
         return response
 
     def _heads(self, prefix: str) -> list[sync_pb2.OriginHead]:

@@ -33,6 +33,7 @@ from sync.errors import ReplicationError
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
+from sync.lookup_key_exchange import LookupKeyKeeper, keep_keys
 from sync.officer_account_signing import AccountExchange, alert_refused
 from sync.personal.shelf import SealShelf
 from sync.pki import NodeCertificate, PkiError, dns_name
@@ -167,6 +168,7 @@ class ParentLink:
         connect_timeout: float = 3.0,
         access_head: Callable[[Connection, int], SignedHead | None] | None = None,
         shelf: SealShelf | None = None,
+        lookup_keys: LookupKeyKeeper | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node replicates only once it is enrolled (hotline pki)")
@@ -197,6 +199,8 @@ class ParentLink:
         for the parent to keep (``sync.access_anchors``); None: not sent."""
         self._anchored_at_parent = 0
         """The row of this node's access record the parent said it keeps (its last answer)."""
+        self._lookup_keys = lookup_keys
+        """Where the province's look-up keys handed down are kept (None: neither asked nor kept)."""
         self._prefix = jurisdiction_prefix(identity.unit_code, identity.level)
         self.prefix = self._prefix
         """The jurisdiction prefix of this node's subtree (what it pushes)."""
@@ -283,6 +287,7 @@ class ParentLink:
             pull_cursor=cursor,
             rule_book_number=self._rules.number if self._rules else 0,
             protocol_version=PROTOCOL_VERSION,
+            lookup_key_id=self._lookup_keys.newest_id() if self._lookup_keys else "",
         )
         if self._access_head is not None:
             head, proof = await self._blocking(self._signed_head, self._anchored_at_parent)
@@ -303,6 +308,11 @@ class ParentLink:
             )
         await self._writer.run(partial(welcome, certificate=parent, bundle=response.trust))
         self._anchored_at_parent = response.access_anchor_seq
+        if self._lookup_keys is not None and response.lookup_keys:
+            # Before the rule book: a book naming a new key then finds it here.
+            await self._blocking(
+                keep_keys, self._lookup_keys, list(response.lookup_keys), self._wall_ms()
+            )
         if self._rules is not None and response.HasField("rule_book"):
             # Judged by its issuer's signature, not by who relayed it; a refusal is an alert.
             await self._writer.run(partial(self._rules.learn, signed=response.rule_book))

@@ -15,7 +15,7 @@ from cryptography import x509
 
 from core.deadlines.holidays import YearHolidays
 from core.deadlines.policy import TimeLimit, TimeLimitPolicy
-from core.deadlines.rulebook import Campaign, RuleBook, parse_holiday_year
+from core.deadlines.rulebook import INTERNATIONAL_SUITE, Campaign, RuleBook, parse_holiday_year
 from core.errors import HotlineError, InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
 from core.units import UnitLevel, province_of
@@ -142,6 +142,9 @@ def rule_book_message(book: RuleBook) -> rules_pb2.RuleBook:
         holiday_years=[holiday_year_message(y) for y in book.holiday_years],
         campaigns=[campaign_message(c) for c in book.campaigns],
         supervision_grace_minutes=book.supervision_grace_minutes,
+        personal_suite=book.personal_suite,
+        retention_days=book.retention_days,
+        lookup_key_id=book.lookup_key_id,
     )
 
 
@@ -155,6 +158,10 @@ def rule_book_from(msg: rules_pb2.RuleBook) -> RuleBook:
         holiday_years=tuple(holiday_year_from(y) for y in msg.holiday_years),
         campaigns=tuple(campaign_from(c) for c in msg.campaigns),
         supervision_grace_minutes=msg.supervision_grace_minutes,
+        # A book issued before issue 12 has none of these: it reads as the defaults.
+        personal_suite=msg.personal_suite or INTERNATIONAL_SUITE,
+        retention_days=msg.retention_days,
+        lookup_key_id=msg.lookup_key_id,
     )
 
 

@@ -17,10 +17,17 @@ Three promises the rules keep, whatever order the nodes learn them in:
   gives every later ticket the normal table.
 * A holiday year loaded by the administrator replaces the package's data for that whole year;
   open deadlines are computed afresh with it.
+
+The book also carries the province's rules for personal data (个人信息保护, issue 12): the cipher
+suite new registrations are sealed with (the international one, or 商用密码 SM4/SM3), how many
+days a ticket's personal data is kept after the ticket ends, and the id of the province's
+look-up key in force (its material never rides in the book: each node keeps it in its key
+folder, ``node.personal.lookup_keys``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -38,6 +45,55 @@ DEFAULT_CAMPAIGN_DAYS = 3
 MAX_SUPERVISION_GRACE_MINUTES = 7 * 24 * 60
 """A week: a longer grace would let a dark county's overdue work wait past the next level's
 own escalation period unseen."""
+
+INTERNATIONAL_SUITE = "aes-256-gcm/sha-256"
+"""The cipher suite of international algorithms (国际算法): AES-256-GCM, SHA-256 look-ups."""
+COMMERCIAL_SUITE = "sm4-gcm/sm3"
+"""The suite of China's commercial cryptography (商用密码): SM4-GCM, SM3 look-ups."""
+PERSONAL_SUITES = (INTERNATIONAL_SUITE, COMMERCIAL_SUITE)
+"""The suites a province may choose (``sync.personal`` implements them)."""
+
+DEFAULT_RETENTION_DAYS = 3 * 365
+"""Days a ticket's personal data is kept after the ticket ends when the province sets none.
+
+DOMAIN.md gives no figure. Three years: it is the period within which a consumer may still
+bring the same dispute (DOMAIN.md §4 refuses complaints "more than 3 years since the harm was
+known", the general limitation period of the Civil Code, art. 188), so the centre may still
+need to reach the consumer or recognise a repeated complaint; and it is a common keeping period
+of complaint-handling archives. A province with its own archive rules sets its own."""
+MAX_RETENTION_DAYS = 36_500
+"""A hundred years: beyond that a figure is a typing slip, not a retention rule."""
+
+MAX_LOOKUP_KEY_ID = 32
+_LOOKUP_KEY_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{MAX_LOOKUP_KEY_ID - 1}}}")
+
+
+def check_personal_suite(suite: str, field: str) -> str:
+    """``suite`` if it is one a province may choose; ``InvalidInput`` naming ``field`` if not."""
+    if suite not in PERSONAL_SUITES:
+        raise InvalidInput(
+            field, f"{suite!r} is not a cipher suite; choose {' or '.join(PERSONAL_SUITES)}"
+        )
+    return suite
+
+
+def check_lookup_key_id(key_id: str, field: str) -> str:
+    """``key_id`` if it is a usable look-up key id: it becomes part of a file name at every
+    node, so only letters, digits, ``-`` and ``_``, at most 32, never a path."""
+    if not _LOOKUP_KEY_ID.fullmatch(key_id):
+        raise InvalidInput(
+            field,
+            f"{key_id!r} is not a look-up key id (1 to {MAX_LOOKUP_KEY_ID} letters, digits, "
+            "- or _, starting with a letter or digit)",
+        )
+    return key_id
+
+
+def check_retention_days(days: int, field: str) -> int:
+    """``days`` if it is a plausible retention period; ``InvalidInput`` naming ``field`` if not."""
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise InvalidInput(field, f"must be 1 to {MAX_RETENTION_DAYS} days, not {days}")
+    return days
 
 
 @dataclass(frozen=True)
@@ -119,6 +175,14 @@ class RuleBook:
     """How long an overdue duty of a unit below may wait for its escalation to reach the node
     above before that node records it itself (supervision from above, ``core.deadlines.sweep``);
     0: ``DEFAULT_SUPERVISION_GRACE_MS``. Also how late a reminder may still be told."""
+    personal_suite: str = INTERNATIONAL_SUITE
+    """The cipher suite new registrations' personal data is sealed with."""
+    retention_days: int = 0
+    """Days a ticket's personal data is kept after the ticket ends (0: the default,
+    ``DEFAULT_RETENTION_DAYS``)."""
+    lookup_key_id: str = ""
+    """The province's look-up key in force ("": none yet; the province names one with its first
+    publication)."""
 
     def __post_init__(self) -> None:
         versions = [p.version for p in (DEFAULT_POLICY, *self.policies)]
@@ -138,6 +202,11 @@ class RuleBook:
                 f"must be 1 to {MAX_SUPERVISION_GRACE_MINUTES} minutes, "
                 f"not {self.supervision_grace_minutes}",
             )
+        check_personal_suite(self.personal_suite, "rules.personal_suite")
+        if self.retention_days:
+            check_retention_days(self.retention_days, "rules.retention_days")
+        if self.lookup_key_id:
+            check_lookup_key_id(self.lookup_key_id, "rules.lookup_key_id")
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -168,6 +237,16 @@ class RuleBook:
         if not self.supervision_grace_minutes:
             return DEFAULT_SUPERVISION_GRACE_MS
         return self.supervision_grace_minutes * 60_000
+
+    @property
+    def retention_days_in_force(self) -> int:
+        """Days personal data is kept after a ticket ends (the default when unset)."""
+        return self.retention_days or DEFAULT_RETENTION_DAYS
+
+    @property
+    def retention_ms(self) -> int:
+        """``retention_days_in_force`` in milliseconds (calendar days, not working days)."""
+        return self.retention_days_in_force * 86_400_000
 
     def running_campaigns(self) -> tuple[Campaign, ...]:
         """The campaigns not switched off."""
@@ -204,6 +283,27 @@ class RuleBook:
                 f"must be 1 to {MAX_SUPERVISION_GRACE_MINUTES} minutes, not {minutes}",
             )
         return self._next(now_ms, supervision_grace_minutes=minutes)
+
+    def with_personal_suite(self, suite: str, now_ms: int) -> RuleBook:
+        """Choose the cipher suite later registrations are sealed with; sealed data keeps its own.
+
+        The look-up key in force keeps the suite it was made with: the province rotates it
+        (``with_lookup_key``) for look-ups to follow the new suite too.
+        """
+        return self._next(now_ms, personal_suite=check_personal_suite(suite, "personal_suite"))
+
+    def with_retention_days(self, days: int, now_ms: int) -> RuleBook:
+        """Set how many days a ticket's personal data is kept after the ticket ends."""
+        return self._next(now_ms, retention_days=check_retention_days(days, "retention_days"))
+
+    def with_lookup_key(self, key_id: str, now_ms: int) -> RuleBook:
+        """Publish a new look-up key id: every node re-keys its look-ups to it."""
+        return self._next(now_ms, lookup_key_id=check_lookup_key_id(key_id, "lookup_key_id"))
+
+    def naming_lookup_key(self, key_id: str) -> RuleBook:
+        """This same publication, naming a look-up key: the province's first key rides along
+        with whatever change is published while the book names none."""
+        return replace(self, lookup_key_id=check_lookup_key_id(key_id, "lookup_key_id"))
 
     def with_campaign(self, campaign: Campaign, now_ms: int) -> RuleBook:
         """Switch a campaign on."""

@@ -44,6 +44,7 @@ from node.edge.gate import CallGate
 from node.edge.guard import PermissionGuard
 from node.edge.limits import port_limit
 from node.jobs.scheduler import JobScheduler
+from node.personal.lookup_keys import LookupKeyStore
 from node.storage.database import Database
 from node.views.obligations import DeadlineRules
 from node.views.tickets import TicketProjection
@@ -95,6 +96,8 @@ class Node:
     """Officer account records made here or handed down and up (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
+    lookup_keys: LookupKeyStore | None = None
+    """The province's look-up keys kept in the data folder (set by the wiring)."""
     server: aio.Server | None = None
     peer_server: aio.Server | None = None
     port: int = 0

@@ -35,6 +35,7 @@ from node.desks.supervision import SupervisionQueue
 from node.jobs.scheduler import JobScheduler
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
+from node.personal.lookup_keys import KEYS_FOLDER, LookupKeyStore
 from node.storage.database import Database
 from node.views.obligations import default_rules
 from node.views.tickets import TicketProjection
@@ -134,6 +135,8 @@ def build_node(
     accounts = OfficerAccounts(
         db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
     )
+    # The province's look-up keys: made at the province, handed down at each Hello.
+    lookup_keys = LookupKeyStore.open(settings.data_dir / KEYS_FOLDER)
     link = None
     if settings.parent:
         link = ParentLink(
@@ -153,6 +156,7 @@ def build_node(
             wait_limit=settings.wait_limit,
             access_head=access_record.signed_row,
             shelf=shelf,
+            lookup_keys=lookup_keys,
         )
     node = Node(
         settings=settings,
@@ -187,6 +191,7 @@ def build_node(
             wall_ms=clock.wall_ms,
             blocking=blocking,
         ),
+        lookup_keys=lookup_keys,
     )
     # Consumers' verification codes are hashed under a key of the data folder, never in the
     # database (node.access.codes).

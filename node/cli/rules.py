@@ -2,10 +2,12 @@
 
 ``rules show`` prints the rule book a node judges deadlines by; ``rules holidays`` and ``rules
 policy`` load a year's holidays and publish a time-limit table; ``campaign start|stop`` switches
-a campaign (compressed limits) on or off. Only a province node amends its book, by its head or
-supervisor. Files are TOML (or JSON by their ``.json`` suffix); docs/deadlines.md shows both
-formats. Each change is a new signed rule book that reaches every node of the province at its
-next replication round. Times are shown in China time with their zone.
+a campaign (compressed limits) on or off; ``rules personal`` chooses the cipher suite of personal
+data and how long it is kept, ``rules rotate-lookup-key`` publishes a new look-up key. Only a
+province node amends its book, by its head or supervisor. Files are TOML (or JSON by their
+``.json`` suffix); docs/deadlines.md shows both formats. Each change is a new signed rule book
+that reaches every node of the province at its next replication round. Times are shown in China
+time with their zone.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from core.deadlines.china_time import start_of_day_ms
+from core.deadlines.rulebook import (
+    COMMERCIAL_SUITE,
+    DEFAULT_RETENTION_DAYS,
+    INTERNATIONAL_SUITE,
+    check_personal_suite,
+    check_retention_days,
+)
 from core.deadlines.sweep import DEFAULT_SUPERVISION_GRACE_MS
 from core.errors import InvalidInput
 from core.ticket.vocabulary import Duty, TicketKind
@@ -150,6 +159,7 @@ def rules_lines(view: rules_pb2.RulesView) -> list[str]:
         f"  supervision from above (上级监督) after {grace} min of delay"
         + ("" if book.supervision_grace_minutes else " (default)")
     )
+    lines.extend(_personal_lines(book))
     lines.append(f"calendar knows: {', '.join(map(str, view.calendar_years))}")
     if view.unknown_years:
         lines.append(
@@ -157,6 +167,30 @@ def rules_lines(view: rules_pb2.RulesView) -> list[str]:
             "until `hotline rules holidays` loads them"
         )
     return lines
+
+
+SUITE_LABELS = {INTERNATIONAL_SUITE: "国际算法", COMMERCIAL_SUITE: "商用密码"}
+"""How ``rules show`` names each cipher suite."""
+SUITE_NAMES = {"international": INTERNATIONAL_SUITE, "commercial": COMMERCIAL_SUITE}
+"""The short names ``rules personal --suite`` takes besides the suites' own."""
+
+
+def _personal_lines(book: rules_pb2.RuleBook) -> list[str]:
+    """The rules for personal data (个人信息): suite, retention, look-up key id (never the key)."""
+    suite = book.personal_suite or INTERNATIONAL_SUITE
+    days = book.retention_days or DEFAULT_RETENTION_DAYS
+    return [
+        f"  personal data sealed with {suite} ({SUITE_LABELS.get(suite, '?')})"
+        + ("" if book.personal_suite else " (default)"),
+        f"  personal data kept {days} days after a ticket ends"
+        + ("" if book.retention_days else " (default)"),
+        f"  look-up key in force: {book.lookup_key_id or 'none yet'}",
+    ]
+
+
+def personal_suite_argument(text: str) -> str:
+    """``international``, ``commercial`` or a suite's own name, as the suite it names."""
+    return check_personal_suite(SUITE_NAMES.get(text.strip().lower(), text.strip()), "suite")
 
 
 def _name(kind: type[Duty] | type[TicketKind], number: int) -> str:
@@ -191,6 +225,27 @@ def _grace(args: argparse.Namespace) -> int:
     return _amend(args, rules_pb2.RuleAmendment(supervision_grace_minutes=args.minutes))
 
 
+def _personal(args: argparse.Namespace) -> int:
+    if args.suite is None and args.retention_days is None:
+        raise InvalidInput("personal", "give --suite, --retention-days or both")
+    # Both checked before either is published: a bad second value publishes nothing.
+    changes = []
+    if args.suite is not None:
+        changes.append(rules_pb2.RuleAmendment(personal_suite=personal_suite_argument(args.suite)))
+    if args.retention_days is not None:
+        days = check_retention_days(args.retention_days, "retention_days")
+        changes.append(rules_pb2.RuleAmendment(retention_days=days))
+    with node_client(args) as client:
+        for change in changes:
+            view = client.amend_rules(change)
+    print("\n".join(rules_lines(view)))
+    return 0
+
+
+def _rotate_lookup_key(args: argparse.Namespace) -> int:
+    return _amend(args, rules_pb2.RuleAmendment(rotate_lookup_key=True))
+
+
 def _campaign_start(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise InvalidInput("days", f"must be at least 1 working day, not {args.days}")
@@ -213,7 +268,8 @@ PROVINCE = "--node 127.0.0.1:7100 --officer 620000-02"
 
 
 def add_rules_commands(catalogue: Catalogue) -> None:
-    """Register ``rules show|holidays|policy|grace`` and ``campaign start|stop``."""
+    """Register ``rules show|holidays|policy|grace|personal|rotate-lookup-key`` and ``campaign
+    start|stop``."""
     rules = catalogue.family(
         "rules", summary="the province's rule book: time-limit tables, holidays, campaigns"
     )
@@ -263,6 +319,41 @@ def add_rules_commands(catalogue: Catalogue) -> None:
     )
     grace.add_argument("minutes", type=int, metavar="MINUTES", help="1 to 10080 (a week)")
     node_flags(grace, officer=True)
+    personal = rules.command(
+        Audience.SUPERVISORS,
+        "personal",
+        summary="the cipher suite of personal data and how long it is kept (province)",
+        description="Personal data (个人信息) of later registrations is sealed with the chosen "
+        "suite: international (aes-256-gcm/sha-256, 国际算法, the default) or commercial "
+        "(sm4-gcm/sm3, 商用密码); what was sealed before keeps its suite. A ticket's personal "
+        f"data is kept DAYS after the ticket ends (default {DEFAULT_RETENTION_DAYS}, three "
+        "years). After switching the suite, `hotline rules rotate-lookup-key` makes look-ups "
+        "use it too. Each value given is its own new rule book.",
+        examples=[
+            f"hotline rules personal --suite commercial {PROVINCE}",
+            f"hotline rules personal --retention-days 1825 {PROVINCE}",
+        ],
+        run=_personal,
+    )
+    personal.add_argument(
+        "--suite", metavar="SUITE", help="international, commercial, or a suite's full name"
+    )
+    personal.add_argument(
+        "--retention-days", type=int, metavar="DAYS", help="1 to 36500 days after a ticket ends"
+    )
+    node_flags(personal, officer=True)
+    rotate = rules.command(
+        Audience.SUPERVISORS,
+        "rotate-lookup-key",
+        summary="publish a new look-up key (关联键密钥) for phone and ID look-ups (province)",
+        description="The province node makes a new random key in its key folder and publishes "
+        "a rule book naming it; every node of the province receives the key at its next "
+        "replication round and re-keys its look-ups. Old keys are kept. The key itself is "
+        "never printed.",
+        examples=[f"hotline rules rotate-lookup-key {PROVINCE}"],
+        run=_rotate_lookup_key,
+    )
+    node_flags(rotate, officer=True)
 
     campaign = catalogue.family(
         "campaign", summary="campaigns (专项/应急): compressed limits for matching tickets"

@@ -84,6 +84,7 @@ def _add(node: Node, server: aio.Server) -> None:
         executor=node.blocking.executor,
         wait_limit=node.settings.wait_limit,
         shelf=node.shelf,
+        lookup_keys=node.lookup_keys,
     )
     sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(node.children), server)
 
