@@ -20,8 +20,8 @@ from core.incidents import (
     MATCHED_BY_PHONE,
     ClaimantRule,
     Filing,
+    filer_label,
     find_claimants,
-    masked_filer,
 )
 from core.ticket.events import DomainEvent, ProfessionalClaimantFlagged
 from core.ticket.state import TicketState
@@ -106,7 +106,7 @@ class Claimants:
         first = findings[0]
         return [
             ProfessionalClaimantFlagged(
-                filer=masked_filer(reg.consumer, first.matched_by),
+                filer=filer_label(first.matched_by),
                 tickets=first.tickets,
                 businesses=first.businesses,
                 window_days=self.rule.window_days,

@@ -92,7 +92,11 @@ class RuleBookIssuer:
             case _:
                 raise InvalidInput("change", "give one change to the rule book")
         if not book.lookup_key_id and self._lookup_keys is not None:
-            book = book.naming_lookup_key(self._new_lookup_key(book.personal_suite, now))
+            # The key the province node made at its first start already digests its tickets.
+            held_key = self._lookup_keys.newest_id()
+            book = book.naming_lookup_key(
+                held_key or self._new_lookup_key(book.personal_suite, now)
+            )
         signed = sign_rule_book(book, self._identity, credentials.certificate)
         self._rules.adopt(batch, book, signed)
         return book

@@ -31,6 +31,7 @@ from core.incidents.groups import (
 from core.incidents.keys import (
     MATCHED_BY_ID,
     MATCHED_BY_PHONE,
+    filer_label,
     id_key,
     masked_filer,
     name_key,
@@ -64,6 +65,7 @@ __all__ = [
     "IncidentRules",
     "emergency_destination",
     "emergency_reasons",
+    "filer_label",
     "find_claimants",
     "find_groups",
     "id_key",

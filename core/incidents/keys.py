@@ -87,6 +87,16 @@ MATCHED_BY_PHONE = "phone"
 MATCHED_BY_ID = "id_number"
 
 
+def filer_label(matched_by: str) -> str:
+    """How a flagged filer was recognised, with no part of the identifier: what the signed
+    flag says (``手机号相同 (same phone number)``). A masked number in a signed event would
+    outlive the erasure of the ticket's personal data (issue 12); the officer sees the filer
+    masked on the ticket itself while its data is held."""
+    if matched_by == MATCHED_BY_ID:
+        return "身份证号相同 (same ID number)"
+    return "手机号相同 (same phone number)"
+
+
 def masked_filer(consumer: Consumer, matched_by: str) -> str:
     """The identifier a filer was recognised by, never in full, masked by the one rule of
     ``core.personal.masking``: ``手机 139****0001``, ``身份证 6201**********1234``."""

@@ -315,12 +315,12 @@ class ProfessionalClaimantFlagged:
     """The filer looks like a professional claimant: answer uniformly (职业索赔; DOMAIN.md §6).
 
     Recorded by a node's sweep on each ticket of a filer with many tickets across businesses
-    in a short time. No personal data beyond what the ticket's registration already holds:
-    the identifier the filer was recognised by is masked.
+    in a short time. No personal data: the flag says how the filer was recognised, never the
+    identifier (it would outlive the erasure of the ticket's personal data).
     """
 
     filer: str
-    """The identifier compared, masked: ``手机 139****0001`` or ``身份证 6201**********1234``."""
+    """How the filer was recognised: ``手机号相同 (same phone number)`` or ``身份证号相同``."""
     tickets: int
     """The filer's tickets in the window(s) that met the rule."""
     businesses: int

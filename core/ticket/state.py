@@ -253,7 +253,7 @@ class ProfessionalClaimant:
     The first flag in fold order counts; later ones are history.
     """
 
-    filer: str  # the identifier compared, masked ("手机 139****0001")
+    filer: str  # how the filer was recognised ("手机号相同 (same phone number)")
     tickets: int  # the filer's tickets found
     businesses: int  # different businesses they are against
     window_days: int  # the rule's window, calendar days

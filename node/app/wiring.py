@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
@@ -35,6 +34,7 @@ from node.desks.supervision import SupervisionQueue
 from node.jobs.scheduler import JobScheduler
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
+from node.personal.in_force import LookupKeyInForce
 from node.personal.lookup_keys import KEYS_FOLDER, LookupKeyStore
 from node.storage.database import Database
 from node.views.obligations import default_rules
@@ -129,14 +129,23 @@ def build_node(
         trust=trust,
         wait_limit=settings.wait_limit,
     )
-    shelf = personal_data_shelf(
-        settings.data_dir, rules, CipherSuite.parse(settings.personal_suite), clock.wall_ms()
-    )
-    accounts = OfficerAccounts(
-        db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
+    suite = CipherSuite.parse(settings.personal_suite)
+    shelf_keys = KeyRing.open_or_create(
+        settings.data_dir, suite.value, suite.key_bytes, clock.wall_ms()
     )
     # The province's look-up keys: made at the province, handed down at each Hello.
     lookup_keys = LookupKeyStore.open(settings.data_dir / KEYS_FOLDER)
+    lookup_key = LookupKeyInForce(
+        lookup_keys,
+        rules,
+        suite,
+        clock.wall_ms(),
+        makes_keys=settings.level is UnitLevel.PROVINCE,
+    )
+    shelf = personal_data_shelf(shelf_keys, rules, suite, lookup_key)
+    accounts = OfficerAccounts(
+        db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
+    )
     link = None
     if settings.parent:
         link = ParentLink(
@@ -233,19 +242,18 @@ def build_node(
 
 
 def personal_data_shelf(
-    data_dir: Path, rules: ProvinceRules, default: CipherSuite, now_ms: int
+    ring: KeyRing, rules: ProvinceRules, default: CipherSuite, lookup_key: LookupKeyInForce
 ) -> SealShelf:
     """The node's seal shelf over its key ring (made on first start, in the ``default`` suite:
     ``node.keys``), sealing new registrations with the suite the province's rule book names
-    (``default`` until it names one)."""
-    ring = KeyRing.open_or_create(data_dir, default.value, default.key_bytes, now_ms)
+    (``default`` until it names one) and digesting with the look-up key in force."""
 
     def suite() -> CipherSuite:
         # A book the province never issued (number 0) is the defaults: not a choice.
         named = getattr(rules.book, "personal_suite", "") if rules.book.number else ""
         return CipherSuite.parse(named) if named else default
 
-    return SealShelf(RingWrapping(ring), suite=suite)
+    return SealShelf(RingWrapping(ring), suite=suite, lookup_key=lookup_key)
 
 
 def _real_ms() -> int:

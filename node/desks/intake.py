@@ -34,7 +34,7 @@ from core.ticket.commands import RegisterTicket
 from core.ticket.decisions import DecisionContext, register_ticket
 from core.ticket.events import EmergencyEscalated
 from core.ticket.state import TicketState, TicketStatus
-from core.ticket.vocabulary import TicketKind
+from core.ticket.vocabulary import Respondent, TicketKind
 from node.access.codes import CodeKey
 from node.app.clock import Clock
 from node.desks.roster import Roster
@@ -42,7 +42,7 @@ from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_requ
 from node.views.obligations import DeadlineRules
 from node.views.tickets import encode_state
 from proto.hotline.v1 import intake_pb2
-from sync.personal.shelf import SealShelf
+from sync.personal.shelf import LookupKey, SealShelf, lookups_of
 from sync.statements import DriverQuery
 from sync.writer import LogBatch, LogWriter
 
@@ -63,12 +63,19 @@ _OPEN = {
 }
 
 
-def matter_fingerprint(command: RegisterTicket) -> str:
-    """What makes two submissions "the same matter": phone, business and facts, normalized."""
-    facts = re.sub(r"\s+", "", unicodedata.normalize("NFKC", command.facts)).lower()
-    business = command.respondent.credit_code.strip().upper() or command.respondent.name.strip()
-    key = "\x1f".join((command.consumer.phone.strip(), business, facts))
+def same_matter(phone_key: str, respondent: Respondent, facts: str) -> str:
+    """What makes two submissions "the same matter": the filer's phone (as its keyed digest,
+    never the number), the business and the facts, normalized."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", facts)).lower()
+    business = respondent.credit_code.strip().upper() or respondent.name.strip()
+    key = "\x1f".join((phone_key, business, text))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def matter_fingerprint(command: RegisterTicket, lookup_key: LookupKey) -> str:
+    """``same_matter`` of a registration command, under the look-up key in force."""
+    phone_key = lookups_of(lookup_key, command.consumer).phone_key
+    return same_matter(phone_key, command.respondent, command.facts)
 
 
 _REQUEST_SEEN = DriverQuery(
@@ -116,6 +123,7 @@ class IntakeDesk:
         self._writer = writer
         self._shelf = shelf
         """Seals each registration's personal data before it is signed (never in the log)."""
+        self._lookup_key = shelf.lookup_key
         self._codes = codes
         self._roster = roster
         self._clock = clock
@@ -132,7 +140,7 @@ class IntakeDesk:
         ctx = DecisionContext(self._roster.units, self._clock.now())
         # Checked here, outside the writer, so bad input fails fast and queues nothing.
         draft = register_ticket(command, officer, ctx, ticket_id="")
-        fingerprint = matter_fingerprint(command)
+        fingerprint = matter_fingerprint(command, self._lookup_key())
         reasons = emergency_reasons(draft, self.emergencies)
         emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
         system = system_officer(self._roster.own_unit())

@@ -115,7 +115,7 @@ class SealShelf:
         keys: DataKeyWrapping,
         *,
         suite: Callable[[], CipherSuite],
-        lookup_key: Callable[[], LookupKey | None] = lambda: None,
+        lookup_key: Callable[[], LookupKey],
     ) -> None:
         self._keys = keys
         self.keys = keys
@@ -123,7 +123,8 @@ class SealShelf:
         self._suite = suite
         """The suite new registrations are sealed with: the province rule book's choice."""
         self._lookup_key = lookup_key
-        """The look-up key in force (None: no keyed look-ups are kept)."""
+        self.lookup_key = lookup_key
+        """The look-up key in force (``node.personal.in_force``)."""
 
     # -- writing, in writer jobs ---------------------------------------------------------------
 
@@ -198,10 +199,7 @@ class SealShelf:
         )
 
     def _keep_lookups(self, batch: LogBatch, ticket_id: str, consumer: Consumer) -> None:
-        key = self._lookup_key()
-        if key is None:
-            return
-        found = lookups_of(key, consumer)
+        found = lookups_of(self._lookup_key(), consumer)
         batch.upsert(
             schema.personal_lookups,
             {

@@ -18,6 +18,7 @@ from node.app.clock import Clock
 from node.cli.main import main as hotline
 from node.personal.lookup_keys import LookupKeyStore, StoredLookupKey
 from proto.hotline.v1 import rules_pb2
+from sync.personal.suites import CipherSuite
 from tests.helpers.clock import HandMovedTime, china
 from tests.helpers.world import World
 
@@ -60,9 +61,11 @@ def test_a_rotated_look_up_key_and_the_new_suite_reach_a_county_at_the_next_roun
         book = province.rules().rule_book
     assert book.number == 3 and book.personal_suite == COMMERCIAL_SUITE
     assert book.retention_days == 1825
-    first, rotated = held(world, "province")  # the first book made one; the rotation another
+    # The province made one at its first start (its first book named it); the rotation another.
+    first, rotated = held(world, "province")
     assert rotated.key_id == book.lookup_key_id != first.key_id
-    assert first.suite == rotated.suite == COMMERCIAL_SUITE  # made after the suite changed
+    assert first.suite == CipherSuite.parse(world.personal_suite).value
+    assert rotated.suite == COMMERCIAL_SUITE  # made after the suite changed
 
     world.sync("city", "chengguan")
     with world["chengguan"].client() as county:

@@ -831,7 +831,7 @@ class ProfessionalClaimantFlagged(_message.Message):
     WINDOW_DAYS_FIELD_NUMBER: _builtins.int
     RELATED_TICKET_IDS_FIELD_NUMBER: _builtins.int
     filer: _builtins.str
-    """e.g. "手机 139****0001", "身份证 6201**********1234" """
+    """how recognised: "手机号相同 (same phone number)"; never the number"""
     tickets: _builtins.int
     """the filer's tickets in the windows that met the rule"""
     businesses: _builtins.int

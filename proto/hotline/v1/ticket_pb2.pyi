@@ -752,7 +752,7 @@ class ProfessionalClaimant(_message.Message):
     FLAGGED_HLC_FIELD_NUMBER: _builtins.int
     ORIGIN_NODE_FIELD_NUMBER: _builtins.int
     filer: _builtins.str
-    """the identifier compared, masked"""
+    """how the filer was recognised; never the identifier"""
     tickets: _builtins.int
     """the filer's tickets found"""
     businesses: _builtins.int
