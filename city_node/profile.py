@@ -20,6 +20,7 @@ from node.edge.mounts import EVERY_NODE, RULES_READ_ONLY, SUPERVISION, SYNC
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
 from node.jobs.erasure import personal_data_erasure
+from node.jobs.lookup_rekey import lookup_rekey
 from node.jobs.rewrap import data_key_rewrap
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ CITY = LevelProfile(
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
+        ("lookup-rekey", lookup_rekey),
         ("group-complaints", group_detection),
         ("erasure", personal_data_erasure),
         ("rewrap", data_key_rewrap),
@@ -56,6 +58,7 @@ COUNTY = LevelProfile(
     services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
+        ("lookup-rekey", lookup_rekey),
         ("erasure", personal_data_erasure),
         ("rewrap", data_key_rewrap),
     ),

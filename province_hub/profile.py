@@ -23,6 +23,7 @@ from node.edge.rules import RulesServicer
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
 from node.jobs.erasure import personal_data_erasure
+from node.jobs.lookup_rekey import lookup_rekey
 from node.jobs.rewrap import data_key_rewrap
 from proto.hotline.v1 import rules_pb2_grpc
 from province_hub.campaigns import CampaignRouting
@@ -63,6 +64,7 @@ NATIONAL = LevelProfile(
     services=(*EVERY_NODE, SUPERVISION, SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
+        ("lookup-rekey", lookup_rekey),
         ("erasure", personal_data_erasure),
         ("rewrap", data_key_rewrap),
     ),
@@ -74,6 +76,7 @@ PROVINCE = LevelProfile(
     services=(*EVERY_NODE, SUPERVISION, ISSUING_RULES, SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
+        ("lookup-rekey", lookup_rekey),
         ("claimants", claimant_detection),
         ("erasure", personal_data_erasure),
         ("rewrap", data_key_rewrap),

@@ -18,6 +18,7 @@ from node.app.settings import NodeSettings
 from node.desks.roster import Roster
 from node.desks.walk_ins import WalkInForwarding
 from node.edge.mounts import EVERY_NODE
+from node.jobs.lookup_rekey import lookup_rekey
 from node.jobs.rewrap import data_key_rewrap
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ STATION = LevelProfile(
     level=UnitLevel.STATION,
     services=EVERY_NODE,
     # Its laptop keeps sealed personal data too: a rotated key is left behind in batches.
-    jobs=(("rewrap", data_key_rewrap),),
+    jobs=(("lookup-rekey", lookup_rekey), ("rewrap", data_key_rewrap)),
     intake_hooks=(walk_in_forwarding,),
     startup=(know_own_station,),
 )

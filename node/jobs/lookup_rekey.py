@@ -1,0 +1,127 @@
+"""Re-keying the keyed look-ups after the look-up key in force changes (关联键重算).
+
+Duplicate, group and claimant detection compare keyed digests of the filers' phone and ID
+numbers (``sync.personal.shelf.lookups_of``). When the province rotates its look-up key, or a
+node that digested with its own key first receives the province's, digests under the old key
+would no longer match new ones: the links between past and new tickets would be lost. This job
+finds, a batch per round, the tickets whose look-ups are under another key (or missing while
+their seal is held), opens their seals, and writes the digests under the key in force into
+``personal_lookups``, the signals view and the same-matter fingerprints, in one writer job per
+batch. Nothing of the clear values is kept; erased tickets have no seal and are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, and_, or_, select
+
+from node.app.blocking import BlockingPool
+from node.desks.intake import same_matter
+from node.storage.tables import ticket_fingerprints, ticket_signals
+from sync.personal.shelf import LookupKey, SealShelf, lookups_of
+from sync.personal.suites import SealBroken
+from sync.schema import personal_lookups, personal_seals
+from sync.writer import LogBatch, LogWriter
+
+if TYPE_CHECKING:
+    from node.app.runtime import Node
+
+log = logging.getLogger(__name__)
+
+ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
+BATCH = 500
+"""Tickets re-keyed per round."""
+
+
+class LookupRekey:
+    """Moves the look-ups of a node's tickets to the look-up key in force, a batch a round."""
+
+    def __init__(
+        self,
+        shelf: SealShelf,
+        read: ReadSnapshot,
+        writer: LogWriter,
+        blocking: BlockingPool,
+        batch: int = BATCH,
+    ) -> None:
+        self._shelf = shelf
+        self._read = read
+        self._writer = writer
+        self._blocking = blocking
+        self._batch = batch
+
+    def _pending(self, key_id: str) -> list[str]:
+        seals, lookups = personal_seals.c, personal_lookups.c
+        with self._read() as conn:
+            rows = conn.execute(
+                select(seals.ticket_id)
+                .select_from(
+                    personal_seals.outerjoin(personal_lookups, lookups.ticket_id == seals.ticket_id)
+                )
+                .where(or_(lookups.key_id.is_(None), lookups.key_id != key_id))
+                .order_by(seals.ticket_id)
+                .limit(self._batch)
+            )
+            return [r.ticket_id for r in rows]
+
+    async def run_once(self) -> int:
+        """One batch; returns 0 (it records no events)."""
+        key = self._shelf.lookup_key()
+        pending = await self._blocking.run(self._pending, key.key_id)
+        if not pending:
+            return 0
+        moved = await self._writer.run(lambda batch: self._rekey(batch, key, pending))
+        log.info("re-keyed the look-ups of %d tickets under look-up key %s", moved, key.key_id)
+        return 0
+
+    def _rekey(self, batch: LogBatch, key: LookupKey, ticket_ids: list[str]) -> int:
+        moved = 0
+        for ticket_id in ticket_ids:
+            try:
+                consumer = self._shelf.consumer_of(batch.conn, ticket_id)
+            except SealBroken as exc:
+                log.error("look-ups of ticket %s not re-keyed: %s", ticket_id, exc)
+                continue
+            if consumer is None:
+                continue  # erased meanwhile
+            found = lookups_of(key, consumer)
+            batch.upsert(
+                personal_lookups,
+                {
+                    "ticket_id": ticket_id,
+                    "key_id": found.key_id,
+                    "phone_key": found.phone_key,
+                    "id_key": found.id_key,
+                },
+            )
+            batch.update(
+                ticket_signals,
+                {"ticket_id": ticket_id},
+                {"phone_key": found.phone_key, "id_key": found.id_key},
+            )
+            self._refingerprint(batch, ticket_id, found.phone_key)
+            moved += 1
+        return moved
+
+    def _refingerprint(self, batch: LogBatch, ticket_id: str, phone_key: str) -> None:
+        """The same-matter fingerprint of a ticket that has one, under the new phone digest."""
+        old = batch.conn.execute(
+            select(ticket_fingerprints.c.fingerprint).where(
+                and_(ticket_fingerprints.c.ticket_id == ticket_id)
+            )
+        ).scalar()
+        registration = batch.state_of(ticket_id).registration
+        if old is None or registration is None:
+            return
+        batch.delete(ticket_fingerprints, (old,))
+        fingerprint = same_matter(phone_key, registration.respondent, registration.facts)
+        batch.upsert(ticket_fingerprints, {"fingerprint": fingerprint, "ticket_id": ticket_id})
+
+
+def lookup_rekey(node: Node) -> LookupRekey:
+    """The re-keying job of a node."""
+    return LookupRekey(node.shelf, node.db.read, node.writer, node.blocking)

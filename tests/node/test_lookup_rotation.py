@@ -1,0 +1,97 @@
+"""Rotating the province's look-up key keeps the links between past and new tickets (issue 12,
+item 4).
+
+Duplicate and claimant detection compare keyed digests of the filer's phone (HMAC under the
+province's look-up key); the province rotates the key through its rule book, the new key comes
+down at the next rounds, and each node's re-keying job moves its past tickets' digests to it.
+A ticket filed after the rotation is then still linked to those filed before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from core.ticket.commands import RegisterTicket
+from core.ticket.state import TicketState
+from core.ticket.vocabulary import Consumer
+from node.app.clock import Clock
+from node.cli.main import main as hotline
+from node.devnet.samples import APPLIANCES, GYM, NOODLES, SCHOOL, SUPERMARKET, demo_tickets
+from proto.hotline.v1 import casework_pb2 as cw
+from proto.hotline.v1 import intake_pb2
+from sync.codec import from_message, to_message
+from sync.schema import personal_lookups
+from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.world import InProcessNode, World, run_job
+
+GYM_COMPLAINT = dict(demo_tickets())["gym"]
+
+
+def file(world: World, name: str, ticket: RegisterTicket, *, route: bool = True) -> str:
+    """Register ``ticket`` at node ``name`` (and route it by jurisdiction); its id."""
+    with world.officer(name) as client:
+        ticket_id = client.register(
+            uuid.uuid4().hex, to_message(ticket, intake_pb2.NewTicket)
+        ).ticket_id
+        if route:
+            client.step("RouteTicket", cw.RouteTicketRequest(ticket_id=ticket_id))
+    return ticket_id
+
+
+def state(world: World, name: str, ticket_id: str) -> TicketState:
+    with world.officer(name) as client:
+        return from_message(TicketState, client.get(ticket_id))
+
+
+def lookup_key_ids(node: InProcessNode) -> set[str]:
+    with node.node.db.read() as conn:
+        return {r.key_id for r in conn.execute(select(personal_lookups.c.key_id))}
+
+
+def rotate(world: World) -> str:
+    """The province rotates its look-up key; the id of the new one."""
+    assert hotline(["rules", "rotate-lookup-key", *world["province"].cli("620000-02")]) == 0
+    with world["province"].client() as province:
+        return province.rules().rule_book.lookup_key_id
+
+
+def test_a_duplicate_is_still_found_after_the_look_up_key_rotates(world: World) -> None:
+    world.start_line()
+    before = file(world, "chengguan", GYM_COMPLAINT, route=False)
+    county = world["chengguan"]
+    old_keys = lookup_key_ids(county)
+    new_key = rotate(world)
+    world.sync("city", "chengguan")  # the new book and key come down
+    assert new_key not in old_keys
+    run_job(county, "lookup-rekey")
+    assert lookup_key_ids(county) == {new_key}
+    again = file(world, "chengguan", GYM_COMPLAINT, route=False)
+    registration = state(world, "chengguan", again).registration
+    assert registration is not None and registration.duplicate_of == before
+
+
+def test_a_claimant_is_flagged_across_a_rotation_of_the_look_up_key(world: World) -> None:
+    clock = HandMovedTime(china("2026-12-01", 9))
+    world.start_all("province", "city", "chengguan", clock=Clock(_real=clock))
+    province = world["province"]
+    claimant = Consumer("钱某", "13809310077")
+    tickets = []
+    for day, business in enumerate((GYM, NOODLES, APPLIANCES, SCHOOL, SUPERMARKET), start=1):
+        clock.set(china(f"2026-12-{day:02d}", 10))
+        if day == 4:  # three tickets under the old key, two under the new
+            new_key = rotate(world)
+            run_job(province, "lookup-rekey")
+            assert lookup_key_ids(province) == {new_key}
+        ticket = replace(
+            GYM_COMPLAINT,
+            consumer=claimant,
+            respondent=business,
+            facts=f"购买的商品与宣传不符，要求十倍赔偿（{business.name}）。",
+        )
+        tickets.append(file(world, "province", ticket))
+    assert run_job(province, "claimants") == 5
+    flag = state(world, "province", tickets[0]).claimant
+    assert flag is not None and (flag.tickets, flag.businesses) == (5, 5)
