@@ -8,6 +8,7 @@ escalation sweep. None of them touches a real node.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from node.cli.catalogue import Audience, Catalogue
 
@@ -15,7 +16,8 @@ from node.cli.catalogue import Audience, Catalogue
 def _demo(args: argparse.Namespace) -> int:
     from node.devnet.demo.run import run_demo
 
-    return run_demo(keep=args.keep)
+    keep_data = Path(args.keep_data) if args.keep_data else None
+    return run_demo(keep=args.keep, keep_data=keep_data)
 
 
 def _bench_intake(args: argparse.Namespace) -> int:
@@ -42,11 +44,16 @@ def add_tool_commands(catalogue: Catalogue) -> None:
         Audience.TOOLS,
         "demo",
         summary="a five-level network on loopback, end to end (about 25 s; `make demo`)",
-        examples=["hotline demo", "hotline demo --keep"],
+        examples=["hotline demo", "hotline demo --keep", "hotline demo --keep-data var/demo"],
         run=_demo,
     )
     demo.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (data and node logs)"
+    )
+    demo.add_argument(
+        "--keep-data",
+        metavar="DIR",
+        help="run in DIR (new or empty) and keep every node's data folder there for inspection",
     )
 
     bench = catalogue.family("bench", summary="benchmarks (docs/benchmarks.md)")

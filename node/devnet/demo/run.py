@@ -18,6 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
+from core.errors import InvalidInput
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import (
     Finding,
@@ -308,10 +309,20 @@ def _reader(node: str) -> str:
     return spec.officers[0].officer_id
 
 
-def run_demo(*, keep: bool = False) -> int:
-    """Run the whole story; 0 when every level agrees at the end."""
+def run_demo(*, keep: bool = False, keep_data: Path | None = None) -> int:
+    """Run the whole story; 0 when every level agrees at the end.
+
+    ``keep_data``: run in that folder (new or empty) and keep every node's data folder there
+    for inspection (``hotline demo --keep-data DIR``); ``keep``: keep the temporary folder.
+    """
     started = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
+    if keep_data is not None:
+        if keep_data.exists() and any(keep_data.iterdir()):
+            raise InvalidInput("--keep-data", f"{keep_data} is not empty")
+        keep_data.mkdir(parents=True, exist_ok=True)
+        root, keep = keep_data.resolve(), True
+    else:
+        root = Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     say(f"hotline demo: a five-level 12315 network on loopback (data in {root})")
     with LocalNetwork(root, sync_interval=0.3) as net:
         net.start_world(GANSU_WORLD)
@@ -374,6 +385,8 @@ def run_demo(*, keep: bool = False) -> int:
         import shutil
 
         shutil.rmtree(root, ignore_errors=True)
+    else:
+        say(f"\nEvery node's data folder is kept in {root}.")
     verdict = "Every level is consistent" if agree else "LEVELS DISAGREE"
     say(f"\n{verdict}; the demo took {elapsed:.1f}s.")
     return 0 if agree else 1
