@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from core.ticket.vocabulary import PersonalField
-from node.cli.catalogue import Audience, Catalogue, node_flags
+from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time_of_hlc
 from node.cli.session_file import node_client
 from node.cli.terms import choices_with_terms, term
@@ -35,10 +35,10 @@ def personal_lines(ticket: ticket_pb2.Ticket) -> list[str]:
     """The filer as answered (masked), what the node holds of them, and every look in full."""
     status = STATUS_WORDS.get(ticket.personal_status, "unknown 未知")
     consumer = ticket.registration.consumer
-    shown = "  ".join(
-        f"{term(PersonalField(f))}: {getattr(consumer, f)}" for f in FIELDS if getattr(consumer, f)
-    )
-    lines = [f"  filer (个人信息) [{status}]" + (f": {shown}" if shown else "")]
+    lines = [f"  filer (个人信息): {status}"]
+    for name in FIELDS:
+        if getattr(consumer, name):
+            lines.append(f"    {term(PersonalField(name))}: {getattr(consumer, name)}")
     if not ticket.reveals:
         lines.append("  looks in full (查看记录): none")
         return lines
@@ -71,14 +71,15 @@ def add_personal_commands(catalogue: Catalogue) -> None:
     )
     reveal.add_argument("ticket", metavar="TICKET", help="the ticket id")
     node_flags(reveal, officer=True)
-    reveal.add_argument(
+    required = required_flags(reveal)
+    required.add_argument(
         "--field",
         required=True,
         choices=[f.value for f in PersonalField],
         metavar="FIELD",
         help=f"the field to see: {choices_with_terms(PersonalField)}",
     )
-    reveal.add_argument(
+    required.add_argument(
         "--purpose",
         required=True,
         metavar="TEXT",
