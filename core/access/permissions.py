@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from core.access.principals import OUTSIDERS, Principal, PrincipalKind
 from core.access.reasons import CallRefusal
 from core.officers import ADMIN_ROLES, TICKET_ROLES, Officer, Role
+from core.personal.access import REVEAL_ROLES
 from core.ticket import commands as c
 from core.ticket.authority import ROLES_FOR, covers, why_outside_ticket
 from core.ticket.state import TicketState
@@ -90,6 +91,9 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ListTickets": Permission(TICKET_ROLES, Jurisdiction.UNIT, "holder_prefix"),
         "GetTicketHistory": _READ_TICKET,
         "GetTicketDeadlines": _READ_TICKET,
+        # A look at a filer in full (core.personal.access): the table judges roles and the
+        # ticket; the desk asks the reporter rule (举报人信息保密) of the ticket as it stands.
+        "RevealPersonalData": Permission(REVEAL_ROLES, _TICKET, "ticket_id"),
     },
     "CaseworkService": {
         "RouteTicket": _step(c.RouteTicket),

@@ -89,3 +89,7 @@ class CallRefusal(enum.Enum):
     """The ticket or unit the call is about lies outside the officer's unit's jurisdiction."""
     NOT_SECURITY_ADMIN = "not-security-admin"
     """Only a security administrator (安全管理员) sets officers' credentials."""
+    PERSONAL_DATA_WITHHELD = "personal-data-withheld"
+    """A look at a filer's personal data in full that the rules of who sees what refuse
+    (``core.personal.access``), such as a report's filer asked for by anyone but the head of
+    the holding unit (举报人信息保密)."""

@@ -55,6 +55,9 @@ class AccessAction(enum.Enum):
     ADMIN_ACT = "admin-act"
     """An administrator's act served at the client port (管理操作): an officer or a unit put
     on the roster, a sync round, trust published, a quarantine released."""
+    PERSONAL_DATA = "personal-data"
+    """A look at one personal field of a ticket's filer in full (查看个人信息): the ticket, the
+    field, the purpose and the signed event that records it; never the value."""
 
 
 class AccessOutcome(enum.Enum):

@@ -32,6 +32,7 @@ from node.app.settings import NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
 from node.desks.officer_accounts import OfficerAccounts
+from node.desks.personal_data import PersonalDataDesk
 from node.desks.province_rules import ProvinceRules
 from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
@@ -94,6 +95,8 @@ class Node:
     """Officers' sign-in and session tokens (set by the wiring)."""
     officer_accounts: OfficerAccounts = field(init=False)
     """Officer account records made here or handed down and up (set by the wiring)."""
+    personal_data: PersonalDataDesk = field(init=False)
+    """Looks at a filer's personal data in full, each recorded (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     lookup_keys: LookupKeyStore | None = None

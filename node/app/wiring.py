@@ -26,6 +26,7 @@ from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
 from node.desks.officer_accounts import OfficerAccounts
+from node.desks.personal_data import PersonalDataDesk
 from node.desks.province_rules import ProvinceRules
 from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
@@ -226,6 +227,9 @@ def build_node(
             MEMORY_KIB,
         )
     node.officer_accounts = accounts
+    node.personal_data = PersonalDataDesk(
+        writer, roster, shelf, db, identity, blocking, real_ms or _real_ms
+    )
     node.access = SignInDesk(
         db,
         identity,

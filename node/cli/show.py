@@ -35,6 +35,7 @@ from node.cli.display import (
     provisional_mark,
     yuan,
 )
+from node.cli.personal import personal_lines
 from node.cli.session_file import node_client
 from node.cli.terms import ENUMS, event_term, term, term_of
 from node.edge.client import CallError, NodeClient
@@ -215,11 +216,15 @@ def ticket_lines(ticket: ticket_pb2.Ticket) -> list[str]:
         lines.append(
             f"  CONFLICT {conflict.event_type} from {conflict.origin_node}: {conflict.reason}"
         )
+    lines.extend(personal_lines(ticket))
     shown = ticket_pb2.Ticket()
     shown.CopyFrom(ticket)
     shown.ClearField("ticket_id")  # in the heading
+    for shown_above in ("reveals", "personal_status"):
+        shown.ClearField(shown_above)
     if shown.HasField("registration"):
         shown.registration.ClearField("ticket_id")
+        shown.registration.ClearField("consumer")  # shown above, with what is held of it
     lines.extend(message_lines(shown))
     return lines
 

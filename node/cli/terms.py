@@ -24,6 +24,7 @@ from core.ticket.vocabulary import (
     Finding,
     JurisdictionBasis,
     MediationOutcome,
+    PersonalField,
     RefusalGround,
     ReminderLevel,
     ReturnReason,
@@ -154,6 +155,11 @@ TERMS: dict[enum.Enum, str] = {
     AccessAction.ENTERPRISE_USER: "企业用户账户",
     AccessAction.OFFICER_ACCOUNT: "人员账户",
     AccessAction.ADMIN_ACT: "管理操作",
+    AccessAction.PERSONAL_DATA: "查看个人信息",
+    PersonalField.NAME: "姓名",
+    PersonalField.PHONE: "电话",
+    PersonalField.ADDRESS: "地址",
+    PersonalField.ID_NUMBER: "身份证号",
     AccessOutcome.DONE: "成功",
     AccessOutcome.REFUSED: "拒绝",
 }
@@ -181,6 +187,7 @@ ENUMS: dict[str, type[enum.Enum]] = {
         ReminderLevel,
         Role,
         UnitLevel,
+        PersonalField,
     )
 }
 """The enums above by name: a proto enum of the same name is shown through them."""
@@ -213,6 +220,8 @@ EVENT_TERMS: dict[str, str] = {
     "EmergencyEscalated": "紧急事件",
     "ProfessionalClaimantFlagged": "职业索赔",
     "TicketForwarded": "转办",
+    "PersonalDataRevealed": "查看个人信息",
+    "PersonalDataErased": "个人信息删除",
 }
 """Each event of a ticket's history (``core.ticket.events``) by the Chinese name of the step."""
 

@@ -105,7 +105,7 @@ class TicketRecords:
         return from_message(TicketState, ticket)
 
     async def list(self, request: intake_pb2.ListTicketsRequest) -> intake_pb2.ListTicketsResponse:
-        """A page of ticket summaries, newest first."""
+        """A page of ticket summaries, newest first, each filer masked (张*, 139****0001)."""
         return await self._blocking.run(self._list, request)
 
     async def history(self, ticket_id: str) -> intake_pb2.TicketHistory:
@@ -165,8 +165,12 @@ class TicketRecords:
             )
         with self._db.read() as conn:
             rows = conn.execute(query.limit(size + 1)).all()
+            # One batch for the page; the clear values stay inside ``masked``.
+            page = [r.ticket_id for r in rows[:size]]
+            filers = self._shelf.masked(conn, page) if self._shelf is not None else {}
         response = intake_pb2.ListTicketsResponse()
         for r in rows[:size]:
+            filer = filers.get(r.ticket_id)
             summary = response.tickets.add(
                 ticket_id=r.ticket_id,
                 holder_unit=r.holder_unit,
@@ -176,6 +180,8 @@ class TicketRecords:
                 dispatch_count=r.dispatch_count,
                 in_conflict=r.in_conflict,
                 version=r.version,
+                consumer_name=filer.name if filer else "",
+                consumer_phone=filer.phone if filer else "",
             )
             summary.kind = enum_number(TicketKind(r.kind) if r.kind else None)
             summary.status = enum_number(TicketStatus(r.status))

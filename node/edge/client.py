@@ -355,6 +355,24 @@ class NodeClient:
         )
         return result
 
+    def reveal(
+        self,
+        ticket_id: str,
+        field: ProtoEnumValue,
+        purpose: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> intake_pb2.RevealedPersonalData:
+        """One personal field of a ticket's filer in full, for ``purpose`` (查看个人信息); the
+        node records the look (a signed event, and a row of its access record) before it
+        answers."""
+        result: intake_pb2.RevealedPersonalData = self._call(
+            self.intake.RevealPersonalData,
+            intake_pb2.RevealPersonalDataRequest(ticket_id=ticket_id, field=field, purpose=purpose),
+            timeout=timeout,
+        )
+        return result
+
     # -- casework ----------------------------------------------------------------------------
 
     def step(

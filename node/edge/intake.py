@@ -1,4 +1,6 @@
-"""IntakeService: register, get, list, history, deadlines. Translates and delegates.
+"""IntakeService: register, get, list, history, deadlines, and a look at a filer in full.
+
+Translates and delegates.
 
 Each method turns the request into a core command (``sync.codec``), hands it to the intake
 desk or the ticket records, and turns the result back. Errors propagate to
@@ -16,13 +18,15 @@ from core.errors import InvalidInput, NotPermitted
 from core.identifiers import check_code_prefix, check_reference
 from core.ticket import commands as c
 from core.ticket.state import TicketStatus
+from core.ticket.vocabulary import PersonalField
 from node.app.profile import ServiceMount
 from node.desks.intake import IntakeDesk
+from node.desks.personal_data import Asker, PersonalDataDesk
 from node.desks.records import TicketRecords
 from node.desks.roster import Roster
-from node.edge.caller import acting_officer, signed_in
+from node.edge.caller import acting_officer, peer_of, signed_in
 from proto.hotline.v1 import intake_pb2, intake_pb2_grpc, ticket_pb2
-from sync.codec import enum_member, from_message
+from sync.codec import enum_member, enum_number, from_message
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -34,12 +38,19 @@ MAX_PAGE_TOKEN = 200
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
-    """IntakeService: register, get, list, history, deadlines."""
+    """IntakeService: register, get, list, history, deadlines, reveal."""
 
-    def __init__(self, desk: IntakeDesk, records: TicketRecords, roster: Roster) -> None:
+    def __init__(
+        self,
+        desk: IntakeDesk,
+        records: TicketRecords,
+        roster: Roster,
+        personal: PersonalDataDesk,
+    ) -> None:
         self._desk = desk
         self._records = records
         self._roster = roster
+        self._personal = personal
 
     async def _reader(self, context: Context, ticket_id: str | None = None) -> None:
         """The caller must be on the roster; a ticket id asked for must be one an id can be."""
@@ -111,9 +122,26 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         await self._reader(context, request.ticket_id)
         return await self._records.deadlines(request.ticket_id)
 
+    async def RevealPersonalData(
+        self, request: intake_pb2.RevealPersonalDataRequest, context: Context
+    ) -> intake_pb2.RevealedPersonalData:
+        """One personal field of the filer in full, for a purpose; the look is recorded."""
+        officer = acting_officer(context)
+        ticket_id = check_reference(request.ticket_id, "ticket_id")
+        which = enum_member(PersonalField, request.field, "field")
+        who = signed_in()
+        asker = Asker(officer, peer_of(context), who.session.session_id if who else "")
+        revealed = await self._personal.reveal(ticket_id, which, request.purpose, asker)
+        return intake_pb2.RevealedPersonalData(
+            ticket_id=revealed.ticket_id,
+            field=enum_number(revealed.field),
+            value=revealed.value,
+            event_id=revealed.event_id,
+        )
+
 
 def _add(node: Node, server: aio.Server) -> None:
-    servicer = IntakeServicer(node.intake, node.records, node.roster)
+    servicer = IntakeServicer(node.intake, node.records, node.roster, node.personal_data)
     intake_pb2_grpc.add_IntakeServiceServicer_to_server(servicer, server)
 
 

@@ -153,7 +153,9 @@ def test_show_prints_every_field_of_the_ticket_in_words(
     for words in (
         "kind: complaint 投诉",
         "channel: phone 电话",
-        "name: 张伟",
+        "filer (个人信息): 已脱敏 masked",
+        "name 姓名: 张*",
+        "phone 电话: 139****0001",
         "agreement (调解协议): 退款3000元",
         "amount recovered: 3,000.00 yuan (元)",
         "mediation outcome: agreement 达成调解协议",
@@ -170,6 +172,7 @@ def test_show_prints_every_field_of_the_ticket_in_words(
     assert "by 李强 (620102-07, 620102)" in history and "signature ok" in history
     assert "CallbackRecorded 回访" in history and "2026-12-01 10:00:00 +08:00" in history
     assert "Z " not in shown and "UTC" not in shown
+    assert "张伟" not in shown and "13909310001" not in shown
 
     refused = run(world, capsys, "show", old, "--node", county, *HANDLER)
     assert "refusal ground (不予受理理由): time_barred 超过三年" in refused

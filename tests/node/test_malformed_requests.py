@@ -318,11 +318,20 @@ def other_cases(ticket_id: str) -> list[tuple[str, Message, str]]:
     station = admin_pb2.UnitRecord(code="620102009", name="新所", level=5, parent_code="620102")
     amend = rules_pb2.RuleAmendment
     listing, bundle = intake_pb2.ListTicketsRequest, sync_pb2.TrustBundle
+    reveal = partial(
+        changed,
+        intake_pb2.RevealPersonalDataRequest(ticket_id=ticket_id, field=2, purpose="回访核实"),
+    )
     return [
         (intake + "GetTicket", intake_pb2.GetTicketRequest(ticket_id="t" * 65), "ticket_id"),
         (intake + "GetTicket", intake_pb2.GetTicketRequest(ticket_id="620000 1"), "ticket_id"),
         (intake + "GetTicketHistory", intake_pb2.GetTicketHistoryRequest(), "ticket_id"),
         (intake + "GetTicketDeadlines", intake_pb2.GetTicketDeadlinesRequest(), "ticket_id"),
+        (intake + "RevealPersonalData", reveal(ticket_id="620000 1"), "ticket_id"),
+        (intake + "RevealPersonalData", reveal(field=0), "field"),
+        (intake + "RevealPersonalData", reveal(field=99), "field"),
+        (intake + "RevealPersonalData", reveal(purpose=""), "purpose"),
+        (intake + "RevealPersonalData", reveal(purpose="为" * 201), "purpose"),
         (intake + "ListTickets", listing(holder_prefix="62a"), "holder_prefix"),
         (intake + "ListTickets", listing(holder_prefix="6" * 10), "holder_prefix"),
         (intake + "ListTickets", listing(status=99), "status"),

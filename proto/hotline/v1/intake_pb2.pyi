@@ -244,6 +244,8 @@ class TicketSummary(_message.Message):
     DISPATCH_COUNT_FIELD_NUMBER: _builtins.int
     IN_CONFLICT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    CONSUMER_NAME_FIELD_NUMBER: _builtins.int
+    CONSUMER_PHONE_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """the ticket"""
     kind: _common_pb2.TicketKind.ValueType
@@ -264,6 +266,10 @@ class TicketSummary(_message.Message):
     """has conflicts for a supervisor"""
     version: _builtins.int
     """events folded"""
+    consumer_name: _builtins.str
+    """the filer's name, masked (张*); "" when not held"""
+    consumer_phone: _builtins.str
+    """the filer's phone, masked (139****0001)"""
     @_builtins.property
     def received_at(self) -> _timestamp_pb2.Timestamp:
         """when registered"""
@@ -282,10 +288,12 @@ class TicketSummary(_message.Message):
         dispatch_count: _builtins.int = ...,
         in_conflict: _builtins.bool = ...,
         version: _builtins.int = ...,
+        consumer_name: _builtins.str = ...,
+        consumer_phone: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["received_at", b"received_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "category", b"category", "dispatch_count", b"dispatch_count", "holder_unit", b"holder_unit", "in_conflict", b"in_conflict", "kind", b"kind", "received_at", b"received_at", "respondent_name", b"respondent_name", "status", b"status", "ticket_id", b"ticket_id", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "category", b"category", "consumer_name", b"consumer_name", "consumer_phone", b"consumer_phone", "dispatch_count", b"dispatch_count", "holder_unit", b"holder_unit", "in_conflict", b"in_conflict", "kind", b"kind", "received_at", b"received_at", "respondent_name", b"respondent_name", "status", b"status", "ticket_id", b"ticket_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -536,3 +544,65 @@ class TicketDeadlines(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TicketDeadlines: _TypeAlias = TicketDeadlines  # noqa: Y015
+
+@_typing.final
+class RevealPersonalDataRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    field: _common_pb2.PersonalField.ValueType
+    """the field to see in full; required"""
+    purpose: _builtins.str
+    """why the officer looks (4 to 200 characters): kept in the record"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        field: _common_pb2.PersonalField.ValueType = ...,
+        purpose: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "purpose", b"purpose", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevealPersonalDataRequest: _TypeAlias = RevealPersonalDataRequest  # noqa: Y015
+
+@_typing.final
+class RevealedPersonalData(_message.Message):
+    """One personal field in full, and the signed record of the look."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    """the ticket"""
+    field: _common_pb2.PersonalField.ValueType
+    """the field shown"""
+    value: _builtins.str
+    """its value in full"""
+    event_id: _builtins.str
+    """the PersonalDataRevealed event recording the look"""
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.str = ...,
+        field: _common_pb2.PersonalField.ValueType = ...,
+        value: _builtins.str = ...,
+        event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "field", b"field", "ticket_id", b"ticket_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevealedPersonalData: _TypeAlias = RevealedPersonalData  # noqa: Y015

@@ -60,6 +60,11 @@ class IntakeServiceStub:
                 request_serializer=hotline_dot_v1_dot_intake__pb2.GetTicketDeadlinesRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_intake__pb2.TicketDeadlines.FromString,
                 _registered_method=True)
+        self.RevealPersonalData = channel.unary_unary(
+                '/hotline.v1.IntakeService/RevealPersonalData',
+                request_serializer=hotline_dot_v1_dot_intake__pb2.RevealPersonalDataRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_intake__pb2.RevealedPersonalData.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -101,6 +106,19 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevealPersonalData(self, request, context):
+        """One personal field of a ticket's filer in full, for a stated purpose (查看个人信息). The look
+        and its signed record (PersonalDataRevealed, which replicates up) are one transaction, and
+        the look is a row of the node's access record; the value is never logged. INVALID_ARGUMENT
+        names "field" or "purpose"; PERMISSION_DENIED outside the officer's roles or jurisdiction,
+        or for a report's filer to anyone but the head of the holding unit (举报人信息保密);
+        NOT_FOUND when this node holds no personal data of the ticket; FAILED_PRECONDITION once
+        it was erased at the end of its retention period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +146,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.GetTicketDeadlines,
                     request_deserializer=hotline_dot_v1_dot_intake__pb2.GetTicketDeadlinesRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_intake__pb2.TicketDeadlines.SerializeToString,
+            ),
+            'RevealPersonalData': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevealPersonalData,
+                    request_deserializer=hotline_dot_v1_dot_intake__pb2.RevealPersonalDataRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_intake__pb2.RevealedPersonalData.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -265,6 +288,33 @@ class IntakeService:
             '/hotline.v1.IntakeService/GetTicketDeadlines',
             hotline_dot_v1_dot_intake__pb2.GetTicketDeadlinesRequest.SerializeToString,
             hotline_dot_v1_dot_intake__pb2.TicketDeadlines.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevealPersonalData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.IntakeService/RevealPersonalData',
+            hotline_dot_v1_dot_intake__pb2.RevealPersonalDataRequest.SerializeToString,
+            hotline_dot_v1_dot_intake__pb2.RevealedPersonalData.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,15 @@ class IntakeServiceStub:
     """The ticket's open duties and when each falls due, from this node's obligations view,
     provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
     """
+    RevealPersonalData: _grpc.UnaryUnaryMultiCallable[_intake_pb2.RevealPersonalDataRequest, _intake_pb2.RevealedPersonalData]
+    """One personal field of a ticket's filer in full, for a stated purpose (查看个人信息). The look
+    and its signed record (PersonalDataRevealed, which replicates up) are one transaction, and
+    the look is a row of the node's access record; the value is never logged. INVALID_ARGUMENT
+    names "field" or "purpose"; PERMISSION_DENIED outside the officer's roles or jurisdiction,
+    or for a report's filer to anyone but the head of the holding unit (举报人信息保密);
+    NOT_FOUND when this node holds no personal data of the ticket; FAILED_PRECONDITION once
+    it was erased at the end of its retention period.
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -65,6 +74,15 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     GetTicketDeadlines: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetTicketDeadlinesRequest, _intake_pb2.TicketDeadlines]  # type: ignore[assignment]
     """The ticket's open duties and when each falls due, from this node's obligations view,
     provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
+    """
+    RevealPersonalData: _aio.UnaryUnaryMultiCallable[_intake_pb2.RevealPersonalDataRequest, _intake_pb2.RevealedPersonalData]  # type: ignore[assignment]
+    """One personal field of a ticket's filer in full, for a stated purpose (查看个人信息). The look
+    and its signed record (PersonalDataRevealed, which replicates up) are one transaction, and
+    the look is a row of the node's access record; the value is never logged. INVALID_ARGUMENT
+    names "field" or "purpose"; PERMISSION_DENIED outside the officer's roles or jurisdiction,
+    or for a report's filer to anyone but the head of the holding unit (举报人信息保密);
+    NOT_FOUND when this node holds no personal data of the ticket; FAILED_PRECONDITION once
+    it was erased at the end of its retention period.
     """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -108,6 +126,21 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_intake_pb2.TicketDeadlines, _abc.Awaitable[_intake_pb2.TicketDeadlines]]:
         """The ticket's open duties and when each falls due, from this node's obligations view,
         provisional ones marked (暂定). NOT_FOUND for a ticket not held here.
+        """
+
+    @_abc_1.abstractmethod
+    def RevealPersonalData(
+        self,
+        request: _intake_pb2.RevealPersonalDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.RevealedPersonalData, _abc.Awaitable[_intake_pb2.RevealedPersonalData]]:
+        """One personal field of a ticket's filer in full, for a stated purpose (查看个人信息). The look
+        and its signed record (PersonalDataRevealed, which replicates up) are one transaction, and
+        the look is a row of the node's access record; the value is never logged. INVALID_ARGUMENT
+        names "field" or "purpose"; PERMISSION_DENIED outside the officer's roles or jurisdiction,
+        or for a report's filer to anyone but the head of the holding unit (举报人信息保密);
+        NOT_FOUND when this node holds no personal data of the ticket; FAILED_PRECONDITION once
+        it was erased at the end of its retention period.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
