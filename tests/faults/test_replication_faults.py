@@ -53,6 +53,7 @@ from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import admin_pb2, intake_pb2, ticket_pb2
 from proto.hotline.v1 import casework_pb2 as cw
 from sync.codec import enum_number, to_message
+from tests.helpers.clear_text import clear_personal_data
 from tests.helpers.link_proxy import LinkProxy
 from tests.helpers.waiting import wait_until
 from tests.helpers.world import spec
@@ -302,6 +303,8 @@ class Workload:
         self.stop = threading.Event()
         self.registered: dict[str, str] = {}
         """ticket id -> request id, for every registration the province confirmed."""
+        self.phones: list[str] = []
+        """The filers' phone numbers of those registrations (never to be found in clear)."""
         self.steps: Counter[str] = Counter()
         self.transient: Counter[str] = Counter()
         self.errors: list[str] = []
@@ -356,6 +359,7 @@ class Workload:
             register = partial(_register, request_id=request_id, ticket=ticket)
             ticket_id = self._until_done("province", CENTRE, register)
             self.registered[ticket_id] = request_id
+            self.phones.append(ticket.consumer.phone)
             self.steps["register"] += 1
 
             def route(c: NodeClient, ticket_id: str = ticket_id) -> None:
@@ -498,6 +502,9 @@ def test_kill_9_during_replication_loses_and_duplicates_nothing(
     assert_no_trouble(network, line)
     print(f"events held {events}; tickets agreeing with every level above {agreed}")
     assert log_problems(network) == {}
+    # Killed mid-write, restarted, replayed: still no filer's data in clear on any disk.
+    folders = [network[name].data_dir for name in line]
+    assert work.phones and not clear_personal_data(folders, work.phones)
 
 
 @pytest.mark.processes
