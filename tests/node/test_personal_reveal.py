@@ -112,7 +112,7 @@ def test_a_reporters_name_is_refused_to_a_handler_and_shown_to_the_head(world: W
     assert reasons(node)[before:] == ["personal-data/refused/personal-data-withheld"]
     with world.officer("chengguan", 1) as head:  # 赵敏, head of Chengguan
         revealed = head.reveal(ticket_id, NAME, "核查举报需联系举报人")
-    assert revealed.value == "刘洋"
+    assert revealed.value == "刘晓阳"
 
 
 def test_a_look_without_a_purpose_or_a_field_is_refused_and_records_nothing(world: World) -> None:

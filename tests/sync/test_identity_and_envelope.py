@@ -171,6 +171,8 @@ def strategy_for(hint: Any, int_range: tuple[int, int] = (0, 2**62)) -> st.Searc
         return st.integers(*int_range)
     if hint is bool:
         return st.booleans()
+    if hint is bytes:
+        return st.binary(max_size=32)
     return st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
 
 
