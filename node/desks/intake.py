@@ -30,6 +30,7 @@ from sqlalchemy import Table, bindparam, select
 from core.errors import InvalidInput
 from core.incidents import EmergencyRule, emergency_destination, emergency_reasons
 from core.officers import Officer, system_officer
+from core.personal import MaskedConsumer, mask_consumer
 from core.ticket.commands import RegisterTicket
 from core.ticket.decisions import DecisionContext, register_ticket
 from core.ticket.events import EmergencyEscalated
@@ -103,6 +104,9 @@ class Registration:
     consumer_code: str = ""
     """The consumer's verification code, issued now (a replay issues a new one); '' when the
     kind of ticket gets none, or the node keeps no codes."""
+    masked: MaskedConsumer | None = None
+    """The filer as the answer shows them (张*, 139****0001), from the command in hand; None
+    for a replay (the stored ticket's seal says) or a registration without personal data."""
 
 
 class IntakeDesk:
@@ -203,7 +207,8 @@ class IntakeDesk:
         ticket_id, replayed, views, state = await self._writer.run(job)
         # What the projection wrote as its obligations rows: the same rules on the same state.
         deadlines = () if self._deadlines is None else tuple(self._deadlines.deadlines(state))
-        return Registration(ticket_id, replayed, views[ticket_id], deadlines, code)
+        masked = None if replayed or command.consumer.empty else mask_consumer(command.consumer)
+        return Registration(ticket_id, replayed, views[ticket_id], deadlines, code, masked)
 
 
 def _buffered(batch: LogBatch, table: Table, key: str, value: str) -> str | None:

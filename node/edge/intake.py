@@ -80,7 +80,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             consumer_code=outcome.consumer_code,
         )
         response.ticket.ParseFromString(outcome.view)
-        response.ticket.CopyFrom(await self._records.masked(response.ticket))
+        if outcome.masked is not None:  # masked from the command in hand: no read needed
+            consumer, masked = response.ticket.registration.consumer, outcome.masked
+            consumer.name, consumer.phone = masked.name, masked.phone
+            consumer.address, consumer.id_number = masked.address, masked.id_number
+            response.ticket.personal_status = ticket_pb2.PERSONAL_DATA_STATUS_MASKED
+        else:
+            response.ticket.CopyFrom(await self._records.masked(response.ticket))
         return response
 
     async def GetTicket(
