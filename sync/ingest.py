@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 
 from core import hlc
 from core.ticket.authority import DISPATCH_LEVELS
-from core.ticket.events import TicketRegistered
 from core.ticket.state import TicketStatus
 from core.units import jurisdiction_prefix, level_of
+from proto.hotline.v1 import events_pb2
 from sync.envelope import GENESIS_HASH, SealedEvent
 from sync.identity import NotEnrolled
 from sync.log_store import Head
@@ -121,8 +121,10 @@ def personal_data_in_clear(event: SealedEvent) -> Refused | None:
     """
     if event.event_type != REGISTERED:
         return None
-    registration = event.recorded().event
-    if isinstance(registration, TicketRegistered) and registration.consumer.empty:
+    # The message alone, not the domain event: a backlog of registrations is read once more
+    # by the fold anyway, and this check must stay cheap.
+    consumer = events_pb2.TicketRegistered.FromString(event.payload).consumer
+    if not (consumer.name or consumer.phone or consumer.address or consumer.id_number):
         return None
     return Refused(Refusal.PERSONAL_DATA_IN_CLEAR, f"ticket {event.ticket_id}")
 

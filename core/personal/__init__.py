@@ -7,6 +7,7 @@ who may not read it (``masking``, 脱敏) and the rule of when it must go (``ret
 个人信息删除), with no key, clock or randomness.
 """
 
+from core.deadlines.rulebook import DEFAULT_RETENTION_DAYS
 from core.personal.masking import (
     MaskedConsumer,
     mask_address,
@@ -17,7 +18,6 @@ from core.personal.masking import (
 )
 from core.personal.retention import (
     DEFAULT_GRACE_DAYS,
-    DEFAULT_RETENTION_DAYS,
     ERASURE_REASON,
     effective_retention_days,
     ended_ms,

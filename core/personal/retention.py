@@ -18,12 +18,10 @@ Pure: the clock is passed in, as epoch milliseconds.
 from __future__ import annotations
 
 from core import hlc
+from core.deadlines.rulebook import DEFAULT_RETENTION_DAYS
 from core.errors import InvalidInput
 from core.ticket.state import TicketState, TicketStatus
 from core.units import UnitLevel, level_of, province_of
-
-DEFAULT_RETENTION_DAYS = 1095
-"""Three years from the end of the ticket, unless the rule book says otherwise (0 there)."""
 
 DEFAULT_GRACE_DAYS = 7
 """How long after the holder's node the province steps in (its fallback)."""

@@ -28,7 +28,6 @@ from core.officers import system_officer
 from core.personal.retention import (
     DAY_MS,
     DEFAULT_GRACE_DAYS,
-    DEFAULT_RETENTION_DAYS,
     ERASURE_REASON,
     effective_retention_days,
     owes_erasure,
@@ -163,8 +162,9 @@ def personal_data_erasure(
 ) -> PersonalDataErasure:
     """The erasure job of a node that holds tickets (a profile's job).
 
-    ``retention_days``: where the period comes from (0: the default). Until the rule book
-    carries it, the default ``DEFAULT_RETENTION_DAYS``.
+    ``retention_days``: where the period comes from (0: the default); by default the
+    province's rule book in force at each round (``retention_days``, 0 there too meaning
+    ``DEFAULT_RETENTION_DAYS``).
     """
     return PersonalDataErasure(
         node.own_unit,
@@ -172,5 +172,5 @@ def personal_data_erasure(
         node.writer,
         node.clock.wall_ms,
         node.blocking,
-        retention_days or (lambda: DEFAULT_RETENTION_DAYS),
+        retention_days or (lambda: node.rules.book.retention_days_in_force),
     )

@@ -32,8 +32,9 @@ from sqlalchemy import Connection, select
 from core.personal import MaskedConsumer, mask_consumer
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import NO_CONSUMER, Consumer, PersonalCommitment
-from proto.hotline.v1 import sync_pb2
+from proto.hotline.v1 import events_pb2, sync_pb2
 from sync import schema
+from sync.ingest import REGISTERED
 from sync.personal.digests import lookup_key, normalized_id_number, normalized_phone
 from sync.personal.fresh import fresh_seal
 from sync.personal.seal import SealedPersonal, open_personal
@@ -107,6 +108,24 @@ class HeldSeal:
     wrapped_key: bytes
 
 
+def _committed(batch: LogBatch, ticket_id: str) -> PersonalCommitment | None:
+    """What the ticket's signed registration commits to, as this batch sees it; None when the
+    registration is not held or the data was erased.
+
+    The registration usually came in the same batch as its seal: then only its message is read
+    (a backlog of thousands must not fold each ticket here). A ticket erased in this batch too
+    loses the seal again at the flush (``node.views.tickets.forget_erased``).
+    """
+    for event in batch.buffered_for(ticket_id):
+        if event.event_type == REGISTERED:
+            personal = events_pb2.TicketRegistered.FromString(event.payload).personal
+            return PersonalCommitment(personal.suite, personal.commitment)
+    state = batch.state_of(ticket_id)
+    if state.registration is None or state.personal_erased:
+        return None
+    return state.registration.personal
+
+
 class SealShelf:
     """Where a node keeps its tickets' sealed personal data; see the module docstring."""
 
@@ -157,16 +176,14 @@ class SealShelf:
         kept = 0
         for message in seals:
             ticket_id = message.ticket_id
-            state = batch.state_of(ticket_id)
-            registration = state.registration
-            if registration is None or state.personal_erased:
+            expected = _committed(batch, ticket_id)
+            if expected is None:
                 continue
             try:
                 suite = CipherSuite.parse(message.suite)
                 sealed = SealedPersonal(
                     suite, message.commitment, message.nonce, message.ciphertext
                 )
-                expected = registration.personal
                 if expected.suite != suite.value or not hmac.compare_digest(
                     expected.commitment, sealed.commitment
                 ):

@@ -323,6 +323,10 @@ class EventBuffer(WriteBuffer):
 
     # -- what the flush writes ---------------------------------------------------------------
 
+    def buffered_for(self, ticket_id: str) -> list[SealedEvent]:
+        """The counted events of ``ticket_id`` this batch holds so far (none: an empty list)."""
+        return list(self._ticket_events.get(ticket_id, ()))
+
     def buffered_events(self) -> list[tuple[SealedEvent, str, str]]:
         """This batch's events in the order buffered: (event, received from, verdict)."""
         return list(self._events.values())

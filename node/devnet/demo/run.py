@@ -28,6 +28,7 @@ from core.ticket.vocabulary import (
     Track,
 )
 from node.devnet.demo.deadlines import show_queue, start_campaign
+from node.devnet.demo.personal_data import personal_data_is_guarded
 from node.devnet.demo.scenes import (
     catch_up_with_progress,
     dispatch_while_offline,
@@ -379,7 +380,10 @@ def run_demo(*, keep: bool = False, keep_data: Path | None = None) -> int:
                     f"{from_message(TicketState, response.ticket).status.value}"
                 )
         net.settle()
-        agree = _agreement_table(net, ids) and untampered and door_held
+        say("\n6. Personal data (个人信息): masked everywhere, every look in full recorded:")
+        guarded = personal_data_is_guarded(net, ids["gym"], ids["masks"])
+        net.settle()
+        agree = _agreement_table(net, ids) and untampered and door_held and guarded
     elapsed = time.monotonic() - started
     if not keep:
         import shutil
