@@ -38,7 +38,7 @@ from sync.ingest import REGISTERED, CheckedEvent, IngestReport, ingest_chains
 from sync.log_store import EventLog
 from sync.lookup_key_exchange import LookupKeyKeeper, keys_for_child
 from sync.officer_account_signing import AccountExchange, alert_refused
-from sync.personal.shelf import SealShelf
+from sync.personal.shelf import PreparedSeal, SealShelf
 from sync.pki import NodeCertificate, PkiError, load_certificates
 from sync.protocol import PROTOCOL_VERSION, check_peer_protocol
 from sync.received import batch_certificates, read_batch
@@ -61,7 +61,7 @@ def _take_chains(
     batch: LogBatch,
     *,
     shelf: SealShelf | None,
-    seals: list[sync_pb2.PersonalSeal],
+    seals: list[PreparedSeal],
     checked: list[CheckedEvent],
     peer: str,
     subtree_prefix: str,
@@ -251,6 +251,15 @@ class ChildReplication:
         checked = await self._verifier.check(events, self._trust)
         return checked, certificates, broken
 
+    async def _prepared(
+        self, batch: sync_pb2.EventBatch, checked: list[CheckedEvent]
+    ) -> list[PreparedSeal]:
+        """The batch's seals opened and checked on the pool (``SealShelf.prepare``)."""
+        if self._shelf is None or not batch.seals:
+            return []
+        events = [c.event for c in checked]
+        return await self._blocking(self._shelf.prepare, list(batch.seals), events)
+
     async def push(
         self, pem: bytes | None, batches: AsyncIterable[sync_pb2.EventBatch]
     ) -> sync_pb2.PushSummary:
@@ -265,7 +274,7 @@ class ChildReplication:
         async def apply(
             checked: list[CheckedEvent],
             certificates: list[NodeCertificate],
-            seals: list[sync_pb2.PersonalSeal],
+            seals: list[PreparedSeal],
         ) -> IngestReport:
             return await self._writer.run(
                 partial(
@@ -285,7 +294,8 @@ class ChildReplication:
                 total.reject(event_id, reason)
             if applying is not None:
                 total.add(await applying)
-            applying = asyncio.ensure_future(apply(checked, certificates, list(batch.seals)))
+            seals = await self._prepared(batch, checked)
+            applying = asyncio.ensure_future(apply(checked, certificates, seals))
         if applying is not None:
             total.add(await applying)
         return sync_pb2.PushSummary(

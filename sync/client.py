@@ -35,7 +35,7 @@ from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.lookup_key_exchange import LookupKeyKeeper, keep_keys
 from sync.officer_account_signing import AccountExchange, alert_refused
-from sync.personal.shelf import SealShelf
+from sync.personal.shelf import PreparedSeal, SealShelf
 from sync.pki import NodeCertificate, PkiError, dns_name
 from sync.ports import ListenerKind, listener_kind
 from sync.protocol import PROTOCOL_VERSION, check_peer_protocol
@@ -92,7 +92,7 @@ def _store_pulled(
     peer: str,
     cursor: int,
     shelf: SealShelf | None = None,
-    seals: Sequence[sync_pb2.PersonalSeal] = (),
+    seals: Sequence[PreparedSeal] = (),
 ) -> IngestReport:
     """Store a pulled batch, the seals of its registrations and the new cursor in one
     transaction (never the cursor alone)."""
@@ -437,6 +437,11 @@ class ParentLink:
         async for batch in stream:
             events, certificates, broken = await self._blocking(read_batch, self._trust, batch)
             checked = await self._verifier.check(events, self._trust)
+            prepared: list[PreparedSeal] = []
+            if self._shelf is not None and batch.seals:
+                prepared = await self._blocking(
+                    self._shelf.prepare, list(batch.seals), [c.event for c in checked]
+                )
             for event_id, reason in broken:
                 total.reject(event_id, reason)
             if storing is not None:
@@ -451,7 +456,7 @@ class ParentLink:
                         peer=peer,
                         cursor=batch.cursor,
                         shelf=self._shelf,
-                        seals=list(batch.seals),
+                        seals=prepared,
                     )
                 )
             )

@@ -34,6 +34,7 @@ from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import NO_CONSUMER, Consumer, PersonalCommitment
 from proto.hotline.v1 import events_pb2, sync_pb2
 from sync import schema
+from sync.envelope import SealedEvent
 from sync.ingest import REGISTERED
 from sync.personal.digests import lookup_key, normalized_id_number, normalized_phone
 from sync.personal.fresh import fresh_seal
@@ -108,22 +109,34 @@ class HeldSeal:
     wrapped_key: bytes
 
 
-def _committed(batch: LogBatch, ticket_id: str) -> PersonalCommitment | None:
-    """What the ticket's signed registration commits to, as this batch sees it; None when the
-    registration is not held or the data was erased.
+@dataclass(frozen=True)
+class PreparedSeal:
+    """A received seal opened and checked (``SealShelf.prepare``), ready for ``take``."""
 
-    The registration usually came in the same batch as its seal: then only its message is read
-    (a backlog of thousands must not fold each ticket here). A ticket erased in this batch too
-    loses the seal again at the flush (``node.views.tickets.forget_erased``).
-    """
-    for event in batch.buffered_for(ticket_id):
-        if event.event_type == REGISTERED:
-            personal = events_pb2.TicketRegistered.FromString(event.payload).personal
-            return PersonalCommitment(personal.suite, personal.commitment)
-    state = batch.state_of(ticket_id)
-    if state.registration is None or state.personal_erased:
-        return None
-    return state.registration.personal
+    ticket_id: str
+    registration_event: str
+    """The event id of the registration it came with and was checked against ('' if none)."""
+    sealed: SealedPersonal
+    kek_id: str
+    wrapped_key: bytes
+    lookups: Lookups
+
+    def __repr__(self) -> str:
+        return f"PreparedSeal({self.ticket_id!r})"
+
+
+def _commitment_in(registration: SealedEvent) -> PersonalCommitment:
+    """The commitment a signed registration holds, read from its message alone (a backlog of
+    thousands must not decode each into the domain event here)."""
+    personal = events_pb2.TicketRegistered.FromString(registration.payload).personal
+    return PersonalCommitment(personal.suite, personal.commitment)
+
+
+def _commits_to(expected: PersonalCommitment, sealed: SealedPersonal) -> bool:
+    """True when the seal is what the registration commits to (suite and commitment)."""
+    return expected.suite == sealed.suite.value and hmac.compare_digest(
+        expected.commitment, sealed.commitment
+    )
 
 
 class SealShelf:
@@ -165,35 +178,73 @@ class SealShelf:
         personal = PersonalCommitment(suite.value, sealed.commitment)
         return replace(registration, consumer=NO_CONSUMER, personal=personal)
 
-    def take(self, batch: LogBatch, seals: Sequence[sync_pb2.PersonalSeal]) -> int:
-        """Keep the seals that came with replicated events; returns how many were kept.
+    def prepare(
+        self, seals: Sequence[sync_pb2.PersonalSeal], events: Sequence[SealedEvent]
+    ) -> list[PreparedSeal]:
+        """The seals that came with a batch of replicated ``events``, opened, checked and made
+        ready to keep: on the node's pool, before the writer job that stores the batch, so a
+        backlog's cryptography does not run on the log writer (it reads no table).
 
-        A seal is kept only when the ticket's signed registration is held (stored in this job
-        or before), commits to exactly what the seal opens to, and the data was not erased.
-        Anything else is dropped and logged: the registration still counts, and the data comes
-        again with the next copy of it.
+        A seal must open with its data key to exactly the data its commitment names; when its
+        registration is among ``events`` it must also be the commitment that registration
+        signs. What fails is dropped and logged (the registration still counts, and the data
+        comes again with the next copy of it); ``take`` finishes the check against the log.
         """
-        kept = 0
+        registrations: dict[str, SealedEvent] = {
+            e.ticket_id: e for e in events if e.event_type == REGISTERED
+        }
+        ready: list[PreparedSeal] = []
         for message in seals:
             ticket_id = message.ticket_id
-            expected = _committed(batch, ticket_id)
-            if expected is None:
-                continue
             try:
                 suite = CipherSuite.parse(message.suite)
                 sealed = SealedPersonal(
                     suite, message.commitment, message.nonce, message.ciphertext
                 )
-                if expected.suite != suite.value or not hmac.compare_digest(
-                    expected.commitment, sealed.commitment
+                consumer = open_personal(sealed, ticket_id, message.data_key)
+                registration = registrations.get(ticket_id)
+                if registration is not None and not _commits_to(
+                    _commitment_in(registration), sealed
                 ):
                     raise SealBroken("it is not the data the signed registration commits to")
-                consumer = open_personal(sealed, ticket_id, message.data_key)
             except (SealBroken, ValueError) as exc:
                 log.warning("personal data of ticket %s not kept: %s", ticket_id, exc)
                 continue
-            self._keep(batch, ticket_id, sealed, message.data_key)
-            self._keep_lookups(batch, ticket_id, consumer)
+            kek_id, wrapped = self._keys.wrap(ticket_id, message.data_key)
+            found = lookups_of(self._lookup_key(), consumer)
+            ready.append(
+                PreparedSeal(
+                    ticket_id,
+                    registration.event_id if registration is not None else "",
+                    sealed,
+                    kek_id,
+                    wrapped,
+                    found,
+                )
+            )
+        return ready
+
+    def take(self, batch: LogBatch, prepared: Sequence[PreparedSeal]) -> int:
+        """Keep the prepared seals whose registration this batch stored, or held before with
+        the same commitment and its data not erased; returns how many were kept. The writer's
+        part: no cryptography, a look at what the batch holds, and two rows per seal."""
+        kept = 0
+        for seal in prepared:
+            ticket_id = seal.ticket_id
+            stored = seal.registration_event and any(
+                e.event_id == seal.registration_event for e in batch.buffered_for(ticket_id)
+            )
+            if not stored:
+                state = batch.state_of(ticket_id)
+                held = state.registration
+                if (
+                    held is None
+                    or state.personal_erased
+                    or not _commits_to(held.personal, seal.sealed)
+                ):
+                    continue
+            self._keep_row(batch, ticket_id, seal.sealed, seal.kek_id, seal.wrapped_key)
+            self._keep_lookup_row(batch, ticket_id, seal.lookups)
             kept += 1
         return kept
 
@@ -201,6 +252,11 @@ class SealShelf:
         self, batch: LogBatch, ticket_id: str, sealed: SealedPersonal, data_key: bytes
     ) -> None:
         kek_id, wrapped = self._keys.wrap(ticket_id, data_key)
+        self._keep_row(batch, ticket_id, sealed, kek_id, wrapped)
+
+    def _keep_row(
+        self, batch: LogBatch, ticket_id: str, sealed: SealedPersonal, kek_id: str, wrapped: bytes
+    ) -> None:
         batch.upsert(
             schema.personal_seals,
             {
@@ -216,7 +272,9 @@ class SealShelf:
         )
 
     def _keep_lookups(self, batch: LogBatch, ticket_id: str, consumer: Consumer) -> None:
-        found = lookups_of(self._lookup_key(), consumer)
+        self._keep_lookup_row(batch, ticket_id, lookups_of(self._lookup_key(), consumer))
+
+    def _keep_lookup_row(self, batch: LogBatch, ticket_id: str, found: Lookups) -> None:
         batch.upsert(
             schema.personal_lookups,
             {

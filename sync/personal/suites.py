@@ -14,9 +14,11 @@ has one error for "these bytes do not check" whatever the suite.
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac as std_hmac
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -52,12 +54,18 @@ class CipherSuite(enum.Enum):
     def parse(cls, text: str, field: str = "suite") -> CipherSuite:
         """The suite a setting or request names, by value (``sm4-gcm/sm3``) or by name
         (``commercial``), case-insensitive; ``InvalidInput`` naming the allowed spellings."""
+        known = _BY_VALUE.get(text)  # every stored seal names its suite exactly so: no search
+        if known is not None:
+            return known
         wanted = text.strip().lower()
         for suite in cls:
             if wanted in (suite.value, suite.name.lower()):
                 return suite
         allowed = ", ".join(f"{s.name.lower()} ({s.value})" for s in cls)
         raise InvalidInput(field, f"unknown cipher suite {text!r}; allowed: {allowed}")
+
+
+_BY_VALUE: dict[str, CipherSuite] = {s.value: s for s in CipherSuite}
 
 
 class SealBroken(HotlineError):
@@ -79,7 +87,7 @@ def aead_seal(suite: CipherSuite, key: bytes, nonce: bytes, plaintext: bytes, aa
     programming error (``ValueError``), never silently padded."""
     _check_lengths(suite, key, nonce)
     if suite is CipherSuite.INTERNATIONAL:
-        return AESGCM(key).encrypt(nonce, plaintext, aad)
+        return _aes_gcm(key).encrypt(nonce, plaintext, aad)
     encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(aad)
     body = encryptor.update(plaintext) + encryptor.finalize()
@@ -94,7 +102,7 @@ def aead_open(suite: CipherSuite, key: bytes, nonce: bytes, sealed: bytes, aad: 
         if len(sealed) < TAG_BYTES:
             raise SealBroken(f"{suite.name} sealed value shorter than its tag")
         if suite is CipherSuite.INTERNATIONAL:
-            return AESGCM(key).decrypt(nonce, sealed, aad)
+            return _aes_gcm(key).decrypt(nonce, sealed, aad)
         body, tag = sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]
         decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
         decryptor.authenticate_additional_data(aad)
@@ -103,21 +111,25 @@ def aead_open(suite: CipherSuite, key: bytes, nonce: bytes, sealed: bytes, aad: 
         raise SealBroken(f"{suite.name} sealed value does not check") from error
 
 
+@lru_cache(maxsize=32)
+def _aes_gcm(key: bytes) -> AESGCM:
+    """The AES-GCM context of a key, kept for the few keys used over and over (a node's
+    key-encryption key wraps every data key): making one costs more than sealing a field."""
+    return AESGCM(key)
+
+
 def digest(suite: CipherSuite, data: bytes) -> bytes:
     """The suite's hash of ``data`` (SHA-256 or SM3), 32 bytes; what commitments are made of."""
-    hasher = hashes.Hash(_hash_of(suite))
-    hasher.update(data)
-    return hasher.finalize()
+    return hashlib.new(_HASH_NAMES[suite], data).digest()
 
 
 def keyed_digest(suite: CipherSuite, key: bytes, data: bytes) -> bytes:
     """The suite's HMAC of ``data`` under ``key`` (HMAC-SHA-256 or HMAC-SM3), 32 bytes: a
     digest that only holders of the key can compute, so a look-up key cannot be brute-forced
     from the small space of phone numbers."""
-    mac = hmac.HMAC(key, _hash_of(suite))
-    mac.update(data)
-    return mac.finalize()
+    return std_hmac.digest(key, data, _HASH_NAMES[suite])
 
 
-def _hash_of(suite: CipherSuite) -> hashes.HashAlgorithm:
-    return hashes.SHA256() if suite is CipherSuite.INTERNATIONAL else hashes.SM3()
+_HASH_NAMES = {CipherSuite.INTERNATIONAL: "sha256", CipherSuite.COMMERCIAL: "sm3"}
+"""OpenSSL's names of the suites' hashes, through ``hashlib`` (the same OpenSSL as
+``cryptography``, without an object per call: a backlog digests every filer twice)."""
