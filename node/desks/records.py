@@ -28,6 +28,7 @@ from sync.codec import enum_number, fill_message, from_message
 from sync.envelope import EVENT_CLASSES, EVENT_MESSAGES, SealedEvent
 from sync.log_store import EventLog
 from sync.personal.shelf import SealShelf
+from sync.personal.suites import SealBroken
 from sync.trust import TrustStore
 
 MAX_PAGE = 500
@@ -82,8 +83,11 @@ class TicketRecords:
         if ticket.personal_erased_hlc:
             status = ticket_pb2.PERSONAL_DATA_STATUS_ERASED
         elif self._shelf is not None and ticket.HasField("registration"):
-            with self._db.read() as conn:
-                masked = self._shelf.masked(conn, [ticket.ticket_id]).get(ticket.ticket_id)
+            try:
+                with self._db.read() as conn:
+                    masked = self._shelf.masked(conn, [ticket.ticket_id]).get(ticket.ticket_id)
+            except SealBroken:  # a damaged seal shows nothing (the look-up job deletes it)
+                masked = None
             if masked is not None:
                 consumer = ticket.registration.consumer
                 consumer.name, consumer.phone = masked.name, masked.phone

@@ -1,11 +1,13 @@
-"""Re-keying the keyed look-ups after the look-up key in force changes (关联键重算).
+"""Keyed look-ups for every seal held, under the look-up key in force (关联键计算与重算).
 
 Duplicate, group and claimant detection compare keyed digests of the filers' phone and ID
 numbers (``sync.personal.shelf.lookups_of``). When the province rotates its look-up key, or a
 node that digested with its own key first receives the province's, digests under the old key
-would no longer match new ones: the links between past and new tickets would be lost. This job
-finds, a batch per round, the tickets whose look-ups are under another key (or missing while
-their seal is held), opens their seals, and writes the digests under the key in force into
+would no longer match new ones: the links between past and new tickets would be lost; and a
+seal taken in by replication comes without look-ups (computing them would slow a backlog's
+catch-up). This job finds, a batch per round, the tickets whose look-ups are under another key
+or missing while their seal is held, opens their seals (deleting one that does not open to its
+commitment), and writes the digests under the key in force into
 ``personal_lookups``, the signals view and the same-matter fingerprints, in one writer job per
 batch. Nothing of the clear values is kept; erased tickets have no seal and are left alone.
 """
@@ -84,7 +86,10 @@ class LookupRekey:
             try:
                 consumer = self._shelf.consumer_of(batch.conn, ticket_id)
             except SealBroken as exc:
-                log.error("look-ups of ticket %s not re-keyed: %s", ticket_id, exc)
+                # A seal taken in by replication is first opened here: one whose ciphertext
+                # is not what its commitment names is damaged or forged, and goes.
+                log.error("sealed personal data of ticket %s deleted: %s", ticket_id, exc)
+                batch.delete(personal_seals, (ticket_id,))
                 continue
             if consumer is None:
                 continue  # erased meanwhile

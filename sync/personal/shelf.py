@@ -7,16 +7,19 @@ place that:
 
 - seals a new registration before it is signed (``seal_registration``), in the registering
   writer job, and returns the registration as it will be signed;
-- takes in the seals that came with a batch of replicated events (``take``), each checked
-  against the commitment its signed registration holds, so a relay cannot swap the data;
+- takes in the seals that came with a batch of replicated events (``prepare`` on the pool,
+  ``take`` in the writer job), each checked against the commitment its signed registration
+  holds, so a relay cannot swap the data (whether the ciphertext opens to it is checked at its
+  first opening, by the look-up job);
 - hands the seals of the registrations it sends on (``outgoing``), the data key unwrapped for
   the mutually authenticated link;
 - opens a ticket's data for a look (``consumer_of``) and for the masked listings (``masked``).
 
 Erasure deletes the row (``node.views.tickets`` does it when it folds ``PersonalDataErased``),
 so nothing of the values is left on the node; the signed log keeps verifying. Keyed look-ups
-(phone and ID digests for duplicate, group and claimant detection) are written with the seal
-into ``personal_lookups`` under the province's look-up key, and deleted with it.
+(phone and ID digests for duplicate, group and claimant detection) go into
+``personal_lookups`` under the province's look-up key: with the seal of a registration made
+here, by the look-up job for one received (``node.jobs.lookup_rekey``); erasure deletes them.
 """
 
 from __future__ import annotations
@@ -119,7 +122,6 @@ class PreparedSeal:
     sealed: SealedPersonal
     kek_id: str
     wrapped_key: bytes
-    lookups: Lookups
 
     def __repr__(self) -> str:
         return f"PreparedSeal({self.ticket_id!r})"
@@ -181,14 +183,17 @@ class SealShelf:
     def prepare(
         self, seals: Sequence[sync_pb2.PersonalSeal], events: Sequence[SealedEvent]
     ) -> list[PreparedSeal]:
-        """The seals that came with a batch of replicated ``events``, opened, checked and made
-        ready to keep: on the node's pool, before the writer job that stores the batch, so a
-        backlog's cryptography does not run on the log writer (it reads no table).
+        """The seals that came with a batch of replicated ``events``, checked and wrapped under
+        this node's key: on the node's pool, before the writer job that stores the batch (it
+        reads no table), so a backlog's seals cost the log writer two comparisons and a row.
 
-        A seal must open with its data key to exactly the data its commitment names; when its
-        registration is among ``events`` it must also be the commitment that registration
-        signs. What fails is dropped and logged (the registration still counts, and the data
-        comes again with the next copy of it); ``take`` finishes the check against the log.
+        A seal must name the suite and commitment its registration signs (checked here when the
+        registration is among ``events``, else by ``take`` against the log) and carry a data
+        key of its suite's length. Whether its ciphertext opens to exactly that commitment is
+        checked the first time it is opened: by the look-up job, within a round, which digests
+        it and deletes (and logs) one that does not (``node.jobs.lookup_rekey``); a look or a
+        masked answer checks it too. What fails here is dropped and logged: the registration
+        still counts, and the data comes again with the next copy of it.
         """
         registrations: dict[str, SealedEvent] = {
             e.ticket_id: e for e in events if e.event_type == REGISTERED
@@ -201,7 +206,8 @@ class SealShelf:
                 sealed = SealedPersonal(
                     suite, message.commitment, message.nonce, message.ciphertext
                 )
-                consumer = open_personal(sealed, ticket_id, message.data_key)
+                if len(message.data_key) != suite.key_bytes:
+                    raise SealBroken(f"a {suite.name} data key has {suite.key_bytes} bytes")
                 registration = registrations.get(ticket_id)
                 if registration is not None and not _commits_to(
                     _commitment_in(registration), sealed
@@ -211,23 +217,15 @@ class SealShelf:
                 log.warning("personal data of ticket %s not kept: %s", ticket_id, exc)
                 continue
             kek_id, wrapped = self._keys.wrap(ticket_id, message.data_key)
-            found = lookups_of(self._lookup_key(), consumer)
-            ready.append(
-                PreparedSeal(
-                    ticket_id,
-                    registration.event_id if registration is not None else "",
-                    sealed,
-                    kek_id,
-                    wrapped,
-                    found,
-                )
-            )
+            event_id = registration.event_id if registration is not None else ""
+            ready.append(PreparedSeal(ticket_id, event_id, sealed, kek_id, wrapped))
         return ready
 
     def take(self, batch: LogBatch, prepared: Sequence[PreparedSeal]) -> int:
         """Keep the prepared seals whose registration this batch stored, or held before with
         the same commitment and its data not erased; returns how many were kept. The writer's
-        part: no cryptography, a look at what the batch holds, and two rows per seal."""
+        part: no cryptography, a look at what the batch holds, and a row per seal (its keyed
+        look-ups follow from the look-up job, which opens it)."""
         kept = 0
         for seal in prepared:
             ticket_id = seal.ticket_id
@@ -244,7 +242,6 @@ class SealShelf:
                 ):
                     continue
             self._keep_row(batch, ticket_id, seal.sealed, seal.kek_id, seal.wrapped_key)
-            self._keep_lookup_row(batch, ticket_id, seal.lookups)
             kept += 1
         return kept
 
@@ -272,9 +269,7 @@ class SealShelf:
         )
 
     def _keep_lookups(self, batch: LogBatch, ticket_id: str, consumer: Consumer) -> None:
-        self._keep_lookup_row(batch, ticket_id, lookups_of(self._lookup_key(), consumer))
-
-    def _keep_lookup_row(self, batch: LogBatch, ticket_id: str, found: Lookups) -> None:
+        found = lookups_of(self._lookup_key(), consumer)
         batch.upsert(
             schema.personal_lookups,
             {

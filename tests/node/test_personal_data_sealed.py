@@ -27,7 +27,7 @@ from sync.log_store import EventLog
 from sync.personal.fresh import fresh_seal
 from sync.personal.suites import CipherSuite
 from tests.helpers.peers import push_raw
-from tests.helpers.world import InProcessNode, World
+from tests.helpers.world import InProcessNode, World, run_job
 
 GYM = dict(demo_tickets())["gym"]
 
@@ -160,7 +160,9 @@ def test_a_registration_with_the_filer_in_clear_is_refused_and_never_stored(
     assert GYM.consumer.phone.encode() not in sqlite_bytes(city)
 
 
-def test_a_seal_that_is_not_what_the_registration_commits_to_is_dropped(world: World) -> None:
+def test_a_seal_that_does_not_open_to_its_commitment_is_deleted_at_its_first_opening(
+    world: World,
+) -> None:
     world.start_line()
     county, city = world["chengguan"], world["city"]
     with world.officer("chengguan") as handler:
@@ -189,8 +191,41 @@ def test_a_seal_that_is_not_what_the_registration_commits_to_is_dropped(world: W
     events = _signed_registration(county, ticket_id, registration)
     summary = push_raw(county, city, events, seals=[swapped])
     assert summary.accepted == 1
+    run_job(city, "lookup-rekey")  # the first opening: it does not open to its commitment
     assert seals_held(city, ticket_id) == 0
     with world.officer("city") as officer:
         shown = officer.get(ticket_id)
     assert shown.personal_status == ticket_pb2.PERSONAL_DATA_STATUS_NOT_HELD
     assert not shown.registration.consumer.phone
+
+
+def test_a_seal_for_another_commitment_than_the_registration_s_is_never_kept(
+    world: World,
+) -> None:
+    world.start_line()
+    county, city = world["chengguan"], world["city"]
+    with world.officer("chengguan") as handler:
+        genuine = handler.register(uuid.uuid4().hex, walk_in()).ticket_id
+    world.sync("chengguan")
+    ticket_id = f"{county.node.identity.node_id}-999997"
+    suite = CipherSuite.INTERNATIONAL
+    signed, _ = fresh_seal(suite, ticket_id, GYM.consumer)
+    registration = replace(
+        registration_of(county, genuine),
+        ticket_id=ticket_id,
+        personal=replace(registration_of(county, genuine).personal, commitment=signed.commitment),
+    )
+    # A whole, valid seal of other data: it opens, but to what the registration does not sign.
+    other, data_key = fresh_seal(suite, ticket_id, Consumer("李四", "13800000000"))
+    seal_message = sync_pb2.PersonalSeal(
+        ticket_id=ticket_id,
+        suite=suite.value,
+        commitment=other.commitment,
+        nonce=other.nonce,
+        ciphertext=other.ciphertext,
+        data_key=data_key,
+    )
+    events = _signed_registration(county, ticket_id, registration)
+    summary = push_raw(county, city, events, seals=[seal_message])
+    assert summary.accepted == 1
+    assert seals_held(city, ticket_id) == 0
