@@ -110,8 +110,9 @@ def root_of(world: World) -> x509.Certificate:
 
 
 def test_a_complaint_closed_at_the_county_is_erased_everywhere_three_years_on_and_the_log_still_audits(  # noqa: E501
-    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], personal_suite: str
 ) -> None:
+    world.personal_suite = personal_suite  # in both cipher suites
     time = HandMovedTime(china("2026-12-01", 10))
     start_line(world, time)
     with world.officer("province") as centre:

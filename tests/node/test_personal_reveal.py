@@ -64,7 +64,10 @@ def test_lists_and_tickets_show_the_filer_masked_never_in_clear(world: World) ->
             assert clear not in answer
 
 
-def test_a_handler_sees_the_phone_in_full_and_the_province_sees_the_look(world: World) -> None:
+def test_a_handler_sees_the_phone_in_full_and_the_province_sees_the_look(
+    world: World, personal_suite: str
+) -> None:
+    world.personal_suite = personal_suite  # in both cipher suites
     world.start_line()
     with world.officer("province") as centre:
         ticket_id = register_and_route(centre, "gym")
