@@ -93,7 +93,8 @@ def test_a_county_behind_by_two_rotations_is_handed_only_what_it_lacks(world: Wo
         supervisor.amend_rules(rules_pb2.RuleAmendment(retention_days=400))
     world.sync("city", "chengguan")
     (first,) = held(world, "chengguan")
-    assert first.suite == "aes-256-gcm/sha-256"  # the default suite, the province's first key
+    # The suite the province started in, its first key's.
+    assert first.suite == CipherSuite.parse(world.personal_suite).value
 
     with world.officer("province", SUPERVISOR) as supervisor:
         supervisor.amend_rules(rotate)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import NO_CONSUMER, Consumer
+from node.cli.main import main as hotline
 from node.devnet.samples import demo_tickets
 from proto.hotline.v1 import intake_pb2, sync_pb2, ticket_pb2
 from sync import schema
@@ -229,3 +230,24 @@ def test_a_seal_for_another_commitment_than_the_registration_s_is_never_kept(
     summary = push_raw(county, city, events, seals=[seal_message])
     assert summary.accepted == 1
     assert seals_held(city, ticket_id) == 0
+
+
+def test_after_the_province_switches_suites_the_seals_still_travel(world: World) -> None:
+    """Nodes that started in SM4 keep SM4 key-encryption keys; registrations sealed in AES-256
+    after the rule book switches are wrapped under them and still go up the line."""
+    world.personal_suite = "commercial"
+    world.start_line()
+    cli = world["province"].cli("620000-02")
+    assert hotline(["rules", "personal", "--suite", "international", *cli]) == 0
+    world.sync("city", "chengguan")  # the book comes down
+    with world.officer("chengguan") as handler:
+        ticket_id = handler.register(uuid.uuid4().hex, walk_in()).ticket_id
+    assert registration_of(world["chengguan"], ticket_id).personal.suite == (
+        CipherSuite.INTERNATIONAL.value
+    )
+    world.sync("chengguan", "city")
+    for name in ("city", "province"):
+        assert seals_held(world[name], ticket_id) == 1
+        with world.officer(name) as officer:
+            shown = officer.get(ticket_id)
+        assert shown.personal_status == ticket_pb2.PERSONAL_DATA_STATUS_MASKED, name

@@ -278,3 +278,16 @@ def test_docs_protocol_shows_the_fixed_vector(suite: CipherSuite) -> None:
     commitment, ciphertext = FIXED[suite]
     assert f"commitment {commitment}" in page
     assert f"ciphertext {ciphertext}" in page
+
+
+@pytest.mark.parametrize("kek_suite", SUITES)
+@pytest.mark.parametrize("data_suite", SUITES)
+def test_a_data_key_of_either_suite_is_wrapped_under_a_key_of_either_suite(
+    kek_suite: CipherSuite, data_suite: CipherSuite
+) -> None:
+    """A province that switches suites leaves its nodes' key-encryption keys in the first one:
+    an AES-256 data key is wrapped under an SM4 key, and the other way round."""
+    kek = bytes(range(kek_suite.key_bytes))
+    dek = bytes(range(100, 100 + data_suite.key_bytes))
+    wrapped = wrap_key(kek_suite, kek, "k1", TICKET, dek, bytes(12))
+    assert unwrap_key(kek_suite, kek, "k1", TICKET, wrapped) == dek
