@@ -32,11 +32,8 @@ from core.incidents.keys import (
     MATCHED_BY_ID,
     MATCHED_BY_PHONE,
     filer_label,
-    id_key,
-    masked_filer,
     name_key,
     normalise_name,
-    phone_key,
     respondent_key,
 )
 from core.incidents.rules import (
@@ -68,13 +65,10 @@ __all__ = [
     "filer_label",
     "find_claimants",
     "find_groups",
-    "id_key",
     "in_qualifying_windows",
     "incident_id_for",
-    "masked_filer",
     "name_key",
     "normalise_name",
-    "phone_key",
     "resolve_keys",
     "respondent_key",
 ]

@@ -26,7 +26,7 @@ class Filing:
     received_ms: int
     kind: TicketKind
     filer_key: str
-    """``phone_key`` or ``id_key`` of the filer, whichever the detection compares."""
+    """The filer's keyed phone or ID digest (``personal_lookups``), as compared."""
     respondent_key: str
     flagged: bool = False
     """True when the ticket is flagged already."""

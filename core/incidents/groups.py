@@ -36,7 +36,7 @@ class Complaint:
     respondent_key: str
     name_key: str
     consumer_key: str
-    """The filer's ``phone_key``: consumers are counted by it."""
+    """The filer's keyed phone digest (``personal_lookups``): consumers are counted by it."""
     incident_id: str = ""
     """The incident the ticket is linked to already, if any."""
 

@@ -3,19 +3,17 @@
 A group complaint counts consumers against one business, a professional claimant is one filer
 across businesses; both need to tell that two tickets name the same party although call-takers
 write names and numbers in many ways. Businesses are keyed openly (credit code, else normalised
-name and county: businesses are named openly, DOMAIN.md §10); filers only as digests of their
-phone or ID number, so the node's signals view keeps no number in clear (DOMAIN.md §9), and an
-officer is shown the matched identifier masked (``masked_filer``).
+name and county: businesses are named openly, DOMAIN.md §10); filers only as keyed digests of
+their phone or ID number under the province's look-up key (``sync.personal.shelf.lookups_of``,
+kept in ``personal_lookups``), so no node keeps a number in clear or as a bare hash anyone can
+reverse (DOMAIN.md §9); a flag says how the filer was recognised (``filer_label``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 
-from core.identifiers import normalized_id_number, normalized_phone
-from core.personal.masking import mask_id_number, mask_phone
-from core.ticket.vocabulary import BusinessForm, Consumer, Respondent
+from core.ticket.vocabulary import BusinessForm, Respondent
 
 _LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司")
 """Legal-form endings people leave out when they name a business on the phone."""
@@ -66,23 +64,6 @@ def respondent_key(respondent: Respondent, incident_region: str = "") -> str:
     return f"uscc:{code}" if code else name_key(respondent, incident_region)
 
 
-def _digest(kind: str, value: str) -> str:
-    return hashlib.sha256(f"hotline.v1.filer\0{kind}\0{value}".encode()).hexdigest()[:32]
-
-
-def phone_key(consumer: Consumer) -> str:
-    """A stable key for the filer's phone number, as a digest: the signals view keeps no
-    number in clear (DOMAIN.md §9). Empty when there is no number."""
-    digits = normalized_phone(consumer.phone)
-    return _digest("phone", digits) if digits else ""
-
-
-def id_key(consumer: Consumer) -> str:
-    """A stable key for the filer's ID number, as a digest; empty when none was given."""
-    text = normalized_id_number(consumer.id_number)
-    return _digest("id", text) if text else ""
-
-
 MATCHED_BY_PHONE = "phone"
 MATCHED_BY_ID = "id_number"
 
@@ -95,11 +76,3 @@ def filer_label(matched_by: str) -> str:
     if matched_by == MATCHED_BY_ID:
         return "身份证号相同 (same ID number)"
     return "手机号相同 (same phone number)"
-
-
-def masked_filer(consumer: Consumer, matched_by: str) -> str:
-    """The identifier a filer was recognised by, never in full, masked by the one rule of
-    ``core.personal.masking``: ``手机 139****0001``, ``身份证 6201**********1234``."""
-    if matched_by == MATCHED_BY_ID:
-        return f"身份证 {mask_id_number(consumer.id_number)}"
-    return f"手机 {mask_phone(consumer.phone)}"

@@ -21,7 +21,6 @@ from sync.codec import enum_member, enum_number
 
 STATUS_WORDS: dict[int, str] = {
     ticket_pb2.PERSONAL_DATA_STATUS_MASKED: "已脱敏 masked",
-    ticket_pb2.PERSONAL_DATA_STATUS_REVEALED: "已显示 revealed",
     ticket_pb2.PERSONAL_DATA_STATUS_NOT_HELD: "本节点未持有 not held here",
     ticket_pb2.PERSONAL_DATA_STATUS_ERASED: "已删除 erased",
 }

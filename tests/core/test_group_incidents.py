@@ -17,8 +17,6 @@ from hypothesis import strategies as st
 from core.errors import InvalidInput
 from core.incidents import (
     DAY_MS,
-    MATCHED_BY_ID,
-    MATCHED_BY_PHONE,
     ClaimantRule,
     Complaint,
     EmergencyRule,
@@ -29,13 +27,10 @@ from core.incidents import (
     emergency_reasons,
     find_claimants,
     find_groups,
-    id_key,
     in_qualifying_windows,
     incident_id_for,
-    masked_filer,
     name_key,
     normalise_name,
-    phone_key,
     respondent_key,
 )
 from core.officers import Officer
@@ -50,7 +45,7 @@ from core.ticket.events import (
 )
 from core.ticket.fold import fold
 from core.ticket.state import TicketState
-from core.ticket.vocabulary import BusinessForm, Consumer, Respondent, TicketKind
+from core.ticket.vocabulary import BusinessForm, Respondent, TicketKind
 from core.units import city_of
 from proto.hotline.v1 import ticket_pb2
 from sync.codec import from_message, to_message
@@ -112,19 +107,6 @@ def test_a_business_is_its_credit_code_when_given_else_its_normalised_name_and_c
     )
     assert respondent_key(shop) == "shop:某宝/某某旗舰店"
     assert respondent_key(Respondent("")) == ""
-
-
-def test_a_filer_is_compared_by_digests_and_shown_masked() -> None:
-    plain = Consumer("张伟", "13909310001")
-    assert phone_key(plain) == phone_key(Consumer("张三", "+86 139 0931 0001"))
-    assert phone_key(plain) != phone_key(Consumer("张伟", "13909310002"))
-    assert "13909310001" not in phone_key(plain) and len(phone_key(plain)) == 32
-    assert id_key(plain) == ""
-    with_id = Consumer("张伟", "13909310001", id_number="620102199001011234")
-    assert id_key(with_id) == id_key(replace(with_id, id_number="620102 19900101 1234"))
-    assert masked_filer(plain, MATCHED_BY_PHONE) == "手机 139****0001"
-    assert masked_filer(with_id, MATCHED_BY_ID) == "身份证 6201**********1234"
-    assert masked_filer(Consumer("李娜", "0931-8612345"), MATCHED_BY_PHONE) == "手机 0931-****345"
 
 
 # -- windows -----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.incidents import MATCHED_BY_ID, MATCHED_BY_PHONE, masked_filer
 from core.personal import (
     MaskedConsumer,
     mask_address,
@@ -97,12 +96,6 @@ def test_a_consumer_is_masked_field_by_field() -> None:
     assert mask_consumer(consumer) == MaskedConsumer(
         name="张*", phone="139****0001", address="兰州市城关区****", id_number="6201**********1234"
     )
-
-
-def test_the_incident_pages_mask_a_filer_by_the_same_rules() -> None:
-    consumer = Consumer("李娜", "0931-8612345", "", "620102199001011234")
-    assert masked_filer(consumer, MATCHED_BY_PHONE) == f"手机 {mask_phone('0931-8612345')}"
-    assert masked_filer(consumer, MATCHED_BY_ID) == f"身份证 {mask_id_number(consumer.id_number)}"
 
 
 no_star = st.characters(exclude_characters="*", codec="utf-8")

@@ -161,37 +161,53 @@ def test_a_registration_with_the_filer_in_clear_is_refused_and_never_stored(
     assert GYM.consumer.phone.encode() not in sqlite_bytes(city)
 
 
-def test_a_seal_that_does_not_open_to_its_commitment_is_deleted_at_its_first_opening(
-    world: World,
-) -> None:
+def _forged_pair(
+    world: World, ticket_id_seq: int, *, seal_commitment_of_other: bool
+) -> tuple[InProcessNode, InProcessNode, str, list, sync_pb2.PersonalSeal]:  # type: ignore[type-arg]
+    """A registration the county signs (committing to the gym's filer) and a seal of someone
+    else's data sent beside it: under the signed commitment (it then does not open to it) or
+    under its own (it opens, but to what the registration does not sign)."""
     world.start_line()
     county, city = world["chengguan"], world["city"]
     with world.officer("chengguan") as handler:
         genuine = handler.register(uuid.uuid4().hex, walk_in()).ticket_id
     world.sync("chengguan")
-    ticket_id = f"{county.node.identity.node_id}-999998"
+    ticket_id = f"{county.node.identity.node_id}-{ticket_id_seq:06d}"
     suite = CipherSuite.INTERNATIONAL
-    committed, _ = fresh_seal(suite, ticket_id, GYM.consumer)
+    signed, _ = fresh_seal(suite, ticket_id, GYM.consumer)
+    held = registration_of(county, genuine)
     registration = replace(
-        registration_of(county, genuine),
+        held,
         ticket_id=ticket_id,
-        personal=replace(
-            registration_of(county, genuine).personal, commitment=committed.commitment
-        ),
+        personal=replace(held.personal, commitment=signed.commitment),
     )
-    # The seal sent beside it opens, but to someone else's data.
     other, data_key = fresh_seal(suite, ticket_id, Consumer("李四", "13800000000"))
-    swapped = sync_pb2.PersonalSeal(
+    seal_message = sync_pb2.PersonalSeal(
         ticket_id=ticket_id,
         suite=suite.value,
-        commitment=committed.commitment,
+        commitment=other.commitment if seal_commitment_of_other else signed.commitment,
         nonce=other.nonce,
         ciphertext=other.ciphertext,
         data_key=data_key,
     )
-    events = _signed_registration(county, ticket_id, registration)
-    summary = push_raw(county, city, events, seals=[swapped])
+    return (
+        county,
+        city,
+        ticket_id,
+        _signed_registration(county, ticket_id, registration),
+        (seal_message),
+    )
+
+
+def test_a_seal_that_does_not_open_to_its_commitment_is_deleted_at_its_first_opening(
+    world: World,
+) -> None:
+    county, city, ticket_id, events, seal = _forged_pair(
+        world, 999998, seal_commitment_of_other=False
+    )
+    summary = push_raw(county, city, events, seals=[seal])
     assert summary.accepted == 1
+    assert seals_held(city, ticket_id) == 1  # its commitment is the registration's
     run_job(city, "lookup-rekey")  # the first opening: it does not open to its commitment
     assert seals_held(city, ticket_id) == 0
     with world.officer("city") as officer:
@@ -203,31 +219,10 @@ def test_a_seal_that_does_not_open_to_its_commitment_is_deleted_at_its_first_ope
 def test_a_seal_for_another_commitment_than_the_registration_s_is_never_kept(
     world: World,
 ) -> None:
-    world.start_line()
-    county, city = world["chengguan"], world["city"]
-    with world.officer("chengguan") as handler:
-        genuine = handler.register(uuid.uuid4().hex, walk_in()).ticket_id
-    world.sync("chengguan")
-    ticket_id = f"{county.node.identity.node_id}-999997"
-    suite = CipherSuite.INTERNATIONAL
-    signed, _ = fresh_seal(suite, ticket_id, GYM.consumer)
-    registration = replace(
-        registration_of(county, genuine),
-        ticket_id=ticket_id,
-        personal=replace(registration_of(county, genuine).personal, commitment=signed.commitment),
+    county, city, ticket_id, events, seal = _forged_pair(
+        world, 999997, seal_commitment_of_other=True
     )
-    # A whole, valid seal of other data: it opens, but to what the registration does not sign.
-    other, data_key = fresh_seal(suite, ticket_id, Consumer("李四", "13800000000"))
-    seal_message = sync_pb2.PersonalSeal(
-        ticket_id=ticket_id,
-        suite=suite.value,
-        commitment=other.commitment,
-        nonce=other.nonce,
-        ciphertext=other.ciphertext,
-        data_key=data_key,
-    )
-    events = _signed_registration(county, ticket_id, registration)
-    summary = push_raw(county, city, events, seals=[seal_message])
+    summary = push_raw(county, city, events, seals=[seal])
     assert summary.accepted == 1
     assert seals_held(city, ticket_id) == 0
 

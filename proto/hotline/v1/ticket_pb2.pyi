@@ -150,10 +150,10 @@ class _PersonalDataStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Pe
     PERSONAL_DATA_STATUS_UNSPECIFIED: _PersonalDataStatus.ValueType  # 0
     PERSONAL_DATA_STATUS_MASKED: _PersonalDataStatus.ValueType  # 1
     """held sealed here; the Consumer in the answer is masked"""
-    PERSONAL_DATA_STATUS_REVEALED: _PersonalDataStatus.ValueType  # 2
-    """shown in full to an officer who asked, with a purpose"""
     PERSONAL_DATA_STATUS_NOT_HELD: _PersonalDataStatus.ValueType  # 3
-    """this node holds no sealed copy (not entitled, or not yet)"""
+    """(IntakeService.RevealPersonalData), never a Ticket
+    this node holds no sealed copy (not entitled, or not yet)
+    """
     PERSONAL_DATA_STATUS_ERASED: _PersonalDataStatus.ValueType  # 4
     """erased at the end of its retention period (已删除)"""
 
@@ -165,10 +165,10 @@ class PersonalDataStatus(_PersonalDataStatus, metaclass=_PersonalDataStatusEnumT
 PERSONAL_DATA_STATUS_UNSPECIFIED: PersonalDataStatus.ValueType  # 0
 PERSONAL_DATA_STATUS_MASKED: PersonalDataStatus.ValueType  # 1
 """held sealed here; the Consumer in the answer is masked"""
-PERSONAL_DATA_STATUS_REVEALED: PersonalDataStatus.ValueType  # 2
-"""shown in full to an officer who asked, with a purpose"""
 PERSONAL_DATA_STATUS_NOT_HELD: PersonalDataStatus.ValueType  # 3
-"""this node holds no sealed copy (not entitled, or not yet)"""
+"""(IntakeService.RevealPersonalData), never a Ticket
+this node holds no sealed copy (not entitled, or not yet)
+"""
 PERSONAL_DATA_STATUS_ERASED: PersonalDataStatus.ValueType  # 4
 """erased at the end of its retention period (已删除)"""
 Global___PersonalDataStatus: _TypeAlias = PersonalDataStatus  # noqa: Y015
