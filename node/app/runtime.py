@@ -233,6 +233,15 @@ class Node:
             self.db.close()
             self._stopped.set()
 
+    async def replicate_only_when_asked(self) -> None:
+        """Stop the rounds run on the timer and on every commit; ``sync_once`` (``hotline
+        sync``) still runs one. For a drill or test that changes the database by hand between
+        two rounds: a round started by a commit of its own would otherwise land in between."""
+        self.writer.on_commit = None
+        self._link_stop.set()
+        if self._link_task is not None:
+            await asyncio.gather(self._link_task, return_exceptions=True)
+
     async def _finish_link(self, grace: float) -> None:
         """Let a replication round under way end (its batches commit), then stop the link."""
         task = self._link_task

@@ -92,6 +92,10 @@ class InProcessNode:
         """The id of the node's system administrator (made at provisioning)."""
         return self.signins.system_admin
 
+    def replicate_only_when_asked(self) -> None:
+        """No more rounds of the node's own (timer, commits): the test runs each one."""
+        self.run(self.node.replicate_only_when_asked())
+
     def provision(self, real_ms: Callable[[], int] | None = None) -> None:
         """Make the node's first security administrator on its database, as ``hotline
         officers init-admin`` does, and through them its system administrator."""

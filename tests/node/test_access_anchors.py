@@ -27,6 +27,7 @@ from tests.helpers.world import InProcessNode, World, spec
 def _county_under_city(world: World) -> tuple[InProcessNode, AuditedCounty]:
     city = world.start(spec("city"))
     county = start_audited_county(world)
+    county.node.replicate_only_when_asked()  # a round of its own would land between a cut and ours
     with county.node.client() as guesser:
         for _ in range(2):
             with pytest.raises(CallError):
