@@ -27,7 +27,7 @@ from proto.hotline.v1 import common_pb2 as hotline_dot_v1_dot_common__pb2
 from proto.hotline.v1 import ticket_pb2 as hotline_dot_v1_dot_ticket__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17hotline/v1/intake.proto\x12\nhotline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17hotline/v1/common.proto\x1a\x17hotline/v1/ticket.proto\"\xf2\x02\n\tNewTicket\x12$\n\x04kind\x18\x01 \x01(\x0e\x32\x16.hotline.v1.TicketKind\x12$\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x13.hotline.v1.Channel\x12+\n\x0bsource_line\x18\x03 \x01(\x0e\x32\x16.hotline.v1.SourceLine\x12&\n\x08\x63onsumer\x18\x04 \x01(\x0b\x32\x14.hotline.v1.Consumer\x12*\n\nrespondent\x18\x05 \x01(\x0b\x32\x16.hotline.v1.Respondent\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\r\n\x05\x66\x61\x63ts\x18\x07 \x01(\t\x12\x0f\n\x07request\x18\x08 \x01(\t\x12\x12\n\namount_fen\x18\t \x01(\x03\x12\x17\n\x0fincident_region\x18\n \x01(\t\x12\x0c\n\x04tags\x18\x0b \x03(\t\x12+\n\x0b\x61ttachments\x18\x0c \x03(\x0b\x32\x16.hotline.v1.Attachment\"R\n\x15RegisterTicketRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12%\n\x06ticket\x18\x02 \x01(\x0b\x32\x15.hotline.v1.NewTicket\"\xa5\x01\n\x16RegisterTicketResponse\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\x12\"\n\x06ticket\x18\x03 \x01(\x0b\x32\x12.hotline.v1.Ticket\x12+\n\tdeadlines\x18\x04 \x03(\x0b\x32\x18.hotline.v1.DutyDeadline\x12\x15\n\rconsumer_code\x18\x05 \x01(\t\"%\n\x10GetTicketRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\"\x96\x01\n\x12ListTicketsRequest\x12\x15\n\rholder_prefix\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.hotline.v1.TicketStatus\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x18\n\x10in_conflict_only\x18\x05 \x01(\x08\"\xea\x02\n\rTicketSummary\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.hotline.v1.TicketKind\x12(\n\x06status\x18\x03 \x01(\x0e\x32\x18.hotline.v1.TicketStatus\x12\x13\n\x0bholder_unit\x18\x04 \x01(\t\x12\x18\n\x10\x61ssigned_station\x18\x05 \x01(\t\x12\x17\n\x0frespondent_name\x18\x06 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x07 \x01(\t\x12/\n\x0breceived_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64ispatch_count\x18\t \x01(\r\x12\x13\n\x0bin_conflict\x18\n \x01(\x08\x12\x0f\n\x07version\x18\x0b \x01(\r\x12\x15\n\rconsumer_name\x18\x0c \x01(\t\x12\x16\n\x0e\x63onsumer_phone\x18\r \x01(\t\"Z\n\x13ListTicketsResponse\x12*\n\x07tickets\x18\x01 \x03(\x0b\x32\x19.hotline.v1.TicketSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x17GetTicketHistoryRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\"\x96\x02\n\x0cHistoryEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0borigin_node\x18\x03 \x01(\t\x12\x12\n\norigin_seq\x18\x04 \x01(\x04\x12\x0b\n\x03hlc\x18\x05 \x01(\x04\x12/\n\x0brecorded_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x07officer\x18\x07 \x01(\x0b\x32\x16.hotline.v1.OfficerRef\x12\x15\n\rsigner_key_id\x18\x08 \x01(\t\x12\x17\n\x0fsignature_valid\x18\t \x01(\x08\x12\x0f\n\x07\x64\x65tails\x18\n \x01(\t\x12\x0f\n\x07\x61pplied\x18\x0b \x01(\x08\"M\n\rTicketHistory\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12)\n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x18.hotline.v1.HistoryEntry\"\xda\x01\n\x0c\x44utyDeadline\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64uty\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x12\n\nstarted_ms\x18\x04 \x01(\x03\x12\x0e\n\x06\x64ue_ms\x18\x05 \x01(\x03\x12\x16\n\x0epolicy_version\x18\x06 \x01(\t\x12\x13\n\x0bprovisional\x18\x07 \x01(\x08\x12\x15\n\runknown_years\x18\x08 \x03(\r\x12\x18\n\x10\x65scalation_level\x18\t \x01(\r\x12\x14\n\x0c\x65scalated_to\x18\n \x01(\t\".\n\x19GetTicketDeadlinesRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\"Q\n\x0fTicketDeadlines\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12+\n\tdeadlines\x18\x02 \x03(\x0b\x32\x18.hotline.v1.DutyDeadline\"i\n\x19RevealPersonalDataRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12(\n\x05\x66ield\x18\x02 \x01(\x0e\x32\x19.hotline.v1.PersonalField\x12\x0f\n\x07purpose\x18\x03 \x01(\t\"t\n\x14RevealedPersonalData\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12(\n\x05\x66ield\x18\x02 \x01(\x0e\x32\x19.hotline.v1.PersonalField\x12\r\n\x05value\x18\x03 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t2\x84\x04\n\rIntakeService\x12W\n\x0eRegisterTicket\x12!.hotline.v1.RegisterTicketRequest\x1a\".hotline.v1.RegisterTicketResponse\x12=\n\tGetTicket\x12\x1c.hotline.v1.GetTicketRequest\x1a\x12.hotline.v1.Ticket\x12N\n\x0bListTickets\x12\x1e.hotline.v1.ListTicketsRequest\x1a\x1f.hotline.v1.ListTicketsResponse\x12R\n\x10GetTicketHistory\x12#.hotline.v1.GetTicketHistoryRequest\x1a\x19.hotline.v1.TicketHistory\x12X\n\x12GetTicketDeadlines\x12%.hotline.v1.GetTicketDeadlinesRequest\x1a\x1b.hotline.v1.TicketDeadlines\x12]\n\x12RevealPersonalData\x12%.hotline.v1.RevealPersonalDataRequest\x1a .hotline.v1.RevealedPersonalDatab\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17hotline/v1/intake.proto\x12\nhotline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17hotline/v1/common.proto\x1a\x17hotline/v1/ticket.proto\"\x8d\x03\n\tNewTicket\x12$\n\x04kind\x18\x01 \x01(\x0e\x32\x16.hotline.v1.TicketKind\x12$\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x13.hotline.v1.Channel\x12+\n\x0bsource_line\x18\x03 \x01(\x0e\x32\x16.hotline.v1.SourceLine\x12&\n\x08\x63onsumer\x18\x04 \x01(\x0b\x32\x14.hotline.v1.Consumer\x12*\n\nrespondent\x18\x05 \x01(\x0b\x32\x16.hotline.v1.Respondent\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\r\n\x05\x66\x61\x63ts\x18\x07 \x01(\t\x12\x0f\n\x07request\x18\x08 \x01(\t\x12\x12\n\namount_fen\x18\t \x01(\x03\x12\x17\n\x0fincident_region\x18\n \x01(\t\x12\x0c\n\x04tags\x18\x0b \x03(\t\x12+\n\x0b\x61ttachments\x18\x0c \x03(\x0b\x32\x16.hotline.v1.Attachment\x12\x19\n\x11odr_green_channel\x18\r \x01(\x08\"R\n\x15RegisterTicketRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12%\n\x06ticket\x18\x02 \x01(\x0b\x32\x15.hotline.v1.NewTicket\"\xa5\x01\n\x16RegisterTicketResponse\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\x12\"\n\x06ticket\x18\x03 \x01(\x0b\x32\x12.hotline.v1.Ticket\x12+\n\tdeadlines\x18\x04 \x03(\x0b\x32\x18.hotline.v1.DutyDeadline\x12\x15\n\rconsumer_code\x18\x05 \x01(\t\"%\n\x10GetTicketRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\"\x96\x01\n\x12ListTicketsRequest\x12\x15\n\rholder_prefix\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.hotline.v1.TicketStatus\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x18\n\x10in_conflict_only\x18\x05 \x01(\x08\"\xea\x02\n\rTicketSummary\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.hotline.v1.TicketKind\x12(\n\x06status\x18\x03 \x01(\x0e\x32\x18.hotline.v1.TicketStatus\x12\x13\n\x0bholder_unit\x18\x04 \x01(\t\x12\x18\n\x10\x61ssigned_station\x18\x05 \x01(\t\x12\x17\n\x0frespondent_name\x18\x06 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x07 \x01(\t\x12/\n\x0breceived_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64ispatch_count\x18\t \x01(\r\x12\x13\n\x0bin_conflict\x18\n \x01(\x08\x12\x0f\n\x07version\x18\x0b \x01(\r\x12\x15\n\rconsumer_name\x18\x0c \x01(\t\x12\x16\n\x0e\x63onsumer_phone\x18\r \x01(\t\"Z\n\x13ListTicketsResponse\x12*\n\x07tickets\x18\x01 \x03(\x0b\x32\x19.hotline.v1.TicketSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x17GetTicketHistoryRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\"\x96\x02\n\x0cHistoryEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0borigin_node\x18\x03 \x01(\t\x12\x12\n\norigin_seq\x18\x04 \x01(\x04\x12\x0b\n\x03hlc\x18\x05 \x01(\x04\x12/\n\x0brecorded_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x07officer\x18\x07 \x01(\x0b\x32\x16.hotline.v1.OfficerRef\x12\x15\n\rsigner_key_id\x18\x08 \x01(\t\x12\x17\n\x0fsignature_valid\x18\t \x01(\x08\x12\x0f\n\x07\x64\x65tails\x18\n \x01(\t\x12\x0f\n\x07\x61pplied\x18\x0b \x01(\x08\"M\n\rTicketHistory\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12)\n\x07\x65ntries\x18\x02 \x03(\x0b\x32\x18.hotline.v1.HistoryEntry\"\xda\x01\n\x0c\x44utyDeadline\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64uty\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x12\n\nstarted_ms\x18\x04 \x01(\x03\x12\x0e\n\x06\x64ue_ms\x18\x05 \x01(\x03\x12\x16\n\x0epolicy_version\x18\x06 \x01(\t\x12\x13\n\x0bprovisional\x18\x07 \x01(\x08\x12\x15\n\runknown_years\x18\x08 \x03(\r\x12\x18\n\x10\x65scalation_level\x18\t \x01(\r\x12\x14\n\x0c\x65scalated_to\x18\n \x01(\t\".\n\x19GetTicketDeadlinesRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\"Q\n\x0fTicketDeadlines\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12+\n\tdeadlines\x18\x02 \x03(\x0b\x32\x18.hotline.v1.DutyDeadline\"i\n\x19RevealPersonalDataRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12(\n\x05\x66ield\x18\x02 \x01(\x0e\x32\x19.hotline.v1.PersonalField\x12\x0f\n\x07purpose\x18\x03 \x01(\t\"t\n\x14RevealedPersonalData\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12(\n\x05\x66ield\x18\x02 \x01(\x0e\x32\x19.hotline.v1.PersonalField\x12\r\n\x05value\x18\x03 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t2\x84\x04\n\rIntakeService\x12W\n\x0eRegisterTicket\x12!.hotline.v1.RegisterTicketRequest\x1a\".hotline.v1.RegisterTicketResponse\x12=\n\tGetTicket\x12\x1c.hotline.v1.GetTicketRequest\x1a\x12.hotline.v1.Ticket\x12N\n\x0bListTickets\x12\x1e.hotline.v1.ListTicketsRequest\x1a\x1f.hotline.v1.ListTicketsResponse\x12R\n\x10GetTicketHistory\x12#.hotline.v1.GetTicketHistoryRequest\x1a\x19.hotline.v1.TicketHistory\x12X\n\x12GetTicketDeadlines\x12%.hotline.v1.GetTicketDeadlinesRequest\x1a\x1b.hotline.v1.TicketDeadlines\x12]\n\x12RevealPersonalData\x12%.hotline.v1.RevealPersonalDataRequest\x1a .hotline.v1.RevealedPersonalDatab\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,35 +35,35 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.v1.intake_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_NEWTICKET']._serialized_start=123
-  _globals['_NEWTICKET']._serialized_end=493
-  _globals['_REGISTERTICKETREQUEST']._serialized_start=495
-  _globals['_REGISTERTICKETREQUEST']._serialized_end=577
-  _globals['_REGISTERTICKETRESPONSE']._serialized_start=580
-  _globals['_REGISTERTICKETRESPONSE']._serialized_end=745
-  _globals['_GETTICKETREQUEST']._serialized_start=747
-  _globals['_GETTICKETREQUEST']._serialized_end=784
-  _globals['_LISTTICKETSREQUEST']._serialized_start=787
-  _globals['_LISTTICKETSREQUEST']._serialized_end=937
-  _globals['_TICKETSUMMARY']._serialized_start=940
-  _globals['_TICKETSUMMARY']._serialized_end=1302
-  _globals['_LISTTICKETSRESPONSE']._serialized_start=1304
-  _globals['_LISTTICKETSRESPONSE']._serialized_end=1394
-  _globals['_GETTICKETHISTORYREQUEST']._serialized_start=1396
-  _globals['_GETTICKETHISTORYREQUEST']._serialized_end=1440
-  _globals['_HISTORYENTRY']._serialized_start=1443
-  _globals['_HISTORYENTRY']._serialized_end=1721
-  _globals['_TICKETHISTORY']._serialized_start=1723
-  _globals['_TICKETHISTORY']._serialized_end=1800
-  _globals['_DUTYDEADLINE']._serialized_start=1803
-  _globals['_DUTYDEADLINE']._serialized_end=2021
-  _globals['_GETTICKETDEADLINESREQUEST']._serialized_start=2023
-  _globals['_GETTICKETDEADLINESREQUEST']._serialized_end=2069
-  _globals['_TICKETDEADLINES']._serialized_start=2071
-  _globals['_TICKETDEADLINES']._serialized_end=2152
-  _globals['_REVEALPERSONALDATAREQUEST']._serialized_start=2154
-  _globals['_REVEALPERSONALDATAREQUEST']._serialized_end=2259
-  _globals['_REVEALEDPERSONALDATA']._serialized_start=2261
-  _globals['_REVEALEDPERSONALDATA']._serialized_end=2377
-  _globals['_INTAKESERVICE']._serialized_start=2380
-  _globals['_INTAKESERVICE']._serialized_end=2896
+  _globals['_NEWTICKET']._serialized_end=520
+  _globals['_REGISTERTICKETREQUEST']._serialized_start=522
+  _globals['_REGISTERTICKETREQUEST']._serialized_end=604
+  _globals['_REGISTERTICKETRESPONSE']._serialized_start=607
+  _globals['_REGISTERTICKETRESPONSE']._serialized_end=772
+  _globals['_GETTICKETREQUEST']._serialized_start=774
+  _globals['_GETTICKETREQUEST']._serialized_end=811
+  _globals['_LISTTICKETSREQUEST']._serialized_start=814
+  _globals['_LISTTICKETSREQUEST']._serialized_end=964
+  _globals['_TICKETSUMMARY']._serialized_start=967
+  _globals['_TICKETSUMMARY']._serialized_end=1329
+  _globals['_LISTTICKETSRESPONSE']._serialized_start=1331
+  _globals['_LISTTICKETSRESPONSE']._serialized_end=1421
+  _globals['_GETTICKETHISTORYREQUEST']._serialized_start=1423
+  _globals['_GETTICKETHISTORYREQUEST']._serialized_end=1467
+  _globals['_HISTORYENTRY']._serialized_start=1470
+  _globals['_HISTORYENTRY']._serialized_end=1748
+  _globals['_TICKETHISTORY']._serialized_start=1750
+  _globals['_TICKETHISTORY']._serialized_end=1827
+  _globals['_DUTYDEADLINE']._serialized_start=1830
+  _globals['_DUTYDEADLINE']._serialized_end=2048
+  _globals['_GETTICKETDEADLINESREQUEST']._serialized_start=2050
+  _globals['_GETTICKETDEADLINESREQUEST']._serialized_end=2096
+  _globals['_TICKETDEADLINES']._serialized_start=2098
+  _globals['_TICKETDEADLINES']._serialized_end=2179
+  _globals['_REVEALPERSONALDATAREQUEST']._serialized_start=2181
+  _globals['_REVEALPERSONALDATAREQUEST']._serialized_end=2286
+  _globals['_REVEALEDPERSONALDATA']._serialized_start=2288
+  _globals['_REVEALEDPERSONALDATA']._serialized_end=2404
+  _globals['_INTAKESERVICE']._serialized_start=2407
+  _globals['_INTAKESERVICE']._serialized_end=2923
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,7 @@ class NewTicket(_message.Message):
     INCIDENT_REGION_FIELD_NUMBER: _builtins.int
     TAGS_FIELD_NUMBER: _builtins.int
     ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    ODR_GREEN_CHANNEL_FIELD_NUMBER: _builtins.int
     kind: _common_pb2.TicketKind.ValueType
     """required"""
     channel: _common_pb2.Channel.ValueType
@@ -61,6 +62,8 @@ class NewTicket(_message.Message):
     """amount involved, in fen; not negative"""
     incident_region: _builtins.str
     """county-level code where the conduct happened (reports)"""
+    odr_green_channel: _builtins.bool
+    """complaint against an ODR enterprise: straight to it"""
     @_builtins.property
     def consumer(self) -> _common_pb2.Consumer:
         """name and phone required for complaints"""
@@ -92,10 +95,11 @@ class NewTicket(_message.Message):
         incident_region: _builtins.str = ...,
         tags: _abc.Iterable[_builtins.str] | None = ...,
         attachments: _abc.Iterable[_common_pb2.Attachment] | None = ...,
+        odr_green_channel: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["consumer", b"consumer", "respondent", b"respondent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "attachments", b"attachments", "category", b"category", "channel", b"channel", "consumer", b"consumer", "facts", b"facts", "incident_region", b"incident_region", "kind", b"kind", "request", b"request", "respondent", b"respondent", "source_line", b"source_line", "tags", b"tags"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "attachments", b"attachments", "category", b"category", "channel", b"channel", "consumer", b"consumer", "facts", b"facts", "incident_region", b"incident_region", "kind", b"kind", "odr_green_channel", b"odr_green_channel", "request", b"request", "respondent", b"respondent", "source_line", b"source_line", "tags", b"tags"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,6 @@
+"""The ODR green channel (在线消费纠纷解决, 绿色通道; DOMAIN.md §8, docs/odr.md).
+
+Enterprises enrolled by their county settle consumer disputes directly, within the ODR limit,
+before any bureau has to act. ``roster`` says who is enrolled and routable; the dispute's own
+rules (its events, states and deadline) live beside it.
+"""
