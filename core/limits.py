@@ -47,6 +47,9 @@ TEXT_LIMITS: dict[str, int] = {
     "instructions": 5_000,
     "report": 10_000,
     "order_id": 64,
+    # the ODR green channel (在线消费纠纷解决): the enterprise's records and proposals
+    "result": 2_000,
+    "terms": 5_000,
     # the roster
     "officer.name": 50,
     "unit.name": 100,

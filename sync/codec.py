@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 
 from core.errors import InvalidInput
-from proto.hotline.v1 import common_pb2, ticket_pb2
+from proto.hotline.v1 import common_pb2, odr_pb2, ticket_pb2
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
@@ -42,7 +42,7 @@ def _snake(name: str) -> str:
 def _enum_numbers(enum_cls: type[enum.Enum]) -> tuple[dict[enum.Enum, int], dict[int, enum.Enum]]:
     """Member -> proto number and back, found by the naming rule on first use."""
     prefix = _snake(enum_cls.__name__)
-    for module in (common_pb2, ticket_pb2):
+    for module in (common_pb2, ticket_pb2, odr_pb2):
         descriptor = module.DESCRIPTOR.enum_types_by_name.get(enum_cls.__name__)
         if descriptor is not None:
             break

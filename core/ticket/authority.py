@@ -13,6 +13,7 @@ A county or station does not dispatch; it only forwards a walk-in it registered 
 from __future__ import annotations
 
 from core.errors import InvalidInput
+from core.odr.dispute_steps import ODR_EVENTS, why_odr_unit_may_not
 from core.officers import OfficerRef, Role
 from core.routing import competent_region
 from core.ticket import commands as c
@@ -132,6 +133,8 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
     holder = state.holder_unit
     at_holder = unit == holder
     in_field = at_holder or (bool(state.assigned_station) and unit == state.assigned_station)
+    if isinstance(event, ODR_EVENTS):
+        return why_odr_unit_may_not(state, officer, event, _has_part(state, officer))
     match event:
         case TicketRegistered(registering_unit=registering_unit):
             ok = unit == registering_unit

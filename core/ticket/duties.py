@@ -25,9 +25,11 @@ step                                         ends
 
 An approved extension does not end its duty, but it moves the deadline: the duty is no longer
 overdue, so the escalations of the requesting unit's duty end too (if the new deadline passes,
-the duty escalates again from level 1). ``ODR_ANSWER`` has no step here: no ticket event or
-state models an ODR dispute yet (DOMAIN.md §8), so nobody owes it on any ticket, and nobody can
-ask for more time on it; the ODR events will say who owes it and what ends it.
+the duty escalates again from level 1). ``ODR_ANSWER`` (DOMAIN.md §8) is owed by the county
+that enrolled the enterprise while the dispute is open, and ended by the consumer's answer, a
+withdrawal or the conversion into a complaint (``OdrProposalAnswered``, ``OdrDisputeClosed``,
+``OdrDisputeConverted``); nobody can ask for more time on it (the limit is the rule book's).
+While the dispute is open the holder owes no acceptance decision: the bureau's casework waits.
 
 Who owes a duty (``duty_owners``): the holding unit, for the decision (a city or county: a hub
 holding a ticket only dispatches it), mediation, verification and callback duties while the
@@ -44,6 +46,9 @@ from core.ticket.events import (
     ComplaintRefused,
     DomainEvent,
     MediationEnded,
+    OdrDisputeClosed,
+    OdrDisputeConverted,
+    OdrProposalAnswered,
     ReportVerified,
     SupervisionReported,
     TicketForwarded,
@@ -69,6 +74,9 @@ _DONE_BY: dict[type, frozenset[Duty]] = {
     TicketRouted: HOLDER_DUTIES,
     TicketReturned: HOLDER_DUTIES,
     TicketForwarded: HOLDER_DUTIES,
+    OdrProposalAnswered: frozenset({Duty.ODR_ANSWER}),
+    OdrDisputeClosed: frozenset({Duty.ODR_ANSWER}),
+    OdrDisputeConverted: frozenset({Duty.ODR_ANSWER, *HOLDER_DUTIES}),
 }
 
 _OPEN = (TicketStatus.REGISTERED, TicketStatus.ROUTED, TicketStatus.IN_HANDLING)
@@ -91,6 +99,8 @@ def _deciding(state: TicketState) -> bool:
     first decision is owed by the city or county it goes to, from when it gets there.
     """
     holder = state.holder_unit
+    if state.dispute is not None and state.dispute.open:
+        return False  # with the enterprise: the bureau's casework waits (core.odr.dispute_steps)
     return state.status in _OPEN and bool(holder) and level_of(holder) in HANDLING_LEVELS
 
 
@@ -100,6 +110,10 @@ def duty_owners(state: TicketState, duty: Duty) -> frozenset[str]:
         return frozenset()
     if duty is Duty.SUPERVISION_REPORT:
         return frozenset(o.to_unit for o in state.supervision_orders if not o.reported)
+    if duty is Duty.ODR_ANSWER:
+        dispute = state.dispute
+        owed_odr = dispute is not None and dispute.open
+        return frozenset({dispute.enterprise_unit}) if dispute and owed_odr else frozenset()
     match duty:
         case Duty.DECIDE_ACCEPTANCE:
             owed = _deciding(state) and _stage_in(state, Track.COMPLAINT, Stage.AWAITING_DECISION)
@@ -109,7 +123,7 @@ def duty_owners(state: TicketState, duty: Duty) -> frozenset[str]:
             owed = _deciding(state) and _stage_in(state, Track.REPORT, Stage.AWAITING_DECISION)
         case Duty.CALLBACK:
             owed = state.status is TicketStatus.CLOSED and state.awaiting_callback
-        case _:  # ODR_ANSWER: no ticket is an ODR dispute yet (module docstring)
+        case _:
             owed = False
     return frozenset({state.holder_unit}) if owed and state.holder_unit else frozenset()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.odr.dispute import ContactMethod, ConversionReason
 from core.officers import OfficerRef
 from core.ticket.vocabulary import (
     NO_COMMITMENT,
@@ -377,6 +378,69 @@ class TicketForwarded:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class OdrDisputeOpened:
+    """The consumer chose the ODR green channel (绿色通道): the complaint goes to the enterprise.
+
+    Recorded with the registration, in its transaction, by the registering node; the ticket is
+    held from then on by ``enterprise_unit``, the county that enrolled the enterprise (read off
+    the ODR roster at registration), without dispatch.
+    """
+
+    credit_code: str
+    enterprise_name: str
+    enterprise_unit: str
+
+
+@dataclass(frozen=True)
+class OdrContactRecorded:
+    """The enterprise recorded a contact with the consumer: when, how, with what result."""
+
+    method: ContactMethod
+    contacted_at: datetime
+    result: str
+
+
+@dataclass(frozen=True)
+class OdrSettlementProposed:
+    """The enterprise proposed a settlement (和解方案) for the consumer to accept or reject."""
+
+    terms: str
+    amount_fen: int = 0
+
+
+@dataclass(frozen=True)
+class OdrProposalAnswered:
+    """The consumer accepted (the dispute is settled, the ticket closes) or rejected it."""
+
+    accepted: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OdrDisputeClosed:
+    """The dispute was closed without settlement because the consumer withdrew (撤回)."""
+
+    note: str
+
+
+@dataclass(frozen=True)
+class OdrDisputeConverted:
+    """The dispute became a formal complaint (转为投诉) at the competent unit.
+
+    Rejected by the consumer, declined by the enterprise, or not settled within the ODR limit.
+    Like a forward (``TicketForwarded``), it hands the ticket to the unit ``core.routing``
+    finds competent (``core.odr.conversion``), naming the unit above that dispatches it again
+    if it is returned; the complaint's own duties count from this event.
+    """
+
+    reason: ConversionReason
+    to_unit: str
+    basis: JurisdictionBasis
+    supervising_unit: str
+    note: str = ""
+
+
 DomainEvent = (
     TicketRegistered
     | TicketRouted
@@ -407,6 +471,12 @@ DomainEvent = (
     | TicketForwarded
     | PersonalDataRevealed
     | PersonalDataErased
+    | OdrDisputeOpened
+    | OdrContactRecorded
+    | OdrSettlementProposed
+    | OdrProposalAnswered
+    | OdrDisputeClosed
+    | OdrDisputeConverted
 )
 
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
@@ -439,6 +509,12 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     TicketForwarded,
     PersonalDataRevealed,
     PersonalDataErased,
+    OdrDisputeOpened,
+    OdrContactRecorded,
+    OdrSettlementProposed,
+    OdrProposalAnswered,
+    OdrDisputeClosed,
+    OdrDisputeConverted,
 )
 
 

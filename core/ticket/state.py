@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from core.odr.dispute import OdrDispute
 from core.ticket.events import TicketRegistered
 from core.ticket.vocabulary import (
     Duty,
@@ -329,6 +330,8 @@ class TicketState:
     """Every look at a personal field in full, in fold order (a reporter's identity included)."""
     personal_erased_hlc: int = 0
     """Clock of the first erasure of the personal data in fold order; 0 while it is held."""
+    dispute: OdrDispute | None = None
+    """The ODR dispute (在线消费纠纷解决), when the consumer chose the green channel."""
 
     @property
     def personal_erased(self) -> bool:

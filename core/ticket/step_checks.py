@@ -22,6 +22,7 @@ anyone has acted on it there: it fits only a ticket still ``registered``.
 
 from __future__ import annotations
 
+from core.odr.dispute_steps import ODR_EVENTS, why_casework_waits, why_odr_step_not
 from core.officers import OfficerRef
 from core.ticket.duties import owes
 from core.ticket.events import (
@@ -95,6 +96,11 @@ def why_not(state: TicketState, officer: OfficerRef, event: DomainEvent) -> str 
         return "the ticket's registration is not held here"
     if state.status is TicketStatus.DUPLICATE:
         return f"the ticket is a duplicate of {state.registration.duplicate_of}"
+    if isinstance(event, ODR_EVENTS):
+        return why_odr_step_not(state, event)
+    waits = why_casework_waits(state, event)
+    if waits is not None:
+        return waits
     match event:
         case TicketRouted():
             if state.status is TicketStatus.CLOSED:

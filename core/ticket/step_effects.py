@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.hlc import to_millis
+from core.odr.dispute_steps import ODR_EVENTS, odr_changes
 from core.ticket.duties import HOLDER_DUTIES, is_escalated, owes, was_reminded
 from core.ticket.escalation_history import with_ended, with_escalation
 from core.ticket.events import (
@@ -145,6 +146,8 @@ def _reopened_track(ts: TrackState, hlc: int) -> TrackState:
 def changes_of(state: TicketState, meta: EventMeta, event: DomainEvent) -> dict[str, object]:
     """What ``event`` changes in the ticket, before the status is worked out again."""
     hlc = meta.hlc
+    if isinstance(event, ODR_EVENTS):
+        return odr_changes(state, hlc, meta.officer, event)
     match event:
         case TicketRegistered():
             return _registered(meta, event)

@@ -15,6 +15,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from proto.hotline.v1 import common_pb2 as _common_pb2
+from proto.hotline.v1 import odr_pb2 as _odr_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -1048,3 +1049,177 @@ class PersonalDataErased(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PersonalDataErased: _TypeAlias = PersonalDataErased  # noqa: Y015
+
+@_typing.final
+class OdrDisputeOpened(_message.Message):
+    """The consumer chose the ODR green channel (绿色通道, docs/odr.md): the complaint goes straight
+    to the enterprise, without dispatch. Recorded with the registration by the registering node;
+    the ticket is held by enterprise_unit while the dispute is open.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_NAME_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_UNIT_FIELD_NUMBER: _builtins.int
+    credit_code: _builtins.str
+    """the enterprise's unified social credit code"""
+    enterprise_name: _builtins.str
+    """as on the ODR roster"""
+    enterprise_unit: _builtins.str
+    """the county that enrolled it (holds the ticket meanwhile)"""
+    def __init__(
+        self,
+        *,
+        credit_code: _builtins.str = ...,
+        enterprise_name: _builtins.str = ...,
+        enterprise_unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "enterprise_name", b"enterprise_name", "enterprise_unit", b"enterprise_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrDisputeOpened: _TypeAlias = OdrDisputeOpened  # noqa: Y015
+
+@_typing.final
+class OdrContactRecorded(_message.Message):
+    """The enterprise recorded a contact with the consumer (协商记录)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    CONTACTED_AT_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    method: _odr_pb2.ContactMethod.ValueType
+    result: _builtins.str
+    """what came of it"""
+    @_builtins.property
+    def contacted_at(self) -> _timestamp_pb2.Timestamp:
+        """when the contact took place"""
+
+    def __init__(
+        self,
+        *,
+        method: _odr_pb2.ContactMethod.ValueType = ...,
+        contacted_at: _timestamp_pb2.Timestamp | None = ...,
+        result: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contacted_at", b"contacted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacted_at", b"contacted_at", "method", b"method", "result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrContactRecorded: _TypeAlias = OdrContactRecorded  # noqa: Y015
+
+@_typing.final
+class OdrSettlementProposed(_message.Message):
+    """The enterprise proposed a settlement (和解方案)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERMS_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    terms: _builtins.str
+    """what it offers (refund, exchange, repair...)"""
+    amount_fen: _builtins.int
+    """the amount offered, in fen"""
+    def __init__(
+        self,
+        *,
+        terms: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "terms", b"terms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrSettlementProposed: _TypeAlias = OdrSettlementProposed  # noqa: Y015
+
+@_typing.final
+class OdrProposalAnswered(_message.Message):
+    """The consumer answered the proposal: accepted (settled, closed) or rejected."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    accepted: _builtins.bool
+    reason: _builtins.str
+    """the consumer's words, if any"""
+    def __init__(
+        self,
+        *,
+        accepted: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrProposalAnswered: _TypeAlias = OdrProposalAnswered  # noqa: Y015
+
+@_typing.final
+class OdrDisputeClosed(_message.Message):
+    """The dispute was closed without settlement: the consumer withdrew (撤回)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrDisputeClosed: _TypeAlias = OdrDisputeClosed  # noqa: Y015
+
+@_typing.final
+class OdrDisputeConverted(_message.Message):
+    """The dispute became a formal complaint (转为投诉) at the competent unit, routed by
+    jurisdiction as a walk-in forward is (TicketForwarded); its duties count from here.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    BASIS_FIELD_NUMBER: _builtins.int
+    SUPERVISING_UNIT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reason: _odr_pb2.ConversionReason.ValueType
+    to_unit: _builtins.str
+    """the unit that holds the complaint from now on"""
+    basis: _common_pb2.JurisdictionBasis.ValueType
+    """why that unit (RELAY: to the supervising unit's dispatchers)"""
+    supervising_unit: _builtins.str
+    """the unit above that dispatches it again if it is returned"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: _odr_pb2.ConversionReason.ValueType = ...,
+        to_unit: _builtins.str = ...,
+        basis: _common_pb2.JurisdictionBasis.ValueType = ...,
+        supervising_unit: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["basis", b"basis", "note", b"note", "reason", b"reason", "supervising_unit", b"supervising_unit", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrDisputeConverted: _TypeAlias = OdrDisputeConverted  # noqa: Y015

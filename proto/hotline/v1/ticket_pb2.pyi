@@ -10,10 +10,12 @@ values: wall-clock milliseconds << 16 plus a counter; 0 means "not yet".
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from proto.hotline.v1 import common_pb2 as _common_pb2
 from proto.hotline.v1 import events_pb2 as _events_pb2
+from proto.hotline.v1 import odr_pb2 as _odr_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -832,9 +834,128 @@ class PersonalReveal(_message.Message):
 Global___PersonalReveal: _TypeAlias = PersonalReveal  # noqa: Y015
 
 @_typing.final
-class Ticket(_message.Message):
-    """The folded state of one ticket."""
+class OdrStepRecord(_message.Message):
+    """The folded state of one ticket.
+    One line of an ODR dispute's history, as folded (core/odr/dispute.py OdrStepRecord).
+    """
 
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    RECORDED_HLC_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    BY_NAME_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    CONTACTED_AT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    CONVERSION_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    kind: _odr_pb2.OdrStepKind.ValueType
+    recorded_hlc: _builtins.int
+    by: _builtins.str
+    """enterprise:<code>:<user>, consumer, or an officer id"""
+    by_name: _builtins.str
+    method: _odr_pb2.ContactMethod.ValueType
+    """CONTACT"""
+    text: _builtins.str
+    """result, terms, reason or note"""
+    amount_fen: _builtins.int
+    """PROPOSAL"""
+    accepted: _builtins.bool
+    """ANSWER"""
+    conversion: _odr_pb2.ConversionReason.ValueType
+    """CONVERTED"""
+    to_unit: _builtins.str
+    """CONVERTED"""
+    @_builtins.property
+    def contacted_at(self) -> _timestamp_pb2.Timestamp:
+        """CONTACT"""
+
+    def __init__(
+        self,
+        *,
+        kind: _odr_pb2.OdrStepKind.ValueType = ...,
+        recorded_hlc: _builtins.int = ...,
+        by: _builtins.str = ...,
+        by_name: _builtins.str = ...,
+        method: _odr_pb2.ContactMethod.ValueType = ...,
+        contacted_at: _timestamp_pb2.Timestamp | None = ...,
+        text: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        accepted: _builtins.bool = ...,
+        conversion: _odr_pb2.ConversionReason.ValueType = ...,
+        to_unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contacted_at", b"contacted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "amount_fen", b"amount_fen", "by", b"by", "by_name", b"by_name", "contacted_at", b"contacted_at", "conversion", b"conversion", "kind", b"kind", "method", b"method", "recorded_hlc", b"recorded_hlc", "text", b"text", "to_unit", b"to_unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrStepRecord: _TypeAlias = OdrStepRecord  # noqa: Y015
+
+@_typing.final
+class OdrDispute(_message.Message):
+    """The ODR dispute of a ticket (在线消费纠纷解决; core/odr/dispute.py OdrDispute)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_NAME_FIELD_NUMBER: _builtins.int
+    ENTERPRISE_UNIT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    OPENED_HLC_FIELD_NUMBER: _builtins.int
+    PROPOSAL_TERMS_FIELD_NUMBER: _builtins.int
+    PROPOSAL_AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    CONVERSION_FIELD_NUMBER: _builtins.int
+    CONVERTED_TO_UNIT_FIELD_NUMBER: _builtins.int
+    ENDED_HLC_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    credit_code: _builtins.str
+    enterprise_name: _builtins.str
+    enterprise_unit: _builtins.str
+    """the county that enrolled the enterprise"""
+    status: _odr_pb2.DisputeStatus.ValueType
+    opened_hlc: _builtins.int
+    """the ODR limit counts from here"""
+    proposal_terms: _builtins.str
+    """pending or accepted proposal"""
+    proposal_amount_fen: _builtins.int
+    conversion: _odr_pb2.ConversionReason.ValueType
+    converted_to_unit: _builtins.str
+    ended_hlc: _builtins.int
+    """settled, withdrawn or converted; 0 while open"""
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___OdrStepRecord]:
+        """oldest first"""
+
+    def __init__(
+        self,
+        *,
+        credit_code: _builtins.str = ...,
+        enterprise_name: _builtins.str = ...,
+        enterprise_unit: _builtins.str = ...,
+        status: _odr_pb2.DisputeStatus.ValueType = ...,
+        opened_hlc: _builtins.int = ...,
+        proposal_terms: _builtins.str = ...,
+        proposal_amount_fen: _builtins.int = ...,
+        conversion: _odr_pb2.ConversionReason.ValueType = ...,
+        converted_to_unit: _builtins.str = ...,
+        ended_hlc: _builtins.int = ...,
+        steps: _abc.Iterable[Global___OdrStepRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversion", b"conversion", "converted_to_unit", b"converted_to_unit", "credit_code", b"credit_code", "ended_hlc", b"ended_hlc", "enterprise_name", b"enterprise_name", "enterprise_unit", b"enterprise_unit", "opened_hlc", b"opened_hlc", "proposal_amount_fen", b"proposal_amount_fen", "proposal_terms", b"proposal_terms", "status", b"status", "steps", b"steps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrDispute: _TypeAlias = OdrDispute  # noqa: Y015
+
+@_typing.final
+class Ticket(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TICKET_ID_FIELD_NUMBER: _builtins.int
@@ -868,6 +989,7 @@ class Ticket(_message.Message):
     REVEALS_FIELD_NUMBER: _builtins.int
     PERSONAL_ERASED_HLC_FIELD_NUMBER: _builtins.int
     PERSONAL_STATUS_FIELD_NUMBER: _builtins.int
+    DISPUTE_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """network-wide id"""
     status: Global___TicketStatus.ValueType
@@ -958,6 +1080,10 @@ class Ticket(_message.Message):
     def reveals(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonalReveal]:
         """every look at a personal field in full, in fold order"""
 
+    @_builtins.property
+    def dispute(self) -> Global___OdrDispute:
+        """set when the consumer chose the ODR green channel"""
+
     def __init__(
         self,
         *,
@@ -992,10 +1118,11 @@ class Ticket(_message.Message):
         reveals: _abc.Iterable[Global___PersonalReveal] | None = ...,
         personal_erased_hlc: _builtins.int = ...,
         personal_status: Global___PersonalDataStatus.ValueType = ...,
+        dispute: Global___OdrDispute | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["claimant", b"claimant", "emergency", b"emergency", "incident", b"incident", "registration", b"registration"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claimant", b"claimant", "dispute", b"dispute", "emergency", b"emergency", "incident", b"incident", "registration", b"registration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "emergency", b"emergency", "escalation_history", b"escalation_history", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "personal_erased_hlc", b"personal_erased_hlc", "personal_status", b"personal_status", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "reveals", b"reveals", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_station", b"assigned_station", "awaiting_callback", b"awaiting_callback", "callbacks", b"callbacks", "claimant", b"claimant", "closed_hlc", b"closed_hlc", "conflicts", b"conflicts", "dispatch_count", b"dispatch_count", "dispute", b"dispute", "emergency", b"emergency", "escalation_history", b"escalation_history", "escalations", b"escalations", "extensions", b"extensions", "held_since_hlc", b"held_since_hlc", "holder_unit", b"holder_unit", "incident", b"incident", "last_hlc", b"last_hlc", "last_router_unit", b"last_router_unit", "personal_erased_hlc", b"personal_erased_hlc", "personal_status", b"personal_status", "registered_hlc", b"registered_hlc", "registration", b"registration", "reminders_sent", b"reminders_sent", "reopen_count", b"reopen_count", "return_count", b"return_count", "returned", b"returned", "reveals", b"reveals", "status", b"status", "supervision_orders", b"supervision_orders", "ticket_id", b"ticket_id", "tracks", b"tracks", "units_involved", b"units_involved", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
