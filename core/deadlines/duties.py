@@ -30,9 +30,11 @@ table is keyed by ticket, duty and unit). Within one unit the earliest order sta
 orders: the fold keeps one escalation per (duty, unit, level), so a unit behind on one
 supervision report is behind on its reports.
 
-ODR answers (``Duty.ODR_ANSWER``) are left out: no ticket event, state or command models an ODR
-dispute yet (DOMAIN.md §8; ``Channel.ODR`` only marks a formal complaint converted from one),
-so there is nothing to count from. The policy row waits for the ODR events.
+ODR answers (``Duty.ODR_ANSWER``, DOMAIN.md §8): the county that enrolled the enterprise owes
+it while the dispute is open (negotiating, or a proposal awaiting the consumer), counted from
+the dispute's opening (``OdrDispute.opened_hlc``) by the table's ODR row; nobody extends it.
+When it passes without a settlement the sweep converts the dispute into a complaint
+(``node.jobs.deadlines``), whose own duties count from the conversion.
 
 Re-handling (回炉重办) after a 不满意 callback puts the complaint back into mediation; its
 END_MEDIATION duty is counted afresh from the reopening (``TrackState.reopened_hlc``) with the
@@ -97,6 +99,7 @@ def _owed(state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
         *_mediation(state, policy, calendar),
         *_callback(state, policy, calendar),
         *_supervision_reports(state, policy, calendar),
+        *_odr_answer(state, policy, calendar),
     ]
     extended = [_Owed(_extended(state, owed, calendar), owed.since_hlc) for owed in found]
     earliest: dict[str, _Owed] = {}  # each unit's earliest-due open order, deadlines as moved
@@ -161,6 +164,8 @@ def _decisions(
     holder = _holder_at_work(state)
     if not holder or state.status not in _AWAITING_DECISION:
         return
+    if state.dispute is not None and state.dispute.open:
+        return  # with the enterprise: its ODR answer is owed instead (``_odr_answer``)
     for track, duty in _DECISION_DUTIES:
         t = state.track(track)
         if t is None or t.stage is not Stage.AWAITING_DECISION:
@@ -255,6 +260,25 @@ def _supervision_reports(
             days=order.days,
         )
         assert owed is not None  # an order's own days always time it
+        yield owed
+
+
+def _odr_answer(
+    state: TicketState, policy: PolicyChoice, calendar: WorkingDayCalendar
+) -> Iterator[_Owed]:
+    """The enterprise's settlement of an open ODR dispute, from its opening (ODR 时限)."""
+    dispute = state.dispute
+    if dispute is None or not dispute.open:
+        return
+    owed = _timed(
+        state,
+        policy,
+        calendar,
+        duty=Duty.ODR_ANSWER,
+        unit_code=dispute.enterprise_unit,
+        since_hlc=dispute.opened_hlc,
+    )
+    if owed is not None:
         yield owed
 
 

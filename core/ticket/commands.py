@@ -43,6 +43,9 @@ class RegisterTicket:
     incident_region: str = ""
     tags: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    odr_green_channel: bool = False
+    """The consumer chose the ODR green channel (绿色通道): a complaint against an enterprise on
+    the ODR roster goes straight to it, without dispatch (``core.odr.dispute_decisions``)."""
 
 
 @dataclass(frozen=True)

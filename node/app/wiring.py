@@ -24,7 +24,7 @@ from node.app.profile import LevelProfile
 from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
-from node.desks.intake import IntakeDesk
+from node.desks.intake import IntakeDesk, no_odr_roster
 from node.desks.officer_accounts import OfficerAccounts
 from node.desks.personal_data import PersonalDataDesk
 from node.desks.province_rules import ProvinceRules
@@ -215,6 +215,8 @@ def build_node(
         deadlines=deadlines,
         codes=codes,
         shelf=shelf,
+        # The lead wires node.enrolment.roster.read_roster here once the enrolment lands.
+        odr_roster=no_odr_roster,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     hashing = settings.password_hashing

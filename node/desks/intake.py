@@ -14,7 +14,10 @@ new ticket's deadlines as its registration's transaction left them, a due date c
 year the calendar does not know marked provisional (暂定). A complaint or a report gets a
 consumer's verification code (查询码) in the same transaction: the code is answered once, only
 its keyed hash is kept, on this node (``node.access.codes``; docs/security.md, "Consumer
-access").
+access"). A complaint whose consumer chose the ODR green channel (``odr_green_channel``) is
+registered together with the opening of its dispute, read off the ODR roster in the same
+transaction: it goes straight to the enterprise's county, without dispatch and without the
+level's hooks (docs/odr.md); a respondent not routable on the roster refuses the registration.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 
 from core.errors import InvalidInput
 from core.incidents import EmergencyRule, emergency_destination, emergency_reasons
+from core.odr.dispute_decisions import open_dispute
+from core.odr.roster import EMPTY_ROSTER, OdrRoster
 from core.officers import Officer, system_officer
 from core.personal import MaskedConsumer, mask_consumer
 from core.ticket.commands import RegisterTicket
@@ -46,6 +51,15 @@ from proto.hotline.v1 import intake_pb2
 from sync.personal.shelf import LookupKey, SealShelf, lookups_of
 from sync.statements import DriverQuery
 from sync.writer import LogBatch, LogWriter
+
+OdrRosterReader = Callable[[Connection], OdrRoster]
+"""Reads the ODR roster this node holds, in the registration's transaction."""
+
+
+def no_odr_roster(conn: Connection) -> OdrRoster:
+    """The roster of a node wired without one: nobody is routable to the green channel."""
+    return EMPTY_ROSTER
+
 
 RegistrationHook = Callable[[LogBatch, str, DecisionContext], None]
 """What a level does with a newly registered ticket (not a duplicate) in the registration's
@@ -123,8 +137,11 @@ class IntakeDesk:
         codes: CodeKey | None = None,
         *,
         shelf: SealShelf,
+        odr_roster: OdrRosterReader = no_odr_roster,
     ) -> None:
         self._writer = writer
+        self.odr_roster = odr_roster
+        """Reads the ODR roster for a green-channel registration (``node.enrolment.roster``)."""
         self._shelf = shelf
         """Seals each registration's personal data before it is signed (never in the log)."""
         self._lookup_key = shelf.lookup_key
@@ -144,6 +161,9 @@ class IntakeDesk:
         ctx = DecisionContext(self._roster.units, self._clock.now())
         # Checked here, outside the writer, so bad input fails fast and queues nothing.
         draft = register_ticket(command, officer, ctx, ticket_id="")
+        green = command.odr_green_channel
+        if green and draft.kind is not TicketKind.COMPLAINT:
+            open_dispute(draft, EMPTY_ROSTER)  # refuses, naming the field, before any write
         fingerprint = matter_fingerprint(command, self._lookup_key())
         reasons = emergency_reasons(draft, self.emergencies)
         emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
@@ -186,9 +206,14 @@ class IntakeDesk:
             keep_code(batch, ticket_id)
             if duplicate_of:
                 return ticket_id, False, batch.views, batch.state_of(ticket_id)
+            if green:
+                # Read in this transaction: the roster the registration is judged by is the
+                # one it commits with. A refusal rolls the whole job back.
+                opened = open_dispute(draft, self.odr_roster(batch.conn))
+                batch.record(ticket_id, [opened], officer.ref())
             if emergency is not None:
                 batch.record(ticket_id, [emergency], system)
-            for hook in self._hooks:
+            for hook in () if green else self._hooks:
                 hook(batch, ticket_id, ctx)
             batch.upsert(ticket_fingerprints, {"fingerprint": fingerprint, "ticket_id": ticket_id})
             # The batch fills its views when it flushes; the state is the one they are made of.

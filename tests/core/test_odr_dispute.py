@@ -278,3 +278,24 @@ def test_the_folded_dispute_travels_in_the_ticket_view() -> None:
     assert ticket.dispute.status == odr_pb2.DISPUTE_STATUS_CONVERTED
     assert [s.kind for s in ticket.dispute.steps][1] == odr_pb2.ODR_STEP_KIND_CONTACT
     assert ticket.dispute.steps[1].method == odr_pb2.CONTACT_METHOD_PHONE
+
+
+def test_the_odr_answer_is_due_ten_working_days_after_the_opening() -> None:
+    from core import hlc
+    from core.deadlines import DEFAULT_POLICY, HolidayTable, WorkingDayCalendar
+    from core.deadlines.china_time import china_date
+    from core.deadlines.duties import owed_obligations
+
+    calendar = WorkingDayCalendar(HolidayTable.from_chinese_calendar([2026]))
+    history = green_channel()
+    owed = owed_obligations(history.state, DEFAULT_POLICY, calendar)
+    assert [(o.duty, o.unit_code) for o in owed] == [(Duty.ODR_ANSWER, CHENGGUAN)]
+    opened = history.state.dispute.opened_hlc  # type: ignore[union-attr]
+    # Opened Monday 2026-03-16: ten working days later is Monday 2026-03-30.
+    assert china_date(owed[0].due_ms - 1).isoformat() == "2026-03-30"
+    assert owed[0].started_ms == hlc.to_millis(opened)
+    _settle(history)
+    who = consumer_at()
+    step(history, who, odr.answer_proposal(history.state, who.ref(), True, "", domain.units()))
+    owed_after = owed_obligations(history.state, DEFAULT_POLICY, calendar)
+    assert Duty.ODR_ANSWER not in [o.duty for o in owed_after]
