@@ -153,6 +153,19 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ConsumerSignIn": Permission(frozenset(), open=True),
         "AddEnterpriseUser": Permission(frozenset({Role.SECURITY_ADMIN}), _NODE),
     },
+    # The ODR green channel (issue 13): enterprise users only, whose dispute it is the desk
+    # checks against the session's credit code (node.desks.odr), recording a refusal.
+    "OdrService": {
+        name: Permission(frozenset(), outsiders=frozenset({PrincipalKind.ENTERPRISE}))
+        for name in (
+            "ListDisputes",
+            "GetDispute",
+            "RecordContact",
+            "ProposeSettlement",
+            "CloseDispute",
+            "GetPerformance",
+        )
+    },
 }
 """Every client-port RPC by service and method, and who may call it."""
 
@@ -195,6 +208,13 @@ def why_refused(
 ) -> Refused | None:
     """The reason ``officer`` may not make this call, or None. Roles first, then jurisdiction."""
     name = method.rpartition("/")[2]
+    if not rule.roles:
+        kinds = ", ".join(k.value for k in PrincipalKind if k in rule.outsiders)
+        return Refused(
+            CallRefusal.MISSING_ROLE,
+            f"{name} is for {kinds or 'nobody'} sessions, not officers "
+            f"(officer {officer.officer_id})",
+        )
     if not officer.has(*rule.roles):
         held = role_names(officer.roles) if officer.roles else "no role"
         return Refused(
@@ -225,8 +245,9 @@ def why_outsider_refused(
     """The reason an enterprise user or a consumer may not make this call, or None.
 
     Only rows that name their kind let them in; a consumer's call must be about their own
-    ticket (``named``: the request's ``rule.field``); an enterprise user passes only rows about
-    their own session for now (the ODR's rows come with issue 13).
+    ticket (``named``: the request's ``rule.field``); an enterprise user passes rows open to
+    enterprises without a jurisdiction (their own session, OdrService: whose dispute it is the
+    ODR desk checks against the session's credit code).
     """
     name = method.rpartition("/")[2]
     kind = principal.kind
@@ -257,7 +278,7 @@ def _who(rule: Permission) -> str:
     else:
         who = ", ".join(f"`{r.value}`" for r in Role if r in rule.roles)
     outsiders = [f"`{k.value}`" for k in PrincipalKind if k in rule.outsiders]
-    return ", ".join([who, *outsiders])
+    return ", ".join([w for w in (who, *outsiders) if w])
 
 
 def markdown_table() -> str:

@@ -31,6 +31,7 @@ from node.app.profile import LevelProfile, ServiceMount
 from node.app.settings import NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk
+from node.desks.odr import OdrDesk
 from node.desks.officer_accounts import OfficerAccounts
 from node.desks.personal_data import PersonalDataDesk
 from node.desks.province_rules import ProvinceRules
@@ -97,6 +98,8 @@ class Node:
     """Officer account records made here or handed down and up (set by the wiring)."""
     personal_data: PersonalDataDesk = field(init=False)
     """Looks at a filer's personal data in full, each recorded (set by the wiring)."""
+    odr: OdrDesk = field(init=False)
+    """The enterprises' steps on ODR disputes and the consumer's answer (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     lookup_keys: LookupKeyStore | None = None

@@ -25,6 +25,7 @@ from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
 from node.desks.intake import IntakeDesk, no_odr_roster
+from node.desks.odr import OdrDesk
 from node.desks.officer_accounts import OfficerAccounts
 from node.desks.personal_data import PersonalDataDesk
 from node.desks.province_rules import ProvinceRules
@@ -243,6 +244,17 @@ def build_node(
         limits=settings.sign_in_limits,
         codes=codes,
         hashing=hashing,
+    )
+    node.odr = OdrDesk(
+        writer,
+        db,
+        blocking,
+        roster,
+        clock,
+        deadlines,
+        shelf,
+        real_ms or _real_ms,
+        refusals=node.access.refuse_call,
     )
     return node
 

@@ -7,6 +7,7 @@ from node.edge.access import ACCESS
 from node.edge.admin import ADMIN
 from node.edge.casework import CASEWORK
 from node.edge.intake import INTAKE
+from node.edge.odr import ODR
 from node.edge.rules import RULES_READ_ONLY
 from node.edge.supervision import SUPERVISION
 from node.edge.sync import SYNC
@@ -21,6 +22,7 @@ __all__ = [
     "CASEWORK",
     "EVERY_NODE",
     "INTAKE",
+    "ODR",
     "RULES_READ_ONLY",
     "SUPERVISION",
     "SYNC",

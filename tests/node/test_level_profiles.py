@@ -25,13 +25,14 @@ EVERY_NODE = {
 }
 SUPERVISION = "hotline.v1.SupervisionService"
 RULES = "hotline.v1.RulesService"
+ODR = "hotline.v1.OdrService"
 SYNC = "hotline.v1.SyncService"
 
 EXPECTED = {
     "national": (EVERY_NODE | {SUPERVISION}, True),
     "province": (EVERY_NODE | {SUPERVISION, RULES}, True),
     "city": (EVERY_NODE | {SUPERVISION, RULES}, True),
-    "chengguan": (EVERY_NODE | {SUPERVISION, RULES}, True),
+    "chengguan": (EVERY_NODE | {SUPERVISION, RULES, ODR}, True),
     "station": (EVERY_NODE, False),
 }
 """Per node of the sample world: the services of its client port, and whether it has a peer

@@ -41,6 +41,7 @@ from proto.hotline.v1 import (
     admin_pb2,
     casework_pb2,
     intake_pb2,
+    odr_pb2,
     rules_pb2,
     supervision_pb2,
 )
@@ -57,6 +58,7 @@ CLIENT_PORT_SERVICES = [
         (rules_pb2, "RulesService"),
         (admin_pb2, "AdminService"),
         (access_pb2, "AccessService"),
+        (odr_pb2, "OdrService"),
     )
 ]
 """Every service an officer's tool calls on a node's client port."""
@@ -132,7 +134,14 @@ def _rule(method: MethodDescriptor) -> Permission:
 
 
 def _every_method() -> list[MethodDescriptor]:
-    return [m for service in CLIENT_PORT_SERVICES for m in service.methods]
+    """Every method an officer may be asked about (OdrService, for enterprise users only and
+    served on counties, is walked by tests/node/test_odr_disputes.py)."""
+    return [
+        m
+        for service in CLIENT_PORT_SERVICES
+        for m in service.methods
+        if _rule(m).roles or _rule(m).open
+    ]
 
 
 @pytest.fixture
