@@ -171,6 +171,17 @@ def convert_overdue(
     return _checked(state, actor, [_conversion(state, ConversionReason.NO_ANSWER_IN_TIME, units)])
 
 
+def conversion_if_overdue(
+    state: TicketState, actor: OfficerRef, units: UnitDirectory, due_ms: int, now_ms: int
+) -> list[DomainEvent]:
+    """What a sweep records on a dispute whose ODR answer fell due at ``due_ms``: its
+    conversion into a complaint once the limit has passed without a settlement (nothing
+    before, nor on a dispute that has ended)."""
+    if now_ms < due_ms or state.dispute is None or not state.dispute.open:
+        return []
+    return convert_overdue(state, actor, units)
+
+
 def _conversion(
     state: TicketState, reason: ConversionReason, units: UnitDirectory, words: str = ""
 ) -> DomainEvent:

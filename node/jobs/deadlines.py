@@ -13,6 +13,11 @@ book's grace, found through ``obligations.escalate_at_ms``, get the escalations
 ``core.deadlines.sweep.supervision_steps_due`` asks for, signed by this node. A dark county is
 thus escalated on time by its city; when it returns, its own sweep leaves those late levels to
 its parent (``parent_supervises``) instead of recording them a second time.
+
+An ODR dispute whose enterprise has not settled by the ODR limit is not escalated: the sweep of
+the county that owes its answer converts it into a formal complaint, routed by jurisdiction
+(``core.odr.dispute_decisions.conversion_if_overdue``; DOMAIN.md §8), and records nothing else
+on that ticket in the same run.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
+from core.errors import DomainError
+from core.odr.dispute_decisions import conversion_if_overdue
 from core.officers import system_officer
 from core.ticket.events import DomainEvent
 from core.ticket.state import TicketState
-from core.units import Unit, UnitLevel, level_of
+from core.ticket.vocabulary import Duty
+from core.units import Unit, UnitDirectory, UnitLevel, level_of
 from node.app.blocking import BlockingPool
 from node.storage.tables import obligations
 from node.views.obligations import DeadlineRules
@@ -63,8 +71,11 @@ class EscalationSweep:
         *,
         parent_supervises: bool = False,
         watches_below: bool = False,
+        units: Callable[[], UnitDirectory] | None = None,
     ) -> None:
         self._unit = unit
+        self._units = units
+        """The unit directory an overdue ODR dispute is routed by (None: none converted)."""
         self._read = read
         self._writer = writer
         self._rules = rules
@@ -108,7 +119,20 @@ class EscalationSweep:
         """What this node records on one ticket now: its own unit's reminders and escalations,
         and the escalations the units below it let slip."""
         events: list[DomainEvent] = []
-        for duty in self._rules.duties(state):
+        duties = self._rules.duties(state)
+        for duty in duties:
+            ob = duty.obligation
+            if ob.duty is Duty.ODR_ANSWER and ob.unit_code == self._unit.code and self._units:
+                try:
+                    converted = conversion_if_overdue(
+                        state, self._officer, self._units(), ob.due_ms, now_ms
+                    )
+                except DomainError as exc:  # not expected: the registration was routable
+                    log.warning("ODR dispute %s not converted: %s", state.ticket_id, exc)
+                    converted = []
+                if converted:
+                    return converted
+        for duty in duties:
             unit = duty.obligation.unit_code
             if unit == self._unit.code:
                 events += self._rules.steps(
@@ -165,4 +189,5 @@ def deadline_sweep(node: Node) -> EscalationSweep:
         node.blocking,
         parent_supervises=level in _WATCHED_LEVELS and bool(node.settings.parent),
         watches_below=level in _WATCHING_LEVELS,
+        units=lambda: node.roster.units,
     )
