@@ -28,6 +28,7 @@ from proto.hotline.v1 import (
     admin_pb2,
     casework_pb2,
     intake_pb2,
+    odr_pb2,
     rules_pb2,
     supervision_pb2,
     sync_pb2,
@@ -79,6 +80,15 @@ REQUEST_LIMITS: dict[str, int] = {
     **_service(rules_pb2.DESCRIPTOR, "RulesService", SMALL, AmendRules=STEP),
     # Sign-in: an officer id, a password, a six-digit code, a token; nothing grows.
     **_service(access_pb2.DESCRIPTOR, "AccessService", SMALL),
+    # The ODR's enterprise side: a contact's result, a proposal's terms (5,000 characters).
+    **_service(
+        odr_pb2.DESCRIPTOR,
+        "OdrService",
+        SMALL,
+        RecordContact=STEP,
+        ProposeSettlement=STEP,
+        CloseDispute=STEP,
+    ),
     **_service(
         sync_pb2.DESCRIPTOR,
         "SyncService",

@@ -1,0 +1,271 @@
+"""An ODR dispute from the centre's phone to the enterprise's portal and back (issue 13, item 2).
+
+The province's centre registers a complaint against a Chengguan gym enrolled in the ODR green
+channel; the consumer chooses the channel, so the ticket goes straight to Chengguan's node,
+where the gym's staff sign in and work it through OdrService. The consumer answers on the node
+that registered the ticket (ConsumerService calls ``OdrDesk.answer_proposal``; here the desk is
+called directly). Settled, the ticket is closed at every level; rejected or left unanswered on
+the drill clock, it becomes a complaint at the competent county with its ODR history. Another
+enterprise asking for the gym's dispute is refused and recorded.
+"""
+
+from __future__ import annotations
+
+import time as real_time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from core.access.principals import CONSUMER_PRINCIPAL, Principal, PrincipalKind
+from core.odr.dispute import ConversionReason, DisputeStatus
+from core.odr.roster import ApplicantKind, OdrRoster, RosterEntry, Standing
+from core.ticket.state import TicketState, TicketStatus
+from core.ticket.vocabulary import Duty, PersonalField, Track
+from node.app.clock import Clock
+from node.desks.odr import OdrCaller
+from node.devnet.samples import GYM, demo_tickets
+from node.edge.client import CallError, NodeClient
+from proto.hotline.v1 import intake_pb2, odr_pb2
+from sync.codec import from_message, to_message
+from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.signin import code_at, reasons
+from tests.helpers.world import World, spec, sweep
+
+OTHER_CREDIT = "91620102MA74CD3E5Q"
+PASSWORD = "Gym-owner-2027-ok"
+ROSTER = OdrRoster.of(
+    1,
+    [
+        RosterEntry(
+            GYM.credit_code, GYM.name, ApplicantKind.ENTERPRISE, "620102", Standing.ENROLLED, 0
+        ),
+        RosterEntry(
+            OTHER_CREDIT, "兰州某商场", ApplicantKind.MALL_DESK, "620102", Standing.ENROLLED, 0
+        ),
+    ],
+)
+
+
+@dataclass
+class Channel:
+    """The line province-city-Chengguan-Qilihe on a hand-moved clock, the roster in force."""
+
+    world: World
+    time: HandMovedTime
+
+    def register(self, *, green: bool = True, operating: str = "620102") -> str:
+        command = dict(demo_tickets())["gym"]
+        command = replace(command, respondent=replace(GYM, operating_region=operating))
+        ticket = to_message(command, intake_pb2.NewTicket)
+        ticket.odr_green_channel = green
+        with self.world.officer("province") as centre:
+            return centre.register(uuid.uuid4().hex, ticket).ticket_id
+
+    def enterprise(self, credit: str, user: str) -> NodeClient:
+        """A client of Chengguan signed in as a new user of the enterprise ``credit``."""
+        node = self.world["chengguan"]
+        with node.admin() as admin:
+            added = admin.add_enterprise_user(
+                credit, user, "张经理", PASSWORD, enterprise_name="兰州某企业"
+            )
+        client = node.client()
+        now_ms = int(real_time.time() * 1000)
+        client.enterprise_sign_in(credit, user, PASSWORD, code_at(added.totp_secret, now_ms))
+        return client
+
+    def answer(self, ticket_id: str, accept: bool, reason: str = "") -> odr_pb2.Dispute:
+        """The consumer's answer on the province's node, as ConsumerService gives it."""
+        node = self.world["province"]
+        caller = OdrCaller(Principal(PrincipalKind.CONSUMER, CONSUMER_PRINCIPAL, ticket_id))
+        answered = node.run(node.node.odr.answer_proposal(caller, ticket_id, accept, reason))
+        assert isinstance(answered, odr_pb2.Dispute)
+        return answered
+
+    def state(self, name: str, ticket_id: str) -> TicketState:
+        with self.world.officer(name) as officer:
+            return from_message(TicketState, officer.get(ticket_id))
+
+
+@pytest.fixture
+def channel(world: World) -> Iterator[Channel]:
+    time = HandMovedTime(china("2026-12-01", 10))  # a Tuesday
+    for name in ("province", "city", "chengguan", "qilihe"):
+        world.start(spec(name), clock=Clock(_real=time))
+        world[name].node.intake.odr_roster = lambda conn: ROSTER
+    yield Channel(world, time)
+
+
+def _stamp(hour: int) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(china("2026-12-01", hour))
+    return stamp
+
+
+def _negotiate(gym: NodeClient, ticket_id: str) -> None:
+    gym.call(
+        "OdrService",
+        "RecordContact",
+        odr_pb2.RecordContactRequest(
+            ticket_id=ticket_id,
+            method=odr_pb2.CONTACT_METHOD_PHONE,
+            contacted_at=_stamp(9),
+            result="已电话联系消费者，同意协商退款",
+        ),
+    )
+    gym.call(
+        "OdrService",
+        "ProposeSettlement",
+        odr_pb2.ProposeSettlementRequest(
+            ticket_id=ticket_id, terms="退还余额2800元", amount_fen=280_000
+        ),
+    )
+
+
+def odr(client: NodeClient, method: str, request: Message) -> Any:
+    """Call OdrService's ``method`` as the client's session."""
+    return client.call("OdrService", method, request)
+
+
+def test_a_settled_dispute_is_closed_at_every_level(channel: Channel) -> None:
+    ticket_id = channel.register()
+    channel.world.sync("city", "chengguan")
+    with channel.enterprise(GYM.credit_code, "desk1") as gym:
+        listed = odr(gym, "ListDisputes", odr_pb2.ListDisputesRequest())
+        assert [d.ticket_id for d in listed.disputes] == [ticket_id]
+        assert listed.disputes[0].working_days_left == 10
+        shown = odr(gym, "GetDispute", odr_pb2.GetDisputeRequest(ticket_id=ticket_id))
+        assert (shown.consumer_phone, shown.contact_masked) == ("13909310001", False)
+        _negotiate(gym, ticket_id)
+    looks = channel.state("chengguan", ticket_id).reveals
+    assert {(r.field, r.officer_id) for r in looks} == {
+        (PersonalField.NAME, f"enterprise:{GYM.credit_code}:desk1"),
+        (PersonalField.PHONE, f"enterprise:{GYM.credit_code}:desk1"),
+    }
+    channel.world.sync("chengguan", "city")
+    assert channel.answer(ticket_id, True).status == odr_pb2.DISPUTE_STATUS_SETTLED
+    channel.world.sync("city", "chengguan")
+    for name in ("province", "city", "chengguan"):
+        state = channel.state(name, ticket_id)
+        assert state.status is TicketStatus.CLOSED, name
+        assert state.dispute is not None and state.dispute.status is DisputeStatus.SETTLED, name
+        assert not state.in_conflict, name
+
+
+def test_a_rejected_proposal_becomes_a_complaint_at_the_competent_county_with_its_history(
+    channel: Channel,
+) -> None:
+    ticket_id = channel.register(operating="620103")  # its Qilihe shop; enrolled at Chengguan
+    channel.world.sync("city", "chengguan")
+    with channel.enterprise(GYM.credit_code, "desk2") as gym:
+        _negotiate(gym, ticket_id)
+    channel.world.sync("chengguan", "city")
+    answered = channel.answer(ticket_id, False, "金额不足，要求全额退款")
+    assert answered.status == odr_pb2.DISPUTE_STATUS_CONVERTED
+    assert answered.converted_to_unit == "620103"
+    channel.world.sync("city", "qilihe")
+    state = channel.state("qilihe", ticket_id)
+    assert state.holder_unit == "620103" and state.status is TicketStatus.ROUTED
+    assert state.dispute is not None
+    assert state.dispute.conversion is ConversionReason.REJECTED
+    kinds = [s.kind.value for s in state.dispute.steps]
+    assert kinds == ["opened", "contact", "proposal", "answer", "converted"]
+    with channel.world.officer("qilihe") as handler:
+        owed = handler.deadlines(ticket_id).deadlines
+    assert [(d.duty, d.unit_code) for d in owed] == [(Duty.DECIDE_ACCEPTANCE.value, "620103")]
+
+
+def test_a_dispute_left_unsettled_past_the_limit_is_converted_by_the_county_sweep(
+    channel: Channel,
+) -> None:
+    ticket_id = channel.register()
+    channel.world.sync("city", "chengguan")
+    county = channel.world["chengguan"]
+    # Opened Tuesday 12-01: ten working days end with Tuesday 12-15.
+    channel.time.set(china("2026-12-15", 23))
+    sweep(county)
+    assert channel.state("chengguan", ticket_id).dispute.open  # type: ignore[union-attr]
+    channel.time.set(china("2026-12-16", 1))
+    assert sweep(county) == 1
+    state = channel.state("chengguan", ticket_id)
+    assert state.dispute is not None
+    assert state.dispute.conversion is ConversionReason.NO_ANSWER_IN_TIME
+    assert state.holder_unit == "620102" and state.status is TicketStatus.ROUTED
+    complaint = state.track(Track.COMPLAINT)
+    assert complaint is not None
+    with channel.world.officer("chengguan") as handler:
+        owed = handler.deadlines(ticket_id).deadlines
+    assert [d.duty for d in owed] == [Duty.DECIDE_ACCEPTANCE.value]
+    assert owed[0].started_ms // 1000 == int(china("2026-12-16", 1).timestamp())
+
+
+def test_an_enterprise_asking_for_another_enterprises_dispute_is_refused_and_recorded(
+    channel: Channel,
+) -> None:
+    ticket_id = channel.register()
+    channel.world.sync("city", "chengguan")
+    county = channel.world["chengguan"]
+    version = channel.state("chengguan", ticket_id).version
+    with channel.enterprise(OTHER_CREDIT, "mall1") as other:
+        asks: list[tuple[str, Message]] = [
+            ("GetDispute", odr_pb2.GetDisputeRequest(ticket_id=ticket_id)),
+            (
+                "ProposeSettlement",
+                odr_pb2.ProposeSettlementRequest(ticket_id=ticket_id, terms="退款", amount_fen=1),
+            ),
+        ]
+        for method, request in asks:
+            with pytest.raises(CallError) as refused:
+                odr(other, method, request)
+            assert refused.value.code == "PERMISSION_DENIED"
+            assert reasons(county)[-1] == "call/refused/outside-jurisdiction"
+        assert list(odr(other, "ListDisputes", odr_pb2.ListDisputesRequest()).disputes) == []
+    assert channel.state("chengguan", ticket_id).version == version
+
+
+def test_an_officer_cannot_call_the_enterprise_service(channel: Channel) -> None:
+    county = channel.world["chengguan"]
+    with channel.world.officer("chengguan") as handler, pytest.raises(CallError) as refused:
+        odr(handler, "ListDisputes", odr_pb2.ListDisputesRequest())
+    assert refused.value.code == "PERMISSION_DENIED"
+    assert reasons(county)[-1] == "call/refused/missing-role"
+
+
+def test_the_green_channel_is_refused_for_an_enterprise_not_on_the_roster(channel: Channel) -> None:
+    channel.world["province"].node.intake.odr_roster = lambda conn: OdrRoster()
+    with pytest.raises(CallError) as refused:
+        channel.register()
+    assert refused.value.code == "INVALID_ARGUMENT"
+    assert refused.value.message.startswith("ticket.odr_green_channel")
+
+
+def test_bad_input_is_refused_naming_the_field_and_writes_nothing(channel: Channel) -> None:
+    ticket_id = channel.register()
+    channel.world.sync("city", "chengguan")
+    version = channel.state("chengguan", ticket_id).version
+    with channel.enterprise(GYM.credit_code, "desk3") as gym:
+        future = Timestamp()
+        future.FromDatetime(china("2026-12-02", 9))
+        bad = [
+            odr_pb2.ProposeSettlementRequest(ticket_id=ticket_id, terms="  ", amount_fen=100),
+            odr_pb2.RecordContactRequest(
+                ticket_id=ticket_id,
+                method=odr_pb2.CONTACT_METHOD_PHONE,
+                contacted_at=future,
+                result="约好明天见面",
+            ),
+            odr_pb2.CloseDisputeRequest(ticket_id=ticket_id, note="撤回"),
+        ]
+        fields = []
+        for request in bad:
+            method = type(request).__name__.removesuffix("Request")
+            with pytest.raises(CallError) as refused:
+                odr(gym, method, request)
+            assert refused.value.code == "INVALID_ARGUMENT"
+            fields.append(refused.value.message.split(":")[0])
+        assert fields == ["terms", "contacted_at", "reason"]
+    assert channel.state("chengguan", ticket_id).version == version
