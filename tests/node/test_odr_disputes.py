@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from core.access.principals import CONSUMER_PRINCIPAL, Principal, PrincipalKind
+from core.errors import NotPermitted, StepNotAllowed
 from core.odr.dispute import ConversionReason, DisputeStatus
 from core.odr.roster import ApplicantKind, OdrRoster, RosterEntry, Standing
 from core.ticket.state import TicketState, TicketStatus
@@ -30,6 +31,7 @@ from node.app.clock import Clock
 from node.desks.odr import OdrCaller
 from node.devnet.samples import GYM, demo_tickets
 from node.edge.client import CallError, NodeClient
+from node.views.odr import dispute_message
 from proto.hotline.v1 import intake_pb2, odr_pb2
 from sync.codec import from_message, to_message
 from tests.helpers.clock import HandMovedTime, china
@@ -269,3 +271,39 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing(channel: Chann
             fields.append(refused.value.message.split(":")[0])
         assert fields == ["terms", "contacted_at", "reason"]
     assert channel.state("chengguan", ticket_id).version == version
+
+
+def test_the_consumer_answers_only_their_own_ticket_and_only_a_pending_proposal(
+    channel: Channel,
+) -> None:
+    ticket_id = channel.register()
+    other_id = channel.register()
+    node = channel.world["province"]
+    stranger = OdrCaller(Principal(PrincipalKind.CONSUMER, CONSUMER_PRINCIPAL, other_id))
+    before = len(reasons(node))
+    with pytest.raises(NotPermitted):
+        node.run(node.node.odr.answer_proposal(stranger, ticket_id, True, ""))
+    assert reasons(node, 0)[before:] == ["call/refused/outside-jurisdiction"]
+    with pytest.raises(StepNotAllowed, match="no settlement awaits"):
+        channel.answer(ticket_id, True)  # nothing proposed yet
+    assert channel.state("province", ticket_id).dispute.steps[-1].kind.value == "opened"  # type: ignore[union-attr]
+
+
+def test_the_consumer_sees_the_dispute_as_the_enterprise_left_it_with_the_contact_masked(
+    channel: Channel,
+) -> None:
+    ticket_id = channel.register()
+    channel.world.sync("city", "chengguan")
+    with channel.enterprise(GYM.credit_code, "desk4") as gym:
+        _negotiate(gym, ticket_id)
+    channel.world.sync("chengguan", "city")
+    state = channel.state("province", ticket_id)
+    shown = dispute_message(state, now_ms=int(china("2026-12-01", 12).timestamp() * 1000))
+    assert shown.status == odr_pb2.DISPUTE_STATUS_PROPOSED
+    assert (shown.proposal_terms, shown.proposal_amount_fen) == ("退还余额2800元", 280_000)
+    assert shown.contact_masked and not shown.consumer_phone
+    assert [s.kind for s in shown.history] == [
+        odr_pb2.ODR_STEP_KIND_OPENED,
+        odr_pb2.ODR_STEP_KIND_CONTACT,
+        odr_pb2.ODR_STEP_KIND_PROPOSAL,
+    ]
