@@ -11,6 +11,8 @@ The due date is always recomputed from the whole count, never shifted step by st
 
 where the start date is the China date of ``started_ms`` (it never counts itself, DOMAIN.md §5)
 and ``due_ms`` is the end of the due date (24:00 China time, see ``core.deadlines.china_time``).
+A limit the table gives in calendar days (``TimeLimit.calendar_days``: a city's 7-day ODR
+limit) is counted the same way over every day, and no holiday table moves it.
 
 Pauses (DOMAIN.md §5: time for testing or appraisal does not count). A pause from an instant
 on date P to a resumption on date R gives back ``working_days_between(P, R)`` working days: the
@@ -37,7 +39,7 @@ start date never counts.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from core.deadlines.china_time import china_date, end_of_day_ms
 from core.deadlines.policy import Duty, TimeLimitPolicy
@@ -77,6 +79,8 @@ class Obligation:
     unknown_years: tuple[int, ...] = ()
     """Years the count crossed, (start date, due date], that the holiday table lacks: the due
     date was counted with weekends only there (see ``provisional``)."""
+    calendar_days: bool = False
+    """True when the limit counts calendar days (自然日), which no holiday table moves."""
 
     @property
     def provisional(self) -> bool:
@@ -126,8 +130,21 @@ def open_obligation(
     if not unit_code:
         raise InvalidInput("unit_code", "must not be empty")
     if days is None:
-        limit = policy.limit_for(duty, kind)
+        limit = policy.limit_for(duty, kind, unit_code)
         limit_days, max_extension = limit.days, limit.max_extension_days
+        if limit.calendar_days:
+            start = china_date(started_ms)
+            return Obligation(
+                ticket_id=ticket_id,
+                duty=duty,
+                unit_code=unit_code,
+                started_ms=started_ms,
+                limit_days=limit_days,
+                policy_version=policy.version,
+                due_ms=end_of_day_ms(start + timedelta(days=limit_days)),
+                max_extension_days=max_extension,
+                calendar_days=True,
+            )
     elif days < 1:
         raise InvalidInput("days", f"must be at least 1, not {days}")
     else:
@@ -151,6 +168,8 @@ def open_obligation(
 
 def recompute_due(ob: Obligation, calendar: WorkingDayCalendar) -> Obligation:
     """``ob`` with its due instant counted again, e.g. after a holiday table was loaded."""
+    if ob.calendar_days:
+        return replace(ob, due_ms=end_of_day_ms(ob.start_date + timedelta(days=ob.counted_days)))
     due = calendar.add_working_days(ob.start_date, ob.counted_days)
     return replace(
         ob,

@@ -16,6 +16,7 @@ from core.errors import InvalidInput
 from core.limits import check_text
 from core.ticket.vocabulary import Duty as Duty  # re-exported: the duties are the ticket's words
 from core.ticket.vocabulary import TicketKind
+from core.units import jurisdiction_prefix, level_of
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,20 @@ class TimeLimit:
     kind: TicketKind
     days: int
     max_extension_days: int | None = None
+    calendar_days: bool = False
+    """True when ``days`` are calendar days (自然日), not working days: a city may give ODR
+    enterprises 7 calendar days instead of the 10 working days of the default (DOMAIN.md §8)."""
+    unit_code: str = ""
+    """'' for every unit; a city's or county's code for the units in its jurisdiction, which
+    take this row instead of the general one (the most specific row wins)."""
 
     def __post_init__(self) -> None:
         if self.days < 1:
             raise InvalidInput("limit.days", f"must be at least 1, not {self.days}")
         if self.max_extension_days is not None and self.max_extension_days < 0:
             raise InvalidInput("limit.max_extension_days", "must not be negative")
+        if self.unit_code and not (self.unit_code.isdigit() and len(self.unit_code) == 6):
+            raise InvalidInput("limit.unit_code", f"not a unit code: {self.unit_code[:20]!r}")
 
 
 @dataclass(frozen=True)
@@ -48,23 +57,49 @@ class TimeLimitPolicy:
     _by_key: dict[tuple[Duty, TicketKind], TimeLimit] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict
     )
+    _local: dict[tuple[Duty, TicketKind, str], TimeLimit] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not self.version:
             raise InvalidInput("policy.version", "must not be empty")
         check_text(self.version, "policy.version")
         by_key: dict[tuple[Duty, TicketKind], TimeLimit] = {}
+        local: dict[tuple[Duty, TicketKind, str], TimeLimit] = {}
         for limit in self.limits:
             key = (limit.duty, limit.kind)
-            if key in by_key:
+            if (key in by_key and not limit.unit_code) or (*key, limit.unit_code) in local:
+                where = f" at {limit.unit_code}" if limit.unit_code else ""
                 raise InvalidInput(
-                    "policy.limits", f"{limit.duty.value} for {limit.kind.value} given twice"
+                    "policy.limits",
+                    f"{limit.duty.value} for {limit.kind.value}{where} given twice",
                 )
-            by_key[key] = limit
+            if limit.unit_code:
+                local[(*key, limit.unit_code)] = limit
+            else:
+                by_key[key] = limit
+        for duty, kind, unit in local:
+            if (duty, kind) not in by_key:
+                raise InvalidInput(
+                    "policy.limits",
+                    f"{duty.value} for {kind.value} at {unit} needs a general row too",
+                )
         object.__setattr__(self, "_by_key", by_key)
+        object.__setattr__(self, "_local", local)
 
-    def limit_for(self, duty: Duty, kind: TicketKind) -> TimeLimit:
-        """The limit for ``duty`` on a ticket of ``kind``; ``InvalidInput`` if there is none."""
+    def limit_for(self, duty: Duty, kind: TicketKind, unit_code: str = "") -> TimeLimit:
+        """The limit for ``duty`` on a ticket of ``kind`` owed by ``unit_code`` (the row of the
+        nearest unit above or at it, else the general row); ``InvalidInput`` if there is none."""
+        local = self._local
+        if unit_code and local:
+            found = [
+                limit
+                for (d, k, unit), limit in local.items()
+                if d is duty and k is kind and unit_code.startswith(_prefix(unit))
+            ]
+            if found:
+                return max(found, key=lambda limit: len(_prefix(limit.unit_code)))
         try:
             return self._by_key[(duty, kind)]
         except KeyError:
@@ -92,6 +127,11 @@ class TimeLimitPolicy:
         )
 
 
+def _prefix(unit_code: str) -> str:
+    """The code prefix of the units in ``unit_code``'s jurisdiction."""
+    return jurisdiction_prefix(unit_code, level_of(unit_code))
+
+
 def policy_in_force(policies: Iterable[TimeLimitPolicy], at_ms: int) -> TimeLimitPolicy:
     """The policy that governs an obligation opened at ``at_ms``: the latest one in force by then.
 
@@ -103,9 +143,11 @@ def policy_in_force(policies: Iterable[TimeLimitPolicy], at_ms: int) -> TimeLimi
     return max(in_force, key=lambda p: (p.effective_from_ms, p.version))
 
 
-def _both(duty: Duty, kinds: Iterable[TicketKind], days: int, **more: int) -> list[TimeLimit]:
+def _both(
+    duty: Duty, kinds: Iterable[TicketKind], days: int, max_extension_days: int | None = None
+) -> list[TimeLimit]:
     """The same limit for several ticket kinds (a composite follows the single kind's rules)."""
-    return [TimeLimit(duty, kind, days, **more) for kind in kinds]
+    return [TimeLimit(duty, kind, days, max_extension_days) for kind in kinds]
 
 
 _COMPLAINTS = (TicketKind.COMPLAINT, TicketKind.COMPOSITE)

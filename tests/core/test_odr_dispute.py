@@ -299,3 +299,36 @@ def test_the_odr_answer_is_due_ten_working_days_after_the_opening() -> None:
     step(history, who, odr.answer_proposal(history.state, who.ref(), True, "", domain.units()))
     owed_after = owed_obligations(history.state, DEFAULT_POLICY, calendar)
     assert Duty.ODR_ANSWER not in [o.duty for o in owed_after]
+
+
+def test_a_city_may_give_its_odr_enterprises_seven_calendar_days() -> None:
+    from core.deadlines import HolidayTable, WorkingDayCalendar
+    from core.deadlines.china_time import china_date
+    from core.deadlines.duties import owed_obligations
+    from core.deadlines.policy import DEFAULT_LIMITS, TimeLimit, TimeLimitPolicy
+
+    lanzhou_odr = TimeLimit(
+        Duty.ODR_ANSWER, TicketKind.COMPLAINT, 7, calendar_days=True, unit_code=LANZHOU
+    )
+    policy = TimeLimitPolicy("2026-odr-lanzhou", 0, (*DEFAULT_LIMITS, lanzhou_odr))
+    calendar = WorkingDayCalendar(HolidayTable.from_chinese_calendar([2026]))
+    (owed,) = owed_obligations(green_channel().state, policy, calendar)
+    # Opened Monday 2026-03-16: seven calendar days later is Monday 2026-03-23, weekend counted.
+    assert china_date(owed.due_ms - 1).isoformat() == "2026-03-23"
+    elsewhere = green_channel(_roster(unit="620502")).state  # enrolled in Tianshui's Qinzhou
+    (general,) = owed_obligations(elsewhere, policy, calendar)
+    assert china_date(general.due_ms - 1).isoformat() == "2026-03-30"
+
+
+def test_a_unit_row_needs_the_general_row_and_comes_once() -> None:
+    from core.deadlines.policy import TimeLimit, TimeLimitPolicy
+
+    local = TimeLimit(Duty.ODR_ANSWER, TicketKind.COMPLAINT, 7, unit_code=LANZHOU)
+    with pytest.raises(InvalidInput, match="needs a general row"):
+        TimeLimitPolicy("v", 0, (local,))
+    general = TimeLimit(Duty.ODR_ANSWER, TicketKind.COMPLAINT, 10)
+    with pytest.raises(InvalidInput, match="given twice"):
+        TimeLimitPolicy("v", 0, (general, local, local))
+    with pytest.raises(InvalidInput) as refused:
+        TimeLimit(Duty.ODR_ANSWER, TicketKind.COMPLAINT, 7, unit_code="lanzhou")
+    assert refused.value.field == "limit.unit_code"
