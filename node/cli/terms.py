@@ -13,6 +13,13 @@ from __future__ import annotations
 import enum
 
 from core.access.record import AccessAction, AccessOutcome
+from core.odr.dispute import (
+    CloseReason,
+    ContactMethod,
+    ConversionReason,
+    DisputeStatus,
+    OdrStepKind,
+)
 from core.officer_accounts import AccountStatus
 from core.officers import Role
 from core.ticket.state import Stage, TicketStatus
@@ -162,6 +169,26 @@ TERMS: dict[enum.Enum, str] = {
     PersonalField.ID_NUMBER: "身份证号",
     AccessOutcome.DONE: "成功",
     AccessOutcome.REFUSED: "拒绝",
+    DisputeStatus.NEGOTIATING: "协商中",
+    DisputeStatus.PROPOSED: "待消费者确认",
+    DisputeStatus.SETTLED: "已和解",
+    DisputeStatus.CONVERTED: "已转为投诉",
+    DisputeStatus.WITHDRAWN: "已撤回",
+    ContactMethod.PHONE: "电话",
+    ContactMethod.ON_SITE: "现场",
+    ContactMethod.ONLINE: "线上",
+    ContactMethod.MESSAGE: "短信/留言",
+    ConversionReason.REJECTED: "消费者不接受",
+    ConversionReason.NO_ANSWER_IN_TIME: "逾期未和解",
+    ConversionReason.DECLINED: "企业拒绝和解",
+    CloseReason.DECLINED: "企业拒绝和解",
+    CloseReason.CONSUMER_WITHDREW: "消费者撤回",
+    OdrStepKind.OPENED: "选择绿色通道",
+    OdrStepKind.CONTACT: "协商联系",
+    OdrStepKind.PROPOSAL: "和解方案",
+    OdrStepKind.ANSWER: "消费者答复",
+    OdrStepKind.CLOSED: "关闭",
+    OdrStepKind.CONVERTED: "转为投诉",
 }
 """Every member of every enum the command line shows, and its Chinese term."""
 
@@ -188,6 +215,11 @@ ENUMS: dict[str, type[enum.Enum]] = {
         Role,
         UnitLevel,
         PersonalField,
+        DisputeStatus,
+        ContactMethod,
+        ConversionReason,
+        CloseReason,
+        OdrStepKind,
     )
 }
 """The enums above by name: a proto enum of the same name is shown through them."""
@@ -222,6 +254,12 @@ EVENT_TERMS: dict[str, str] = {
     "TicketForwarded": "转办",
     "PersonalDataRevealed": "查看个人信息",
     "PersonalDataErased": "个人信息删除",
+    "OdrDisputeOpened": "ODR绿色通道",
+    "OdrContactRecorded": "ODR协商记录",
+    "OdrSettlementProposed": "ODR和解方案",
+    "OdrProposalAnswered": "消费者答复和解方案",
+    "OdrDisputeClosed": "ODR撤回",
+    "OdrDisputeConverted": "ODR转为投诉",
 }
 """Each event of a ticket's history (``core.ticket.events``) by the Chinese name of the step."""
 

@@ -42,6 +42,8 @@ FIELD_HELP: dict[str, str] = {
     "amount_fen": "amount involved, in fen (1/100 yuan): 300000 is 3,000 yuan",
     "incident_region": "county code where the conduct happened (reports)",
     "tags": "a campaign or topic tag, e.g. 新冠疫情",
+    "odr_green_channel": "the consumer chose the ODR green channel (绿色通道): a complaint against "
+    "an enterprise on the ODR roster (by --respondent-credit-code) goes straight to it",
     # handling steps
     "RouteTicket.to_unit": "unit code to dispatch to; leave out to route by jurisdiction",
     "note": "a note kept with the step",

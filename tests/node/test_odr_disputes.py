@@ -28,6 +28,7 @@ from core.odr.roster import ApplicantKind, OdrRoster, RosterEntry, Standing
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import Duty, PersonalField, Track
 from node.app.clock import Clock
+from node.cli.main import main as hotline
 from node.desks.odr import OdrCaller
 from node.devnet.samples import GYM, demo_tickets
 from node.edge.client import CallError, NodeClient
@@ -307,3 +308,22 @@ def test_the_consumer_sees_the_dispute_as_the_enterprise_left_it_with_the_contac
         odr_pb2.ODR_STEP_KIND_CONTACT,
         odr_pb2.ODR_STEP_KIND_PROPOSAL,
     ]
+
+
+def test_officers_follow_the_counties_disputes_on_the_command_line(
+    channel: Channel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticket_id = channel.register()
+    channel.world.sync("city", "chengguan")
+    with channel.enterprise(GYM.credit_code, "desk5") as gym:
+        _negotiate(gym, ticket_id)
+    flags = channel.world["chengguan"].cli("620102-07")
+    capsys.readouterr()
+    assert hotline(["odr", "disputes", *flags]) == 0
+    listed = capsys.readouterr().out
+    assert "ODR disputes (在线消费纠纷): 1" in listed
+    assert ticket_id in listed and "proposed 待消费者确认" in listed and "2026-12-15" in listed
+    assert hotline(["odr", "dispute", ticket_id, *flags]) == 0
+    shown = capsys.readouterr().out
+    assert "proposal 和解方案: 退还余额2800元" in shown
+    assert "contact 协商联系  by 张经理  phone 电话" in shown
