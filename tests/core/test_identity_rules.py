@@ -157,7 +157,7 @@ ENTERPRISE = Principal(PrincipalKind.ENTERPRISE, "zhang", CREDIT)
 CONSUMER = Principal(PrincipalKind.CONSUMER, "consumer", TICKET)
 
 
-def test_an_enterprise_user_passes_only_the_rows_about_their_own_session() -> None:
+def test_an_enterprise_user_passes_only_the_rows_about_their_session_and_the_odr() -> None:
     passed = {
         f"{service}.{name}"
         for service, methods in PERMISSIONS.items()
@@ -165,7 +165,9 @@ def test_an_enterprise_user_passes_only_the_rows_about_their_own_session() -> No
         if not rule.open
         and why_outsider_refused(f"/hotline.v1.{service}/{name}", rule, ENTERPRISE, "") is None
     }
-    assert passed == {"AccessService.SignOut", "AccessService.WhoAmI"}
+    # Whose dispute it is, the ODR desk checks against the session's credit code.
+    odr = {f"OdrService.{name}" for name in PERMISSIONS["OdrService"]}
+    assert passed == {"AccessService.SignOut", "AccessService.WhoAmI", *odr}
 
 
 def test_a_consumer_reads_their_own_ticket_and_nothing_else() -> None:
