@@ -312,7 +312,7 @@ class OdrDesk:
     ) -> odr_pb2.EnterpriseStanding:
         """The enterprise's figures for [start, end) (default: the last 90 days up to now);
         the verdict is left unset (the county's supervision gives it)."""
-        end = end_ms if end_ms is not None else self._clock.wall_ms()
+        end = end_ms if end_ms is not None else self._clock.wall_ms() + 1  # now included
         start = start_ms if start_ms is not None else end - PERFORMANCE_DAYS * DAY_MS
         if start >= end:
             raise InvalidInput("period_start", "must be before period_end")

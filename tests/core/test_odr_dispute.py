@@ -332,3 +332,21 @@ def test_a_unit_row_needs_the_general_row_and_comes_once() -> None:
     with pytest.raises(InvalidInput) as refused:
         TimeLimit(Duty.ODR_ANSWER, TicketKind.COMPLAINT, 7, unit_code="lanzhou")
     assert refused.value.field == "limit.unit_code"
+
+
+def test_a_proposal_after_the_limit_is_not_counted_as_answered_in_time() -> None:
+    from core.hlc import to_millis
+    from core.odr.dispute_performance import figures
+
+    history = green_channel()
+    _settle(history)  # proposed 30 minutes after the opening
+    dispute = history.state.dispute
+    assert dispute is not None
+    opened = to_millis(dispute.opened_hlc)
+    week = 7 * 86_400_000
+    on_time = figures([(dispute, opened + week)], opened - week, opened + week)
+    late = figures([(dispute, opened + 60_000)], opened - week, opened + week)
+    assert (on_time.received, on_time.answered_in_time) == (1, 1)
+    assert (late.received, late.answered_in_time) == (1, 0)
+    outside = figures([(dispute, opened + week)], opened + 1, opened + week)
+    assert outside.received == 0

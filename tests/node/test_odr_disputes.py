@@ -157,6 +157,12 @@ def test_a_settled_dispute_is_closed_at_every_level(channel: Channel) -> None:
         assert state.status is TicketStatus.CLOSED, name
         assert state.dispute is not None and state.dispute.status is DisputeStatus.SETTLED, name
         assert not state.in_conflict, name
+    with channel.enterprise(GYM.credit_code, "boss") as gym:
+        figures = odr(gym, "GetPerformance", odr_pb2.GetPerformanceRequest())
+        shown = odr(gym, "GetDispute", odr_pb2.GetDisputeRequest(ticket_id=ticket_id))
+    assert (figures.received, figures.answered_in_time, figures.settled) == (1, 1, 1)
+    assert (figures.accepted, figures.converted) == (1, 0)
+    assert shown.contact_masked and shown.consumer_phone == "139****0001"  # ended: masked
 
 
 def test_a_rejected_proposal_becomes_a_complaint_at_the_competent_county_with_its_history(
@@ -188,6 +194,10 @@ def test_a_dispute_left_unsettled_past_the_limit_is_converted_by_the_county_swee
     ticket_id = channel.register()
     channel.world.sync("city", "chengguan")
     county = channel.world["chengguan"]
+    with channel.world.officer("chengguan") as handler:
+        queue = handler.queue(due_within_days=10)
+    queued = [(e.ticket_id, e.duty) for e in [*queue.due_soon, *queue.later]]
+    assert queued == [(ticket_id, Duty.ODR_ANSWER.value)]
     # Opened Tuesday 12-01: ten working days end with Tuesday 12-15.
     channel.time.set(china("2026-12-15", 23))
     sweep(county)
