@@ -50,6 +50,7 @@ from node.views.odr import ContactShown, dispute_message
 from proto.hotline.v1 import odr_pb2, ticket_pb2
 from sync.codec import from_message
 from sync.personal.shelf import SealShelf
+from sync.personal.suites import SealBroken
 from sync.writer import LogBatch, LogWriter
 
 T = TypeVar("T")
@@ -167,7 +168,12 @@ class OdrDesk:
         caller: OdrCaller,
         ticket_id: str,
         decision: Callable[[TicketState, OfficerRef], list[DomainEvent]],
+        *,
+        look: bool = False,
     ) -> Callable[[LogBatch], odr_pb2.Dispute]:
+        """The writer job of one step; ``look``: the enterprise is shown the consumer's
+        contact in full while the dispute is open, the look recorded (GetDispute only: a
+        step's answer shows it masked)."""
         actor = self._actor(caller)
         now_ms = self._clock.wall_ms()
 
@@ -177,7 +183,7 @@ class OdrDesk:
             events = decision(state, actor)
             batch.record(ticket_id, events, actor, state=state)
             after = batch.state_of(ticket_id)
-            return self._shown(batch, caller, actor, after, now_ms)
+            return self._shown(batch, caller, actor, after, now_ms, look)
 
         return job
 
@@ -188,15 +194,21 @@ class OdrDesk:
         actor: OfficerRef,
         state: TicketState,
         now_ms: int,
+        look: bool,
     ) -> odr_pb2.Dispute:
         """The dispute as the caller sees it; the enterprise's look in full is recorded."""
         contact = ContactShown()
-        consumer = (
-            None if state.personal_erased else self._shelf.consumer_of(batch.conn, state.ticket_id)
-        )
+        try:
+            consumer = (
+                None
+                if state.personal_erased
+                else self._shelf.consumer_of(batch.conn, state.ticket_id)
+            )
+        except SealBroken:  # a damaged seal shows nothing (the look-up job deletes it)
+            consumer = None
         if consumer is not None:
             enterprise = caller.principal.kind is PrincipalKind.ENTERPRISE
-            if enterprise and state.dispute is not None and state.dispute.open:
+            if look and enterprise and state.dispute is not None and state.dispute.open:
                 looks = [
                     PersonalDataRevealed(f, LOOK_PURPOSE)
                     for f in (PersonalField.NAME, PersonalField.PHONE)
@@ -228,7 +240,8 @@ class OdrDesk:
 
     async def get_dispute(self, caller: OdrCaller, ticket_id: str) -> odr_pb2.Dispute:
         """One dispute of the caller's, with its history; the look at the contact recorded."""
-        return await self._run(caller, ticket_id, self._step(caller, ticket_id, lambda s, a: []))
+        step = self._step(caller, ticket_id, lambda s, a: [], look=True)
+        return await self._run(caller, ticket_id, step)
 
     async def record_contact(
         self,
