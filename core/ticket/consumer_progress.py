@@ -92,5 +92,7 @@ def consumer_steps(state: TicketState, recorded: Iterable[e.RecordedEvent]) -> l
         if isinstance(event, e.ResultSubmitted):
             results[event.track] = event.summary  # told when (and if) it is approved
         if isinstance(event, CONSUMER_EVENTS):
-            steps.append(ConsumerStep(event, r.meta.officer.unit_code, r.meta.hlc, _text(event, results)))
+            steps.append(
+                ConsumerStep(event, r.meta.officer.unit_code, r.meta.hlc, _text(event, results))
+            )
     return steps

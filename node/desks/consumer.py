@@ -23,6 +23,7 @@ from core.limits import check_text
 from core.officers import Officer, web_channel
 from core.ticket.commands import RecordCallback, RegisterTicket
 from core.ticket.consumer_progress import consumer_steps
+from core.ticket.events import RecordedEvent
 from core.ticket.vocabulary import Satisfaction
 from node.access.throttle import Key, SignInThrottle, address_of
 from node.app.blocking import BlockingPool
@@ -98,7 +99,7 @@ class ConsumerDesk:
         # from node.views.odr here, once that view exists.
         return progress
 
-    def _events(self, ticket_id: str) -> list:  # type: ignore[type-arg]
+    def _events(self, ticket_id: str) -> list[RecordedEvent]:
         with self._db.read() as conn:
             return [sealed.recorded() for sealed in EventLog(conn).ticket_events(ticket_id)]
 

@@ -151,9 +151,7 @@ def _add(node: Node, server: aio.Server) -> None:
     consumer_pb2_grpc.add_ConsumerServiceServicer_to_server(servicer, server)
 
 
-CONSUMER = ServiceMount(
-    consumer_pb2.DESCRIPTOR.services_by_name["ConsumerService"].full_name, _add
-)
+CONSUMER = ServiceMount(consumer_pb2.DESCRIPTOR.services_by_name["ConsumerService"].full_name, _add)
 """ConsumerService, on every node's client port."""
 
 

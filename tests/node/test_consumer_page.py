@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from google.protobuf import text_format
@@ -37,9 +38,9 @@ from tests.helpers.world import InProcessNode, World, spec
 COUNTY_NAME = "兰州市城关区市场监督管理局"
 
 
-def gym_filing(request_id: str = "", **changed: object) -> cp.FileComplaintRequest:
+def gym_filing(request_id: str = "", **changed: Any) -> cp.FileComplaintRequest:
     """The demo's gym complaint as a consumer files it online (``changed``: fields replaced)."""
-    gym = replace(dict(demo_tickets())["gym"], **changed)  # type: ignore[arg-type]
+    gym = replace(dict(demo_tickets())["gym"], **changed)
     return cp.FileComplaintRequest(
         request_id=request_id or uuid.uuid4().hex,
         consumer=to_message(gym.consumer, common_pb2.Consumer),
@@ -109,7 +110,8 @@ def test_a_complaint_filed_online_is_followed_down_to_the_county_and_rated_once_
         registered = centre.history(filed.ticket_id).entries[0]
         assert centre.get(filed.ticket_id).registration.channel == enum_number(Channel.WEB)
     # Registered by the node's web channel in the province's name: no officer filed it.
-    assert (registered.officer.officer_id, registered.officer.name) == ("620000-web", "网上投诉平台")
+    web = ("620000-web", "网上投诉平台")
+    assert (registered.officer.officer_id, registered.officer.name) == web
 
     with consumer(province, filed.ticket_id, filed.code) as page:
         first = follow(page, filed.ticket_id)
@@ -239,7 +241,7 @@ def test_a_consumer_reaches_no_other_ticket_and_the_refusal_is_recorded(world: W
     ],
 )
 def test_bad_input_is_refused_naming_the_field_and_writes_nothing(
-    world: World, changed: dict[str, object], field: str
+    world: World, changed: dict[str, Any], field: str
 ) -> None:
     county = world.start(spec("chengguan"))
     before = events_held(county)
