@@ -204,7 +204,8 @@ def _walk(city: City, method: MethodDescriptor) -> list[str]:
         for role in Role:
             before = len(reasons(city.node))
             code = city.call(method, officer=own(role))
-            if (code, city.last_row(before)) != ("PERMISSION_DENIED", ["call/refused/missing-role"]):
+            expected = ("PERMISSION_DENIED", ["call/refused/missing-role"])
+            if (code, city.last_row(before)) != expected:
                 wrong.append(f"{role.value} is no consumer, yet {code} {city.last_row(before)}")
         before = len(reasons(city.node))
         code = city.call(method)
