@@ -278,3 +278,23 @@ def test_a_burst_of_filings_from_one_address_is_held_back_before_anything_is_wri
     assert held.code == "RESOURCE_EXHAUSTED" and "too many complaints" in held.message
     assert held.retry_after_ms is not None and held.retry_after_ms > 0
     assert events_held(county) == before
+
+
+def test_a_proposal_is_rejected_only_with_a_reason_and_waits_for_the_odr_desk(
+    world: World,
+) -> None:
+    county = world.start(spec("chengguan"))
+    filed = file(county, gym_filing())
+
+    def answer(accept: bool, reason: str = "") -> cp.TicketProgress:
+        request = cp.AnswerProposalRequest(ticket_id=filed.ticket_id, accept=accept, reason=reason)
+        progress: cp.TicketProgress = page.call("ConsumerService", "AnswerProposal", request)
+        return progress
+
+    with consumer(county, filed.ticket_id, filed.code) as page:
+        bare = refused(lambda: answer(False))
+        assert bare.code == "INVALID_ARGUMENT" and bare.message.startswith("reason")
+        # LEAD: once the wiring hands the servicer node.desks.odr.OdrDesk, this is its answer
+        # (FAILED_PRECONDITION here: no proposal is pending on this ticket).
+        pending = refused(lambda: answer(True))
+    assert pending.code == "UNIMPLEMENTED" and "ODR" in pending.message
