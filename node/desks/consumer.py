@@ -68,15 +68,20 @@ class ConsumerDesk:
     def _web(self) -> Officer:
         return web_channel(self._roster.own_unit())
 
-    async def file(self, request_id: str, command: RegisterTicket, peer: str) -> Registration:
+    async def file(
+        self, request_id: str, command: Callable[[], RegisterTicket], peer: str
+    ) -> Registration:
         """Register a complaint filed online (or answer the one this request already made,
-        without a new code); refused as ``Busy`` when its address has filed too many."""
+        without a new code); refused as ``Busy`` when its address has filed too many.
+
+        ``command`` makes the registration from the request once the caller is admitted: its
+        decoding is checking too, and a refused caller gets nothing checked."""
         address = Key("address", address_of(peer))
         admission = self._filings.admit((address,), self._wall_ms())
         if not admission.admitted:
             raise Busy("too many complaints filed from this address", admission.retry_after_ms)
         return await self._intake.register_as(
-            request_id, command, self._web(), new_code_on_replay=False
+            request_id, command(), self._web(), new_code_on_replay=False
         )
 
     async def follow(self, ticket_id: str) -> consumer_pb2.TicketProgress:

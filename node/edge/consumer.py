@@ -92,8 +92,9 @@ class ConsumerServicer(consumer_pb2_grpc.ConsumerServiceServicer):
         self, request: consumer_pb2.FileComplaintRequest, context: Context
     ) -> consumer_pb2.FileComplaintResponse:
         """File a complaint online; idempotent on request_id (a replay shows no code)."""
-        command = web_filing(request)
-        outcome = await self._desk.file(request.request_id, command, peer_of(context))
+        outcome = await self._desk.file(
+            request.request_id, lambda: web_filing(request), peer_of(context)
+        )
         return consumer_pb2.FileComplaintResponse(
             ticket_id=outcome.ticket_id,
             code=outcome.consumer_code,

@@ -277,6 +277,8 @@ def test_a_burst_of_filings_from_one_address_is_held_back_before_anything_is_wri
     held = refused(lambda: file(county, gym_filing()))
     assert held.code == "RESOURCE_EXHAUSTED" and "too many complaints" in held.message
     assert held.retry_after_ms is not None and held.retry_after_ms > 0
+    # Held back before it is looked at: bad input from the same address is not even checked.
+    assert refused(lambda: file(county, gym_filing(amount_fen=-1))).code == "RESOURCE_EXHAUSTED"
     assert events_held(county) == before
 
 
