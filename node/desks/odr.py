@@ -29,7 +29,7 @@ from core.access.reasons import CallRefusal
 from core.access.record import AccessAction, AccessOutcome
 from core.deadlines.duties import policy_for
 from core.deadlines.obligations import open_obligation
-from core.errors import InvalidInput, NotFound, NotPermitted
+from core.errors import InvalidInput, NotFound, NotPermitted, StepNotAllowed
 from core.hlc import to_millis
 from core.odr import dispute_decisions as decide
 from core.odr.dispute import CloseReason, ContactMethod
@@ -138,7 +138,13 @@ class OdrDesk:
                 raise NotPermitted("a consumer's session acts on its own ticket only")
         elif principal.kind is not PrincipalKind.ENTERPRISE:
             raise NotPermitted(f"{principal.label} is neither an enterprise user nor a consumer")
-        if state.version == 0 or state.dispute is None:
+        if state.version == 0:
+            raise NotFound(f"no ODR dispute {ticket_id!r} on this node")
+        if state.dispute is None:
+            if principal.kind is PrincipalKind.CONSUMER:  # their own ticket, not in the channel
+                raise StepNotAllowed(
+                    "OdrProposalAnswered", state.status.value, "the ticket is no ODR dispute"
+                )
             raise NotFound(f"no ODR dispute {ticket_id!r} on this node")
         if (
             principal.kind is PrincipalKind.ENTERPRISE

@@ -27,6 +27,7 @@ from proto.hotline.v1 import (
     access_pb2,
     admin_pb2,
     casework_pb2,
+    consumer_pb2,
     intake_pb2,
     odr_pb2,
     rules_pb2,
@@ -88,6 +89,15 @@ REQUEST_LIMITS: dict[str, int] = {
         RecordContact=STEP,
         ProposeSettlement=STEP,
         CloseDispute=STEP,
+    ),
+    # A complaint filed online weighs what a registration does; an answer or a rating a note.
+    **_service(
+        consumer_pb2.DESCRIPTOR,
+        "ConsumerService",
+        SMALL,
+        FileComplaint=REGISTRATION,
+        AnswerProposal=STEP,
+        RateHandling=STEP,
     ),
     **_service(
         sync_pb2.DESCRIPTOR,

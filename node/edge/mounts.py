@@ -6,20 +6,23 @@ from node.app.profile import ServiceMount
 from node.edge.access import ACCESS
 from node.edge.admin import ADMIN
 from node.edge.casework import CASEWORK
+from node.edge.consumer import CONSUMER
 from node.edge.intake import INTAKE
 from node.edge.odr import ODR
 from node.edge.rules import RULES_READ_ONLY
 from node.edge.supervision import SUPERVISION
 from node.edge.sync import SYNC
 
-EVERY_NODE: tuple[ServiceMount, ...] = (INTAKE, CASEWORK, ADMIN, ACCESS)
-"""What every node serves on its client port: registration, handling, administration, and
-officers' sign-in (a county signs its own officers in while its link is down)."""
+EVERY_NODE: tuple[ServiceMount, ...] = (INTAKE, CASEWORK, ADMIN, ACCESS, CONSUMER)
+"""What every node serves on its client port: registration, handling, administration,
+officers' sign-in (a county signs its own officers in while its link is down), and the
+consumer's page (a consumer follows their ticket on the node that registered it)."""
 
 __all__ = [
     "ACCESS",
     "ADMIN",
     "CASEWORK",
+    "CONSUMER",
     "EVERY_NODE",
     "INTAKE",
     "ODR",

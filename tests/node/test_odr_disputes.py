@@ -33,6 +33,7 @@ from node.desks.odr import OdrCaller
 from node.devnet.samples import GYM, demo_tickets
 from node.edge.client import CallError, NodeClient
 from node.views.odr import dispute_message
+from proto.hotline.v1 import consumer_pb2 as cp
 from proto.hotline.v1 import intake_pb2, odr_pb2
 from sync.codec import from_message, to_message
 from tests.helpers.clock import HandMovedTime, china
@@ -337,3 +338,28 @@ def test_officers_follow_the_counties_disputes_on_the_command_line(
     shown = capsys.readouterr().out
     assert "proposal 和解方案: 退还余额2800元" in shown
     assert "contact 协商联系  by 张经理  phone 电话" in shown
+
+
+def test_the_consumer_follows_and_accepts_on_their_page(channel: Channel) -> None:
+    command = dict(demo_tickets())["gym"]
+    ticket = to_message(command, intake_pb2.NewTicket)
+    ticket.odr_green_channel = True
+    with channel.world.officer("province") as centre:
+        registered = centre.register(uuid.uuid4().hex, ticket)
+    ticket_id, code = registered.ticket_id, registered.consumer_code
+    channel.world.sync("city", "chengguan")
+    with channel.enterprise(GYM.credit_code, "desk6") as gym:
+        _negotiate(gym, ticket_id)
+    channel.world.sync("chengguan", "city")
+    with channel.world["province"].client() as page:
+        page.consumer_sign_in(ticket_id, code)
+        follow = cp.FollowTicketRequest(ticket_id=ticket_id)
+        progress = page.call("ConsumerService", "FollowTicket", follow)
+        assert progress.can_answer_proposal
+        assert progress.odr.status == odr_pb2.DISPUTE_STATUS_PROPOSED
+        assert progress.odr.proposal_terms == "退还余额2800元"
+        assert progress.odr.working_days_left == 10
+        answer = cp.AnswerProposalRequest(ticket_id=ticket_id, accept=True)
+        after = page.call("ConsumerService", "AnswerProposal", answer)
+    assert after.odr.status == odr_pb2.DISPUTE_STATUS_SETTLED and not after.can_answer_proposal
+    assert channel.state("province", ticket_id).status is TicketStatus.CLOSED

@@ -40,6 +40,7 @@ from proto.hotline.v1 import (
     access_pb2,
     admin_pb2,
     casework_pb2,
+    consumer_pb2,
     intake_pb2,
     odr_pb2,
     rules_pb2,
@@ -59,6 +60,7 @@ CLIENT_PORT_SERVICES = [
         (admin_pb2, "AdminService"),
         (access_pb2, "AccessService"),
         (odr_pb2, "OdrService"),
+        (consumer_pb2, "ConsumerService"),
     )
 ]
 """Every service an officer's tool calls on a node's client port."""
@@ -134,13 +136,13 @@ def _rule(method: MethodDescriptor) -> Permission:
 
 
 def _every_method() -> list[MethodDescriptor]:
-    """Every method an officer may be asked about (OdrService, for enterprise users only and
-    served on counties, is walked by tests/node/test_odr_disputes.py)."""
+    """Every method of the city's client port (OdrService, served on counties for enterprise
+    users only, is walked by tests/node/test_odr_disputes.py)."""
     return [
         m
         for service in CLIENT_PORT_SERVICES
         for m in service.methods
-        if _rule(m).roles or _rule(m).open
+        if service.name != "OdrService"
     ]
 
 
@@ -206,6 +208,18 @@ def _walk(city: City, method: MethodDescriptor) -> list[str]:
         code = city.call(method)
         if [r for r in city.last_row(before) if r.startswith("call/refused")]:
             wrong.append(f"open, yet refused at the door: {code} {city.last_row(before)}")
+        return wrong
+    if not rule.roles:  # a consumer's own page: no officer at all (tests/node/test_consumer_page)
+        for role in Role:
+            before = len(reasons(city.node))
+            code = city.call(method, officer=own(role))
+            expected = ("PERMISSION_DENIED", ["call/refused/missing-role"])
+            if (code, city.last_row(before)) != expected:
+                wrong.append(f"{role.value} is no consumer, yet {code} {city.last_row(before)}")
+        before = len(reasons(city.node))
+        code = city.call(method)
+        if (code, city.last_row(before)) != ("UNAUTHENTICATED", ["call/refused/no-token"]):
+            wrong.append(f"nobody: {code} {city.last_row(before)}")
         return wrong
     allowed = _first(rule.roles)
     # A role that may: not refused at the door, nothing refused recorded. The method may still
