@@ -350,3 +350,26 @@ def test_a_proposal_after_the_limit_is_not_counted_as_answered_in_time() -> None
     assert (late.received, late.answered_in_time) == (1, 0)
     outside = figures([(dispute, opened + week)], opened + 1, opened + week)
     assert outside.received == 0
+
+
+def test_an_acceptance_and_a_late_conversion_made_offline_converge_with_one_conflict() -> None:
+    """The consumer accepts at the province while the county, cut off, converts the dispute as
+    overdue: every node folds the province's acceptance first (the higher level) and keeps the
+    county's conversion as a conflict for a supervisor, whatever order the events arrive in."""
+    history = green_channel()
+    _settle(history)
+    base = history.state
+    who, sweep = consumer_at(), domain.system(CHENGGUAN)
+    (accepted,) = odr.answer_proposal(base, who.ref(), True, "", domain.units())
+    (converted,) = odr.convert_overdue(base, sweep.ref(), domain.units())
+    both = [history.envelope(sweep, converted), history.envelope(who, accepted)]
+    orders = [
+        [*history.events, *both],
+        [*history.events, *reversed(both)],
+        [*reversed(both), *history.events],
+    ]
+    states = [fold(history.ticket_id, events) for events in orders]
+    assert states[0] == states[1] == states[2]
+    state = states[0]
+    assert state.dispute is not None and state.dispute.status is DisputeStatus.SETTLED
+    assert [c.event_type for c in state.conflicts] == ["OdrDisputeConverted"]
