@@ -282,6 +282,24 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing(channel: Chann
             assert refused.value.code == "INVALID_ARGUMENT"
             fields.append(refused.value.message.split(":")[0])
         assert fields == ["terms", "contacted_at", "reason"]
+        later, earlier = Timestamp(), Timestamp()
+        later.FromDatetime(china("2026-12-01", 9))
+        earlier.FromDatetime(china("2026-11-01", 9))
+        asks: list[tuple[str, Message, str]] = [
+            ("ListDisputes", odr_pb2.ListDisputesRequest(page_size=500), "page_size"),
+            ("ListDisputes", odr_pb2.ListDisputesRequest(page_token="?"), "page_token"),
+            ("GetDispute", odr_pb2.GetDisputeRequest(ticket_id=""), "ticket_id"),
+            (
+                "GetPerformance",
+                odr_pb2.GetPerformanceRequest(period_start=later, period_end=earlier),
+                "period_start",
+            ),
+        ]
+        for method, request, field in asks:
+            with pytest.raises(CallError) as refused:
+                odr(gym, method, request)
+            assert refused.value.code == "INVALID_ARGUMENT", method
+            assert refused.value.message.startswith(field), refused.value.message
     assert channel.state("chengguan", ticket_id).version == version
 
 
