@@ -10,6 +10,8 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   ├── InvalidInput          bad input; names the field            INVALID_ARGUMENT
     │   │   └── InvalidSetting    a node's setting is unusable          INVALID_ARGUMENT
     │   ├── StepNotAllowed        the ticket's state does not allow it  FAILED_PRECONDITION
+    │   ├── EnrolmentForbidden    an ODR application's or roster entry's FAILED_PRECONDITION
+    │   │                         state forbids the step (listed unit)
     │   ├── NotPermitted          not this officer's or unit's to do    PERMISSION_DENIED
     │   │   └── AccountLocked     too many wrong sign-in tries          PERMISSION_DENIED
     │   ├── UnknownOfficer        not on this node's roster             UNAUTHENTICATED
@@ -74,6 +76,11 @@ class StepNotAllowed(DomainError):
         self.step = step
         self.state = state
         self.reason = reason
+
+
+class EnrolmentForbidden(DomainError):
+    """The ODR application's or roster entry's state forbids the step (申请/名录): a listed unit
+    applying, an application reviewed twice, a removal decided with none proposed."""
 
 
 class NotPermitted(DomainError):

@@ -44,6 +44,8 @@ from node.edge.errors import ErrorMappingInterceptor
 from node.edge.gate import CallGate
 from node.edge.guard import PermissionGuard
 from node.edge.limits import port_limit
+from node.enrolment.desk import EnrolmentDesk
+from node.enrolment.roster import RosterBook
 from node.jobs.scheduler import JobScheduler
 from node.personal.lookup_keys import LookupKeyStore
 from node.storage.database import Database
@@ -97,6 +99,10 @@ class Node:
     """Officer account records made here or handed down and up (set by the wiring)."""
     personal_data: PersonalDataDesk = field(init=False)
     """Looks at a filer's personal data in full, each recorded (set by the wiring)."""
+    odr_roster: RosterBook = field(init=False)
+    """The ODR roster's signed records held here (set by the wiring)."""
+    enrolment: EnrolmentDesk = field(init=False)
+    """ODR applications, listings and removals (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     lookup_keys: LookupKeyStore | None = None

@@ -32,6 +32,8 @@ from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
+from node.enrolment.desk import EnrolmentDesk
+from node.enrolment.roster import RosterBook
 from node.jobs.scheduler import JobScheduler
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
@@ -44,6 +46,7 @@ from sync.client import ParentLink
 from sync.envelope import GENESIS_HASH
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.log_store import EventLog, Head
+from sync.odr_roster_exchange import RosterToParent
 from sync.personal.shelf import SealShelf
 from sync.personal.suites import CipherSuite
 from sync.trust import TrustStore
@@ -147,6 +150,7 @@ def build_node(
     accounts = OfficerAccounts(
         db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
     )
+    odr_roster = RosterBook(db, identity, trust, clock.wall_ms)
     link = None
     if settings.parent:
         link = ParentLink(
@@ -167,6 +171,7 @@ def build_node(
             access_head=access_record.signed_row,
             shelf=shelf,
             lookup_keys=lookup_keys,
+            roster=RosterToParent(odr_roster, blocking.run),
         )
     node = Node(
         settings=settings,
@@ -242,6 +247,8 @@ def build_node(
         codes=codes,
         hashing=hashing,
     )
+    node.odr_roster = odr_roster
+    node.enrolment = EnrolmentDesk(db, roster, odr_roster, node.access, blocking, clock.wall_ms)
     return node
 
 

@@ -28,6 +28,7 @@ from proto.hotline.v1 import (
     admin_pb2_grpc,
     casework_pb2,
     casework_pb2_grpc,
+    enrolment_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
     rules_pb2,
@@ -97,6 +98,7 @@ class NodeClient:
         self.admin = admin_pb2_grpc.AdminServiceStub(self._channel)
         self.supervision = supervision_pb2_grpc.SupervisionServiceStub(self._channel)
         self.rules_service = rules_pb2_grpc.RulesServiceStub(self._channel)
+        self.enrolment = enrolment_pb2_grpc.EnrolmentServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def close(self) -> None:
@@ -218,6 +220,7 @@ class NodeClient:
             "RulesService": self.rules_service,
             "AdminService": self.admin,
             "AccessService": self.access,
+            "EnrolmentService": self.enrolment,
         }
         answer: Any = self._call(getattr(stubs[service], method), request, timeout=timeout)
         if not isinstance(answer, grpc.Call):

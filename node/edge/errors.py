@@ -27,6 +27,7 @@ from grpc import aio
 from core.errors import (
     AccountLocked,
     DomainError,
+    EnrolmentForbidden,
     HotlineError,
     InvalidInput,
     NotFound,
@@ -60,6 +61,7 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (EnvelopeError, grpc.StatusCode.INVALID_ARGUMENT),
     # the step does not fit the state of the ticket, of the trust or of this node: change that
     (StepNotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
+    (EnrolmentForbidden, grpc.StatusCode.FAILED_PRECONDITION),
     (PkiError, grpc.StatusCode.FAILED_PRECONDITION),
     (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (ProtocolMismatch, grpc.StatusCode.FAILED_PRECONDITION),

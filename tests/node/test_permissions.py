@@ -40,6 +40,7 @@ from proto.hotline.v1 import (
     access_pb2,
     admin_pb2,
     casework_pb2,
+    enrolment_pb2,
     intake_pb2,
     rules_pb2,
     supervision_pb2,
@@ -57,6 +58,7 @@ CLIENT_PORT_SERVICES = [
         (rules_pb2, "RulesService"),
         (admin_pb2, "AdminService"),
         (access_pb2, "AccessService"),
+        (enrolment_pb2, "EnrolmentService"),
     )
 ]
 """Every service an officer's tool calls on a node's client port."""

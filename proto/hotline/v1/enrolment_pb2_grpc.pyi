@@ -134,3 +134,31 @@ class EnrolmentServiceServicer(metaclass=_abc_1.ABCMeta):
         """A unit head decides a proposal to remove an enterprise (signed)."""
 
 def add_EnrolmentServiceServicer_to_server(servicer: EnrolmentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class OdrRosterSyncStub:
+    """On the peer port (mutual TLS), beside SyncService."""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> OdrRosterSyncAsyncStub: ...
+    ExchangeRoster: _grpc.UnaryUnaryMultiCallable[_enrolment_pb2.RosterExchange, _enrolment_pb2.RosterExchange]
+
+@_typing.type_check_only
+class OdrRosterSyncAsyncStub(OdrRosterSyncStub):
+    """On the peer port (mutual TLS), beside SyncService."""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    ExchangeRoster: _aio.UnaryUnaryMultiCallable[_enrolment_pb2.RosterExchange, _enrolment_pb2.RosterExchange]  # type: ignore[assignment]
+
+class OdrRosterSyncServicer(metaclass=_abc_1.ABCMeta):
+    """On the peer port (mutual TLS), beside SyncService."""
+
+    @_abc_1.abstractmethod
+    def ExchangeRoster(
+        self,
+        request: _enrolment_pb2.RosterExchange,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enrolment_pb2.RosterExchange, _abc.Awaitable[_enrolment_pb2.RosterExchange]]: ...
+
+def add_OdrRosterSyncServicer_to_server(servicer: OdrRosterSyncServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
