@@ -1,0 +1,245 @@
+"""Enterprises join the ODR green channel at their county, and the signed roster reaches every node.
+
+Issue 13, item 1 and 2. Chengguan's handler registers an application (credit code, licence,
+commitment letter, contacts, the five conditions); its unit head approves it: the enterprise's
+first user signs in to Chengguan, and the roster record Chengguan signed reaches the province
+and the sibling county Qilihe by replication, including a Qilihe that was down when it
+changed. A unit on a blacklist cannot apply; one listed later is disqualified everywhere. Bad
+input names its field and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+
+from core.odr.roster import OdrRoster, Standing
+from node.devnet.officers import now_ms
+from node.edge.client import CallError, NodeClient
+from node.enrolment.roster import read_roster
+from proto.hotline.v1 import enrolment_pb2 as pb
+from tests.helpers.signin import code_at
+from tests.helpers.world import InProcessNode, World
+
+CREDIT = "91620102MA74A1B2C9"
+USER_PASSWORD = "Gym-owner-2027-ok"
+LETTER = hashlib.sha256(b"commitment letter, signed and stamped").hexdigest()
+
+
+def application(request_id: str = "odr-app-0001", **changes: Any) -> pb.SubmitApplicationRequest:
+    """A complete application of a gym in Chengguan, with ``changes``."""
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "credit_code": CREDIT,
+        "name": "兰州某健身有限公司",
+        "kind": pb.APPLICANT_KIND_ENTERPRISE,
+        "licence_number": "620102600123456",
+        "commitment_letter_sha256": LETTER,
+        "address": "兰州市城关区张掖路1号",
+        "region": "620102",
+        "contact_name": "张经理",
+        "contact_phone": "0931-8888888",
+        "fixed_premises": True,
+        "staff_count": 2,
+        "online_computer": True,
+        "dedicated_phone": True,
+        "handling_rules": True,
+    }
+    fields.update(changes)
+    return pb.SubmitApplicationRequest(**fields)
+
+
+def call(client: NodeClient, method: str, request: Message) -> Any:
+    return client.call("EnrolmentService", method, request)
+
+
+def refused(client: NodeClient, method: str, request: Message) -> CallError:
+    with pytest.raises(CallError) as failed:
+        call(client, method, request)
+    return failed.value
+
+
+def roster_of(node: InProcessNode) -> OdrRoster:
+    with node.node.db.read() as conn:
+        return read_roster(conn)
+
+
+def applications(world: World) -> list[pb.OdrApplication]:
+    with world.officer("chengguan", 1) as head:
+        answer = call(head, "ListApplications", pb.ListApplicationsRequest())
+    return list(answer.applications)
+
+
+def enrol(world: World) -> str:
+    """Chengguan's handler applies for the gym, its unit head approves; the TOTP secret."""
+    with world.officer("chengguan", 0) as handler:
+        submitted = call(handler, "SubmitApplication", application())
+    assert submitted.status == pb.APPLICATION_STATUS_PENDING
+    with world.officer("chengguan", 1) as head:
+        reviewed = call(
+            head,
+            "ReviewApplication",
+            pb.ReviewApplicationRequest(
+                application_id=submitted.application_id,
+                approve=True,
+                first_user_id="zhang",
+                first_user_name="张经理",
+                first_user_password=USER_PASSWORD,
+            ),
+        )
+    assert reviewed.application.status == pb.APPLICATION_STATUS_APPROVED
+    return str(reviewed.totp_secret)
+
+
+@pytest.fixture
+def gansu(world: World) -> World:
+    world.start_all("province", "city", "chengguan", "qilihe")
+    return world
+
+
+def test_an_approved_enterprise_signs_in_and_its_entry_reaches_the_province_and_a_sibling(
+    gansu: World,
+) -> None:
+    secret = enrol(gansu)
+    with gansu["chengguan"].client() as enterprise:
+        enterprise.enterprise_sign_in(CREDIT, "zhang", USER_PASSWORD, code_at(secret, now_ms()))
+        assert enterprise.who_am_i().enterprise_name == "兰州某健身有限公司"
+    assert roster_of(gansu["qilihe"]).routable(CREDIT) is None
+    gansu.sync("chengguan", "city", "qilihe")
+    for name in ("chengguan", "city", "province", "qilihe"):
+        entry = roster_of(gansu[name]).routable(CREDIT)
+        assert entry is not None, name
+        assert (entry.unit_code, entry.standing) == ("620102", Standing.ENROLLED)
+    with gansu.officer("province", 0) as officer:
+        published = call(officer, "GetRoster", pb.GetRosterRequest())
+    assert [e.credit_code for e in published.entries] == [CREDIT]
+
+
+def test_a_blacklisted_enterprise_cannot_apply(gansu: World) -> None:
+    with gansu.officer("province", 1) as supervisor:
+        call(
+            supervisor,
+            "SetListing",
+            pb.SetListingRequest(
+                credit_code=CREDIT, kind=pb.LISTING_KIND_BLACKLIST, listed=True, note="失信"
+            ),
+        )
+    gansu.sync("city", "chengguan")
+    with gansu.officer("chengguan", 0) as handler:
+        error = refused(handler, "SubmitApplication", application())
+    assert error.code == "FAILED_PRECONDITION" and "blacklist" in error.message
+    assert applications(gansu) == []
+    assert roster_of(gansu["chengguan"]).entry(CREDIT) is None  # listed, never enrolled
+
+
+def test_an_enterprise_listed_after_enrolling_is_disqualified_everywhere(gansu: World) -> None:
+    enrol(gansu)
+    gansu.sync("chengguan", "city")
+    with gansu.officer("province", 1) as supervisor:
+        entry = call(
+            supervisor,
+            "SetListing",
+            pb.SetListingRequest(
+                credit_code=CREDIT,
+                kind=pb.LISTING_KIND_ABNORMAL_OPERATIONS,
+                listed=True,
+                note="未按期公示年报",
+            ),
+        )
+    assert entry.standing == pb.ROSTER_STANDING_DISQUALIFIED
+    gansu.sync("city", "chengguan", "qilihe")
+    for name in ("province", "city", "chengguan", "qilihe"):
+        roster = roster_of(gansu[name])
+        assert roster.routable(CREDIT) is None, name
+        held = roster.entry(CREDIT)
+        assert held is not None and held.standing is Standing.DISQUALIFIED, name
+
+
+def test_a_county_down_when_the_roster_changed_gets_it_when_it_comes_back(
+    gansu: World,
+) -> None:
+    gansu.take_down("qilihe")
+    enrol(gansu)
+    gansu.sync("chengguan", "city")
+    gansu.bring_up("qilihe")
+    assert roster_of(gansu["qilihe"]).routable(CREDIT) is None
+    gansu.sync("qilihe")
+    entry = roster_of(gansu["qilihe"]).routable(CREDIT)
+    assert entry is not None and entry.unit_code == "620102"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"dedicated_phone": False}, "dedicated_phone"),
+        ({"staff_count": 0}, "staff_count"),
+        ({"handling_rules": False}, "handling_rules"),
+        ({"credit_code": "91620102MA74A1B2C8"}, "credit_code"),
+        ({"commitment_letter_sha256": "not a digest"}, "commitment_letter_sha256"),
+        ({"region": "620103"}, "region"),
+        ({"kind": pb.APPLICANT_KIND_UNSPECIFIED}, "kind"),
+    ],
+)
+def test_an_incomplete_application_names_its_field_and_writes_nothing(
+    world: World, changes: dict[str, Any], field: str
+) -> None:
+    world.start_all("province", "city", "chengguan")
+    with world.officer("chengguan", 0) as handler:
+        error = refused(handler, "SubmitApplication", application(**changes))
+    assert error.code == "INVALID_ARGUMENT" and error.message.startswith(field)
+    assert applications(world) == []
+
+
+def test_a_refusal_needs_a_reason_and_enrols_nobody(world: World) -> None:
+    world.start_all("province", "city", "chengguan")
+    with world.officer("chengguan", 0) as handler:
+        submitted = call(handler, "SubmitApplication", application())
+    review = pb.ReviewApplicationRequest(application_id=submitted.application_id)
+    with world.officer("chengguan", 1) as head:
+        error = refused(head, "ReviewApplication", review)
+        assert error.code == "INVALID_ARGUMENT" and error.message.startswith("reason")
+        review.reason = "无专用电话"
+        answer = call(head, "ReviewApplication", review)
+        assert answer.application.status == pb.APPLICATION_STATUS_REFUSED
+        again = refused(head, "ReviewApplication", review)
+    assert again.code == "FAILED_PRECONDITION"
+    assert roster_of(world["chengguan"]).entry(CREDIT) is None
+
+
+def test_a_weak_first_password_approves_nothing(world: World) -> None:
+    world.start_all("province", "city", "chengguan")
+    with world.officer("chengguan", 0) as handler:
+        submitted = call(handler, "SubmitApplication", application())
+    with world.officer("chengguan", 1) as head:
+        error = refused(
+            head,
+            "ReviewApplication",
+            pb.ReviewApplicationRequest(
+                application_id=submitted.application_id,
+                approve=True,
+                first_user_id="zhang",
+                first_user_name="张经理",
+                first_user_password="short",
+            ),
+        )
+    assert error.code == "INVALID_ARGUMENT"
+    assert [a.status for a in applications(world)] == [pb.APPLICATION_STATUS_PENDING]
+    assert roster_of(world["chengguan"]).entry(CREDIT) is None
+
+
+def test_a_handler_may_not_approve(world: World) -> None:
+    world.start_all("province", "city", "chengguan")
+    with world.officer("chengguan", 0) as handler:
+        submitted = call(handler, "SubmitApplication", application())
+        error = refused(
+            handler,
+            "ReviewApplication",
+            pb.ReviewApplicationRequest(
+                application_id=submitted.application_id,
+                reason="x",
+            ),
+        )
+    assert error.code == "PERMISSION_DENIED"
