@@ -11,18 +11,20 @@ input names its field and writes nothing.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf.message import Message
 
 from core.odr.roster import OdrRoster, Standing
+from node.cli.main import main as hotline
 from node.devnet.officers import now_ms
 from node.edge.client import CallError, NodeClient
 from node.enrolment.roster import read_roster
 from proto.hotline.v1 import enrolment_pb2 as pb
 from tests.helpers.signin import code_at
-from tests.helpers.world import InProcessNode, World
+from tests.helpers.world import InProcessNode, World, spec
 
 CREDIT = "91620102MA74A1B2C9"
 USER_PASSWORD = "Gym-owner-2027-ok"
@@ -243,3 +245,32 @@ def test_a_handler_may_not_approve(world: World) -> None:
             ),
         )
     assert error.code == "PERMISSION_DENIED"
+
+
+def test_hotline_odr_applies_approves_and_shows_the_roster(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    node = world.start(spec("chengguan"))
+    handler = ["--node", node.target, "--officer", "620102-07"]
+    head = ["--node", node.target, "--officer", "620102-01"]
+    argv = ["odr", "apply", *handler, "--credit-code", CREDIT, "--name", "兰州某健身有限公司"]
+    argv += ["--licence", "620102600123456", "--letter-sha256", LETTER, "--address", "张掖路1号"]
+    argv += ["--region", "620102", "--contact", "张经理", "--phone", "0931-8888888", "--staff", "2"]
+    assert hotline(world.signed_in([*argv, "--fixed-premises", "--online-computer"])) == 2
+    assert "dedicated_phone" in capsys.readouterr().err
+    argv += ["--fixed-premises", "--online-computer", "--dedicated-phone", "--handling-rules"]
+    assert hotline(world.signed_in(argv)) == 0
+    printed = capsys.readouterr().out
+    assert "pending 待审核" in printed and "+08:00" in printed
+    application_id = printed.split()[0]
+    password = tmp_path / "password"
+    password.write_text(USER_PASSWORD + "\n")
+    password.chmod(0o600)
+    review = ["odr", "review", *head, "--application", application_id, "--approve"]
+    review += ["--user-id", "zhang", "--user-name", "张经理", "--password-file", str(password)]
+    assert hotline(world.signed_in(review)) == 0
+    printed = capsys.readouterr().out
+    assert "approved 已通过" in printed and f"TOTP secret of {CREDIT}:zhang" in printed
+    assert hotline(world.signed_in(["odr", "roster", *handler])) == 0
+    printed = capsys.readouterr().out
+    assert f"{CREDIT} 兰州某健身有限公司 (enterprise 企业) of 620102: enrolled 在册" in printed
