@@ -18,11 +18,13 @@ import pytest
 from google.protobuf.message import Message
 
 from core.odr.roster import OdrRoster, Standing
+from core.odr.roster_record import next_record
 from node.cli.main import main as hotline
 from node.devnet.officers import now_ms
 from node.edge.client import CallError, NodeClient
-from node.enrolment.roster import read_roster
+from node.enrolment.roster import current_record, read_roster
 from proto.hotline.v1 import enrolment_pb2 as pb
+from sync.odr_roster_signing import sign_record
 from tests.helpers.signin import code_at
 from tests.helpers.world import InProcessNode, World, spec
 
@@ -274,3 +276,38 @@ def test_hotline_odr_applies_approves_and_shows_the_roster(
     assert hotline(world.signed_in(["odr", "roster", *handler])) == 0
     printed = capsys.readouterr().out
     assert f"{CREDIT} 兰州某健身有限公司 (enterprise 企业) of 620102: enrolled 在册" in printed
+
+
+def test_a_sibling_county_may_not_sign_another_countys_entry(gansu: World) -> None:
+    enrol(gansu)
+    gansu.sync("chengguan", "city", "qilihe")
+    with gansu.officer("qilihe", 0) as handler:
+        error = refused(
+            handler,
+            "SetListing",
+            pb.SetListingRequest(
+                credit_code=CREDIT, kind=pb.LISTING_KIND_BLACKLIST, listed=True, note="越权"
+            ),
+        )
+    assert error.code == "PERMISSION_DENIED" and "620102" in error.message
+    qilihe = gansu["qilihe"].node
+    held = roster_of(gansu["qilihe"]).entry(CREDIT)
+    assert held is not None
+    with qilihe.db.read() as conn:
+        current = current_record(conn, CREDIT)
+    assert current is not None
+    forged = next_record(
+        current,
+        standing=Standing.REMOVED,
+        issuer_unit="620103",
+        issuer_node=qilihe.identity.node_id,
+        issued_by="620103-05",
+        issued_ms=now_ms(),
+    )
+    assert qilihe.identity.credentials is not None
+    signed, _ = sign_record(forged, qilihe.identity, qilihe.identity.credentials.certificate)
+    receipt = gansu["city"].node.odr_roster.take_from_child(
+        qilihe.identity.node_id, "620103", [signed]
+    )
+    assert receipt.accepted == 0 and "620103 may not sign" in receipt.rejections[0]
+    assert roster_of(gansu["city"]).routable(CREDIT) is not None
