@@ -168,6 +168,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
             frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE
         ),
         "DecideRemoval": Permission(frozenset({Role.UNIT_HEAD}), _NODE),
+        "ReviewStandings": Permission(frozenset({Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE),
     },
 }
 """Every client-port RPC by service and method, and who may call it."""

@@ -46,6 +46,7 @@ from node.edge.guard import PermissionGuard
 from node.edge.limits import port_limit
 from node.enrolment.desk import EnrolmentDesk
 from node.enrolment.roster import RosterBook
+from node.enrolment.supervision import StandingsDesk
 from node.jobs.scheduler import JobScheduler
 from node.personal.lookup_keys import LookupKeyStore
 from node.storage.database import Database
@@ -103,6 +104,8 @@ class Node:
     """The ODR roster's signed records held here (set by the wiring)."""
     enrolment: EnrolmentDesk = field(init=False)
     """ODR applications, listings and removals (set by the wiring)."""
+    odr_standings: StandingsDesk = field(init=False)
+    """Supervision of ODR units: standings and judged periods (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     lookup_keys: LookupKeyStore | None = None

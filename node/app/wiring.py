@@ -34,6 +34,7 @@ from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
 from node.enrolment.desk import EnrolmentDesk
 from node.enrolment.roster import RosterBook
+from node.enrolment.supervision import StandingsDesk
 from node.jobs.scheduler import JobScheduler
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
@@ -249,6 +250,8 @@ def build_node(
     )
     node.odr_roster = odr_roster
     node.enrolment = EnrolmentDesk(db, roster, odr_roster, node.access, blocking, clock.wall_ms)
+    # The disputes' reader (the ODR dispute projection) is glued in where the disputes live.
+    node.odr_standings = StandingsDesk(db, roster, odr_roster, rules, blocking, clock.wall_ms)
     return node
 
 

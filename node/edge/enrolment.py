@@ -17,13 +17,16 @@ from core.errors import InvalidInput, NotPermitted
 from core.odr.enrolment import ApplicationStatus, Conditions, check_application
 from core.odr.roster import OdrRoster, RosterEntry
 from core.odr.roster_record import Listing, RosterRecord
+from core.odr.standing import Verdict
 from node.app.profile import ServiceMount
 from node.edge.caller import acting_officer, peer_of
 from node.edge.sync import client_certificate
 from node.enrolment.applications import Application
 from node.enrolment.desk import EnrolmentDesk
+from node.enrolment.supervision import StandingsDesk, UnitStanding
 from proto.hotline.v1 import enrolment_pb2 as pb
 from proto.hotline.v1 import enrolment_pb2_grpc as pb_grpc
+from proto.hotline.v1 import odr_pb2
 from sync.odr_roster_exchange import RosterToChildren
 from sync.odr_roster_signing import KIND_NUMBER, LISTING_NUMBER, STANDING_NUMBER, member_of
 
@@ -88,11 +91,43 @@ def roster_message(
     return pb.OdrRoster(version=roster.version, entries=entries)
 
 
+_VERDICT_NUMBER = {
+    Verdict.GOOD: odr_pb2.STANDING_VERDICT_GOOD,
+    Verdict.WARNING: odr_pb2.STANDING_VERDICT_WARNING,
+    Verdict.REMOVAL_PROPOSED: odr_pb2.STANDING_VERDICT_REMOVAL_PROPOSED,
+}
+
+
+def standing_message(standing: UnitStanding) -> odr_pb2.EnterpriseStanding:
+    """A unit's standing for a period as answered."""
+    judged = standing.judgement
+    figures = judged.figures
+    return odr_pb2.EnterpriseStanding(
+        credit_code=figures.credit_code,
+        enterprise_name=standing.name,
+        period_start=_timestamp(figures.period_start_ms),
+        period_end=_timestamp(figures.period_end_ms),
+        received=figures.received,
+        answered_in_time=figures.answered_in_time,
+        settled=figures.settled,
+        accepted=figures.accepted,
+        converted=figures.converted,
+        verdict=_VERDICT_NUMBER[judged.verdict],
+        reason=judged.reason,
+    )
+
+
+def _ms(request: pb.GetStandingsRequest, name: str) -> int:
+    """A period's bound in ms (0: unset)."""
+    return getattr(request, name).ToMilliseconds() if request.HasField(name) else 0  # type: ignore[arg-type]
+
+
 class EnrolmentServicer(pb_grpc.EnrolmentServiceServicer):
     """EnrolmentService: translate and delegate to the node's ``EnrolmentDesk``."""
 
-    def __init__(self, desk: EnrolmentDesk) -> None:
+    def __init__(self, desk: EnrolmentDesk, standings: StandingsDesk) -> None:
         self._desk = desk
+        self._standings = standings
 
     async def SubmitApplication(
         self, request: pb.SubmitApplicationRequest, context: Context
@@ -166,7 +201,20 @@ class EnrolmentServicer(pb_grpc.EnrolmentServiceServicer):
         self, request: pb.GetStandingsRequest, context: Context
     ) -> pb.GetStandingsResponse:
         """Each enrolled unit's figures and verdict for a period (ODR企业监督)."""
-        raise NotPermitted("the standings are not served by this node yet")
+        found = await self._standings.standings(
+            _ms(request, "period_start"), _ms(request, "period_end"), request.credit_code.strip()
+        )
+        return pb.GetStandingsResponse(standings=[standing_message(s) for s in found])
+
+    async def ReviewStandings(
+        self, request: pb.GetStandingsRequest, context: Context
+    ) -> pb.GetStandingsResponse:
+        """Judge a closed period of the county's units and sign what it finds."""
+        officer_id = acting_officer(context)
+        found = await self._standings.review(
+            officer_id, _ms(request, "period_start"), _ms(request, "period_end")
+        )
+        return pb.GetStandingsResponse(standings=[standing_message(s) for s in found])
 
     async def DecideRemoval(
         self, request: pb.DecideRemovalRequest, context: Context
@@ -201,7 +249,9 @@ class OdrRosterSyncServicer(pb_grpc.OdrRosterSyncServicer):
 
 
 def _add(node: Node, server: aio.Server) -> None:
-    pb_grpc.add_EnrolmentServiceServicer_to_server(EnrolmentServicer(node.enrolment), server)
+    pb_grpc.add_EnrolmentServiceServicer_to_server(
+        EnrolmentServicer(node.enrolment, node.odr_standings), server
+    )
 
 
 def _add_peer(node: Node, server: aio.Server) -> None:

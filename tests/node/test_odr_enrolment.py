@@ -19,11 +19,13 @@ from google.protobuf.message import Message
 
 from core.odr.roster import OdrRoster, Standing
 from core.odr.roster_record import next_record
+from core.odr.standing import DisputeOutcome, DisputeRecord
 from node.cli.main import main as hotline
 from node.devnet.officers import now_ms
 from node.edge.client import CallError, NodeClient
 from node.enrolment.roster import current_record, read_roster
 from proto.hotline.v1 import enrolment_pb2 as pb
+from proto.hotline.v1 import odr_pb2
 from sync.odr_roster_signing import sign_record
 from tests.helpers.signin import code_at
 from tests.helpers.world import InProcessNode, World, spec
@@ -311,3 +313,89 @@ def test_a_sibling_county_may_not_sign_another_countys_entry(gansu: World) -> No
     )
     assert receipt.accepted == 0 and "620103 may not sign" in receipt.rejections[0]
     assert roster_of(gansu["city"]).routable(CREDIT) is not None
+
+
+DAY_MS = 86_400_000
+
+
+def gym_disputes(start_ms: int, answered_late: int, count: int = 4) -> list[DisputeRecord]:
+    """``count`` disputes against the gym opened from ``start_ms``, ``answered_late`` of them
+    answered after the ODR limit (the others in time, and settled)."""
+    disputes = []
+    for i in range(count):
+        opened = start_ms + i * DAY_MS
+        late = i < answered_late
+        disputes.append(
+            DisputeRecord(
+                ticket_id=f"T-{opened}",
+                credit_code=CREDIT,
+                opened_ms=opened,
+                due_ms=opened + 10 * DAY_MS,
+                answered_ms=opened + (12 if late else 2) * DAY_MS,
+                outcome=DisputeOutcome.CONVERTED if late else DisputeOutcome.SETTLED,
+                accepted=not late,
+            )
+        )
+    return disputes
+
+
+def period(start_ms: int, end_ms: int) -> pb.GetStandingsRequest:
+    request = pb.GetStandingsRequest()
+    request.period_start.FromMilliseconds(start_ms)
+    request.period_end.FromMilliseconds(end_ms)
+    return request
+
+
+def test_a_poor_period_warns_and_a_second_proposes_a_removal_a_unit_head_decides(
+    gansu: World,
+) -> None:
+    enrol(gansu)
+    now = now_ms()
+    first, second, end = now - 60 * DAY_MS, now - 30 * DAY_MS, now - 1000
+    disputes = gym_disputes(first, answered_late=2) + gym_disputes(second, answered_late=3)
+    county = gansu["chengguan"].node
+    county.odr_standings.reader = lambda start, stop: [
+        d for d in disputes if start <= d.opened_ms < stop
+    ]
+    with gansu.officer("chengguan", 1) as head:
+        read = call(head, "GetStandings", period(first, second))
+        figures = read.standings[0]
+        assert (figures.received, figures.answered_in_time, figures.converted) == (4, 2, 2)
+        assert figures.verdict == odr_pb2.STANDING_VERDICT_WARNING
+        assert roster_of(gansu["chengguan"]).routable(CREDIT).standing is Standing.ENROLLED  # type: ignore[union-attr]
+        judged = call(head, "ReviewStandings", period(first, second))
+        assert [s.verdict for s in judged.standings] == [odr_pb2.STANDING_VERDICT_WARNING]
+        assert call(head, "ReviewStandings", period(first, second)).standings == []
+        warned = roster_of(gansu["chengguan"]).routable(CREDIT)
+        assert warned is not None and warned.standing is Standing.WARNED
+        early = refused(head, "DecideRemoval", removal(approve=True))
+        assert early.code == "FAILED_PRECONDITION"
+        judged = call(head, "ReviewStandings", period(second, end))
+        assert [s.verdict for s in judged.standings] == [odr_pb2.STANDING_VERDICT_REMOVAL_PROPOSED]
+        assert "poor period 2 in a row" in judged.standings[0].reason
+        removed = call(head, "DecideRemoval", removal(approve=True))
+    assert removed.standing == pb.ROSTER_STANDING_REMOVED
+    gansu.sync("chengguan", "city")
+    for name in ("chengguan", "city", "province"):
+        held = roster_of(gansu[name]).entry(CREDIT)
+        assert held is not None and held.standing is Standing.REMOVED, name
+
+
+def removal(*, approve: bool) -> pb.DecideRemovalRequest:
+    return pb.DecideRemovalRequest(credit_code=CREDIT, approve=approve, note="连续两期未按时答复")
+
+
+def test_a_good_period_changes_no_standing_and_an_open_period_is_not_judged(
+    gansu: World,
+) -> None:
+    enrol(gansu)
+    now = now_ms()
+    disputes = gym_disputes(now - 30 * DAY_MS, answered_late=0)
+    gansu["chengguan"].node.odr_standings.reader = lambda start, stop: disputes
+    with gansu.officer("chengguan", 1) as head:
+        open_period = refused(head, "ReviewStandings", period(now - 30 * DAY_MS, now + DAY_MS))
+        assert open_period.code == "INVALID_ARGUMENT" and "period_end" in open_period.message
+        judged = call(head, "ReviewStandings", period(now - 30 * DAY_MS, now - 1000))
+    assert [s.verdict for s in judged.standings] == [odr_pb2.STANDING_VERDICT_GOOD]
+    entry = roster_of(gansu["chengguan"]).routable(CREDIT)
+    assert entry is not None and entry.standing is Standing.ENROLLED

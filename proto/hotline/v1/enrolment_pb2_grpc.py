@@ -69,6 +69,11 @@ class EnrolmentServiceStub:
                 request_serializer=hotline_dot_v1_dot_enrolment__pb2.DecideRemovalRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_enrolment__pb2.RosterEntry.FromString,
                 _registered_method=True)
+        self.ReviewStandings = channel.unary_unary(
+                '/hotline.v1.EnrolmentService/ReviewStandings',
+                request_serializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsResponse.FromString,
+                _registered_method=True)
 
 
 class EnrolmentServiceServicer:
@@ -123,6 +128,15 @@ class EnrolmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReviewStandings(self, request, context):
+        """Judge a closed period of the county's units and sign what it finds: a warning (WARNED),
+        a removal proposal (awaiting DecideRemoval), or good standing again. A period is judged
+        once per unit; the answer is the standings judged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnrolmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -160,6 +174,11 @@ def add_EnrolmentServiceServicer_to_server(servicer, server):
                     servicer.DecideRemoval,
                     request_deserializer=hotline_dot_v1_dot_enrolment__pb2.DecideRemovalRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_enrolment__pb2.RosterEntry.SerializeToString,
+            ),
+            'ReviewStandings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewStandings,
+                    request_deserializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -351,6 +370,33 @@ class EnrolmentService:
             '/hotline.v1.EnrolmentService/DecideRemoval',
             hotline_dot_v1_dot_enrolment__pb2.DecideRemovalRequest.SerializeToString,
             hotline_dot_v1_dot_enrolment__pb2.RosterEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewStandings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.EnrolmentService/ReviewStandings',
+            hotline_dot_v1_dot_enrolment__pb2.GetStandingsRequest.SerializeToString,
+            hotline_dot_v1_dot_enrolment__pb2.GetStandingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
