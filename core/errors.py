@@ -30,16 +30,17 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     ├── RuleBookRefused           a rule book not to be trusted         FAILED_PRECONDITION
     ├── SealBroken                sealed personal data does not check   DATA_LOSS
     ├── AccountRefused            an officer account record refused     FAILED_PRECONDITION
+    ├── RosterRecordRefused       an ODR roster record refused          FAILED_PRECONDITION
     ├── DataFolderInUse           another process holds the data folder FAILED_PRECONDITION
     └── CallError                 a call to another node failed         UNAVAILABLE
 
 Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
 ``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
 ``ReplicationError``, ``Busy``, ``WaitExpired``), ``sync.pki``, ``sync.envelope``,
-``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``, ``sync.protocol``
-(``ProtocolMismatch``), ``sync.personal.suites`` (``SealBroken``),
-``node.app.data_folder`` (``DataFolderInUse``, an ``OSError`` too) and ``node.edge.client``
-(``CallError``).
+``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``,
+``sync.odr_roster_signing``, ``sync.protocol`` (``ProtocolMismatch``),
+``sync.personal.suites`` (``SealBroken``), ``node.app.data_folder`` (``DataFolderInUse``, an
+``OSError`` too) and ``node.edge.client`` (``CallError``).
 
 ``docs/architecture.md`` ("Errors") says why each code was chosen. Lower-level exceptions
 (driver errors, ``grpc.RpcError``, ``cryptography``'s) are converted at the boundary where they

@@ -42,6 +42,7 @@ from node.edge.client import CallError
 from sync.envelope import EnvelopeError
 from sync.errors import Busy, ReplicationError, StorageError, WaitExpired
 from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
+from sync.odr_roster_signing import RosterRecordRefused
 from sync.officer_account_signing import AccountRefused
 from sync.personal.suites import SealBroken
 from sync.pki import PkiError
@@ -67,6 +68,7 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (ProtocolMismatch, grpc.StatusCode.FAILED_PRECONDITION),
     (SealBroken, grpc.StatusCode.DATA_LOSS),
     (AccountRefused, grpc.StatusCode.FAILED_PRECONDITION),
+    (RosterRecordRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
     (CertificateNotUsable, grpc.StatusCode.FAILED_PRECONDITION),
     (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),
