@@ -44,26 +44,39 @@ PAGE_RECORDS = 200
 
 def read_roster(conn: Connection) -> OdrRoster:
     """The ODR roster this node's database holds: the newest record of each credit code."""
-    rows = conn.execute(select(odr_roster_records.c.signed)).scalars()
-    return roster_of(_stored(raw) for raw in rows)
+    return roster_of(_newest_rows(conn))
 
 
 def current_record(conn: Connection, credit_code: str) -> RosterRecord | None:
     """The newest record of ``credit_code`` held here, or None."""
-    rows = conn.execute(
-        select(odr_roster_records.c.signed).where(odr_roster_records.c.credit_code == credit_code)
-    ).scalars()
-    return newest(_stored(raw) for raw in rows)
+    return newest(_newest_rows(conn, credit_code=credit_code))
 
 
 def current_records(conn: Connection, prefix: str = "") -> list[RosterRecord]:
     """The newest record of every credit code whose unit starts with ``prefix``."""
     by_code: dict[str, list[RosterRecord]] = {}
-    for raw in conn.execute(select(odr_roster_records.c.signed)).scalars():
-        record = _stored(raw)
+    for record in _newest_rows(conn):
         by_code.setdefault(record.credit_code, []).append(record)
     tops = [t for t in (newest(rs) for rs in by_code.values()) if t is not None]
     return sorted((t for t in tops if t.unit_code.startswith(prefix)), key=lambda t: t.credit_code)
+
+
+def _newest_rows(conn: Connection, *, credit_code: str = "") -> list[RosterRecord]:
+    """The records of the highest version of each credit code (of one, if given): only those
+    are parsed; two of one version (rare) are both read, and ``newest`` picks."""
+    table = odr_roster_records.c
+    top = select(table.credit_code, func.max(table.version).label("version")).group_by(
+        table.credit_code
+    )
+    if credit_code:
+        top = top.where(table.credit_code == credit_code)
+    tops = top.subquery()
+    rows = conn.execute(
+        select(table.signed).join(
+            tops, (tops.c.credit_code == table.credit_code) & (tops.c.version == table.version)
+        )
+    ).scalars()
+    return [_stored(raw) for raw in rows]
 
 
 @dataclass
