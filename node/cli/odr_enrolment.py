@@ -11,16 +11,19 @@ and a unit head decides a proposed removal. The rules are the node's (``node.enr
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import uuid
 from typing import Any
 
 from google.protobuf.message import Message
 
+from core.deadlines.china_time import start_of_day_ms
 from node.cli.access import NEW_PASSWORD_VARIABLE, _secret, _secret_flags, _show_new_credentials
 from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time_of
 from node.cli.session_file import node_client
 from proto.hotline.v1 import enrolment_pb2 as pb
+from proto.hotline.v1 import odr_pb2
 
 KINDS = {
     "enterprise": pb.APPLICANT_KIND_ENTERPRISE,
@@ -47,6 +50,11 @@ STANDING_TERMS = {
     pb.ROSTER_STANDING_WARNED: "warned 已警告",
     pb.ROSTER_STANDING_REMOVED: "removed 已移出",
     pb.ROSTER_STANDING_DISQUALIFIED: "disqualified 取消资格",
+}
+VERDICT_TERMS = {
+    odr_pb2.STANDING_VERDICT_GOOD: "good 良好",
+    odr_pb2.STANDING_VERDICT_WARNING: "warning 警告",
+    odr_pb2.STANDING_VERDICT_REMOVAL_PROPOSED: "removal proposed 建议移出",
 }
 LISTINGS = {
     "abnormal": pb.LISTING_KIND_ABNORMAL_OPERATIONS,
@@ -149,14 +157,30 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _standings(args: argparse.Namespace) -> int:
-    found = _call(args, "GetStandings", pb.GetStandingsRequest(credit_code=args.credit_code or ""))
+    request = pb.GetStandingsRequest(credit_code=args.credit_code or "")
+    if args.since:
+        request.period_start.FromMilliseconds(_day_start(args.since))
+    if args.until:
+        request.period_end.FromMilliseconds(_day_start(args.until))
+    method = "ReviewStandings" if args.review else "GetStandings"
+    found = _call(args, method, request)
+    if not found.standings:
+        print("no unit " + ("left to judge for that period" if args.review else "on the roster"))
     for s in found.standings:
         print(
-            f"{s.credit_code} {s.enterprise_name}: received {s.received}, answered in time "
+            f"{s.credit_code} {s.enterprise_name} ({china_time_of(s.period_start)} to "
+            f"{china_time_of(s.period_end)}): received {s.received}, answered in time "
             f"{s.answered_in_time}, settled {s.settled}, accepted {s.accepted}, converted "
-            f"{s.converted}: verdict {s.verdict} {s.reason}"
+            f"{s.converted}: {VERDICT_TERMS.get(s.verdict, '?')}; {s.reason}"
         )
+    if args.review and found.standings:
+        print("  signed on the roster; it reaches every node at the next syncs")
     return 0
+
+
+def _day_start(text: str) -> int:
+    """The start of a day in China (``2026-12-01``) as epoch milliseconds."""
+    return start_of_day_ms(dt.date.fromisoformat(text))
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -300,11 +324,28 @@ def add_odr_enrolment_commands(catalogue: Catalogue) -> None:
         Audience.SUPERVISORS,
         "standings",
         summary="each enrolled unit's figures and verdict for a period (ODR企业监督)",
-        examples=["hotline odr standings --node 127.0.0.1:7300"],
+        description="Reads only, unless --review: then the county's unit head or supervisor "
+        "judges a closed period once per unit and signs what it finds on the roster (a "
+        "warning, a removal proposal for `hotline odr remove`, or good standing again). The "
+        "thresholds are the province's rule book's (docs/deadlines.md).",
+        examples=[
+            "hotline odr standings --node 127.0.0.1:7300",
+            "hotline odr standings --node 127.0.0.1:7300 --since 2026-09-01 --until 2026-12-01 "
+            "--review",
+        ],
         run=_standings,
     )
     node_flags(standings, officer=False)
     standings.add_argument("--credit-code", dest="credit_code", help="one unit only")
+    standings.add_argument(
+        "--since", metavar="DATE", help="the period's first day in China (default: 90 days ago)"
+    )
+    standings.add_argument(
+        "--until", metavar="DATE", help="the day after the period in China (default: now)"
+    )
+    standings.add_argument(
+        "--review", action="store_true", help="judge the (closed) period and sign the verdicts"
+    )
 
     remove = odr.command(
         Audience.HANDLERS,

@@ -399,3 +399,26 @@ def test_a_good_period_changes_no_standing_and_an_open_period_is_not_judged(
     assert [s.verdict for s in judged.standings] == [odr_pb2.STANDING_VERDICT_GOOD]
     entry = roster_of(gansu["chengguan"]).routable(CREDIT)
     assert entry is not None and entry.standing is Standing.ENROLLED
+
+
+def test_a_listing_or_a_decision_without_a_note_or_a_valid_code_writes_nothing(
+    gansu: World,
+) -> None:
+    enrol(gansu)
+    before = roster_of(gansu["chengguan"])
+    blacklist = pb.LISTING_KIND_BLACKLIST
+    bad = [
+        ("SetListing", pb.SetListingRequest(credit_code=CREDIT, kind=blacklist, listed=True)),
+        ("SetListing", pb.SetListingRequest(credit_code=CREDIT, listed=True, note="x")),
+        ("SetListing", pb.SetListingRequest(credit_code="916201", kind=blacklist, note="x")),
+        ("DecideRemoval", pb.DecideRemovalRequest(credit_code=CREDIT, approve=True)),
+    ]
+    with gansu.officer("chengguan", 1) as head:
+        fields = [refused(head, method, request) for method, request in bad]
+    assert [(e.code, e.message.split(":")[0]) for e in fields] == [
+        ("INVALID_ARGUMENT", "note"),
+        ("INVALID_ARGUMENT", "kind"),
+        ("INVALID_ARGUMENT", "credit_code"),
+        ("INVALID_ARGUMENT", "note"),
+    ]
+    assert roster_of(gansu["chengguan"]) == before
