@@ -161,9 +161,7 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ReviewApplication": Permission(frozenset({Role.UNIT_HEAD}), _NODE),
         "ListApplications": Permission(frozenset({Role.HANDLER, Role.UNIT_HEAD}), _NODE),
         "GetRoster": Permission(EVERY_ROLE),
-        "SetListing": Permission(
-            frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE
-        ),
+        "SetListing": Permission(frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE),
         "GetStandings": Permission(
             frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE
         ),
