@@ -109,3 +109,17 @@ def system_dispatcher(unit: Unit) -> Officer:
     """The node's system officer with the dispatcher's role (campaign routing at a hub)."""
     ref = system_officer(unit)
     return Officer(ref.officer_id, ref.name, unit.code, unit.level, frozenset({Role.DISPATCHER}))
+
+
+WEB_CHANNEL_NAME = "网上投诉平台"
+"""The name the node signs under for what a consumer does on their own page."""
+
+
+def web_channel(unit: Unit) -> Officer:
+    """Who records what a consumer does online (网上投诉平台, the web channel of DOMAIN.md §3):
+    a complaint filed on the consumer's page and the consumer's rating of its handling. No
+    officer took those steps, and the consumer is no officer; the node records them in its
+    unit's name, with the operator's role that the same steps need at a desk."""
+    return Officer(
+        f"{unit.code}-web", WEB_CHANNEL_NAME, unit.code, unit.level, frozenset({Role.OPERATOR})
+    )

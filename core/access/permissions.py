@@ -82,6 +82,11 @@ _READ_TICKET = Permission(TICKET_ROLES, _TICKET, "ticket_id")
 _EVERYONE_SIGNED_IN = Permission(EVERY_ROLE, outsiders=OUTSIDERS)
 """Any officer, enterprise user or consumer: what is about the caller's own session."""
 
+_CONSUMERS_OWN = Permission(
+    frozenset(), _TICKET, "ticket_id", outsiders=frozenset({PrincipalKind.CONSUMER})
+)
+"""The consumer's session of the ticket the request names, and nobody else (no officer)."""
+
 PERMISSIONS: dict[str, dict[str, Permission]] = {
     "IntakeService": {
         "RegisterTicket": Permission(ROLES_FOR[c.RegisterTicket], _NODE),
@@ -153,6 +158,14 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "ConsumerSignIn": Permission(frozenset(), open=True),
         "AddEnterpriseUser": Permission(frozenset({Role.SECURITY_ADMIN}), _NODE),
     },
+    # The consumer's page (issue 13, item 4): filing online is open, like the sign-ins (the
+    # desk limits it per caller address); the rest is the consumer's own ticket, no officer's.
+    "ConsumerService": {
+        "FileComplaint": Permission(frozenset(), open=True),
+        "FollowTicket": _CONSUMERS_OWN,
+        "AnswerProposal": _CONSUMERS_OWN,
+        "RateHandling": _CONSUMERS_OWN,
+    },
     # The ODR green channel's roster (issue 13): a county's handlers register applications,
     # its unit head reviews them and decides removals; officers of a county or above list a
     # unit (the desk checks the unit is theirs); any officer reads the roster and standings.
@@ -210,6 +223,13 @@ def why_refused(
 ) -> Refused | None:
     """The reason ``officer`` may not make this call, or None. Roles first, then jurisdiction."""
     name = method.rpartition("/")[2]
+    if not rule.roles:
+        kinds = " or ".join(k.value for k in PrincipalKind if k in rule.outsiders)
+        return Refused(
+            CallRefusal.MISSING_ROLE,
+            f"{name} is not an officer's call: it is for a {kinds or 'nobody'} session; officer "
+            f"{officer.officer_id} may not make it",
+        )
     if not officer.has(*rule.roles):
         held = role_names(officer.roles) if officer.roles else "no role"
         return Refused(
@@ -272,7 +292,7 @@ def _who(rule: Permission) -> str:
     else:
         who = ", ".join(f"`{r.value}`" for r in Role if r in rule.roles)
     outsiders = [f"`{k.value}`" for k in PrincipalKind if k in rule.outsiders]
-    return ", ".join([who, *outsiders])
+    return ", ".join([who, *outsiders] if rule.roles else outsiders)
 
 
 def markdown_table() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import NotFound
+from core.officers import Officer
 from core.ticket.commands import TicketCommand
 from core.ticket.decisions import DecisionContext, decide
 from core.ticket.state import TicketState
@@ -59,7 +60,11 @@ class CaseworkDesk:
 
     async def act(self, ticket_id: str, command: TicketCommand, officer_id: str) -> StepOutcome:
         """Decide ``command`` on the ticket as ``officer_id`` and record the events."""
-        officer = await self._roster.resolve(officer_id)
+        return await self.act_as(ticket_id, command, await self._roster.resolve(officer_id))
+
+    async def act_as(self, ticket_id: str, command: TicketCommand, officer: Officer) -> StepOutcome:
+        """``act`` in the name of an officer who is on no roster: the node's own web channel
+        (``core.officers.web_channel``), for a consumer's rating on their own page."""
         ctx = DecisionContext(self._roster.units, self._clock.now(), self._extension_room)
 
         def job(batch: LogBatch) -> tuple[tuple[str, ...], dict[str, bytes]]:

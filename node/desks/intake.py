@@ -137,7 +137,12 @@ class IntakeDesk:
         self._deadlines = deadlines
 
     def _registration_job(
-        self, request_id: str, command: RegisterTicket, officer: Officer, code: str = ""
+        self,
+        request_id: str,
+        command: RegisterTicket,
+        officer: Officer,
+        code: str = "",
+        new_code_on_replay: bool = True,
     ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes], TicketState]]:
         if not _REQUEST_ID.match(request_id):
             raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
@@ -170,7 +175,8 @@ class IntakeDesk:
                 row = _REQUEST_SEEN.first(batch.conn, request_id=request_id)
                 seen = None if row is None else row[0]
             if seen is not None:
-                keep_code(batch, seen)
+                if new_code_on_replay:
+                    keep_code(batch, seen)
                 state = batch.state_of(seen)
                 return seen, True, {seen: encode_state(state)}, state
             duplicate_of = _buffered(batch, ticket_fingerprints, "fingerprint", fingerprint)
@@ -200,11 +206,28 @@ class IntakeDesk:
         self, request_id: str, command: RegisterTicket, officer_id: str
     ) -> Registration:
         """Register a ticket (or return the one this request already made)."""
-        officer = await self._roster.resolve(officer_id)
+        return await self.register_as(request_id, command, await self._roster.resolve(officer_id))
+
+    async def register_as(
+        self,
+        request_id: str,
+        command: RegisterTicket,
+        officer: Officer,
+        *,
+        new_code_on_replay: bool = True,
+    ) -> Registration:
+        """``register`` in the name of an officer who is on no roster: the node's own web
+        channel (``core.officers.web_channel``), for a complaint filed on a consumer's page.
+
+        ``new_code_on_replay=False``: a replay issues no new code and the first one stays
+        valid. The open door's choice: whoever learns a request id must not get a code for
+        the ticket by sending it again (an officer's desk, signed in, reissues one)."""
         followed = self._codes is not None and command.kind in FOLLOWED_BY_CONSUMER
         code = self._codes.new_code() if followed and self._codes is not None else ""
-        job = self._registration_job(request_id, command, officer, code)
+        job = self._registration_job(request_id, command, officer, code, new_code_on_replay)
         ticket_id, replayed, views, state = await self._writer.run(job)
+        if replayed and not new_code_on_replay:
+            code = ""
         # What the projection wrote as its obligations rows: the same rules on the same state.
         deadlines = () if self._deadlines is None else tuple(self._deadlines.deadlines(state))
         masked = None if replayed or command.consumer.empty else mask_consumer(command.consumer)

@@ -28,6 +28,7 @@ from proto.hotline.v1 import (
     admin_pb2_grpc,
     casework_pb2,
     casework_pb2_grpc,
+    consumer_pb2_grpc,
     enrolment_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
@@ -95,6 +96,7 @@ class NodeClient:
         self.access = access_pb2_grpc.AccessServiceStub(self._channel)
         self.intake = intake_pb2_grpc.IntakeServiceStub(self._channel)
         self.casework = casework_pb2_grpc.CaseworkServiceStub(self._channel)
+        self.consumer = consumer_pb2_grpc.ConsumerServiceStub(self._channel)
         self.admin = admin_pb2_grpc.AdminServiceStub(self._channel)
         self.supervision = supervision_pb2_grpc.SupervisionServiceStub(self._channel)
         self.rules_service = rules_pb2_grpc.RulesServiceStub(self._channel)
@@ -216,6 +218,7 @@ class NodeClient:
         stubs = {
             "IntakeService": self.intake,
             "CaseworkService": self.casework,
+            "ConsumerService": self.consumer,
             "SupervisionService": self.supervision,
             "RulesService": self.rules_service,
             "AdminService": self.admin,

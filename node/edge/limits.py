@@ -27,6 +27,7 @@ from proto.hotline.v1 import (
     access_pb2,
     admin_pb2,
     casework_pb2,
+    consumer_pb2,
     enrolment_pb2,
     intake_pb2,
     rules_pb2,
@@ -80,6 +81,15 @@ REQUEST_LIMITS: dict[str, int] = {
     **_service(rules_pb2.DESCRIPTOR, "RulesService", SMALL, AmendRules=STEP),
     # Sign-in: an officer id, a password, a six-digit code, a token; nothing grows.
     **_service(access_pb2.DESCRIPTOR, "AccessService", SMALL),
+    # A complaint filed online weighs what a registration does; an answer or a rating a note.
+    **_service(
+        consumer_pb2.DESCRIPTOR,
+        "ConsumerService",
+        SMALL,
+        FileComplaint=REGISTRATION,
+        AnswerProposal=STEP,
+        RateHandling=STEP,
+    ),
     **_service(
         sync_pb2.DESCRIPTOR,
         "SyncService",

@@ -22,6 +22,7 @@ EVERY_NODE = {
     "hotline.v1.CaseworkService",
     "hotline.v1.AdminService",
     "hotline.v1.AccessService",
+    "hotline.v1.ConsumerService",
 }
 SUPERVISION = "hotline.v1.SupervisionService"
 RULES = "hotline.v1.RulesService"

@@ -40,6 +40,7 @@ from proto.hotline.v1 import (
     access_pb2,
     admin_pb2,
     casework_pb2,
+    consumer_pb2,
     enrolment_pb2,
     intake_pb2,
     rules_pb2,
@@ -58,6 +59,7 @@ CLIENT_PORT_SERVICES = [
         (rules_pb2, "RulesService"),
         (admin_pb2, "AdminService"),
         (access_pb2, "AccessService"),
+        (consumer_pb2, "ConsumerService"),
         (enrolment_pb2, "EnrolmentService"),
     )
 ]
@@ -199,6 +201,18 @@ def _walk(city: City, method: MethodDescriptor) -> list[str]:
         code = city.call(method)
         if [r for r in city.last_row(before) if r.startswith("call/refused")]:
             wrong.append(f"open, yet refused at the door: {code} {city.last_row(before)}")
+        return wrong
+    if not rule.roles:  # a consumer's own page: no officer at all (tests/node/test_consumer_page)
+        for role in Role:
+            before = len(reasons(city.node))
+            code = city.call(method, officer=own(role))
+            expected = ("PERMISSION_DENIED", ["call/refused/missing-role"])
+            if (code, city.last_row(before)) != expected:
+                wrong.append(f"{role.value} is no consumer, yet {code} {city.last_row(before)}")
+        before = len(reasons(city.node))
+        code = city.call(method)
+        if (code, city.last_row(before)) != ("UNAUTHENTICATED", ["call/refused/no-token"]):
+            wrong.append(f"nobody: {code} {city.last_row(before)}")
         return wrong
     allowed = _first(rule.roles)
     # A role that may: not refused at the door, nothing refused recorded. The method may still

@@ -49,7 +49,7 @@ class FileComplaintRequest(_message.Message):
     facts: _builtins.str
     """what happened; required"""
     request: _builtins.str
-    """what the consumer asks for; required"""
+    """what the consumer asks for (诉求); optional, as at every channel"""
     amount_fen: _builtins.int
     """amount involved, in fen; not negative"""
     odr_green_channel: _builtins.bool
