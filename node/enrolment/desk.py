@@ -173,10 +173,13 @@ class EnrolmentDesk:
             return Reviewed(done, None)
         user_id, user_name, password = first_user
         draft = found.draft
-        user = check_enterprise_user(draft.credit_code, draft.name, user_id, user_name)
-        if not user_id.strip():
-            raise InvalidInput("first_user_id", "must not be empty")
-        prepared = self._accounts.prepare_enterprise_user(user, password)
+        try:
+            user = check_enterprise_user(draft.credit_code, draft.name, user_id, user_name)
+            prepared = self._accounts.prepare_enterprise_user(user, password)
+        except InvalidInput as wrong:
+            # The request names the first user's fields first_user_id, _name, _password.
+            field = "first_user_" + wrong.field.removeprefix("user_")
+            raise InvalidInput(field, wrong.reason) from None
         with self._db.write() as conn:
             current = current_record(conn, draft.credit_code)
             why = why_cannot_enrol(current)

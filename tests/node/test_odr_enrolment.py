@@ -215,10 +215,21 @@ def test_a_refusal_needs_a_reason_and_enrols_nobody(world: World) -> None:
     assert roster_of(world["chengguan"]).entry(CREDIT) is None
 
 
-def test_a_weak_first_password_approves_nothing(world: World) -> None:
+@pytest.mark.parametrize(
+    ("user", "field"),
+    [
+        (("zhang", "张经理", "short"), "first_user_password"),
+        (("", "张经理", USER_PASSWORD), "first_user_id"),
+        (("zhang", "", USER_PASSWORD), "first_user_name"),
+    ],
+)
+def test_a_bad_first_user_approves_nothing(
+    world: World, user: tuple[str, str, str], field: str
+) -> None:
     world.start_all("province", "city", "chengguan")
     with world.officer("chengguan", 0) as handler:
         submitted = call(handler, "SubmitApplication", application())
+    user_id, name, password = user
     with world.officer("chengguan", 1) as head:
         error = refused(
             head,
@@ -226,12 +237,12 @@ def test_a_weak_first_password_approves_nothing(world: World) -> None:
             pb.ReviewApplicationRequest(
                 application_id=submitted.application_id,
                 approve=True,
-                first_user_id="zhang",
-                first_user_name="张经理",
-                first_user_password="short",
+                first_user_id=user_id,
+                first_user_name=name,
+                first_user_password=password,
             ),
         )
-    assert error.code == "INVALID_ARGUMENT"
+    assert error.code == "INVALID_ARGUMENT" and error.message.startswith(field)
     assert [a.status for a in applications(world)] == [pb.APPLICATION_STATUS_PENDING]
     assert roster_of(world["chengguan"]).entry(CREDIT) is None
 
