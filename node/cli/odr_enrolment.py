@@ -1,5 +1,5 @@
 """The ODR green channel's enrolment on the command line: ``hotline odr apply|review|
-applications|roster|list|standings|remove``.
+applications|roster|list|standings|thresholds|remove``.
 
 A county's handler registers an enterprise's application (申请) with the conditions checked at
 the counter; its unit head approves it, giving the enterprise's first user (their TOTP secret
@@ -23,7 +23,8 @@ from node.cli.catalogue import Audience, Catalogue, node_flags, required_flags
 from node.cli.display import china_time_of
 from node.cli.session_file import node_client
 from proto.hotline.v1 import enrolment_pb2 as pb
-from proto.hotline.v1 import odr_pb2
+from proto.hotline.v1 import odr_pb2, rules_pb2
+from sync.rule_book_signing import odr_thresholds_from
 
 KINDS = {
     "enterprise": pb.APPLICANT_KIND_ENTERPRISE,
@@ -191,6 +192,25 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _thresholds(args: argparse.Namespace) -> int:
+    wanted = rules_pb2.OdrThresholds(
+        answered_in_time_percent=args.answered_in_time,
+        converted_percent=args.converted,
+        removal_after_poor_periods=args.poor_periods,
+        min_disputes=args.min_disputes,
+    )
+    with node_client(args) as client:
+        view = client.amend_rules(rules_pb2.RuleAmendment(odr_thresholds=wanted))
+    held = odr_thresholds_from(view.rule_book.odr_thresholds)
+    print(
+        f"rule book {view.rule_book.number} (规则): ODR supervision warns below "
+        f"{held.answered_in_time_percent}% answered in time or above {held.converted_percent}% "
+        f"converted, proposes removal after {held.removal_after_poor_periods} poor period(s) in "
+        f"a row, judges periods of {held.min_disputes}+ dispute(s)"
+    )
+    return 0
+
+
 def _credit_code(parser: argparse.ArgumentParser) -> None:
     required_flags(parser).add_argument(
         "--credit-code",
@@ -202,7 +222,8 @@ def _credit_code(parser: argparse.ArgumentParser) -> None:
 
 
 def add_odr_enrolment_commands(catalogue: Catalogue) -> None:
-    """Register ``hotline odr apply|review|applications|roster|list|standings|remove``."""
+    """Register ``hotline odr apply|review|applications|roster|list|standings|thresholds|
+    remove``."""
     odr = catalogue.family(
         "odr", summary="the ODR green channel (在线消费纠纷解决): enrolment and the roster"
     )
@@ -346,6 +367,31 @@ def add_odr_enrolment_commands(catalogue: Catalogue) -> None:
     standings.add_argument(
         "--review", action="store_true", help="judge the (closed) period and sign the verdicts"
     )
+
+    thresholds = odr.command(
+        Audience.SUPERVISORS,
+        "thresholds",
+        summary="set the province's thresholds of ODR supervision (a new rule book)",
+        description="On the province node, by its unit head or supervisor; a flag left out "
+        "(or 0) is its default: 80 % answered in time, 50 % converted, 2 poor periods, 1 "
+        "dispute. The book reaches every node at the next syncs (docs/deadlines.md).",
+        examples=[
+            "hotline odr thresholds --node 127.0.0.1:7100 --answered-in-time 90 --poor-periods 3"
+        ],
+        run=_thresholds,
+    )
+    node_flags(thresholds, officer=False)
+    for flag, dest, what in (
+        (
+            "--answered-in-time",
+            "answered_in_time",
+            "percent answered in time below which a period is poor",
+        ),
+        ("--converted", "converted", "percent converted to complaints above which it is poor"),
+        ("--poor-periods", "poor_periods", "poor periods in a row that propose removal"),
+        ("--min-disputes", "min_disputes", "disputes a period needs to be judged poor"),
+    ):
+        thresholds.add_argument(flag, dest=dest, type=int, default=0, metavar="N", help=what)
 
     remove = odr.command(
         Audience.HANDLERS,

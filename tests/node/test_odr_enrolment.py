@@ -433,3 +433,23 @@ def test_a_listing_or_a_decision_without_a_note_or_a_valid_code_writes_nothing(
         ("INVALID_ARGUMENT", "note"),
     ]
     assert roster_of(gansu["chengguan"]) == before
+
+
+def test_the_provinces_thresholds_reach_the_county_and_decide_its_verdicts(
+    gansu: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enrol(gansu)
+    province = ["--node", gansu["province"].target, "--officer", "620000-02"]
+    argv = ["odr", "thresholds", *province, "--min-disputes", "10"]
+    assert hotline(gansu.signed_in(argv)) == 0
+    assert "judges periods of 10+ dispute(s)" in capsys.readouterr().out
+    now = now_ms()
+    poor = gym_disputes(now - 30 * DAY_MS, answered_late=3)
+    gansu["chengguan"].node.odr_standings.reader = lambda start, stop: poor
+    with gansu.officer("chengguan", 1) as head:
+        before = call(head, "GetStandings", period(now - 30 * DAY_MS, now - 1000))
+        assert before.standings[0].verdict == odr_pb2.STANDING_VERDICT_WARNING
+        gansu.sync("city", "chengguan")
+        after = call(head, "GetStandings", period(now - 30 * DAY_MS, now - 1000))
+    assert after.standings[0].verdict == odr_pb2.STANDING_VERDICT_GOOD
+    assert "too few to judge" in after.standings[0].reason
