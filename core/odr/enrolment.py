@@ -138,3 +138,11 @@ def check_review(status: ApplicationStatus, approve: bool, reason: str) -> str:
     if status is not ApplicationStatus.PENDING:
         raise EnrolmentForbidden(f"the application was already reviewed ({status.value})")
     return check_text(reason, "reason", required=not approve)
+
+
+def check_applies_to(draft: ApplicationDraft, county: str) -> None:
+    """An application is made to the county of the applicant's premises."""
+    if draft.region != county:
+        raise InvalidInput(
+            "region", f"{draft.region} is not this county ({county}): apply to its own bureau"
+        )

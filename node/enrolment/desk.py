@@ -13,22 +13,27 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from core.access.principals import check_enterprise_user
 from core.errors import EnrolmentForbidden, InvalidInput, NotFound, NotPermitted
 from core.identifiers import check_credit_code
 from core.limits import check_text
-from core.odr.enrolment import ApplicationDraft, ApplicationStatus, check_review
-from core.odr.roster import ApplicantKind, OdrRoster, Standing
-from core.odr.roster_record import (
-    Listing,
-    RosterRecord,
-    next_record,
-    why_cannot_enrol,
-    why_issuer_may_not,
-    with_listing,
+from core.odr.enrolment import (
+    ApplicationDraft,
+    ApplicationStatus,
+    check_applies_to,
+    check_review,
 )
+from core.odr.roster import OdrRoster
+from core.odr.roster_changes import (
+    Signer,
+    check_may_apply,
+    enrolment,
+    listing_change,
+    removal_decision,
+)
+from core.odr.roster_record import Listing, RosterRecord
 from core.officers import Officer
 from core.units import UnitLevel
 from node.access.accounts import NewEnterpriseUser
@@ -96,10 +101,7 @@ class EnrolmentDesk:
         """``submit``, blocking."""
         county = self._county()
         officer = self.officer(officer_id)
-        if draft.region != county:
-            raise InvalidInput(
-                "region", f"{draft.region} is not this county ({county}): apply to its own bureau"
-            )
+        check_applies_to(draft, county)
         with self._db.write() as conn:
             again = kept.by_request(conn, draft.request_id)
             if again is not None:
@@ -108,9 +110,7 @@ class EnrolmentDesk:
                         "request_id", "already used for another applicant's application"
                     )
                 return again
-            why = why_cannot_enrol(current_record(conn, draft.credit_code))
-            if why is not None:
-                raise EnrolmentForbidden(why)
+            check_may_apply(current_record(conn, draft.credit_code))
             application = Application(
                 application_id=f"ODR-{county}-{secrets.token_hex(5).upper()}",
                 draft=draft,
@@ -181,10 +181,14 @@ class EnrolmentDesk:
             field = "first_user_" + wrong.field.removeprefix("user_")
             raise InvalidInput(field, wrong.reason) from None
         with self._db.write() as conn:
-            current = current_record(conn, draft.credit_code)
-            why = why_cannot_enrol(current)
-            if why is not None:
-                raise EnrolmentForbidden(why)
+            record = enrolment(
+                current_record(conn, draft.credit_code),
+                self._signer(officer, now),
+                credit_code=draft.credit_code,
+                name=draft.name,
+                kind=draft.kind,
+                application_id=found.application_id,
+            )
             if not kept.mark_reviewed(
                 conn,
                 found.application_id,
@@ -197,25 +201,7 @@ class EnrolmentDesk:
             added = self._accounts.keep_enterprise_user(
                 conn, prepared, at_ms=now, by=officer.officer_id, peer=peer
             )
-            self._book.issue(
-                conn,
-                self._draft(
-                    current,
-                    officer,
-                    credit_code=draft.credit_code,
-                    name=draft.name,
-                    kind=draft.kind,
-                    unit_code=county,
-                    standing=Standing.ENROLLED,
-                    since_ms=now,
-                    reason=f"enrolled on application {found.application_id}",
-                    listings=frozenset(),
-                    enrolled=True,
-                    removal_proposed=False,
-                    poor_periods=0,
-                    last_period_end_ms=0,
-                ),
-            )
+            self._book.issue(conn, record)
             done = kept.application(conn, found.application_id)
         assert done is not None
         return Reviewed(done, added)
@@ -266,33 +252,13 @@ class EnrolmentDesk:
         officer = self.officer(officer_id)
         now = self._wall_ms()
         with self._db.write() as conn:
-            current = current_record(conn, credit_code)
-            if current is None:
-                if not listed:
-                    raise NotFound(f"{credit_code} is on no list known here")
-                draft = self._draft(
-                    None,
-                    officer,
-                    credit_code=credit_code,
-                    name=credit_code,
-                    kind=ApplicantKind.ENTERPRISE,
-                    unit_code=self._book.unit_code,
-                    standing=Standing.DISQUALIFIED,
-                    since_ms=now,
-                    reason="",
-                    listings=frozenset({listing}),
-                    enrolled=False,
-                )
-                _, _, reason = with_listing(draft, listing, True, note)
-                return self._book.issue(conn, replace(draft, reason=reason))
-            listings, standing, reason = with_listing(current, listing, listed, note)
-            draft = self._draft(
-                current,
-                officer,
-                listings=listings,
-                standing=standing,
-                since_ms=now if standing is not current.standing else current.since_ms,
-                reason=reason,
+            draft = listing_change(
+                current_record(conn, credit_code),
+                self._signer(officer, now),
+                credit_code,
+                listing,
+                listed,
+                note,
             )
             return self._book.issue(conn, draft)
 
@@ -311,36 +277,15 @@ class EnrolmentDesk:
         officer = self.officer(officer_id)
         now = self._wall_ms()
         with self._db.write() as conn:
-            current = current_record(conn, credit_code)
-            if current is None or not current.enrolled:
-                raise NotFound(f"{credit_code} is not on the ODR roster")
-            if not current.removal_proposed:
-                raise EnrolmentForbidden(f"no removal of {credit_code} is proposed")
-            standing = Standing.REMOVED if approve else Standing.WARNED
-            draft = self._draft(
-                current,
-                officer,
-                standing=standing,
-                since_ms=now,
-                reason=("removed (已移出): " if approve else "kept, warned (已警告): ") + note,
-                removal_proposed=False,
+            draft = removal_decision(
+                current_record(conn, credit_code),
+                self._signer(officer, now),
+                credit_code,
+                approve,
+                note,
             )
             return self._book.issue(conn, draft)
 
-    def _draft(
-        self, current: RosterRecord | None, officer: Officer, **changes: object
-    ) -> RosterRecord:
-        """The next record after ``current``, issued here by ``officer``; refused when this
-        node's unit may not sign it (another county's unit)."""
-        draft = next_record(
-            current,
-            **changes,
-            issuer_unit=self._book.unit_code,
-            issuer_node=self._book.node_id,
-            issued_by=officer.officer_id,
-            issued_ms=self._wall_ms(),
-        )
-        why = why_issuer_may_not(draft)
-        if why is not None:
-            raise NotPermitted(why)
-        return draft
+    def _signer(self, officer: Officer, now: int) -> Signer:
+        """This node signing, for ``officer``, now."""
+        return Signer(self._book.unit_code, self._book.node_id, officer.officer_id, now)

@@ -16,9 +16,9 @@ from typing import Protocol
 
 from core.deadlines.rulebook import RuleBook
 from core.errors import InvalidInput, NotPermitted
-from core.odr.roster import Standing
-from core.odr.roster_record import RosterRecord, next_record
-from core.odr.standing import DisputeRecord, Judgement, Verdict, figures_of, judge
+from core.odr.roster_changes import Signer, judged_before, judged_period
+from core.odr.roster_record import RosterRecord
+from core.odr.standing import DisputeRecord, Judgement, figures_of, judge
 from core.units import UnitLevel, jurisdiction_prefix
 from node.app.blocking import BlockingPool
 from node.desks.roster import Roster
@@ -116,42 +116,17 @@ class StandingsDesk:
         county = self._roster.own_unit().code
         disputes = list(self.reader(start, end))
         thresholds = self._rules.book.odr_thresholds
+        signer = Signer(self._book.unit_code, self._book.node_id, officer_id, self._wall_ms())
         judged = []
         with self._db.write() as conn:
             for record in current_records(conn, county):
-                if not _supervised(record) or end <= record.last_period_end_ms:
+                if judged_before(record, end):
                     continue
-                if record.removal_proposed:
-                    continue  # a unit head decides first (DecideRemoval)
                 figures = figures_of(record.credit_code, disputes, start, end)
                 found = judge(figures, thresholds, record.poor_periods)
-                self._book.issue(conn, self._next(record, found, officer_id, end))
+                self._book.issue(conn, judged_period(record, signer, found, end))
                 judged.append(UnitStanding(record.name, found))
         return judged
-
-    def _next(
-        self, record: RosterRecord, found: Judgement, officer_id: str, end: int
-    ) -> RosterRecord:
-        now = self._wall_ms()
-        if found.verdict is Verdict.GOOD:
-            standing, reason = Standing.ENROLLED, f"good standing (良好): {found.reason}"
-        elif found.verdict is Verdict.WARNING:
-            standing, reason = Standing.WARNED, f"warned (警告): {found.reason}"
-        else:
-            standing, reason = Standing.WARNED, f"removal proposed (建议移出): {found.reason}"
-        return next_record(
-            record,
-            standing=standing,
-            since_ms=now if standing is not record.standing else record.since_ms,
-            reason=reason,
-            removal_proposed=found.verdict is Verdict.REMOVAL_PROPOSED,
-            poor_periods=found.poor_periods,
-            last_period_end_ms=end,
-            issuer_unit=self._book.unit_code,
-            issuer_node=self._book.node_id,
-            issued_by=officer_id,
-            issued_ms=now,
-        )
 
 
 def _supervised(record: RosterRecord) -> bool:

@@ -12,7 +12,16 @@ from dataclasses import replace
 
 import pytest
 
+from core.errors import EnrolmentForbidden, NotFound, NotPermitted
 from core.odr.roster import ApplicantKind, Standing
+from core.odr.roster_changes import (
+    Signer,
+    enrolment,
+    judged_before,
+    judged_period,
+    listing_change,
+    removal_decision,
+)
 from core.odr.roster_record import (
     Listing,
     RosterRecord,
@@ -23,6 +32,7 @@ from core.odr.roster_record import (
     why_issuer_may_not,
     with_listing,
 )
+from core.odr.standing import OdrThresholds, StandingFigures, judge
 
 CODE = "91620102MA74A1B2C9"
 
@@ -77,3 +87,52 @@ def test_a_unit_listed_but_never_enrolled_is_not_on_the_published_roster() -> No
     other = replace(enrolled(), credit_code="91620102MA74CD3E5Q")
     roster = roster_of([listed, other])
     assert roster.entry(CODE) is None and roster.routable(other.credit_code) is not None
+
+
+COUNTY = Signer("620102", "node-620102", "620102-01", 100)
+PROVINCE = Signer("620000", "node-620000", "620000-02", 200)
+
+
+def test_a_listing_before_enrolment_is_a_record_of_the_listers_unit_off_the_roster() -> None:
+    listed = listing_change(None, PROVINCE, CODE, Listing.BLACKLIST, True, "失信")
+    assert (listed.version, listed.unit_code, listed.enrolled) == (1, "620000", False)
+    assert listed.listings == {Listing.BLACKLIST} and "blacklist" in listed.reason
+    with pytest.raises(EnrolmentForbidden):
+        enrolment(
+            listed,
+            COUNTY,
+            credit_code=CODE,
+            name="x",
+            kind=ApplicantKind.ENTERPRISE,
+            application_id="A",
+        )
+    with pytest.raises(NotFound):
+        listing_change(None, PROVINCE, CODE, Listing.BLACKLIST, False, "无")
+
+
+def test_a_sibling_county_may_not_change_the_entry_and_a_removal_needs_a_proposal() -> None:
+    sibling = Signer("620103", "node-620103", "620103-01", 300)
+    with pytest.raises(NotPermitted):
+        listing_change(enrolled(), sibling, CODE, Listing.BLACKLIST, True, "越权")
+    with pytest.raises(EnrolmentForbidden):
+        removal_decision(enrolled(), COUNTY, CODE, True, "无建议")
+
+
+def test_two_poor_periods_propose_removal_and_the_unit_head_removes() -> None:
+    rules = OdrThresholds()
+    poor = StandingFigures(CODE, 0, 10, received=4, answered_in_time=1)
+    first = judged_period(enrolled(), COUNTY, judge(poor, rules, 0), 10)
+    assert (first.standing, first.poor_periods, first.removal_proposed) == (
+        Standing.WARNED,
+        1,
+        False,
+    )
+    assert judged_before(first, 10) and not judged_before(first, 20)
+    second = judged_period(first, COUNTY, judge(poor, rules, first.poor_periods), 20)
+    assert second.removal_proposed and judged_before(second, 30)
+    removed = removal_decision(second, COUNTY, CODE, True, "连续两期")
+    assert (removed.standing, removed.version, removed.removal_proposed) == (
+        Standing.REMOVED,
+        4,
+        False,
+    )
