@@ -4,7 +4,8 @@ Up, the records signed in the child's subtree that the parent has not taken (a c
 enrolments, a city's listings); down, every record the parent stored after the child's cursor,
 page by page, each page kept with its cursor in one transaction. So a record signed anywhere
 reaches the national node and comes down to every node; a node offline when the roster changed
-gets the change on its next round. The exchange runs on the peer port (mutual TLS) as
+gets the change on its next round. A record refused on receipt raises a ``roster-refused``
+alert on the receiving node. The exchange runs on the peer port (mutual TLS) as
 ``OdrRosterSync.ExchangeRoster``, beside SyncService, and after the officer accounts.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import grpc
@@ -20,6 +22,8 @@ from grpc import aio
 from proto.hotline.v1 import enrolment_pb2 as pb
 from proto.hotline.v1 import enrolment_pb2_grpc as pb_grpc
 from sync.pki import NodeCertificate
+from sync.reasons import AlertKind
+from sync.writer import LogBatch, LogWriter
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +69,23 @@ class RosterHolder(Protocol):
         ...
 
 
+def alert_refused(batch: LogBatch, *, sender: str, rejections: list[str]) -> None:
+    """Raise an alert for each refused record (a writer job); the same again is counted."""
+    for rejection in rejections:
+        batch.raise_alert(
+            AlertKind.ODR_ROSTER_REFUSED,
+            rejection.split(":", 1)[0] or sender,
+            f"ODR roster record from {sender} refused: {rejection}",
+        )
+
+
 class RosterToParent:
     """The child's side: one exchange per replication round (``sync.client.ParentLink``)."""
 
-    def __init__(self, holder: RosterHolder, blocking: Blocking) -> None:
+    def __init__(self, holder: RosterHolder, blocking: Blocking, writer: LogWriter) -> None:
         self._holder = holder
         self._blocking = blocking
+        self._writer = writer
 
     async def exchange(self, channel: aio.Channel, parent_node: str, timeout: float) -> None:
         """Push this subtree's new records up, then take the parent's pages down."""
@@ -94,8 +109,10 @@ class RosterToParent:
             if upto:
                 await self._blocking(holder.parent_took, parent_node, upto)
             taken = await self._blocking(holder.take_from_parent, parent_node, page)
-            for rejection in taken.rejections:
-                log.warning("roster record from %s refused: %s", parent_node, rejection)
+            if taken.rejections:
+                await self._writer.run(
+                    partial(alert_refused, sender=parent_node, rejections=taken.rejections)
+                )
             more = more or (page.more and page.cursor > after)
 
 
@@ -107,9 +124,10 @@ CallerOf = Callable[[bytes | None], Awaitable[tuple[NodeCertificate, str]]]
 class RosterToChildren:
     """The parent's side: take a child's page, answer with the next page of the roster."""
 
-    def __init__(self, holder: RosterHolder, blocking: Blocking) -> None:
+    def __init__(self, holder: RosterHolder, blocking: Blocking, writer: LogWriter) -> None:
         self._holder = holder
         self._blocking = blocking
+        self._writer = writer
 
     async def exchange(
         self, caller: CallerOf, pem: bytes | None, request: pb.RosterExchange
@@ -119,6 +137,10 @@ class RosterToChildren:
         receipt = await self._blocking(
             self._holder.take_from_child, child.node_id, prefix, list(request.records)
         )
+        if receipt.rejections:
+            await self._writer.run(
+                partial(alert_refused, sender=child.node_id, rejections=receipt.rejections)
+            )
         page: pb.RosterExchange = await self._blocking(self._holder.for_child, request.after)
         page.accepted = receipt.accepted
         page.rejections.extend(receipt.rejections)

@@ -172,7 +172,7 @@ def build_node(
             access_head=access_record.signed_row,
             shelf=shelf,
             lookup_keys=lookup_keys,
-            roster=RosterToParent(odr_roster, blocking.run),
+            roster=RosterToParent(odr_roster, blocking.run, writer),
         )
     node = Node(
         settings=settings,

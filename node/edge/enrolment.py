@@ -255,7 +255,7 @@ def _add(node: Node, server: aio.Server) -> None:
 
 
 def _add_peer(node: Node, server: aio.Server) -> None:
-    children = RosterToChildren(node.odr_roster, node.blocking.run)
+    children = RosterToChildren(node.odr_roster, node.blocking.run, node.writer)
     pb_grpc.add_OdrRosterSyncServicer_to_server(OdrRosterSyncServicer(node, children), server)
 
 

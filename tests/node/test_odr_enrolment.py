@@ -453,3 +453,29 @@ def test_the_provinces_thresholds_reach_the_county_and_decide_its_verdicts(
         after = call(head, "GetStandings", period(now - 30 * DAY_MS, now - 1000))
     assert after.standings[0].verdict == odr_pb2.STANDING_VERDICT_GOOD
     assert "too few to judge" in after.standings[0].reason
+
+
+def test_a_forged_record_pushed_up_raises_an_alert_at_the_parent(gansu: World) -> None:
+    enrol(gansu)
+    gansu.sync("chengguan", "city", "qilihe")
+    qilihe = gansu["qilihe"].node
+    with qilihe.db.read() as conn:
+        current = current_record(conn, CREDIT)
+    assert current is not None
+    # Qilihe's node signs a record of Chengguan's unit past its desk, as a tampered node
+    # would, and pushes it up at its next round.
+    forged = next_record(
+        current,
+        standing=Standing.REMOVED,
+        issuer_unit="620103",
+        issuer_node=qilihe.identity.node_id,
+        issued_by="620103-05",
+        issued_ms=now_ms(),
+    )
+    with qilihe.db.write() as conn:
+        qilihe.odr_roster.issue(conn, forged)
+    gansu.sync("qilihe")
+    with gansu["city"].client(gansu["city"].system_admin) as admin:
+        alerts = [a for a in admin.alerts() if a.kind == "roster-refused"]
+    assert len(alerts) == 1 and "620103 may not sign" in alerts[0].detail
+    assert roster_of(gansu["city"]).routable(CREDIT) is not None
