@@ -16,7 +16,14 @@ from core.ticket.events import GroupIncidentLinked
 from core.units import UnitLevel
 from node.app.profile import LevelProfile
 from node.desks.walk_ins import WalkInForwarding
-from node.edge.mounts import EVERY_NODE, ODR, RULES_READ_ONLY, SUPERVISION, SYNC
+from node.edge.mounts import (
+    EVERY_NODE,
+    ODR,
+    ODR_ROSTER_SYNC,
+    RULES_READ_ONLY,
+    SUPERVISION,
+    SYNC,
+)
 from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
 from node.jobs.erasure import personal_data_erasure
@@ -42,7 +49,7 @@ def walk_in_forwarding(node: Node) -> WalkInForwarding:
 
 CITY = LevelProfile(
     level=UnitLevel.CITY,
-    services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC),
+    services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC, ODR_ROSTER_SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
         ("lookup-rekey", lookup_rekey),
@@ -55,7 +62,7 @@ CITY = LevelProfile(
 
 COUNTY = LevelProfile(
     level=UnitLevel.COUNTY,
-    services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC, ODR),
+    services=(*EVERY_NODE, SUPERVISION, RULES_READ_ONLY, SYNC, ODR_ROSTER_SYNC, ODR),
     jobs=(
         ("deadlines", deadline_sweep),
         ("lookup-rekey", lookup_rekey),

@@ -10,6 +10,8 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     │   ├── InvalidInput          bad input; names the field            INVALID_ARGUMENT
     │   │   └── InvalidSetting    a node's setting is unusable          INVALID_ARGUMENT
     │   ├── StepNotAllowed        the ticket's state does not allow it  FAILED_PRECONDITION
+    │   ├── EnrolmentForbidden    an ODR application's or roster entry's FAILED_PRECONDITION
+    │   │                         state forbids the step (listed unit)
     │   ├── NotPermitted          not this officer's or unit's to do    PERMISSION_DENIED
     │   │   └── AccountLocked     too many wrong sign-in tries          PERMISSION_DENIED
     │   ├── UnknownOfficer        not on this node's roster             UNAUTHENTICATED
@@ -28,16 +30,17 @@ the whole tree is drawn here, with the status code a caller of a node's gRPC ser
     ├── RuleBookRefused           a rule book not to be trusted         FAILED_PRECONDITION
     ├── SealBroken                sealed personal data does not check   DATA_LOSS
     ├── AccountRefused            an officer account record refused     FAILED_PRECONDITION
+    ├── RosterRecordRefused       an ODR roster record refused          FAILED_PRECONDITION
     ├── DataFolderInUse           another process holds the data folder FAILED_PRECONDITION
     └── CallError                 a call to another node failed         UNAVAILABLE
 
 Where they live: ``core.errors`` (the root and the ``DomainError`` branch),
 ``node.app.settings`` (``InvalidSetting``), ``sync.errors`` (``StorageError``,
 ``ReplicationError``, ``Busy``, ``WaitExpired``), ``sync.pki``, ``sync.envelope``,
-``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``, ``sync.protocol``
-(``ProtocolMismatch``), ``sync.personal.suites`` (``SealBroken``),
-``node.app.data_folder`` (``DataFolderInUse``, an ``OSError`` too) and ``node.edge.client``
-(``CallError``).
+``sync.identity``, ``sync.rule_book_signing``, ``sync.officer_account_signing``,
+``sync.odr_roster_signing``, ``sync.protocol`` (``ProtocolMismatch``),
+``sync.personal.suites`` (``SealBroken``), ``node.app.data_folder`` (``DataFolderInUse``, an
+``OSError`` too) and ``node.edge.client`` (``CallError``).
 
 ``docs/architecture.md`` ("Errors") says why each code was chosen. Lower-level exceptions
 (driver errors, ``grpc.RpcError``, ``cryptography``'s) are converted at the boundary where they
@@ -74,6 +77,11 @@ class StepNotAllowed(DomainError):
         self.step = step
         self.state = state
         self.reason = reason
+
+
+class EnrolmentForbidden(DomainError):
+    """The ODR application's or roster entry's state forbids the step (申请/名录): a listed unit
+    applying, an application reviewed twice, a removal decided with none proposed."""
 
 
 class NotPermitted(DomainError):

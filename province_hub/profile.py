@@ -17,7 +17,7 @@ from grpc import aio
 
 from core.units import UnitLevel
 from node.app.profile import LevelProfile, ServiceMount
-from node.edge.mounts import EVERY_NODE, SUPERVISION, SYNC
+from node.edge.mounts import EVERY_NODE, ODR_ROSTER_SYNC, SUPERVISION, SYNC
 from node.edge.rules import SERVICE_NAME as RULES_SERVICE
 from node.edge.rules import RulesServicer
 from node.jobs.deadlines import deadline_sweep
@@ -61,7 +61,7 @@ def campaign_routing(node: Node) -> CampaignRouting:
 
 NATIONAL = LevelProfile(
     level=UnitLevel.NATIONAL,
-    services=(*EVERY_NODE, SUPERVISION, SYNC),
+    services=(*EVERY_NODE, SUPERVISION, SYNC, ODR_ROSTER_SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
         ("lookup-rekey", lookup_rekey),
@@ -73,7 +73,7 @@ NATIONAL = LevelProfile(
 
 PROVINCE = LevelProfile(
     level=UnitLevel.PROVINCE,
-    services=(*EVERY_NODE, SUPERVISION, ISSUING_RULES, SYNC),
+    services=(*EVERY_NODE, SUPERVISION, ISSUING_RULES, SYNC, ODR_ROSTER_SYNC),
     jobs=(
         ("deadlines", deadline_sweep),
         ("lookup-rekey", lookup_rekey),

@@ -29,6 +29,7 @@ from sync.identity import NodeIdentity
 from sync.rule_book_signing import (
     campaign_from,
     holiday_year_from,
+    odr_thresholds_from,
     policy_from,
     sign_rule_book,
 )
@@ -87,6 +88,8 @@ class RuleBookIssuer:
                 book = held.with_personal_suite(change.personal_suite, now)
             case "retention_days":
                 book = held.with_retention_days(change.retention_days, now)
+            case "odr_thresholds":
+                book = held.with_odr_thresholds(odr_thresholds_from(change.odr_thresholds), now)
             case "rotate_lookup_key" if change.rotate_lookup_key:
                 book = held.with_lookup_key(self._new_lookup_key(held.personal_suite, now), now)
             case _:

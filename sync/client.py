@@ -34,6 +34,7 @@ from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
 from sync.lookup_key_exchange import LookupKeyKeeper, keep_keys
+from sync.odr_roster_exchange import RosterToParent
 from sync.officer_account_signing import AccountExchange, alert_refused
 from sync.personal.shelf import PreparedSeal, SealShelf
 from sync.pki import NodeCertificate, PkiError, dns_name
@@ -169,6 +170,7 @@ class ParentLink:
         access_head: Callable[[Connection, int], SignedHead | None] | None = None,
         shelf: SealShelf | None = None,
         lookup_keys: LookupKeyKeeper | None = None,
+        roster: RosterToParent | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node replicates only once it is enrolled (hotline pki)")
@@ -184,6 +186,8 @@ class ParentLink:
         """Seconds a blocking read may keep a call waiting (``sync.waits``)."""
         self._rules = rules
         self._accounts = accounts
+        self._roster = roster
+        """The ODR roster's records, exchanged after the accounts (None: not exchanged)."""
         self._read = read
         self._writer = writer
         self._wall_ms = wall_ms
@@ -479,6 +483,8 @@ class ParentLink:
             try:
                 parent = await self._hello(stub)
                 await self._exchange_accounts(stub, parent)
+                if self._roster is not None and self._channel is not None:
+                    await self._roster.exchange(self._channel, parent, self._timeout)
                 pushed = await self._push(stub)
                 pulled = await self._pull(stub, parent)
             except ReplicationError as exc:

@@ -37,6 +37,8 @@ class AlertKind(StrEnum):
     cut or rewritten), or its head came with a signature that does not verify."""
     OFFICER_ACCOUNT_REFUSED = "account-refused"
     """An officer account record from a peer could not be trusted and was not taken."""
+    ODR_ROSTER_REFUSED = "roster-refused"
+    """An ODR roster record from a peer could not be trusted and was not taken."""
 
 
 class Refusal(StrEnum):

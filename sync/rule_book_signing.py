@@ -17,6 +17,7 @@ from core.deadlines.holidays import YearHolidays
 from core.deadlines.policy import TimeLimit, TimeLimitPolicy
 from core.deadlines.rulebook import INTERNATIONAL_SUITE, Campaign, RuleBook, parse_holiday_year
 from core.errors import HotlineError, InvalidInput
+from core.odr.standing import DEFAULT_ODR_THRESHOLDS, OdrThresholds
 from core.ticket.vocabulary import Duty, TicketKind
 from core.units import UnitLevel, province_of
 from proto.hotline.v1 import rules_pb2
@@ -145,6 +146,7 @@ def rule_book_message(book: RuleBook) -> rules_pb2.RuleBook:
         personal_suite=book.personal_suite,
         retention_days=book.retention_days,
         lookup_key_id=book.lookup_key_id,
+        odr_thresholds=odr_thresholds_message(book.odr_thresholds),
     )
 
 
@@ -162,6 +164,28 @@ def rule_book_from(msg: rules_pb2.RuleBook) -> RuleBook:
         personal_suite=msg.personal_suite or INTERNATIONAL_SUITE,
         retention_days=msg.retention_days,
         lookup_key_id=msg.lookup_key_id,
+        # A book issued before issue 13 has none: the defaults.
+        odr_thresholds=odr_thresholds_from(msg.odr_thresholds),
+    )
+
+
+def odr_thresholds_message(thresholds: OdrThresholds) -> rules_pb2.OdrThresholds:
+    """The thresholds of ODR supervision as sent (the defaults as 0)."""
+    default = DEFAULT_ODR_THRESHOLDS
+    return rules_pb2.OdrThresholds(
+        **{
+            name: value if value != getattr(default, name) else 0
+            for name, value in vars(thresholds).items()
+        }
+    )
+
+
+def odr_thresholds_from(msg: rules_pb2.OdrThresholds) -> OdrThresholds:
+    """The thresholds as received: a field at 0 is its default; ``InvalidInput`` naming a
+    field out of its range."""
+    default = DEFAULT_ODR_THRESHOLDS
+    return OdrThresholds(
+        **{name: getattr(msg, name) or value for name, value in vars(default).items()}
     )
 
 

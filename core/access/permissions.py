@@ -1,11 +1,11 @@
 """Who may call what: the one table of every client-port RPC, and the rule that judges a call.
 
 Issue 11, item 3. Every method of every service an officer's tool calls (Intake, Casework,
-Supervision, Rules, Admin, Access) has one ``Permission`` here: the roles, any one of which lets
-an officer call it, and the jurisdiction rule the call must also pass. A method without a row is
-refused (deny by default), and ``tests/node/test_permissions.py`` fails for it, so a new RPC
-cannot ship without a decision. SyncService is not here: it is served on the peer port, to
-nodes proven by mutual TLS, never to officers; health and reflection stay open.
+Supervision, Rules, Admin, Access, Enrolment) has one ``Permission`` here: the roles, any one
+of which lets an officer call it, and the jurisdiction rule the call must also pass. A method
+without a row is refused (deny by default), and ``tests/node/test_permissions.py`` fails for
+it, so a new RPC cannot ship without a decision. SyncService is not here: it is served on the
+peer port, to nodes proven by mutual TLS, never to officers; health and reflection stay open.
 
 The command-level rules of the domain stay where they are: the roles of a ticket command are
 ``core.ticket.authority.ROLES_FOR`` (read here, not copied), and whether a unit has a part in a
@@ -178,6 +178,21 @@ PERMISSIONS: dict[str, dict[str, Permission]] = {
         "FollowTicket": _CONSUMERS_OWN,
         "AnswerProposal": _CONSUMERS_OWN,
         "RateHandling": _CONSUMERS_OWN,
+    },
+    # The ODR green channel's roster (issue 13): a county's handlers register applications,
+    # its unit head reviews them and decides removals; officers of a county or above list a
+    # unit (the desk checks the unit is theirs); any officer reads the roster and standings.
+    "EnrolmentService": {
+        "SubmitApplication": Permission(frozenset({Role.HANDLER, Role.UNIT_HEAD}), _NODE),
+        "ReviewApplication": Permission(frozenset({Role.UNIT_HEAD}), _NODE),
+        "ListApplications": Permission(frozenset({Role.HANDLER, Role.UNIT_HEAD}), _NODE),
+        "GetRoster": Permission(EVERY_ROLE),
+        "SetListing": Permission(frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE),
+        "GetStandings": Permission(
+            frozenset({Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE
+        ),
+        "DecideRemoval": Permission(frozenset({Role.UNIT_HEAD}), _NODE),
+        "ReviewStandings": Permission(frozenset({Role.UNIT_HEAD, Role.SUPERVISOR}), _NODE),
     },
 }
 """Every client-port RPC by service and method, and who may call it."""

@@ -36,6 +36,7 @@ from core.deadlines.policy import DEFAULT_POLICY, TimeLimitPolicy, policy_in_for
 from core.deadlines.sweep import DEFAULT_SUPERVISION_GRACE_MS
 from core.errors import InvalidInput, NotFound
 from core.limits import MAX_CAMPAIGN_TERMS, check_count, check_text
+from core.odr.standing import DEFAULT_ODR_THRESHOLDS, OdrThresholds
 from core.ticket.events import TicketRegistered
 from core.ticket.state import TicketState
 
@@ -183,6 +184,8 @@ class RuleBook:
     lookup_key_id: str = ""
     """The province's look-up key in force ("": none yet; the province names one with its first
     publication)."""
+    odr_thresholds: OdrThresholds = DEFAULT_ODR_THRESHOLDS
+    """The thresholds of ODR supervision (``core.odr.standing``)."""
 
     def __post_init__(self) -> None:
         versions = [p.version for p in (DEFAULT_POLICY, *self.policies)]
@@ -295,6 +298,10 @@ class RuleBook:
     def with_retention_days(self, days: int, now_ms: int) -> RuleBook:
         """Set how many days a ticket's personal data is kept after the ticket ends."""
         return self._next(now_ms, retention_days=check_retention_days(days, "retention_days"))
+
+    def with_odr_thresholds(self, thresholds: OdrThresholds, now_ms: int) -> RuleBook:
+        """Set the thresholds of ODR supervision (checked when made)."""
+        return self._next(now_ms, odr_thresholds=thresholds)
 
     def with_lookup_key(self, key_id: str, now_ms: int) -> RuleBook:
         """Publish a new look-up key id: every node re-keys its look-ups to it."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection
@@ -23,6 +24,7 @@ from core.access.passwords import check_password
 from core.access.policy import SignInPolicy
 from core.access.principals import (
     CONSUMER_PRINCIPAL,
+    EnterpriseUserDraft,
     Principal,
     PrincipalKind,
     check_account_id,
@@ -52,6 +54,17 @@ if TYPE_CHECKING:
     from node.storage.database import Database
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PreparedEnterpriseUser:
+    """An enterprise user's credentials made ready to keep: hashed, with a fresh TOTP secret."""
+
+    draft: EnterpriseUserDraft
+    unit_code: str
+    hashed: str
+    secret: str
+    otpauth_uri: str
 
 
 class OutsiderSignIn:
@@ -231,6 +244,22 @@ class OutsiderSignIn:
         draft = check_enterprise_user(credit_code, enterprise_name, user_id, name)
         principal = Principal(PrincipalKind.ENTERPRISE, draft.user_id, draft.credit_code)
         admin = self._security_admin(actor, action, principal.label, peer, now)
+        prepared = self.prepare_enterprise_user(draft, password)
+        with self._db.write() as conn:
+            return self.keep_enterprise_user(
+                conn,
+                prepared,
+                at_ms=now,
+                by=admin.officer_id,
+                peer=peer,
+                session_id=admin.session.session_id,
+            )
+
+    def prepare_enterprise_user(
+        self, draft: EnterpriseUserDraft, password: str
+    ) -> PreparedEnterpriseUser:
+        """An enterprise user's credentials made ready, outside any transaction (blocking: the
+        password is hashed): the node must be a county's, the password strong enough."""
         unit = self._roster.own_unit()
         if unit.level is not UnitLevel.COUNTY:
             raise DomainError(
@@ -240,55 +269,70 @@ class OutsiderSignIn:
         check_password(password)
         hashed = self.passwords.hash_password(password)
         secret, shown = make_secret(f"{draft.credit_code}:{draft.user_id}", unit.code)
-        with self._db.write() as conn:
-            known = enterprises.enterprise_name(conn, draft.credit_code)
-            if known is None:
-                if not draft.enterprise_name:
-                    raise InvalidInput(
-                        "enterprise_name",
-                        f"must be given: {draft.credit_code} is not enrolled on this node yet",
-                    )
-                enterprises.enrol(
-                    conn,
-                    draft.credit_code,
-                    draft.enterprise_name,
-                    unit.code,
-                    at_ms=now,
-                    by=admin.officer_id,
+        return PreparedEnterpriseUser(draft, unit.code, hashed, secret, shown.otpauth_uri)
+
+    def keep_enterprise_user(
+        self,
+        conn: Connection,
+        prepared: PreparedEnterpriseUser,
+        *,
+        at_ms: int,
+        by: str,
+        peer: str,
+        session_id: str = "",
+    ) -> NewEnterpriseUser:
+        """Keep a prepared enterprise user in the caller's transaction (enrolling the
+        enterprise on this node if it is not yet), ending their open sessions, recorded."""
+        draft = prepared.draft
+        principal = Principal(PrincipalKind.ENTERPRISE, draft.user_id, draft.credit_code)
+        known = enterprises.enterprise_name(conn, draft.credit_code)
+        if known is None:
+            if not draft.enterprise_name:
+                raise InvalidInput(
+                    "enterprise_name",
+                    f"must be given: {draft.credit_code} is not enrolled on this node yet",
                 )
-            key = (draft.credit_code, draft.user_id)
-            store.save_credentials(
+            enterprises.enrol(
                 conn,
-                key,
-                hashed,
-                secret,
-                at_ms=now,
-                set_by=admin.officer_id,
-                book=store.ENTERPRISE_USERS,
-                extra={"name": draft.name},
+                draft.credit_code,
+                draft.enterprise_name,
+                prepared.unit_code,
+                at_ms=at_ms,
+                by=by,
             )
-            ended = store.end_sessions_of(
-                conn,
-                draft.user_id,
-                now,
-                SessionEnd.CREDENTIALS_CHANGED,
-                kind=PrincipalKind.ENTERPRISE.value,
-                scope=draft.credit_code,
-            )
-            self._append(
-                conn,
-                now,
-                admin.officer_id,
-                action,
-                "",
-                peer,
-                session_id=admin.session.session_id,
-                detail=f"for {principal.label}"
-                + ("; enterprise enrolled" if known is None else "")
-                + (f"; {ended} open session(s) ended" if ended else ""),
-            )
+        key = (draft.credit_code, draft.user_id)
+        store.save_credentials(
+            conn,
+            key,
+            prepared.hashed,
+            prepared.secret,
+            at_ms=at_ms,
+            set_by=by,
+            book=store.ENTERPRISE_USERS,
+            extra={"name": draft.name},
+        )
+        ended = store.end_sessions_of(
+            conn,
+            draft.user_id,
+            at_ms,
+            SessionEnd.CREDENTIALS_CHANGED,
+            kind=PrincipalKind.ENTERPRISE.value,
+            scope=draft.credit_code,
+        )
+        self._append(
+            conn,
+            at_ms,
+            by,
+            AccessAction.ENTERPRISE_USER,
+            "",
+            peer,
+            session_id=session_id,
+            detail=f"for {principal.label}"
+            + ("; enterprise enrolled" if known is None else "")
+            + (f"; {ended} open session(s) ended" if ended else ""),
+        )
         return NewEnterpriseUser(
-            draft.credit_code, draft.user_id, known is None, shown.totp_secret, shown.otpauth_uri
+            draft.credit_code, draft.user_id, known is None, prepared.secret, prepared.otpauth_uri
         )
 
     async def enterprise_user(self, who: SignedIn) -> enterprises.EnterpriseUser:

@@ -45,6 +45,9 @@ from node.edge.errors import ErrorMappingInterceptor
 from node.edge.gate import CallGate
 from node.edge.guard import PermissionGuard
 from node.edge.limits import port_limit
+from node.enrolment.desk import EnrolmentDesk
+from node.enrolment.roster import RosterBook
+from node.enrolment.supervision import StandingsDesk
 from node.jobs.scheduler import JobScheduler
 from node.personal.lookup_keys import LookupKeyStore
 from node.storage.database import Database
@@ -100,6 +103,12 @@ class Node:
     """Looks at a filer's personal data in full, each recorded (set by the wiring)."""
     odr: OdrDesk = field(init=False)
     """The enterprises' steps on ODR disputes and the consumer's answer (set by the wiring)."""
+    odr_roster: RosterBook = field(init=False)
+    """The ODR roster's signed records held here (set by the wiring)."""
+    enrolment: EnrolmentDesk = field(init=False)
+    """ODR applications, listings and removals (set by the wiring)."""
+    odr_standings: StandingsDesk = field(init=False)
+    """Supervision of ODR units: standings and judged periods (set by the wiring)."""
     children: ChildReplication | None = None
     """Set when the peer port's SyncService is mounted (levels with children)."""
     lookup_keys: LookupKeyStore | None = None

@@ -24,7 +24,7 @@ from node.app.profile import LevelProfile
 from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
-from node.desks.intake import IntakeDesk, no_odr_roster
+from node.desks.intake import IntakeDesk
 from node.desks.odr import OdrDesk
 from node.desks.officer_accounts import OfficerAccounts
 from node.desks.personal_data import PersonalDataDesk
@@ -33,6 +33,9 @@ from node.desks.records import TicketRecords
 from node.desks.replication import ReplicationDesk
 from node.desks.roster import Roster
 from node.desks.supervision import SupervisionQueue
+from node.enrolment.desk import EnrolmentDesk
+from node.enrolment.roster import RosterBook, read_roster
+from node.enrolment.supervision import StandingsDesk
 from node.jobs.scheduler import JobScheduler
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
@@ -45,6 +48,7 @@ from sync.client import ParentLink
 from sync.envelope import GENESIS_HASH
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.log_store import EventLog, Head
+from sync.odr_roster_exchange import RosterToParent
 from sync.personal.shelf import SealShelf
 from sync.personal.suites import CipherSuite
 from sync.trust import TrustStore
@@ -148,6 +152,7 @@ def build_node(
     accounts = OfficerAccounts(
         db, identity, roster, blocking, trust, clock.wall_ms, real_ms or _real_ms
     )
+    odr_roster = RosterBook(db, identity, trust, clock.wall_ms)
     link = None
     if settings.parent:
         link = ParentLink(
@@ -168,6 +173,7 @@ def build_node(
             access_head=access_record.signed_row,
             shelf=shelf,
             lookup_keys=lookup_keys,
+            roster=RosterToParent(odr_roster, blocking.run, writer),
         )
     node = Node(
         settings=settings,
@@ -216,8 +222,7 @@ def build_node(
         deadlines=deadlines,
         codes=codes,
         shelf=shelf,
-        # The lead wires node.enrolment.roster.read_roster here once the enrolment lands.
-        odr_roster=no_odr_roster,
+        odr_roster=read_roster,
     )
     node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     hashing = settings.password_hashing
@@ -256,6 +261,10 @@ def build_node(
         real_ms or _real_ms,
         refusals=node.access.refuse_call,
     )
+    node.odr_roster = odr_roster
+    node.enrolment = EnrolmentDesk(db, roster, odr_roster, node.access, blocking, clock.wall_ms)
+    # The disputes' reader (the ODR dispute projection) is glued in where the disputes live.
+    node.odr_standings = StandingsDesk(db, roster, odr_roster, rules, blocking, clock.wall_ms)
     return node
 
 

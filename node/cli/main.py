@@ -24,6 +24,7 @@ from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
 from node.cli.keys import add_keys_commands
 from node.cli.odr_disputes import add_odr_commands
+from node.cli.odr_enrolment import add_odr_enrolment_commands
 from node.cli.personal import add_personal_commands
 from node.cli.pki import add_pki_commands
 from node.cli.rules import add_rules_commands
@@ -68,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
     add_supervision_commands(catalogue)
     add_odr_commands(catalogue)
     add_rules_commands(catalogue)
+    add_odr_enrolment_commands(catalogue)
     add_serve_command(catalogue)
     add_admin_commands(catalogue)
     add_sync_commands(catalogue)

@@ -29,6 +29,7 @@ from proto.hotline.v1 import (
     casework_pb2,
     casework_pb2_grpc,
     consumer_pb2_grpc,
+    enrolment_pb2_grpc,
     intake_pb2,
     intake_pb2_grpc,
     odr_pb2_grpc,
@@ -101,6 +102,7 @@ class NodeClient:
         self.supervision = supervision_pb2_grpc.SupervisionServiceStub(self._channel)
         self.rules_service = rules_pb2_grpc.RulesServiceStub(self._channel)
         self.odr = odr_pb2_grpc.OdrServiceStub(self._channel)
+        self.enrolment = enrolment_pb2_grpc.EnrolmentServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def close(self) -> None:
@@ -224,6 +226,7 @@ class NodeClient:
             "AdminService": self.admin,
             "AccessService": self.access,
             "OdrService": self.odr,
+            "EnrolmentService": self.enrolment,
         }
         answer: Any = self._call(getattr(stubs[service], method), request, timeout=timeout)
         if not isinstance(answer, grpc.Call):

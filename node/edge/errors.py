@@ -27,6 +27,7 @@ from grpc import aio
 from core.errors import (
     AccountLocked,
     DomainError,
+    EnrolmentForbidden,
     HotlineError,
     InvalidInput,
     NotFound,
@@ -41,6 +42,7 @@ from node.edge.client import CallError
 from sync.envelope import EnvelopeError
 from sync.errors import Busy, ReplicationError, StorageError, WaitExpired
 from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
+from sync.odr_roster_signing import RosterRecordRefused
 from sync.officer_account_signing import AccountRefused
 from sync.personal.suites import SealBroken
 from sync.pki import PkiError
@@ -60,11 +62,13 @@ STATUS_OF: list[tuple[type[HotlineError], grpc.StatusCode]] = [
     (EnvelopeError, grpc.StatusCode.INVALID_ARGUMENT),
     # the step does not fit the state of the ticket, of the trust or of this node: change that
     (StepNotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
+    (EnrolmentForbidden, grpc.StatusCode.FAILED_PRECONDITION),
     (PkiError, grpc.StatusCode.FAILED_PRECONDITION),
     (RuleBookRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (ProtocolMismatch, grpc.StatusCode.FAILED_PRECONDITION),
     (SealBroken, grpc.StatusCode.DATA_LOSS),
     (AccountRefused, grpc.StatusCode.FAILED_PRECONDITION),
+    (RosterRecordRefused, grpc.StatusCode.FAILED_PRECONDITION),
     (NotEnrolled, grpc.StatusCode.FAILED_PRECONDITION),
     (CertificateNotUsable, grpc.StatusCode.FAILED_PRECONDITION),
     (IdentityError, grpc.StatusCode.FAILED_PRECONDITION),

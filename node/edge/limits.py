@@ -28,6 +28,7 @@ from proto.hotline.v1 import (
     admin_pb2,
     casework_pb2,
     consumer_pb2,
+    enrolment_pb2,
     intake_pb2,
     odr_pb2,
     rules_pb2,
@@ -108,6 +109,10 @@ REQUEST_LIMITS: dict[str, int] = {
         # A page of 100 signed officer account records, each with its signer's certificate.
         PushAccounts=TRUST,
     ),
+    # The ODR enrolment (an application: a few short texts); its roster exchange on the peer
+    # port carries a page of signed records.
+    **_service(enrolment_pb2.DESCRIPTOR, "EnrolmentService", STEP),
+    **_service(enrolment_pb2.DESCRIPTOR, "OdrRosterSync", BATCH_MESSAGE_LIMIT),
 }
 """The largest request, in bytes, each method of our services takes (``/package.Service/Method``;
 for a client stream, each message of it)."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 from sync import schema as log_schema
@@ -313,3 +314,57 @@ rule_books = Table(
 
 ALL_METADATA = (log_schema.metadata, metadata)
 """Every table of a node's database: what Alembic compares and migrates."""
+
+
+# -- the ODR green channel: applications and the signed roster (node.enrolment) ------------------
+
+odr_applications = Table(
+    "odr_applications",
+    metadata,
+    # Applications registered at this county's node (core.odr.enrolment); never replicated.
+    Column("application_id", String(40), primary_key=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("credit_code", String(18), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("unit_code", String(12), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("reason", Text, nullable=False),
+    # The rest of the application as JSON: licence, letter digest, address, contacts, staff.
+    Column("details", Text, nullable=False),
+    Column("submitted_ms", BigInteger, nullable=False),
+    Column("submitted_by", String(32), nullable=False),
+    Column("reviewed_ms", BigInteger, nullable=False),
+    Column("reviewed_by", String(32), nullable=False),
+    Index("ix_odr_applications_credit_code", "credit_code"),
+)
+
+
+odr_roster_records = Table(
+    "odr_roster_records",
+    metadata,
+    # Signed roster records (core.odr.roster_record), every version held, in the order this
+    # node stored them (``pos``: what a child's cursor counts).
+    Column("pos", Integer, primary_key=True, autoincrement=True),
+    Column("credit_code", String(18), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("unit_code", String(12), nullable=False),
+    Column("issuer_unit", String(12), nullable=False),
+    Column("issuer_node", String(64), nullable=False),
+    Column("digest", LargeBinary, nullable=False, unique=True),
+    Column("signed", LargeBinary, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    # The node it came from ('' when signed here).
+    Column("received_from", String(64), nullable=False),
+    Index("ix_odr_roster_records_credit_code", "credit_code"),
+)
+
+
+odr_roster_cursors = Table(
+    "odr_roster_cursors",
+    metadata,
+    # How far roster records were exchanged with the parent: ``down:<node>`` (the parent's
+    # ``pos`` held here) and ``up:<node>`` (this node's ``pos`` the parent holds).
+    Column("peer", String(80), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)

@@ -205,13 +205,14 @@ def _descriptor(client: NodeClient, service: str, name: str):  # type: ignore[no
         admin_pb2,
         casework_pb2,
         consumer_pb2,
+        enrolment_pb2,
         intake_pb2,
         rules_pb2,
         supervision_pb2,
     )
 
     modules = (intake_pb2, casework_pb2, supervision_pb2, rules_pb2, admin_pb2, access_pb2)
-    for module in (*modules, consumer_pb2):
+    for module in (*modules, consumer_pb2, enrolment_pb2):
         if service in module.DESCRIPTOR.services_by_name:
             return module.DESCRIPTOR.services_by_name[service].methods_by_name[name]
     raise LookupError(service)

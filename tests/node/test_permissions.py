@@ -41,6 +41,7 @@ from proto.hotline.v1 import (
     admin_pb2,
     casework_pb2,
     consumer_pb2,
+    enrolment_pb2,
     intake_pb2,
     odr_pb2,
     rules_pb2,
@@ -61,6 +62,7 @@ CLIENT_PORT_SERVICES = [
         (access_pb2, "AccessService"),
         (odr_pb2, "OdrService"),
         (consumer_pb2, "ConsumerService"),
+        (enrolment_pb2, "EnrolmentService"),
     )
 ]
 """Every service an officer's tool calls on a node's client port."""

@@ -15,6 +15,7 @@ def test_alert_kinds_keep_the_strings_stored_and_printed_today() -> None:
         "released",
         "access-record",
         "account-refused",
+        "roster-refused",
     ]
 
 

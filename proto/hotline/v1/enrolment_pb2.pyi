@@ -567,3 +567,164 @@ class DecideRemovalRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DecideRemovalRequest: _TypeAlias = DecideRemovalRequest  # noqa: Y015
+
+@_typing.final
+class RosterRecord(_message.Message):
+    """-- the roster as signed reference data (名录记录), replicated on the peer port -------------
+
+    One version of one credit code's roster record: made and signed by the node of the enrolling
+    county (or of a unit above it, for a listing, a warning or a removal); the newest version per
+    credit code wins everywhere (docs/odr.md).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
+    SINCE_MS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ISSUER_UNIT_FIELD_NUMBER: _builtins.int
+    ISSUER_NODE_FIELD_NUMBER: _builtins.int
+    ISSUED_BY_FIELD_NUMBER: _builtins.int
+    ISSUED_MS_FIELD_NUMBER: _builtins.int
+    LISTINGS_FIELD_NUMBER: _builtins.int
+    ENROLLED_FIELD_NUMBER: _builtins.int
+    REMOVAL_PROPOSED_FIELD_NUMBER: _builtins.int
+    POOR_PERIODS_FIELD_NUMBER: _builtins.int
+    LAST_PERIOD_END_MS_FIELD_NUMBER: _builtins.int
+    credit_code: _builtins.str
+    name: _builtins.str
+    kind: Global___ApplicantKind.ValueType
+    unit_code: _builtins.str
+    """the enrolling county (the lister's unit if never enrolled)"""
+    standing: Global___RosterStanding.ValueType
+    since_ms: _builtins.int
+    reason: _builtins.str
+    version: _builtins.int
+    """grows by one with every record of this credit code"""
+    issuer_unit: _builtins.str
+    issuer_node: _builtins.str
+    issued_by: _builtins.str
+    """the officer"""
+    issued_ms: _builtins.int
+    enrolled: _builtins.bool
+    """false: listed, never enrolled"""
+    removal_proposed: _builtins.bool
+    """supervision proposed removal; a unit head decides"""
+    poor_periods: _builtins.int
+    """consecutive poor periods found by supervision"""
+    last_period_end_ms: _builtins.int
+    """the end of the last period supervision judged"""
+    @_builtins.property
+    def listings(self) -> _containers.RepeatedScalarFieldContainer[Global___ListingKind.ValueType]:
+        """the lists it is on now"""
+
+    def __init__(
+        self,
+        *,
+        credit_code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        kind: Global___ApplicantKind.ValueType = ...,
+        unit_code: _builtins.str = ...,
+        standing: Global___RosterStanding.ValueType = ...,
+        since_ms: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        version: _builtins.int = ...,
+        issuer_unit: _builtins.str = ...,
+        issuer_node: _builtins.str = ...,
+        issued_by: _builtins.str = ...,
+        issued_ms: _builtins.int = ...,
+        listings: _abc.Iterable[Global___ListingKind.ValueType] | None = ...,
+        enrolled: _builtins.bool = ...,
+        removal_proposed: _builtins.bool = ...,
+        poor_periods: _builtins.int = ...,
+        last_period_end_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "enrolled", b"enrolled", "issued_by", b"issued_by", "issued_ms", b"issued_ms", "issuer_node", b"issuer_node", "issuer_unit", b"issuer_unit", "kind", b"kind", "last_period_end_ms", b"last_period_end_ms", "listings", b"listings", "name", b"name", "poor_periods", b"poor_periods", "reason", b"reason", "removal_proposed", b"removal_proposed", "since_ms", b"since_ms", "standing", b"standing", "unit_code", b"unit_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RosterRecord: _TypeAlias = RosterRecord  # noqa: Y015
+
+@_typing.final
+class SignedRosterRecord(_message.Message):
+    """A record as it travels: the serialized RosterRecord (deterministic, kept verbatim), the
+    issuing node's signature over "hotline.v1.odr_roster\\0" || record, and its certificate.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    record: _builtins.bytes
+    signature: _builtins.bytes
+    certificate: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        record: _builtins.bytes = ...,
+        signature: _builtins.bytes = ...,
+        certificate: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "record", b"record", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedRosterRecord: _TypeAlias = SignedRosterRecord  # noqa: Y015
+
+@_typing.final
+class RosterExchange(_message.Message):
+    """One round's exchange with the parent: up, the records signed in the child's subtree that the
+    parent has not taken; down, every record the parent stored after the child's cursor.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    CURSOR_FIELD_NUMBER: _builtins.int
+    MORE_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    REJECTIONS_FIELD_NUMBER: _builtins.int
+    after: _builtins.int
+    """request: the parent's position held by the child"""
+    cursor: _builtins.int
+    """response: the position the records bring it to"""
+    more: _builtins.bool
+    """response: another page waits"""
+    accepted: _builtins.int
+    """response: records pushed up and taken"""
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedRosterRecord]:
+        """request: pushed up; response: handed down"""
+
+    @_builtins.property
+    def rejections(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """response: why a record pushed up was refused"""
+
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[Global___SignedRosterRecord] | None = ...,
+        after: _builtins.int = ...,
+        cursor: _builtins.int = ...,
+        more: _builtins.bool = ...,
+        accepted: _builtins.int = ...,
+        rejections: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "after", b"after", "cursor", b"cursor", "more", b"more", "records", b"records", "rejections", b"rejections"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RosterExchange: _TypeAlias = RosterExchange  # noqa: Y015

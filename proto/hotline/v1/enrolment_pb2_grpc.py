@@ -69,6 +69,11 @@ class EnrolmentServiceStub:
                 request_serializer=hotline_dot_v1_dot_enrolment__pb2.DecideRemovalRequest.SerializeToString,
                 response_deserializer=hotline_dot_v1_dot_enrolment__pb2.RosterEntry.FromString,
                 _registered_method=True)
+        self.ReviewStandings = channel.unary_unary(
+                '/hotline.v1.EnrolmentService/ReviewStandings',
+                request_serializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsRequest.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsResponse.FromString,
+                _registered_method=True)
 
 
 class EnrolmentServiceServicer:
@@ -123,6 +128,15 @@ class EnrolmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReviewStandings(self, request, context):
+        """Judge a closed period of the county's units and sign what it finds: a warning (WARNED),
+        a removal proposal (awaiting DecideRemoval), or good standing again. A period is judged
+        once per unit; the answer is the standings judged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnrolmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -160,6 +174,11 @@ def add_EnrolmentServiceServicer_to_server(servicer, server):
                     servicer.DecideRemoval,
                     request_deserializer=hotline_dot_v1_dot_enrolment__pb2.DecideRemovalRequest.FromString,
                     response_serializer=hotline_dot_v1_dot_enrolment__pb2.RosterEntry.SerializeToString,
+            ),
+            'ReviewStandings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewStandings,
+                    request_deserializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsRequest.FromString,
+                    response_serializer=hotline_dot_v1_dot_enrolment__pb2.GetStandingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -351,6 +370,108 @@ class EnrolmentService:
             '/hotline.v1.EnrolmentService/DecideRemoval',
             hotline_dot_v1_dot_enrolment__pb2.DecideRemovalRequest.SerializeToString,
             hotline_dot_v1_dot_enrolment__pb2.RosterEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewStandings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.EnrolmentService/ReviewStandings',
+            hotline_dot_v1_dot_enrolment__pb2.GetStandingsRequest.SerializeToString,
+            hotline_dot_v1_dot_enrolment__pb2.GetStandingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class OdrRosterSyncStub:
+    """On the peer port (mutual TLS), beside SyncService.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ExchangeRoster = channel.unary_unary(
+                '/hotline.v1.OdrRosterSync/ExchangeRoster',
+                request_serializer=hotline_dot_v1_dot_enrolment__pb2.RosterExchange.SerializeToString,
+                response_deserializer=hotline_dot_v1_dot_enrolment__pb2.RosterExchange.FromString,
+                _registered_method=True)
+
+
+class OdrRosterSyncServicer:
+    """On the peer port (mutual TLS), beside SyncService.
+    """
+
+    def ExchangeRoster(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_OdrRosterSyncServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ExchangeRoster': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExchangeRoster,
+                    request_deserializer=hotline_dot_v1_dot_enrolment__pb2.RosterExchange.FromString,
+                    response_serializer=hotline_dot_v1_dot_enrolment__pb2.RosterExchange.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'hotline.v1.OdrRosterSync', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('hotline.v1.OdrRosterSync', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class OdrRosterSync:
+    """On the peer port (mutual TLS), beside SyncService.
+    """
+
+    @staticmethod
+    def ExchangeRoster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.v1.OdrRosterSync/ExchangeRoster',
+            hotline_dot_v1_dot_enrolment__pb2.RosterExchange.SerializeToString,
+            hotline_dot_v1_dot_enrolment__pb2.RosterExchange.FromString,
             options,
             channel_credentials,
             insecure,

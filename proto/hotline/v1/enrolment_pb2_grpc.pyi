@@ -57,6 +57,11 @@ class EnrolmentServiceStub:
     """Each enrolled enterprise's figures and verdict for a period (ODR企业监督)."""
     DecideRemoval: _grpc.UnaryUnaryMultiCallable[_enrolment_pb2.DecideRemovalRequest, _enrolment_pb2.RosterEntry]
     """A unit head decides a proposal to remove an enterprise (signed)."""
+    ReviewStandings: _grpc.UnaryUnaryMultiCallable[_enrolment_pb2.GetStandingsRequest, _enrolment_pb2.GetStandingsResponse]
+    """Judge a closed period of the county's units and sign what it finds: a warning (WARNED),
+    a removal proposal (awaiting DecideRemoval), or good standing again. A period is judged
+    once per unit; the answer is the standings judged.
+    """
 
 @_typing.type_check_only
 class EnrolmentServiceAsyncStub(EnrolmentServiceStub):
@@ -75,6 +80,11 @@ class EnrolmentServiceAsyncStub(EnrolmentServiceStub):
     """Each enrolled enterprise's figures and verdict for a period (ODR企业监督)."""
     DecideRemoval: _aio.UnaryUnaryMultiCallable[_enrolment_pb2.DecideRemovalRequest, _enrolment_pb2.RosterEntry]  # type: ignore[assignment]
     """A unit head decides a proposal to remove an enterprise (signed)."""
+    ReviewStandings: _aio.UnaryUnaryMultiCallable[_enrolment_pb2.GetStandingsRequest, _enrolment_pb2.GetStandingsResponse]  # type: ignore[assignment]
+    """Judge a closed period of the county's units and sign what it finds: a warning (WARNED),
+    a removal proposal (awaiting DecideRemoval), or good standing again. A period is judged
+    once per unit; the answer is the standings judged.
+    """
 
 class EnrolmentServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -133,4 +143,43 @@ class EnrolmentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_enrolment_pb2.RosterEntry, _abc.Awaitable[_enrolment_pb2.RosterEntry]]:
         """A unit head decides a proposal to remove an enterprise (signed)."""
 
+    @_abc_1.abstractmethod
+    def ReviewStandings(
+        self,
+        request: _enrolment_pb2.GetStandingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enrolment_pb2.GetStandingsResponse, _abc.Awaitable[_enrolment_pb2.GetStandingsResponse]]:
+        """Judge a closed period of the county's units and sign what it finds: a warning (WARNED),
+        a removal proposal (awaiting DecideRemoval), or good standing again. A period is judged
+        once per unit; the answer is the standings judged.
+        """
+
 def add_EnrolmentServiceServicer_to_server(servicer: EnrolmentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class OdrRosterSyncStub:
+    """On the peer port (mutual TLS), beside SyncService."""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> OdrRosterSyncAsyncStub: ...
+    ExchangeRoster: _grpc.UnaryUnaryMultiCallable[_enrolment_pb2.RosterExchange, _enrolment_pb2.RosterExchange]
+
+@_typing.type_check_only
+class OdrRosterSyncAsyncStub(OdrRosterSyncStub):
+    """On the peer port (mutual TLS), beside SyncService."""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    ExchangeRoster: _aio.UnaryUnaryMultiCallable[_enrolment_pb2.RosterExchange, _enrolment_pb2.RosterExchange]  # type: ignore[assignment]
+
+class OdrRosterSyncServicer(metaclass=_abc_1.ABCMeta):
+    """On the peer port (mutual TLS), beside SyncService."""
+
+    @_abc_1.abstractmethod
+    def ExchangeRoster(
+        self,
+        request: _enrolment_pb2.RosterExchange,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enrolment_pb2.RosterExchange, _abc.Awaitable[_enrolment_pb2.RosterExchange]]: ...
+
+def add_OdrRosterSyncServicer_to_server(servicer: OdrRosterSyncServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -180,6 +180,7 @@ class RuleBook(_message.Message):
     PERSONAL_SUITE_FIELD_NUMBER: _builtins.int
     RETENTION_DAYS_FIELD_NUMBER: _builtins.int
     LOOKUP_KEY_ID_FIELD_NUMBER: _builtins.int
+    ODR_THRESHOLDS_FIELD_NUMBER: _builtins.int
     issuer_unit: _builtins.str
     number: _builtins.int
     issued_ms: _builtins.int
@@ -201,6 +202,10 @@ class RuleBook(_message.Message):
     def holiday_years(self) -> _containers.RepeatedCompositeFieldContainer[Global___HolidayYear]: ...
     @_builtins.property
     def campaigns(self) -> _containers.RepeatedCompositeFieldContainer[Global___Campaign]: ...
+    @_builtins.property
+    def odr_thresholds(self) -> Global___OdrThresholds:
+        """Supervision of ODR units (ODR企业监督, core.odr.standing); unset: the defaults."""
+
     def __init__(
         self,
         *,
@@ -214,14 +219,51 @@ class RuleBook(_message.Message):
         personal_suite: _builtins.str = ...,
         retention_days: _builtins.int = ...,
         lookup_key_id: _builtins.str = ...,
+        odr_thresholds: Global___OdrThresholds | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["odr_thresholds", b"odr_thresholds"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaigns", b"campaigns", "holiday_years", b"holiday_years", "issued_ms", b"issued_ms", "issuer_unit", b"issuer_unit", "lookup_key_id", b"lookup_key_id", "number", b"number", "personal_suite", b"personal_suite", "policies", b"policies", "retention_days", b"retention_days", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaigns", b"campaigns", "holiday_years", b"holiday_years", "issued_ms", b"issued_ms", "issuer_unit", b"issuer_unit", "lookup_key_id", b"lookup_key_id", "number", b"number", "odr_thresholds", b"odr_thresholds", "personal_suite", b"personal_suite", "policies", b"policies", "retention_days", b"retention_days", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RuleBook: _TypeAlias = RuleBook  # noqa: Y015
+
+@_typing.final
+class OdrThresholds(_message.Message):
+    """The thresholds that turn an ODR unit's period into a warning or a removal proposal; a field
+    at 0 is its default (80 % answered in time, 50 % converted, 2 poor periods, 1 dispute).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANSWERED_IN_TIME_PERCENT_FIELD_NUMBER: _builtins.int
+    CONVERTED_PERCENT_FIELD_NUMBER: _builtins.int
+    REMOVAL_AFTER_POOR_PERIODS_FIELD_NUMBER: _builtins.int
+    MIN_DISPUTES_FIELD_NUMBER: _builtins.int
+    answered_in_time_percent: _builtins.int
+    """fewer answered in time than this share: poor"""
+    converted_percent: _builtins.int
+    """more converted to complaints than this share: poor"""
+    removal_after_poor_periods: _builtins.int
+    """poor periods in a row before removal is proposed"""
+    min_disputes: _builtins.int
+    """fewer disputes than this in a period: not judged poor"""
+    def __init__(
+        self,
+        *,
+        answered_in_time_percent: _builtins.int = ...,
+        converted_percent: _builtins.int = ...,
+        removal_after_poor_periods: _builtins.int = ...,
+        min_disputes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_in_time_percent", b"answered_in_time_percent", "converted_percent", b"converted_percent", "min_disputes", b"min_disputes", "removal_after_poor_periods", b"removal_after_poor_periods"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OdrThresholds: _TypeAlias = OdrThresholds  # noqa: Y015
 
 @_typing.final
 class SignedRuleBook(_message.Message):
@@ -282,6 +324,7 @@ class RuleAmendment(_message.Message):
     PERSONAL_SUITE_FIELD_NUMBER: _builtins.int
     RETENTION_DAYS_FIELD_NUMBER: _builtins.int
     ROTATE_LOOKUP_KEY_FIELD_NUMBER: _builtins.int
+    ODR_THRESHOLDS_FIELD_NUMBER: _builtins.int
     stop_campaign: _builtins.str
     """the id of a running campaign"""
     supervision_grace_minutes: _builtins.int
@@ -304,6 +347,10 @@ class RuleAmendment(_message.Message):
     def start_campaign(self) -> Global___Campaign:
         """campaign_id, name, terms, days; started_ms is set by the node"""
 
+    @_builtins.property
+    def odr_thresholds(self) -> Global___OdrThresholds:
+        """the thresholds of ODR supervision"""
+
     def __init__(
         self,
         *,
@@ -315,12 +362,13 @@ class RuleAmendment(_message.Message):
         personal_suite: _builtins.str = ...,
         retention_days: _builtins.int = ...,
         rotate_lookup_key: _builtins.bool = ...,
+        odr_thresholds: Global___OdrThresholds | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "personal_suite", b"personal_suite", "policy", b"policy", "retention_days", b"retention_days", "rotate_lookup_key", b"rotate_lookup_key", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "odr_thresholds", b"odr_thresholds", "personal_suite", b"personal_suite", "policy", b"policy", "retention_days", b"retention_days", "rotate_lookup_key", b"rotate_lookup_key", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "personal_suite", b"personal_suite", "policy", b"policy", "retention_days", b"retention_days", "rotate_lookup_key", b"rotate_lookup_key", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "holiday_year", b"holiday_year", "odr_thresholds", b"odr_thresholds", "personal_suite", b"personal_suite", "policy", b"policy", "retention_days", b"retention_days", "rotate_lookup_key", b"rotate_lookup_key", "start_campaign", b"start_campaign", "stop_campaign", b"stop_campaign", "supervision_grace_minutes", b"supervision_grace_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["policy", "holiday_year", "start_campaign", "stop_campaign", "supervision_grace_minutes", "personal_suite", "retention_days", "rotate_lookup_key"]  # noqa: Y015
+    _WhichOneofReturnType_change: _TypeAlias = _typing.Literal["policy", "holiday_year", "start_campaign", "stop_campaign", "supervision_grace_minutes", "personal_suite", "retention_days", "rotate_lookup_key", "odr_thresholds"]  # noqa: Y015
     _WhichOneofArgType_change: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_change) -> _WhichOneofReturnType_change | None: ...
 

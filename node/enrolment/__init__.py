@@ -1,0 +1,1 @@
+"""The ODR green channel's enrolment at a node: applications, the signed roster, supervision."""
