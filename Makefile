@@ -27,7 +27,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy core sync node province_hub city_node station_agent loadtest proto/generate.py
+	$(BIN)/mypy core sync node province_hub city_node station_agent loadtest web proto/generate.py
 
 # The suite on parallel workers (pytest-xdist): most tests wait on sockets, processes and
 # PostgreSQL rather than compute, so more workers than the 2 cores pay; tests that start real

@@ -11,6 +11,7 @@ the form, with what was typed kept (never the password).
 from __future__ import annotations
 
 import contextlib
+import secrets
 
 from aiohttp import web
 
@@ -88,7 +89,16 @@ async def consumer_sign_in(request: web.Request) -> web.Response:
     except CallError as error:
         errors, alert = form_errors(refusal_of(error, SIGN_IN_HEADLINES), CONSUMER_FIELDS)
         kept = {"follow": _kept(form, CONSUMER_FIELDS)}
-        return render(request, "consumer_home.html", 400, errors=errors, alert=alert, form=kept)
+        fresh_id = secrets.token_hex(16)
+        return render(
+            request,
+            "consumer_home.html",
+            400,
+            errors=errors,
+            alert=alert,
+            form=kept,
+            request_id=fresh_id,
+        )
     return await _signed_in(request, answer)
 
 

@@ -23,6 +23,7 @@ from web.pages import (
     STATIC,
     TEMPLATE_ENV,
     VISITORS,
+    failure_middleware,
     headers_middleware,
     render,
     template_environment,
@@ -49,7 +50,7 @@ def make_app(
 
     ``secure`` marks the session cookie Secure (when a TLS proxy serves the front).
     """
-    app = web.Application(middlewares=[headers_middleware, visitor_middleware])
+    app = web.Application(middlewares=[headers_middleware, failure_middleware, visitor_middleware])
     app[VISITORS] = VisitorBook()
     app[TEMPLATE_ENV] = template_environment()
     app[SECURE_COOKIE] = secure

@@ -9,6 +9,7 @@ Handlers render Jinja2 templates (autoescaped) through ``render`` and call the n
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,8 @@ from web import display
 from web.node_link import NodeLink
 from web.refusals import Refusal
 from web.sessions import COOKIE, Visitor, VisitorBook
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -139,6 +142,23 @@ def set_cookie(request: web.Request, response: web.StreamResponse, who: Visitor)
         secure=request.app[SECURE_COOKIE],
         path="/",
     )
+
+
+@web.middleware
+async def failure_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A bug in the front shows a Chinese page (500), logged with its traceback, nothing leaked."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("the web front failed on %s %s", request.method, request.path)
+        text = (
+            "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>出错了</title>"
+            "</head><body><h1 id='refused'>页面出错</h1><p>请稍后重试。</p>"
+            "<p><a href='/'>返回首页</a></p></body></html>"
+        )
+        return web.Response(text=text, status=500, content_type="text/html", charset="utf-8")
 
 
 @web.middleware

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.web.fake_node import FakeNode, seeded_world, start_fake_node
+from tests.web.fake_node import seeded_world
+from tests.web.fake_servicers import FakeNode, start_fake_node
 from tests.web.harness import CHROMEDRIVER, CHROMIUM, LoopThread, Portal, browser_missing
 from web.app import RunningWeb, make_app, start_web
 

@@ -12,7 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from tests.web.fake_node import TOTP, USER, FakeNode, FakeWorld
+from tests.web.fake_node import TOTP, USER, FakeWorld
+from tests.web.fake_servicers import FakeNode
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -92,12 +93,22 @@ def submit(browser: Any, form_id: str) -> None:
 def text_of(browser: Any, css: str) -> str:
     """The visible text of the first element matching ``css`` (waiting for it to appear: a
     click on a link returns before the next page is in)."""
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    located = expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
-    return str(WebDriverWait(browser, 10).until(located).text)
+    wait = WebDriverWait(
+        browser, 10, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
+    try:
+        return str(wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css).text or " ")).strip()
+    except TimeoutException:
+        page = browser.page_source
+        raise AssertionError(f"no {css} on {browser.current_url}: {page[-1200:]}") from None
 
 
 def field_error(browser: Any, field: str) -> str:
@@ -117,3 +128,18 @@ def sign_in_enterprise(browser: Any, url: str, credit_code: str, password: str) 
         {"credit_code": credit_code, "user_id": USER, "password": password, "totp_code": TOTP},
     )
     submit(browser, "enterprise-sign-in")
+
+
+def follow_ticket(browser: Any, url: str, ticket_id: str, code: str) -> None:
+    """Open the consumer's page and sign in with the ticket's id and code."""
+    browser.get(url + "/consumer/")
+    fill(browser, "follow-form", {"ticket_id": ticket_id, "code": code})
+    submit(browser, "follow-form")
+
+
+def sign_out(browser: Any) -> None:
+    """Sign out with the button of the page's bar."""
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.ID, "sign-out").click()
+    text_of(browser, ".flash")
