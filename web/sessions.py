@@ -10,6 +10,8 @@ with a new one (no fixation), signing out drops it after ending the node's sessi
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 COOKIE = "hotline_web"
@@ -17,6 +19,9 @@ COOKIE = "hotline_web"
 
 MAX_SESSIONS = 10_000
 """Sessions kept at most; the oldest are forgotten first (the node's own session ends anyway)."""
+
+IDLE_SECONDS = 4 * 3600.0
+"""A visitor unseen this long is forgotten (the node ends an idle session sooner anyway)."""
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Visitor:
     ticket_id: str = ""
     unit_code: str = ""
     flash: list[str] = field(default_factory=list)
+    seen: float = 0.0
+    """When the visitor was last seen (the book's clock, seconds)."""
 
     @property
     def signed_in(self) -> bool:
@@ -45,20 +52,31 @@ class Visitor:
 class VisitorBook:
     """The sessions of the web front's visitors, by session id."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._visitors: dict[str, Visitor] = {}
+        self._clock = clock
 
     def new(self) -> Visitor:
         """A fresh anonymous visitor with its own CSRF token."""
         while len(self._visitors) >= MAX_SESSIONS:
             self._visitors.pop(next(iter(self._visitors)))
-        visitor = Visitor(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+        visitor = Visitor(secrets.token_urlsafe(32), secrets.token_urlsafe(32), seen=self._clock())
         self._visitors[visitor.session_id] = visitor
         return visitor
 
     def find(self, session_id: str | None) -> Visitor | None:
-        """The visitor of ``session_id``, or None when unknown (or forgotten)."""
-        return self._visitors.get(session_id or "")
+        """The visitor of ``session_id``, or None when unknown, forgotten or idle too long."""
+        visitor = self._visitors.get(session_id or "")
+        now = self._clock()
+        if visitor is None or now - visitor.seen > IDLE_SECONDS:
+            if visitor is not None:
+                self.drop(visitor)
+            return None
+        # Kept in order of last use, so that the oldest are the first forgotten.
+        self._visitors.pop(visitor.session_id)
+        self._visitors[visitor.session_id] = visitor
+        visitor.seen = now
+        return visitor
 
     def drop(self, visitor: Visitor) -> None:
         """Forget ``visitor`` (sign-out, or a sign-in replacing it)."""

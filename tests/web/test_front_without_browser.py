@@ -14,6 +14,7 @@ from tests.web.fake_node import ENTERPRISE_A, PASSWORD, TOTP, USER
 from tests.web.harness import Portal
 from web.display import china_time, fen_of, parse_china_minute, yuan
 from web.refusals import refusal_of
+from web.sessions import IDLE_SECONDS, VisitorBook
 
 
 def fetch(
@@ -109,3 +110,14 @@ def test_times_read_in_china_time_with_the_zone_and_amounts_in_yuan() -> None:
         None,
     )
     assert (yuan(12050), yuan(-5)) == ("¥120.50", "-¥0.05")
+
+
+def test_a_visitor_idle_too_long_is_forgotten_and_a_busy_one_kept() -> None:
+    now = [0.0]
+    book = VisitorBook(clock=lambda: now[0])
+    idle, busy = book.new(), book.new()
+    for _ in range(3):
+        now[0] += IDLE_SECONDS / 2
+        assert book.find(busy.session_id) is busy
+    assert book.find(idle.session_id) is None
+    assert len(book) == 1
