@@ -135,6 +135,8 @@ def time_left(dispute: odr_pb2.Dispute) -> str:
         return "已超期"
     if not dispute.HasField("due_at"):
         return "—"
+    if dispute.working_days_left <= 0:
+        return "今日到期"
     return f"剩余{dispute.working_days_left}个工作日"
 
 

@@ -29,6 +29,8 @@ from web.pages import (
 from web.refusals import Refusal, refusal_of
 
 SIGN_IN = "/enterprise/sign-in"
+PAGE_SIZE = 50
+"""Disputes per page of the list (the node's default page)."""
 FORM_FIELDS = {
     "contact": ("method", "contacted_at", "result"),
     "propose": ("terms", "amount_fen"),
@@ -52,11 +54,14 @@ def _refused(request: web.Request, error: CallError) -> web.Response | Refusal:
 async def dispute_list(request: web.Request) -> web.Response:
     """The enterprise's disputes, open ones first, with the time left (overdue in red)."""
     include_closed = request.query.get("closed") == "1"
+    page_token = request.query.get("page", "")
     try:
         answer = await ask(
             request,
             node(request).odr.ListDisputes,
-            odr_pb2.ListDisputesRequest(include_closed=include_closed, page_size=200),
+            odr_pb2.ListDisputesRequest(
+                include_closed=include_closed, page_size=PAGE_SIZE, page_token=page_token
+            ),
         )
     except CallError as error:
         shown = _refused(request, error)
@@ -67,10 +72,15 @@ async def dispute_list(request: web.Request) -> web.Response:
             "disputes.html",
             disputes=[],
             include_closed=include_closed,
+            next_page="",
             alert=shown.message,
         )
     return render(
-        request, "disputes.html", disputes=list(answer.disputes), include_closed=include_closed
+        request,
+        "disputes.html",
+        disputes=list(answer.disputes),
+        include_closed=include_closed,
+        next_page=answer.next_page_token,
     )
 
 

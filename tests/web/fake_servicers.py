@@ -131,11 +131,15 @@ class FakeOdr(odr_pb2_grpc.OdrServiceServicer):
     async def ListDisputes(self, request: Any, context: Any) -> Any:
         session = self._enterprise(context)
         answer = odr_pb2.ListDisputesResponse()
-        for dispute in self.world.disputes.values():
-            if dispute.credit_code == session.credit_code:
-                listed = answer.disputes.add()
-                listed.CopyFrom(dispute)
-                del listed.history[:]
+        own = [d for d in self.world.disputes.values() if d.credit_code == session.credit_code]
+        start = int(request.page_token or 0)
+        size = request.page_size or 50
+        for dispute in own[start : start + size]:
+            listed = answer.disputes.add()
+            listed.CopyFrom(dispute)
+            del listed.history[:]
+        if start + size < len(own):
+            answer.next_page_token = str(start + size)
         return answer
 
     @refusing

@@ -82,12 +82,26 @@ def fill(browser: Any, form_id: str, values: dict[str, str]) -> None:
 def submit(browser: Any, form_id: str) -> None:
     """Submit form ``form_id`` with its button and wait for the next page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     form = browser.find_element(By.ID, form_id)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(form))
+    WebDriverWait(browser, 15).until(lambda _: gone(form))
+
+
+def gone(element: Any) -> bool:
+    """True once ``element``'s page was replaced (Chromium says so in two ways)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
 
 
 def text_of(browser: Any, css: str) -> str:

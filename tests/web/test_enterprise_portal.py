@@ -168,3 +168,15 @@ def test_signing_out_ends_the_nodes_session(browser: Any, portal: Portal) -> Non
     assert portal.world.sessions == {}
     browser.get(portal.url + "/enterprise/")
     assert browser.current_url.endswith("/enterprise/sign-in")
+
+
+def test_a_long_list_of_disputes_goes_on_to_a_next_page(browser: Any, portal: Portal) -> None:
+    for _ in range(55):
+        portal.world.add_dispute(ENTERPRISE_A, "济南某某商场有限公司", 3, category="食品")
+    sign_in_enterprise(browser, portal.url, ENTERPRISE_A, PASSWORD)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#disputes tbody tr")) == 50
+
+    browser.find_element(By.ID, "next-page").click()
+    text_of(browser, "#disputes")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#disputes tbody tr")) == 57 - 50
+    assert not browser.find_elements(By.ID, "next-page")
