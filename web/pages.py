@@ -18,6 +18,7 @@ import jinja2
 from aiohttp import web
 from google.protobuf.message import Message
 
+from proto.hotline.v1 import odr_pb2
 from web import display
 from web.node_link import NodeLink
 from web.refusals import Refusal
@@ -53,7 +54,8 @@ def template_environment() -> jinja2.Environment:
     env.filters["time_left"] = display.time_left
     env.filters["status_word"] = display.status_word
     env.globals["label"] = display.label
-    env.globals["d"] = display
+    env.globals["words"] = display  # the Chinese names of states and kinds
+    env.globals["odr"] = odr_pb2  # the enums' numbers, by name
     return env
 
 

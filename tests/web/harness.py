@@ -86,7 +86,9 @@ def submit(browser: Any, form_id: str) -> None:
 
     form = browser.find_element(By.ID, form_id)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 15).until(lambda _: gone(form))
+    wait = WebDriverWait(browser, 15)
+    wait.until(lambda _: gone(form))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def gone(element: Any) -> bool:

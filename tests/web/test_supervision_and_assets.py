@@ -29,6 +29,9 @@ def test_a_county_officer_sees_the_standings_and_the_roster_as_tables(
     standings = browser.find_elements(By.CSS_SELECTOR, "#standings tbody tr")
     assert [row.find_elements(By.TAG_NAME, "td")[7].text for row in standings] == ["良好", "警告"]
     assert "按期答复率50%，低于80%" in standings[1].text
+    verdicts = [row.find_elements(By.TAG_NAME, "td")[7] for row in standings]
+    red = "rgba(207, 34, 46, 1)"
+    assert [cell.value_of_css_property("color") == red for cell in verdicts] == [False, True]
     roster = text_of(browser, "#roster")
     assert "商场消费争议受理站" in roster and "已警告" in roster
     assert "ODR企业名录(第7版)" in browser.page_source
