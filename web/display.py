@@ -128,6 +128,42 @@ TICKET_STATUS = {
     "ODR": "ODR绿色通道协商中",
 }
 
+STEP_WORDS = {
+    "TicketRegistered": "登记",
+    "TicketRouted": "分派至承办单位",
+    "TicketReturned": "退回重新分派",
+    "TicketForwarded": "移送",
+    "ComplaintAccepted": "受理",
+    "ComplaintRefused": "不予受理",
+    "TicketAssigned": "指定承办人",
+    "MediationPaused": "调解中止(检测、鉴定)",
+    "MediationResumed": "恢复调解",
+    "MediationEnded": "调解终结",
+    "ReportVerified": "核查完毕",
+    "CaseOpened": "立案",
+    "ResultSubmitted": "提交办理结果",
+    "ResultApproved": "办理结果经审核",
+    "InquiryAnswered": "答复咨询",
+    "CallbackRecorded": "回访",
+    "TicketReopened": "重新办理",
+    "TicketEscalated": "提级办理",
+    "SupervisionOrdered": "上级督办",
+    "SupervisionReported": "督办回复",
+    "ODR_STEP_KIND_OPENED": "进入ODR绿色通道",
+    "ODR_STEP_KIND_CONTACT": "企业协商",
+    "ODR_STEP_KIND_PROPOSAL": "企业提出和解方案",
+    "ODR_STEP_KIND_ANSWER": "消费者答复和解方案",
+    "ODR_STEP_KIND_CLOSED": "企业关闭纠纷",
+    "ODR_STEP_KIND_CONVERTED": "转为正式投诉",
+}
+"""What a consumer reads of a step of their ticket, by the event's name as FollowTicket gives
+it; a name not listed here is shown as given."""
+
+
+def step_word(what: str) -> str:
+    """A step of the consumer's ticket in Chinese (the name itself when unknown)."""
+    return STEP_WORDS.get(what, what)
+
 
 def time_left(dispute: odr_pb2.Dispute) -> str:
     """What an enterprise reads of a dispute's time left (超期 when past the limit)."""

@@ -53,6 +53,7 @@ def template_environment() -> jinja2.Environment:
     env.filters["yuan"] = display.yuan
     env.filters["time_left"] = display.time_left
     env.filters["status_word"] = display.status_word
+    env.filters["step_word"] = display.step_word
     env.globals["label"] = display.label
     env.globals["words"] = display  # the Chinese names of states and kinds
     env.globals["odr"] = odr_pb2  # the enums' numbers, by name
