@@ -115,6 +115,8 @@ def signed_in_as(principal: str, sign_in_path: str) -> Callable[[Handler], Handl
 @web.middleware
 async def visitor_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Find or make the visitor's session; refuse a POST without the session's CSRF token."""
+    if request.path.startswith("/static/"):
+        return await handler(request)  # the style sheet needs no session
     book = request.app[VISITORS]
     found = book.find(request.cookies.get(COOKIE))
     who = found or book.new()

@@ -180,3 +180,17 @@ def test_a_long_list_of_disputes_goes_on_to_a_next_page(browser: Any, portal: Po
     text_of(browser, "#disputes")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#disputes tbody tr")) == 57 - 50
     assert not browser.find_elements(By.ID, "next-page")
+
+
+def test_declining_closes_the_dispute_and_its_forms_are_gone(browser: Any, portal: Portal) -> None:
+    sign_in_enterprise(browser, portal.url, ENTERPRISE_A, PASSWORD)
+    dispute = next(d for d in disputes_of(portal, ENTERPRISE_A) if not d.overdue)
+    browser.get(f"{portal.url}/enterprise/disputes/{dispute.ticket_id}")
+
+    fill(
+        browser, "close-form", {"reason": "企业不同意和解(转为正式投诉)", "note": "商品无质量问题"}
+    )
+    submit(browser, "close-form")
+    assert text_of(browser, "#status") == "已转为投诉"
+    assert not browser.find_elements(By.ID, "propose-form")
+    assert portal.world.disputes[dispute.ticket_id].status == odr_pb2.DISPUTE_STATUS_CONVERTED
