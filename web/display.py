@@ -26,6 +26,18 @@ def china_time(stamp: Timestamp | None) -> str:
     return f"{china_datetime(at_ms):%Y-%m-%d %H:%M} {ZONE}"
 
 
+def due_time(stamp: Timestamp | None) -> str:
+    """A due instant in China time: a limit ending with a day (the exclusive 00:00 after it,
+    core.deadlines.china_time) reads as that day's 24:00, as a notice would write it."""
+    if stamp is None or (stamp.seconds == 0 and stamp.nanos == 0):
+        return "—"
+    at_ms = stamp.seconds * 1000 + stamp.nanos // 1_000_000
+    moment = china_datetime(at_ms)
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return f"{china_datetime(at_ms - 1):%Y-%m-%d} 24:00 {ZONE}"
+    return china_time(stamp)
+
+
 def parse_china_minute(text: str) -> Timestamp | None:
     """A ``datetime-local`` form value (China time) as a Timestamp; None when unreadable."""
     try:

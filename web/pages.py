@@ -50,6 +50,7 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["china_time"] = display.china_time
+    env.filters["due_time"] = display.due_time
     env.filters["yuan"] = display.yuan
     env.filters["time_left"] = display.time_left
     env.filters["status_word"] = display.status_word

@@ -12,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from node.edge.client import CallError
 from tests.web.fake_node import ENTERPRISE_A, PASSWORD, TOTP, USER
 from tests.web.harness import Portal
-from web.display import china_time, fen_of, parse_china_minute, yuan
+from web.display import china_time, due_time, fen_of, parse_china_minute, yuan
 from web.refusals import refusal_of
 from web.sessions import IDLE_SECONDS, VisitorBook
 
@@ -121,3 +121,11 @@ def test_a_visitor_idle_too_long_is_forgotten_and_a_busy_one_kept() -> None:
         assert book.find(busy.session_id) is busy
     assert book.find(idle.session_id) is None
     assert len(book) == 1
+
+
+def test_a_limit_ending_with_a_day_reads_as_that_days_24_00() -> None:
+    end_of_day = parse_china_minute("2026-12-10T00:00")
+    afternoon = parse_china_minute("2026-12-09T15:30")
+    assert end_of_day is not None and afternoon is not None
+    assert due_time(end_of_day) == "2026-12-09 24:00 北京时间(UTC+8)"
+    assert due_time(afternoon) == "2026-12-09 15:30 北京时间(UTC+8)"
