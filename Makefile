@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup generate lint typecheck bench-intake clean
+.PHONY: demo test setup generate lint typecheck bench-intake screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy core sync node province_hub city_node station_agent loadtest proto/generate.py
+	$(BIN)/mypy core sync node province_hub city_node station_agent loadtest web proto/generate.py
 
 # The suite on parallel workers (pytest-xdist): most tests wait on sockets, processes and
 # PostgreSQL rather than compute, so more workers than the 2 cores pay; tests that start real
@@ -42,6 +42,11 @@ PYTEST_ARGS ?=
 test: generate lint typecheck
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not alone" $(PYTEST_ARGS)
 	$(BIN)/pytest -n 0 -m alone $(PYTEST_ARGS)
+
+# The web front's pages drawn by headless Chromium into docs/odr/ (for docs/odr.md); Chinese
+# needs a CJK font on the machine (Debian: fonts-wqy-zenhei).
+screenshots: generate
+	HOTLINE_SCREENSHOTS=docs/odr $(BIN)/pytest -q -n 0 tests/web/test_screenshots.py
 
 bench-intake: generate
 	$(BIN)/hotline bench intake

@@ -29,6 +29,7 @@ from node.cli.personal import add_personal_commands
 from node.cli.pki import add_pki_commands
 from node.cli.rules import add_rules_commands
 from node.cli.serve import add_serve_command
+from node.cli.serve_web import add_serve_web_command
 from node.cli.supervision import add_supervision_commands
 from node.cli.sync import add_sync_commands
 from node.cli.tickets import add_ticket_commands
@@ -71,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
     add_rules_commands(catalogue)
     add_odr_enrolment_commands(catalogue)
     add_serve_command(catalogue)
+    add_serve_web_command(catalogue)
     add_admin_commands(catalogue)
     add_sync_commands(catalogue)
     add_pki_commands(catalogue)
