@@ -221,12 +221,9 @@ def _credit_code(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_odr_enrolment_commands(catalogue: Catalogue) -> None:
+def add_odr_enrolment_commands(odr: Catalogue) -> None:
     """Register ``hotline odr apply|review|applications|roster|list|standings|thresholds|
-    remove``."""
-    odr = catalogue.family(
-        "odr", summary="the ODR green channel (在线消费纠纷解决): enrolment and the roster"
-    )
+    remove`` in the ``odr`` family."""
     apply = odr.command(
         Audience.HANDLERS,
         "apply",
