@@ -376,19 +376,13 @@ class OdrDesk:
     def enterprise_states(self, credit_code: str) -> list[TicketState]:
         """The folded states of the enterprise's disputes held on this node.
 
-        Read off the tickets view: a county node holds the complaints of its own enterprises,
-        few enough to read whole (a column of the view would serve a busier node).
+        Read off the tickets view by its ``odr_credit_code`` column.
         """
         with self._db.read() as conn:
             rows = conn.execute(
-                select(tickets.c.state).where(tickets.c.kind == TicketKind.COMPLAINT.value)
+                select(tickets.c.state).where(tickets.c.odr_credit_code == credit_code)
             ).scalars()
-            found = []
-            for blob in rows:
-                ticket = ticket_pb2.Ticket.FromString(blob)
-                if ticket.HasField("dispute") and ticket.dispute.credit_code == credit_code:
-                    found.append(from_message(TicketState, ticket))
-        return found
+            return [from_message(TicketState, ticket_pb2.Ticket.FromString(b)) for b in rows]
 
 
 def _list_order(d: odr_pb2.Dispute) -> tuple[int, int, str]:
