@@ -4,7 +4,8 @@ What the county's supervision of its ODR enterprises rests on (issue 13, item 5)
 enterprise sees of itself (OdrService.GetPerformance): per period, the disputes it received,
 answered in time, settled, had accepted, and saw converted into complaints. Pure: the disputes
 and each one's ODR due time are given; the thresholds that turn figures into a verdict are the
-rule book's (not here).
+rule book's (not here). ``answered_ms`` and ``was_accepted`` read off a folded dispute what
+supervision's record of it needs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 
 from core.hlc import to_millis
 from core.odr.dispute import DisputeStatus, OdrDispute, OdrStepKind
+
+_ANSWERING = (OdrStepKind.PROPOSAL, OdrStepKind.CLOSED)
+"""The enterprise's steps that answer a dispute: a proposal, or recording a withdrawal."""
 
 
 @dataclass(frozen=True)
@@ -25,15 +29,22 @@ class DisputeFigures:
     """With a proposal, a settlement or a withdrawal recorded by the ODR due time."""
     settled: int = 0
     accepted: int = 0
-    """Proposals the consumer accepted."""
+    """Disputes whose consumer accepted a proposal."""
     converted: int = 0
 
 
-def _answered_by(dispute: OdrDispute, due_ms: int) -> bool:
-    answering = (OdrStepKind.PROPOSAL, OdrStepKind.CLOSED)
-    return any(
-        s.kind in answering and to_millis(s.recorded_hlc) <= due_ms for s in dispute.steps
-    ) or (dispute.status is DisputeStatus.SETTLED and to_millis(dispute.ended_hlc) <= due_ms)
+def answered_ms(dispute: OdrDispute) -> int:
+    """When the enterprise first answered (proposed, or recorded a withdrawal), or the dispute
+    was settled, in epoch milliseconds; 0 when it never did."""
+    times = [to_millis(s.recorded_hlc) for s in dispute.steps if s.kind in _ANSWERING]
+    if dispute.status is DisputeStatus.SETTLED:
+        times.append(to_millis(dispute.ended_hlc))
+    return min(times, default=0)
+
+
+def was_accepted(dispute: OdrDispute) -> bool:
+    """True when the consumer accepted a proposal of the dispute."""
+    return any(s.kind is OdrStepKind.ANSWER and s.accepted for s in dispute.steps)
 
 
 def figures(
@@ -45,8 +56,9 @@ def figures(
         if not start_ms <= to_millis(dispute.opened_hlc) < end_ms:
             continue
         received += 1
-        answered += _answered_by(dispute, due_ms)
+        first = answered_ms(dispute)
+        answered += bool(first) and first <= due_ms
         settled += dispute.status is DisputeStatus.SETTLED
-        accepted += sum(1 for s in dispute.steps if s.kind is OdrStepKind.ANSWER and s.accepted)
+        accepted += was_accepted(dispute)
         converted += dispute.status is DisputeStatus.CONVERTED
     return DisputeFigures(received, answered, settled, accepted, converted)

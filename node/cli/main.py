@@ -23,7 +23,7 @@ from node.cli.admin import add_admin_commands
 from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
 from node.cli.keys import add_keys_commands
-from node.cli.odr_disputes import add_odr_commands
+from node.cli.odr_disputes import add_dispute_commands
 from node.cli.personal import add_personal_commands
 from node.cli.pki import add_pki_commands
 from node.cli.rules import add_rules_commands
@@ -66,7 +66,9 @@ def parser() -> argparse.ArgumentParser:
     add_ticket_commands(catalogue)
     add_personal_commands(catalogue)
     add_supervision_commands(catalogue)
-    add_odr_commands(catalogue)
+    add_dispute_commands(
+        catalogue.family("odr", summary="the ODR green channel (在线消费纠纷解决): its disputes")
+    )
     add_rules_commands(catalogue)
     add_serve_command(catalogue)
     add_admin_commands(catalogue)

@@ -113,11 +113,9 @@ def _dispute(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_odr_commands(catalogue: Catalogue) -> None:
-    """Register ``odr disputes`` and ``odr dispute``."""
-    odr = catalogue.family(
-        "odr", summary="ODR green-channel disputes (在线消费纠纷解决) held on a node"
-    )
+def add_dispute_commands(odr: Catalogue) -> None:
+    """Register ``disputes`` and ``dispute`` in the ``hotline odr`` family ``odr`` (which
+    enrolment's commands share)."""
     disputes = odr.command(
         Audience.HANDLERS,
         "disputes",

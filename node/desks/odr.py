@@ -27,10 +27,7 @@ from sqlalchemy import select
 from core.access.principals import Principal, PrincipalKind
 from core.access.reasons import CallRefusal
 from core.access.record import AccessAction, AccessOutcome
-from core.deadlines.duties import policy_for
-from core.deadlines.obligations import open_obligation
 from core.errors import InvalidInput, NotFound, NotPermitted, StepNotAllowed
-from core.hlc import to_millis
 from core.odr import dispute_decisions as decide
 from core.odr.dispute import CloseReason, ContactMethod
 from core.odr.dispute_performance import figures
@@ -38,7 +35,7 @@ from core.officers import OfficerRef
 from core.personal.masking import mask_consumer
 from core.ticket.events import DomainEvent, PersonalDataRevealed
 from core.ticket.state import TicketState
-from core.ticket.vocabulary import Duty, PersonalField, TicketKind
+from core.ticket.vocabulary import PersonalField
 from node.access import record
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
@@ -46,7 +43,7 @@ from node.desks.roster import Roster
 from node.storage.database import Database
 from node.storage.tables import tickets
 from node.views.obligations import DeadlineRules
-from node.views.odr import ContactShown, dispute_message
+from node.views.odr import ContactShown, dispute_message, odr_due_ms
 from proto.hotline.v1 import odr_pb2, ticket_pb2
 from sync.codec import from_message
 from sync.personal.shelf import SealShelf
@@ -338,7 +335,7 @@ class OdrDesk:
         code = caller.principal.scope
         states = await self._blocking.run(self.enterprise_states, code)
         rules = self._deadlines
-        due = [(s.dispute, self._due_ms(s, rules)) for s in states if s.dispute is not None]
+        due = [(s.dispute, odr_due_ms(s, rules)) for s in states if s.dispute is not None]
         counted = figures(due, start, end)
         name = next((d.enterprise_name for d, _ in due), "")
         standing = odr_pb2.EnterpriseStanding(
@@ -353,25 +350,6 @@ class OdrDesk:
         standing.period_start.FromMilliseconds(start)
         standing.period_end.FromMilliseconds(end)
         return standing
-
-    @staticmethod
-    def _due_ms(state: TicketState, rules: DeadlineRules) -> int:
-        """When the dispute's ODR answer fell (or falls) due under the node's rules."""
-        dispute = state.dispute
-        assert dispute is not None
-        started = to_millis(dispute.opened_hlc)
-        table = policy_for(rules.policy, state, started)
-        if not table.has_limit(Duty.ODR_ANSWER, TicketKind.COMPLAINT):
-            return started
-        return open_obligation(
-            ticket_id=state.ticket_id,
-            duty=Duty.ODR_ANSWER,
-            kind=TicketKind.COMPLAINT,
-            unit_code=dispute.enterprise_unit,
-            started_ms=started,
-            policy=table,
-            calendar=rules.calendar,
-        ).due_ms
 
     def enterprise_states(self, credit_code: str) -> list[TicketState]:
         """The folded states of the enterprise's disputes held on this node.
