@@ -65,6 +65,8 @@ def policy_message(policy: TimeLimitPolicy) -> rules_pb2.PolicyTable:
                 max_extension_days=(
                     -1 if limit.max_extension_days is None else limit.max_extension_days
                 ),
+                calendar_days=limit.calendar_days,
+                unit_code=limit.unit_code,
             )
             for limit in policy.limits
         ],
@@ -82,6 +84,8 @@ def policy_from(msg: rules_pb2.PolicyTable, path: str = "policy") -> TimeLimitPo
                 kind=enum_member(TicketKind, row.kind, f"{where}.kind"),
                 days=row.days,
                 max_extension_days=None if row.max_extension_days < 0 else row.max_extension_days,
+                calendar_days=row.calendar_days,
+                unit_code=row.unit_code,
             )
         )
     if not limits:

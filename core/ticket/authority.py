@@ -8,6 +8,10 @@ province-wide, a county cannot approve for another county.
 
 A county or station does not dispatch; it only forwards a walk-in it registered for elsewhere
 (转办, ``TicketForwarded``), to the competent unit or the dispatchers above both counties.
+
+Who may record an ODR dispute's events (the registering unit opens it, the enterprise's county
+records the enterprise's steps, a unit with a part in the ticket the consumer's answer and the
+conversion) is ``core.odr.dispute_steps.why_odr_unit_may_not``.
 """
 
 from __future__ import annotations

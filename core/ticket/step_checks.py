@@ -18,6 +18,9 @@ duplicate.
 
 A forward (转办, ``TicketForwarded``) hands on a walk-in from where it was registered, before
 anyone has acted on it there: it fits only a ticket still ``registered``.
+
+The ODR dispute's events (DOMAIN.md §8) are judged by ``core.odr.dispute_steps``; while a
+dispute is with the enterprise, the bureau's casework steps do not fit (``CASEWORK_WAITS``).
 """
 
 from __future__ import annotations

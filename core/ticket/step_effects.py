@@ -15,6 +15,9 @@ Group incidents, emergencies and professional-claimant flags (DOMAIN.md §6, doc
 change no status. A ticket keeps the *smallest* incident id it was linked to, so links recorded
 by nodes that saw different parts of a group converge on one id; of the emergency and claimant
 flags the first in fold order counts and the others are history.
+
+An ODR dispute's events change what ``core.odr.dispute_steps.odr_changes`` says: the dispute,
+and the holder (the enterprise's county while open; the competent unit once converted).
 """
 
 from __future__ import annotations

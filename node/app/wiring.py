@@ -263,8 +263,10 @@ def build_node(
     )
     node.odr_roster = odr_roster
     node.enrolment = EnrolmentDesk(db, roster, odr_roster, node.access, blocking, clock.wall_ms)
-    # The disputes' reader (the ODR dispute projection) is glued in where the disputes live.
-    node.odr_standings = StandingsDesk(db, roster, odr_roster, rules, blocking, clock.wall_ms)
+    # Supervision counts the disputes this node holds, as the enterprise's own page does.
+    node.odr_standings = StandingsDesk(
+        db, roster, odr_roster, rules, blocking, clock.wall_ms, reader=node.odr.disputes_opened
+    )
     return node
 
 

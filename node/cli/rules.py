@@ -110,12 +110,19 @@ def policy_from_file(data: dict[str, Any]) -> rules_pb2.PolicyTable:
         days, cap = row.get("days"), row.get("max_extension_days", -1)
         if not isinstance(days, int) or not isinstance(cap, int):
             raise InvalidInput(f"{where}.days", "days and max_extension_days are whole numbers")
+        calendar, unit = row.get("calendar_days", False), row.get("unit_code", "")
+        if not isinstance(calendar, bool):
+            raise InvalidInput(f"{where}.calendar_days", "must be true or false")
+        if not isinstance(unit, str):
+            raise InvalidInput(f"{where}.unit_code", "must be a unit code in quotes")
         limits.append(
             rules_pb2.TimeLimitRow(
                 duty=enum_number(duty),
                 kind=enum_number(kind),
                 days=max(days, 0),
                 max_extension_days=cap,
+                calendar_days=calendar,
+                unit_code=unit,
             )
         )
     return rules_pb2.PolicyTable(

@@ -10,45 +10,37 @@ record, with the method, as the door records its own refusals (``node.edge.guard
 
 The consumer's name and phone are shown in full to the enterprise while the dispute is open,
 each look recorded as ``PersonalDataRevealed`` events in the same job (and in the access
-record), so no look goes unrecorded; once the dispute has ended they are masked.
+record), so no look goes unrecorded; once the dispute has ended they are masked. The reads
+(ListDisputes, GetPerformance, supervision's count) are ``node.desks.odr_reads``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
-
 from core.access.principals import Principal, PrincipalKind
 from core.access.reasons import CallRefusal
 from core.access.record import AccessAction, AccessOutcome
-from core.deadlines.duties import policy_for
-from core.deadlines.obligations import open_obligation
-from core.errors import InvalidInput, NotFound, NotPermitted, StepNotAllowed
-from core.hlc import to_millis
+from core.errors import NotFound, NotPermitted, StepNotAllowed
 from core.odr import dispute_decisions as decide
 from core.odr.dispute import CloseReason, ContactMethod
-from core.odr.dispute_performance import figures
 from core.officers import OfficerRef
 from core.personal.masking import mask_consumer
 from core.ticket.events import DomainEvent, PersonalDataRevealed
 from core.ticket.state import TicketState
-from core.ticket.vocabulary import Duty, PersonalField, TicketKind
+from core.ticket.vocabulary import PersonalField
 from node.access import record
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
+from node.desks.odr_reads import DisputeReads
 from node.desks.roster import Roster
 from node.storage.database import Database
-from node.storage.tables import tickets
 from node.views.obligations import DeadlineRules
 from node.views.odr import ContactShown, dispute_message
-from proto.hotline.v1 import odr_pb2, ticket_pb2
-from sync.codec import from_message
+from proto.hotline.v1 import odr_pb2
 from sync.personal.shelf import SealShelf
 from sync.personal.suites import SealBroken
 from sync.writer import LogBatch, LogWriter
@@ -58,10 +50,6 @@ T = TypeVar("T")
 LOOK_PURPOSE = "ODR协商联系消费者 (the enterprise contacts the consumer to settle)"
 """The purpose recorded with each look of the enterprise at the consumer's contact data."""
 
-MAX_PAGE = 200
-PERFORMANCE_DAYS = 90
-"""The period of GetPerformance when none is given."""
-DAY_MS = 86_400_000
 
 RefusalRecorder = Callable[[str, CallRefusal, str, str, Exception], Awaitable[Exception]]
 """``SignInDesk.refuse_call``: records a refused call, returns the error to raise."""
@@ -80,19 +68,7 @@ class OdrCaller:
     """The RPC, as the access record names a refusal."""
 
 
-def _page_start(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        start = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InvalidInput("page_token", "not a token from a previous page") from None
-    if start < 0:
-        raise InvalidInput("page_token", "not a token from a previous page")
-    return start
-
-
-class OdrDesk:
+class OdrDesk(DisputeReads):
     """The enterprise's and the consumer's steps on ODR disputes held on this node."""
 
     def __init__(
@@ -300,100 +276,3 @@ class OdrDesk:
             caller, ticket_id, lambda s, a: decide.answer_proposal(s, a, accept, reason, units)
         )
         return await self._run(caller, ticket_id, step)
-
-    # -- lists and figures -------------------------------------------------------------------
-
-    async def list_disputes(
-        self, caller: OdrCaller, include_closed: bool, page_size: int, page_token: str
-    ) -> odr_pb2.ListDisputesResponse:
-        """The enterprise's disputes held here: open ones first, nearest deadline first, then
-        ended ones, latest first; without history."""
-        if not 0 <= page_size <= MAX_PAGE:
-            raise InvalidInput("page_size", f"must be from 1 to {MAX_PAGE} (0: 50)")
-        start = _page_start(page_token)
-        size = page_size or 50
-        now_ms = self._clock.wall_ms()
-        states = await self._blocking.run(self.enterprise_states, caller.principal.scope)
-        shown = [
-            dispute_message(s, now_ms=now_ms, rules=self._deadlines, with_history=False)
-            for s in states
-            if include_closed or (s.dispute is not None and s.dispute.open)
-        ]
-        shown.sort(key=_list_order)
-        page = shown[start : start + size]
-        response = odr_pb2.ListDisputesResponse(disputes=page)
-        if start + size < len(shown):
-            response.next_page_token = base64.urlsafe_b64encode(str(start + size).encode()).decode()
-        return response
-
-    async def performance(
-        self, caller: OdrCaller, start_ms: int | None, end_ms: int | None
-    ) -> odr_pb2.EnterpriseStanding:
-        """The enterprise's figures for [start, end) (default: the last 90 days up to now);
-        the verdict is left unset (the county's supervision gives it)."""
-        end = end_ms if end_ms is not None else self._clock.wall_ms() + 1  # now included
-        start = start_ms if start_ms is not None else end - PERFORMANCE_DAYS * DAY_MS
-        if start >= end:
-            raise InvalidInput("period_start", "must be before period_end")
-        code = caller.principal.scope
-        states = await self._blocking.run(self.enterprise_states, code)
-        rules = self._deadlines
-        due = [(s.dispute, self._due_ms(s, rules)) for s in states if s.dispute is not None]
-        counted = figures(due, start, end)
-        name = next((d.enterprise_name for d, _ in due), "")
-        standing = odr_pb2.EnterpriseStanding(
-            credit_code=code,
-            enterprise_name=name,
-            received=counted.received,
-            answered_in_time=counted.answered_in_time,
-            settled=counted.settled,
-            accepted=counted.accepted,
-            converted=counted.converted,
-        )
-        standing.period_start.FromMilliseconds(start)
-        standing.period_end.FromMilliseconds(end)
-        return standing
-
-    @staticmethod
-    def _due_ms(state: TicketState, rules: DeadlineRules) -> int:
-        """When the dispute's ODR answer fell (or falls) due under the node's rules."""
-        dispute = state.dispute
-        assert dispute is not None
-        started = to_millis(dispute.opened_hlc)
-        table = policy_for(rules.policy, state, started)
-        if not table.has_limit(Duty.ODR_ANSWER, TicketKind.COMPLAINT):
-            return started
-        return open_obligation(
-            ticket_id=state.ticket_id,
-            duty=Duty.ODR_ANSWER,
-            kind=TicketKind.COMPLAINT,
-            unit_code=dispute.enterprise_unit,
-            started_ms=started,
-            policy=table,
-            calendar=rules.calendar,
-        ).due_ms
-
-    def enterprise_states(self, credit_code: str) -> list[TicketState]:
-        """The folded states of the enterprise's disputes held on this node.
-
-        Read off the tickets view: a county node holds the complaints of its own enterprises,
-        few enough to read whole (a column of the view would serve a busier node).
-        """
-        with self._db.read() as conn:
-            rows = conn.execute(
-                select(tickets.c.state).where(tickets.c.kind == TicketKind.COMPLAINT.value)
-            ).scalars()
-            found = []
-            for blob in rows:
-                ticket = ticket_pb2.Ticket.FromString(blob)
-                if ticket.HasField("dispute") and ticket.dispute.credit_code == credit_code:
-                    found.append(from_message(TicketState, ticket))
-        return found
-
-
-def _list_order(d: odr_pb2.Dispute) -> tuple[int, int, str]:
-    """Open first by nearest deadline, then ended ones latest first."""
-    is_open = d.status in (odr_pb2.DISPUTE_STATUS_NEGOTIATING, odr_pb2.DISPUTE_STATUS_PROPOSED)
-    if is_open:
-        return (0, d.due_at.ToMilliseconds() if d.HasField("due_at") else 0, d.ticket_id)
-    return (1, -d.opened_at.ToMilliseconds(), d.ticket_id)

@@ -20,6 +20,8 @@ from core.odr.dispute import CloseReason, ContactMethod
 from node.app.profile import ServiceMount
 from node.desks.odr import OdrCaller, OdrDesk
 from node.edge.caller import peer_of, signed_in
+from node.edge.enrolment import standing_message
+from node.enrolment.supervision import StandingsDesk
 from proto.hotline.v1 import odr_pb2, odr_pb2_grpc
 from sync.codec import enum_member
 
@@ -34,9 +36,10 @@ _SERVICE = "/hotline.v1.OdrService/"
 class OdrServicer(odr_pb2_grpc.OdrServiceServicer):
     """OdrService: an enterprise user's disputes, steps and figures."""
 
-    def __init__(self, desk: OdrDesk, access: SignInDesk) -> None:
+    def __init__(self, desk: OdrDesk, access: SignInDesk, standings: StandingsDesk) -> None:
         self._desk = desk
         self._access = access
+        self._standings = standings
 
     async def _caller(self, context: Context, method: str) -> OdrCaller:
         """The enterprise user of the call (the door has let no one else in)."""
@@ -106,15 +109,24 @@ class OdrServicer(odr_pb2_grpc.OdrServiceServicer):
     async def GetPerformance(
         self, request: odr_pb2.GetPerformanceRequest, context: Context
     ) -> odr_pb2.EnterpriseStanding:
-        """The enterprise's own figures for a period (the verdict is the county's business)."""
+        """The enterprise's own figures for a period, judged as the county's supervision judges
+        them (``core.odr.standing``); figures alone for one no longer on the roster."""
         caller = await self._caller(context, "GetPerformance")
         start = request.period_start.ToMilliseconds() if request.HasField("period_start") else None
         end = request.period_end.ToMilliseconds() if request.HasField("period_end") else None
-        return await self._desk.performance(caller, start, end)
+        figures = await self._desk.performance(caller, start, end)
+        judged = await self._standings.standings(
+            figures.period_start.ToMilliseconds(),
+            figures.period_end.ToMilliseconds(),
+            credit_code=caller.principal.scope,
+        )
+        return standing_message(judged[0]) if judged else figures
 
 
 def _add(node: Node, server: aio.Server) -> None:
-    odr_pb2_grpc.add_OdrServiceServicer_to_server(OdrServicer(node.odr, node.access), server)
+    odr_pb2_grpc.add_OdrServiceServicer_to_server(
+        OdrServicer(node.odr, node.access, node.odr_standings), server
+    )
 
 
 ODR = ServiceMount(odr_pb2.DESCRIPTOR.services_by_name["OdrService"].full_name, _add)

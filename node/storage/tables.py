@@ -52,9 +52,13 @@ tickets = Table(
     Column("version", Integer, nullable=False),
     Column("last_hlc", BigInteger, nullable=False),
     Column("state", LargeBinary, nullable=False),
+    # The enterprise of an ODR dispute (在线消费纠纷), '' for every other ticket: what the ODR
+    # desk lists an enterprise's disputes by (node.desks.odr).
+    Column("odr_credit_code", String(18), nullable=False, server_default=""),
     Index("ix_tickets_holder_unit", "holder_unit"),
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_received_ms_ticket_id", "received_ms", "ticket_id"),
+    Index("ix_tickets_odr_credit_code", "odr_credit_code"),
 )
 
 

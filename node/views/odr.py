@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.deadlines.china_time import china_date
+from core.deadlines.duties import policy_for
+from core.deadlines.obligations import open_obligation
+from core.hlc import to_millis
 from core.odr.dispute import OdrDispute, OdrStepRecord
 from core.ticket.state import TicketState
-from core.ticket.vocabulary import Duty
+from core.ticket.vocabulary import Duty, TicketKind
 from node.views.obligations import DeadlineRules
 from proto.hotline.v1 import odr_pb2
 from sync.codec import enum_number
@@ -60,6 +63,28 @@ def _deadline(
         return due.due_ms, True, 0
     left = rules.calendar.working_days_between(china_date(now_ms), china_date(due.due_ms - 1))
     return due.due_ms, False, left
+
+
+def odr_due_ms(state: TicketState, rules: DeadlineRules) -> int:
+    """When the dispute's ODR answer fell (or falls) due under ``rules``, epoch milliseconds;
+    its opening when the table times no ODR answer. Also for a dispute that has ended, whose
+    obligation is gone (supervision's "answered in time")."""
+    dispute = state.dispute
+    if dispute is None:
+        raise ValueError(f"ticket {state.ticket_id} is no ODR dispute")
+    started = to_millis(dispute.opened_hlc)
+    table = policy_for(rules.policy, state, started)
+    if not table.has_limit(Duty.ODR_ANSWER, TicketKind.COMPLAINT):
+        return started
+    return open_obligation(
+        ticket_id=state.ticket_id,
+        duty=Duty.ODR_ANSWER,
+        kind=TicketKind.COMPLAINT,
+        unit_code=dispute.enterprise_unit,
+        started_ms=started,
+        policy=table,
+        calendar=rules.calendar,
+    ).due_ms
 
 
 def dispute_message(

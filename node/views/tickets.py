@@ -54,6 +54,7 @@ def projection_row(state: TicketState) -> dict[str, object]:
         "version": state.version,
         "last_hlc": state.last_hlc,
         "state": encode_state(state),
+        "odr_credit_code": state.dispute.credit_code if state.dispute else "",
     }
 
 

@@ -336,7 +336,8 @@ def test_a_unit_row_needs_the_general_row_and_comes_once() -> None:
 
 def test_a_proposal_after_the_limit_is_not_counted_as_answered_in_time() -> None:
     from core.hlc import to_millis
-    from core.odr.dispute_performance import figures
+    from core.odr.dispute_performance import record_of
+    from core.odr.standing import figures_of
 
     history = green_channel()
     _settle(history)  # proposed 30 minutes after the opening
@@ -344,11 +345,16 @@ def test_a_proposal_after_the_limit_is_not_counted_as_answered_in_time() -> None
     assert dispute is not None
     opened = to_millis(dispute.opened_hlc)
     week = 7 * 86_400_000
-    on_time = figures([(dispute, opened + week)], opened - week, opened + week)
-    late = figures([(dispute, opened + 60_000)], opened - week, opened + week)
+    code = dispute.credit_code
+    on_time = figures_of(
+        code, [record_of("t", dispute, opened + week)], opened - week, opened + week
+    )
+    late = figures_of(
+        code, [record_of("t", dispute, opened + 60_000)], opened - week, opened + week
+    )
     assert (on_time.received, on_time.answered_in_time) == (1, 1)
     assert (late.received, late.answered_in_time) == (1, 0)
-    outside = figures([(dispute, opened + week)], opened + 1, opened + week)
+    outside = figures_of(code, [record_of("t", dispute, opened + week)], opened + 1, opened + week)
     assert outside.received == 0
 
 

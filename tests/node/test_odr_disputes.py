@@ -164,6 +164,13 @@ def test_a_settled_dispute_is_closed_at_every_level(channel: Channel) -> None:
     assert (figures.received, figures.answered_in_time, figures.settled) == (1, 1, 1)
     assert (figures.accepted, figures.converted) == (1, 0)
     assert shown.contact_masked and shown.consumer_phone == "139****0001"  # ended: masked
+    (facts,) = channel.world["chengguan"].node.odr.disputes_opened(0, 2**62)
+    assert (facts.ticket_id, facts.status, facts.accepted) == (
+        ticket_id,
+        DisputeStatus.SETTLED,
+        True,
+    )
+    assert 0 < facts.opened_ms <= facts.answered_ms <= facts.due_ms  # the clock stands still
 
 
 def test_a_rejected_proposal_becomes_a_complaint_at_the_competent_county_with_its_history(

@@ -25,33 +25,33 @@ _sym_db = _symbol_database.Default()
 from proto.hotline.v1 import common_pb2 as hotline_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16hotline/v1/rules.proto\x12\nhotline.v1\x1a\x17hotline/v1/common.proto\"~\n\x0cTimeLimitRow\x12\x1e\n\x04\x64uty\x18\x01 \x01(\x0e\x32\x10.hotline.v1.Duty\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.hotline.v1.TicketKind\x12\x0c\n\x04\x64\x61ys\x18\x03 \x01(\r\x12\x1a\n\x12max_extension_days\x18\x04 \x01(\x05\"c\n\x0bPolicyTable\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x19\n\x11\x65\x66\x66\x65\x63tive_from_ms\x18\x02 \x01(\x03\x12(\n\x06limits\x18\x03 \x03(\x0b\x32\x18.hotline.v1.TimeLimitRow\"@\n\x0bHolidayYear\x12\x0c\n\x04year\x18\x01 \x01(\r\x12\x11\n\trest_days\x18\x02 \x03(\t\x12\x10\n\x08workdays\x18\x03 \x03(\t\"\xad\x01\n\x08\x43\x61mpaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nstarted_ms\x18\x03 \x01(\x03\x12\x10\n\x08\x65nded_ms\x18\x04 \x01(\x03\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\x12\n\ncategories\x18\x06 \x03(\t\x12\x10\n\x08keywords\x18\x07 \x03(\t\x12\x0c\n\x04\x64\x61ys\x18\x08 \x01(\r\x12\x16\n\x0e\x64\x61ily_bulletin\x18\t \x01(\x08\"\xe3\x02\n\x08RuleBook\x12\x13\n\x0bissuer_unit\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x04\x12\x11\n\tissued_ms\x18\x03 \x01(\x03\x12)\n\x08policies\x18\x04 \x03(\x0b\x32\x17.hotline.v1.PolicyTable\x12.\n\rholiday_years\x18\x05 \x03(\x0b\x32\x17.hotline.v1.HolidayYear\x12\'\n\tcampaigns\x18\x06 \x03(\x0b\x32\x14.hotline.v1.Campaign\x12!\n\x19supervision_grace_minutes\x18\x07 \x01(\r\x12\x16\n\x0epersonal_suite\x18\x08 \x01(\t\x12\x16\n\x0eretention_days\x18\t \x01(\r\x12\x15\n\rlookup_key_id\x18\n \x01(\t\x12\x31\n\x0eodr_thresholds\x18\x14 \x01(\x0b\x32\x19.hotline.v1.OdrThresholds\"\x86\x01\n\rOdrThresholds\x12 \n\x18\x61nswered_in_time_percent\x18\x01 \x01(\r\x12\x19\n\x11\x63onverted_percent\x18\x02 \x01(\r\x12\"\n\x1aremoval_after_poor_periods\x18\x03 \x01(\r\x12\x14\n\x0cmin_disputes\x18\x04 \x01(\r\"K\n\x0eSignedRuleBook\x12\x11\n\trule_book\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x13\n\x0b\x63\x65rtificate\x18\x03 \x01(\x0c\"\x11\n\x0fGetRulesRequest\"\xe9\x02\n\rRuleAmendment\x12)\n\x06policy\x18\x01 \x01(\x0b\x32\x17.hotline.v1.PolicyTableH\x00\x12/\n\x0choliday_year\x18\x02 \x01(\x0b\x32\x17.hotline.v1.HolidayYearH\x00\x12.\n\x0estart_campaign\x18\x03 \x01(\x0b\x32\x14.hotline.v1.CampaignH\x00\x12\x17\n\rstop_campaign\x18\x04 \x01(\tH\x00\x12#\n\x19supervision_grace_minutes\x18\x05 \x01(\rH\x00\x12\x18\n\x0epersonal_suite\x18\x06 \x01(\tH\x00\x12\x18\n\x0eretention_days\x18\x07 \x01(\rH\x00\x12\x1b\n\x11rotate_lookup_key\x18\x08 \x01(\x08H\x00\x12\x33\n\x0eodr_thresholds\x18\x14 \x01(\x0b\x32\x19.hotline.v1.OdrThresholdsH\x00\x42\x08\n\x06\x63hange\"v\n\tRulesView\x12\'\n\trule_book\x18\x01 \x01(\x0b\x32\x14.hotline.v1.RuleBook\x12\x11\n\tissued_by\x18\x02 \x01(\t\x12\x15\n\runknown_years\x18\x03 \x03(\r\x12\x16\n\x0e\x63\x61lendar_years\x18\x04 \x03(\r2\x8e\x01\n\x0cRulesService\x12>\n\x08GetRules\x12\x1b.hotline.v1.GetRulesRequest\x1a\x15.hotline.v1.RulesView\x12>\n\nAmendRules\x12\x19.hotline.v1.RuleAmendment\x1a\x15.hotline.v1.RulesViewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16hotline/v1/rules.proto\x12\nhotline.v1\x1a\x17hotline/v1/common.proto\"\xa8\x01\n\x0cTimeLimitRow\x12\x1e\n\x04\x64uty\x18\x01 \x01(\x0e\x32\x10.hotline.v1.Duty\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.hotline.v1.TicketKind\x12\x0c\n\x04\x64\x61ys\x18\x03 \x01(\r\x12\x1a\n\x12max_extension_days\x18\x04 \x01(\x05\x12\x15\n\rcalendar_days\x18\x05 \x01(\x08\x12\x11\n\tunit_code\x18\x06 \x01(\t\"c\n\x0bPolicyTable\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x19\n\x11\x65\x66\x66\x65\x63tive_from_ms\x18\x02 \x01(\x03\x12(\n\x06limits\x18\x03 \x03(\x0b\x32\x18.hotline.v1.TimeLimitRow\"@\n\x0bHolidayYear\x12\x0c\n\x04year\x18\x01 \x01(\r\x12\x11\n\trest_days\x18\x02 \x03(\t\x12\x10\n\x08workdays\x18\x03 \x03(\t\"\xad\x01\n\x08\x43\x61mpaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nstarted_ms\x18\x03 \x01(\x03\x12\x10\n\x08\x65nded_ms\x18\x04 \x01(\x03\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\x12\n\ncategories\x18\x06 \x03(\t\x12\x10\n\x08keywords\x18\x07 \x03(\t\x12\x0c\n\x04\x64\x61ys\x18\x08 \x01(\r\x12\x16\n\x0e\x64\x61ily_bulletin\x18\t \x01(\x08\"\xe3\x02\n\x08RuleBook\x12\x13\n\x0bissuer_unit\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x04\x12\x11\n\tissued_ms\x18\x03 \x01(\x03\x12)\n\x08policies\x18\x04 \x03(\x0b\x32\x17.hotline.v1.PolicyTable\x12.\n\rholiday_years\x18\x05 \x03(\x0b\x32\x17.hotline.v1.HolidayYear\x12\'\n\tcampaigns\x18\x06 \x03(\x0b\x32\x14.hotline.v1.Campaign\x12!\n\x19supervision_grace_minutes\x18\x07 \x01(\r\x12\x16\n\x0epersonal_suite\x18\x08 \x01(\t\x12\x16\n\x0eretention_days\x18\t \x01(\r\x12\x15\n\rlookup_key_id\x18\n \x01(\t\x12\x31\n\x0eodr_thresholds\x18\x14 \x01(\x0b\x32\x19.hotline.v1.OdrThresholds\"\x86\x01\n\rOdrThresholds\x12 \n\x18\x61nswered_in_time_percent\x18\x01 \x01(\r\x12\x19\n\x11\x63onverted_percent\x18\x02 \x01(\r\x12\"\n\x1aremoval_after_poor_periods\x18\x03 \x01(\r\x12\x14\n\x0cmin_disputes\x18\x04 \x01(\r\"K\n\x0eSignedRuleBook\x12\x11\n\trule_book\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x13\n\x0b\x63\x65rtificate\x18\x03 \x01(\x0c\"\x11\n\x0fGetRulesRequest\"\xe9\x02\n\rRuleAmendment\x12)\n\x06policy\x18\x01 \x01(\x0b\x32\x17.hotline.v1.PolicyTableH\x00\x12/\n\x0choliday_year\x18\x02 \x01(\x0b\x32\x17.hotline.v1.HolidayYearH\x00\x12.\n\x0estart_campaign\x18\x03 \x01(\x0b\x32\x14.hotline.v1.CampaignH\x00\x12\x17\n\rstop_campaign\x18\x04 \x01(\tH\x00\x12#\n\x19supervision_grace_minutes\x18\x05 \x01(\rH\x00\x12\x18\n\x0epersonal_suite\x18\x06 \x01(\tH\x00\x12\x18\n\x0eretention_days\x18\x07 \x01(\rH\x00\x12\x1b\n\x11rotate_lookup_key\x18\x08 \x01(\x08H\x00\x12\x33\n\x0eodr_thresholds\x18\x14 \x01(\x0b\x32\x19.hotline.v1.OdrThresholdsH\x00\x42\x08\n\x06\x63hange\"v\n\tRulesView\x12\'\n\trule_book\x18\x01 \x01(\x0b\x32\x14.hotline.v1.RuleBook\x12\x11\n\tissued_by\x18\x02 \x01(\t\x12\x15\n\runknown_years\x18\x03 \x03(\r\x12\x16\n\x0e\x63\x61lendar_years\x18\x04 \x03(\r2\x8e\x01\n\x0cRulesService\x12>\n\x08GetRules\x12\x1b.hotline.v1.GetRulesRequest\x1a\x15.hotline.v1.RulesView\x12>\n\nAmendRules\x12\x19.hotline.v1.RuleAmendment\x1a\x15.hotline.v1.RulesViewb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.v1.rules_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TIMELIMITROW']._serialized_start=63
-  _globals['_TIMELIMITROW']._serialized_end=189
-  _globals['_POLICYTABLE']._serialized_start=191
-  _globals['_POLICYTABLE']._serialized_end=290
-  _globals['_HOLIDAYYEAR']._serialized_start=292
-  _globals['_HOLIDAYYEAR']._serialized_end=356
-  _globals['_CAMPAIGN']._serialized_start=359
-  _globals['_CAMPAIGN']._serialized_end=532
-  _globals['_RULEBOOK']._serialized_start=535
-  _globals['_RULEBOOK']._serialized_end=890
-  _globals['_ODRTHRESHOLDS']._serialized_start=893
-  _globals['_ODRTHRESHOLDS']._serialized_end=1027
-  _globals['_SIGNEDRULEBOOK']._serialized_start=1029
-  _globals['_SIGNEDRULEBOOK']._serialized_end=1104
-  _globals['_GETRULESREQUEST']._serialized_start=1106
-  _globals['_GETRULESREQUEST']._serialized_end=1123
-  _globals['_RULEAMENDMENT']._serialized_start=1126
-  _globals['_RULEAMENDMENT']._serialized_end=1487
-  _globals['_RULESVIEW']._serialized_start=1489
-  _globals['_RULESVIEW']._serialized_end=1607
-  _globals['_RULESSERVICE']._serialized_start=1610
-  _globals['_RULESSERVICE']._serialized_end=1752
+  _globals['_TIMELIMITROW']._serialized_start=64
+  _globals['_TIMELIMITROW']._serialized_end=232
+  _globals['_POLICYTABLE']._serialized_start=234
+  _globals['_POLICYTABLE']._serialized_end=333
+  _globals['_HOLIDAYYEAR']._serialized_start=335
+  _globals['_HOLIDAYYEAR']._serialized_end=399
+  _globals['_CAMPAIGN']._serialized_start=402
+  _globals['_CAMPAIGN']._serialized_end=575
+  _globals['_RULEBOOK']._serialized_start=578
+  _globals['_RULEBOOK']._serialized_end=933
+  _globals['_ODRTHRESHOLDS']._serialized_start=936
+  _globals['_ODRTHRESHOLDS']._serialized_end=1070
+  _globals['_SIGNEDRULEBOOK']._serialized_start=1072
+  _globals['_SIGNEDRULEBOOK']._serialized_end=1147
+  _globals['_GETRULESREQUEST']._serialized_start=1149
+  _globals['_GETRULESREQUEST']._serialized_end=1166
+  _globals['_RULEAMENDMENT']._serialized_start=1169
+  _globals['_RULEAMENDMENT']._serialized_end=1530
+  _globals['_RULESVIEW']._serialized_start=1532
+  _globals['_RULESVIEW']._serialized_end=1650
+  _globals['_RULESSERVICE']._serialized_start=1653
+  _globals['_RULESSERVICE']._serialized_end=1795
 # @@protoc_insertion_point(module_scope)

@@ -33,11 +33,17 @@ class TimeLimitRow(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     DAYS_FIELD_NUMBER: _builtins.int
     MAX_EXTENSION_DAYS_FIELD_NUMBER: _builtins.int
+    CALENDAR_DAYS_FIELD_NUMBER: _builtins.int
+    UNIT_CODE_FIELD_NUMBER: _builtins.int
     duty: _common_pb2.Duty.ValueType
     kind: _common_pb2.TicketKind.ValueType
     days: _builtins.int
     max_extension_days: _builtins.int
     """-1: no cap in the table"""
+    calendar_days: _builtins.bool
+    """days are calendar days (自然日), not working days"""
+    unit_code: _builtins.str
+    """'': every unit; a city's or county's code: its units take"""
     def __init__(
         self,
         *,
@@ -45,10 +51,12 @@ class TimeLimitRow(_message.Message):
         kind: _common_pb2.TicketKind.ValueType = ...,
         days: _builtins.int = ...,
         max_extension_days: _builtins.int = ...,
+        calendar_days: _builtins.bool = ...,
+        unit_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "duty", b"duty", "kind", b"kind", "max_extension_days", b"max_extension_days"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar_days", b"calendar_days", "days", b"days", "duty", b"duty", "kind", b"kind", "max_extension_days", b"max_extension_days", "unit_code", b"unit_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

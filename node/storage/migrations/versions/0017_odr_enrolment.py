@@ -3,8 +3,8 @@
 Applications to join the ODR channel registered at a county (issue 13, item 1), the signed
 roster records every node holds (item 2), and how far they were exchanged with the parent.
 
-Revision ID: 0016b
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 22:00:00
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016b"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
