@@ -23,6 +23,7 @@ EVERY_NODE = {
     "hotline.v1.AdminService",
     "hotline.v1.AccessService",
     "hotline.v1.ConsumerService",
+    "hotline.v1.EnrolmentService",
 }
 SUPERVISION = "hotline.v1.SupervisionService"
 RULES = "hotline.v1.RulesService"

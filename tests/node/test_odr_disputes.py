@@ -25,6 +25,7 @@ from core.access.principals import CONSUMER_PRINCIPAL, Principal, PrincipalKind
 from core.errors import NotPermitted, StepNotAllowed
 from core.odr.dispute import ConversionReason, DisputeStatus
 from core.odr.roster import ApplicantKind, OdrRoster, RosterEntry, Standing
+from core.odr.standing import DisputeOutcome
 from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import Duty, PersonalField, Track
 from node.app.clock import Clock
@@ -165,9 +166,9 @@ def test_a_settled_dispute_is_closed_at_every_level(channel: Channel) -> None:
     assert (figures.accepted, figures.converted) == (1, 0)
     assert shown.contact_masked and shown.consumer_phone == "139****0001"  # ended: masked
     (facts,) = channel.world["chengguan"].node.odr.disputes_opened(0, 2**62)
-    assert (facts.ticket_id, facts.status, facts.accepted) == (
+    assert (facts.ticket_id, facts.outcome, facts.accepted) == (
         ticket_id,
-        DisputeStatus.SETTLED,
+        DisputeOutcome.SETTLED,
         True,
     )
     assert 0 < facts.opened_ms <= facts.answered_ms <= facts.due_ms  # the clock stands still
