@@ -16,6 +16,7 @@ them (``enterprise_actor``, ``consumer_actor``), so the history says who did wha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from core.errors import InvalidInput, StepNotAllowed
@@ -24,6 +25,7 @@ from core.odr.dispute import CloseReason, ContactMethod, ConversionReason
 from core.odr.dispute_conversion import CONVERSION_NOTES, conversion
 from core.odr.roster import OdrRoster
 from core.officers import OfficerRef
+from core.ticket.commands import RegisterTicket
 from core.ticket.decisions import check_event
 from core.ticket.events import (
     DomainEvent,
@@ -81,6 +83,20 @@ def open_dispute(registration: TicketRegistered, roster: OdrRoster) -> OdrDisput
             f"{code} is not in good standing on the ODR roster ({entry.standing.value})",
         )
     return OdrDisputeOpened(entry.credit_code, entry.name, entry.unit_code)
+
+
+def located_by_roster(command: RegisterTicket, roster: OdrRoster) -> RegisterTicket:
+    """A green-channel filing that names no region for its respondent, located at the county
+    that enrolled the enterprise: its application named the premises there (DOMAIN.md §8), and
+    a consumer filing online knows the enterprise, not its county's code. Any other filing is
+    returned as it is (its region is checked as at every channel)."""
+    respondent = command.respondent
+    if not command.odr_green_channel or respondent.operating_region or respondent.registered_region:
+        return command
+    entry = roster.routable(respondent.credit_code)
+    if entry is None:
+        return command
+    return replace(command, respondent=replace(respondent, operating_region=entry.unit_code))
 
 
 def _checked(state: TicketState, actor: OfficerRef, events: list[DomainEvent]) -> list[DomainEvent]:

@@ -21,6 +21,8 @@ from core.access.throttle import BucketRule, SignInLimits
 from core.errors import NotFound
 from core.limits import check_text
 from core.odr.dispute import DisputeStatus
+from core.odr.dispute_decisions import located_by_roster
+from core.odr.roster import OdrRoster
 from core.officers import Officer, web_channel
 from core.ticket.commands import RecordCallback, RegisterTicket
 from core.ticket.consumer_progress import consumer_steps
@@ -91,9 +93,17 @@ class ConsumerDesk:
         admission = self._filings.admit((address,), self._wall_ms())
         if not admission.admitted:
             raise Busy("too many complaints filed from this address", admission.retry_after_ms)
+        filed = command()
+        if filed.odr_green_channel:
+            roster = await self._blocking.run(self._odr_roster)
+            filed = located_by_roster(filed, roster)
         return await self._intake.register_as(
-            request_id, command(), self._web(), new_code_on_replay=False
+            request_id, filed, self._web(), new_code_on_replay=False
         )
+
+    def _odr_roster(self) -> OdrRoster:
+        with self._db.read() as conn:
+            return self._intake.odr_roster(conn)
 
     async def follow(self, ticket_id: str) -> consumer_pb2.TicketProgress:
         """Where the ticket is, what was done and what is awaited, as its consumer is told."""

@@ -185,6 +185,7 @@ def test_a_dispute_filed_online_is_settled_in_the_portal_and_closed_at_every_lev
     ticket_id, code = text_of(browser, "#ticket-id"), text_of(browser, "#ticket-code")
     other = channel.register_at_centre()  # a second dispute of the gym, from the phone
     channel.world.sync("city", "chengguan")
+    channel.time.set(china("2026-12-01", 12))
 
     channel.sign_in(browser, GYM.credit_code)
     rows = browser.find_elements(By.CSS_SELECTOR, "#disputes tbody tr")
