@@ -90,6 +90,11 @@ class ChildContact:
     unit_code: str
     last_contact_ms: int = 0
     pulled_to: int = 0
+    caught_up_ms: int = 0
+    """When the child last pulled to the end of its feed (0: not since start): the downward
+    lag in time is the age of this (``node.metrics``)."""
+    pushed_ms: int = 0
+    """When a push of the child's last ended with every batch applied (0: not since start)."""
 
 
 class ChildReplication:
@@ -298,6 +303,7 @@ class ChildReplication:
             applying = asyncio.ensure_future(apply(checked, certificates, seals))
         if applying is not None:
             total.add(await applying)
+        self.children[child.node_id].pushed_ms = self._wall_ms()
         return sync_pb2.PushSummary(
             accepted=total.accepted,
             duplicates=total.duplicates,
@@ -358,6 +364,7 @@ class ChildReplication:
 
             rows, end, seals = await self._blocking(read)
             if not rows:
+                contact.caught_up_ms = self._wall_ms()
                 return
             for part in by_size(rows, _sealed_size):
                 after = part[-1][0]
@@ -378,4 +385,5 @@ class ChildReplication:
                 if request.max_batches and sent >= request.max_batches:
                     return
             if len(rows) < size:
+                contact.caught_up_ms = self._wall_ms()
                 return

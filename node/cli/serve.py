@@ -37,6 +37,7 @@ FLAGS = (
     "db",
     "port",
     "peer_port",
+    "metrics_port",
     "parent_unit",
     "host",
     "data_dir",
@@ -209,6 +210,14 @@ def add_serve_command(catalogue: Catalogue) -> None:
         type=int,
         metavar="PORT",
         help="mutual-TLS port for child nodes (0: any free; stations have none)",
+    )
+    serve.add_argument(
+        "--metrics-port",
+        dest="metrics_port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics over plain HTTP on this port of --host (0: any free; "
+        "default -1: none); see docs/operations.md, Metrics",
     )
     serve.add_argument("--host", metavar="ADDRESS", help="address to listen on (default 127.0.0.1)")
     serve.add_argument(
