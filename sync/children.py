@@ -140,6 +140,9 @@ class ChildReplication:
         self._callers: dict[bytes, NodeCertificate] = {}
         self.children: dict[str, ChildContact] = {}
         """The children seen since start, by node id."""
+        self.on_events: Callable[[str, str, int], None] | None = None
+        """Told of the events a child pushed and this node took (``pushed``), and of those sent
+        down in its pulls (``pulled``): child node id, way, count. The node's metrics."""
 
     async def _blocking(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` on the node's bounded pool: the event loop never waits on it."""
@@ -304,6 +307,8 @@ class ChildReplication:
         if applying is not None:
             total.add(await applying)
         self.children[child.node_id].pushed_ms = self._wall_ms()
+        if self.on_events is not None:
+            self.on_events(child.node_id, "pushed", total.accepted)
         return sync_pb2.PushSummary(
             accepted=total.accepted,
             duplicates=total.duplicates,
@@ -382,6 +387,8 @@ class ChildReplication:
                     ],
                 )
                 contact.pulled_to = after
+                if self.on_events is not None:
+                    self.on_events(child.node_id, "pulled", len(part))
                 if request.max_batches and sent >= request.max_batches:
                     return
             if len(rows) < size:

@@ -15,6 +15,7 @@ import gc
 import logging
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 
 import grpc
 from grpc import aio
@@ -151,6 +152,11 @@ class Node:
         for name in ("", *names):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self.jobs.start(self.settings.sweep_interval)
+        if self.metrics is not None:
+            if self.link is not None:
+                self.link.on_round = partial(self.metrics.observe_round, self.link.target)
+            if self.children is not None:
+                self.children.on_events = self.metrics.observe_child_events
         self._serve_metrics()
         if self.link is not None:
             self.writer.on_commit = self.link.wake

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
+from sync.client import RoundReport
+
 # The ``*_created`` series (when each labelled child was made) double what a scrape carries and
 # say nothing ops watch; the choice is the process's, as prometheus_client keeps it.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -102,6 +104,26 @@ class NodeMetrics:
             ("job",),
             registry=self.registry,
         )
+        self._rounds = Counter(
+            "hotline_replication_rounds",
+            "Replication rounds with the parent, by result (ok, failed).",
+            ("result",),
+            registry=self.registry,
+        )
+        self._round_seconds = Histogram(
+            "hotline_replication_round_duration_seconds",
+            "Time one replication round with the parent took (hello, push, pull), seconds.",
+            buckets=JOB_SECONDS,
+            registry=self.registry,
+        )
+        self._events = Counter(
+            "hotline_replication_events",
+            "Events that went through replication: pushed (up: taken by the parent, or taken "
+            "here from a child) and pulled (down: taken here from the parent, or sent to a "
+            "child).",
+            ("role", "peer", "way"),
+            registry=self.registry,
+        )
         self._by_call: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         """The labelled children per (method path, code): a dictionary hit per call, not a
         label look-up under prometheus_client's lock."""
@@ -131,6 +153,22 @@ class NodeMetrics:
         """
         self._group_size.observe(size)
         self._commit_seconds.observe(seconds)
+
+    def observe_round(self, parent: str, seconds: float, report: RoundReport | None) -> None:
+        """Count one replication round with the parent (at ``parent``): its time, and the
+        events pushed and pulled (None: it failed). Called by ``ParentLink.on_round``."""
+        self._round_seconds.observe(seconds)
+        if report is None:
+            self._rounds.labels("failed").inc()
+            return
+        self._rounds.labels("ok").inc()
+        self._events.labels("parent", parent, "pushed").inc(report.pushed)
+        self._events.labels("parent", parent, "pulled").inc(report.pulled)
+
+    def observe_child_events(self, child: str, way: str, count: int) -> None:
+        """Count events a child pushed here (``pushed``) or was sent (``pulled``). Called by
+        ``ChildReplication.on_events``."""
+        self._events.labels("child", child, way).inc(count)
 
     def observe_job(self, name: str, seconds: float, recorded: int | None) -> None:
         """Count one round of the scheduled job ``name``: its time, and the events it recorded

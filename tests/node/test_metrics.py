@@ -142,6 +142,17 @@ def test_replication_lag_per_peer_drains_to_zero_after_a_round_both_ways(world: 
     assert caught_up.value("hotline_replication_unpulled_events", **parent) == 0
     assert caught_up.value("hotline_replication_failures", **parent) == 0
     assert 0 <= caught_up.value("hotline_replication_seconds_since_success", **parent) < 60
+    # What went through, counted on both sides of the link: one more round, and it went through.
+    rounds = "hotline_replication_rounds_total"
+    assert caught_up.value(rounds, result="ok") == behind.value(rounds, result="ok") + 1
+    assert not caught_up.all(rounds, result="failed")
+    timed = "hotline_replication_round_duration_seconds_count"
+    assert caught_up.value(timed) == behind.value(timed) + 1
+    assert caught_up.value("hotline_replication_events_total", **parent, way="pushed") >= 1
+    assert caught_up.value("hotline_replication_events_total", **parent, way="pulled") >= 1
+    at_city = Scrape(city)
+    assert at_city.value("hotline_replication_events_total", **child, way="pushed") >= 1
+    assert at_city.value("hotline_replication_events_total", **child, way="pulled") >= 1
 
 
 def test_an_event_refused_on_receipt_is_counted_by_reason_and_its_alert_by_kind(
