@@ -11,11 +11,11 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
 from node.devnet.samples import demo_tickets
 from node.edge.client import CallError
+from node.metrics.snapshot import MetricsSnapshot
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync import schema
@@ -24,23 +24,19 @@ from sync.log_store import EventLog
 from tests.helpers.tickets import register_and_route
 from tests.helpers.world import InProcessNode, World, spec, sweep
 
-Labels = dict[str, str]
-
 
 class Scrape:
-    """One scrape of a node's metrics: every sample by name, with its labels."""
+    """One scrape of a node's metrics, as Prometheus makes it (``node.metrics.snapshot``)."""
 
     def __init__(self, node: InProcessNode) -> None:
         port = node.node.metrics_port
         assert port, "the node serves no metrics"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        url = f"http://127.0.0.1:{port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as answer:
             assert answer.status == 200
             assert answer.headers["Content-Type"].startswith("text/plain")
-            self.text = answer.read().decode()
-        self.samples: dict[str, list[tuple[Labels, float]]] = {}
-        for family in text_string_to_metric_families(self.text):
-            for sample in family.samples:
-                self.samples.setdefault(sample.name, []).append((sample.labels, sample.value))
+        self.snapshot = MetricsSnapshot.fetch(f"127.0.0.1:{port}")
+        self.samples = self.snapshot.samples
 
     def value(self, name: str, **labels: str) -> float:
         """The one sample of ``name`` whose labels include ``labels``."""
@@ -48,13 +44,9 @@ class Scrape:
         assert len(found) == 1, f"{name}{labels}: {found}"
         return found[0][1]
 
-    def all(self, name: str, **labels: str) -> list[tuple[Labels, float]]:
+    def all(self, name: str, **labels: str) -> list[tuple[dict[str, str], float]]:
         """Every sample of ``name`` whose labels include ``labels``."""
-        return [
-            (have, value)
-            for have, value in self.samples.get(name, [])
-            if all(have.get(k) == v for k, v in labels.items())
-        ]
+        return self.snapshot.matching(name, **labels)
 
 
 GYM = to_message(dict(demo_tickets())["gym"], intake_pb2.NewTicket)
@@ -87,6 +79,8 @@ def test_each_call_is_counted_by_method_and_status_with_its_latency_in_buckets(
     assert counts[-1] == 3  # le="+Inf"
     assert scrape.value("hotline_rpc_duration_seconds_count", **REGISTER, code="OK") == 3
     assert 0 < scrape.value("hotline_rpc_duration_seconds_sum", **REGISTER, code="OK") < 30
+    p99 = scrape.snapshot.quantile("hotline_rpc_duration_seconds", 0.99, **REGISTER, code="OK")
+    assert 0 < p99 <= 30
     # Signing in is a call like any other.
     assert scrape.all("hotline_rpc_requests_total", service="AccessService", code="OK")
     # Each registration was committed by the writer, in groups of one or more.
