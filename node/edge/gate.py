@@ -20,8 +20,8 @@ like the cap here (docs/security.md, "Hooks for sign-in").
 
 A gate given a ``meter`` (``node.metrics``) also reports every call of our services, refusals
 included: its method, its status code (what ``node.edge.errors`` will answer) and its time from
-the servicer's start to its answer (a stream's to its last message). The report is an
-increment on the loop's thread, so the gate stays as cheap as it was.
+the gate taking it (its request read) to its answer (a stream's to its last message). The
+report is an increment on the loop's thread, so the gate stays as cheap as it was.
 
 Checks run where gRPC hands the request's bytes to the method's deserializer: the checking
 deserializer hands the servicer a ``_Refusal`` in place of a message, and the wrapped method

@@ -68,7 +68,7 @@ class NodeMetrics:
         )
         self._call_seconds = Histogram(
             "hotline_rpc_duration_seconds",
-            "Time from the request's arrival at the servicer to its answer, seconds.",
+            "Time from the gate taking the call (its request read) to its answer, seconds.",
             labels,
             buckets=CALL_SECONDS,
             registry=self.registry,
