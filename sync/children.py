@@ -90,6 +90,11 @@ class ChildContact:
     unit_code: str
     last_contact_ms: int = 0
     pulled_to: int = 0
+    caught_up_ms: int = 0
+    """When the child last pulled to the end of its feed (0: not since start): the downward
+    lag in time is the age of this (``node.metrics``)."""
+    pushed_ms: int = 0
+    """When a push of the child's last ended with every batch applied (0: not since start)."""
 
 
 class ChildReplication:
@@ -135,6 +140,9 @@ class ChildReplication:
         self._callers: dict[bytes, NodeCertificate] = {}
         self.children: dict[str, ChildContact] = {}
         """The children seen since start, by node id."""
+        self.on_events: Callable[[str, str, int], None] | None = None
+        """Told of the events a child pushed and this node took (``pushed``), and of those sent
+        down in its pulls (``pulled``): child node id, way, count. The node's metrics."""
 
     async def _blocking(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` on the node's bounded pool: the event loop never waits on it."""
@@ -298,6 +306,9 @@ class ChildReplication:
             applying = asyncio.ensure_future(apply(checked, certificates, seals))
         if applying is not None:
             total.add(await applying)
+        self.children[child.node_id].pushed_ms = self._wall_ms()
+        if self.on_events is not None:
+            self.on_events(child.node_id, "pushed", total.accepted)
         return sync_pb2.PushSummary(
             accepted=total.accepted,
             duplicates=total.duplicates,
@@ -358,6 +369,7 @@ class ChildReplication:
 
             rows, end, seals = await self._blocking(read)
             if not rows:
+                contact.caught_up_ms = self._wall_ms()
                 return
             for part in by_size(rows, _sealed_size):
                 after = part[-1][0]
@@ -375,7 +387,10 @@ class ChildReplication:
                     ],
                 )
                 contact.pulled_to = after
+                if self.on_events is not None:
+                    self.on_events(child.node_id, "pulled", len(part))
                 if request.max_batches and sent >= request.max_batches:
                     return
             if len(rows) < size:
+                contact.caught_up_ms = self._wall_ms()
                 return

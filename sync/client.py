@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, suppress
@@ -215,6 +216,9 @@ class ParentLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._round_lock: asyncio.Lock | None = None
         self.status = LinkStatus()
+        self.on_round: Callable[[float, RoundReport | None], None] | None = None
+        """Told of each round as it ends: its seconds, and what it did (None: it failed).
+        The node's metrics (``node.metrics``)."""
 
     def _stub(self) -> sync_pb2_grpc.SyncServiceAsyncStub:
         if self._channel is None:
@@ -479,36 +483,47 @@ class ParentLink:
         if self._round_lock is None:
             self._round_lock = asyncio.Lock()
         async with self._round_lock:
-            stub: sync_pb2_grpc.SyncServiceAsyncStub = self._stub()
+            started = time.perf_counter()
+            report: RoundReport | None = None
             try:
-                parent = await self._hello(stub)
-                await self._exchange_accounts(stub, parent)
-                if self._roster is not None and self._channel is not None:
-                    await self._roster.exchange(self._channel, parent, self._timeout)
-                pushed = await self._push(stub)
-                pulled = await self._pull(stub, parent)
-            except ReplicationError as exc:
-                await self.close()
-                self.status.last_error = str(exc)
-                self.status.failures += 1
-                raise
-            except aio.AioRpcError as exc:
-                code, details = exc.code().name, exc.details() or ""
-                await self.close()  # dial afresh next round
-                if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-                    details = await self._blocking(self._unreachable, details)
-                elif code == "UNIMPLEMENTED":
-                    details = self._not_a_peer_port()
-                self.status.last_error = f"{code}: {details}"
-                self.status.failures += 1
-                raise ReplicationError(
-                    f"replication with {self.target} failed: {code}: {details}", code
-                ) from exc
-            self.status.parent_node = parent
-            self.status.last_error = ""
-            self.status.failures = 0
-            self.status.last_success_ms = self._wall_ms()
-            return RoundReport(pushed.accepted, pulled.accepted, pushed.rejected + pulled.rejected)
+                report = await self._round()
+                return report
+            finally:
+                if self.on_round is not None:
+                    self.on_round(time.perf_counter() - started, report)
+
+    async def _round(self) -> RoundReport:
+        """``sync_once`` under its lock."""
+        stub: sync_pb2_grpc.SyncServiceAsyncStub = self._stub()
+        try:
+            parent = await self._hello(stub)
+            await self._exchange_accounts(stub, parent)
+            if self._roster is not None and self._channel is not None:
+                await self._roster.exchange(self._channel, parent, self._timeout)
+            pushed = await self._push(stub)
+            pulled = await self._pull(stub, parent)
+        except ReplicationError as exc:
+            await self.close()
+            self.status.last_error = str(exc)
+            self.status.failures += 1
+            raise
+        except aio.AioRpcError as exc:
+            code, details = exc.code().name, exc.details() or ""
+            await self.close()  # dial afresh next round
+            if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+                details = await self._blocking(self._unreachable, details)
+            elif code == "UNIMPLEMENTED":
+                details = self._not_a_peer_port()
+            self.status.last_error = f"{code}: {details}"
+            self.status.failures += 1
+            raise ReplicationError(
+                f"replication with {self.target} failed: {code}: {details}", code
+            ) from exc
+        self.status.parent_node = parent
+        self.status.last_error = ""
+        self.status.failures = 0
+        self.status.last_success_ms = self._wall_ms()
+        return RoundReport(pushed.accepted, pulled.accepted, pushed.rejected + pulled.rejected)
 
     def _not_a_peer_port(self) -> str:
         """A node answered but serves no SyncService there: its client port, most likely."""

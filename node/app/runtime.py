@@ -15,6 +15,7 @@ import gc
 import logging
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 
 import grpc
 from grpc import aio
@@ -49,6 +50,8 @@ from node.enrolment.desk import EnrolmentDesk
 from node.enrolment.roster import RosterBook
 from node.enrolment.supervision import StandingsDesk
 from node.jobs.scheduler import JobScheduler
+from node.metrics import MetricsEndpoint, NodeMetrics
+from node.metrics.readings import NodeReadings
 from node.personal.lookup_keys import LookupKeyStore
 from node.storage.database import Database
 from node.views.obligations import DeadlineRules
@@ -113,10 +116,16 @@ class Node:
     """Set when the peer port's SyncService is mounted (levels with children)."""
     lookup_keys: LookupKeyStore | None = None
     """The province's look-up keys kept in the data folder (set by the wiring)."""
+    metrics: NodeMetrics | None = None
+    """The node's Prometheus metrics, made at start when ``metrics_port`` is set (not -1)."""
     server: aio.Server | None = None
     peer_server: aio.Server | None = None
     port: int = 0
     peer_port: int = 0
+    metrics_port: int = 0
+    """The metrics port bound (0: none)."""
+    _metrics_endpoint: MetricsEndpoint | None = None
+    _gates: dict[str, CallGate] = field(default_factory=dict)
     _link_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _link_task: asyncio.Task[None] | None = None
     _health: health_aio.HealthServicer | None = None
@@ -131,6 +140,10 @@ class Node:
     async def start(self) -> int:
         """Start the writer, the servers, the scheduler and replication; returns the client port."""
         self.writer.start()
+        if self.settings.metrics_port >= 0 and self.metrics is None:
+            self.metrics = NodeMetrics()
+            self.writer.on_group = self.metrics.observe_group
+            self.jobs.on_job = self.metrics.observe_job
         self._health = health_aio.HealthServicer()
         names: list[str] = []
         self.server = self._server(self.profile.client_services, names)
@@ -151,6 +164,12 @@ class Node:
         for name in ("", *names):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self.jobs.start(self.settings.sweep_interval)
+        if self.metrics is not None:
+            if self.link is not None:
+                self.link.on_round = partial(self.metrics.observe_round, self.link.target)
+            if self.children is not None:
+                self.children.on_events = self.metrics.observe_child_events
+        self._serve_metrics()
         if self.link is not None:
             self.writer.on_commit = self.link.wake
             self._link_task = asyncio.create_task(self.link.run(self._link_stop))
@@ -163,6 +182,16 @@ class Node:
         # turn than the default 5 ms lets the loop answer calls between them.
         sys.setswitchinterval(LOOP_TURN)
         return self.port
+
+    def _serve_metrics(self) -> None:
+        """Serve the node's metrics on ``host:metrics_port`` (``node.metrics``), if asked."""
+        if self.metrics is None or self._metrics_endpoint is not None:
+            return
+        self.metrics.registry.register(NodeReadings(self, lambda: self._gates))
+        self._metrics_endpoint = MetricsEndpoint(self.metrics.registry)
+        self.metrics_port = self._metrics_endpoint.start(
+            self.settings.host, self.settings.metrics_port
+        )
 
     def _server(self, mounts: tuple[ServiceMount, ...], names: list[str]) -> aio.Server:
         """A server with ``mounts``, health and reflection; the names served go to ``names``.
@@ -177,9 +206,11 @@ class Node:
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", port_limit([m.name for m in mounts])),
         ]
+        gate = CallGate(self.settings.max_calls, meter=self.metrics)
+        self._gates["peer" if any(m.peer for m in mounts) else "client"] = gate
         interceptors: list[aio.ServerInterceptor] = [  # type: ignore[type-arg]
             ErrorMappingInterceptor(),
-            CallGate(self.settings.max_calls),
+            gate,
         ]
         if not any(m.peer for m in mounts):
             interceptors.append(SessionInterceptor(self.access))
@@ -240,6 +271,8 @@ class Node:
             # Every job queued so far is committed (or refused) and its caller answered.
             await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
         finally:
+            if self._metrics_endpoint is not None:
+                self._metrics_endpoint.stop()
             self.verifier.close()
             self.blocking.close()
             self.db.close()

@@ -50,6 +50,11 @@ class NodeSettings:
     """Client port (Intake, Casework, Admin); 0 picks a free one (printed at start)."""
     peer_port: int = 0
     """Port of the mutual-TLS ``SyncService`` that children call; 0 picks a free one."""
+    metrics_port: int = -1
+    """Port of the node's Prometheus metrics (plain HTTP, on ``host``; docs/operations.md,
+    "Metrics"); 0 picks a free one, -1 (the default) serves none: several nodes share a machine
+    in a drill or a scaled-out hub, so no one fixed port would do, and what the figures say
+    (peers, units, load) is for an operator who asks for it."""
     parent: str = ""
     """``HOST:PORT`` of the parent node's peer port; empty at the top of the tree."""
     parent_unit: str = ""
@@ -198,6 +203,10 @@ class NodeSettings:
         for name in ("port", "peer_port"):
             if not 0 <= getattr(self, name) < 65536:
                 raise InvalidSetting(name, f"{getattr(self, name)} is not a port number")
+        if not -1 <= self.metrics_port < 65536:
+            raise InvalidSetting(
+                "metrics_port", f"{self.metrics_port} is not a port number (-1: no metrics)"
+            )
         if self.parent_unit and not (
             self.parent_unit.isdigit()
             and len(self.parent_unit) == 6

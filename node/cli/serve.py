@@ -37,6 +37,7 @@ FLAGS = (
     "db",
     "port",
     "peer_port",
+    "metrics_port",
     "parent_unit",
     "host",
     "data_dir",
@@ -106,9 +107,21 @@ def exposure_warning(host: str, port: int) -> str | None:
     )
 
 
-def _write_port_file(path: str, port: int, peer_port: int) -> None:
+def metrics_exposure_warning(host: str, port: int) -> str | None:
+    """One line saying what a metrics port bound beyond loopback exposes (None on loopback)."""
+    if is_loopback(host):
+        return None
+    return (
+        f"the metrics port {host}:{port} answers anyone who reaches it, in plain HTTP: how busy "
+        "the node is, its peers and its alerts by kind (no ticket, no person); keep it behind a "
+        "firewall that lets only the Prometheus server in"
+    )
+
+
+def _write_port_file(path: str, port: int, peer_port: int, metrics_port: int) -> None:
     tmp = Path(path + ".tmp")
-    tmp.write_text(json.dumps({"port": port, "peer_port": peer_port}), encoding="utf-8")
+    ports = {"port": port, "peer_port": peer_port, "metrics_port": metrics_port}
+    tmp.write_text(json.dumps(ports), encoding="utf-8")
     tmp.replace(path)
 
 
@@ -121,6 +134,8 @@ def _serve(args: argparse.Namespace) -> int:
     with hold_data_folder(settings.data_dir):
         check_port_free(settings.host, settings.port, "--port")
         check_port_free(settings.host, settings.peer_port, "--peer-port")
+        if settings.metrics_port > 0:
+            check_port_free(settings.host, settings.metrics_port, "--metrics-port")
         node = build_node(settings, profile_of(settings.level))
         return asyncio.run(_run(node, settings, args.port_file))
 
@@ -142,16 +157,24 @@ async def _run(node: Node, settings: NodeSettings, port_file: str | None) -> int
             raise OSError(f"cannot listen on {settings.host}: {exc}") from None
         raise
     if port_file:
-        _write_port_file(port_file, port, node.peer_port)
+        _write_port_file(port_file, port, node.peer_port, node.metrics_port)
     peers = f", peers on {settings.host}:{node.peer_port} (mTLS)" if node.peer_port else ""
+    metrics = (
+        f", metrics on http://{settings.host}:{node.metrics_port}/metrics"
+        if node.metrics_port
+        else ""
+    )
     print(
         f"hotline: {settings.level.value} node {node.identity.node_id} ({node.own_unit.name}) "
-        f"serving on {settings.host}:{port}{peers}, database {node.db.backend}",
+        f"serving on {settings.host}:{port}{peers}{metrics}, database {node.db.backend}",
         flush=True,
     )
-    warning = exposure_warning(settings.host, port)
-    if warning:
-        print(f"hotline: WARNING: {warning}", flush=True)
+    warnings = [exposure_warning(settings.host, port)]
+    if node.metrics_port:
+        warnings.append(metrics_exposure_warning(settings.host, node.metrics_port))
+    for warning in warnings:
+        if warning:
+            print(f"hotline: WARNING: {warning}", flush=True)
     await stop.wait()
     await node.stop()
     print(f"hotline: node {node.identity.node_id} stopped", flush=True)
@@ -209,6 +232,14 @@ def add_serve_command(catalogue: Catalogue) -> None:
         type=int,
         metavar="PORT",
         help="mutual-TLS port for child nodes (0: any free; stations have none)",
+    )
+    serve.add_argument(
+        "--metrics-port",
+        dest="metrics_port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics over plain HTTP on this port of --host (0: any free; "
+        "default -1: none); see docs/operations.md, Metrics",
     )
     serve.add_argument("--host", metavar="ADDRESS", help="address to listen on (default 127.0.0.1)")
     serve.add_argument(

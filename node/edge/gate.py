@@ -18,6 +18,11 @@ Limits per caller (sign-in attempts, a consumer's ticket code) belong with sign-
 knows the caller: a refusal there raises ``Busy`` with its ``retry_after_ms`` and is answered
 like the cap here (docs/security.md, "Hooks for sign-in").
 
+A gate given a ``meter`` (``node.metrics``) also reports every call of our services, refusals
+included: its method, its status code (what ``node.edge.errors`` will answer) and its time from
+the gate taking it (its request read) to its answer (a stream's to its last message). The
+report is an increment on the loop's thread, so the gate stays as cheap as it was.
+
 Checks run where gRPC hands the request's bytes to the method's deserializer: the checking
 deserializer hands the servicer a ``_Refusal`` in place of a message, and the wrapped method
 raises its error before the servicer is called. The count of calls at once is kept on the
@@ -26,14 +31,17 @@ event loop's thread, where both the deserializers and the methods run.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 from google.protobuf import descriptor_pool
 from grpc import aio
 
 from core.errors import HotlineError, InvalidInput
+from node.edge.errors import status_for
 from node.edge.limits import request_limit
 from sync.errors import Busy
 
@@ -42,6 +50,39 @@ if TYPE_CHECKING:
 
 OURS = "/hotline.v1."
 """Methods of our services start with this; the gate leaves all others alone."""
+
+
+class CallMeter(Protocol):
+    """Where a gate reports each call (``node.metrics.NodeMetrics``)."""
+
+    def observe_call(self, path: str, code: str, seconds: float) -> None:
+        """One call of method ``path`` answered with status ``code`` after ``seconds``."""
+        ...
+
+
+_CODE_NAMES = {c.value[0]: c.name for c in grpc.StatusCode}
+"""Status code names by number (a servicer may set a code as a bare number)."""
+
+
+def _set_code(context: Any) -> str:
+    """The status code a servicer set itself on a call it ended without raising (OK if none)."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    if isinstance(code, int):
+        return _CODE_NAMES.get(code, "UNKNOWN")
+    return "OK"
+
+
+def _code_of(error: BaseException, context: Any) -> str:
+    """The status code name a call ending with ``error`` is answered with: one of ours is
+    mapped as ``node.edge.errors`` maps it, anything else is INTERNAL."""
+    if isinstance(error, aio.AbortError):
+        return _set_code(context)  # the servicer set the code as it aborted
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):
+        return "CANCELLED"  # the client went away
+    code = status_for(error) if isinstance(error, Exception) else None
+    return code.name if code is not None else "INTERNAL"
 
 
 class _Refusal:
@@ -63,10 +104,12 @@ def _request_type(method: str) -> str:
 class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Counts our calls at once on one server, and checks each request's size and form."""
 
-    def __init__(self, max_calls: int) -> None:
+    def __init__(self, max_calls: int, meter: CallMeter | None = None) -> None:
         self.max_calls = max_calls
         self.in_flight = 0
         """Our calls being served on this server now."""
+        self.meter = meter
+        """Where each call is reported (None: nowhere)."""
 
     def _busy(self) -> Busy:
         return Busy(f"the node is serving as many calls as it takes at once ({self.max_calls})")
@@ -112,17 +155,29 @@ class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
             return handler
         parse = handler.request_deserializer
         serialize = handler.response_serializer
+        meter = self.meter
         if handler.unary_unary is not None:
             inner_uu = handler.unary_unary
 
             async def unary_unary(request: Any, context: Any) -> Any:
-                if isinstance(request, _Refusal):
-                    raise request.error
-                self._admit()
+                started = time.perf_counter()
+                code = "OK"
                 try:
-                    return await inner_uu(request, context)
+                    if isinstance(request, _Refusal):
+                        raise request.error
+                    self._admit()
+                    try:
+                        return await inner_uu(request, context)
+                    finally:
+                        self.in_flight -= 1
+                except BaseException as error:
+                    code = _code_of(error, context)
+                    raise
                 finally:
-                    self.in_flight -= 1
+                    if meter is not None:
+                        if code == "OK":
+                            code = _set_code(context)
+                        meter.observe_call(method, code, time.perf_counter() - started)
 
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, self._deserializer(method, parse, unary=True), serialize
@@ -131,14 +186,25 @@ class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
             inner_us = handler.unary_stream
 
             async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
-                if isinstance(request, _Refusal):
-                    raise request.error
-                self._admit()
+                started = time.perf_counter()
+                code = "OK"
                 try:
-                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
-                        yield item
+                    if isinstance(request, _Refusal):
+                        raise request.error
+                    self._admit()
+                    try:
+                        async for item in inner_us(request, context):  # type: ignore[attr-defined]
+                            yield item
+                    finally:
+                        self.in_flight -= 1
+                except BaseException as error:
+                    code = _code_of(error, context)
+                    raise
                 finally:
-                    self.in_flight -= 1
+                    if meter is not None:
+                        if code == "OK":
+                            code = _set_code(context)
+                        meter.observe_call(method, code, time.perf_counter() - started)
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, self._deserializer(method, parse, unary=True), serialize
@@ -147,11 +213,22 @@ class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
             inner_su = handler.stream_unary
 
             async def stream_unary(requests: AsyncIterator[Any], context: Any) -> Any:
-                self._admit()
+                started = time.perf_counter()
+                code = "OK"
                 try:
-                    return await inner_su(_checked(requests), context)  # type: ignore[arg-type]
+                    self._admit()
+                    try:
+                        return await inner_su(_checked(requests), context)  # type: ignore[arg-type]
+                    finally:
+                        self.in_flight -= 1
+                except BaseException as error:
+                    code = _code_of(error, context)
+                    raise
                 finally:
-                    self.in_flight -= 1
+                    if meter is not None:
+                        if code == "OK":
+                            code = _set_code(context)
+                        meter.observe_call(method, code, time.perf_counter() - started)
 
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, self._deserializer(method, parse, unary=False), serialize

@@ -6,13 +6,17 @@ deadline sweep first, then detection, then the erasure of personal data whose re
 Jobs act on rows of the node's views and record durable events, so a round repeated after a
 crash or a restart asks for nothing twice: no job store needs to survive the process
 (docs/deadlines.md says why).
+
+Every round of a job, whether the timer ran it or a test or drill did (``run_job``), is timed
+and told to ``on_job`` (the node's metrics: how long the sweep took, what it recorded).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,6 +41,20 @@ class JobScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._round: asyncio.Task[None] | None = None
         self._stopping = False
+        self.on_job: Callable[[str, float, int | None], None] | None = None
+        """Told of each round of a job: its name, its seconds, the events it recorded (None:
+        it failed)."""
+
+    async def run_job(self, name: str) -> int:
+        """One round of the job ``name``, timed; returns how many events it recorded."""
+        started = time.perf_counter()
+        recorded: int | None = None
+        try:
+            recorded = await self.jobs[name].run_once()
+            return recorded
+        finally:
+            if self.on_job is not None:
+                self.on_job(name, time.perf_counter() - started, recorded)
 
     def start(self, interval: float) -> None:
         """Run a round every ``interval`` seconds on the running event loop."""
@@ -62,11 +80,11 @@ class JobScheduler:
             return
         self._round = asyncio.current_task()
         try:
-            for name, job in list(self.jobs.items()):
+            for name in list(self.jobs):
                 if self._stopping:
                     return  # the node is stopping: the jobs left run at its next start
                 try:
-                    await job.run_once()
+                    await self.run_job(name)
                 except Exception:  # a job that fails is tried again at the next round
                     log.exception("job %s failed; it runs again at the next interval", name)
         except asyncio.CancelledError:

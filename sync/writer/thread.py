@@ -117,6 +117,9 @@ class LogWriter:
         self._stopping = False
         self.on_commit: Callable[[], None] | None = None
         """Called (on the writer thread) after every commit; e.g. to wake replication."""
+        self.on_group: Callable[[int, float], None] | None = None
+        """Called (on the writer thread) after every group's transaction committed, with its
+        jobs and the seconds it took: the node's metrics (``node.metrics``)."""
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -147,6 +150,11 @@ class LogWriter:
             log.warning("log writer: still busy after %.1f s of stopping", timeout)
             return False
         return True
+
+    @property
+    def queue_depth(self) -> int:
+        """Jobs queued and not yet taken into a group (approximate, as the queue moves)."""
+        return self._queue.qsize()
 
     @property
     def stopping(self) -> bool:
@@ -275,6 +283,8 @@ class LogWriter:
             self._hand_back(left, [(False, StorageError(STOPPING)) for _ in left])
 
     def _run_group(self, group: list[_Pending]) -> None:
+        started = time.perf_counter()
+        took: float | None = None
         try:
             outcomes = commit_group(
                 self._connection(), [p.job for p in group], self._open_batch, self._project
@@ -293,9 +303,21 @@ class LogWriter:
                 error.__cause__ = exc
             log.warning("log writer: job failed: %s", exc)
             outcomes = [(False, error)]
+        else:
+            took = time.perf_counter() - started
         self._hand_back(group, outcomes)
+        if took is not None:  # told after the callers are answered: they wait for nothing
+            self._committed(len(group), took)
         if self.on_commit is not None and any(ok for ok, _ in outcomes):
             self.on_commit()
+
+    def _committed(self, size: int, seconds: float) -> None:
+        """Tell ``on_group`` of a committed group; its failure never fails the jobs."""
+        if self.on_group is not None:
+            try:
+                self.on_group(size, seconds)
+            except Exception:
+                log.exception("log writer: on_group failed")
 
     def _open_batch(self, conn: Connection) -> LogBatch:
         return LogBatch(conn, self._identity, self._wall_ms, self.trust)

@@ -168,7 +168,7 @@ class InProcessNode:
 
 def run_job(node: InProcessNode, name: str) -> int:
     """Run the node's scheduled job ``name`` once; returns how many events it recorded."""
-    recorded = node.run(node.node.jobs.jobs[name].run_once())
+    recorded = node.run(node.node.jobs.run_job(name))
     assert isinstance(recorded, int), f"job {name} answered {recorded!r}"
     return recorded
 
@@ -205,6 +205,7 @@ class World:
         parent_address: str = "",
         real_ms: Callable[[], int] | None = None,
         provision: bool = True,
+        metrics_port: int = -1,
     ) -> InProcessNode:
         """Start one node of the world (its parent must be started first).
 
@@ -212,6 +213,7 @@ class World:
         (through a ``LinkProxy`` that a test cuts and heals); ``real_ms`` stands in for real
         time where sign-in and sessions read it. ``provision=False`` leaves the node as
         ``hotline serve`` first starts it: nobody on its roster, nobody able to act.
+        ``metrics_port=0`` serves its Prometheus metrics on a free loopback port.
         """
         parent_name = parent if parent is not None else spec.parent
         parent_target = parent_address or (
@@ -229,6 +231,7 @@ class World:
             sweep_interval=3600,  # tests run the jobs themselves: run_job(node, name)
             password_hash_memory_kib=DEVNET_HASH_MEMORY_KIB,
             personal_suite=self.personal_suite,
+            metrics_port=metrics_port,
         )
         node = InProcessNode(
             build_node(settings, profile_of(spec.level), clock=clock, real_ms=real_ms)
