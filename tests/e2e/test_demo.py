@@ -31,6 +31,11 @@ def test_the_demo_ends_with_every_level_consistent_in_under_a_minute(tmp_path: P
     assert "✗" not in done.stdout
     for level in ("national", "province", "city", "chengguan", "qilihe", "station"):
         assert f"    {level}" in done.stdout
+    # The ODR scene: the web front served, one dispute settled, one converted, both agreed on.
+    assert "the web front serves Chengguan's pages on http://127.0.0.1:" in done.stdout
+    assert "accepts on their page: DISPUTE_STATUS_SETTLED" in done.stdout
+    assert "rejects: DISPUTE_STATUS_CONVERTED" in done.stdout
+    assert "(odr-settled) ✓" in done.stdout and "(odr-converted) ✓" in done.stdout
     # The README's promise, kept as it is. It takes about 45 s on an idle machine (52 s in
     # CI's timed run, December 2026) and far more beside the parallel suite's workers, so
     # `make test` runs it after them, alone.

@@ -150,6 +150,14 @@ def odr_green_channel(
     """Play the scene; the two tickets by label, and the web front's process (stop it last)."""
     secret = _enrol(net)
     front = start_web_front(net, root)
+    try:
+        return _play(net, secret), front
+    except BaseException:
+        front.terminate()
+        raise
+
+
+def _play(net: LocalNetwork, secret: str) -> dict[str, str]:
     net.settle()
     with net.client("province", OPERATOR) as centre:
         settled, settled_code = _file(centre, "odr-settled", "新买的洗衣机脱水时剧烈震动，要求退货")
@@ -185,4 +193,4 @@ def odr_green_channel(
         f"  {converted} is held by {ticket.holder_unit} ({ticket.status.value}), "
         f"its ODR history kept: {', '.join(odr_steps)}"
     )
-    return {"odr-settled": settled, "odr-converted": converted}, front
+    return {"odr-settled": settled, "odr-converted": converted}

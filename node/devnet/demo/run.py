@@ -6,7 +6,9 @@ registers and dispatches realistic tickets; Qilihe goes offline and keeps its pl
 while tickets are routed to it; Chengguan and its station handle theirs; Qilihe comes back,
 catches up (with a progress display) and handles its own; a record edited on the station's
 laptop is refused by its county and caught by ``hotline audit``; the centre calls consumers
-back. At the end every level's copy of every ticket is compared: the demo exits 0 only if they
+back; an enterprise enrolled in the ODR green channel settles one dispute on its own and sees
+another turn into a complaint, its web front serving the portal and the consumer's page. At
+the end every level's copy of every ticket is compared: the demo exits 0 only if they
 all agree.
 """
 
@@ -28,6 +30,7 @@ from core.ticket.vocabulary import (
     Track,
 )
 from node.devnet.demo.deadlines import show_queue, start_campaign
+from node.devnet.demo.odr import odr_green_channel
 from node.devnet.demo.personal_data import personal_data_is_guarded
 from node.devnet.demo.scenes import (
     catch_up_with_progress,
@@ -382,8 +385,15 @@ def run_demo(*, keep: bool = False, keep_data: Path | None = None) -> int:
         net.settle()
         say("\n6. Personal data (个人信息): masked everywhere, every look in full recorded:")
         guarded = personal_data_is_guarded(net, ids["gym"], ids["masks"])
+        say("\n7. The ODR green channel (在线消费纠纷解决): an enterprise settles directly:")
+        odr_ids, web_front = odr_green_channel(net, root)
+        ids.update(odr_ids)
         net.settle()
-        agree = _agreement_table(net, ids) and untampered and door_held and guarded
+        try:
+            agree = _agreement_table(net, ids) and untampered and door_held and guarded
+        finally:
+            web_front.terminate()
+            web_front.wait(10)
     elapsed = time.monotonic() - started
     if not keep:
         import shutil
