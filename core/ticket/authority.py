@@ -183,6 +183,13 @@ def why_unit_may_not(state: TicketState, officer: OfficerRef, event: DomainEvent
         case InquiryAnswered():
             return None if in_field or covers(officer, holder) else f"{unit} does not hold it"
         case CallbackRecorded() | TicketReopened():
+            # The unit that took the call calls the consumer back (回访), and a consumer rates
+            # online on the node that registered the ticket (``core.officers.web_channel``),
+            # wherever the ticket went: a green-channel dispute is held by the enterprise's
+            # county, which may be another county's.
+            registration = state.registration
+            if registration is not None and unit == registration.registering_unit:
+                return None
             return None if covers(officer, holder) else f"{unit} does not supervise {holder}"
         case ReminderSent(unit_code=subject) | TicketEscalated(from_unit=subject):
             # About the duty of ``subject``: recorded by its own sweep or one above it. Judged

@@ -20,13 +20,20 @@ from core.errors import InvalidInput, StepNotAllowed
 from core.odr import dispute_decisions as odr
 from core.odr.dispute import CloseReason, ContactMethod, ConversionReason, DisputeStatus
 from core.odr.roster import ApplicantKind, OdrRoster, RosterEntry, Standing
-from core.officers import Officer
+from core.officers import Officer, web_channel
 from core.ticket import commands as c
 from core.ticket.decisions import decide, register_ticket
 from core.ticket.duties import duty_owners
 from core.ticket.fold import fold
 from core.ticket.state import Stage, TicketStatus
-from core.ticket.vocabulary import Duty, JurisdictionBasis, MediationOutcome, TicketKind, Track
+from core.ticket.vocabulary import (
+    Duty,
+    JurisdictionBasis,
+    MediationOutcome,
+    Satisfaction,
+    TicketKind,
+    Track,
+)
 from tests.helpers import domain
 from tests.helpers.domain import HANDLER, HUB, NOW, History
 
@@ -379,3 +386,28 @@ def test_an_acceptance_and_a_late_conversion_made_offline_converge_with_one_conf
     state = states[0]
     assert state.dispute is not None and state.dispute.status is DisputeStatus.SETTLED
     assert [c.event_type for c in state.conflicts] == ["OdrDisputeConverted"]
+
+
+def test_a_consumer_rates_a_dispute_settled_in_another_county_where_they_filed_it() -> None:
+    """Filed online at Qilihe against a Chengguan enterprise: the ticket is held by Chengguan,
+    and the consumer's rating is taken where they signed in, Qilihe's web channel (回访评价)."""
+    qilihe = domain.units().get("620103")
+    assert qilihe is not None
+    web = web_channel(qilihe)
+    history = History.registered(web, domain.draft())
+    registration = history.state.registration
+    assert registration is not None
+    history.record(web, odr.open_dispute(registration, _roster()))
+    _settle(history)
+    consumer = consumer_at("620103")
+    step(
+        history,
+        consumer,
+        odr.answer_proposal(history.state, consumer.ref(), True, "", domain.units()),
+    )
+    assert history.state.status is TicketStatus.CLOSED
+    assert history.state.holder_unit == CHENGGUAN
+    state = history.do(web, c.RecordCallback(Satisfaction.SATISFIED, "网上评价"))
+    assert [cb.satisfaction for cb in state.callbacks] == [Satisfaction.SATISFIED]
+    with pytest.raises(StepNotAllowed):  # another county that neither holds nor registered it
+        history.do(domain.OTHER_HANDLER, c.RecordCallback(Satisfaction.SATISFIED))
