@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select
 
 from core.access.record import AccessAction, AccessOutcome
 from core.access.sessions import SessionEnd
@@ -42,6 +42,7 @@ from node.access import record, store
 from node.app.blocking import BlockingPool
 from node.desks.roster import Roster
 from node.storage.database import Database
+from node.storage.record_exchange import RecordExchange
 from node.storage.tables import account_cursors, officer_accounts, officer_credentials, officers
 from proto.hotline.v1 import accounts_pb2
 from sync.identity import NodeIdentity
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 PAGE_OFFICERS = 100
 """Officers per downward page (with every record of each), records per upward page."""
+_EXCHANGE = RecordExchange(officer_accounts, account_cursors, PAGE_OFFICERS)
 
 
 @dataclass
@@ -287,11 +289,11 @@ class OfficerAccounts:
         if not batch.accounts:
             if batch.cursor != self.down_cursor(parent_node):
                 with self._db.write() as conn:
-                    _set_cursor(conn, f"down:{parent_node}", batch.cursor)
+                    _EXCHANGE.set_position(conn, f"down:{parent_node}", batch.cursor)
             return Receipt()
         with self._db.write() as conn:
             receipt = self._take(conn, list(batch.accounts), parent_node, None)
-            _set_cursor(conn, f"down:{parent_node}", batch.cursor)
+            _EXCHANGE.set_position(conn, f"down:{parent_node}", batch.cursor)
         self._roster.reload()
         return receipt
 
@@ -450,38 +452,19 @@ class OfficerAccounts:
         """The next page of records signed in this node's subtree that the parent has not
         taken: the records, the position to note once it has (0: nothing new to note), and
         whether more wait."""
-        table = officer_accounts.c
         with self._db.read() as conn:
-            after = _cursor(conn, f"up:{parent_node}")
-            rows = conn.execute(
-                select(table.pos, table.signed)
-                .where(
-                    table.pos > after,
-                    table.received_from != parent_node,
-                    table.issuer_unit.startswith(self._prefix, autoescape=True),
-                )
-                .order_by(table.pos)
-                .limit(PAGE_OFFICERS)
-            ).all()
-            end = conn.execute(select(func.coalesce(func.max(table.pos), 0))).scalar_one()
-        more = len(rows) == PAGE_OFFICERS
-        upto = int(rows[-1].pos) if more else int(end)
-        signed = []
-        for row in rows:
-            item = accounts_pb2.SignedOfficerAccount()
-            item.ParseFromString(row.signed)
-            signed.append(item)
-        return signed, (upto if upto > after else 0), more
+            signed, upto, more = _EXCHANGE.unsent(conn, parent_node, self._prefix)
+        return [accounts_pb2.SignedOfficerAccount.FromString(raw) for raw in signed], upto, more
 
     def parent_took(self, parent_node: str, upto: int) -> None:
         """Note that the parent holds this node's records up to ``upto`` (blocking)."""
         with self._db.write() as conn:
-            _set_cursor(conn, f"up:{parent_node}", upto)
+            _EXCHANGE.set_position(conn, f"up:{parent_node}", upto)
 
     def down_cursor(self, parent_node: str) -> int:
         """The parent's position held here (blocking)."""
         with self._db.read() as conn:
-            return _cursor(conn, f"down:{parent_node}")
+            return _EXCHANGE.position(conn, f"down:{parent_node}")
 
 
 def records_in(conn: Connection, officer_id: str) -> list[OfficerAccount]:
@@ -516,18 +499,3 @@ def _claimed(item: accounts_pb2.SignedOfficerAccount) -> tuple[str, int]:
 
 def _roles(roles: frozenset[Role]) -> str:
     return ", ".join(sorted(r.value for r in roles))
-
-
-def _cursor(conn: Connection, peer: str) -> int:
-    row = conn.execute(
-        select(account_cursors.c.position).where(account_cursors.c.peer == peer)
-    ).first()
-    return int(row.position) if row else 0
-
-
-def _set_cursor(conn: Connection, peer: str, position: int) -> None:
-    done = conn.execute(
-        update(account_cursors).where(account_cursors.c.peer == peer).values(position=position)
-    )
-    if not done.rowcount:
-        conn.execute(insert(account_cursors).values(peer=peer, position=position))

@@ -17,13 +17,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from core.errors import NotPermitted
 from core.odr.roster import OdrRoster
 from core.odr.roster_record import RosterRecord, newest, roster_of
 from core.units import jurisdiction_prefix
 from node.storage.database import Database
+from node.storage.record_exchange import RecordExchange
 from node.storage.tables import odr_roster_cursors, odr_roster_records
 from proto.hotline.v1 import enrolment_pb2 as pb
 from sync.identity import NodeIdentity
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 PAGE_RECORDS = 200
 """Records per page, up or down."""
+_EXCHANGE = RecordExchange(odr_roster_records, odr_roster_cursors, PAGE_RECORDS)
 
 
 def read_roster(conn: Connection) -> OdrRoster:
@@ -141,7 +143,7 @@ class RosterBook:
         """A page from the parent, stored with the new cursor in one transaction (blocking)."""
         with self._db.write() as conn:
             receipt = self._take(conn, list(page.records), parent_node, None)
-            _set_cursor(conn, f"down:{parent_node}", page.cursor)
+            _EXCHANGE.set_position(conn, f"down:{parent_node}", page.cursor)
         return receipt
 
     def _take(
@@ -222,58 +224,22 @@ class RosterBook:
     def for_parent(self, parent_node: str) -> tuple[list[pb.SignedRosterRecord], int, bool]:
         """The next page of records signed in this subtree that the parent has not taken: the
         records, the position to note once it has (0: nothing new), whether more wait."""
-        table = odr_roster_records.c
         with self._db.read() as conn:
-            after = _cursor(conn, f"up:{parent_node}")
-            rows = conn.execute(
-                select(table.pos, table.signed)
-                .where(
-                    table.pos > after,
-                    table.received_from != parent_node,
-                    table.issuer_unit.startswith(self._prefix, autoescape=True),
-                )
-                .order_by(table.pos)
-                .limit(PAGE_RECORDS)
-            ).all()
-            end = conn.execute(select(func.coalesce(func.max(table.pos), 0))).scalar_one()
-        more = len(rows) == PAGE_RECORDS
-        upto = int(rows[-1].pos) if more else int(end)
-        signed = []
-        for row in rows:
-            item = pb.SignedRosterRecord()
-            item.ParseFromString(row.signed)
-            signed.append(item)
-        return signed, (upto if upto > after else 0), more
+            signed, upto, more = _EXCHANGE.unsent(conn, parent_node, self._prefix)
+        return [pb.SignedRosterRecord.FromString(raw) for raw in signed], upto, more
 
     def parent_took(self, parent_node: str, upto: int) -> None:
         """Note that the parent holds this node's records up to ``upto`` (blocking)."""
         with self._db.write() as conn:
-            _set_cursor(conn, f"up:{parent_node}", upto)
+            _EXCHANGE.set_position(conn, f"up:{parent_node}", upto)
 
     def down_cursor(self, parent_node: str) -> int:
         """The parent's position held here (blocking)."""
         with self._db.read() as conn:
-            return _cursor(conn, f"down:{parent_node}")
+            return _EXCHANGE.position(conn, f"down:{parent_node}")
 
 
 def _stored(raw: bytes) -> RosterRecord:
     signed = pb.SignedRosterRecord()
     signed.ParseFromString(raw)
     return read_stored(signed)
-
-
-def _cursor(conn: Connection, peer: str) -> int:
-    row = conn.execute(
-        select(odr_roster_cursors.c.position).where(odr_roster_cursors.c.peer == peer)
-    ).first()
-    return int(row.position) if row else 0
-
-
-def _set_cursor(conn: Connection, peer: str, position: int) -> None:
-    done = conn.execute(
-        update(odr_roster_cursors)
-        .where(odr_roster_cursors.c.peer == peer)
-        .values(position=position)
-    )
-    if not done.rowcount:
-        conn.execute(insert(odr_roster_cursors).values(peer=peer, position=position))
