@@ -44,11 +44,18 @@ async def not_found(request: web.Request) -> web.Response:
 
 
 def make_app(
-    target: str, root_pem: bytes, *, unit: str = "", secure: bool = False
+    target: str,
+    root_pem: bytes,
+    *,
+    unit: str = "",
+    secure: bool = False,
+    front_key: bytes | None = None,
 ) -> web.Application:
     """The web front for the node at ``target`` (client port, TLS checked against ``root_pem``).
 
-    ``secure`` marks the session cookie Secure (when a TLS proxy serves the front).
+    ``secure`` marks the session cookie Secure (when a TLS proxy serves the front);
+    ``front_key``, the node's web front key, lets the node limit and record each visitor
+    rather than the front (``node.edge.front``).
     """
     app = web.Application(middlewares=[headers_middleware, failure_middleware, visitor_middleware])
     app[VISITORS] = VisitorBook()
@@ -56,7 +63,7 @@ def make_app(
     app[SECURE_COOKIE] = secure
 
     async def link(app: web.Application) -> AsyncIterator[None]:
-        app[NODE_LINK] = NodeLink(target, root_pem, unit=unit)
+        app[NODE_LINK] = NodeLink(target, root_pem, unit=unit, front_key=front_key)
         yield
         await app[NODE_LINK].close()
 

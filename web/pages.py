@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 
 from proto.hotline.v1 import odr_pb2
 from web import display
-from web.node_link import NodeLink
+from web.node_link import NodeLink, VisitorLink
 from web.refusals import Refusal
 from web.sessions import COOKIE, Visitor, VisitorBook
 
@@ -66,9 +66,9 @@ def visitor(request: web.Request) -> Visitor:
     return request[VISITOR]
 
 
-def node(request: web.Request) -> NodeLink:
-    """The link to the node behind the front."""
-    return request.app[NODE_LINK]
+def node(request: web.Request) -> VisitorLink:
+    """The link to the node behind the front, for the visitor of ``request``."""
+    return request.app[NODE_LINK].for_visitor(request.remote or "")
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:

@@ -46,15 +46,18 @@ CONTEXT = b"hotline.v1.consumer-code\x00"
 """Prefix of what the HMAC covers: the key serves this and nothing else."""
 
 
-def load_or_create_key(data_dir: Path) -> bytes:
-    """The node's consumer-code key, made (mode 0600, written once) when the folder has none."""
-    path = data_dir / KEY_FILE
+def load_or_create_key(data_dir: Path, file_name: str = KEY_FILE, what: str = "") -> bytes:
+    """A key of the node's data folder (the consumer-code key unless ``file_name`` names
+    another), made (mode 0600, written once) when the folder has none."""
+    path = data_dir / file_name
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         key = path.read_bytes()
         if len(key) != KEY_BYTES:
-            raise ValueError(f"{path}: not a consumer-code key ({len(key)} bytes)") from None
+            raise ValueError(
+                f"{path}: not a {what or 'consumer-code key'} ({len(key)} bytes)"
+            ) from None
         return key
     key = secrets.token_bytes(KEY_BYTES)
     with os.fdopen(fd, "wb") as file:

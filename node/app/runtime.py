@@ -43,6 +43,7 @@ from node.desks.supervision import SupervisionQueue
 from node.edge.acts import ActRecorder
 from node.edge.caller import SessionInterceptor
 from node.edge.errors import ErrorMappingInterceptor
+from node.edge.front import FrontInterceptor, front_key
 from node.edge.gate import CallGate
 from node.edge.guard import PermissionGuard
 from node.edge.limits import port_limit
@@ -213,6 +214,8 @@ class Node:
             gate,
         ]
         if not any(m.peer for m in mounts):
+            # A web front's visitor, when the front shows the node's key (node.edge.front).
+            interceptors.append(FrontInterceptor(front_key(self.settings.data_dir)))
             interceptors.append(SessionInterceptor(self.access))
             # Who may call what, for every method (node.edge.guard, core.access.permissions).
             interceptors.append(PermissionGuard(self))

@@ -23,6 +23,7 @@ import grpc
 from grpc import aio
 
 from core.errors import NotPermitted, NotSignedIn
+from node.edge.front import forwarded_visitor
 
 if TYPE_CHECKING:
     from node.access.desk import SignedIn, SignInDesk
@@ -72,7 +73,12 @@ def acting_officer(context: aio.ServicerContext[Any, Any]) -> str:
 
 
 def peer_of(context: aio.ServicerContext[Any, Any]) -> str:
-    """The caller's address as gRPC saw it (``ipv4:10.0.0.7:51234``), for the access record."""
+    """The caller's address as gRPC saw it (``ipv4:10.0.0.7:51234``), for the access record and
+    the limits per caller; for a web front's call with the node's front key, the visitor's
+    (``node.edge.front``)."""
+    visitor = forwarded_visitor()
+    if visitor:
+        return visitor
     peer = context.peer()
     return peer.decode() if isinstance(peer, bytes) else str(peer or "")
 

@@ -32,6 +32,7 @@ from node.app.clock import Clock
 from node.devnet.officers import now_ms
 from node.devnet.samples import APPLIANCES, GYM, demo_tickets
 from node.edge.client import NodeClient
+from node.edge.front import front_key
 from proto.hotline.v1 import enrolment_pb2 as pb
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message
@@ -147,7 +148,8 @@ def channel(world: World, chromium: Any) -> Iterator[Channel]:
     world.sync("chengguan", "city", "qilihe")  # the roster up to the province and down again
     county = world["chengguan"]
     loop = LoopThread()
-    running = loop.run(start_web(make_app(county.target, county.root)))
+    key = front_key(world.settings["chengguan"].data_dir)  # visitors counted one by one
+    running = loop.run(start_web(make_app(county.target, county.root, front_key=key)))
     chromium.get(running.url + "/")
     chromium.delete_all_cookies()
     try:

@@ -24,6 +24,7 @@ from node.devnet.officers import now_ms
 from node.devnet.processes import LocalNetwork
 from node.devnet.samples import APPLIANCES, demo_tickets
 from node.edge.client import NodeClient
+from node.edge.front import FRONT_KEY_FILE
 from proto.hotline.v1 import consumer_pb2, intake_pb2, odr_pb2
 from proto.hotline.v1 import enrolment_pb2 as pb
 from sync.codec import from_message, to_message
@@ -89,7 +90,8 @@ def start_web_front(net: LocalNetwork, root: Path) -> subprocess.Popen[str]:
     root_pem.write_bytes(net.hierarchy.root_pem())
     front = subprocess.Popen(
         [sys.executable, "-m", "node", "serve-web", "--node", net["chengguan"].target,
-         "--root", str(root_pem), "--port", "0"],
+         "--root", str(root_pem), "--front-key", str(net["chengguan"].data_dir / FRONT_KEY_FILE),
+         "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
