@@ -119,6 +119,7 @@ class SignInDesk(OutsiderSignIn):
         """Wrong codes before a ticket's consumer access locks, for how long, and how long a
         consumer's session lasts."""
         self.throttle = SignInThrottle(limits or SignInLimits())
+        self._other_throttles: list[tuple[SignInThrottle, str]] = []
         self._codes = codes
         self._wall_ms = wall_ms
         self.passwords = hashing
@@ -157,8 +158,14 @@ class SignInDesk(OutsiderSignIn):
         self.throttle.succeeded(keys, self._wall_ms())
         return result
 
-    def _record_bursts(self, bursts: tuple[EndedBurst, ...], now: int) -> None:
-        """One access-record row per burst of refused tries, with its count."""
+    def _record_bursts(
+        self,
+        bursts: tuple[EndedBurst, ...],
+        now: int,
+        action: AccessAction = AccessAction.SIGN_IN,
+        what: str = "tries",
+    ) -> None:
+        """One access-record row per burst of refused ``what``, with its count."""
         with self._db.write() as conn:
             for ended in bursts:
                 burst, key = ended.burst, ended.key
@@ -168,21 +175,35 @@ class SignInDesk(OutsiderSignIn):
                     conn,
                     now,
                     "" if by_address else key.value,
-                    AccessAction.SIGN_IN,
+                    action,
                     SignInRefusal.RATE_LIMITED.value,
                     key.value if by_address else "",
-                    detail=f"{burst.refused} tries refused {per} from "
+                    detail=f"{burst.refused} {what} refused {per} from "
                     f"{china_text(burst.first_ms)} to {china_text(burst.last_ms)} (rate limit)",
                 )
+
+    async def record_refused_calls(self, bursts: tuple[EndedBurst, ...], what: str) -> None:
+        """Record bursts of calls another limit of the node refused (``what``: e.g. complaints
+        filed online), one row each, as refused calls."""
+        if bursts:
+            await self._blocking.run(
+                self._record_bursts, bursts, self._wall_ms(), AccessAction.CALL, what
+            )
+
+    def flush_also(self, throttle: SignInThrottle, what: str) -> None:
+        """Have ``flush_bursts`` record the bursts ``throttle`` still holds at the node's stop."""
+        self._other_throttles.append((throttle, what))
 
     async def flush_bursts(self) -> None:
         """Record every burst not yet recorded (at the node's stop)."""
         pending = tuple(self.throttle.drain())
-        if pending:
-            try:
+        try:
+            if pending:
                 await self._blocking.run(self._record_bursts, pending, self._wall_ms())
-            except Exception:  # the stop goes on; the log says what was not recorded
-                log.exception("%d burst(s) of refused sign-in tries not recorded", len(pending))
+            for throttle, what in self._other_throttles:
+                await self.record_refused_calls(tuple(throttle.drain()), what)
+        except Exception:  # the stop goes on; the log says what was not recorded
+            log.exception("bursts of refused tries not recorded")
 
     # -- signing in and out ------------------------------------------------------------------
 

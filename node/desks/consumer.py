@@ -29,6 +29,7 @@ from core.ticket.consumer_progress import consumer_steps
 from core.ticket.events import RecordedEvent
 from core.ticket.vocabulary import Satisfaction
 from node.access.accounts import SignedIn
+from node.access.desk import SignInDesk
 from node.access.throttle import Key, SignInThrottle, address_of
 from node.app.blocking import BlockingPool
 from node.desks.casework import CaseworkDesk
@@ -46,7 +47,9 @@ from sync.log_store import EventLog
 
 FILINGS_PER_ADDRESS = BucketRule(burst=10, per_minute=2)
 """Complaints one caller address may file online in a row, and how fast more. The web front
-(``hotline serve-web``) calls from one address for every consumer behind it: size this for it."""
+(``hotline serve-web``) names each visitor's address with its front key (``node.edge.front``)."""
+REFUSED_FILINGS = "complaints filed online"
+"""How a burst of refused filings is counted in the access record."""
 
 
 class ConsumerDesk:
@@ -64,6 +67,7 @@ class ConsumerDesk:
         filings: BucketRule = FILINGS_PER_ADDRESS,
         deadlines: DeadlineRules | None = None,
         node_ms: Callable[[], int] | None = None,
+        access: SignInDesk | None = None,
     ) -> None:
         self._intake = intake
         self._casework = casework
@@ -73,6 +77,10 @@ class ConsumerDesk:
         self._blocking = blocking
         self._wall_ms = wall_ms
         self._filings = SignInThrottle(SignInLimits(per_address=filings))
+        self._access = access
+        """Where bursts of refused filings are recorded (the node's access record)."""
+        if access is not None:
+            access.flush_also(self._filings, REFUSED_FILINGS)
         self._deadlines = deadlines
         """The rules the ODR limit of a dispute is shown by (None: no due date shown)."""
         self._node_ms = node_ms or wall_ms
@@ -91,6 +99,8 @@ class ConsumerDesk:
         decoding is checking too, and a refused caller gets nothing checked."""
         address = Key("address", address_of(peer))
         admission = self._filings.admit((address,), self._wall_ms())
+        if admission.ended and self._access is not None:
+            await self._access.record_refused_calls(admission.ended, REFUSED_FILINGS)
         if not admission.admitted:
             raise Busy("too many complaints filed from this address", admission.retry_after_ms)
         filed = command()

@@ -146,6 +146,7 @@ def _add(node: Node, server: aio.Server) -> None:
         _real_ms,
         deadlines=node.deadlines,
         node_ms=node.clock.wall_ms,
+        access=node.access,
     )
     servicer = ConsumerServicer(desk, ProposalDesk(node.odr, desk))
     consumer_pb2_grpc.add_ConsumerServiceServicer_to_server(servicer, server)

@@ -32,7 +32,7 @@ from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import common_pb2
 from proto.hotline.v1 import consumer_pb2 as cp
 from sync.codec import enum_number, to_message
-from tests.helpers.signin import reasons
+from tests.helpers.signin import access_rows, reasons
 from tests.helpers.world import InProcessNode, World, spec
 
 COUNTY_NAME = "兰州市城关区市场监督管理局"
@@ -280,6 +280,12 @@ def test_a_burst_of_filings_from_one_address_is_held_back_before_anything_is_wri
     # Held back before it is looked at: bad input from the same address is not even checked.
     assert refused(lambda: file(county, gym_filing(amount_fen=-1))).code == "RESOURCE_EXHAUSTED"
     assert events_held(county) == before
+    # The refused filings are one row of the access record (written when the burst ends, or
+    # at the node's stop, as here).
+    county.run(county.node.access.flush_bursts())
+    last = access_rows(county)[-1]
+    assert f"{last.action.value}/{last.outcome.value}/{last.reason}" == "call/refused/rate-limited"
+    assert last.detail.startswith("2 complaints filed online refused from this address")
 
 
 def test_a_proposal_is_rejected_only_with_a_reason_and_answered_only_when_pending(
