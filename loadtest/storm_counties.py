@@ -27,6 +27,7 @@ from core.units import UnitLevel
 from loadtest.harness import now_ms, offline_node
 from node.app.blocking import BlockingPool
 from node.app.levels import profile_of
+from node.app.runtime import Node
 from node.app.settings import NodeSettings
 from node.app.wiring import build_node
 from node.desks.roster import Roster
@@ -61,7 +62,7 @@ def _register_unit(folder: Path, unit: str) -> None:
         db.close()
 
 
-async def _register(node: Any, unit: str, events: int, seed: int) -> None:
+async def _register(node: Node, unit: str, events: int, seed: int) -> None:
     """``events`` complaints against businesses of the county itself (one signed event each)."""
     officer = f"{unit}-07"
     node.roster.save_officer(officer, "李强", unit, frozenset({Role.HANDLER}))
@@ -76,7 +77,7 @@ async def _register(node: Any, unit: str, events: int, seed: int) -> None:
     await asyncio.gather(*(node.intake.register(uuid.uuid4().hex, t, officer) for t in tickets))
 
 
-def _own_length(node: Any) -> int:
+def _own_length(node: Node) -> int:
     """How many events the node's own chain holds."""
     with node.db.read() as conn:
         head = EventLog(conn).head(node.identity.node_id)
@@ -110,9 +111,10 @@ class Reconnection:
     error: str = ""
 
 
-async def _reconnect(node: Any, deadline: float) -> Reconnection:
+async def _reconnect(node: Node, deadline: float) -> Reconnection:
     """Run the county's link until the parent holds its whole chain, honouring push-back."""
     link = node.link
+    assert link is not None, "a simulated county always has a parent"
     held = _own_length(node)
     result = Reconnection(node.identity.unit_code, node.identity.node_id, held)
     started = time.perf_counter()
@@ -123,7 +125,7 @@ async def _reconnect(node: Any, deadline: float) -> Reconnection:
             if exc.code != "RESOURCE_EXHAUSTED":
                 result.other_failures += 1
                 result.error = str(exc)
-            await asyncio.sleep(link._backoff())
+            await asyncio.sleep(link.backoff_delay())
             continue
         result.acknowledged = link.status.pushed_seq
         if result.acknowledged >= held:
@@ -153,7 +155,8 @@ async def _reconnect_all(
         return list(await asyncio.gather(*(_reconnect(n, deadline) for n in nodes)))
     finally:
         for node in nodes:
-            await node.link.close()
+            if node.link is not None:
+                await node.link.close()
             node.writer.stop()
             node.verifier.close()
             node.blocking.close()

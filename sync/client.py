@@ -596,7 +596,7 @@ class ParentLink:
             )
         return details
 
-    def _backoff(self) -> float:
+    def backoff_delay(self) -> float:
         """Seconds until the next round after a failure: the parent's hint if it gave one
         (``backoff_seconds``)."""
         return backoff_seconds(self.status.failures, self.status.retry_after_ms, random.uniform)
@@ -610,10 +610,10 @@ class ParentLink:
             try:
                 await self.sync_once()
             except ReplicationError as exc:
-                delay = self._backoff()
+                delay = self.backoff_delay()
                 log.info("%s; retrying in %.1fs", exc, delay)
             except Exception:
-                delay = self._backoff()
+                delay = self.backoff_delay()
                 self.status.failures += 1
                 log.exception("replication round failed; retrying in %.1fs", delay)
             self._wake.clear()
