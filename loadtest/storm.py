@@ -222,6 +222,7 @@ def _storm(
         "pushed_back": sum(r["pushed_back"] for r in reports),
         "most_pushbacks": max((r["pushed_back"] for r in reports), default=0),
         "other_failures": sum(r["other_failures"] for r in reports),
+        "other_errors": sorted({r["error"] for r in reports if r["error"]})[:5],
         "slowest_county_s": round(max((r["seconds"] for r in reports), default=0.0), 2),
         "intake_calls": calls,
         "intake_p99_ms": round(p99, 1),
