@@ -30,7 +30,7 @@ from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import accounts_pb2, events_pb2, sync_pb2, sync_pb2_grpc
 from sync.access_anchors import SignedHead
 from sync.batch_limits import BATCH_MESSAGE_LIMIT, by_size
-from sync.errors import ReplicationError
+from sync.errors import RETRY_AFTER_MS, ReplicationError
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
@@ -158,6 +158,17 @@ def pushback_ms(error: aio.AioRpcError) -> int | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+CORE_WRITE_FAILED = "Internal error from Core"
+"""What the asyncio client reports, in place of the parent's status and hint, when the parent
+refused a push while the child was still writing its first batch (grpc/grpc#36066)."""
+
+
+def _lost_refusal(code: str, details: str) -> bool:
+    """A push that most likely met a busy parent, its refusal lost by the gRPC client: retried
+    soon (``RETRY_AFTER_MS``) rather than after the back-off meant for an unreachable parent."""
+    return code == "INTERNAL" and details == CORE_WRITE_FAILED
 
 
 def backoff_seconds(
@@ -550,10 +561,10 @@ class ParentLink:
             raise
         except aio.AioRpcError as exc:
             code, details = exc.code().name, exc.details() or ""
-            if code == "RESOURCE_EXHAUSTED":
+            if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details):
                 # The parent is busy, not gone: keep the channel, come back when it says.
-                hint = pushback_ms(exc)
-                self.status.pushed_back += 1
+                hint = pushback_ms(exc) if code == "RESOURCE_EXHAUSTED" else RETRY_AFTER_MS
+                self.status.pushed_back += code == "RESOURCE_EXHAUSTED"
                 self.status.retry_after_ms = hint
                 self.status.last_error = f"{code}: {details}"
                 self.status.failures += 1
