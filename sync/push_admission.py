@@ -11,9 +11,11 @@ number of pushes at a time (the node's ``max_pushes`` setting) and refuses one m
 that long, with jitter, and tries again; nothing was taken from the refused push, so a retry
 starts from the parent's heads as if the first attempt had never been made.
 
-The hint grows with the queue of refusals in the recent past, so that a crowd spreads itself
-over time rather than coming back as one crowd: ``base_ms`` times the number of children
-refused since the last push finished, divided by the slots, capped at ``max_hint_ms``.
+The hint grows with the refusals not yet worked off, so that a crowd spreads itself over time
+rather than coming back as one crowd: ``base_hint_ms`` for every ``max_pushes`` refusals
+outstanding (this one included), capped at ``max_hint_ms``; each push that finishes works off
+``max_pushes`` of them (the slot it frees is soon taken by one of the refused, who come back in
+waves of about that size).
 
 Counted on the event loop's thread (where the servicer runs): no lock is needed.
 """
