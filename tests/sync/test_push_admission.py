@@ -108,3 +108,25 @@ def test_a_child_pushed_back_waits_the_hint_with_jitter_and_never_less() -> None
     # without a hint: exponential in the failures in a row
     assert backoff_seconds(1, None, lambda low, high: 1.0) == pytest.approx(1.0)
     assert backoff_seconds(4, None, lambda low, high: 1.0) == pytest.approx(8.0)
+
+
+def test_the_hint_shrinks_again_as_pushes_finish() -> None:
+    async def refused_hint(admission: PushAdmission) -> int:
+        with pytest.raises(Busy) as refused:
+            async with admission.admitted("county-late"):
+                pass
+        return refused.value.retry_after_ms
+
+    async def scenario() -> None:
+        admission = PushAdmission(1, base_hint_ms=100, max_hint_ms=10_000)
+        release, tasks = await _holding(admission, 1)
+        crowded = [await refused_hint(admission) for _ in range(5)]
+        assert crowded == [100, 200, 300, 400, 500]
+        release.set()
+        await asyncio.gather(*tasks)
+        release, tasks = await _holding(admission, 1)
+        assert await refused_hint(admission) == 500  # one finished push worked off one refusal
+        release.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(scenario())
