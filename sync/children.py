@@ -41,6 +41,7 @@ from sync.officer_account_signing import AccountExchange, alert_refused
 from sync.personal.shelf import PreparedSeal, SealShelf
 from sync.pki import NodeCertificate, PkiError, load_certificates
 from sync.protocol import PROTOCOL_VERSION, check_peer_protocol
+from sync.push_admission import PushAdmission
 from sync.received import batch_certificates, read_batch
 from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
@@ -115,9 +116,13 @@ class ChildReplication:
         wait_limit: float = WAIT_LIMIT,
         shelf: SealShelf | None = None,
         lookup_keys: LookupKeyKeeper | None = None,
+        admission: PushAdmission | None = None,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
+        self.admission = admission or PushAdmission()
+        """How many children may push at once; one more is refused ``Busy`` with a retry hint
+        (``sync.push_admission``)."""
         self._shelf = shelf
         """The sealed personal data: taken in beside pushed registrations, sent beside fed ones
         (None: a node that keeps none, and drops what comes)."""
@@ -273,9 +278,21 @@ class ChildReplication:
     ) -> sync_pb2.PushSummary:
         """Upward: batches of signed events, each applied in one transaction.
 
-        The next batch's signatures are checked while the current one is being written.
+        The next batch's signatures are checked while the current one is being written. At
+        most ``admission.max_pushes`` pushes are served at once: one more is refused ``Busy``
+        before any batch is read (a replication storm, ``sync.push_admission``).
         """
         child, prefix = await self.caller(pem)
+        async with self.admission.admitted(child.node_id):
+            return await self._take_push(child, prefix, batches)
+
+    async def _take_push(
+        self,
+        child: NodeCertificate,
+        prefix: str,
+        batches: AsyncIterable[sync_pb2.EventBatch],
+    ) -> sync_pb2.PushSummary:
+        """``push`` once admitted."""
         total = IngestReport()
         applying: asyncio.Future[IngestReport] | None = None
 

@@ -30,7 +30,7 @@ from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import accounts_pb2, events_pb2, sync_pb2, sync_pb2_grpc
 from sync.access_anchors import SignedHead
 from sync.batch_limits import BATCH_MESSAGE_LIMIT, by_size
-from sync.errors import ReplicationError
+from sync.errors import RETRY_AFTER_MS, ReplicationError
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
@@ -74,6 +74,12 @@ class LinkStatus:
     last_error: str = ""
     last_success_ms: int = 0
     failures: int = 0
+
+    pushed_back: int = 0
+    """Rounds the parent refused as busy (RESOURCE_EXHAUSTED) since start."""
+    retry_after_ms: int | None = None
+    """The parent's hint of when to come back, from the last round it refused (None: the last
+    round was not refused, or came without one)."""
 
     unpulled_at_hello: int = 0
     """Feed events the parent had for us at the start of the round."""
@@ -133,6 +139,51 @@ def upward_lag(log: EventLog, prefix: str) -> tuple[int, int]:
 def _signed_size(item: tuple[int, str, events_pb2.SignedEvent]) -> int:
     """The bytes one event of a pushed chain adds to its batch."""
     return item[2].ByteSize()
+
+
+PUSHBACK = "grpc-retry-pushback-ms"
+"""The trailer in which a busy parent says when to come back (gRFC A6, ``node.edge.errors``)."""
+
+MAX_PUSHBACK_MS = 60_000
+"""The longest a hint is believed: a parent's mistake must not park a county for hours."""
+
+
+def pushback_ms(error: aio.AioRpcError) -> int | None:
+    """The retry hint of a refused call (its ``grpc-retry-pushback-ms`` trailer), if any."""
+    trailers: Any = error.trailing_metadata() or ()
+    for item in trailers:
+        if item[0] == PUSHBACK:
+            try:
+                return max(0, min(MAX_PUSHBACK_MS, int(item[1])))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+CORE_WRITE_FAILED = "Internal error from Core"
+"""What the asyncio client reports, in place of the parent's status and hint, when the parent
+refused a push while the child was still writing its first batch (grpc/grpc#36066)."""
+
+
+def _lost_refusal(code: str, details: str) -> bool:
+    """A push that most likely met a busy parent, its refusal lost by the gRPC client: retried
+    soon (``RETRY_AFTER_MS``) rather than after the back-off meant for an unreachable parent."""
+    return code == "INTERNAL" and details == CORE_WRITE_FAILED
+
+
+def backoff_seconds(
+    failures: int, hint_ms: int | None, draw: Callable[[float, float], float]
+) -> float:
+    """How long a link waits before its next round after ``failures`` failures in a row.
+
+    A parent that said when to come back (a push refused as busy) is believed: the hint, plus
+    up to half again drawn by ``draw`` (jitter), so that children refused together do not come
+    back together. Otherwise exponential from half a second to 30 s, jittered by half either way.
+    """
+    if hint_ms is not None:
+        return hint_ms / 1000 * draw(1.0, 1.5)
+    base = min(30.0, 0.5 * float(2 ** min(failures, 6)))
+    return base * draw(0.5, 1.5)
 
 
 async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
@@ -504,17 +555,29 @@ class ParentLink:
             pulled = await self._pull(stub, parent)
         except ReplicationError as exc:
             await self.close()
+            self.status.retry_after_ms = None
             self.status.last_error = str(exc)
             self.status.failures += 1
             raise
         except aio.AioRpcError as exc:
             code, details = exc.code().name, exc.details() or ""
+            if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details):
+                # The parent is busy, not gone: keep the channel, come back when it says.
+                hint = pushback_ms(exc) if code == "RESOURCE_EXHAUSTED" else RETRY_AFTER_MS
+                self.status.pushed_back += code == "RESOURCE_EXHAUSTED"
+                self.status.retry_after_ms = hint
+                self.status.last_error = f"{code}: {details}"
+                self.status.failures += 1
+                raise ReplicationError(
+                    f"replication with {self.target} pushed back: {details}", code, hint
+                ) from exc
             await self.close()  # dial afresh next round
             if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
                 details = await self._blocking(self._unreachable, details)
             elif code == "UNIMPLEMENTED":
                 details = self._not_a_peer_port()
             self.status.last_error = f"{code}: {details}"
+            self.status.retry_after_ms = None
             self.status.failures += 1
             raise ReplicationError(
                 f"replication with {self.target} failed: {code}: {details}", code
@@ -522,6 +585,7 @@ class ParentLink:
         self.status.parent_node = parent
         self.status.last_error = ""
         self.status.failures = 0
+        self.status.retry_after_ms = None
         self.status.last_success_ms = self._wall_ms()
         return RoundReport(pushed.accepted, pulled.accepted, pushed.rejected + pulled.rejected)
 
@@ -543,9 +607,10 @@ class ParentLink:
             )
         return details
 
-    def _backoff(self) -> float:
-        base = min(30.0, 0.5 * float(2 ** min(self.status.failures, 6)))
-        return base * random.uniform(0.5, 1.5)
+    def backoff_delay(self) -> float:
+        """Seconds until the next round after a failure: the parent's hint if it gave one
+        (``backoff_seconds``)."""
+        return backoff_seconds(self.status.failures, self.status.retry_after_ms, random.uniform)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run rounds until ``stop`` is set: on a timer, on wake-ups, backing off on failure."""
@@ -556,10 +621,10 @@ class ParentLink:
             try:
                 await self.sync_once()
             except ReplicationError as exc:
-                delay = self._backoff()
+                delay = self.backoff_delay()
                 log.info("%s; retrying in %.1fs", exc, delay)
             except Exception:
-                delay = self._backoff()
+                delay = self.backoff_delay()
                 self.status.failures += 1
                 log.exception("replication round failed; retrying in %.1fs", delay)
             self._wake.clear()

@@ -28,9 +28,14 @@ class StorageError(HotlineError):
 class ReplicationError(HotlineError):
     """A replication call to a peer failed; ``code`` is the gRPC status code name."""
 
-    def __init__(self, message: str, code: str = "UNKNOWN") -> None:
+    def __init__(
+        self, message: str, code: str = "UNKNOWN", retry_after_ms: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.retry_after_ms = retry_after_ms
+        """The peer's hint of when to try again (a RESOURCE_EXHAUSTED refusal's
+        ``grpc-retry-pushback-ms``), if it gave one."""
 
 
 class Busy(HotlineError):

@@ -71,6 +71,10 @@ class NodeSettings:
     max_calls: int = 256
     """Most calls each port serves at once; one more is refused with RESOURCE_EXHAUSTED and a
     hint of when to retry (docs/security.md, "Limits and input checks")."""
+    max_pushes: int = 0
+    """Most children's pushes (``PushEvents``) taken in at once; one more is refused with
+    RESOURCE_EXHAUSTED and a retry hint (a replication storm, ``sync.push_admission``).
+    0: sized for the machine (one per core, at least two)."""
     wait_limit: float = 30.0
     """Seconds a call waits for the log writer or the blocking pool before it is answered
     (RESOURCE_EXHAUSTED if its work had not begun, DEADLINE_EXCEEDED if it had)."""
@@ -219,6 +223,10 @@ class NodeSettings:
             raise InvalidSetting("sweep_interval", "must be positive")
         if self.max_calls < 1:
             raise InvalidSetting("max_calls", f"must be at least 1, not {self.max_calls}")
+        if self.max_pushes < 0:
+            raise InvalidSetting(
+                "max_pushes", f"must be 0 (sized for the machine) or more, not {self.max_pushes}"
+            )
         if not (math.isfinite(self.wait_limit) and self.wait_limit > 0):
             raise InvalidSetting("wait_limit", "must be a positive number of seconds")
         self._check_clock()

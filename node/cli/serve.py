@@ -46,6 +46,7 @@ FLAGS = (
     "sweep_interval",
     "sync_batch",
     "max_calls",
+    "max_pushes",
     "wait_limit",
     "clock_speed",
     "clock_offset",
@@ -289,6 +290,14 @@ def add_serve_command(catalogue: Catalogue) -> None:
         metavar="N",
         help="most calls each port serves at once; more are refused RESOURCE_EXHAUSTED "
         "with a retry hint (default 256)",
+    )
+    serve.add_argument(
+        "--max-pushes",
+        dest="max_pushes",
+        type=int,
+        metavar="N",
+        help="most children's pushes taken in at once; more are refused RESOURCE_EXHAUSTED "
+        "with a retry hint (default 0: one per core, at least two)",
     )
     serve.add_argument(
         "--wait-limit",

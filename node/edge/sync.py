@@ -14,6 +14,7 @@ from grpc import aio
 from node.app.profile import ServiceMount
 from proto.hotline.v1 import accounts_pb2, sync_pb2, sync_pb2_grpc
 from sync.children import ChildReplication
+from sync.push_admission import PushAdmission
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -85,6 +86,7 @@ def _add(node: Node, server: aio.Server) -> None:
         wait_limit=node.settings.wait_limit,
         shelf=node.shelf,
         lookup_keys=node.lookup_keys,
+        admission=PushAdmission(node.settings.max_pushes),
     )
     sync_pb2_grpc.add_SyncServiceServicer_to_server(SyncServicer(node.children), server)
 

@@ -44,6 +44,7 @@ def test_flags_override_the_environment_which_overrides_the_file(tmp_path: Path)
         ({"level": "county", "unit": "620102", "parent": "h:1", "port": "seven"}, "port"),
         ({"level": "mayor", "unit": "620102", "parent": "h:1"}, "level"),
         ({"level": "county", "unit": "620102", "parent": "h:1", "max_calls": 0}, "max_calls"),
+        ({"level": "county", "unit": "620102", "parent": "h:1", "max_pushes": -1}, "max_pushes"),
         ({"level": "county", "unit": "620102", "parent": "h:1", "wait_limit": 0}, "wait_limit"),
         ({"level": "county", "unit": "620102", "parent": "h:1", "wait_limit": "nan"}, "wait_limit"),
         (
@@ -218,3 +219,9 @@ def test_passwords_are_hashed_with_the_owasp_memory_unless_a_setting_asks_for_le
     # A hash carries its parameters: a node back at the default checks it, then re-makes it.
     assert default.password_hashing.password_matches(stored, "Gansu-12315-sign-in")
     assert default.password_hashing.needs_rehash(stored)
+
+
+def test_a_parent_takes_as_many_pushes_at_once_as_its_environment_says() -> None:
+    flags = {"data_dir": "/tmp/x", "level": "city", "unit": "620100", "parent": "h:1"}
+    assert build_settings(flags, {}).max_pushes == 0  # sized for the machine
+    assert build_settings(flags, {"HOTLINE_MAX_PUSHES": "3"}).max_pushes == 3
