@@ -28,6 +28,7 @@ from node.jobs.deadlines import deadline_sweep
 from node.jobs.detection import DetectionJob
 from node.jobs.erasure import personal_data_erasure
 from node.jobs.lookup_rekey import lookup_rekey
+from node.jobs.odr_review import odr_period_review
 from node.jobs.rewrap import data_key_rewrap
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ COUNTY = LevelProfile(
         ("lookup-rekey", lookup_rekey),
         ("erasure", personal_data_erasure),
         ("rewrap", data_key_rewrap),
+        ("odr-review", odr_period_review),
     ),
     intake_hooks=(walk_in_forwarding,),
 )

@@ -14,7 +14,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from core.deadlines.china_time import china_date, start_of_day_ms
 from core.errors import InvalidInput
 
 
@@ -147,3 +149,13 @@ def judge(figures: StandingFigures, thresholds: OdrThresholds, poor_before: int)
     if in_a_row >= thresholds.removal_after_poor_periods:
         return Judgement(figures, Verdict.REMOVAL_PROPOSED, reason, in_a_row)
     return Judgement(figures, Verdict.WARNING, reason, in_a_row)
+
+
+def closed_month_before(now_ms: int) -> tuple[int, int]:
+    """The last calendar month, in China time, that has ended by ``now_ms``: ``[start, end)``
+    in epoch ms. The period a county judges its ODR units by when nobody names one (the
+    ``odr-review`` job)."""
+    today = china_date(now_ms)
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    return start_of_day_ms(last_month), start_of_day_ms(this_month)

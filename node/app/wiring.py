@@ -224,7 +224,6 @@ def build_node(
         shelf=shelf,
         odr_roster=read_roster,
     )
-    node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     hashing = settings.password_hashing
     if hashing.below_default:
         log.warning(
@@ -267,6 +266,8 @@ def build_node(
     node.odr_standings = StandingsDesk(
         db, roster, odr_roster, rules, blocking, clock.wall_ms, reader=node.odr.disputes_opened
     )
+    # Last: a job may use any desk above.
+    node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
     return node
 
 

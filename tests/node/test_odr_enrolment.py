@@ -11,15 +11,17 @@ input names its field and writes nothing.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf.message import Message
 
+from core.deadlines.china_time import china_datetime
 from core.odr.roster import OdrRoster, Standing
 from core.odr.roster_record import next_record
-from core.odr.standing import DisputeOutcome, DisputeRecord
+from core.odr.standing import DisputeOutcome, DisputeRecord, closed_month_before
 from node.cli.main import main as hotline
 from node.devnet.officers import now_ms
 from node.edge.client import CallError, NodeClient
@@ -28,7 +30,7 @@ from proto.hotline.v1 import enrolment_pb2 as pb
 from proto.hotline.v1 import odr_pb2
 from sync.odr_roster_signing import sign_record
 from tests.helpers.signin import code_at
-from tests.helpers.world import InProcessNode, World, spec
+from tests.helpers.world import InProcessNode, World, run_job, spec
 
 CREDIT = "91620102MA74A1B2C9"
 USER_PASSWORD = "Gym-owner-2027-ok"
@@ -479,3 +481,25 @@ def test_a_forged_record_pushed_up_raises_an_alert_at_the_parent(gansu: World) -
         alerts = [a for a in admin.alerts() if a.kind == "roster-refused"]
     assert len(alerts) == 1 and "620103 may not sign" in alerts[0].detail
     assert roster_of(gansu["city"]).routable(CREDIT) is not None
+
+
+def test_the_county_job_judges_last_month_once_and_warns_a_poor_unit(gansu: World) -> None:
+    enrol(gansu)
+    start, _ = closed_month_before(now_ms())
+    poor = gym_disputes(start + DAY_MS, answered_late=2)
+    county = gansu["chengguan"]
+    county.node.odr_standings.reader = lambda begin, stop: [
+        d for d in poor if begin <= d.opened_ms < stop
+    ]
+    assert run_job(county, "odr-review") == 1
+    warned = roster_of(county).routable(CREDIT)
+    assert warned is not None and warned.standing is Standing.WARNED
+    assert run_job(county, "odr-review") == 0  # the month is judged once
+
+
+def test_the_last_closed_month_is_a_calendar_month_in_china_time() -> None:
+    # 2026-12-01 00:30 in China is still November 30 in UTC: December has begun there.
+    at = int(datetime(2026, 11, 30, 16, 30, tzinfo=UTC).timestamp() * 1000)
+    start, end = closed_month_before(at)
+    assert china_datetime(start).isoformat().startswith("2026-11-01T00:00:00")
+    assert china_datetime(end).isoformat().startswith("2026-12-01T00:00:00")
