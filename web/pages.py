@@ -68,7 +68,21 @@ def visitor(request: web.Request) -> Visitor:
 
 def node(request: web.Request) -> VisitorLink:
     """The link to the node behind the front, for the visitor of ``request``."""
-    return request.app[NODE_LINK].for_visitor(request.remote or "")
+    return request.app[NODE_LINK].for_visitor(visitor_address(request))
+
+
+def visitor_address(request: web.Request) -> str:
+    """The visitor's IP address, for the node's limits and access record (``node.edge.front``).
+
+    Behind the TLS proxy (``--behind-tls``) the connection is the proxy's: the visitor is the
+    last address the proxy added to ``X-Forwarded-For`` (addresses before it came from the
+    browser, which may write anything there). Otherwise it is the connection's own.
+    """
+    if request.app[SECURE_COOKIE]:
+        forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or ""
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:

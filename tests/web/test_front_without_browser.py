@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -13,6 +14,7 @@ from node.edge.client import CallError
 from tests.web.fake_node import ENTERPRISE_A, PASSWORD, TOTP, USER
 from tests.web.harness import Portal
 from web.display import china_time, due_time, fen_of, parse_china_minute, yuan
+from web.pages import SECURE_COOKIE, visitor_address
 from web.refusals import refusal_of
 from web.sessions import IDLE_SECONDS, VisitorBook
 
@@ -129,3 +131,22 @@ def test_a_limit_ending_with_a_day_reads_as_that_days_24_00() -> None:
     assert end_of_day is not None and afternoon is not None
     assert due_time(end_of_day) == "2026-12-09 24:00 北京时间(UTC+8)"
     assert due_time(afternoon) == "2026-12-09 15:30 北京时间(UTC+8)"
+
+
+def _request_to(secure: bool, headers: dict[str, str]) -> Any:
+    from aiohttp import web as aioweb
+    from aiohttp.test_utils import make_mocked_request
+
+    app = aioweb.Application()
+    app[SECURE_COOKIE] = secure
+    return make_mocked_request("GET", "/consumer/", headers=headers, app=app)
+
+
+def test_behind_the_tls_proxy_the_visitor_is_the_last_address_the_proxy_added() -> None:
+    request = _request_to(True, {"X-Forwarded-For": "10.9.9.9, 203.0.113.7"})
+    assert visitor_address(request) == "203.0.113.7"
+
+
+def test_without_a_proxy_a_forwarded_for_header_is_not_believed() -> None:
+    request = _request_to(False, {"X-Forwarded-For": "203.0.113.7"})
+    assert visitor_address(request) != "203.0.113.7"
