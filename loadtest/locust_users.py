@@ -31,10 +31,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import grpc.experimental.gevent as grpc_gevent
+import grpc.experimental.gevent as grpc_gevent  # type: ignore[import-not-found]
 
 grpc_gevent.init_gevent()
 
@@ -72,7 +73,8 @@ def network() -> dict[str, Any]:
             raise RuntimeError("HOTLINE_LOADTEST_NETWORK names no network file")
         cached = json.loads(Path(path).read_text(encoding="utf-8"))
         network._cached = cached  # type: ignore[attr-defined]
-    return cached
+    description: dict[str, Any] = cached
+    return description
 
 
 _sessions: dict[str, str] = {}
@@ -163,7 +165,7 @@ class NetworkUser(User):
             else:
                 failure = exc
         elapsed_ms = (time.perf_counter() - start) * 1000
-        events.request.fire(
+        events.request.fire(  # type: ignore[no-untyped-call]
             request_type=request_type,
             name=name,
             response_time=elapsed_ms,
@@ -173,7 +175,9 @@ class NetworkUser(User):
         )
         return answer if failure is None and request_type == GRPC else None
 
-    def page(self, status: int, size: int) -> intake_pb2.ListTicketsResponse:
+    def page(
+        self, status: ticket_pb2.TicketStatus.ValueType, size: int
+    ) -> intake_pb2.ListTicketsResponse:
         """The first page of the tickets held by this user's unit in ``status`` (0: any)."""
         request = intake_pb2.ListTicketsRequest(
             holder_prefix=self.unit, status=status, page_size=size
@@ -193,8 +197,8 @@ class CallTaker(NetworkUser):
     @task
     def register_a_call(self) -> None:
         """Register one call as a consultation, complaint or report."""
-        kinds, shares = zip(*KIND_SHARES, strict=True)
-        kind = self.rng.choices(kinds, weights=shares)[0]
+        kinds = [kind for kind, _ in KIND_SHARES]
+        kind = self.rng.choices(kinds, weights=[share for _, share in KIND_SHARES])[0]
         ticket = to_message(replace(random_ticket(self.rng), kind=kind), intake_pb2.NewTicket)
         ticket.facts = f"{ticket.facts}（{uuid.uuid4().hex[:8]}）"
         answer = self.timed(
@@ -228,8 +232,10 @@ class Dispatcher(NetworkUser):
         for summary in routable:
             self.timed(
                 "RouteTicket",
-                lambda s=summary: self.client.step(
-                    "RouteTicket", cw.RouteTicketRequest(ticket_id=s.ticket_id)
+                partial(
+                    self.client.step,
+                    "RouteTicket",
+                    cw.RouteTicketRequest(ticket_id=summary.ticket_id),
                 ),
             )
 
@@ -256,8 +262,10 @@ class CountyOfficer(NetworkUser):
         for summary in complaints[:3]:
             self.timed(
                 "AcceptComplaint",
-                lambda s=summary: self.client.step(
-                    "AcceptComplaint", cw.AcceptComplaintRequest(ticket_id=s.ticket_id)
+                partial(
+                    self.client.step,
+                    "AcceptComplaint",
+                    cw.AcceptComplaintRequest(ticket_id=summary.ticket_id),
                 ),
             )
         handling = self.timed(
@@ -265,17 +273,18 @@ class CountyOfficer(NetworkUser):
             lambda: self.page(ticket_pb2.TICKET_STATUS_IN_HANDLING, 20),
         )
         for summary in getattr(handling, "tickets", [])[:1]:
-            ticket = self.timed("GetTicket", lambda s=summary: self.client.get(s.ticket_id))
+            ticket = self.timed("GetTicket", partial(self.client.get, summary.ticket_id))
             if ticket is None or not any(
                 p.stage == ticket_pb2.STAGE_MEDIATING for p in ticket.tracks
             ):
                 continue
             self.timed(
                 "EndMediation",
-                lambda s=summary: self.client.step(
+                partial(
+                    self.client.step,
                     "EndMediation",
                     cw.EndMediationRequest(
-                        ticket_id=s.ticket_id,
+                        ticket_id=summary.ticket_id,
                         outcome=common_pb2.MEDIATION_OUTCOME_AGREEMENT,
                         agreement="双方同意退款。",
                         amount_recovered_fen=10_000,
@@ -297,22 +306,23 @@ class Enterprise(NetworkUser):
         """Read the disputes and the standing; record a phone contact on an open one."""
         listed = self.timed(
             "ListDisputes",
-            lambda: self.client.call("OdrService", "ListDisputes", odr_pb2.ListDisputesRequest()),
+            partial(self.client.call, "OdrService", "ListDisputes", odr_pb2.ListDisputesRequest()),
         )
         self.timed(
             "GetPerformance",
-            lambda: self.client.call(
-                "OdrService", "GetPerformance", odr_pb2.GetPerformanceRequest()
+            partial(
+                self.client.call, "OdrService", "GetPerformance", odr_pb2.GetPerformanceRequest()
             ),
         )
         for dispute in getattr(listed, "disputes", [])[:1]:
             self.timed(
                 "RecordContact",
-                lambda d=dispute: self.client.call(
+                partial(
+                    self.client.call,
                     "OdrService",
                     "RecordContact",
                     odr_pb2.RecordContactRequest(
-                        ticket_id=d.ticket_id,
+                        ticket_id=dispute.ticket_id,
                         method=odr_pb2.CONTACT_METHOD_PHONE,
                         contacted_at=now_stamp(),
                         result="已电话联系消费者，协商退款。",
@@ -333,10 +343,10 @@ class Reader(NetworkUser):
         self.timed("GetQueue", lambda: self.client.queue(self.unit))
         recent = self.timed(
             "ListTickets held",
-            lambda: self.page(0, 20),
+            lambda: self.page(ticket_pb2.TICKET_STATUS_UNSPECIFIED, 20),
         )
         for summary in getattr(recent, "tickets", [])[:2]:
-            self.timed("GetTicket", lambda s=summary: self.client.get(s.ticket_id))
+            self.timed("GetTicket", partial(self.client.get, summary.ticket_id))
 
 
 class SurgeShape(LoadTestShape):
@@ -348,7 +358,7 @@ class SurgeShape(LoadTestShape):
         """The users and spawn rate for this second of the run (Locust asks every second)."""
         return users_at(
             os.environ.get("HOTLINE_SURGE_SHAPE", "315"),
-            self.get_run_time(),
+            self.get_run_time(),  # type: ignore[no-untyped-call]
             peak_users=int(os.environ.get("HOTLINE_SURGE_USERS", "10")),
             minutes=float(os.environ.get("HOTLINE_SURGE_MINUTES", "1")),
             always_on=int(os.environ.get("HOTLINE_SURGE_ALWAYS_ON", "3")),

@@ -203,13 +203,13 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
             description = start_surge_network(network, settings.pool)
         else:
             description = json.loads(settings.network_file.read_text(encoding="utf-8"))
-        description["acks_dir"] = str(acks)
+        description.setdefault("acks_dir", str(acks))  # workers elsewhere: a shared folder
         network_file = work / "network.json"
         write_network(description, network_file)
         started = time.monotonic()
         locust_status = run_locust(settings, network_file, csv_prefix, html)
         load_s = time.monotonic() - started
-        ids = acknowledged(acks)
+        ids = acknowledged(Path(description["acks_dir"]))
         found, caught_up_s = catch_up(description, ids, settings.catch_up_seconds)
     stats = read_stats(csv_prefix)
     reasons = verdict(stats, found, caught_up_s, settings)
