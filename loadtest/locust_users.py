@@ -45,7 +45,7 @@ from locust import LoadTestShape, User, between, events, task  # noqa: E402
 from core.access import totp  # noqa: E402
 from core.ticket.vocabulary import TicketKind  # noqa: E402
 from loadtest.shapes import users_at  # noqa: E402
-from node.devnet.samples import random_ticket  # noqa: E402
+from node.devnet.samples import GYM, random_ticket  # noqa: E402
 from node.edge.client import CallError, NodeClient  # noqa: E402
 from proto.hotline.v1 import casework_pb2 as cw  # noqa: E402
 from proto.hotline.v1 import common_pb2, intake_pb2, odr_pb2, ticket_pb2  # noqa: E402
@@ -58,6 +58,9 @@ KIND_SHARES = (
 )
 """Shares of the calls by kind (per cent): a 12315 line answers about as many questions as it
 takes complaints, and far fewer reports."""
+
+GREEN_CHANNEL_SHARE = 0.1
+"""Share of complaints against the enrolled gym whose consumer chooses the ODR green channel."""
 
 GRPC = "grpc"
 SHED = "shed"
@@ -199,10 +202,19 @@ class CallTaker(NetworkUser):
         """Register one call as a consultation, complaint or report."""
         kinds = [kind for kind, _ in KIND_SHARES]
         kind = self.rng.choices(kinds, weights=[share for _, share in KIND_SHARES])[0]
-        ticket = to_message(replace(random_ticket(self.rng), kind=kind), intake_pb2.NewTicket)
+        command = replace(random_ticket(self.rng), kind=kind)
+        green = (
+            kind is TicketKind.COMPLAINT
+            and network().get("odr_green_channel", False)
+            and self.rng.random() < GREEN_CHANNEL_SHARE
+        )
+        if green:
+            command = replace(command, respondent=GYM)
+        ticket = to_message(command, intake_pb2.NewTicket)
         ticket.facts = f"{ticket.facts}（{uuid.uuid4().hex[:8]}）"
+        ticket.odr_green_channel = green
         answer = self.timed(
-            f"RegisterTicket {kind.name.lower()}",
+            f"RegisterTicket {'odr' if green else kind.name.lower()}",
             lambda: self.client.register(uuid.uuid4().hex, ticket),
         )
         if answer is not None:

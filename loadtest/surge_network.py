@@ -12,6 +12,7 @@ themselves (``--network FILE``; the format is in docs/loadtest.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from core.officers import Role
 from node.devnet.officers import DEVNET_PASSWORD, DevnetOfficer
 from node.devnet.processes import LocalNetwork, NodeProcess
 from node.devnet.samples import GANSU_WORLD, GYM
+from proto.hotline.v1 import enrolment_pb2
 
 NODES = ("province", "city", "chengguan", "qilihe")
 ENTERPRISE_PASSWORD = "Gym-owner-2027-ok"
@@ -69,11 +71,58 @@ def _enterprise_user(node: NodeProcess, number: int) -> dict[str, Any]:
     }
 
 
+def _enrol_gym(network: LocalNetwork) -> bool:
+    """Enrol the Chengguan gym in the ODR green channel (在线纠纷解决) as a county does it:
+    its handler registers the application, its unit head approves; the roster is carried up
+    to the province. True once the province's roster lists the gym."""
+    county = network["chengguan"]
+    letter = hashlib.sha256(f"{GYM.name} 承诺书".encode()).hexdigest()
+    with county.client("620102-07") as handler:
+        submitted = handler.call(
+            "EnrolmentService",
+            "SubmitApplication",
+            enrolment_pb2.SubmitApplicationRequest(
+                request_id=f"odr-{GYM.credit_code}",
+                credit_code=GYM.credit_code,
+                name=GYM.name,
+                kind=enrolment_pb2.APPLICANT_KIND_ENTERPRISE,
+                licence_number="620102600" + GYM.credit_code[-6:],
+                commitment_letter_sha256=letter,
+                address=GYM.address,
+                region="620102",
+                contact_name="王经理",
+                contact_phone="0931-8000000",
+                fixed_premises=True,
+                staff_count=2,
+                online_computer=True,
+                dedicated_phone=True,
+                handling_rules=True,
+            ),
+        )
+    with county.client("620102-01") as head:
+        head.call(
+            "EnrolmentService",
+            "ReviewApplication",
+            enrolment_pb2.ReviewApplicationRequest(
+                application_id=submitted.application_id,
+                approve=True,
+                first_user_id="gym-owner",
+                first_user_name="王经理",
+                first_user_password=ENTERPRISE_PASSWORD,
+            ),
+        )
+    network.settle()
+    with network["province"].client("620000-01") as centre:
+        roster = centre.call("EnrolmentService", "GetRoster", enrolment_pb2.GetRosterRequest())
+    return any(entry.credit_code == GYM.credit_code for entry in roster.entries)
+
+
 def start_surge_network(network: LocalNetwork, pool: int) -> dict[str, Any]:
     """Start the four nodes under ``network`` and provision ``pool`` people per role (one
     per Locust worker); returns the network description."""
     network.start_world(GANSU_WORLD, only=set(NODES))
     nodes = {name: network[name] for name in NODES}
+    green_channel = _enrol_gym(network)
     people: dict[str, list[dict[str, Any]]] = {role: [] for role in ROLES_OF_POOL}
     people["county_officer"] = []
     people["enterprise"] = []
@@ -93,6 +142,7 @@ def start_surge_network(network: LocalNetwork, pool: int) -> dict[str, Any]:
         "root_pem": root.decode("ascii"),
         "nodes": {n: {"target": node.target, "unit": node.unit} for n, node in nodes.items()},
         "province": "province",
+        "odr_green_channel": green_channel,
         "people": people,
         "auditors": auditors,
     }
