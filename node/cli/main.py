@@ -23,6 +23,7 @@ from node.cli.admin import add_admin_commands
 from node.cli.audit import add_audit_command
 from node.cli.catalogue import Catalogue, HelpFormatter
 from node.cli.keys import add_keys_commands
+from node.cli.loadtest import add_loadtest_commands
 from node.cli.odr_disputes import add_odr_dispute_commands
 from node.cli.odr_enrolment import add_odr_enrolment_commands
 from node.cli.personal import add_personal_commands
@@ -84,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     add_audit_command(catalogue)
     add_access_log_command(catalogue)
     add_tool_commands(catalogue)
+    add_loadtest_commands(catalogue)
     top.description = (
         "The 12315 network's node and tools. Commands, by who runs them:\n\n" + catalogue.overview()
     )
