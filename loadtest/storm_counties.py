@@ -1,6 +1,6 @@
 """The simulated counties of a replication storm: real nodes with backlogs, reconnecting at once.
 
-Why this exists: a replication storm (``hotline bench storm``, ``loadtest.storm``) needs many
+Why this exists: a replication storm (``hotline loadtest storm``, ``loadtest.storm``) needs many
 counties that each hold a backlog of genuinely signed events and speak SyncService with a real
 enrolled certificate, exactly as a county does when it comes back after a cut. Each simulated
 county here is a node of the project built by the wiring function (``node.app.wiring``): its

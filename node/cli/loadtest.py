@@ -45,8 +45,22 @@ def _surge(args: argparse.Namespace) -> int:
     return run_surge(settings)
 
 
+def _storm(args: argparse.Namespace) -> int:
+    from loadtest.storm import run_storm
+
+    return run_storm(
+        counties=args.counties,
+        events=args.events,
+        workers=args.workers,
+        max_pushes=args.max_pushes,
+        intake_rate=args.intake_rate,
+        p99_ms=args.p99_ms,
+        seconds=args.seconds,
+    )
+
+
 def add_loadtest_commands(catalogue: Catalogue) -> None:
-    """Register ``loadtest surge``."""
+    """Register ``loadtest surge`` and ``loadtest storm``."""
     family = catalogue.family(
         "loadtest", summary="load tests of a whole network (docs/loadtest.md)"
     )
@@ -103,4 +117,42 @@ def add_loadtest_commands(catalogue: Catalogue) -> None:
         default=[],
         metavar="ARG",
         help="passed to Locust, e.g. --locust-arg=--master --locust-arg=--expect-workers=2",
+    )
+    storm = family.command(
+        Audience.TOOLS,
+        "storm",
+        summary="many counties reconnect to one city at once while intake goes on there",
+        examples=["hotline loadtest storm --counties 20 --events 200", "hotline loadtest storm"],
+        run=_storm,
+    )
+    storm.add_argument("--counties", type=int, default=50, metavar="N", help="counties (1-69)")
+    storm.add_argument(
+        "--events", type=int, default=200, metavar="N", help="backlog of each county"
+    )
+    storm.add_argument(
+        "--workers", type=int, default=2, metavar="N", help="processes the counties run in"
+    )
+    storm.add_argument(
+        "--max-pushes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the city's pushes at once (default 0: one per core, at least two)",
+    )
+    storm.add_argument(
+        "--intake-rate",
+        type=float,
+        default=20.0,
+        metavar="PER_S",
+        help="registrations a second at the city during the storm",
+    )
+    storm.add_argument(
+        "--p99-ms",
+        type=float,
+        default=500.0,
+        metavar="MS",
+        help="most intake p99 during the storm for a pass",
+    )
+    storm.add_argument(
+        "--seconds", type=float, default=120.0, metavar="S", help="longest the storm may last"
     )

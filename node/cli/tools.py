@@ -1,7 +1,7 @@
 """Ops tools: the demo network and the benchmarks (docs/benchmarks.md).
 
 ``hotline demo`` runs a five-level network of real processes on loopback, end to end;
-``hotline bench intake|sync|sweep|storm`` measure registration, a parent taking in a backlog, an
+``hotline bench intake|sync|sweep`` measure registration, a parent taking in a backlog, an
 escalation sweep, and many counties reconnecting at once. None of them touches a real node.
 """
 
@@ -38,22 +38,8 @@ def _bench_sync(args: argparse.Namespace) -> int:
     return run_sync_bench(events=args.events, batch=args.batch)
 
 
-def _bench_storm(args: argparse.Namespace) -> int:
-    from loadtest.storm import run_storm
-
-    return run_storm(
-        counties=args.counties,
-        events=args.events,
-        workers=args.workers,
-        max_pushes=args.max_pushes,
-        intake_rate=args.intake_rate,
-        p99_ms=args.p99_ms,
-        seconds=args.seconds,
-    )
-
-
 def add_tool_commands(catalogue: Catalogue) -> None:
-    """Register ``demo`` and ``bench intake|sync|sweep|storm``."""
+    """Register ``demo`` and ``bench intake|sync|sweep``."""
     demo = catalogue.command(
         Audience.TOOLS,
         "demo",
@@ -102,44 +88,6 @@ def add_tool_commands(catalogue: Catalogue) -> None:
         "--obligations", type=int, default=200_000, metavar="N", help="open obligations"
     )
     sweep.add_argument("--due", type=int, default=2_000, metavar="N", help="how many are due")
-    storm = bench.command(
-        Audience.TOOLS,
-        "storm",
-        summary="many counties reconnect to one city at once while intake goes on there",
-        examples=["hotline bench storm --counties 20 --events 200", "hotline bench storm"],
-        run=_bench_storm,
-    )
-    storm.add_argument("--counties", type=int, default=50, metavar="N", help="counties (1-69)")
-    storm.add_argument(
-        "--events", type=int, default=200, metavar="N", help="backlog of each county"
-    )
-    storm.add_argument(
-        "--workers", type=int, default=2, metavar="N", help="processes the counties run in"
-    )
-    storm.add_argument(
-        "--max-pushes",
-        type=int,
-        default=0,
-        metavar="N",
-        help="the city's pushes at once (default 0: one per core, at least two)",
-    )
-    storm.add_argument(
-        "--intake-rate",
-        type=float,
-        default=20.0,
-        metavar="PER_S",
-        help="registrations a second at the city during the storm",
-    )
-    storm.add_argument(
-        "--p99-ms",
-        type=float,
-        default=500.0,
-        metavar="MS",
-        help="most intake p99 during the storm for a pass",
-    )
-    storm.add_argument(
-        "--seconds", type=float, default=120.0, metavar="S", help="longest the storm may last"
-    )
     sweep.add_argument(
         "--pg", default="", metavar="URL", help="PostgreSQL server URL (no database name)"
     )
