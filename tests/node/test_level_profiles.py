@@ -38,7 +38,7 @@ EXPECTED = {
     "station": (EVERY_NODE, False),
 }
 """Per node of the sample world: the services of its client port, and whether it has a peer
-port (SyncService for its children)."""
+port (SyncService, and OdrRosterSync for the ODR roster, for its children)."""
 
 
 def client_services(target: str, root: bytes) -> set[str]:
@@ -61,7 +61,9 @@ def test_a_node_serves_what_its_level_serves_and_nothing_else(world: World, name
     services, has_peer_port = EXPECTED[name]
     assert client_services(node.target, node.root) == services
     assert bool(node.peer_port) is has_peer_port
-    assert (SYNC in {m.name for m in node.node.profile.peer_services}) == has_peer_port
+    peer = {m.name for m in node.node.profile.peer_services}
+    assert (SYNC in peer) == has_peer_port
+    assert ("hotline.v1.OdrRosterSync" in peer) == has_peer_port  # the roster beside the events
 
 
 def test_only_the_province_amends_its_rule_book(world: World) -> None:
