@@ -1,4 +1,4 @@
-"""``hotline loadtest storm``: many counties reconnect to one city at once while intake goes on there.
+"""``hotline loadtest storm``: many counties reconnect to one city at once while intake goes on.
 
 Why this exists: after a network cut, a hub restart or on 3·15 morning every county of a city
 comes back at the same moment, each with a backlog. The parent must take every backlog without
