@@ -341,6 +341,7 @@ class OfficerAccounts:
         *,
         received_from: str,
     ) -> None:
+        _EXCHANGE.before_insert(conn)
         conn.execute(
             insert(officer_accounts).values(
                 officer_id=account.officer_id,

@@ -186,6 +186,7 @@ class RosterBook:
         *,
         received_from: str,
     ) -> None:
+        _EXCHANGE.before_insert(conn)
         conn.execute(
             insert(odr_roster_records).values(
                 credit_code=record.credit_code,

@@ -8,13 +8,21 @@ down the parent's records from where it stopped. Each kind keeps its records in 
 (the node it came from) and ``issuer_unit``, and its positions per peer in a cursor table
 (``peer``, ``position``): ``up:<parent>`` is what the parent has taken, ``down:<parent>`` how
 far this node has taken the parent's. This module is that bookkeeping, once.
+
+The positions hold only if the records a reader sees are always a prefix of ``pos``: a record
+committed later with a lower ``pos`` than one already sent would be passed over for good. On
+SQLite one writer at a time makes it so. On PostgreSQL two transactions may insert at once and
+commit out of order, and each statement of a read sees the commits made before it: so every
+insert first takes a lock of its kind held to its commit (``before_insert``), and a reader takes
+the end of the records before the records themselves (``unsent``).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,13 @@ class RecordExchange:
         if not done.rowcount:
             conn.execute(insert(self.cursors).values(peer=peer, position=position))
 
+    def before_insert(self, conn: Connection) -> None:
+        """Called in a transaction before it inserts a record: on PostgreSQL, wait for the
+        transactions inserting this kind to commit, so that ``pos`` follows commit order."""
+        if conn.dialect.name == "postgresql":
+            key = zlib.crc32(self.records.name.encode())
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
     def unsent(
         self, conn: Connection, parent_node: str, prefix: str
     ) -> tuple[list[bytes], int, bool]:
@@ -49,17 +64,19 @@ class RecordExchange:
         has (0: nothing new to note), and whether more wait."""
         table = self.records.c
         after = self.position(conn, f"up:{parent_node}")
+        # The end first: records committed after it lie beyond it, and wait for the next page.
+        end = int(conn.execute(select(func.coalesce(func.max(table.pos), 0))).scalar_one())
         rows = conn.execute(
             select(table.pos, table.signed)
             .where(
                 table.pos > after,
+                table.pos <= end,
                 table.received_from != parent_node,
                 table.issuer_unit.startswith(prefix, autoescape=True),
             )
             .order_by(table.pos)
             .limit(self.page)
         ).all()
-        end = conn.execute(select(func.coalesce(func.max(table.pos), 0))).scalar_one()
         more = len(rows) == self.page
         upto = int(rows[-1].pos) if more else int(end)
         return [bytes(row.signed) for row in rows], (upto if upto > after else 0), more

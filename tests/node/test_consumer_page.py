@@ -10,7 +10,6 @@ burst of filings from one address is held back.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -29,27 +28,13 @@ from core.ticket.vocabulary import (
 from node.devnet.samples import demo_tickets
 from node.edge.client import CallError, NodeClient
 from proto.hotline.v1 import casework_pb2 as cw
-from proto.hotline.v1 import common_pb2
 from proto.hotline.v1 import consumer_pb2 as cp
-from sync.codec import enum_number, to_message
+from sync.codec import enum_number
+from tests.helpers.filings import gym_filing
 from tests.helpers.signin import access_rows, reasons
 from tests.helpers.world import InProcessNode, World, spec
 
 COUNTY_NAME = "兰州市城关区市场监督管理局"
-
-
-def gym_filing(request_id: str = "", **changed: Any) -> cp.FileComplaintRequest:
-    """The demo's gym complaint as a consumer files it online (``changed``: fields replaced)."""
-    gym = replace(dict(demo_tickets())["gym"], **changed)
-    return cp.FileComplaintRequest(
-        request_id=request_id or uuid.uuid4().hex,
-        consumer=to_message(gym.consumer, common_pb2.Consumer),
-        respondent=to_message(gym.respondent, common_pb2.Respondent),
-        category=gym.category,
-        facts=gym.facts,
-        request=gym.request,
-        amount_fen=gym.amount_fen,
-    )
 
 
 def file(node: InProcessNode, request: cp.FileComplaintRequest) -> cp.FileComplaintResponse:

@@ -20,9 +20,9 @@ import pytest
 from node.edge.client import CallError
 from node.edge.front import FRONT_KEY_FILE, front_key, visitor_peer
 from proto.hotline.v1 import access_pb2
+from tests.helpers.filings import gym_filing
 from tests.helpers.signin import access_rows
 from tests.helpers.world import InProcessNode, World, spec
-from tests.node.test_consumer_page import gym_filing
 from web.node_link import NodeLink
 
 
