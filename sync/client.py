@@ -30,7 +30,7 @@ from core.units import jurisdiction_prefix, parent_of
 from proto.hotline.v1 import accounts_pb2, events_pb2, sync_pb2, sync_pb2_grpc
 from sync.access_anchors import SignedHead
 from sync.batch_limits import BATCH_MESSAGE_LIMIT, by_size
-from sync.errors import RETRY_AFTER_MS, ReplicationError
+from sync.errors import RETRY_AFTER_MS, ReplicationError, pushback_ms
 from sync.identity import Credentials, NodeIdentity, NotEnrolled
 from sync.ingest import CheckedEvent, IngestReport, ingest_feed
 from sync.log_store import EventLog, Head
@@ -141,34 +141,21 @@ def _signed_size(item: tuple[int, str, events_pb2.SignedEvent]) -> int:
     return item[2].ByteSize()
 
 
-PUSHBACK = "grpc-retry-pushback-ms"
-"""The trailer in which a busy parent says when to come back (gRFC A6, ``node.edge.errors``)."""
-
-MAX_PUSHBACK_MS = 60_000
-"""The longest a hint is believed: a parent's mistake must not park a county for hours."""
-
-
-def pushback_ms(error: aio.AioRpcError) -> int | None:
-    """The retry hint of a refused call (its ``grpc-retry-pushback-ms`` trailer), if any."""
-    trailers: Any = error.trailing_metadata() or ()
-    for item in trailers:
-        if item[0] == PUSHBACK:
-            try:
-                return max(0, min(MAX_PUSHBACK_MS, int(item[1])))
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
 CORE_WRITE_FAILED = "Internal error from Core"
 """What the asyncio client reports, in place of the parent's status and hint, when the parent
 refused a push while the child was still writing its first batch (grpc/grpc#36066)."""
 
 
-def _lost_refusal(code: str, details: str) -> bool:
+LOST_REFUSALS_BELIEVED = 3
+"""Rounds in a row an INTERNAL error is taken for a lost busy-refusal; after that it is what it
+says, and the link backs off as for any failure (a parent failing for real is not hammered)."""
+
+
+def _lost_refusal(code: str, details: str, failures: int) -> bool:
     """A push that most likely met a busy parent, its refusal lost by the gRPC client: retried
-    soon (``RETRY_AFTER_MS``) rather than after the back-off meant for an unreachable parent."""
-    return code == "INTERNAL" and details == CORE_WRITE_FAILED
+    soon (``RETRY_AFTER_MS``) rather than after the back-off meant for an unreachable parent,
+    for the first ``LOST_REFUSALS_BELIEVED`` failures in a row."""
+    return code == "INTERNAL" and details == CORE_WRITE_FAILED and failures < LOST_REFUSALS_BELIEVED
 
 
 def backoff_seconds(
@@ -561,7 +548,7 @@ class ParentLink:
             raise
         except aio.AioRpcError as exc:
             code, details = exc.code().name, exc.details() or ""
-            if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details):
+            if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details, self.status.failures):
                 # The parent is busy, not gone: keep the channel, come back when it says.
                 hint = pushback_ms(exc) if code == "RESOURCE_EXHAUSTED" else RETRY_AFTER_MS
                 self.status.pushed_back += code == "RESOURCE_EXHAUSTED"

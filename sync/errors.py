@@ -15,6 +15,8 @@ at once, and the log writer and the blocking pool give up a wait that ran past i
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.errors import HotlineError
 
 RETRY_AFTER_MS = 200
@@ -52,3 +54,24 @@ class WaitExpired(HotlineError):
     """Work a call waited for began but did not end within the node's wait limit. A change may
     still be recorded after the caller was answered: read it back, or retry a registration with
     the same request id (idempotent)."""
+
+
+PUSHBACK = "grpc-retry-pushback-ms"
+"""The trailer that tells a refused caller when to retry (gRFC A6): the edge writes it for a
+``Busy`` refusal (``node.edge.errors``), clients read it (``pushback_ms``)."""
+
+MAX_PUSHBACK_MS = 60_000
+"""The longest a hint is believed: a node's mistake must not park a caller for hours."""
+
+
+def pushback_ms(error: object) -> int | None:
+    """The retry hint of a refused gRPC call (its ``grpc-retry-pushback-ms`` trailer), if any."""
+    read = getattr(error, "trailing_metadata", None)
+    trailers: Any = read() if callable(read) else ()
+    for item in trailers or ():
+        if item[0] == PUSHBACK:
+            try:
+                return max(0, min(MAX_PUSHBACK_MS, int(item[1])))
+            except (TypeError, ValueError):
+                return None
+    return None

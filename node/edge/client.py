@@ -41,6 +41,7 @@ from proto.hotline.v1 import (
     ticket_pb2,
 )
 from sync.codec import ProtoEnumValue
+from sync.errors import pushback_ms
 from sync.ports import ListenerKind, listener_kind
 
 DEFAULT_TIMEOUT = 15.0
@@ -63,19 +64,6 @@ class CallError(HotlineError):
         self.message = message
         self.retry_after_ms = retry_after_ms
         """The node's hint of when to try again (``grpc-retry-pushback-ms``), if it gave one."""
-
-
-def _pushback(error: grpc.RpcError) -> int | None:
-    """The ``grpc-retry-pushback-ms`` trailer of a refused call, if any."""
-    read = getattr(error, "trailing_metadata", None)
-    trailers: Any = read() if callable(read) else ()
-    for item in trailers or ():
-        if item[0] == "grpc-retry-pushback-ms":
-            try:
-                return int(item[1])
-            except ValueError:
-                return None
-    return None
 
 
 class NodeClient:
@@ -132,7 +120,7 @@ class NodeClient:
         details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
         if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
             details = self.unreachable(details or "")
-        return CallError(code, details or "", _pushback(exc))
+        return CallError(code, details or "", pushback_ms(exc))
 
     def unreachable(self, details: str) -> str:
         """Why the node did not answer, in words where the address tells more than gRPC."""

@@ -40,7 +40,7 @@ from node.app.data_folder import DataFolderInUse
 from node.app.settings import InvalidSetting
 from node.edge.client import CallError
 from sync.envelope import EnvelopeError
-from sync.errors import Busy, ReplicationError, StorageError, WaitExpired
+from sync.errors import PUSHBACK, Busy, ReplicationError, StorageError, WaitExpired
 from sync.identity import CertificateNotUsable, IdentityError, NotEnrolled
 from sync.odr_roster_signing import RosterRecordRefused
 from sync.officer_account_signing import AccountRefused
@@ -107,9 +107,6 @@ def status_for(error: Exception) -> grpc.StatusCode | None:
 
 MAX_DETAILS = 1000
 """Most characters of an error message sent back (trailers beyond 8 KB fail the call)."""
-
-PUSHBACK = "grpc-retry-pushback-ms"
-"""The trailer that tells a refused caller when to retry (gRFC A6)."""
 
 Failure = tuple[grpc.StatusCode, str, tuple[tuple[str, str], ...]]
 """What a call is answered with: code, message, trailing metadata."""

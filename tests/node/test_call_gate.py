@@ -17,10 +17,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 from core.errors import UnknownOfficer
-from node.edge.errors import PUSHBACK, ErrorMappingInterceptor
+from node.edge.errors import ErrorMappingInterceptor
 from node.edge.gate import CallGate
 from proto.hotline.v1 import admin_pb2, admin_pb2_grpc
-from sync.errors import RETRY_AFTER_MS
+from sync.errors import PUSHBACK, RETRY_AFTER_MS
 
 CAP = 2
 

@@ -130,3 +130,13 @@ def test_the_hint_shrinks_again_as_pushes_finish() -> None:
         await asyncio.gather(*tasks)
 
     asyncio.run(scenario())
+
+
+def test_a_lost_refusal_is_believed_only_a_few_rounds_in_a_row() -> None:
+    """INTERNAL 'Internal error from Core' is taken for a busy parent's lost refusal (retried
+    soon) only at first: a parent that keeps failing for real gets the normal back-off."""
+    from sync.client import CORE_WRITE_FAILED, LOST_REFUSALS_BELIEVED, _lost_refusal
+
+    assert _lost_refusal("INTERNAL", CORE_WRITE_FAILED, 0)
+    assert not _lost_refusal("INTERNAL", CORE_WRITE_FAILED, LOST_REFUSALS_BELIEVED)
+    assert not _lost_refusal("INTERNAL", "something else", 0)
