@@ -9,6 +9,7 @@ Handlers render Jinja2 templates (autoescaped) through ``render`` and call the n
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -44,6 +45,7 @@ def template_environment() -> jinja2.Environment:
     """The pages' Jinja2 environment: autoescaped HTML, the display filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        auto_reload=False,  # templates never change under a running front: no disk check per page
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -74,15 +76,18 @@ def node(request: web.Request) -> VisitorLink:
 def visitor_address(request: web.Request) -> str:
     """The visitor's IP address, for the node's limits and access record (``node.edge.front``).
 
-    Behind the TLS proxy (``--behind-tls``) the connection is the proxy's: the visitor is the
-    last address the proxy added to ``X-Forwarded-For`` (addresses before it came from the
-    browser, which may write anything there). Otherwise it is the connection's own.
+    Behind the TLS proxy (``--behind-tls``, the proxy on this machine) the connection is the
+    proxy's: the visitor is the last address the proxy added to ``X-Forwarded-For`` (addresses
+    before it came from the browser, which may write anything there). The header is believed
+    only from a loopback connection, so a caller reaching the front directly cannot name itself
+    anew with each try. Otherwise the visitor is the connection's own address.
     """
-    if request.app[SECURE_COOKIE]:
+    remote = request.remote or ""
+    if request.app[SECURE_COOKIE] and _loopback(remote):
         forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
         if forwarded:
             return forwarded
-    return request.remote or ""
+    return remote
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
@@ -220,3 +225,11 @@ def replace_visitor(request: web.Request) -> Visitor:
     fresh = book.new()
     request[VISITOR] = fresh
     return fresh
+
+
+def _loopback(address: str) -> bool:
+    """True for an IP address of this machine (no name is looked up)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

@@ -78,7 +78,7 @@ def enrolment(
         unit_code=signer.unit_code,
         standing=Standing.ENROLLED,
         since_ms=signer.at_ms,
-        reason=f"enrolled on application {application_id}",
+        reason=f"enrolled on application {application_id} (经申请审核入册)",
         listings=frozenset(),
         enrolled=True,
         removal_proposed=False,

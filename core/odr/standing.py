@@ -145,7 +145,7 @@ def judge(figures: StandingFigures, thresholds: OdrThresholds, poor_before: int)
     if not poor:
         return Judgement(figures, Verdict.GOOD, f"answered in time {answered_share:.0f}%", 0)
     in_a_row = poor_before + 1
-    reason = "; ".join(poor) + f" (poor period {in_a_row} in a row)"
+    reason = "; ".join(poor) + f" (poor period {in_a_row} in a row, 连续第{in_a_row}期不达标)"
     if in_a_row >= thresholds.removal_after_poor_periods:
         return Judgement(figures, Verdict.REMOVAL_PROPOSED, reason, in_a_row)
     return Judgement(figures, Verdict.WARNING, reason, in_a_row)

@@ -74,7 +74,7 @@ def _disputes(args: argparse.Namespace) -> int:
 def _step_line(step: OdrStepRecord) -> str:
     parts = [china_time_of_hlc(step.recorded_hlc), term(step.kind), f"by {step.by_name}"]
     if step.kind is OdrStepKind.CONTACT and step.method is not None:
-        when = step.contacted_at.isoformat() if step.contacted_at else ""
+        when = china_time(int(step.contacted_at.timestamp() * 1000)) if step.contacted_at else ""
         parts.append(f"{term(step.method)} at {when}")
     if step.kind is OdrStepKind.PROPOSAL:
         parts.append(yuan(step.amount_fen))
@@ -109,7 +109,7 @@ def _dispute(args: argparse.Namespace) -> int:
     for step in dispute.steps:
         print(f"  {_step_line(step)}")
     if dispute.ended_hlc:
-        print(f"ended {china_time(dispute.ended_hlc >> 16)}")
+        print(f"ended {china_time_of_hlc(dispute.ended_hlc)}")
     return 0
 
 

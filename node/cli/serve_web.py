@@ -129,5 +129,7 @@ def add_serve_web_command(catalogue: Catalogue) -> None:
     command.add_argument(
         "--behind-tls",
         action="store_true",
-        help="a TLS proxy serves the pages: mark the session cookie Secure",
+        help="a TLS proxy on this machine serves the pages: mark the session cookie Secure, "
+        "and take the visitor's address from the proxy's X-Forwarded-For (believed only from a "
+        "loopback connection)",
     )

@@ -117,8 +117,11 @@ class DisputeReads:
         """Every dispute held here opened in [start_ms, end_ms), as supervision counts it
         (blocking; enrolment's ``DisputeReader``: ``core.odr.standing``)."""
         with self._db.read() as conn:
+            # A dispute opens when its ticket is registered, never before it was received.
             rows = conn.execute(
-                select(tickets.c.state).where(tickets.c.odr_credit_code != "")
+                select(tickets.c.state).where(
+                    tickets.c.odr_credit_code != "", tickets.c.received_ms < end_ms
+                )
             ).scalars()
             states = [from_message(TicketState, ticket_pb2.Ticket.FromString(b)) for b in rows]
         records = [

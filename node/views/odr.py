@@ -43,7 +43,7 @@ def _step(step: OdrStepRecord) -> odr_pb2.OdrStep:
         to_unit=step.to_unit,
         by=step.by,
     )
-    shown.at.FromMilliseconds(step.recorded_hlc >> 16)
+    shown.at.FromMilliseconds(to_millis(step.recorded_hlc))
     if step.contacted_at is not None:
         shown.contacted_at.FromDatetime(step.contacted_at)
     return shown
@@ -117,7 +117,7 @@ def dispute_message(
         proposal_amount_fen=dispute.proposal_amount_fen,
         converted_to_unit=dispute.converted_to_unit,
     )
-    message.opened_at.FromMilliseconds(dispute.opened_hlc >> 16)
+    message.opened_at.FromMilliseconds(to_millis(dispute.opened_hlc))
     due_ms, overdue, left = _deadline(state, dispute, rules, now_ms)
     if due_ms:
         message.due_at.FromMilliseconds(due_ms)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from core.hlc import to_millis
 from core.ticket import events as e
 from core.ticket.consumer_progress import ConsumerStep
 from core.ticket.state import TicketState, TicketStatus
@@ -107,7 +108,7 @@ def ticket_progress(
             unit_name=unit_name(step.unit),
             text=_sentence(step, unit_name),
         )
-        shown.at.FromMilliseconds(step.hlc >> 16)
+        shown.at.FromMilliseconds(to_millis(step.hlc))
     current = _current(deadlines, state.holder_unit)
     if current is not None:
         progress.current_duty = enum_number(Duty(current.duty))

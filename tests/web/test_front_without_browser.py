@@ -133,13 +133,14 @@ def test_a_limit_ending_with_a_day_reads_as_that_days_24_00() -> None:
     assert due_time(afternoon) == "2026-12-09 15:30 北京时间(UTC+8)"
 
 
-def _request_to(secure: bool, headers: dict[str, str]) -> Any:
+def _request_to(secure: bool, headers: dict[str, str], remote: str = "127.0.0.1") -> Any:
     from aiohttp import web as aioweb
     from aiohttp.test_utils import make_mocked_request
 
     app = aioweb.Application()
     app[SECURE_COOKIE] = secure
-    return make_mocked_request("GET", "/consumer/", headers=headers, app=app)
+    request = make_mocked_request("GET", "/consumer/", headers=headers, app=app)
+    return request.clone(remote=remote)
 
 
 def test_behind_the_tls_proxy_the_visitor_is_the_last_address_the_proxy_added() -> None:
@@ -149,4 +150,9 @@ def test_behind_the_tls_proxy_the_visitor_is_the_last_address_the_proxy_added() 
 
 def test_without_a_proxy_a_forwarded_for_header_is_not_believed() -> None:
     request = _request_to(False, {"X-Forwarded-For": "203.0.113.7"})
-    assert visitor_address(request) != "203.0.113.7"
+    assert visitor_address(request) == "127.0.0.1"
+
+
+def test_a_forwarded_for_header_from_a_caller_off_this_machine_is_not_believed() -> None:
+    request = _request_to(True, {"X-Forwarded-For": "203.0.113.7"}, remote="198.51.100.4")
+    assert visitor_address(request) == "198.51.100.4"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -98,6 +99,8 @@ def start_web_front(net: LocalNetwork, root: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
     assert front.stdout is not None
     line = front.stdout.readline().strip()
+    # Keep reading what it prints, so that a full pipe never stalls the front.
+    threading.Thread(target=front.stdout.read, daemon=True).start()
     address = line.rpartition(" serving on ")[2] or "(did not start)"
     say(f"  the web front serves Chengguan's pages on {address}")
     say(f"    enterprise portal {address}/enterprise/   consumer's page {address}/consumer/")
