@@ -12,7 +12,9 @@ clock running a month in an hour would end every session in seconds (docs/securi
 All of it blocks (Argon2id is slow on purpose, the rest is database work), so the async
 methods run it on the node's blocking pool, and at most ``HASHING_AT_ONCE`` password checks run
 at once: a flood of sign-ins queues here instead of taking every thread of the pool (and 19 MiB
-each) from the reads that answer other officers.
+each) from the reads that answer other officers. The one exception is a token checked in full
+in the last two seconds: it is answered from the desk's memory on the loop
+(``node.access.checked``), so that most calls never wait on the pool for their session.
 """
 
 from __future__ import annotations
