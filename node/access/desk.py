@@ -12,7 +12,9 @@ clock running a month in an hour would end every session in seconds (docs/securi
 All of it blocks (Argon2id is slow on purpose, the rest is database work), so the async
 methods run it on the node's blocking pool, and at most ``HASHING_AT_ONCE`` password checks run
 at once: a flood of sign-ins queues here instead of taking every thread of the pool (and 19 MiB
-each) from the reads that answer other officers.
+each) from the reads that answer other officers. The one exception is a token checked in full
+in the last two seconds: it is answered from the desk's memory on the loop
+(``node.access.checked``), so that most calls never wait on the pool for their session.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -59,6 +62,7 @@ from node.access.accounts import (
     issuer_of,
     make_secret,
 )
+from node.access.checked import CheckedSession, CheckedSessions
 from node.access.codes import CodeKey
 from node.access.outsiders import OutsiderSignIn
 from node.access.record import StoredRow
@@ -109,6 +113,7 @@ class SignInDesk(OutsiderSignIn):
         limits: SignInLimits | None = None,
         codes: CodeKey | None = None,
         hashing: passwords.PasswordHashing = passwords.DEFAULT_HASHING,
+        checked: CheckedSessions | None = None,
     ) -> None:
         self._db = db
         self._identity = identity
@@ -125,6 +130,8 @@ class SignInDesk(OutsiderSignIn):
         self.passwords = hashing
         """How this node hashes passwords (Argon2id; its memory is a setting)."""
         self._hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+        self.checked = checked or CheckedSessions()
+        """Tokens checked in full lately, answered from memory (``node.access.checked``)."""
 
     def policy_of(self, kind: PrincipalKind | str) -> SignInPolicy:
         """The session rules of a kind of principal: consumers' sessions are shorter."""
@@ -390,15 +397,40 @@ class SignInDesk(OutsiderSignIn):
                 peer,
                 session_id=who.session.session_id,
             )
+        self.checked.forget_all()  # after the commit: no check can bring the session back
 
     # -- tokens at the door ------------------------------------------------------------------
 
     async def authenticate(self, token: str, peer: str, method: str) -> SignedIn:
-        """The officer a call's token proves, or ``NotSignedIn`` (recorded)."""
+        """The officer a call's token proves, or ``NotSignedIn`` (recorded): from the memory
+        of recent checks when it answers, else checked in full on the blocking pool."""
+        known = self.recently_checked(token)
+        if known is not None:
+            return known
         return await self._blocking.run(self.authenticate_now, token, peer, method)
 
+    def recently_checked(self, token: str) -> SignedIn | None:
+        """Whom ``token`` proves, judged on the session row a recent full check read
+        (``node.access.checked``); None when a full check is needed: nothing recent, the
+        officer no longer on the roster, a refusal to record, a last-seen time to write."""
+        now = self._wall_ms()
+        checked = self.checked.recent(token, now, self._identity.public)
+        if checked is None:
+            return None
+        who = checked.signed_in
+        if who.is_officer and self._roster.find(who.officer_id) is None:
+            return None  # revoked or moved by a record from above: the full check says so
+        policy = self.policy_of(checked.claims.kind)
+        node_id = self._identity.node_id
+        if refusal(checked.claims, who.session, node_id, now, policy) is not None:
+            return None
+        if needs_touch(who.session, now, policy):
+            return None
+        return who
+
     def authenticate_now(self, token: str, peer: str, method: str) -> SignedIn:
-        """``authenticate``, blocking."""
+        """``authenticate``, blocking: the signature verified, the session's row read."""
+        epoch = self.checked.epoch
         now = self._wall_ms()
         try:
             claims = open_token(self._identity, token)
@@ -433,12 +465,16 @@ class SignInDesk(OutsiderSignIn):
                     session_id=claims.session_id,
                     detail=method,
                 )
+            self.checked.drop(token)
             raise NotSignedIn(why.advice)
         assert session is not None
         if needs_touch(session, now, policy):
             with self._db.write() as conn:
                 store.touch_session(conn, session.session_id, now)
-        return SignedIn(claims.officer_id, session)
+            session = replace(session, last_seen_ms=now)
+        proven = SignedIn(claims.officer_id, session)
+        self.checked.keep(token, CheckedSession(claims, proven, now, self._identity.public), epoch)
+        return proven
 
     async def refuse_call(
         self, officer_id: str, why: CallRefusal, peer: str, method: str, error: Exception
@@ -510,6 +546,7 @@ class SignInDesk(OutsiderSignIn):
                 session_id=actor.session.session_id,
                 detail=f"for {target.officer_id}; {ended} open session(s) ended",
             )
+        self.checked.forget_all()
         return shown
 
     # -- reading the record ------------------------------------------------------------------

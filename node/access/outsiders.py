@@ -49,6 +49,7 @@ from node.access.codes import CodeKey
 from sync.drill_hierarchy import china_text
 
 if TYPE_CHECKING:
+    from node.access.checked import CheckedSessions
     from node.app.blocking import BlockingPool
     from node.desks.roster import Roster
     from node.storage.database import Database
@@ -79,6 +80,7 @@ class OutsiderSignIn:
         _wall_ms: Callable[[], int]
         passwords: passwords.PasswordHashing
         consumer_policy: SignInPolicy
+        checked: CheckedSessions
 
         async def _limited(
             self,
@@ -246,7 +248,7 @@ class OutsiderSignIn:
         admin = self._security_admin(actor, action, principal.label, peer, now)
         prepared = self.prepare_enterprise_user(draft, password)
         with self._db.write() as conn:
-            return self.keep_enterprise_user(
+            added = self.keep_enterprise_user(
                 conn,
                 prepared,
                 at_ms=now,
@@ -254,6 +256,8 @@ class OutsiderSignIn:
                 peer=peer,
                 session_id=admin.session.session_id,
             )
+        self.checked.forget_all()  # again after the commit: no check read the old row since
+        return added
 
     def prepare_enterprise_user(
         self, draft: EnterpriseUserDraft, password: str
@@ -319,6 +323,7 @@ class OutsiderSignIn:
             kind=PrincipalKind.ENTERPRISE.value,
             scope=draft.credit_code,
         )
+        self.checked.forget_all()
         self._append(
             conn,
             at_ms,

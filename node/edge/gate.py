@@ -32,6 +32,7 @@ event loop's thread, where both the deserializers and the methods run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -94,11 +95,13 @@ class _Refusal:
         self.error = error
 
 
-def _request_type(method: str) -> str:
-    """The full name of ``method``'s request message (``/hotline.v1.S/M``)."""
+@functools.lru_cache(maxsize=512)
+def _request_facts(method: str) -> tuple[int, str, str]:
+    """``method``'s request size limit, its short name and its request message's full name
+    (``/hotline.v1.S/M``): looked up once per method, not on every call (issue 14)."""
     service, name = method.strip("/").rsplit("/", 1)
     found = descriptor_pool.Default().FindMethodByName(f"{service}.{name}")
-    return str(found.input_type.full_name)
+    return request_limit(method), name, str(found.input_type.full_name)
 
 
 class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -122,9 +125,7 @@ class CallGate(aio.ServerInterceptor):  # type: ignore[type-arg]
     def _deserializer(
         self, method: str, parse: Callable[[bytes], Any] | None, unary: bool
     ) -> Callable[[bytes], Any]:
-        limit = request_limit(method)
-        name = method.rsplit("/", 1)[1]
-        request_type = _request_type(method)
+        limit, name, request_type = _request_facts(method)
 
         def deserialize(raw: bytes) -> Any:
             if unary and self.in_flight >= self.max_calls:
