@@ -18,7 +18,6 @@ file (``loadtest.locust_users``), which is where Locust finds them.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from locust import between, task
 
@@ -56,30 +55,57 @@ def complaint_stage(ticket: ticket_pb2.Ticket) -> ticket_pb2.Stage.ValueType:
     return ticket_pb2.STAGE_UNSPECIFIED
 
 
-class FieldOfficer(NetworkUser):
-    """An officer who mediates complaints and signs their results: a county handler
-    (承办人) or a station officer (市场监管所)."""
+class CaseworkOfficer(NetworkUser):
+    """An officer working a queue of tickets: one in the whole run, opening a sample of the
+    queue's page each round."""
 
     abstract = True
     fixed_count = 1
     wait_time = between(1.0, 2.0)
 
     def mine(self, summary: intake_pb2.TicketSummary) -> bool:
-        """True for a ticket in handling this officer works on (not another's station's)."""
-        raise NotImplementedError
+        """True for a listed ticket this officer works on (default: every one)."""
+        return True
 
-    def work_in_handling(self, listed: Any) -> None:
-        """Open a sample of the in-handling tickets of this officer and take each one step:
-        end its mediation with an agreement, or sign its result."""
+    def opened(
+        self,
+        queue: str,
+        status: ticket_pb2.TicketStatus.ValueType,
+        holder_prefix: str | None = None,
+    ) -> list[tuple[str, ticket_pb2.Ticket]]:
+        """A sample of this officer's tickets in ``status`` (timed as ``ListTickets
+        queue``), each opened (``GetTicket``): the ticket id and the ticket, for those that
+        opened."""
+        listed = self.timed(
+            f"ListTickets {queue}", lambda: self.page(status, 100, holder_prefix=holder_prefix)
+        )
         own = [t for t in getattr(listed, "tickets", []) if self.mine(t)]
+        files = []
         for summary in self.rng.sample(own, min(LOOK_AT, len(own))):
             ticket = self.timed("GetTicket", partial(self.client.get, summary.ticket_id))
-            stage = complaint_stage(ticket) if ticket is not None else None
+            if ticket is not None:
+                files.append((summary.ticket_id, ticket))
+        return files
+
+
+class FieldOfficer(CaseworkOfficer):
+    """An officer who mediates complaints and signs their results: a county handler
+    (承办人) or a station officer (市场监管所)."""
+
+    abstract = True
+
+    def work_in_handling(self, queue: str, holder_prefix: str | None = None) -> None:
+        """Open a sample of the in-handling tickets of this officer and take each one step:
+        end its mediation with an agreement, or sign its result."""
+        for ticket_id, ticket in self.opened(
+            queue, ticket_pb2.TICKET_STATUS_IN_HANDLING, holder_prefix
+        ):
+            stage = complaint_stage(ticket)
             if stage in _MEDIATING:
                 self.step(
                     "EndMediation",
                     cw.EndMediationRequest(
-                        ticket_id=summary.ticket_id,
+                        ticket_id=ticket_id,
                         outcome=common_pb2.MEDIATION_OUTCOME_AGREEMENT,
                         agreement="双方同意退款。",
                         amount_recovered_fen=10_000,
@@ -89,7 +115,7 @@ class FieldOfficer(NetworkUser):
                 self.step(
                     "SubmitResult",
                     cw.SubmitResultRequest(
-                        ticket_id=summary.ticket_id,
+                        ticket_id=ticket_id,
                         track=common_pb2.TRACK_COMPLAINT,
                         summary="经调解双方达成协议，经营者退款。",
                     ),
@@ -139,12 +165,7 @@ class CountyHandler(FieldOfficer):
                         note="请到经营场所现场调解。",
                     ),
                 )
-        self.work_in_handling(
-            self.timed(
-                "ListTickets in handling",
-                lambda: self.page(ticket_pb2.TICKET_STATUS_IN_HANDLING, 50),
-            )
-        )
+        self.work_in_handling("in handling")
 
 
 class ChengguanHandler(CountyHandler):
@@ -172,40 +193,28 @@ class StationOfficer(FieldOfficer):
     @task
     def work_the_station_queue(self) -> None:
         """Take the station's in-handling tickets one step each (held by the county)."""
-        self.work_in_handling(
-            self.timed(
-                "ListTickets station",
-                lambda: self.page(ticket_pb2.TICKET_STATUS_IN_HANDLING, 50, holder_prefix=""),
-            )
-        )
+        self.work_in_handling("station", holder_prefix="")
 
 
-class UnitHead(NetworkUser):
+class UnitHead(CaseworkOfficer):
     """A county's unit head (负责人): approves the signed results of the county's complaints
     (the complaint closes), or sends one back to its handler."""
 
     abstract = True
     role = "unit_head"
-    fixed_count = 1
     wait_time = between(1.5, 3.0)
 
     @task
     def approve_results(self) -> None:
         """Open a sample of the county's tickets in handling; decide those awaiting approval."""
-        listed = self.timed(
-            "ListTickets to approve",
-            lambda: self.page(ticket_pb2.TICKET_STATUS_IN_HANDLING, 100),
-        )
-        tickets = list(getattr(listed, "tickets", []))
-        for summary in self.rng.sample(tickets, min(LOOK_AT, len(tickets))):
-            ticket = self.timed("GetTicket", partial(self.client.get, summary.ticket_id))
-            if ticket is None or complaint_stage(ticket) != ticket_pb2.STAGE_RESULT_SUBMITTED:
+        for ticket_id, ticket in self.opened("to approve", ticket_pb2.TICKET_STATUS_IN_HANDLING):
+            if complaint_stage(ticket) != ticket_pb2.STAGE_RESULT_SUBMITTED:
                 continue
             if self.rng.random() < REJECTED_SHARE:
                 self.step(
                     "RejectResult",
                     cw.RejectResultRequest(
-                        ticket_id=summary.ticket_id,
+                        ticket_id=ticket_id,
                         track=common_pb2.TRACK_COMPLAINT,
                         reason="退款金额未写明，请补充。",
                     ),
@@ -214,7 +223,7 @@ class UnitHead(NetworkUser):
                 self.step(
                     "ApproveResult",
                     cw.ApproveResultRequest(
-                        ticket_id=summary.ticket_id, track=common_pb2.TRACK_COMPLAINT, note="同意。"
+                        ticket_id=ticket_id, track=common_pb2.TRACK_COMPLAINT, note="同意。"
                     ),
                 )
 
@@ -231,32 +240,26 @@ class QiliheHead(UnitHead):
     at = "qilihe"
 
 
-class CallbackOfficer(NetworkUser):
+class CallbackOfficer(CaseworkOfficer):
     """The centre's callback officer (回访员): calls back the consumers of closed tickets the
     centre registered and records their rating."""
 
     role = "callback"
-    fixed_count = 1
     wait_time = between(1.5, 3.0)
 
     @task
     def call_back(self) -> None:
         """Open a sample of the closed tickets; record the callback of those awaiting one."""
-        closed = self.timed(
-            "ListTickets closed",
-            lambda: self.page(ticket_pb2.TICKET_STATUS_CLOSED, 100, holder_prefix=""),
-        )
-        tickets = list(getattr(closed, "tickets", []))
         ratings = [rating for rating, _ in SATISFACTION_SHARES]
         weights = [share for _, share in SATISFACTION_SHARES]
-        for summary in self.rng.sample(tickets, min(LOOK_AT, len(tickets))):
-            ticket = self.timed("GetTicket", partial(self.client.get, summary.ticket_id))
-            if ticket is None or not ticket.awaiting_callback:
+        closed = self.opened("closed", ticket_pb2.TICKET_STATUS_CLOSED, holder_prefix="")
+        for ticket_id, ticket in closed:
+            if not ticket.awaiting_callback:
                 continue
             self.step(
                 "RecordCallback",
                 cw.RecordCallbackRequest(
-                    ticket_id=summary.ticket_id,
+                    ticket_id=ticket_id,
                     satisfaction=self.rng.choices(ratings, weights=weights)[0],
                     note="消费者对处理结果的评价。",
                 ),

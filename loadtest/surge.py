@@ -218,6 +218,7 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         load_s = time.monotonic() - started
         after_load = scrape(addresses)
         ids = acknowledged(Path(description["acks_dir"]))
+        acknowledging = len(list(Path(description["acks_dir"]).glob("acks-*.txt")))
         found, caught_up_s = catch_up(description, ids, settings.catch_up_seconds)
         after_catch_up = scrape(addresses)
     node_figures = run_report(
@@ -243,6 +244,7 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         "shed": sum(s.requests for s in stats if s.kind == "shed"),
         "p99_ms": {s.name: s.p99_ms for s in served},
         "tickets_acknowledged": found.acknowledged,
+        "acknowledging_processes": acknowledging,
         "tickets_lost": len(found.lost_at_province),
         "tickets_duplicated": len(found.duplicated),
         "tickets_missing_at_holder": len(found.missing_at_holder),
