@@ -28,6 +28,7 @@ from typing import Any
 from core.access import totp
 from loadtest.harness import BenchError, last_line, machine, python_version, say, scratch_folder
 from loadtest.locust_run import locust_environment, run_locust
+from loadtest.machine_share import MachineShare
 from loadtest.node_metrics import (
     MetricsSampler,
     lag_figures,
@@ -204,6 +205,10 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         sampler.start()
         say(f"locust: {settings.shape} shape, {settings.users} users at the peak, "
             f"{settings.minutes:g} min, {settings.workers or 'no'} worker process(es)")  # fmt: skip
+        share = MachineShare(
+            tuple(n.process.pid for n in network.nodes.values() if n.process is not None)
+        )
+        share.start()
         started = time.monotonic()
         try:
             locust_status = run_locust(
@@ -216,6 +221,7 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         finally:
             sampler.stop()
         load_s = time.monotonic() - started
+        cpu = share.figures()
         after_load = scrape(addresses)
         ids = acknowledged(Path(description["acks_dir"]))
         acknowledging = len(list(Path(description["acks_dir"]).glob("acks-*.txt")))
@@ -228,6 +234,8 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         node_figures[name]["replication_after_catch_up"] = lag_figures(end)
     for line in summary_lines(node_figures):
         say(line)
+    say(f"machine during the load: the run's processes {cpu['run_cpu_pct']}%, other "
+        f"processes {cpu['other_cpu_pct']}% (per cent of one core)")  # fmt: skip
     stats = read_stats(csv_prefix)
     reasons = verdict(stats, found, caught_up_s, settings)
     served = [s for s in stats if s.kind != "shed"]
@@ -255,6 +263,8 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         "csv": str(csv_prefix) + "_stats.csv",
         "html": str(html),
         "machine": machine(),
+        "run_cpu_pct": cpu["run_cpu_pct"],
+        "other_cpu_pct": cpu["other_cpu_pct"],
         "python": python_version(),
         "passed": not reasons,
         "reasons": reasons,
