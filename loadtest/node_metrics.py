@@ -213,7 +213,8 @@ def run_report(
 def summary_lines(report: dict[str, dict[str, Any]]) -> list[str]:
     """A line per node for the run's output, before the JSON: its three busiest calls of
     officers and enterprises (replication's own calls left to the JSON), the writer, how
-    far replication was behind when the load ended, refusals and alerts."""
+    far replication was behind when the load ended with the peers it reached (a peer never
+    reached, such as a parent outside the run, is named apart), refusals and alerts."""
     lines = []
     for name, figures in report.items():
         if not figures.get("read"):
@@ -224,11 +225,14 @@ def summary_lines(report: dict[str, dict[str, Any]]) -> list[str]:
         calls = ", ".join(f"{method} {f['per_s']}/s p99 {f['p99_ms']} ms" for method, f in busiest)
         writer = figures["writer"]
         lags = figures["replication_at_end"]
-        behind = sum(lag["unsent_events"] + lag["unpulled_events"] for lag in lags)
+        reached = [lag for lag in lags if lag["since_success_s"] is not None]
+        behind = sum(lag["unsent_events"] + lag["unpulled_events"] for lag in reached)
+        unreached = [lag["peer"] for lag in lags if lag["since_success_s"] is None]
+        never = f" (never reached: {', '.join(unreached)})" if unreached else ""
         lines.append(
             f"metrics {name}: {calls or 'no calls'}; writer queue max "
             f"{writer['queue_depth_max']}, group mean {writer['group_size_mean']}; "
-            f"{behind} event(s) behind at the end; refused "
+            f"{behind} event(s) behind at the end{never}; refused "
             f"{sum(figures['refused_events'].values())}, alerts "
             f"{sum(figures['alerts_raised'].values())}"
         )

@@ -119,3 +119,21 @@ def test_a_node_never_scraped_is_reported_unread() -> None:
     assert lines[0].startswith("metrics province: IntakeService/RegisterTicket 10.0/s")
     assert "writer queue max 7" in lines[0] and "7 event(s) behind" in lines[0]
     assert lines[1] == "metrics city: not read (no metrics port, or it did not answer)"
+
+
+def test_a_peer_never_reached_is_named_not_counted_as_lag() -> None:
+    before, during, after = _a_run()
+    report = node_report(before, after, during, seconds=10.0)
+    report["replication_at_end"].append(
+        {
+            "role": "parent",
+            "peer": "127.0.0.1:9",
+            "unsent_events": 800,
+            "oldest_unsent_s": 60.0,
+            "unpulled_events": 0,
+            "since_success_s": None,
+            "failures": 24,
+        }
+    )
+    line = summary_lines({"province": report})[0]
+    assert "7 event(s) behind at the end (never reached: 127.0.0.1:9)" in line
