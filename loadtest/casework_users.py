@@ -18,6 +18,7 @@ file (``loadtest.locust_users``), which is where Locust finds them.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from locust import between, task
 
@@ -40,6 +41,16 @@ SATISFACTION_SHARES = (
 )
 """Callback ratings (per cent); a dissatisfied consumer reopens the ticket (回炉重办), and its
 county works it again."""
+
+EXTENSION_SHARE = 0.1
+"""Share of mediations for which the county asks the city for more time (延期申请: testing or
+appraisal will take longer than the limit)."""
+
+EXTENSION_DAYS = 15
+"""Working days asked for."""
+
+DENIED_SHARE = 0.2
+"""Share of extension requests the city denies."""
 
 LOOK_AT = 4
 """Tickets an officer opens per round of its queue."""
@@ -88,38 +99,61 @@ class CaseworkOfficer(NetworkUser):
         return files
 
 
+def mediation_extensions(ticket: ticket_pb2.Ticket) -> list[ticket_pb2.Extension]:
+    """The extensions asked for the ticket's mediation, pending, decided or lapsed."""
+    return [x for x in ticket.extensions if x.duty == common_pb2.DUTY_END_MEDIATION]
+
+
+def is_pending(extension: ticket_pb2.Extension) -> bool:
+    """True while nobody decided the request and its duty has not ended."""
+    return not extension.decided_hlc and not extension.lapsed_hlc
+
+
 class FieldOfficer(CaseworkOfficer):
     """An officer who mediates complaints and signs their results: a county handler
     (承办人) or a station officer (市场监管所)."""
 
     abstract = True
+    asks_for_time = False
+    """True for the holding county's officer, who may ask the unit above for more time."""
 
     def work_in_handling(self, queue: str, holder_prefix: str | None = None) -> None:
-        """Open a sample of the in-handling tickets of this officer and take each one step:
-        end its mediation with an agreement, or sign its result."""
+        """Open a sample of the in-handling tickets of this officer and take each one the step
+        its stage asks (``next_step``)."""
         for ticket_id, ticket in self.opened(
             queue, ticket_pb2.TICKET_STATUS_IN_HANDLING, holder_prefix
         ):
-            stage = complaint_stage(ticket)
-            if stage in _MEDIATING:
-                self.step(
-                    "EndMediation",
-                    cw.EndMediationRequest(
-                        ticket_id=ticket_id,
-                        outcome=common_pb2.MEDIATION_OUTCOME_AGREEMENT,
-                        agreement="双方同意退款。",
-                        amount_recovered_fen=10_000,
-                    ),
-                )
-            elif stage == ticket_pb2.STAGE_MEDIATION_ENDED:
-                self.step(
-                    "SubmitResult",
-                    cw.SubmitResultRequest(
-                        ticket_id=ticket_id,
-                        track=common_pb2.TRACK_COMPLAINT,
-                        summary="经调解双方达成协议，经营者退款。",
-                    ),
-                )
+            step = self.next_step(ticket_id, ticket)
+            if step is not None:
+                self.step(*step)
+
+    def next_step(self, ticket_id: str, ticket: ticket_pb2.Ticket) -> tuple[str, Any] | None:
+        """The step the complaint's stage asks of this officer (None: nothing now). A
+        mediation is not ended while the city has its request for more time before it."""
+        stage = complaint_stage(ticket)
+        asked = mediation_extensions(ticket)
+        asks_now = self.asks_for_time and not asked and self.rng.random() < EXTENSION_SHARE
+        if stage in _MEDIATING and asks_now:
+            return "RequestExtension", cw.RequestExtensionRequest(
+                ticket_id=ticket_id,
+                duty=common_pb2.DUTY_END_MEDIATION,
+                days=EXTENSION_DAYS,
+                reason="商品送检，检测结果需十五个工作日。",
+            )
+        if stage in _MEDIATING and not (asked and is_pending(asked[-1])):
+            return "EndMediation", cw.EndMediationRequest(
+                ticket_id=ticket_id,
+                outcome=common_pb2.MEDIATION_OUTCOME_AGREEMENT,
+                agreement="双方同意退款。",
+                amount_recovered_fen=10_000,
+            )
+        if stage == ticket_pb2.STAGE_MEDIATION_ENDED:
+            return "SubmitResult", cw.SubmitResultRequest(
+                ticket_id=ticket_id,
+                track=common_pb2.TRACK_COMPLAINT,
+                summary="经调解双方达成协议，经营者退款。",
+            )
+        return None
 
 
 class CountyHandler(FieldOfficer):
@@ -128,6 +162,7 @@ class CountyHandler(FieldOfficer):
 
     abstract = True
     role = "county_officer"
+    asks_for_time = True
 
     def on_start(self) -> None:
         """Sign in, and find the county's stations in the network."""
@@ -238,6 +273,39 @@ class QiliheHead(UnitHead):
     """The unit head at Qilihe."""
 
     at = "qilihe"
+
+
+class CityHead(CaseworkOfficer):
+    """The city's unit head (负责人), the unit above the counties: decides their requests
+    for more time to end a mediation (延期审批), most approved as asked, some denied."""
+
+    role = "city_head"
+    at = "city"
+    wait_time = between(1.5, 3.0)
+
+    def mine(self, summary: intake_pb2.TicketSummary) -> bool:
+        """The counties' tickets (those the city holds itself it cannot decide for)."""
+        return bool(summary.holder_unit != self.unit)
+
+    @task
+    def decide_extensions(self) -> None:
+        """Open a sample of the counties' tickets in handling; decide pending requests."""
+        for ticket_id, ticket in self.opened(
+            "extensions", ticket_pb2.TICKET_STATUS_IN_HANDLING, holder_prefix=""
+        ):
+            asked = mediation_extensions(ticket)
+            if not asked or not is_pending(asked[-1]):
+                continue
+            denied = self.rng.random() < DENIED_SHARE
+            self.step(
+                "DecideExtension",
+                cw.DecideExtensionRequest(
+                    ticket_id=ticket_id,
+                    duty=common_pb2.DUTY_END_MEDIATION,
+                    approved=not denied,
+                    note="检测可在限期内完成，不予延期。" if denied else "同意延期。",
+                ),
+            )
 
 
 class CallbackOfficer(CaseworkOfficer):

@@ -4,7 +4,8 @@ Why this exists: a surge is not one RPC repeated but a mix of people working at 
 call-takers register consultations (咨询), complaints (投诉) and reports (举报) in the shares a
 12315 centre sees; a dispatcher routes them (分派); enterprises read and answer their ODR
 disputes (在线纠纷解决); the command centre reads queues and tickets. What follows dispatch
-(county handlers, station officers, unit heads, callbacks) is ``loadtest.casework_users``,
+(county handlers, station officers, unit heads, the city's extension decisions,
+callbacks) is ``loadtest.casework_users``,
 imported here so that Locust finds it. Every call is timed into Locust's request statistics,
 so Locust's CSV and HTML reports show each type's rate and percentiles.
 
@@ -28,6 +29,7 @@ from loadtest.casework_users import (
     CallbackOfficer,
     ChengguanHandler,
     ChengguanHead,
+    CityHead,
     QiliheHandler,
     QiliheHead,
     StationOfficer,
@@ -168,6 +170,7 @@ CASEWORK = (
     StationOfficer,
     ChengguanHead,
     QiliheHead,
+    CityHead,
     CallbackOfficer,
 )
 """The casework users (``loadtest.casework_users``), here so that Locust finds them."""

@@ -5,11 +5,11 @@ starts the Gansu line province (620000) - Lanzhou (620100) - Chengguan (620102) 
 (620103), and Chengguan's Zhangye Road station (620102001), as real ``python -m node serve``
 processes on SQLite (``node.devnet.processes``) each with its metrics port, and puts on their
 rosters the people the Locust users sign in as: a pool of call-takers, dispatchers, readers
-and callback officers at the province, handlers and unit heads at each county, officers at
-the station, users of an enterprise at Chengguan, and one auditor per node for the loss
-check. Everything is described in one JSON file (``network.json``), which is also how ops
-point a run at a network they started themselves (``--network FILE``; the format is in
-docs/loadtest.md).
+and callback officers at the province, a unit head at the city, handlers and unit heads at
+each county, officers at the station, users of an enterprise at Chengguan, and one auditor
+per node for the loss check. Everything is described in one JSON file (``network.json``),
+which is also how ops point a run at a network they started themselves (``--network FILE``;
+the format is in docs/loadtest.md).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ ROLES_OF_POOL: dict[str, tuple[tuple[str, ...], int, tuple[Role, ...]]] = {
     "county_officer": (("chengguan", "qilihe"), 10, (Role.HANDLER,)),
     "unit_head": (("chengguan", "qilihe"), 20, (Role.UNIT_HEAD,)),
     "station_officer": (("station",), 10, (Role.STATION_OFFICER,)),
+    "city_head": (("city",), 20, (Role.UNIT_HEAD,)),
 }
 """Locust role: (the nodes it works at, first officer number, roles on the roster). The
 callback (回访) is made by the unit that took the call: the province's centre."""

@@ -42,7 +42,7 @@ def test_a_short_315_surge_passes_every_officer_works_and_every_node_reports_its
     assert isinstance(p99, dict) and any(n.startswith("RegisterTicket") for n in p99)
     # each casework officer read their queue: the county handlers, the station, the unit
     # heads, the callback officer (their steps follow as tickets reach them)
-    for queue in ("in handling", "station", "to approve", "closed"):
+    for queue in ("in handling", "station", "to approve", "extensions", "closed"):
         assert f"ListTickets {queue}" in p99
     nodes = fields["node_metrics"]
     assert set(nodes) == {"province", "city", "chengguan", "qilihe", "station"}
