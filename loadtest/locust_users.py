@@ -54,14 +54,15 @@ GREEN_CHANNEL_SHARE = 0.1
 
 
 class CallTaker(NetworkUser):
-    """A 12315 call-taker (话务员) registering what callers say, in the usual shares."""
+    """A 12315 call-taker (话务员) registering what callers say, in the usual shares, and
+    answering a consultation on the line (解答咨询), which closes it."""
 
     role = "call_taker"
     weight = 6
 
     @task
     def register_a_call(self) -> None:
-        """Register one call as a consultation, complaint or report."""
+        """Register one call as a consultation, complaint or report; answer a consultation."""
         kinds = [kind for kind, _ in KIND_SHARES]
         kind = self.rng.choices(kinds, weights=[share for _, share in KIND_SHARES])[0]
         command = replace(random_ticket(self.rng), kind=kind)
@@ -79,8 +80,17 @@ class CallTaker(NetworkUser):
             f"RegisterTicket {'odr' if green else kind.name.lower()}",
             lambda: self.client.register(uuid.uuid4().hex, ticket),
         )
-        if answer is not None:
-            record_ack(answer.ticket_id)
+        if answer is None:
+            return
+        record_ack(answer.ticket_id)
+        if kind is TicketKind.CONSULTATION:
+            self.step(
+                "AnswerInquiry",
+                cw.AnswerInquiryRequest(
+                    ticket_id=answer.ticket_id,
+                    answer="已告知消费者可依法要求经营者退货，并说明维权途径。",
+                ),
+            )
 
 
 class Dispatcher(NetworkUser):

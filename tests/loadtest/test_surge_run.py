@@ -44,6 +44,7 @@ def test_a_short_315_surge_passes_every_officer_works_and_every_node_reports_its
     # heads, the callback officer (their steps follow as tickets reach them)
     for queue in ("in handling", "station", "to approve", "extensions", "closed"):
         assert f"ListTickets {queue}" in p99
+    assert "AnswerInquiry" in p99  # the call-takers answer consultations on the line
     nodes = fields["node_metrics"]
     assert set(nodes) == {"province", "city", "chengguan", "qilihe", "station"}
     assert all(figures["read"] for figures in nodes.values())
