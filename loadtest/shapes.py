@@ -71,7 +71,7 @@ def users_at(
 ) -> tuple[int, float] | None:
     """The users wanted ``elapsed_s`` into a run and the spawn rate to reach them; ``None``
     when the run is over (Locust then stops it). ``always_on`` users (the dispatcher and the
-    county officers, whose number does not follow the calls) come on top of the shape; at
+    casework officers, whose number does not follow the calls) come on top of the shape; at
     least one user follows the shape at any time."""
     share = share_at(shape, elapsed_s / (minutes * 60.0))
     if share is None:

@@ -3,21 +3,22 @@ then a pass or fail on the thresholds ops set.
 
 Why this exists: before 3·15 ops must know that the province hub holds the call surge, that the
 counties keep handling, and that no caller's ticket is lost on the way. One run starts the
-network (or takes a running one's description), runs Locust headless as its own process
-(``locust -f loadtest/locust_users.py --headless``; Locust writes its CSV and HTML reports),
+network (or takes a running one's description), runs Locust headless as its own process, or
+as a master with workers (``loadtest.locust_run``; Locust writes its CSV and HTML reports),
 then waits for replication to catch up and audits every acknowledged ticket
 (``loadtest.ticket_audit``). The verdict checks p99 per request type, the failure ratio (load
 shed with RESOURCE_EXHAUSTED counted apart, allowed only for the types the user names), the
-audit, and the catch-up time. The last line of the output is one JSON object; the exit status
-is 0 on a pass, 1 on a missed threshold or an invalid run, 2 for bad arguments.
+audit, and the catch-up time. What the nodes themselves saw (server-side rates and p99, the
+writer, replication lag, refusals, alerts, sweeps) is scraped from their metrics before, during
+and after the load (``loadtest.node_metrics``) and reported beside Locust's figures. The last
+line of the output is one JSON object; the exit status is 0 on a pass, 1 on a missed threshold
+or an invalid run, 2 for bad arguments.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,13 +27,22 @@ from typing import Any
 
 from core.access import totp
 from loadtest.harness import BenchError, last_line, machine, python_version, say, scratch_folder
+from loadtest.locust_run import locust_environment, run_locust
+from loadtest.machine_share import MachineShare
+from loadtest.node_metrics import (
+    MetricsSampler,
+    lag_figures,
+    metrics_addresses,
+    run_report,
+    scrape,
+    summary_lines,
+)
 from loadtest.shapes import SHAPES
-from loadtest.surge_network import start_surge_network, write_network
+from loadtest.surge_network import NODE_ARGS, start_surge_network, write_network
 from loadtest.ticket_audit import Audit, Listing, audit
 from node.devnet.processes import LocalNetwork
 from node.edge.client import NodeClient
 
-LOCUSTFILE = Path(__file__).with_name("locust_users.py")
 DEFAULT_P99_MS = {"RegisterTicket": 1000.0}
 """p99 thresholds when the user sets none: a caller is answered within a second."""
 
@@ -53,6 +63,8 @@ class SurgeSettings:
     network_file: Path | None = None
     pool: int = 2
     locust_args: tuple[str, ...] = ()
+    workers: int = 0
+    """Locust worker processes on this machine under a master (0: one Locust process)."""
 
 
 @dataclass
@@ -170,25 +182,6 @@ def catch_up(
         time.sleep(0.5)
 
 
-def run_locust(settings: SurgeSettings, network_file: Path, csv_prefix: Path, html: Path) -> int:
-    """Run Locust headless for the shape; returns its exit status (its reports are written)."""
-    env = dict(os.environ)
-    env.update(
-        HOTLINE_LOADTEST_NETWORK=str(network_file),
-        HOTLINE_SURGE_SHAPE=settings.shape,
-        HOTLINE_SURGE_USERS=str(settings.users),
-        HOTLINE_SURGE_MINUTES=str(settings.minutes),
-    )
-    command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-        "--csv", str(csv_prefix), "--html", str(html), *settings.locust_args,
-    ]  # fmt: skip
-    say(f"locust: {settings.shape} shape, {settings.users} users at the peak, "
-        f"{settings.minutes:g} min")  # fmt: skip
-    done = subprocess.run(command, env=env, stdout=sys.stderr, check=False)
-    return done.returncode
-
-
 def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str]]:
     """One run in the folder ``work``: the JSON fields and the reasons it failed."""
     csv_dir = settings.csv_dir or Path("surge-reports")
@@ -197,20 +190,52 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
     html = settings.html or csv_dir / "surge.html"
     acks = work / "acks"
     acks.mkdir(exist_ok=True)
-    with LocalNetwork(work / "network") as network:
+    with LocalNetwork(work / "network", node_args=NODE_ARGS) as network:
         if settings.network_file is None:
-            say("starting province, city, Chengguan and Qilihe on loopback (SQLite)")
+            say("starting province, city, Chengguan, Qilihe and a station on loopback (SQLite)")
             description = start_surge_network(network, settings.pool)
         else:
             description = json.loads(settings.network_file.read_text(encoding="utf-8"))
         description.setdefault("acks_dir", str(acks))  # workers elsewhere: a shared folder
         network_file = work / "network.json"
         write_network(description, network_file)
+        addresses = metrics_addresses(description)
+        before = scrape(addresses)
+        sampler = MetricsSampler(addresses)
+        sampler.start()
+        say(f"locust: {settings.shape} shape, {settings.users} users at the peak, "
+            f"{settings.minutes:g} min, {settings.workers or 'no'} worker process(es)")  # fmt: skip
+        share = MachineShare(
+            tuple(n.process.pid for n in network.nodes.values() if n.process is not None)
+        )
+        share.start()
         started = time.monotonic()
-        locust_status = run_locust(settings, network_file, csv_prefix, html)
+        try:
+            locust_status = run_locust(
+                locust_environment(network_file, settings.shape, settings.users, settings.minutes),
+                csv_prefix,
+                html,
+                settings.locust_args,
+                settings.workers,
+            )
+        finally:
+            sampler.stop()
         load_s = time.monotonic() - started
+        cpu = share.figures()
+        after_load = scrape(addresses)
         ids = acknowledged(Path(description["acks_dir"]))
+        acknowledging = len(list(Path(description["acks_dir"]).glob("acks-*.txt")))
         found, caught_up_s = catch_up(description, ids, settings.catch_up_seconds)
+        after_catch_up = scrape(addresses)
+    node_figures = run_report(
+        before, after_load, sampler.samples, load_s, names=list(description["nodes"])
+    )
+    for name, end in after_catch_up.items():
+        node_figures[name]["replication_after_catch_up"] = lag_figures(end)
+    for line in summary_lines(node_figures):
+        say(line)
+    say(f"machine during the load: the run's processes {cpu['run_cpu_pct']}%, other "
+        f"processes {cpu['other_cpu_pct']}% (per cent of one core)")  # fmt: skip
     stats = read_stats(csv_prefix)
     reasons = verdict(stats, found, caught_up_s, settings)
     served = [s for s in stats if s.kind != "shed"]
@@ -227,14 +252,19 @@ def surge(settings: SurgeSettings, work: Path) -> tuple[dict[str, Any], list[str
         "shed": sum(s.requests for s in stats if s.kind == "shed"),
         "p99_ms": {s.name: s.p99_ms for s in served},
         "tickets_acknowledged": found.acknowledged,
+        "acknowledging_processes": acknowledging,
         "tickets_lost": len(found.lost_at_province),
         "tickets_duplicated": len(found.duplicated),
         "tickets_missing_at_holder": len(found.missing_at_holder),
         "catch_up_seconds": round(caught_up_s, 1) if caught_up_s is not None else None,
         "locust_exit_status": locust_status,
+        "locust_workers": settings.workers,
+        "node_metrics": node_figures,
         "csv": str(csv_prefix) + "_stats.csv",
         "html": str(html),
         "machine": machine(),
+        "run_cpu_pct": cpu["run_cpu_pct"],
+        "other_cpu_pct": cpu["other_cpu_pct"],
         "python": python_version(),
         "passed": not reasons,
         "reasons": reasons,
@@ -250,6 +280,10 @@ def run_surge(settings: SurgeSettings) -> int:
         return 2
     if settings.users < 1 or not settings.minutes > 0:
         print("hotline: loadtest surge: --users and --minutes must be positive", file=sys.stderr)
+        return 2
+    if settings.workers < 0 or (settings.network_file is None and settings.workers > settings.pool):
+        print("hotline: loadtest surge: --workers must be 0 to --pool (each worker signs in "
+              "as the people of its index)", file=sys.stderr)  # fmt: skip
         return 2
     with scratch_folder("surge") as work:
         try:

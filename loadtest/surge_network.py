@@ -1,13 +1,15 @@
-"""The network a surge runs against: province, city and two counties on loopback, with people.
+"""The network a surge runs against: province, city, two counties and a station, with people.
 
 Why this exists: ``hotline loadtest surge`` must be runnable by ops with nothing set up, so it
 starts the Gansu line province (620000) - Lanzhou (620100) - Chengguan (620102) and Qilihe
-(620103) as real ``python -m node serve`` processes on SQLite (``node.devnet.processes``), and
-puts on their rosters the people the Locust users sign in as: a pool of call-takers,
-dispatchers and readers at the province, handlers at each county, users of an enterprise at
-Chengguan, and one auditor per node for the loss check. Everything is described in one JSON
-file (``network.json``), which is also how ops point a run at a network they started
-themselves (``--network FILE``; the format is in docs/loadtest.md).
+(620103), and Chengguan's Zhangye Road station (620102001), as real ``python -m node serve``
+processes on SQLite (``node.devnet.processes``) each with its metrics port, and puts on their
+rosters the people the Locust users sign in as: a pool of call-takers, dispatchers, readers
+and callback officers at the province, a unit head at the city, handlers and unit heads at
+each county, officers at the station, users of an enterprise at Chengguan, and one auditor
+per node for the loss check. Everything is described in one JSON file (``network.json``),
+which is also how ops point a run at a network they started themselves (``--network FILE``;
+the format is in docs/loadtest.md).
 """
 
 from __future__ import annotations
@@ -23,21 +25,32 @@ from node.devnet.processes import LocalNetwork, NodeProcess
 from node.devnet.samples import GANSU_WORLD, GYM
 from proto.hotline.v1 import enrolment_pb2
 
-NODES = ("province", "city", "chengguan", "qilihe")
+NODES = ("province", "city", "chengguan", "qilihe", "station")
+NODE_ARGS = ("--metrics-port", "0", "--sweep-interval", "5")
+"""Every node of the run serves its Prometheus metrics on a free loopback port (the report
+reads them: ``loadtest.node_metrics``), and sweeps its deadlines every 5 s instead of 30, so
+that even a short run times a few sweeps under the load."""
 ENTERPRISE_PASSWORD = "Gym-owner-2027-ok"
 
-ROLES_OF_POOL: dict[str, tuple[str, int, tuple[Role, ...]]] = {
-    "call_taker": ("province", 10, (Role.OPERATOR,)),
-    "dispatcher": ("province", 20, (Role.DISPATCHER,)),
-    "reader": ("province", 30, (Role.SUPERVISOR, Role.OPERATOR)),
+ROLES_OF_POOL: dict[str, tuple[tuple[str, ...], int, tuple[Role, ...]]] = {
+    "call_taker": (("province",), 10, (Role.OPERATOR,)),
+    "dispatcher": (("province",), 20, (Role.DISPATCHER,)),
+    "reader": (("province",), 30, (Role.SUPERVISOR, Role.OPERATOR)),
+    "callback": (("province",), 40, (Role.OPERATOR,)),
+    "county_officer": (("chengguan", "qilihe"), 10, (Role.HANDLER,)),
+    "unit_head": (("chengguan", "qilihe"), 20, (Role.UNIT_HEAD,)),
+    "station_officer": (("station",), 10, (Role.STATION_OFFICER,)),
+    "city_head": (("city",), 20, (Role.UNIT_HEAD,)),
 }
-"""Locust role: (node, first officer number, roles on the roster)."""
+"""Locust role: (the nodes it works at, first officer number, roles on the roster). The
+callback (回访) is made by the unit that took the call: the province's centre."""
 
 AUDITOR_ROLES: dict[str, tuple[Role, ...]] = {
     "province": (Role.SUPERVISOR, Role.DISPATCHER),
     "city": (Role.DISPATCHER, Role.HANDLER),
     "chengguan": (Role.HANDLER,),
     "qilihe": (Role.HANDLER,),
+    "station": (Role.STATION_OFFICER,),
 }
 
 
@@ -52,6 +65,14 @@ def _officer(node: NodeProcess, number: int, name: str, roles: tuple[Role, ...])
         "password": DEVNET_PASSWORD,
         "totp_secret": node.signins.secrets[officer_id],
     }
+
+
+def metrics_address(node: NodeProcess) -> str:
+    """``127.0.0.1:PORT`` of the node's metrics endpoint, from the port file it wrote ("" when
+    it serves none)."""
+    ports = json.loads((node.data_dir / "port").read_text(encoding="utf-8"))
+    port = int(ports.get("metrics_port", 0) or 0)
+    return f"127.0.0.1:{port}" if port > 0 else ""
 
 
 def _enterprise_user(node: NodeProcess, number: int) -> dict[str, Any]:
@@ -118,21 +139,18 @@ def _enrol_gym(network: LocalNetwork) -> bool:
 
 
 def start_surge_network(network: LocalNetwork, pool: int) -> dict[str, Any]:
-    """Start the four nodes under ``network`` and provision ``pool`` people per role (one
-    per Locust worker); returns the network description."""
+    """Start the five nodes under ``network`` (started with ``NODE_ARGS``) and provision
+    ``pool`` people per role and node (one per Locust worker); returns the network
+    description."""
     network.start_world(GANSU_WORLD, only=set(NODES))
     nodes = {name: network[name] for name in NODES}
     green_channel = _enrol_gym(network)
     people: dict[str, list[dict[str, Any]]] = {role: [] for role in ROLES_OF_POOL}
-    people["county_officer"] = []
     people["enterprise"] = []
     for i in range(pool):
-        for role, (name, first, roles) in ROLES_OF_POOL.items():
-            people[role].append(_officer(nodes[name], first + i, f"压测{role}{i}", roles))
-        for county in ("chengguan", "qilihe"):
-            people["county_officer"].append(
-                _officer(nodes[county], 10 + i, f"压测承办人{i}", (Role.HANDLER,))
-            )
+        for role, (names, first, roles) in ROLES_OF_POOL.items():
+            for name in names:
+                people[role].append(_officer(nodes[name], first + i, f"压测{role}{i}", roles))
         people["enterprise"].append(_enterprise_user(nodes["chengguan"], i))
     auditors = {
         name: _officer(node, 80, "压测核对员", AUDITOR_ROLES[name]) for name, node in nodes.items()
@@ -140,7 +158,10 @@ def start_surge_network(network: LocalNetwork, pool: int) -> dict[str, Any]:
     root = nodes["province"].signins.root if nodes["province"].signins else b""
     return {
         "root_pem": root.decode("ascii"),
-        "nodes": {n: {"target": node.target, "unit": node.unit} for n, node in nodes.items()},
+        "nodes": {
+            n: {"target": node.target, "unit": node.unit, "metrics": metrics_address(node)}
+            for n, node in nodes.items()
+        },
         "province": "province",
         "odr_green_channel": green_channel,
         "people": people,

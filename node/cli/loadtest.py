@@ -41,6 +41,7 @@ def _surge(args: argparse.Namespace) -> int:
         network_file=args.network,
         pool=args.pool,
         locust_args=tuple(args.locust_arg),
+        workers=args.workers,
     )
     return run_surge(settings)
 
@@ -71,6 +72,7 @@ def add_loadtest_commands(catalogue: Catalogue) -> None:
         examples=[
             "hotline loadtest surge --shape 315 --users 10 --minutes 1 --csv reports",
             "hotline loadtest surge --p99 RegisterTicket=500 --allow-shed GetQueue",
+            "hotline loadtest surge --shape 315 --users 20 --workers 2",
         ],
         run=_surge,
     )
@@ -110,6 +112,13 @@ def add_loadtest_commands(catalogue: Catalogue) -> None:
     )
     surge.add_argument(
         "--pool", type=int, default=2, help="people per role, one per Locust worker (default 2)"
+    )
+    surge.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run Locust as a master with N worker processes on this machine (0: one process)",
     )
     surge.add_argument(
         "--locust-arg",

@@ -1,5 +1,5 @@
-"""``hotline loadtest surge`` refuses bad flags before starting anything, and reads Locust's
-statistics file as Locust writes it."""
+"""``hotline loadtest surge`` refuses bad flags before starting anything, reads Locust's
+statistics file as Locust writes it, and starts Locust alone or as a master with workers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.harness import BenchError
+from loadtest.locust_run import locust_commands
 from loadtest.surge import read_stats
 from node.cli.main import main as hotline
 
@@ -42,3 +43,28 @@ def test_locusts_statistics_are_read_per_request_without_the_aggregate(tmp_path:
 def test_a_run_without_statistics_is_invalid(tmp_path: Path) -> None:
     with pytest.raises(BenchError, match="Locust wrote no statistics"):
         read_stats(tmp_path / "surge")
+
+
+def test_with_workers_the_master_expects_them_and_each_worker_reaches_its_port(
+    tmp_path: Path,
+) -> None:
+    master, workers = locust_commands(
+        tmp_path / "surge", tmp_path / "surge.html", ("--loglevel=INFO",), 2, 47123
+    )
+    assert master[master.index("--expect-workers") + 1] == "2"
+    assert master[master.index("--master-bind-port") + 1] == "47123"
+    assert "--headless" in master and master[-1] == "--loglevel=INFO"
+    assert len(workers) == 2
+    for worker in workers:
+        assert "--worker" in worker and "--headless" not in worker
+        assert worker[worker.index("--master-port") + 1] == "47123"
+
+
+def test_alone_locust_runs_one_process_with_the_flags_given(tmp_path: Path) -> None:
+    lone, workers = locust_commands(tmp_path / "surge", tmp_path / "surge.html", (), 0, 47123)
+    assert workers == [] and "--master" not in lone and "--headless" in lone
+
+
+def test_more_workers_than_people_per_role_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert hotline(["loadtest", "surge", "--workers", "3", "--pool", "2"]) == 2
+    assert "--workers must be 0 to --pool" in capsys.readouterr().err
