@@ -198,7 +198,7 @@ def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[
     time_ = _Time(START)
 
     def node(name: str, unit: str) -> AbstractContextManager[Node]:
-        clock = Clock(_real=time_)  # moved by hand: the sweep runs "the morning after"
+        clock = Clock(_real=time_)  # moved by hand: reminder moments, then the due time passed
         return offline_node(folder / name, hierarchy, unit, db=db_for[name], clock=clock)
 
     with (
