@@ -12,21 +12,30 @@ due. One run, on SQLite and then on PostgreSQL:
    with deadlines months away (rows only: they are what a sweep must not touch); on
    PostgreSQL the table is then analysed, as autovacuum would have done on a table that grew
    to that size over months (without statistics the planner scans it for every delete);
-3. the county's clock is set to the morning after the due date, and one sweep is timed: it
-   finds the due rows through the index, folds each ticket, records and signs one escalation
-   per ticket, and refreshes the projection and the obligations, in writer transactions.
+3. the county's sweep runs, untimed, at each moment the due tickets' reminders are owed, as a
+   running node's would, so they are told on time (a reminder first recorded after the due
+   time is recorded as missed, and would triple the timed sweep's events);
+4. the county's clock is set to an hour after the due time, within the rule book's grace (past
+   it, a county whose parent watches it leaves the escalation to its city and records
+   nothing), and one sweep is timed: it finds the due rows through the index, folds each
+   ticket, records and signs one escalation per ticket, and refreshes the projection and the
+   obligations, in writer transactions.
 
-The last line is JSON with the seconds for each database. Target: under one second each.
+The last line is JSON with the seconds for each database. Target: under one second each, with
+one escalation held per due ticket (``as_specified``: otherwise the run measured something
+else).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import time
 import uuid
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -53,7 +62,7 @@ from sync.verification import verify_all
 PROVINCE, COUNTY = "620000", "620102"
 OPERATOR, HANDLER = "620000-01", "620102-07"
 START = dt.datetime(2026, 12, 1, 10, tzinfo=CHINA_TZ)  # a Tuesday; due at the end of 12-10
-SWEEP_AT = dt.datetime(2026, 12, 11, 9, tzinfo=CHINA_TZ)
+SWEEP_AT = dt.datetime(2026, 12, 11, 1, tzinfo=CHINA_TZ)
 
 
 class _Time:
@@ -140,11 +149,47 @@ def _pad(county: Node, count: int) -> None:
             conn.exec_driver_sql("ANALYZE obligations")
 
 
+def _remind_on_time(county: Node, time_: _Time) -> int:
+    """Run the sweeps a running node makes before the due time, each at the next moment a
+    reminder is owed; returns how many events they recorded."""
+    sweep = county.jobs.jobs["deadlines"]
+    until = int(SWEEP_AT.timestamp() * 1000)
+    recorded = 0
+    while True:
+        with county.db.read() as conn:
+            next_ms = conn.execute(
+                select(func.min(obligations.c.next_at_ms)).where(
+                    obligations.c.next_at_ms < obligations.c.due_ms,
+                    obligations.c.next_at_ms <= until,
+                )
+            ).scalar_one()
+        if next_ms is None:
+            return recorded
+        time_.now = next_ms / 1000
+        recorded += asyncio.run(sweep.run_once())
+
+
 def _count(county: Node) -> int:
     # Counted by the database: reading 200,000 rows into Python just before the timed sweep
     # would leave it to pay for collecting them.
     with county.db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(obligations)).scalar_one())
+
+
+@contextmanager
+def _start_up_frozen() -> Iterator[None]:
+    """What the nodes' start-up made, out of the collector's way while the block runs.
+
+    A started node does this (``Node.start``: ``gc.freeze``); the benchmark's nodes are built
+    without being started, and without it a full collection during the timed sweep walks some
+    100,000 start-up objects (60-120 ms, in about one sweep of two), which no running node
+    pays. Undone after, since the next database's nodes are built in this same process.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[str, Any]:
@@ -153,14 +198,19 @@ def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[
     time_ = _Time(START)
 
     def node(name: str, unit: str) -> AbstractContextManager[Node]:
-        clock = Clock(_real=time_)  # moved by hand: the sweep runs "the morning after"
+        clock = Clock(_real=time_)  # moved by hand: reminder moments, then the due time passed
         return offline_node(folder / name, hierarchy, unit, db=db_for[name], clock=clock)
 
-    with node("province", PROVINCE) as province, node("county", COUNTY) as county:
+    with (
+        node("province", PROVINCE) as province,
+        node("county", COUNTY) as county,
+        _start_up_frozen(),
+    ):
         county.roster.save_officer(HANDLER, "李强", COUNTY, frozenset({Role.HANDLER}))
         asyncio.run(_dispatch(province, due))
         _hand_down(province, county)
         _pad(county, total - due)
+        reminded = _remind_on_time(county, time_)
         held = _count(county)
         time_.now = SWEEP_AT.timestamp()
         started = time.perf_counter()
@@ -175,6 +225,7 @@ def run_one(folder: Path, db_for: dict[str, str], total: int, due: int) -> dict[
         return {
             "obligations": held,
             "due": due,
+            "reminders_before": reminded,
             "recorded": recorded,
             "escalations_held": len(escalations),
             "seconds": round(seconds, 3),
@@ -220,7 +271,14 @@ def run_sweep_bench(*, obligations_total: int = 200_000, due: int = 2_000, pg: s
                 _drop(admin, names)
         say(f"PostgreSQL: {results['postgresql']}")
     seconds = [r["seconds"] for r in (results["sqlite"], results["postgresql"]) if "seconds" in r]
-    results["targets_met"] = len(seconds) == 2 and all(s < 1.0 for s in seconds)
+    results["as_specified"] = all(
+        r.get("recorded") == r.get("escalations_held") == due
+        for r in (results["sqlite"], results["postgresql"])
+        if "seconds" in r
+    )
+    results["targets_met"] = (
+        len(seconds) == 2 and all(s < 1.0 for s in seconds) and results["as_specified"]
+    )
     results["machine"] = machine()
     last_line(results)
     return 0

@@ -135,11 +135,20 @@ class EscalationSweep:
         for duty in duties:
             unit = duty.obligation.unit_code
             if unit == self._unit.code:
+                # ``next_at_ms`` is the earliest reminder or escalation not recorded: before
+                # it (or with none left) the rules would find nothing to record.
+                if not duty.next_at_ms or duty.next_at_ms > now_ms:
+                    continue
                 events += self._rules.steps(
                     state, duty, now_ms, parent_supervises=self._parent_supervises
                 )
             elif self._watches_below and self._unit.covers(unit):
                 depth = level_of(unit).rank - self._unit.level.rank
+                if (
+                    not duty.escalate_at_ms
+                    or duty.escalate_at_ms + depth * self._rules.grace_ms > now_ms
+                ):
+                    continue  # no escalation of it is late enough for this node yet
                 events += self._rules.supervision_steps(
                     state, duty, now_ms, depth, parent_supervises=self._parent_supervises
                 )
