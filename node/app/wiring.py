@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
+
+from sqlalchemy import Connection
 
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
@@ -42,6 +45,7 @@ from node.keys.wrapping import RingWrapping
 from node.personal.in_force import LookupKeyInForce
 from node.personal.lookup_keys import KEYS_FOLDER, LookupKeyStore
 from node.storage.database import Database
+from node.storage.shared_changes import ROSTER, RULES, TRUST, SharedChanges
 from node.views.obligations import default_rules
 from node.views.tickets import TicketProjection
 from sync.client import ParentLink
@@ -75,6 +79,12 @@ def _prepare_log(db: Database, identity: NodeIdentity, credentials: Credentials)
         for problem in log_.load_trust(trust):
             log.warning("a kept certificate no longer verifies: %s", problem)
     return trust
+
+
+def _reload_trust(trust: TrustStore, conn: Connection) -> None:
+    """Teach ``trust`` the certificates and revocation lists the database holds now."""
+    for problem in EventLog(conn).load_trust(trust):
+        log.warning("a kept certificate no longer verifies: %s", problem)
 
 
 def build_node(
@@ -135,6 +145,15 @@ def build_node(
         trust=trust,
         wait_limit=settings.wait_limit,
     )
+    if db.backend == "postgresql":
+        # Other processes of this hub may share the database (docs/scaling.md).
+        writer.on_open = SharedChanges(
+            {
+                ROSTER: lambda _conn: roster.reload(),
+                RULES: rules.load,
+                TRUST: partial(_reload_trust, trust),
+            }
+        ).catch_up
     suite = CipherSuite.parse(settings.personal_suite)
     shelf_keys = KeyRing.open_or_create(
         settings.data_dir, suite.value, suite.key_bytes, clock.wall_ms()
