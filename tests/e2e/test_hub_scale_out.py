@@ -85,9 +85,7 @@ def start_processes(tmp_path: Path, db_url: str) -> tuple[list[NodeProcess], lis
     first.add_officer(CENTRE, "王芳", (Role.OPERATOR, Role.DISPATCHER))
     assert first.signins is not None
     for number in range(2, PROCESSES + 1):
-        # The same officers' credentials: they live in the database, not in a process.
-        signins = SignIns(PROVINCE, first.signins.root, secrets=first.signins.secrets)
-        other = NodeProcess(name=f"province-{number}", signins=signins, **common)  # type: ignore[arg-type]
+        other = first.sibling(f"province-{number}")
         other.start()
         metrics_ports.append(json.loads((folder / "port").read_text())["metrics_port"])
         processes.append(other)
