@@ -154,9 +154,11 @@ class NodeProcess:
     def sibling(self, name: str) -> NodeProcess:
         """Another process of this node, not yet started: the same data folder, database and
         officers, its own ports (several processes of a hub on PostgreSQL: docs/scaling.md).
-        Start this one first: it enrols and provisions the node, which the sibling finds so."""
+        Start this one first: it enrols and provisions the node, which the sibling finds so.
+        The officers' kept tokens are shared too: a session holds on every process, and a
+        second sign-in in the same 30 s would spend a TOTP code the database knows spent."""
         assert self.signins is not None, f"node {self.name} was never started"
-        officers = SignIns(self.unit, self.signins.root, secrets=self.signins.secrets)
+        officers = replace(self.signins, target="")
         return replace(
             self, name=name, hierarchy=None, port=0, peer_port=0, process=None, signins=officers
         )
