@@ -1,4 +1,4 @@
-"""Two processes of one hub on one PostgreSQL database see each other's roster and trust.
+"""Two processes of one hub on one PostgreSQL database see each other's roster, trust and rules.
 
 Each process holds its roster and its trust store in memory (``node.storage.shared_changes``).
 Here two nodes are built on one data folder and one database, as two ``hotline serve``
@@ -22,6 +22,8 @@ from node.app.settings import NodeSettings
 from node.app.wiring import build_node
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.officers import DEVNET_HASH_MEMORY_KIB
+from proto.hotline.v1 import rules_pb2
+from province_hub.rule_book_issuer import RuleBookIssuer
 from sync.writer import LogBatch
 from tests.helpers.databases import PostgresDatabases
 
@@ -123,3 +125,30 @@ def test_a_transaction_that_changes_nothing_shared_reloads_nothing(
     other.writer.call(nothing)
     other.writer.call(nothing)
     assert reloads == ["roster"]
+
+
+def issuer(node: Node) -> RuleBookIssuer:
+    """The province's rule book issuer of one process (what its RulesService amends with)."""
+    return RuleBookIssuer(
+        node.rules, node.identity, node.roster, node.writer, lookup_keys=node.lookup_keys
+    )
+
+
+@pytest.mark.postgres
+def test_rule_books_amended_in_two_processes_follow_one_another(
+    two_processes: tuple[Node, Node],
+) -> None:
+    one, other = two_processes
+    covid = rules_pb2.Campaign(campaign_id="covid", name="新冠疫情防控", tags=["新冠疫情"], days=3)
+    gym = rules_pb2.Campaign(campaign_id="gym", name="健身房预付卡", tags=["预付卡"], days=5)
+    first = one.writer.call(
+        lambda batch: issuer(one).issue(batch, rules_pb2.RuleAmendment(start_campaign=covid))
+    )
+    # Had the other process amended its own stale book, it would sign a second book of the
+    # same number: two rule books of one province, each node judging by whichever it got.
+    second = other.writer.call(
+        lambda batch: issuer(other).issue(batch, rules_pb2.RuleAmendment(start_campaign=gym))
+    )
+    assert second.number == first.number + 1
+    assert {c.campaign_id for c in second.campaigns} == {"covid", "gym"}
+    assert one.writer.call(lambda batch: one.rules.book_in(batch).number) == second.number
