@@ -35,7 +35,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,9 @@ def _cpu_or_none(pid: int) -> float | None:
         return None
 
 
-def backend_cpu(before: dict[int, float | None], after: dict[int, float | None]) -> float | None:
+def backend_cpu(
+    before: Mapping[int, float | None], after: Mapping[int, float | None]
+) -> float | None:
     """CPU seconds the backends used between two readings (None: the server is not local)."""
     if not after or all(v is None for v in after.values()):
         return None
