@@ -24,6 +24,7 @@ from node.access.passwords import MEMORY_KIB
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile
+from node.app.roster_watch import RosterWatch
 from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
@@ -39,7 +40,7 @@ from node.desks.supervision import SupervisionQueue
 from node.enrolment.desk import EnrolmentDesk
 from node.enrolment.roster import RosterBook, read_roster
 from node.enrolment.supervision import StandingsDesk
-from node.jobs.scheduler import JobScheduler
+from node.jobs.scheduler import JobScheduler, ScheduledJob
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
 from node.personal.in_force import LookupKeyInForce
@@ -286,7 +287,10 @@ def build_node(
         db, roster, odr_roster, rules, blocking, clock.wall_ms, reader=node.odr.disputes_opened
     )
     # Last: a job may use any desk above.
-    node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    jobs: dict[str, ScheduledJob] = {name: make(node) for name, make in profile.jobs}
+    if db.backend == "postgresql":  # other processes of this hub may change the roster
+        jobs["roster-watch"] = RosterWatch(db, roster, blocking)
+    node.jobs = JobScheduler(jobs)
     return node
 
 

@@ -8,6 +8,7 @@ second must judge by from its very next writer transaction on, and not before it
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +153,15 @@ def test_rule_books_amended_in_two_processes_follow_one_another(
     assert second.number == first.number + 1
     assert {c.campaign_id for c in second.campaigns} == {"covid", "gym"}
     assert one.writer.call(lambda batch: one.rules.book_in(batch).number) == second.number
+
+
+@pytest.mark.postgres
+def test_an_idle_process_learns_of_a_roster_change_at_its_next_scheduled_look(
+    two_processes: tuple[Node, Node],
+) -> None:
+    one, other = two_processes
+    one.roster.save_officer("620000-07", "孙丽", PROVINCE, frozenset({Role.OPERATOR}))
+    assert other.roster.find("620000-07") is None
+    # No writer transaction in the other process: its scheduler's roster watch looks.
+    asyncio.run(other.jobs.jobs["roster-watch"].run_once())
+    assert other.roster.find("620000-07") is not None
