@@ -6,6 +6,15 @@ network quarantines) or write one key over the other. ``hold_data_folder`` takes
 ``flock`` on ``hotline.lock`` in the folder before anything in it is opened; the kernel lets go
 of it when the process ends, however it ends, so a crashed node never leaves a stale lock. The
 file records the holder's PID so the second process can say who holds the folder.
+
+A hub on PostgreSQL is the exception (DESIGN rule 8, docs/scaling.md): several ``serve``
+processes of one node share its folder and its database, because the database, not the
+process, allocates the node's chain (each writer transaction locks the chain's head row), so
+one key signs one chain however many processes sign with it. Those processes hold the lock
+*shared* (``shared=True``): any number of them at once, but never together with a process that
+needs the folder to itself (a SQLite node, a ``hotline pki`` step). Their start-up, which may
+still make files in the folder (the key ring, the codes key on a first start), runs one process
+at a time under a second lock (``hold_start``).
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ from core.errors import HotlineError
 
 LOCK_FILE = "hotline.lock"
 """The lock file inside the data folder (its content is the holder's PID)."""
+
+START_LOCK_FILE = "hotline.start.lock"
+"""Held by one starting process at a time among those sharing the folder (``hold_start``)."""
 
 
 class DataFolderInUse(HotlineError, OSError):
@@ -67,18 +79,20 @@ def _holder(fd: int) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def hold_data_folder(folder: Path, *, create: bool = True) -> DataFolderLock:
+def hold_data_folder(folder: Path, *, create: bool = True, shared: bool = False) -> DataFolderLock:
     """Lock ``folder`` for this process or raise ``DataFolderInUse`` naming the holder's PID.
 
     ``create`` makes the folder when it is missing (``hotline serve``, ``hotline pki
     request``); without it a missing folder is left alone (the caller says what is missing).
+    ``shared`` takes the lock with the other processes of a hub on PostgreSQL (module
+    docstring); the PID then named is the one that wrote last.
     """
     if create:
         folder.mkdir(parents=True, exist_ok=True)
     # O_RDWR without O_TRUNC: the holder's PID must survive a second process opening the file.
     fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         pid = _holder(fd)
         os.close(fd)
@@ -86,6 +100,22 @@ def hold_data_folder(folder: Path, *, create: bool = True) -> DataFolderLock:
     except BaseException:
         os.close(fd)
         raise
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    if not shared:  # a sharer must not blank the PID another sharer wrote
+        os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii").ljust(16), 0)
+    return DataFolderLock(folder, fd)
+
+
+def hold_start(folder: Path) -> DataFolderLock:
+    """Wait until no other process sharing ``folder`` is starting, then hold its start lock.
+
+    A start that makes the folder's keys (a first start) must not race another doing the same;
+    this lock is held only while a node is built, so waiting for it is waiting seconds.
+    """
+    fd = os.open(folder / START_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
     return DataFolderLock(folder, fd)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
+
+from sqlalchemy import Connection
 
 from core.deadlines.china_time import china_date
 from core.units import UnitLevel
@@ -21,6 +24,7 @@ from node.access.passwords import MEMORY_KIB
 from node.app.blocking import BlockingPool
 from node.app.clock import Clock
 from node.app.profile import LevelProfile
+from node.app.roster_watch import RosterWatch
 from node.app.runtime import Node
 from node.app.settings import InvalidSetting, NodeSettings
 from node.desks.casework import CaseworkDesk
@@ -36,12 +40,13 @@ from node.desks.supervision import SupervisionQueue
 from node.enrolment.desk import EnrolmentDesk
 from node.enrolment.roster import RosterBook, read_roster
 from node.enrolment.supervision import StandingsDesk
-from node.jobs.scheduler import JobScheduler
+from node.jobs.scheduler import JobScheduler, ScheduledJob
 from node.keys.ring import KeyRing
 from node.keys.wrapping import RingWrapping
 from node.personal.in_force import LookupKeyInForce
 from node.personal.lookup_keys import KEYS_FOLDER, LookupKeyStore
 from node.storage.database import Database
+from node.storage.shared_changes import ROSTER, RULES, TRUST, SharedChanges
 from node.views.obligations import default_rules
 from node.views.tickets import TicketProjection
 from sync.client import ParentLink
@@ -75,6 +80,12 @@ def _prepare_log(db: Database, identity: NodeIdentity, credentials: Credentials)
         for problem in log_.load_trust(trust):
             log.warning("a kept certificate no longer verifies: %s", problem)
     return trust
+
+
+def _reload_trust(trust: TrustStore, conn: Connection) -> None:
+    """Teach ``trust`` the certificates and revocation lists the database holds now."""
+    for problem in EventLog(conn).load_trust(trust):
+        log.warning("a kept certificate no longer verifies: %s", problem)
 
 
 def build_node(
@@ -135,6 +146,15 @@ def build_node(
         trust=trust,
         wait_limit=settings.wait_limit,
     )
+    if db.backend == "postgresql":
+        # Other processes of this hub may share the database (docs/scaling.md).
+        writer.on_open = SharedChanges(
+            {
+                ROSTER: lambda _conn: roster.reload(),
+                RULES: rules.load,
+                TRUST: partial(_reload_trust, trust),
+            }
+        ).catch_up
     suite = CipherSuite.parse(settings.personal_suite)
     shelf_keys = KeyRing.open_or_create(
         settings.data_dir, suite.value, suite.key_bytes, clock.wall_ms()
@@ -267,7 +287,10 @@ def build_node(
         db, roster, odr_roster, rules, blocking, clock.wall_ms, reader=node.odr.disputes_opened
     )
     # Last: a job may use any desk above.
-    node.jobs = JobScheduler({name: make(node) for name, make in profile.jobs})
+    jobs: dict[str, ScheduledJob] = {name: make(node) for name, make in profile.jobs}
+    if db.backend == "postgresql":  # other processes of this hub may change the roster
+        jobs["roster-watch"] = RosterWatch(db, roster, blocking)
+    node.jobs = JobScheduler(jobs)
     return node
 
 

@@ -2,7 +2,9 @@
 
 Settings come from flags, ``HOTLINE_*`` variables and a TOML file (``node.app.settings``).
 Before anything in the data folder is opened the process locks it (``node.app.data_folder``),
-so a second process on the same folder stops at once with one line naming the first. Ports
+so a second process on the same folder stops at once with one line naming the first, unless
+the node's database is PostgreSQL: then several processes of one hub may serve one folder and
+one database side by side (docs/scaling.md), each starting in turn. Ports
 already taken are refused the same way before the node starts. On SIGTERM or SIGINT the node
 stops taking calls, drains (``Node.stop``) and the process exits 0.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.units import UnitLevel
-from node.app.data_folder import hold_data_folder
+from node.app.data_folder import hold_data_folder, hold_start
 from node.app.settings import NodeSettings, build_settings
 from node.cli.catalogue import Audience, Catalogue, required_flags
 from node.cli.terms import choices_with_terms
@@ -132,13 +134,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     flags = {name: getattr(args, name) for name in FLAGS}
     settings = build_settings(flags, os.environ, Path(args.config) if args.config else None)
-    with hold_data_folder(settings.data_dir):
+    shared = is_postgres(settings.database_url)
+    with hold_data_folder(settings.data_dir, shared=shared):
         check_port_free(settings.host, settings.port, "--port")
         check_port_free(settings.host, settings.peer_port, "--peer-port")
         if settings.metrics_port > 0:
             check_port_free(settings.host, settings.metrics_port, "--metrics-port")
-        node = build_node(settings, profile_of(settings.level))
+        with hold_start(settings.data_dir):
+            node = build_node(settings, profile_of(settings.level))
         return asyncio.run(_run(node, settings, args.port_file))
+
+
+def is_postgres(url: str) -> bool:
+    """True for a PostgreSQL URL: the one backend several processes of a node may share."""
+    return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
 async def _run(node: Node, settings: NodeSettings, port_file: str | None) -> int:

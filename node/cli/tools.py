@@ -2,7 +2,9 @@
 
 ``hotline demo`` runs a five-level network of real processes on loopback, end to end;
 ``hotline bench intake|sync|sweep`` measure registration, a parent taking in a backlog, an
-escalation sweep, and many counties reconnecting at once. None of them touches a real node.
+escalation sweep, and many counties reconnecting at once; ``hotline bench hubs`` what a ticket
+costs a hub of one or more processes on PostgreSQL (docs/scaling.md). None of them touches a
+real node.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ def _bench_sync(args: argparse.Namespace) -> int:
     from loadtest.sync_bench import run_sync_bench
 
     return run_sync_bench(events=args.events, batch=args.batch)
+
+
+def _bench_hubs(args: argparse.Namespace) -> int:
+    from loadtest.hub_scale import run_hub_scale_bench
+
+    return run_hub_scale_bench(
+        pg=args.pg, hubs=args.hubs, seconds=args.seconds, clients=args.clients
+    )
 
 
 def add_tool_commands(catalogue: Catalogue) -> None:
@@ -91,3 +101,19 @@ def add_tool_commands(catalogue: Catalogue) -> None:
     sweep.add_argument(
         "--pg", default="", metavar="URL", help="PostgreSQL server URL (no database name)"
     )
+    hubs = bench.command(
+        Audience.TOOLS,
+        "hubs",
+        summary="a province hub of 1..N processes on one PostgreSQL database: tickets/s, "
+        "CPU, WAL and rows per ticket, the head lock's ceiling (docs/scaling.md)",
+        examples=["hotline bench hubs --pg postgresql://postgres@127.0.0.1 --hubs 2"],
+        run=_bench_hubs,
+    )
+    hubs.add_argument(
+        "--pg", default="", metavar="URL", help="PostgreSQL server URL (no database name)"
+    )
+    hubs.add_argument("--hubs", type=int, default=2, metavar="N", help="most hub processes")
+    hubs.add_argument(
+        "--seconds", type=float, default=10.0, metavar="S", help="length of each phase"
+    )
+    hubs.add_argument("--clients", type=int, default=32, metavar="N", help="concurrent callers")

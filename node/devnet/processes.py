@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.officers import Role
@@ -150,6 +150,18 @@ class NodeProcess:
             client.wait_ready(timeout=timeout)
         if first and self.provision:
             self.signins.add_system_admin()
+
+    def sibling(self, name: str) -> NodeProcess:
+        """Another process of this node, not yet started: the same data folder, database and
+        officers, its own ports (several processes of a hub on PostgreSQL: docs/scaling.md).
+        Start this one first: it enrols and provisions the node, which the sibling finds so.
+        The officers' kept tokens are shared too: a session holds on every process, and a
+        second sign-in in the same 30 s would spend a TOTP code the database knows spent."""
+        assert self.signins is not None, f"node {self.name} was never started"
+        officers = replace(self.signins, target="")
+        return replace(
+            self, name=name, hierarchy=None, port=0, peer_port=0, process=None, signins=officers
+        )
 
     def _unprovisioned(self) -> SignIns:
         """Nobody with credentials yet; the root the node's certificate chains to."""

@@ -12,6 +12,10 @@ tests) opens its channel here, so that none of them can forget to check the node
   knows it (a saved session, a test's world), else the name every node carries
   (``node.hotline``, ``sync.pki.ANY_NODE_NAME``): a genuine node of the hierarchy, whichever.
 
+A target may name several processes of one hub (``ipv4:10.0.0.5:7200,10.0.0.6:7200``,
+docs/scaling.md): the channel then spreads its calls over them round-robin instead of gRPC's
+default of sticking to the first that answers, and goes on through the others when one stops.
+
 A plain-text client cannot talk to the client port at all, and a client trusting another root
 fails the handshake (UNAVAILABLE), before any of its bytes reach a servicer.
 """
@@ -53,8 +57,11 @@ def server_name(unit: str = "") -> str:
     return dns_name(unit) if unit else ANY_NODE_NAME
 
 
-def _options(unit: str, options: ChannelOptions) -> list[tuple[str, int | str]]:
-    return [("grpc.ssl_target_name_override", server_name(unit)), *options]
+def _options(target: str, unit: str, options: ChannelOptions) -> list[tuple[str, int | str]]:
+    chosen: list[tuple[str, int | str]] = [("grpc.ssl_target_name_override", server_name(unit))]
+    if "," in target:  # several addresses: one hub's processes (module docstring)
+        chosen.append(("grpc.lb_policy_name", "round_robin"))
+    return [*chosen, *options]
 
 
 def client_channel(
@@ -62,7 +69,7 @@ def client_channel(
 ) -> grpc.Channel:
     """A channel to the client port at ``target``, checked against ``root_pem`` (and ``unit``)."""
     credentials = grpc.ssl_channel_credentials(root_certificates=root_pem)
-    return grpc.secure_channel(target, credentials, options=_options(unit, options))
+    return grpc.secure_channel(target, credentials, options=_options(target, unit, options))
 
 
 def client_aio_channel(
@@ -70,4 +77,4 @@ def client_aio_channel(
 ) -> aio.Channel:
     """``client_channel`` for asyncio callers (the benchmarks)."""
     credentials = grpc.ssl_channel_credentials(root_certificates=root_pem)
-    return aio.secure_channel(target, credentials, options=_options(unit, options))
+    return aio.secure_channel(target, credentials, options=_options(target, unit, options))

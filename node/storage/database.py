@@ -7,6 +7,10 @@ SQLite in WAL mode readers see a consistent snapshot and never block the writer.
 with ``synchronous=FULL``: a commit reported done is on disk.
 
 The schema is created and upgraded by Alembic (``node/migrations``), never by ``create_all``.
+On PostgreSQL the upgrade holds a transaction-level advisory lock (``MIGRATION_LOCK``), so
+several processes of one hub starting together upgrade the schema once: the others wait, then
+find it at head. A transaction-level lock is released by the commit, so it also works through
+PgBouncer in transaction mode, where a session-level lock would not.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from sync.errors import StorageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+MIGRATION_LOCK = 0x686F746C696E65
+"""PostgreSQL advisory lock key held while the schema is upgraded (ASCII "hotline")."""
 
 
 def normalize_url(url: str) -> str:
@@ -68,6 +75,8 @@ def migrate(url: str) -> None:
     engine = make_engine(url, for_writer=True)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = conn

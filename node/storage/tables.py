@@ -316,6 +316,17 @@ rule_books = Table(
 )
 
 
+shared_changes = Table(
+    "shared_changes",
+    metadata,
+    # One generation per kind of state the processes of a hub hold in memory ("roster",
+    # "rules", "trust"), bumped by triggers on PostgreSQL (migration 0018,
+    # node.storage.shared_changes).
+    Column("name", String(16), primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+)
+
+
 ALL_METADATA = (log_schema.metadata, metadata)
 """Every table of a node's database: what Alembic compares and migrates."""
 

@@ -117,6 +117,10 @@ class LogWriter:
         self._stopping = False
         self.on_commit: Callable[[], None] | None = None
         """Called (on the writer thread) after every commit; e.g. to wake replication."""
+        self.on_open: Callable[[Connection], object] | None = None
+        """Called (on the writer thread) at the start of each transaction, once the node's
+        own head row is locked: where a process of a hub catches up with what its other
+        processes changed (``node.storage.shared_changes``)."""
         self.on_group: Callable[[int, float], None] | None = None
         """Called (on the writer thread) after every group's transaction committed, with its
         jobs and the seconds it took: the node's metrics (``node.metrics``)."""
@@ -320,7 +324,10 @@ class LogWriter:
                 log.exception("log writer: on_group failed")
 
     def _open_batch(self, conn: Connection) -> LogBatch:
-        return LogBatch(conn, self._identity, self._wall_ms, self.trust)
+        batch = LogBatch(conn, self._identity, self._wall_ms, self.trust)  # locks the head
+        if self.on_open is not None:
+            self.on_open(conn)
+        return batch
 
     def _hand_back(self, group: list[_Pending], outcomes: list[Outcome]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
