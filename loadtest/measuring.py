@@ -96,6 +96,11 @@ class PhaseResult:
     """CPU seconds the hypervisor took from this machine during the phase."""
     target_rate: float = 0.0
     """Open loop only: the arrival rate asked for, per second."""
+    arrivals: list[tuple[float, float]] = field(default_factory=list)
+    """Open loop only: (seconds into the phase the call was due, its latency in seconds),
+    per successful call, so latency can be read window by window (``windows``)."""
+    samples: list[StoreSample] = field(default_factory=list)
+    """Open loop only: the node's memory and database size, sampled every window."""
 
     @property
     def rate(self) -> float:
@@ -156,6 +161,98 @@ class PhaseResult:
         if errors:
             lines.append(errors)
         return "\n".join(lines)
+
+
+def resident_mib(pid: int) -> float:
+    """The memory process ``pid`` holds now (VmRSS), in MiB; 0.0 where /proc is missing."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass(frozen=True)
+class StoreSample:
+    """The node's size at one moment of a phase: its memory and its database on disk."""
+
+    at: float
+    """Seconds into the phase."""
+    rss_mib: float
+    database_mib: float
+    """The database's main file (SQLite) or the whole database (PostgreSQL)."""
+    wal_mib: float
+    """SQLite's write-ahead log file; PostgreSQL's WAL written since the phase began."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Latency of the calls due within one stretch of an open-loop phase."""
+
+    start: float
+    """Seconds into the phase the window begins."""
+    calls: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    sample: StoreSample | None
+    """The node's size sampled at the window's end (None when not sampled)."""
+
+    def line(self) -> str:
+        """The window on one line of the run's progress."""
+        text = (
+            f"  {self.start:6.0f}s {self.calls:6d} calls  p50 {self.p50_ms:7.1f}  "
+            f"p99 {self.p99_ms:7.1f}  max {self.max_ms:7.1f} ms"
+        )
+        if self.sample is not None:
+            text += (
+                f"  rss {self.sample.rss_mib:6.0f} MiB  db {self.sample.database_mib:7.0f} MiB"
+                f"  wal {self.sample.wal_mib:6.1f} MiB"
+            )
+        return text
+
+    def fields(self) -> dict[str, float]:
+        """The window as JSON fields."""
+        out: dict[str, float] = {
+            "start_s": round(self.start, 1),
+            "calls": self.calls,
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "max_ms": round(self.max_ms, 2),
+        }
+        if self.sample is not None:
+            out["rss_mib"] = round(self.sample.rss_mib, 1)
+            out["database_mib"] = round(self.sample.database_mib, 1)
+            out["wal_mib"] = round(self.sample.wal_mib, 2)
+        return out
+
+
+def windows(result: PhaseResult, width: float) -> list[Window]:
+    """``result``'s open-loop calls cut into windows of ``width`` seconds by when they were
+    due: a stall shows as the window whose p99 jumps, with the node's size beside it."""
+    if width <= 0 or not result.arrivals:
+        return []
+    buckets: dict[int, list[float]] = {}
+    for due, latency in result.arrivals:
+        buckets.setdefault(int(due // width), []).append(latency)
+    out = []
+    for index in range(max(buckets) + 1):
+        ordered = sorted(buckets.get(index, []))
+        end = (index + 1) * width
+        sample = next((s for s in result.samples if s.at >= end - width / 2), None)
+        out.append(
+            Window(
+                start=index * width,
+                calls=len(ordered),
+                p50_ms=percentile(ordered, 50) * 1000.0,
+                p99_ms=percentile(ordered, 99) * 1000.0,
+                max_ms=percentile(ordered, 100) * 1000.0,
+                sample=sample,
+            )
+        )
+    return out
 
 
 @contextmanager
