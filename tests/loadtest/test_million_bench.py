@@ -1,0 +1,57 @@
+"""The million-ticket bench's parts: a preload that registers genuine, distinct tickets
+through the node's own writer, and half-rate latency cut into windows by when calls were
+due, each with the node's size beside it, so a stall shows when it happened."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core.officers import Officer, Role
+from core.units import UnitLevel
+from loadtest.harness import offline_node
+from loadtest.measuring import PhaseResult, StoreSample, windows
+from loadtest.preload import fill
+from node.devnet.hierarchy import Hierarchy
+from node.storage.tables import ticket_fingerprints, ticket_requests
+from sync.log_store import EventLog
+
+HUB = "620000"
+
+
+def test_half_rate_latency_is_cut_into_windows_by_when_each_call_was_due() -> None:
+    phase = PhaseResult("half", target_rate=10.0)
+    phase.arrivals = [(0.1, 0.004), (2.0, 0.006), (4.9, 0.002), (5.0, 0.300), (9.5, 0.010)]
+    phase.samples = [StoreSample(5.0, 100.0, 60.0, 4.0), StoreSample(10.0, 101.0, 61.0, 0.5)]
+    first, second = windows(phase, 5.0)
+    assert (first.start, first.calls, first.p50_ms, first.max_ms) == (0.0, 3, 4.0, 6.0)
+    assert (second.start, second.calls, second.max_ms) == (5.0, 2, 300.0)
+    assert first.sample is not None and first.sample.wal_mib == 4.0
+    assert second.sample is not None and second.sample.rss_mib == 101.0
+    assert second.fields()["p99_ms"] == 300.0
+    assert "wal" in second.line()
+    assert windows(phase, 0.0) == []
+
+
+def test_a_window_with_no_answer_is_shown_empty_not_skipped() -> None:
+    phase = PhaseResult("half", target_rate=1.0, arrivals=[(0.5, 0.01), (11.0, 0.02)])
+    assert [w.calls for w in windows(phase, 5.0)] == [1, 0, 1]
+
+
+def test_the_preload_registers_distinct_tickets_through_the_nodes_writer(tmp_path: Path) -> None:
+    hierarchy = Hierarchy.throwaway(tmp_path / "pki")
+    officer = Officer("620000-01", "王芳", HUB, UnitLevel.PROVINCE, frozenset({Role.OPERATOR}))
+    with offline_node(tmp_path / "hub", hierarchy, HUB) as hub:
+        done = asyncio.run(fill(hub, 60, officer, seed=7))
+        with hub.db.read() as conn:
+            log = EventLog(conn)
+            tickets = len(log.all_ticket_ids())
+            head = log.head(hub.identity.node_id)
+            requests = conn.scalar(select(func.count()).select_from(ticket_requests))
+            matters = conn.scalar(select(func.count()).select_from(ticket_fingerprints))
+    assert done.tickets == 60 and done.rate > 0
+    assert tickets == requests == 60
+    assert matters == 60  # no two linked as the same matter
+    assert head is not None and head.seq >= 60  # signed, chained events
