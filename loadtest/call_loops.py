@@ -111,6 +111,8 @@ async def open_loop(
             tick += 1
 
     start = clock() + 0.01
+    if sampler is not None:  # the running totals the first window's CPU is counted from
+        result.samples.append(await sampler(0.0))
     sampling = asyncio.ensure_future(sample_sizes()) if sampler is not None else None
     with cpu_meter(result, server_pid):
         in_flight: set[asyncio.Task[None]] = set()

@@ -303,6 +303,9 @@ def report(
         "tickets_registered": phases.warmup_calls + peak.calls + half.calls,
         "tickets_preloaded": preloaded,
         "preload_per_s": round(store.preloaded.rate, 1) if store.preloaded is not None else 0.0,
+        "preload_cpu_ms_per_ticket": (
+            round(store.preloaded.cpu_ms_per_ticket, 3) if store.preloaded is not None else 0.0
+        ),
         "tickets_held": tickets_held,
         "half_rate_seconds": round(half.elapsed, 1),
         "half_rate_max_ms": round(half.ms(100), 2),
@@ -364,7 +367,7 @@ def bench(options: Options) -> dict[str, Any]:
             )
             say(
                 f"preload: {preloaded.tickets} tickets in {preloaded.seconds:.0f}s "
-                f"({preloaded.rate:.0f}/s)"
+                f"({preloaded.rate:.0f}/s, {preloaded.cpu_ms_per_ticket:.2f} ms CPU per ticket)"
             )
         node = stack.enter_context(running_hub(root, db_url, on_abandon))
         assert node.process is not None

@@ -185,6 +185,10 @@ class StoreSample:
     """The database's main file (SQLite) or the whole database (PostgreSQL)."""
     wal_mib: float
     """SQLite's write-ahead log file; PostgreSQL's WAL written since the phase began."""
+    server_cpu: float = 0.0
+    """CPU seconds the node process has used so far (a running total)."""
+    machine_cpu: float = 0.0
+    """CPU seconds all cores have been busy so far (a running total; any process)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,11 @@ class Window:
     max_ms: float
     sample: StoreSample | None
     """The node's size sampled at the window's end (None when not sampled)."""
+    server_cpu_share: float = 0.0
+    """The node's CPU over the window, as a share of one core (0.0 when not sampled)."""
+    other_cpu_share: float = 0.0
+    """Every other process's CPU over the window (this client's included), as a share of one
+    core: a window slowed by a neighbour shows here."""
 
     def line(self) -> str:
         """The window on one line of the run's progress."""
@@ -209,7 +218,8 @@ class Window:
         if self.sample is not None:
             text += (
                 f"  rss {self.sample.rss_mib:6.0f} MiB  db {self.sample.database_mib:7.0f} MiB"
-                f"  wal {self.sample.wal_mib:6.1f} MiB"
+                f"  wal {self.sample.wal_mib:6.1f} MiB  cpu node {self.server_cpu_share:4.0%}"
+                f" others {self.other_cpu_share:4.0%}"
             )
         return text
 
@@ -226,6 +236,8 @@ class Window:
             out["rss_mib"] = round(self.sample.rss_mib, 1)
             out["database_mib"] = round(self.sample.database_mib, 1)
             out["wal_mib"] = round(self.sample.wal_mib, 2)
+            out["server_cpu_pct"] = round(self.server_cpu_share * 100, 1)
+            out["other_cpu_pct"] = round(self.other_cpu_share * 100, 1)
         return out
 
 
@@ -238,10 +250,17 @@ def windows(result: PhaseResult, width: float) -> list[Window]:
     for due, latency in result.arrivals:
         buckets.setdefault(int(due // width), []).append(latency)
     out = []
+    # The totals at the phase's start, which the first window's CPU is counted from.
+    before = next((s for s in result.samples if s.at < width / 2), None)
     for index in range(max(buckets) + 1):
         ordered = sorted(buckets.get(index, []))
         end = (index + 1) * width
         sample = next((s for s in result.samples if s.at >= end - width / 2), None)
+        server = other = 0.0
+        if sample is not None and before is not None and sample.at > before.at:
+            span = sample.at - before.at
+            server = (sample.server_cpu - before.server_cpu) / span
+            other = max(0.0, (sample.machine_cpu - before.machine_cpu) / span - server)
         out.append(
             Window(
                 start=index * width,
@@ -250,8 +269,11 @@ def windows(result: PhaseResult, width: float) -> list[Window]:
                 p99_ms=percentile(ordered, 99) * 1000.0,
                 max_ms=percentile(ordered, 100) * 1000.0,
                 sample=sample,
+                server_cpu_share=server,
+                other_cpu_share=other,
             )
         )
+        before = sample if sample is not None else before
     return out
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 import psycopg
 
 from loadtest.call_loops import Sampler
-from loadtest.measuring import StoreSample, resident_mib
+from loadtest.measuring import (
+    StoreSample,
+    machine_cpu_seconds,
+    process_cpu_seconds,
+    resident_mib,
+)
 
 MIB = 1024.0 * 1024.0
 
@@ -32,7 +37,14 @@ def sqlite_sampler(pid: int, database: Path) -> Sampler:
     wal = database.with_name(database.name + "-wal")
 
     async def sample(at: float) -> StoreSample:
-        return StoreSample(at, resident_mib(pid), _file_mib(database), _file_mib(wal))
+        return StoreSample(
+            at,
+            resident_mib(pid),
+            _file_mib(database),
+            _file_mib(wal),
+            process_cpu_seconds(pid),
+            machine_cpu_seconds()[0],
+        )
 
     return sample
 
@@ -57,7 +69,8 @@ def postgres_sampler(pid: int, url: str) -> Sampler:
     read()  # the WAL is counted from here
 
     async def sample(at: float) -> StoreSample:
+        server_cpu, machine_cpu = process_cpu_seconds(pid), machine_cpu_seconds()[0]
         database_mib, wal_mib = await asyncio.to_thread(read)
-        return StoreSample(at, resident_mib(pid), database_mib, wal_mib)
+        return StoreSample(at, resident_mib(pid), database_mib, wal_mib, server_cpu, machine_cpu)
 
     return sample

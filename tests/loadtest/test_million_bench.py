@@ -24,13 +24,20 @@ HUB = "620000"
 def test_half_rate_latency_is_cut_into_windows_by_when_each_call_was_due() -> None:
     phase = PhaseResult("half", target_rate=10.0)
     phase.arrivals = [(0.1, 0.004), (2.0, 0.006), (4.9, 0.002), (5.0, 0.300), (9.5, 0.010)]
-    phase.samples = [StoreSample(5.0, 100.0, 60.0, 4.0), StoreSample(10.0, 101.0, 61.0, 0.5)]
+    phase.samples = [
+        StoreSample(0.0, 99.0, 60.0, 3.0, server_cpu=10.0, machine_cpu=20.0),
+        StoreSample(5.0, 100.0, 60.0, 4.0, server_cpu=12.5, machine_cpu=27.5),
+        StoreSample(10.0, 101.0, 61.0, 0.5, server_cpu=17.5, machine_cpu=32.5),
+    ]
     first, second = windows(phase, 5.0)
     assert (first.start, first.calls, first.p50_ms, first.max_ms) == (0.0, 3, 4.0, 6.0)
     assert (second.start, second.calls, second.max_ms) == (5.0, 2, 300.0)
     assert first.sample is not None and first.sample.wal_mib == 4.0
     assert second.sample is not None and second.sample.rss_mib == 101.0
     assert second.fields()["p99_ms"] == 300.0
+    # The node's CPU and everyone else's over each window, as shares of one core.
+    assert (first.server_cpu_share, first.other_cpu_share) == (0.5, 1.0)
+    assert (second.server_cpu_share, second.other_cpu_share) == (1.0, 0.0)
     assert "wal" in second.line()
     assert windows(phase, 0.0) == []
 
