@@ -141,8 +141,6 @@ class Node:
     async def start(self) -> int:
         """Start the writer, the servers, the scheduler and replication; returns the client port."""
         self.writer.start()
-        # SQLite's log is copied back on a thread of its own, never inside a writer's commit.
-        self.db.start_checkpoints()
         if self.settings.metrics_port >= 0 and self.metrics is None:
             self.metrics = NodeMetrics()
             self.writer.on_group = self.metrics.observe_group

@@ -6,26 +6,14 @@ instead of failing half-way on upgrade. The *read* engine serves queries from an
 SQLite in WAL mode readers see a consistent snapshot and never block the writer. SQLite runs
 with ``synchronous=FULL``: a commit reported done is on disk.
 
-SQLite's write-ahead log must be copied back into the database now and then (a checkpoint).
-Left to SQLite, the connection whose commit takes the log past ``wal_autocheckpoint`` pages
-does it, inside that commit: the writer thread, with every caller of its group waiting. The
-copy writes pages scattered over the whole file and syncs it, so it costs more as the
-database grows (a stall every few seconds at a million tickets). A running node therefore
-checkpoints on a thread of its own (``WalCheckpoints``), off the commit path, and the
-writer's own automatic checkpoint is only a backstop for a log that grew large (a node run
-without that thread, an offline tool). The writer also keeps a larger page cache than
-SQLite's 2 MiB default, so the upper pages of its indexes stay in memory as they grow.
-
 The schema is created and upgraded by Alembic (``node/migrations``), never by ``create_all``.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from sync.errors import StorageError
 
-log = logging.getLogger(__name__)
-
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-WRITER_AUTOCHECKPOINT_PAGES = 16384
-"""The writer checkpoints in its own commit only past this many log pages (64 MiB of 4 KiB
-pages): the backstop; ``WalCheckpoints`` keeps the log far smaller on a running node."""
-
-WRITER_CACHE_KIB = 65536
-"""The writer connection's page cache (SQLite's default is 2 MiB)."""
-
-CHECKPOINT_EVERY = 1.0
-"""Seconds between two checkpoints by ``WalCheckpoints``."""
 
 
 def normalize_url(url: str) -> str:
@@ -70,9 +46,6 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
-        if immediate:  # the writer's connection
-            cur.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
-            cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -103,61 +76,6 @@ def migrate(url: str) -> None:
         engine.dispose()
 
 
-class WalCheckpoints:
-    """Checkpoints a SQLite database's write-ahead log on a thread of its own.
-
-    Why: see the module's docstring; a checkpoint in the writer's commit stalls every caller
-    of that group. A passive checkpoint here never waits for the writer or the readers: it
-    copies what no reader still needs, and the writer starts the log over once all of it has
-    been copied. SQLite drops the interpreter lock while it works, so the loop is not held.
-    """
-
-    def __init__(self, engine: Engine, every: float = CHECKPOINT_EVERY) -> None:
-        self._engine = engine
-        self._every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoints", daemon=True)
-        self.rounds = 0
-        """Checkpoints run so far."""
-
-    def start(self) -> None:
-        """Start checkpointing every ``every`` seconds."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the checkpoint under way, if any."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    @property
-    def running(self) -> bool:
-        """True while the thread is checkpointing."""
-        return self._thread.is_alive()
-
-    def run_once(self) -> tuple[int, int, int]:
-        """One passive checkpoint: (busy, log pages, pages copied), as SQLite reports it."""
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            connection.close()
-        self.rounds += 1
-        assert row is not None, "PRAGMA wal_checkpoint returns one row"
-        busy, pages, copied = row
-        return int(busy), int(pages), int(copied)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            try:
-                self.run_once()
-            except Exception as exc:  # the writer's own backstop still checkpoints
-                log.warning("a WAL checkpoint failed (the writer's backstop remains): %s", exc)
-
-
 @dataclass
 class Database:
     """The engines of one node's database."""
@@ -165,8 +83,6 @@ class Database:
     url: str
     writer_engine: Engine
     reader_engine: Engine
-    checkpoints: WalCheckpoints | None = field(default=None, init=False)
-    """Checkpointing off the commit path, once ``start_checkpoints`` was called (SQLite)."""
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Database:
@@ -183,14 +99,6 @@ class Database:
     def backend(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.writer_engine.dialect.name
-
-    def start_checkpoints(self, every: float = CHECKPOINT_EVERY) -> None:
-        """Checkpoint a SQLite file's log on a thread of its own from now until ``close``;
-        nothing for PostgreSQL or an in-memory database."""
-        if self.backend != "sqlite" or ":memory:" in self.url or self.checkpoints is not None:
-            return
-        self.checkpoints = WalCheckpoints(self.reader_engine, every)
-        self.checkpoints.start()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -211,8 +119,6 @@ class Database:
             raise StorageError(f"database write failed: {exc}") from exc
 
     def close(self) -> None:
-        """Stop checkpointing; release both engines' connections."""
-        if self.checkpoints is not None:
-            self.checkpoints.stop()
+        """Release both engines' connections."""
         self.writer_engine.dispose()
         self.reader_engine.dispose()
