@@ -61,9 +61,14 @@ def peak_rss_mib(pid: int) -> float:
 
     0.0 where /proc is missing or the process has gone.
     """
+    return _status_mib(pid, "VmHWM:")
+
+
+def _status_mib(pid: int, field_name: str) -> float:
+    """A memory field of ``/proc/<pid>/status`` in MiB; 0.0 where it cannot be read."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field_name):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -165,13 +170,7 @@ class PhaseResult:
 
 def resident_mib(pid: int) -> float:
     """The memory process ``pid`` holds now (VmRSS), in MiB; 0.0 where /proc is missing."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _status_mib(pid, "VmRSS:")
 
 
 @dataclass(frozen=True)
