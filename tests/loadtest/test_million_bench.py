@@ -5,12 +5,14 @@ due, each with the node's size beside it, so a stall shows when it happened."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from core.officers import Officer, Role
 from core.units import UnitLevel
+from loadtest.call_loops import settle_heap
 from loadtest.harness import offline_node
 from loadtest.measuring import PhaseResult, StoreSample, windows
 from loadtest.preload import fill
@@ -62,3 +64,14 @@ def test_the_preload_registers_distinct_tickets_through_the_nodes_writer(tmp_pat
     assert tickets == requests == 60
     assert matters == 60  # no two linked as the same matter
     assert head is not None and head.seq >= 60  # signed, chained events
+
+
+def test_the_client_settles_its_heap_before_a_phase_so_no_full_collection_walks_it() -> None:
+    held = [{"ticket": n} for n in range(1000)]  # what a client holds: tracked containers
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() >= len(held)
+        tracked = {id(o) for o in gc.get_objects()}
+        assert not any(id(o) in tracked for o in held)  # a later collection skips them
+    finally:
+        gc.unfreeze()
