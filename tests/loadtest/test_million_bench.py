@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -75,3 +79,16 @@ def test_the_client_settles_its_heap_before_a_phase_so_no_full_collection_walks_
         assert not any(id(o) in tracked for o in held)  # a later collection skips them
     finally:
         gc.unfreeze()
+
+
+def test_the_gc_probe_times_each_collection_of_a_process_it_is_put_in(tmp_path: Path) -> None:
+    probe = Path(__file__).resolve().parents[2] / "loadtest" / "gc_probe"
+    env = {**os.environ, "PYTHONPATH": str(probe), "HOTLINE_GC_PROBE_DIR": str(tmp_path)}
+    subprocess.run(
+        [sys.executable, "-c", "import gc; gc.collect(); gc.collect(0)"], env=env, check=True
+    )
+    (written,) = tmp_path.glob("gc-*.json")
+    record = json.loads(written.read_text(encoding="utf-8"))
+    generations = [generation for generation, _wall, _cpu in record["collections"]]
+    assert generations[-2:] == [2, 0]
+    assert all(wall >= 0 and cpu >= 0 for _g, wall, cpu in record["collections"])
