@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -30,15 +30,27 @@ HUB_UNIT = "620000"
 """The node under test: Gansu's province hub."""
 
 
-def hub_process(root: Path) -> NodeProcess:
-    """The province hub under test, not yet started: its data folder is under ``root``."""
+def hub_hierarchy(root: Path) -> Hierarchy:
+    """The certificate hierarchy the hub is enrolled under, kept under ``root``."""
+    return Hierarchy.open(root / "pki", now_ms())
+
+
+def hub_folder(root: Path) -> Path:
+    """The hub's data folder under ``root`` (where a preload fills its store first)."""
+    return root / "province"
+
+
+def hub_process(root: Path, db_url: str = "") -> NodeProcess:
+    """The province hub under test, not yet started: its data folder is under ``root``, its
+    database there too (SQLite) or at ``db_url``."""
     return NodeProcess(
         name="province",
         level=UnitLevel.PROVINCE,
         unit=HUB_UNIT,
-        data_dir=root / "province",
+        data_dir=hub_folder(root),
+        db_url=db_url,
         extra_args=("--parent", UNREACHABLE_PARENT),
-        hierarchy=Hierarchy.open(root / "pki", now_ms()),  # enrols the hub
+        hierarchy=hub_hierarchy(root),  # enrols the hub (if not already)
     )
 
 
@@ -60,13 +72,17 @@ def hub_alive(node: NodeProcess) -> None:
 
 
 @contextmanager
-def running_hub(root: Path) -> Iterator[NodeProcess]:
-    """The hub, started, with its data under ``root``; stopped when the block ends.
+def running_hub(
+    root: Path, db_url: str = "", on_abandon: Callable[[], None] = lambda: None
+) -> Iterator[NodeProcess]:
+    """The hub, started, with its data under ``root`` (its database at ``db_url`` if given);
+    stopped when the block ends.
 
-    Inside the block Ctrl-C and SIGTERM stop the hub, remove ``root`` and end the process.
+    Inside the block Ctrl-C and SIGTERM stop the hub, remove ``root``, call ``on_abandon``
+    (which drops a scratch database) and end the process.
     """
-    node = hub_process(root)
-    with cleanup_on_signals(node, root):
+    node = hub_process(root, db_url)
+    with cleanup_on_signals(node, root, on_abandon):
         try:
             start_hub(node)
             yield node
@@ -74,7 +90,7 @@ def running_hub(root: Path) -> Iterator[NodeProcess]:
             node.stop()
 
 
-def _abandon(node: NodeProcess, root: Path, signum: int) -> None:
+def _abandon(node: NodeProcess, root: Path, signum: int, also: Callable[[], None]) -> None:
     """Stop the hub, remove the folder and leave the process at once (from a signal handler).
 
     Only process-level calls here: the signal may have landed inside gRPC's own locks, where
@@ -89,6 +105,10 @@ def _abandon(node: NodeProcess, root: Path, signum: int) -> None:
         if proc.poll() is None:
             proc.kill()
     shutil.rmtree(root, ignore_errors=True)
+    try:
+        also()
+    except Exception as exc:  # the process ends anyway; say what was left behind
+        print(f"hotline: bench intake: cleanup failed: {exc}", file=sys.stderr)
     name = signal.Signals(signum).name
     sys.stdout.flush()
     print(f"hotline: bench intake: interrupted ({name}); the hub was stopped", file=sys.stderr)
@@ -97,14 +117,17 @@ def _abandon(node: NodeProcess, root: Path, signum: int) -> None:
 
 
 @contextmanager
-def cleanup_on_signals(node: NodeProcess, root: Path) -> Iterator[None]:
-    """Inside the block, Ctrl-C (SIGINT) and SIGTERM stop the hub and remove ``root``."""
+def cleanup_on_signals(
+    node: NodeProcess, root: Path, also: Callable[[], None] = lambda: None
+) -> Iterator[None]:
+    """Inside the block, Ctrl-C (SIGINT) and SIGTERM stop the hub, remove ``root`` and call
+    ``also``."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        _abandon(node, root, signum)
+        _abandon(node, root, signum, also)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

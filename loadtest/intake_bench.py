@@ -43,16 +43,22 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from grpc import aio
 
-from core.officers import Role
-from loadtest.call_loops import CALL_TIMEOUT, Metadata, RawCall, closed_loop, open_loop
+from core.officers import Officer, Role
+from core.units import UnitLevel
+from loadtest.call_loops import CALL_TIMEOUT, Metadata, RawCall, Sampler, closed_loop, open_loop
 from loadtest.harness import BenchError, last_line, python_version, say, scratch_folder
-from loadtest.hub import HUB_UNIT, hub_alive, running_hub
-from loadtest.measuring import PhaseResult
+from loadtest.hub import HUB_UNIT, hub_alive, hub_folder, hub_hierarchy, running_hub
+from loadtest.measuring import PhaseResult, windows
+from loadtest.preload import Preloaded, preload
+from loadtest.scratch_database import drop_database, scratch_database
+from loadtest.store_size import postgres_sampler, sqlite_sampler
 from node.devnet.samples import random_ticket
 from node.edge.channels import client_aio_channel
 from node.edge.client import CallError, token_metadata
@@ -69,6 +75,8 @@ RATIO_TARGET = 0.4
 """Ticket throughput should be at least this share of the no-op throughput."""
 HALF_RATE_P99_TARGET_MS = 50.0
 """At half the peak rate, 99 % of tickets should be answered within this."""
+WINDOW_SECONDS = 5.0
+"""The half-rate phase's latency is also reported per window of this many seconds."""
 
 SEED = 12315
 
@@ -148,12 +156,16 @@ async def drive(
     clients: int,
     requests: TicketRequests,
     check_alive: Callable[[], None] = lambda: None,
+    half_seconds: float = 0.0,
+    sampler: Sampler | None = None,
+    window: float = WINDOW_SECONDS,
 ) -> Phases:
     """Run the phases against the node at ``target``: warm-up, no-op, peak, half rate.
 
     ``root`` is the national root the hub's certificate chains to (TLS), ``token`` the session
     of the signed-in operator every call acts as. ``check_alive`` is called after each phase
-    and raises if the node has gone.
+    and raises if the node has gone. The half-rate phase lasts ``half_seconds`` (default:
+    ``seconds``), its latency reported per ``window`` seconds with ``sampler``'s sizes.
     """
     officer: Metadata = token_metadata(token)
     async with client_aio_channel(target, root, unit=HUB_UNIT) as channel:
@@ -229,26 +241,44 @@ async def drive(
             raise BenchError("no ticket was registered in the peak phase")
 
         half_rate = peak.rate / 2.0
-        requests.prepare(int(half_rate * seconds) + 1)
+        half_seconds = half_seconds or seconds
+        requests.prepare(int(half_rate * half_seconds) + 1)
         half = await open_loop(
             "RegisterTicket at half the peak (open loop, paced)",
             register,
             requests.take,
             rate=half_rate,
-            seconds=seconds,
+            seconds=half_seconds,
             metadata=officer,
             server_pid=server_pid,
+            sampler=sampler,
+            sample_every=window,
         )
         say(half.summary())
+        say(f"  by {window:g}s window (when due; the node's size at the window's end):")
+        for line in windows(half, window):
+            say(line.line())
         check_alive()
     return Phases(noop, peak, half, warm_tickets.calls + 1)
 
 
+@dataclass(frozen=True)
+class Store:
+    """Where the hub under test keeps its data and what was in it before the phases."""
+
+    database: str
+    """``sqlite`` or ``postgresql``, as the node reports it."""
+    preloaded: Preloaded | None = None
+    window: float = WINDOW_SECONDS
+
+
 def report(
-    phases: Phases, *, seconds: float, clients: int, database: str, tickets_held: int
+    phases: Phases, *, seconds: float, clients: int, store: Store, tickets_held: int
 ) -> dict[str, Any]:
     """The final JSON object's fields."""
     noop, peak, half = phases.noop, phases.peak, phases.half
+    database = store.database
+    preloaded = store.preloaded.tickets if store.preloaded is not None else 0
     ratio = peak.rate / noop.rate if noop.rate else 0.0
     return {
         "benchmark": "intake",
@@ -271,7 +301,15 @@ def report(
         "other_cpu_pct": round(max(p.share(p.other_cpu) for p in (noop, peak, half)) * 100, 1),
         "steal_pct": round(max(p.share(p.steal) for p in (noop, peak, half)) * 100, 1),
         "tickets_registered": phases.warmup_calls + peak.calls + half.calls,
+        "tickets_preloaded": preloaded,
+        "preload_per_s": round(store.preloaded.rate, 1) if store.preloaded is not None else 0.0,
+        "preload_cpu_ms_per_ticket": (
+            round(store.preloaded.cpu_ms_per_ticket, 3) if store.preloaded is not None else 0.0
+        ),
         "tickets_held": tickets_held,
+        "half_rate_seconds": round(half.elapsed, 1),
+        "half_rate_max_ms": round(half.ms(100), 2),
+        "half_rate_windows": [w.fields() for w in windows(half, store.window)],
         "ratio_target": RATIO_TARGET,
         "half_rate_p99_target_ms": HALF_RATE_P99_TARGET_MS,
         "targets_met": ratio >= RATIO_TARGET and half.ms(99) < HALF_RATE_P99_TARGET_MS,
@@ -284,9 +322,54 @@ def report(
     }
 
 
-def bench(seconds: float, clients: int) -> dict[str, Any]:
-    """Start a hub in a temporary folder, run the phases, stop it; returns the JSON fields."""
-    with scratch_folder("intake") as root, running_hub(root) as node:
+@dataclass(frozen=True)
+class Options:
+    """How one run is made: its phases' lengths, its callers, its store and what is in it."""
+
+    seconds: float = 15.0
+    clients: int = 32
+    half_seconds: float = 0.0
+    """The half-rate phase's length (0: ``seconds``)."""
+    preload: int = 0
+    """Tickets registered offline before the hub starts (``loadtest.preload``)."""
+    pg: str = ""
+    """A PostgreSQL server (``postgresql://user@host:port``) to hold the hub's store; '' for
+    SQLite in the hub's folder."""
+    window: float = WINDOW_SECONDS
+
+
+def _bench_officer() -> Officer:
+    return Officer(
+        OFFICER_ID, OFFICER_NAME, HUB_UNIT, UnitLevel.PROVINCE, frozenset({Role.OPERATOR})
+    )
+
+
+def bench(options: Options) -> dict[str, Any]:
+    """Start a hub in a temporary folder (its store on PostgreSQL if asked, filled first if
+    asked), run the phases, stop it; returns the JSON fields."""
+    with scratch_folder("intake") as root, ExitStack() as stack:
+        db_url, on_abandon = "", lambda: None
+        if options.pg:
+            name, db_url = stack.enter_context(scratch_database(options.pg, "intake"))
+            on_abandon = partial(drop_database, options.pg.rstrip("/"), name)
+        preloaded = None
+        if options.preload:
+            say(f"preload: registering {options.preload} tickets offline through the writer")
+            preloaded = preload(
+                hub_folder(root),
+                hub_hierarchy(root),
+                HUB_UNIT,
+                options.preload,
+                _bench_officer(),
+                db=db_url,
+                seed=SEED + 1,
+                progress=say,
+            )
+            say(
+                f"preload: {preloaded.tickets} tickets in {preloaded.seconds:.0f}s "
+                f"({preloaded.rate:.0f}/s, {preloaded.cpu_ms_per_ticket:.2f} ms CPU per ticket)"
+            )
+        node = stack.enter_context(running_hub(root, db_url, on_abandon))
         assert node.process is not None
         requests = TicketRequests()
         node.add_officer(OFFICER_ID, OFFICER_NAME, (Role.OPERATOR,))
@@ -297,16 +380,24 @@ def bench(seconds: float, clients: int) -> dict[str, Any]:
             f"hub {HUB_UNIT} on {node.target} (pid {node.process.pid}), {database} in "
             f"{root}; {os.cpu_count()} cpu(s), Python {python_version()}"
         )
+        sampler = (
+            postgres_sampler(node.process.pid, db_url)
+            if db_url
+            else sqlite_sampler(node.process.pid, hub_folder(root) / "node.db")
+        )
         phases = asyncio.run(
             drive(
                 node.target,
                 node.process.pid,
                 root=hub_root,
                 token=token,
-                seconds=seconds,
-                clients=clients,
+                seconds=options.seconds,
+                clients=options.clients,
                 requests=requests,
                 check_alive=lambda: hub_alive(node),
+                half_seconds=options.half_seconds,
+                sampler=sampler,
+                window=options.window,
             )
         )
         if requests.built_inline:
@@ -314,23 +405,42 @@ def bench(seconds: float, clients: int) -> dict[str, Any]:
         hub_alive(node)
         with node.client(OFFICER_ID) as operator:
             held = int(operator.info().tickets)
+        store = Store(database, preloaded, options.window)
         return report(
-            phases, seconds=seconds, clients=clients, database=database, tickets_held=held
+            phases,
+            seconds=options.seconds,
+            clients=options.clients,
+            store=store,
+            tickets_held=held,
         )
 
 
-def run_intake_bench(seconds: float = 15.0, clients: int = 32) -> int:
+def _refusal(options: Options) -> str:
+    """Why ``options`` cannot make a run ('' when they can)."""
+    if not options.seconds > 0:
+        return f"--seconds must be positive, not {options.seconds}"
+    if options.clients < 1:
+        return f"--clients must be at least 1, not {options.clients}"
+    if options.half_seconds < 0:
+        return f"--half-seconds must not be negative, not {options.half_seconds}"
+    if options.preload < 0:
+        return f"--preload must not be negative, not {options.preload}"
+    if not options.window > 0:
+        return f"--window must be positive, not {options.window}"
+    if options.pg and not options.pg.startswith(("postgresql://", "postgres://")):
+        return f"--pg must be a postgresql:// server URL without a database, not {options.pg}"
+    return ""
+
+
+def run_intake_bench(options: Options | None = None) -> int:
     """Run the intake benchmark, print phase summaries and a final JSON line; exit status."""
-    if not seconds > 0:
-        print(f"hotline: bench intake: --seconds must be positive, not {seconds}", file=sys.stderr)
-        return 2
-    if clients < 1:
-        print(
-            f"hotline: bench intake: --clients must be at least 1, not {clients}", file=sys.stderr
-        )
+    options = options or Options()
+    refusal = _refusal(options)
+    if refusal:
+        print(f"hotline: bench intake: {refusal}", file=sys.stderr)
         return 2
     try:
-        fields = bench(seconds, clients)
+        fields = bench(options)
     except BenchError as exc:
         print(f"hotline: bench intake: {exc}", file=sys.stderr)
         return 1
@@ -350,9 +460,10 @@ def run_intake_bench(seconds: float = 15.0, clients: int = 32) -> int:
     if fields["errors"]:
         print(f"hotline: bench intake: {fields['errors']} call(s) failed", file=sys.stderr)
         return 1
-    if fields["tickets_held"] != fields["tickets_registered"]:
+    expected = fields["tickets_registered"] + fields["tickets_preloaded"]
+    if fields["tickets_held"] != expected:
         print(
-            f"hotline: bench intake: {fields['tickets_registered']} tickets registered but the "
+            f"hotline: bench intake: {expected} tickets registered (preload included) but the "
             f"hub holds {fields['tickets_held']}",
             file=sys.stderr,
         )

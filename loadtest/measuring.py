@@ -61,9 +61,14 @@ def peak_rss_mib(pid: int) -> float:
 
     0.0 where /proc is missing or the process has gone.
     """
+    return _status_mib(pid, "VmHWM:")
+
+
+def _status_mib(pid: int, field_name: str) -> float:
+    """A memory field of ``/proc/<pid>/status`` in MiB; 0.0 where it cannot be read."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field_name):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -96,6 +101,11 @@ class PhaseResult:
     """CPU seconds the hypervisor took from this machine during the phase."""
     target_rate: float = 0.0
     """Open loop only: the arrival rate asked for, per second."""
+    arrivals: list[tuple[float, float]] = field(default_factory=list)
+    """Open loop only: (seconds into the phase the call was due, its latency in seconds),
+    per successful call, so latency can be read window by window (``windows``)."""
+    samples: list[StoreSample] = field(default_factory=list)
+    """Open loop only: the node's memory and database size, sampled every window."""
 
     @property
     def rate(self) -> float:
@@ -156,6 +166,114 @@ class PhaseResult:
         if errors:
             lines.append(errors)
         return "\n".join(lines)
+
+
+def resident_mib(pid: int) -> float:
+    """The memory process ``pid`` holds now (VmRSS), in MiB; 0.0 where /proc is missing."""
+    return _status_mib(pid, "VmRSS:")
+
+
+@dataclass(frozen=True)
+class StoreSample:
+    """The node's size at one moment of a phase: its memory and its database on disk."""
+
+    at: float
+    """Seconds into the phase."""
+    rss_mib: float
+    database_mib: float
+    """The database's main file (SQLite) or the whole database (PostgreSQL)."""
+    wal_mib: float
+    """SQLite's write-ahead log file; PostgreSQL's WAL written since the phase began."""
+    server_cpu: float = 0.0
+    """CPU seconds the node process has used so far (a running total)."""
+    machine_cpu: float = 0.0
+    """CPU seconds all cores have been busy so far (a running total; any process)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Latency of the calls due within one stretch of an open-loop phase."""
+
+    start: float
+    """Seconds into the phase the window begins."""
+    calls: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    sample: StoreSample | None
+    """The node's size sampled at the window's end (None when not sampled)."""
+    server_cpu_share: float = 0.0
+    """The node's CPU over the window, as a share of one core (0.0 when not sampled)."""
+    other_cpu_share: float = 0.0
+    """Every other process's CPU over the window (this client's included), as a share of one
+    core: a window slowed by a neighbour shows here."""
+
+    def line(self) -> str:
+        """The window on one line of the run's progress."""
+        text = (
+            f"  {self.start:6.0f}s {self.calls:6d} calls  p50 {self.p50_ms:7.1f}  "
+            f"p99 {self.p99_ms:7.1f}  max {self.max_ms:7.1f} ms"
+        )
+        if self.sample is not None:
+            text += (
+                f"  rss {self.sample.rss_mib:6.0f} MiB  db {self.sample.database_mib:7.0f} MiB"
+                f"  wal {self.sample.wal_mib:6.1f} MiB  cpu node {self.server_cpu_share:4.0%}"
+                f" others {self.other_cpu_share:4.0%}"
+            )
+        return text
+
+    def fields(self) -> dict[str, float]:
+        """The window as JSON fields."""
+        out: dict[str, float] = {
+            "start_s": round(self.start, 1),
+            "calls": self.calls,
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "max_ms": round(self.max_ms, 2),
+        }
+        if self.sample is not None:
+            out["rss_mib"] = round(self.sample.rss_mib, 1)
+            out["database_mib"] = round(self.sample.database_mib, 1)
+            out["wal_mib"] = round(self.sample.wal_mib, 2)
+            out["server_cpu_pct"] = round(self.server_cpu_share * 100, 1)
+            out["other_cpu_pct"] = round(self.other_cpu_share * 100, 1)
+        return out
+
+
+def windows(result: PhaseResult, width: float) -> list[Window]:
+    """``result``'s open-loop calls cut into windows of ``width`` seconds by when they were
+    due: a stall shows as the window whose p99 jumps, with the node's size beside it."""
+    if width <= 0 or not result.arrivals:
+        return []
+    buckets: dict[int, list[float]] = {}
+    for due, latency in result.arrivals:
+        buckets.setdefault(int(due // width), []).append(latency)
+    out = []
+    # The totals at the phase's start, which the first window's CPU is counted from.
+    before = next((s for s in result.samples if s.at < width / 2), None)
+    for index in range(max(buckets) + 1):
+        ordered = sorted(buckets.get(index, []))
+        end = (index + 1) * width
+        sample = next((s for s in result.samples if s.at >= end - width / 2), None)
+        server = other = 0.0
+        if sample is not None and before is not None and sample.at > before.at:
+            span = sample.at - before.at
+            server = (sample.server_cpu - before.server_cpu) / span
+            other = max(0.0, (sample.machine_cpu - before.machine_cpu) / span - server)
+        out.append(
+            Window(
+                start=index * width,
+                calls=len(ordered),
+                p50_ms=percentile(ordered, 50) * 1000.0,
+                p99_ms=percentile(ordered, 99) * 1000.0,
+                max_ms=percentile(ordered, 100) * 1000.0,
+                sample=sample,
+                server_cpu_share=server,
+                other_cpu_share=other,
+            )
+        )
+        before = sample if sample is not None else before
+    return out
 
 
 @contextmanager

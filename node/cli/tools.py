@@ -23,9 +23,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench_intake(args: argparse.Namespace) -> int:
-    from loadtest.intake_bench import run_intake_bench
+    from loadtest.intake_bench import Options, run_intake_bench
 
-    return run_intake_bench(seconds=args.seconds, clients=args.clients)
+    return run_intake_bench(
+        Options(
+            seconds=args.seconds,
+            clients=args.clients,
+            half_seconds=args.half_seconds,
+            preload=args.preload,
+            pg=args.pg,
+            window=args.window,
+        )
+    )
 
 
 def _bench_sweep(args: argparse.Namespace) -> int:
@@ -71,13 +80,44 @@ def add_tool_commands(catalogue: Catalogue) -> None:
         Audience.TOOLS,
         "intake",
         summary="RegisterTicket throughput against a no-op call",
-        examples=["hotline bench intake --seconds 5 --clients 16"],
+        examples=[
+            "hotline bench intake --seconds 5 --clients 16",
+            "hotline bench intake --preload 200000 --half-seconds 300 "
+            "--pg postgresql://postgres@127.0.0.1",
+        ],
         run=_bench_intake,
     )
     intake.add_argument(
         "--seconds", type=float, default=15.0, metavar="S", help="length of each phase"
     )
     intake.add_argument("--clients", type=int, default=32, metavar="N", help="concurrent callers")
+    intake.add_argument(
+        "--half-seconds",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="length of the half-rate phase (default: --seconds)",
+    )
+    intake.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        metavar="N",
+        help="register N tickets offline, through the node's writer, before the hub starts",
+    )
+    intake.add_argument(
+        "--pg",
+        default="",
+        metavar="URL",
+        help="keep the hub's store on this PostgreSQL server (a scratch database; no name)",
+    )
+    intake.add_argument(
+        "--window",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="report the half-rate latency per window of S seconds",
+    )
     sync = bench.command(
         Audience.TOOLS,
         "sync",
