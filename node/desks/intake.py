@@ -48,7 +48,7 @@ from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_requ
 from node.views.obligations import DeadlineRules
 from node.views.tickets import encode_state
 from proto.hotline.v1 import intake_pb2
-from sync.personal.shelf import LookupKey, SealShelf, lookups_of
+from sync.personal.shelf import Lookups, SealShelf, lookups_of
 from sync.statements import DriverQuery
 from sync.writer import LogBatch, LogWriter
 
@@ -87,10 +87,9 @@ def same_matter(phone_key: str, respondent: Respondent, facts: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def matter_fingerprint(command: RegisterTicket, lookup_key: LookupKey) -> str:
-    """``same_matter`` of a registration command, under the look-up key in force."""
-    phone_key = lookups_of(lookup_key, command.consumer).phone_key
-    return same_matter(phone_key, command.respondent, command.facts)
+def matter_fingerprint(command: RegisterTicket, lookups: Lookups) -> str:
+    """``same_matter`` of a registration command, given its filer's look-up digests."""
+    return same_matter(lookups.phone_key, command.respondent, command.facts)
 
 
 _REQUEST_SEEN = DriverQuery(
@@ -171,7 +170,10 @@ class IntakeDesk:
         green = command.odr_green_channel
         if green and draft.kind is not TicketKind.COMPLAINT:
             open_dispute(draft, EMPTY_ROSTER)  # refuses, naming the field, before any write
-        fingerprint = matter_fingerprint(command, self._lookup_key())
+        # Made here, off the writer, once: for the fingerprint and for the look-up row the
+        # seal shelf keeps (two keyed digests fewer on the writer per registration).
+        lookups = lookups_of(self._lookup_key(), command.consumer)
+        fingerprint = matter_fingerprint(command, lookups)
         reasons = emergency_reasons(draft, self.emergencies)
         emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
         system = system_officer(self._roster.own_unit())
@@ -208,7 +210,7 @@ class IntakeDesk:
                     duplicate_of = earlier[0]
             ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
             event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
-            event = self._shelf.seal_registration(batch, event)
+            event = self._shelf.seal_registration(batch, event, lookups)
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             keep_code(batch, ticket_id)
