@@ -40,7 +40,7 @@ from sync.pki import (
     private_pem,
     write_private,
 )
-from sync.signatures import key_id_of
+from sync.signatures import Ed25519Signer, key_id_of
 
 KEY_FILE = "node.key"
 TLS_KEY_FILE = "tls.key"
@@ -155,6 +155,7 @@ class NodeIdentity:
         self.unit_code = unit_code
         self.level = level
         self._key = private_key
+        self._signer = Ed25519Signer(private_key)
         self.tls_key = tls_key or ec.generate_private_key(ec.SECP256R1())
         self.credentials = credentials
         raw = private_key.public_key().public_bytes(
@@ -174,7 +175,7 @@ class NodeIdentity:
 
     def sign(self, message: bytes) -> bytes:
         """An Ed25519 signature of ``message``."""
-        return self._key.sign(message)
+        return self._signer.sign(message)
 
     def tls_key_pem(self) -> bytes:
         """The TLS private key in PEM (handed to gRPC's TLS credentials)."""

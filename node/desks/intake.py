@@ -18,6 +18,11 @@ access"). A complaint whose consumer chose the ODR green channel (``odr_green_ch
 registered together with the opening of its dispute, read off the ODR roster in the same
 transaction: it goes straight to the enterprise's county, without dispatch and without the
 level's hooks (docs/odr.md); a respondent not routable on the roster refuses the registration.
+
+The writer thread is the node's narrowest point (issue 14), so a registration does there only
+what needs the chain: the filer's look-up digests and the fingerprint are made before the job,
+and whether a request id or a matter is already held is read once per writer group
+(``node.desks.registration_reads``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Table
 
 from core.errors import InvalidInput
 from core.incidents import EmergencyRule, emergency_destination, emergency_reasons
@@ -43,13 +48,13 @@ from core.ticket.state import TicketState, TicketStatus
 from core.ticket.vocabulary import Respondent, TicketKind
 from node.access.codes import CodeKey
 from node.app.clock import Clock
+from node.desks.registration_reads import RegistrationReads
 from node.desks.roster import Roster
-from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_requests, tickets
+from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_requests
 from node.views.obligations import DeadlineRules
 from node.views.tickets import encode_state
 from proto.hotline.v1 import intake_pb2
-from sync.personal.shelf import LookupKey, SealShelf, lookups_of
-from sync.statements import DriverQuery
+from sync.personal.shelf import Lookups, SealShelf, lookups_of
 from sync.writer import LogBatch, LogWriter
 
 OdrRosterReader = Callable[[Connection], OdrRoster]
@@ -87,22 +92,9 @@ def same_matter(phone_key: str, respondent: Respondent, facts: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def matter_fingerprint(command: RegisterTicket, lookup_key: LookupKey) -> str:
-    """``same_matter`` of a registration command, under the look-up key in force."""
-    phone_key = lookups_of(lookup_key, command.consumer).phone_key
-    return same_matter(phone_key, command.respondent, command.facts)
-
-
-_REQUEST_SEEN = DriverQuery(
-    select(ticket_requests.c.ticket_id).where(
-        ticket_requests.c.request_id == bindparam("request_id")
-    )
-)
-_SAME_MATTER = DriverQuery(
-    select(ticket_fingerprints.c.ticket_id, tickets.c.status)
-    .join(tickets, tickets.c.ticket_id == ticket_fingerprints.c.ticket_id)
-    .where(ticket_fingerprints.c.fingerprint == bindparam("fingerprint"))
-)
+def matter_fingerprint(command: RegisterTicket, lookups: Lookups) -> str:
+    """``same_matter`` of a registration command, given its filer's look-up digests."""
+    return same_matter(lookups.phone_key, command.respondent, command.facts)
 
 
 @dataclass(frozen=True)
@@ -154,6 +146,8 @@ class IntakeDesk:
         """The categories and words that make a ticket an emergency on this node."""
         self._hooks = tuple(hooks)
         self._deadlines = deadlines
+        self._reads = RegistrationReads()
+        """The committed rows the jobs ask about, read once per writer group."""
 
     def _registration_job(
         self,
@@ -162,7 +156,8 @@ class IntakeDesk:
         officer: Officer,
         code: str = "",
         new_code_on_replay: bool = True,
-    ) -> Callable[[LogBatch], tuple[str, bool, dict[str, bytes], TicketState]]:
+    ) -> tuple[Callable[[LogBatch], tuple[str, bool, dict[str, bytes], TicketState]], str]:
+        """The writer job of one registration, and its same-matter fingerprint."""
         if not _REQUEST_ID.match(request_id):
             raise InvalidInput("request_id", "8 to 64 letters, digits or _.:- characters")
         ctx = DecisionContext(self._roster.units, self._clock.now())
@@ -171,7 +166,10 @@ class IntakeDesk:
         green = command.odr_green_channel
         if green and draft.kind is not TicketKind.COMPLAINT:
             open_dispute(draft, EMPTY_ROSTER)  # refuses, naming the field, before any write
-        fingerprint = matter_fingerprint(command, self._lookup_key())
+        # Made here, off the writer, once: for the fingerprint and for the look-up row the
+        # seal shelf keeps (two keyed digests fewer on the writer per registration).
+        lookups = lookups_of(self._lookup_key(), command.consumer)
+        fingerprint = matter_fingerprint(command, lookups)
         reasons = emergency_reasons(draft, self.emergencies)
         emergency = EmergencyEscalated(reasons, emergency_destination(draft)) if reasons else None
         system = system_officer(self._roster.own_unit())
@@ -194,8 +192,7 @@ class IntakeDesk:
         def job(batch: LogBatch) -> tuple[str, bool, dict[str, bytes], TicketState]:
             seen = _buffered(batch, ticket_requests, "request_id", request_id)
             if seen is None:
-                row = _REQUEST_SEEN.first(batch.conn, request_id=request_id)
-                seen = None if row is None else row[0]
+                seen = self._reads.ticket_of_request(batch, request_id)
             if seen is not None:
                 if new_code_on_replay:
                     keep_code(batch, seen)
@@ -203,12 +200,12 @@ class IntakeDesk:
                 return seen, True, {seen: encode_state(state)}, state
             duplicate_of = _buffered(batch, ticket_fingerprints, "fingerprint", fingerprint)
             if duplicate_of is None:
-                earlier = _SAME_MATTER.first(batch.conn, fingerprint=fingerprint)
+                earlier = self._reads.same_matter(batch, fingerprint)
                 if earlier is not None and TicketStatus(earlier[1]) in _OPEN:
                     duplicate_of = earlier[0]
             ticket_id = f"{batch.identity.node_id}-{batch.next_seq():06d}"
             event = replace(draft, ticket_id=ticket_id, duplicate_of=duplicate_of or "")
-            event = self._shelf.seal_registration(batch, event)
+            event = self._shelf.seal_registration(batch, event, lookups)
             batch.record(ticket_id, [event], officer.ref(), state=TicketState(ticket_id))
             batch.insert(ticket_requests, {"request_id": request_id, "ticket_id": ticket_id})
             keep_code(batch, ticket_id)
@@ -227,7 +224,7 @@ class IntakeDesk:
             # The batch fills its views when it flushes; the state is the one they are made of.
             return ticket_id, False, batch.views, batch.state_of(ticket_id)
 
-        return job
+        return job, fingerprint
 
     async def register(
         self, request_id: str, command: RegisterTicket, officer_id: str
@@ -251,8 +248,11 @@ class IntakeDesk:
         the ticket by sending it again (an officer's desk, signed in, reissues one)."""
         followed = self._codes is not None and command.kind in FOLLOWED_BY_CONSUMER
         code = self._codes.new_code() if followed and self._codes is not None else ""
-        job = self._registration_job(request_id, command, officer, code, new_code_on_replay)
-        ticket_id, replayed, views, state = await self._writer.run(job)
+        job, fingerprint = self._registration_job(
+            request_id, command, officer, code, new_code_on_replay
+        )
+        with self._reads.waiting(request_id, fingerprint):
+            ticket_id, replayed, views, state = await self._writer.run(job)
         if replayed and not new_code_on_replay:
             code = ""
         # What the projection wrote as its obligations rows: the same rules on the same state.

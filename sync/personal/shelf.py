@@ -163,12 +163,15 @@ class SealShelf:
     # -- writing, in writer jobs ---------------------------------------------------------------
 
     def seal_registration(
-        self, batch: LogBatch, registration: TicketRegistered
+        self, batch: LogBatch, registration: TicketRegistered, lookups: Lookups | None = None
     ) -> TicketRegistered:
         """Seal the registration's filer beside the log; the registration to sign instead.
 
         The returned event carries no personal value, only the commitment. Nothing is sealed
-        for a registration without personal data (a suggestion left anonymous).
+        for a registration without personal data (a suggestion left anonymous). ``lookups``:
+        the filer's digests as the caller already made them off the writer (the intake desk
+        needs them for its same-matter fingerprint); used when made under the look-up key
+        still in force, so the writer does not compute them a second time.
         """
         consumer = registration.consumer
         if consumer.empty:
@@ -176,7 +179,7 @@ class SealShelf:
         suite = self._suite()
         sealed, data_key = fresh_seal(suite, registration.ticket_id, consumer)
         self._keep(batch, registration.ticket_id, sealed, data_key)
-        self._keep_lookups(batch, registration.ticket_id, consumer)
+        self._keep_lookups(batch, registration.ticket_id, consumer, lookups)
         personal = PersonalCommitment(suite.value, sealed.commitment)
         return replace(registration, consumer=NO_CONSUMER, personal=personal)
 
@@ -268,8 +271,13 @@ class SealShelf:
             },
         )
 
-    def _keep_lookups(self, batch: LogBatch, ticket_id: str, consumer: Consumer) -> None:
-        found = lookups_of(self._lookup_key(), consumer)
+    def _keep_lookups(
+        self, batch: LogBatch, ticket_id: str, consumer: Consumer, made: Lookups | None
+    ) -> None:
+        key = self._lookup_key()
+        found = (
+            made if made is not None and made.key_id == key.key_id else lookups_of(key, consumer)
+        )
         batch.upsert(
             schema.personal_lookups,
             {

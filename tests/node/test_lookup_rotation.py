@@ -23,8 +23,11 @@ from node.devnet.samples import APPLIANCES, GYM, NOODLES, SCHOOL, SUPERMARKET, d
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message
+from sync.personal.shelf import Lookups, lookups_of
 from sync.schema import personal_lookups
+from sync.writer import LogBatch
 from tests.helpers.clock import HandMovedTime, china
+from tests.helpers.registrations import registration
 from tests.helpers.world import InProcessNode, World, run_job
 
 GYM_COMPLAINT = dict(demo_tickets())["gym"]
@@ -95,3 +98,31 @@ def test_a_claimant_is_flagged_across_a_rotation_of_the_look_up_key(world: World
     assert run_job(province, "claimants") == 5
     flag = state(world, "province", tickets[0]).claimant
     assert flag is not None and (flag.tickets, flag.businesses) == (5, 5)
+
+
+def test_digests_the_desk_made_are_kept_only_under_the_look_up_key_still_in_force(
+    world: World,
+) -> None:
+    """The intake desk makes the filer's digests off the writer and hands them to the seal
+    shelf; if the key rotated out in between, the writer makes them again under the new one."""
+    world.start_all("province")
+    node = world["province"].node
+    in_force = node.shelf.lookup_key()
+    filer = registration("x").consumer
+    made = lookups_of(in_force, filer)
+    retired = Lookups("retired-key", "0" * 32, "1" * 32)
+    for ticket_id, handed in (("620000-t1", made), ("620000-t2", retired), ("620000-t3", None)):
+
+        def seal(
+            batch: LogBatch, ticket_id: str = ticket_id, handed: Lookups | None = handed
+        ) -> None:
+            node.shelf.seal_registration(batch, registration(ticket_id), handed)
+
+        node.writer.call(seal)
+    with node.db.read() as conn:
+        rows = {
+            r.ticket_id: Lookups(r.key_id, r.phone_key, r.id_key)
+            for r in conn.execute(select(personal_lookups))
+        }
+    assert made.phone_key and made.key_id == in_force.key_id
+    assert rows == {"620000-t1": made, "620000-t2": made, "620000-t3": made}

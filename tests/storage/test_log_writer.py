@@ -6,7 +6,6 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from sync.errors import StorageError
 from sync.identity import NodeIdentity
 from sync.log_store import EventLog
 from sync.writer import LogBatch, LogWriter
+from tests.helpers.holding import hold_writer as hold
 from tests.helpers.registrations import COUNTY, register_job, registration
 
 
@@ -200,19 +200,6 @@ def test_a_discount_undone_with_its_job_leaves_every_event_counted(
 
 
 # -- stopping --------------------------------------------------------------------------------
-
-
-def hold(writer: LogWriter) -> tuple[threading.Event, Future[None]]:
-    """Keep the writer busy until the returned event is set (jobs queue up meanwhile)."""
-    started, release = threading.Event(), threading.Event()
-
-    def job(batch: LogBatch) -> None:
-        started.set()
-        release.wait(10)
-
-    holder = writer.submit(job)
-    assert started.wait(10)
-    return release, holder
 
 
 def count_tickets(db: Database) -> int:

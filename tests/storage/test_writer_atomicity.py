@@ -9,7 +9,6 @@ they are committed as one group, as they would be under load.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -33,6 +32,7 @@ from sync.errors import StorageError
 from sync.reasons import AlertKind
 from sync.rule_book_signing import sign_rule_book
 from sync.writer import LogBatch, LogWriter
+from tests.helpers.holding import hold_writer
 from tests.helpers.world import World, spec
 
 Job = Callable[[LogBatch], Any]
@@ -40,14 +40,7 @@ Job = Callable[[LogBatch], Any]
 
 def in_one_group(writer: LogWriter, *jobs: Job) -> list[Future[Any]]:
     """Queue ``jobs`` while the writer is busy with another job, so they form one group."""
-    started, release = threading.Event(), threading.Event()
-
-    def hold(batch: LogBatch) -> None:
-        started.set()
-        release.wait(10)
-
-    holder = writer.submit(hold)
-    assert started.wait(10)
+    release, holder = hold_writer(writer)
     futures = [writer.submit(job) for job in jobs]
     release.set()
     holder.result(30)

@@ -82,6 +82,21 @@ def test_a_sealed_event_verifies_and_any_changed_byte_does_not() -> None:
         assert not reopened.signature_valid(key)
 
 
+@settings(max_examples=50, deadline=None)
+@given(message=st.binary(max_size=2048))
+def test_libsodium_signs_exactly_what_openssl_signs_with_the_node_key(message: bytes) -> None:
+    """Ed25519 is deterministic: the node's libsodium signature is byte for byte the one
+    ``cryptography`` makes with the same key file, and it verifies under the public key."""
+    identity = _SIGNING_IDENTITY
+    signature = identity.sign(message)
+    assert signature == identity.event_key.sign(message)
+    assert verify(identity.public.public_key, signature, message)
+    assert not verify(identity.public.public_key, signature, message + b"\x00")
+
+
+_SIGNING_IDENTITY = NodeIdentity.generate("620000", UnitLevel.PROVINCE)
+
+
 def test_the_signature_covers_a_context_so_it_cannot_be_reused_elsewhere() -> None:
     identity = NodeIdentity.generate("620102", UnitLevel.COUNTY)
     event = seal(
