@@ -35,10 +35,12 @@ class ProjectionHook(Protocol):
         states: dict[str, TicketState],
         new_positions: dict[str, list[int]],
         committed: Mapping[str, TicketState],
+        encoded: Mapping[str, bytes],
     ) -> dict[str, bytes]:
         """Update the views for ``states``; ``new_positions`` are the events just stored;
         ``committed`` holds, for some of the tickets, the state the views were last written
-        from (``LogBatch.state_before``)."""
+        from (``LogBatch.state_before``); ``encoded``, for some, their view already encoded
+        (``LogBatch.encoded_views``)."""
 
 
 EVENT_COLUMNS = (
@@ -126,7 +128,8 @@ def flush(batch: LogBatch, project: ProjectionHook) -> None:
     _write_rows(conn, batch.row_writes())
     changed, committed = batch.changed_states()
     if changed:
-        batch.views.update(project(conn, changed, positions, committed))
+        encoded = batch.encoded_views(changed)
+        batch.views.update(project(conn, changed, positions, committed, encoded))
     for step in batch.flush_steps():
         step()
 
