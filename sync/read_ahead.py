@@ -16,7 +16,12 @@ writer decodes it itself and meets the same error as before.
 
 from __future__ import annotations
 
+import enum
+import io
+import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import HotlineError
 from core.ticket.events import DomainEvent
@@ -30,9 +35,11 @@ REGISTERED = "hotline.v1.TicketRegistered"
 
 @dataclass(frozen=True)
 class ReadAhead:
-    """A received event's domain event, and for a registration its ticket folded from it alone."""
+    """A received event's domain event, or for a registration its ticket folded from it alone."""
 
-    event: DomainEvent
+    event: DomainEvent | None
+    """The decoded payload; None for a registration (its fold alone stands in for it, and the
+    writer decodes it itself in the rare case it cannot use that fold)."""
     alone: TicketState | None = None
     """``fold(ticket_id, [this event])``: the ticket's state when the receiver holds no other
     event of it (the usual case for a registration in a backlog)."""
@@ -50,4 +57,35 @@ def read_ahead(envelope: bytes, signature: bytes) -> ReadAhead | None:
     if sealed.event_type != REGISTERED:
         return ReadAhead(recorded.event)
     alone = fold(sealed.ticket_id, [recorded])
-    return ReadAhead(recorded.event, alone, encode_ticket(alone))
+    return ReadAhead(None, alone, encode_ticket(alone))
+
+
+Verdict = tuple[bool, ReadAhead | None]
+"""Whether an event's signature holds, and what was read ahead of it (only if it holds)."""
+
+
+class _MembersByName(pickle.Pickler):
+    """Pickles enum members as ``getattr(EnumClass, name)``.
+
+    The default pickles them as a call of their class, which runs ``Enum.__new__`` in Python
+    for every member unpickled: about 40 % of unpickling a folded ticket state, and that
+    unpickling is done by the receiving node's busy process (docs/benchmarks.md, issue 14).
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, enum.Enum) and not isinstance(obj, enum.Flag):
+            return getattr, (type(obj), obj.name)
+        return NotImplemented
+
+
+def pack(verdicts: Sequence[Verdict]) -> bytes:
+    """The worker's answer for a batch, as bytes for ``unpack`` (``_MembersByName``)."""
+    out = io.BytesIO()
+    _MembersByName(out, protocol=pickle.HIGHEST_PROTOCOL).dump(list(verdicts))
+    return out.getvalue()
+
+
+def unpack(packed: bytes) -> list[Verdict]:
+    """``pack``'s verdicts back; only ever of bytes this node's own worker process made."""
+    verdicts: list[Verdict] = pickle.loads(packed)
+    return verdicts

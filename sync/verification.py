@@ -27,7 +27,7 @@ from nacl.signing import VerifyKey
 
 from sync.envelope import SIGNING_CONTEXT, SealedEvent
 from sync.ingest import CheckedEvent
-from sync.read_ahead import ReadAhead, read_ahead
+from sync.read_ahead import ReadAhead, Verdict, pack, read_ahead, unpack
 from sync.reasons import Refusal, Refused
 from sync.trust import TrustStore
 from sync.waits import WAIT_LIMIT, in_executor
@@ -52,16 +52,15 @@ def verify_all(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     return results
 
 
-Verdict = tuple[bool, ReadAhead | None]
-"""Whether an event's signature holds, and what was read ahead of it (only if it holds)."""
-
-
-def verify_and_read(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[Verdict]:
-    """``verify_all``, and each verified event read ahead; runs in the worker process."""
-    return [
-        (ok, read_ahead(envelope, signature) if ok else None)
-        for ok, (_, signature, envelope) in zip(verify_all(items), items, strict=True)
-    ]
+def verify_and_read(items: Sequence[tuple[bytes, bytes, bytes]]) -> bytes:
+    """``verify_all``, and each verified event read ahead; runs in the worker process and
+    answers ``Verdict``s packed (``sync.read_ahead.pack``: cheaper to unpickle)."""
+    return pack(
+        [
+            (ok, read_ahead(envelope, signature) if ok else None)
+            for ok, (_, signature, envelope) in zip(verify_all(items), items, strict=True)
+        ]
+    )
 
 
 def _verify_only(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[Verdict]:
@@ -102,9 +101,11 @@ class SignatureVerifier:
             (keys[events[i].signer_key_id] or b"", events[i].signature, events[i].envelope)
             for i in known
         ]
+        results: list[Verdict]
         if len(items) >= PROCESS_BATCH:
             executor: Executor = self._process_pool()
-            results = await in_executor(executor, self._wait_limit, verify_and_read, items)
+            packed = await in_executor(executor, self._wait_limit, verify_and_read, items)
+            results = await in_executor(self._threads, self._wait_limit, unpack, packed)
         else:
             results = await in_executor(self._threads, self._wait_limit, _verify_only, items)
         verdicts = dict(zip(known, results, strict=True))

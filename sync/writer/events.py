@@ -193,7 +193,7 @@ class EventBuffer(WriteBuffer):
     def _recorded(self, event: SealedEvent) -> RecordedEvent:
         """``event.recorded()``, from the worker's decoding where it has one."""
         ahead = self._ahead_of(event)
-        if ahead is None:
+        if ahead is None or ahead.event is None:
             return event.recorded()
         return RecordedEvent(event.meta(), ahead.event)
 
