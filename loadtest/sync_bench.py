@@ -15,12 +15,16 @@ One run:
    ``events`` tickets while its parent is unreachable: realistic complaints, each one signed
    event in the county's chain (the worst case for the parent: one ticket to fold per event);
 2. measures the raw verification rate: every one of those signatures verified once more, on
-   one thread, with the ``cryptography`` library the nodes use;
+   one thread, with the nodes' own ``sync.verification.verify_all`` (libsodium, through
+   PyNaCl, since issue 14), and, for comparison with figures taken before, with
+   ``cryptography``'s OpenSSL, which the nodes verified with until then;
 3. starts the city (620100) as its own process, then the county as its own process pointed at
    it, and times from the county's start until the city holds the county's whole chain,
    counted in its tickets table (verified, stored and projected), while printing progress;
 4. prints one JSON line: events, seconds, events per second, raw verification rate, ratio,
-   the city's peak memory, and whether the targets (ratio >= 1.0, catch-up < 10 s) were met.
+   the city's peak memory, and whether the targets (ratio >= 1.0, catch-up < 10 s) were met;
+   the ratio is taken against the library the nodes verify with (``ratio_cryptography``:
+   against OpenSSL, the reference of the figures before issue 14).
 
 Exit status: 0 when the run was valid (every event arrived), whether or not targets were met;
 1 with a one-line reason when it was not.
@@ -61,6 +65,7 @@ from node.devnet.samples import random_ticket
 from node.edge.client import NodeClient
 from sync import schema
 from sync.envelope import SIGNING_CONTEXT
+from sync.verification import verify_all
 
 COUNTY, CITY = "620102", "620100"
 OFFICER = "620102-07"
@@ -113,12 +118,22 @@ def _signed_events(county: Node) -> list[SignedEvent]:
 
 
 def _raw_verify_rate(signed: list[SignedEvent], event_key: bytes) -> tuple[int, float]:
-    """Verify every signature once on one thread; (count, per second)."""
+    """Verify every signature once on one thread as the nodes do; (count, per second)."""
+    started = time.perf_counter()
+    verdicts = verify_all([(event_key, signature, envelope) for envelope, signature in signed])
+    rate = len(signed) / (time.perf_counter() - started)
+    if not all(verdicts):
+        raise BenchError("a signature of the backlog does not verify")
+    return len(signed), rate
+
+
+def _openssl_verify_rate(signed: list[SignedEvent], event_key: bytes) -> float:
+    """Verify every signature once on one thread with ``cryptography``; per second."""
     key = Ed25519PublicKey.from_public_bytes(event_key)
     started = time.perf_counter()
     for envelope, signature in signed:
         key.verify(signature, SIGNING_CONTEXT + envelope)
-    return len(signed), len(signed) / (time.perf_counter() - started)
+    return len(signed) / (time.perf_counter() - started)
 
 
 def _held_tickets(city: NodeClient) -> int:
@@ -156,8 +171,18 @@ def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 
     with scratch_folder("sync") as root:
         hierarchy = Hierarchy.open(root / "pki", now_ms())
         county_dir = root / "county"
-        count, raw_rate = _raw_verify_rate(*_backlog(county_dir, hierarchy, events))
-        say(f"raw Ed25519 verification, one thread: {raw_rate:,.0f} signatures/s")
+        signed, event_key = _backlog(county_dir, hierarchy, events)
+        try:
+            count, raw_rate = _raw_verify_rate(signed, event_key)
+        except BenchError as exc:
+            print(f"hotline: bench sync: {exc}", file=sys.stderr)
+            return 1
+        openssl_rate = _openssl_verify_rate(signed, event_key)
+        del signed
+        say(
+            f"raw Ed25519 verification, one thread: {raw_rate:,.0f} signatures/s as the nodes"
+            f" verify (libsodium), {openssl_rate:,.0f}/s with OpenSSL"
+        )
 
         city = NodeProcess(
             "city",
@@ -196,6 +221,8 @@ def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 
         "events_per_s": round(rate),
         "raw_verify_per_s": round(raw_rate),
         "ratio": round(rate / raw_rate, 3),
+        "raw_verify_openssl_per_s": round(openssl_rate),
+        "ratio_cryptography": round(rate / openssl_rate, 3),
         "city_peak_rss_mib": round(city_peak_rss, 1),
         "batch": batch,
         "targets_met": rate / raw_rate >= 1.0 and seconds < 10.0,
