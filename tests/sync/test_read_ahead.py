@@ -16,14 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from core.regions import standard_units
 from core.ticket.events import ComplaintAccepted, DomainEvent
 from core.ticket.fold import fold
 from core.ticket.state import TicketState, TicketStatus
 from core.units import UnitLevel
 from node.storage.database import Database
 from node.storage.tables import tickets
-from node.views.tickets import TicketProjection, encode_state
+from node.views.tickets import encode_state
 from sync.envelope import GENESIS_HASH, SealedEvent, seal
 from sync.identity import NodeIdentity
 from sync.read_ahead import ReadAhead, pack, read_ahead, unpack
@@ -31,6 +30,7 @@ from sync.reasons import Refusal
 from sync.verification import PROCESS_BATCH, SignatureVerifier
 from sync.writer import LogBatch, LogWriter
 from tests.helpers.registrations import COUNTY, registration
+from tests.helpers.writers import running_writer
 
 CITY = "620100"
 
@@ -58,16 +58,8 @@ def county() -> NodeIdentity:
 
 @pytest.fixture
 def city(db_url: str) -> Iterator[tuple[Database, LogWriter]]:
-    db = Database.open(db_url)
-    identity = NodeIdentity.generate(CITY, UnitLevel.CITY)
-    projection = TicketProjection(standard_units().get(CITY))
-    writer = LogWriter(db.writer_engine, identity, lambda: 1_790_000_000_000, projection)
-    writer.start()
-    try:
-        yield db, writer
-    finally:
-        writer.stop()
-        db.close()
+    with running_writer(db_url, CITY) as started:
+        yield started
 
 
 def _marked(ahead: ReadAhead) -> ReadAhead:
