@@ -24,7 +24,10 @@ One run:
 4. prints one JSON line: events, seconds, events per second, raw verification rate, ratio,
    the city's peak memory, and whether the targets (ratio >= 1.0, catch-up < 10 s) were met;
    the ratio is taken against the library the nodes verify with (``ratio_cryptography``:
-   against OpenSSL, the reference of the figures before issue 14).
+   against OpenSSL, the reference of the figures before issue 14); and the CPU the city's
+   main process and its verifying worker spent per event during the catch-up, with the
+   share of the machine other processes took meanwhile (Linux ``/proc``), which stay
+   comparable on a machine that is not idle.
 
 Exit status: 0 when the run was valid (every event arrived), whether or not targets were met;
 1 with a one-line reason when it was not.
@@ -33,10 +36,12 @@ Exit status: 0 when the run was valid (every event arrived), whether or not targ
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -56,7 +61,7 @@ from loadtest.harness import (
     say,
     scratch_folder,
 )
-from loadtest.measuring import peak_rss_mib
+from loadtest.measuring import machine_cpu_seconds, peak_rss_mib, process_cpu_seconds
 from node.app.runtime import Node
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.officers import system_admin_id
@@ -136,17 +141,61 @@ def _openssl_verify_rate(signed: list[SignedEvent], event_key: bytes) -> float:
     return len(signed) / (time.perf_counter() - started)
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux; none elsewhere): the city's verifying worker."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+@dataclass
+class CatchUpCpu:
+    """CPU seconds spent during the catch-up: the city's main process, its worker processes,
+    the county, and the whole machine (the rest is other work on it)."""
+
+    city: float = 0.0
+    workers: float = 0.0
+    county: float = 0.0
+    machine: float = 0.0
+    wall: float = 0.0
+
+    def figures(self, events: int) -> dict[str, float]:
+        """The JSON fields: µs of CPU per event, and other processes' share of all cores."""
+        others = self.machine - self.city - self.workers - self.county
+        cores = os.cpu_count() or 1
+        return {
+            "city_main_cpu_us_per_event": round(1e6 * self.city / events, 1),
+            "city_worker_cpu_us_per_event": round(1e6 * self.workers / events, 1),
+            "county_cpu_s": round(self.county, 2),
+            "other_cpu_pct": round(100 * max(others, 0.0) / (self.wall * cores), 1),
+        }
+
+
 def _held_tickets(city: NodeClient) -> int:
     return int(city.info().tickets)
 
 
-def _catch_up(city: NodeProcess, county: NodeProcess, count: int, timeout: float) -> float:
+def _catch_up(
+    city: NodeProcess, county: NodeProcess, count: int, timeout: float, cpu: CatchUpCpu
+) -> float:
     """Start the county and wait until the city holds ``count`` more tickets; the seconds.
 
     Progress is printed every second; a ``BenchError`` says how far it got by ``timeout``.
+    ``cpu`` gets the CPU the processes spent meanwhile (the worker, started during the
+    catch-up, with its start).
     """
+    city_pid = city.process.pid if city.process else 0
     with city.client(system_admin_id(city.unit)) as city_client:
         before = _held_tickets(city_client)
+        city0, machine0 = process_cpu_seconds(city_pid), machine_cpu_seconds()[0]
         t0 = time.perf_counter()
         county.start()
         held, last_print = before, 0.0
@@ -163,7 +212,12 @@ def _catch_up(city: NodeProcess, county: NodeProcess, count: int, timeout: float
                 say(f"  catching up [{bar:<30}] {done:>6}/{count} events  {elapsed:5.1f}s")
             time.sleep(0.2)
             held = _held_tickets(city_client)
-        return time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        cpu.city = process_cpu_seconds(city_pid) - city0
+        cpu.workers = sum(process_cpu_seconds(p) for p in _children(city_pid))
+        cpu.county = process_cpu_seconds(county.process.pid) if county.process else 0.0
+        cpu.machine, cpu.wall = machine_cpu_seconds()[0] - machine0, seconds
+        return seconds
 
 
 def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 600.0) -> int:
@@ -204,7 +258,8 @@ def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 
         )
         try:
             city.start()
-            seconds = _catch_up(city, county, count, timeout)
+            cpu = CatchUpCpu()
+            seconds = _catch_up(city, county, count, timeout, cpu)
             city_pid = city.process.pid if city.process else 0
             city_peak_rss = peak_rss_mib(city_pid)
         except BenchError as exc:
@@ -223,6 +278,7 @@ def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 
         "ratio": round(rate / raw_rate, 3),
         "raw_verify_openssl_per_s": round(openssl_rate),
         "ratio_cryptography": round(rate / openssl_rate, 3),
+        **cpu.figures(count),
         "city_peak_rss_mib": round(city_peak_rss, 1),
         "batch": batch,
         "targets_met": rate / raw_rate >= 1.0 and seconds < 10.0,
