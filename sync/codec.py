@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 
 from core.errors import InvalidInput
+from core.ticket.state import TicketState
 from proto.hotline.v1 import common_pb2, odr_pb2, ticket_pb2
 
 T = TypeVar("T")
@@ -235,6 +236,13 @@ def from_message(cls: type[T], msg: Message, path: str = "") -> T:
     """
     decoded: T = _decode(cls, msg, path)
     return decoded
+
+
+def encode_ticket(state: TicketState) -> bytes:
+    """The ``hotline.v1.Ticket`` bytes of a folded state: the one encoding of a ticket's view,
+    made by the projection (``node.views.tickets``) or, for a backlog's registrations, ahead of
+    it by the verifying worker (``sync.read_ahead``)."""
+    return to_message(state, ticket_pb2.Ticket).SerializeToString(deterministic=True)
 
 
 ProtoEnumValue = Any

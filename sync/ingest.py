@@ -45,13 +45,14 @@ from sync.envelope import GENESIS_HASH, SealedEvent
 from sync.identity import NotEnrolled
 from sync.log_store import Head
 from sync.pki import NodeCertificate
+from sync.read_ahead import REGISTERED as REGISTERED  # re-exported: the wire name ingest uses
+from sync.read_ahead import ReadAhead
 from sync.reasons import Refusal, Refused
 from sync.trust import TrustStore
 from sync.writer import LogBatch
 
 MAX_REPORTED_REJECTIONS = 20
 ROUTED = "hotline.v1.TicketRouted"
-REGISTERED = "hotline.v1.TicketRegistered"
 
 
 @dataclass
@@ -84,6 +85,8 @@ class CheckedEvent:
 
     event: SealedEvent
     signature_problem: Refused | None = None
+    read_ahead: ReadAhead | None = None
+    """What the verifying worker decoded of it, if it did (``sync.read_ahead``)."""
 
 
 def why_not_counted(trust: TrustStore, event: SealedEvent) -> Refused | None:
@@ -232,7 +235,7 @@ def ingest_chains(
             _refuse(batch, report, event, peer, not_counted)
             continue
         counted.append(event)
-    batch.store_received(counted, peer)
+    batch.store_received(counted, peer, _read_ahead(checked))
     batch.prefetch(e.ticket_id for e in counted if e.event_type != REGISTERED)
     for event in counted:
         not_involved = _not_involved(batch, event)
@@ -270,9 +273,15 @@ def ingest_feed(
             continue
         known.add(event.event_id)
         accepted.append(event)
-    batch.store_received(accepted, peer)
+    batch.store_received(accepted, peer, _read_ahead(checked))
     report.accepted = len(accepted)
     return report
+
+
+def _read_ahead(checked: Sequence[CheckedEvent]) -> dict[str, ReadAhead]:
+    """The worker's read-ahead of a batch's events, by event id (``store_received`` takes
+    only those of the events it stores)."""
+    return {c.event.event_id: c.read_ahead for c in checked if c.read_ahead is not None}
 
 
 def _trust(batch: LogBatch) -> TrustStore:

@@ -22,8 +22,7 @@ from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_sign
 from node.views.feed import audiences_before, feed_children
 from node.views.obligations import DeadlineRules
 from node.views.signals import refresh_signals
-from proto.hotline.v1 import ticket_pb2
-from sync.codec import to_message
+from sync.codec import encode_ticket
 from sync.log_store import EventLog
 from sync.schema import personal_lookups, personal_seals
 from sync.statements import BulkRows
@@ -33,11 +32,11 @@ _UPSERT_TICKETS = BulkRows(tickets, [c.name for c in tickets.columns], on_confli
 
 def encode_state(state: TicketState) -> bytes:
     """The ``hotline.v1.Ticket`` bytes of a folded state."""
-    return to_message(state, ticket_pb2.Ticket).SerializeToString(deterministic=True)
+    return encode_ticket(state)
 
 
-def projection_row(state: TicketState) -> dict[str, object]:
-    """The projection row of one ticket."""
+def projection_row(state: TicketState, view: bytes | None = None) -> dict[str, object]:
+    """The projection row of one ticket; ``view``: its ``encode_state`` if already made."""
     reg = state.registration
     return {
         "ticket_id": state.ticket_id,
@@ -53,7 +52,7 @@ def projection_row(state: TicketState) -> dict[str, object]:
         "in_conflict": state.in_conflict,
         "version": state.version,
         "last_hlc": state.last_hlc,
-        "state": encode_state(state),
+        "state": view if view is not None else encode_state(state),
         "odr_credit_code": state.dispute.credit_code if state.dispute else "",
     }
 
@@ -87,12 +86,15 @@ class TicketProjection:
         states: dict[str, TicketState],
         new_positions: dict[str, list[int]],
         committed: Mapping[str, TicketState] | None = None,
+        encoded: Mapping[str, bytes] | None = None,
     ) -> dict[str, bytes]:
         """Write the new states of the changed tickets, feed their events to children, and
         return each ticket's encoded view. ``committed``: the states the views were last
         written from, where the writer knows them (rows they determine alike are not
-        rewritten)."""
-        rows = {t: projection_row(s) for t, s in states.items()}
+        rewritten); ``encoded``: views of some of the states already encoded (by the worker
+        that verified a backlog, ``sync.read_ahead``)."""
+        views = encoded or {}
+        rows = {t: projection_row(s, views.get(t)) for t, s in states.items()}
         # Tickets that existed before this transaction (the others' events are all new).
         known = [t for t, s in states.items() if s.version > len(new_positions.get(t, ()))]
         existed = set(known)

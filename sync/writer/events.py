@@ -28,6 +28,7 @@ from sync import schema
 from sync.envelope import GENESIS_HASH, SealedEvent, seal
 from sync.identity import NodeIdentity
 from sync.log_store import HLC_STATE, EventLog, Head
+from sync.read_ahead import ReadAhead
 from sync.statements import DriverQuery
 from sync.writer.buffer import WriteBuffer
 
@@ -80,6 +81,12 @@ class EventBuffer(WriteBuffer):
         """Tickets whose committed events this batch re-judged (``rejudge``): what they fold
         to now is not what the views were written from."""
         self._touched: dict[str, None] = {}
+        self._read_ahead: dict[str, tuple[SealedEvent, ReadAhead]] = {}
+        """Received events as the verifying worker decoded them, by event id, with the event
+        they were read from (a cache of facts about those signed bytes: it needs no undo, and
+        is used only for that very event, ``_ahead_of``)."""
+        self._folded_ahead: dict[str, ReadAhead] = {}
+        """Tickets last folded from a read-ahead (``_folded_alone``), with it (a cache)."""
         self.views: dict[str, bytes] = {}
         """Encoded ``hotline.v1.Ticket`` of every ticket this batch changed, filled at the
         flush: a job may return this very dict and its caller read it once the job is done."""
@@ -156,17 +163,45 @@ class EventBuffer(WriteBuffer):
             held = self._held[ticket_id]
             if self._rejudged:
                 held = [e for e in held if e.event_id not in self._rejudged]
-            recorded = [e.recorded() for e in held]
             mine = self._ticket_events.get(ticket_id)
-            if mine:
-                recorded += [e.recorded() for e in mine]
-            state = fold(ticket_id, recorded)
+            state = self._folded_alone(held, mine)
+            if state is None:
+                recorded = [e.recorded() for e in held]
+                if mine:
+                    recorded += [self._recorded(e) for e in mine]
+                state = fold(ticket_id, recorded)
             self._states[ticket_id] = state  # a cache: needs no undo
             if not mine and ticket_id not in self._held_changed:
                 # What was committed: the state the views were last written from (a cache of
                 # a fact about the past, so it needs no undo either).
                 self._before.setdefault(ticket_id, state)
         return state
+
+    def _folded_alone(
+        self, held: list[SealedEvent], mine: list[SealedEvent] | None
+    ) -> TicketState | None:
+        """The worker's fold of a ticket's one event, when that one event is all there is to
+        fold (nothing committed, one event in this batch): exactly what ``fold`` would give."""
+        if held or not mine or len(mine) != 1:
+            return None
+        ahead = self._ahead_of(mine[0])
+        if ahead is None or ahead.alone is None:
+            return None
+        self._folded_ahead[mine[0].ticket_id] = ahead
+        return ahead.alone
+
+    def _recorded(self, event: SealedEvent) -> RecordedEvent:
+        """``event.recorded()``, from the worker's decoding where it has one."""
+        ahead = self._ahead_of(event)
+        if ahead is None or ahead.event is None:
+            return event.recorded()
+        return RecordedEvent(event.meta(), ahead.event)
+
+    def _ahead_of(self, event: SealedEvent) -> ReadAhead | None:
+        """The worker's read-ahead of this very event (not of another with its id, such as a
+        fork stored by a job that was undone)."""
+        found = self._read_ahead.get(event.event_id)
+        return found[1] if found is not None and found[0] is event else None
 
     def state_before(self, ticket_id: str) -> TicketState | None:
         """The ticket's state as committed before this batch, if this batch folded it.
@@ -254,13 +289,24 @@ class EventBuffer(WriteBuffer):
         self._set_state(ticket_id, current)
         return sealed
 
-    def store_received(self, events: Sequence[SealedEvent], peer: str) -> None:
-        """Append events received from ``peer`` (already verified) and observe their clocks."""
+    def store_received(
+        self,
+        events: Sequence[SealedEvent],
+        peer: str,
+        read_ahead: Mapping[str, ReadAhead] | None = None,
+    ) -> None:
+        """Append events received from ``peer`` (already verified) and observe their clocks.
+
+        ``read_ahead``: what the verifying worker decoded of them, by event id
+        (``sync.read_ahead``), which the folds use instead of decoding again.
+        """
         if not events:
             return
         for event in events:
             self._buffer_event(event, peer)
             self._set_state(event.ticket_id, None)
+            if read_ahead is not None and (ahead := read_ahead.get(event.event_id)) is not None:
+                self._read_ahead[event.event_id] = (event, ahead)
         self._set_hlc(hybrid_clock.observe(self._hlc, max(e.hlc for e in events), self._wall_ms()))
 
     def store_evidence(self, event: SealedEvent, peer: str, verdict: str) -> None:
@@ -347,6 +393,15 @@ class EventBuffer(WriteBuffer):
         """Read the committed events of every changed ticket not folded yet: the flush calls
         this before this batch's rows go in (they are folded from memory)."""
         self.prefetch(t for t in self._touched if t not in self._states)
+
+    def encoded_views(self, states: Mapping[str, TicketState]) -> dict[str, bytes]:
+        """The views of ``states`` the verifying worker already encoded: of those that are
+        the very state it folded (``sync.read_ahead``)."""
+        return {
+            t: ahead.view
+            for t, ahead in self._folded_ahead.items()
+            if ahead.view and states.get(t) is ahead.alone
+        }
 
     def changed_states(self) -> tuple[dict[str, TicketState], dict[str, TicketState]]:
         """The state of every ticket this batch changed, and for some of them the state the

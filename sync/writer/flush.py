@@ -35,10 +35,12 @@ class ProjectionHook(Protocol):
         states: dict[str, TicketState],
         new_positions: dict[str, list[int]],
         committed: Mapping[str, TicketState],
+        encoded: Mapping[str, bytes],
     ) -> dict[str, bytes]:
         """Update the views for ``states``; ``new_positions`` are the events just stored;
         ``committed`` holds, for some of the tickets, the state the views were last written
-        from (``LogBatch.state_before``)."""
+        from (``LogBatch.state_before``); ``encoded``, for some, their view already encoded
+        (``LogBatch.encoded_views``)."""
 
 
 EVENT_COLUMNS = (
@@ -126,7 +128,8 @@ def flush(batch: LogBatch, project: ProjectionHook) -> None:
     _write_rows(conn, batch.row_writes())
     changed, committed = batch.changed_states()
     if changed:
-        batch.views.update(project(conn, changed, positions, committed))
+        encoded = batch.encoded_views(changed)
+        batch.views.update(project(conn, changed, positions, committed, encoded))
     for step in batch.flush_steps():
         step()
 
@@ -175,13 +178,47 @@ def _write_rows(conn: Connection, writes: RowWrites) -> None:
             [{f"key_{c.name}": v for c, v in zip(columns, key, strict=True)} for key in keys],
         )
     for table, rows in writes.inserts.items():
-        conn.execute(_insert_statement(table), rows)
+        bulk = _whole_rows(table, rows, "")
+        if bulk is not None:
+            bulk.run(conn, rows)
+        else:
+            conn.execute(_insert_statement(table), rows)
     sql = log_statements(conn.dialect.name)
     for table, upserted in writes.upserts.items():
-        conn.execute(sql.upsert(table), upserted)
+        bulk = _whole_rows(table, upserted, "update")
+        if bulk is not None:
+            bulk.run(conn, upserted)
+        else:
+            conn.execute(sql.upsert(table), upserted)
 
 
 _INSERTS: dict[Table, Any] = {}
+_WHOLE_ROWS: dict[tuple[Table, str], BulkRows | None] = {}
+
+
+def _whole_rows(
+    table: Table, rows: Sequence[Mapping[str, Any]], on_conflict: str
+) -> BulkRows | None:
+    """The driver-level statement for ``rows`` of ``table`` (``BulkRows``), when it writes
+    exactly what SQLAlchemy's would: every row carries every column (nothing left to a
+    default, an upsert replaces the whole row) and every column is of a type the driver takes
+    as is. None: write them through SQLAlchemy.
+
+    Why: a backlog's registrations each bring a row or two more (a personal seal), and
+    SQLAlchemy's per-row parameter processing was a tenth of the catch-up's main process
+    (docs/benchmarks.md, issue 14).
+    """
+    key = (table, on_conflict)
+    if key not in _WHOLE_ROWS:
+        try:
+            _WHOLE_ROWS[key] = BulkRows(table, table.columns.keys(), on_conflict=on_conflict)
+        except TypeError:
+            _WHOLE_ROWS[key] = None  # a column type BulkRows does not carry
+    bulk = _WHOLE_ROWS[key]
+    if bulk is None:
+        return None
+    names = set(bulk.columns)
+    return bulk if all(row.keys() == names for row in rows) else None
 
 
 def _insert_statement(table: Table) -> Any:
