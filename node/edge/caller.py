@@ -18,13 +18,14 @@ sign-in never cross the network in clear.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc import aio
 
 from core.errors import NotPermitted, NotSignedIn
+from node.edge.call_context import metadata_value, with_call_value
 from node.edge.front import forwarded_visitor
 
 if TYPE_CHECKING:
@@ -47,13 +48,6 @@ _SIGNED_IN: contextvars.ContextVar[SignedIn | None] = contextvars.ContextVar(
     "hotline_signed_in", default=None
 )
 """The officer the current call's token proved; set by ``SessionInterceptor`` for the call."""
-
-
-def _metadata_value(metadata: Any, key: str) -> str:
-    for item_key, value in metadata or ():
-        if item_key == key:
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return ""
 
 
 def signed_in() -> SignedIn | None:
@@ -107,37 +101,17 @@ class SessionInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None or not method.startswith("/hotline.v1.") or method == SIGN_IN_METHOD:
             return handler
         metadata = handler_call_details.invocation_metadata
-        authorization = _metadata_value(metadata, AUTHORIZATION_METADATA)
+        authorization = metadata_value(metadata, AUTHORIZATION_METADATA)
         if not authorization:
             return handler  # nobody's call: the guard refuses it where an officer is needed
         check = self._check
-        if handler.unary_unary is not None:
-            inner_uu = handler.unary_unary
 
-            async def unary_unary(request: Any, context: Any) -> Any:
-                token = _SIGNED_IN.set(await check(authorization, context, method))
-                try:
-                    return await inner_uu(request, context)
-                finally:
-                    _SIGNED_IN.reset(token)
+        async def the_officer(context: Any) -> SignedIn:
+            return await check(authorization, context, method)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream is not None:
-            inner_us = handler.unary_stream
-
-            async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
-                token = _SIGNED_IN.set(await check(authorization, context, method))
-                try:
-                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
-                        yield item
-                finally:
-                    _SIGNED_IN.reset(token)
-
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream, handler.request_deserializer, handler.response_serializer
-            )
+        wrapped = with_call_value(handler, _SIGNED_IN, the_officer)
+        if wrapped is not None:
+            return wrapped
         # No client-port service streams requests; refuse rather than let one skip the check.
         raise NotImplementedError(f"{method}: a streaming request cannot be checked here")
 

@@ -17,7 +17,7 @@ import contextvars
 import hmac
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ import grpc
 from grpc import aio
 
 from node.access.codes import load_or_create_key
+from node.edge.call_context import metadata_value, with_call_value
 
 if TYPE_CHECKING:
     RpcHandler = grpc.RpcMethodHandler[Any, Any]
@@ -60,13 +61,6 @@ def forwarded_visitor() -> str:
     return _VISITOR.get()
 
 
-def _value(metadata: Any, key: str) -> str:
-    for item_key, value in metadata or ():
-        if item_key == key:
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return ""
-
-
 class FrontInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Stands the forwarded visitor in for the caller for the whole call, when the call carries
     the node's front key (module docstring)."""
@@ -83,7 +77,7 @@ class FrontInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         """Wrap the handler of a call the front made for a visitor."""
         handler = await continuation(handler_call_details)
         metadata = handler_call_details.invocation_metadata
-        claimed = _value(metadata, FRONT_KEY_METADATA)
+        claimed = metadata_value(metadata, FRONT_KEY_METADATA)
         if handler is None or not claimed:
             return handler
         if not hmac.compare_digest(claimed.encode(), self._key):
@@ -95,34 +89,11 @@ class FrontInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     FRONT_KEY_FILE,
                 )
             return handler
-        visitor = visitor_peer(_value(metadata, VISITOR_METADATA))
+        visitor = visitor_peer(metadata_value(metadata, VISITOR_METADATA))
         if not visitor:
             return handler
-        if handler.unary_unary is not None:
-            inner_uu = handler.unary_unary
 
-            async def unary_unary(request: Any, context: Any) -> Any:
-                token = _VISITOR.set(visitor)
-                try:
-                    return await inner_uu(request, context)
-                finally:
-                    _VISITOR.reset(token)
+        async def the_visitor(_context: Any) -> str:
+            return visitor
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream is not None:
-            inner_us = handler.unary_stream
-
-            async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
-                token = _VISITOR.set(visitor)
-                try:
-                    async for item in inner_us(request, context):  # type: ignore[attr-defined]
-                        yield item
-                finally:
-                    _VISITOR.reset(token)
-
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream, handler.request_deserializer, handler.response_serializer
-            )
-        return handler
+        return with_call_value(handler, _VISITOR, the_visitor) or handler
