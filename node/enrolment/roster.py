@@ -56,8 +56,21 @@ def current_record(conn: Connection, credit_code: str) -> RosterRecord | None:
 
 def current_records(conn: Connection, prefix: str = "") -> list[RosterRecord]:
     """The newest record of every credit code whose unit starts with ``prefix``."""
+    return _tops(_newest_rows(conn), prefix)
+
+
+def roster_with_records(conn: Connection) -> tuple[OdrRoster, list[RosterRecord]]:
+    """The roster and the newest record of every credit code (listed ones too), both made
+    from one read of the records: the roster's version and the records shown beside it
+    belong together even while a record is being taken (GetRoster ``include_out``)."""
+    rows = _newest_rows(conn)
+    return roster_of(rows), _tops(rows, "")
+
+
+def _tops(rows: list[RosterRecord], prefix: str) -> list[RosterRecord]:
+    """The newest of ``rows`` for each credit code whose unit starts with ``prefix``."""
     by_code: dict[str, list[RosterRecord]] = {}
-    for record in _newest_rows(conn):
+    for record in rows:
         by_code.setdefault(record.credit_code, []).append(record)
     tops = [t for t in (newest(rs) for rs in by_code.values()) if t is not None]
     return sorted((t for t in tops if t.unit_code.startswith(prefix)), key=lambda t: t.credit_code)
