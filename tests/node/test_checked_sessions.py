@@ -38,7 +38,7 @@ class Door:
 
     node: InProcessNode
     time: HandMovedTime
-    full_checks: list[str]
+    full_checks: list[tuple[Any, ...]]
 
     @property
     def desk(self) -> SignInDesk:
@@ -49,6 +49,13 @@ class Door:
         """The handler, signed in anew (a session of their own)."""
         self.node.signins.forget(HANDLER)
         return self.node.client(HANDLER)
+
+    def other_process(self) -> SignInDesk:
+        """A second hub process on the same database: its own desk, its own memory."""
+        parts = self.node.node
+        return SignInDesk(
+            parts.db, parts.identity, parts.roster, parts.blocking, self.desk.policy, self.time
+        )
 
     def refused(self, call: Callable[[], object]) -> CallError:
         """The error ``call`` raised."""
@@ -63,16 +70,20 @@ def door(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Door]:
     time = HandMovedTime()
     node = world.start(spec("chengguan"), real_ms=time)
     node.add_officer(HANDLER, "李强", (Role.HANDLER,))
-    desk = node.node.access
-    full_checks: list[str] = []
-    check_in_full = desk.authenticate_now
+    yield Door(node, time, calls_of(monkeypatch, node.node.access, "authenticate_now"))
 
-    def counted(token: str, peer: str, method: str) -> SignedIn:
-        full_checks.append(method)
-        return check_in_full(token, peer, method)
 
-    monkeypatch.setattr(desk, "authenticate_now", counted)
-    yield Door(node, time, full_checks)
+def calls_of(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[Any, ...]]:
+    """The arguments of every call of ``owner.name`` from now on (each call goes through)."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(owner, name)
+
+    def noted(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, noted)
+    return calls
 
 
 def test_a_token_checked_in_full_is_answered_from_memory_until_its_row_is_due_again(
@@ -114,11 +125,7 @@ def test_new_credentials_end_the_officer_s_session_at_once_in_the_same_process(
 def test_a_sign_out_by_another_process_takes_effect_within_the_recheck_bound(
     door: Door,
 ) -> None:
-    """A second hub process on the same database: its own desk, its own memory."""
-    parts = door.node.node
-    other = SignInDesk(
-        parts.db, parts.identity, parts.roster, parts.blocking, door.desk.policy, door.time
-    )
+    other = door.other_process()
     with door.fresh_handler() as handler:
         handler.who_am_i()
         who = other.authenticate_now(handler.token, "local:other-process", "WhoAmI")
@@ -151,14 +158,7 @@ def _disputes(gym: NodeClient) -> odr_pb2.ListDisputesResponse:
 def test_an_enterprise_user_is_read_with_their_session_not_again_on_every_odr_call(
     door: Door, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads: list[str] = []
-    read_user = enterprises.user
-
-    def counted(conn: Any, credit_code: str, user_id: str) -> Any:
-        reads.append(user_id)
-        return read_user(conn, credit_code, user_id)
-
-    monkeypatch.setattr(enterprises, "user", counted)
+    reads = calls_of(monkeypatch, enterprises, "user")
     with _gym_user(door) as gym:
         checks, before = len(door.full_checks), len(reads)
         for _ in range(5):
@@ -171,10 +171,7 @@ def test_new_credentials_set_by_another_process_end_an_enterprise_session_within
     door: Door,
 ) -> None:
     """Setting an enterprise user's credentials anew is how a county shuts them out."""
-    parts = door.node.node
-    other = SignInDesk(
-        parts.db, parts.identity, parts.roster, parts.blocking, door.desk.policy, door.time
-    )
+    other = door.other_process()
     with _gym_user(door) as gym, door.node.admin() as admin:
         _disputes(gym)
         admin.who_am_i()
