@@ -22,13 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from core.units import level_of
+from core.units import UnitLevel, level_of
 from node.app.clock import Clock
 from node.app.levels import profile_of
 from node.app.runtime import Node
 from node.app.settings import NodeSettings
 from node.app.wiring import build_node
 from node.devnet.hierarchy import Hierarchy
+from node.devnet.processes import NodeProcess
 
 UNREACHABLE_PARENT = "127.0.0.1:9"
 """The discard port: nothing listens, so a node's replication just fails and backs off."""
@@ -102,3 +103,23 @@ def offline_node(
         node.verifier.close()
         node.blocking.close()
         node.db.close()
+
+
+def receiving_city(
+    folder: Path, hierarchy: Hierarchy, unit: str, *, extra_args: tuple[str, ...] = ()
+) -> NodeProcess:
+    """The city node process that takes in what the counties of a bench push (sync, storm).
+
+    Its own parent never answers and it tries only once an hour, so nothing it does upward
+    competes with what the benchmark measures: its taking in from below. Not started yet.
+    """
+    return NodeProcess(
+        "city",
+        UnitLevel.CITY,
+        unit,
+        folder,
+        hierarchy=hierarchy,
+        parent_address=UNREACHABLE_PARENT,
+        sync_interval=3600,
+        extra_args=extra_args,
+    )

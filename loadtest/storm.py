@@ -33,13 +33,12 @@ import uuid
 from typing import Any
 
 from core.officers import Role
-from core.units import UnitLevel
 from loadtest.harness import (
-    UNREACHABLE_PARENT,
     last_line,
     machine,
     now_ms,
     python_version,
+    receiving_city,
     say,
     scratch_folder,
 )
@@ -132,16 +131,8 @@ def run_storm(
             backlog += build_backlog(folder, hierarchy, unit, events)
             folders.append((unit, str(folder)))
         say(f"  {backlog} events built in {time.perf_counter() - started:.1f}s")
-        city = NodeProcess(
-            "city",
-            UnitLevel.CITY,
-            CITY,
-            root / "city",
-            hierarchy=hierarchy,
-            parent_address=UNREACHABLE_PARENT,
-            sync_interval=3600,
-            extra_args=("--max-pushes", str(max_pushes)) if max_pushes else (),
-        )
+        pushes = ("--max-pushes", str(max_pushes)) if max_pushes else ()
+        city = receiving_city(root / "city", hierarchy, CITY, extra_args=pushes)
         try:
             city.start()
             city.add_officer(OPERATOR, "王芳", (Role.OPERATOR,))

@@ -51,13 +51,13 @@ from core.officers import Role
 from core.ticket.commands import RegisterTicket
 from core.units import UnitLevel
 from loadtest.harness import (
-    UNREACHABLE_PARENT,
     BenchError,
     last_line,
     machine,
     now_ms,
     offline_node,
     python_version,
+    receiving_city,
     say,
     scratch_folder,
 )
@@ -238,15 +238,7 @@ def run_sync_bench(*, events: int = 50_000, batch: int = 1000, timeout: float = 
             f" verify (libsodium), {openssl_rate:,.0f}/s with OpenSSL"
         )
 
-        city = NodeProcess(
-            "city",
-            UnitLevel.CITY,
-            CITY,
-            root / "city",
-            hierarchy=hierarchy,
-            parent_address=UNREACHABLE_PARENT,
-            sync_interval=3600,
-        )
+        city = receiving_city(root / "city", hierarchy, CITY)
         county = NodeProcess(
             "county",
             UnitLevel.COUNTY,

@@ -137,7 +137,6 @@ TICKET_STATUS = {
     "IN_HANDLING": "办理中",
     "CLOSED": "已办结",
     "DUPLICATE": "重复件(并入先前投诉)",
-    "ODR": "ODR绿色通道协商中",
 }
 
 STEP_WORDS = {
@@ -161,15 +160,10 @@ STEP_WORDS = {
     "TicketEscalated": "提级办理",
     "SupervisionOrdered": "上级督办",
     "SupervisionReported": "督办回复",
-    "ODR_STEP_KIND_OPENED": "进入ODR绿色通道",
-    "ODR_STEP_KIND_CONTACT": "企业协商",
-    "ODR_STEP_KIND_PROPOSAL": "企业提出和解方案",
-    "ODR_STEP_KIND_ANSWER": "消费者答复和解方案",
-    "ODR_STEP_KIND_CLOSED": "企业关闭纠纷",
-    "ODR_STEP_KIND_CONVERTED": "转为正式投诉",
 }
 """What a consumer reads of a step of their ticket, by the event's name as FollowTicket gives
-it; a name not listed here is shown as given."""
+it; a name not listed here is shown as given. ODR steps are not among them: FollowTicket gives
+those in the dispute's history (``STEP_KIND``)."""
 
 
 def step_word(what: str) -> str:

@@ -13,6 +13,7 @@ from core.access import totp
 from core.access.principals import Principal, PrincipalKind
 from core.access.sessions import SessionRecord
 from node.access import store
+from node.access.enterprises import EnterpriseUser
 
 REFUSED = (
     "sign-in refused: wrong officer id, password or code (or no credentials set for the "
@@ -56,6 +57,10 @@ class SignedIn:
     officer_id: str
     """The principal's id: an officer's roster id unless ``principal`` says otherwise."""
     session: SessionRecord
+    enterprise_user: EnterpriseUser | None = None
+    """Of an enterprise user's session, the user as the full check read them with the session
+    row (their name is signed under their steps; it changes only with new credentials, which
+    end the session); None for anyone else, or when the row is no longer held."""
 
     @property
     def principal(self) -> Principal:

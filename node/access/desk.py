@@ -49,7 +49,7 @@ from core.errors import (
     UnknownOfficer,
 )
 from core.officers import Officer, Role
-from node.access import passwords, reader, record, store
+from node.access import enterprises, passwords, reader, record, store
 from node.access.accounts import (
     CONSUMER_REFUSED,
     ENTERPRISE_REFUSED,
@@ -446,8 +446,10 @@ class SignInDesk(OutsiderSignIn):
                 detail=f"{method}: {refused}",
             )
             raise NotSignedIn(refused.refusal.advice) from None
+        enterprise = claims.kind == PrincipalKind.ENTERPRISE.value
         with self._db.read() as conn:
             session = store.session(conn, claims.session_id)
+            user = enterprises.user(conn, claims.scope, claims.officer_id) if enterprise else None
         policy = self.policy_of(claims.kind)
         who = Principal(PrincipalKind(claims.kind), claims.officer_id, claims.scope).label
         why = refusal(claims, session, self._identity.node_id, now, policy)
@@ -472,7 +474,7 @@ class SignInDesk(OutsiderSignIn):
             with self._db.write() as conn:
                 store.touch_session(conn, session.session_id, now)
             session = replace(session, last_seen_ms=now)
-        proven = SignedIn(claims.officer_id, session)
+        proven = SignedIn(claims.officer_id, session, enterprise_user=user)
         self.checked.keep(token, CheckedSession(claims, proven, now, self._identity.public), epoch)
         return proven
 

@@ -184,8 +184,10 @@ class EnrolmentServicer(pb_grpc.EnrolmentServiceServicer):
 
     async def GetRoster(self, request: pb.GetRosterRequest, context: Context) -> pb.OdrRoster:
         """The ODR roster as this node holds it (名录)."""
-        roster = await self._desk.roster()
-        records = await self._desk.records() if request.include_out else []
+        if request.include_out:
+            roster, records = await self._desk.roster_with_records()
+        else:
+            roster, records = await self._desk.roster(), []
         return roster_message(roster, records, request.include_out)
 
     async def SetListing(self, request: pb.SetListingRequest, context: Context) -> pb.RosterEntry:

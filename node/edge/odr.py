@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from grpc import aio
 
 from core.access.principals import PrincipalKind
-from core.errors import NotPermitted, NotSignedIn
+from core.errors import NotFound, NotPermitted, NotSignedIn
 from core.identifiers import check_reference
 from core.odr.dispute import CloseReason, ContactMethod
 from node.app.profile import ServiceMount
@@ -26,7 +26,6 @@ from proto.hotline.v1 import odr_pb2, odr_pb2_grpc
 from sync.codec import enum_member
 
 if TYPE_CHECKING:
-    from node.access.desk import SignInDesk
     from node.app.runtime import Node
 
 Context = aio.ServicerContext[Any, Any]
@@ -36,9 +35,8 @@ _SERVICE = "/hotline.v1.OdrService/"
 class OdrServicer(odr_pb2_grpc.OdrServiceServicer):
     """OdrService: an enterprise user's disputes, steps and figures."""
 
-    def __init__(self, desk: OdrDesk, access: SignInDesk, standings: StandingsDesk) -> None:
+    def __init__(self, desk: OdrDesk, standings: StandingsDesk) -> None:
         self._desk = desk
-        self._access = access
         self._standings = standings
 
     async def _caller(self, context: Context, method: str) -> OdrCaller:
@@ -50,7 +48,11 @@ class OdrServicer(odr_pb2_grpc.OdrServiceServicer):
             )
         if who.principal.kind is not PrincipalKind.ENTERPRISE:
             raise NotPermitted(f"OdrService is for enterprise users, not {who.principal.label}")
-        user = await self._access.enterprise_user(who)
+        # The user as the door's full check read them with the session row (at most
+        # RECHECK_MS ago): no read of our own, and no weaker than the session's own check.
+        user = who.enterprise_user
+        if user is None:
+            raise NotFound(f"{who.principal.label} is no longer an enterprise user here")
         return OdrCaller(
             who.principal,
             name=user.name,
@@ -124,9 +126,7 @@ class OdrServicer(odr_pb2_grpc.OdrServiceServicer):
 
 
 def _add(node: Node, server: aio.Server) -> None:
-    odr_pb2_grpc.add_OdrServiceServicer_to_server(
-        OdrServicer(node.odr, node.access, node.odr_standings), server
-    )
+    odr_pb2_grpc.add_OdrServiceServicer_to_server(OdrServicer(node.odr, node.odr_standings), server)
 
 
 ODR = ServiceMount(odr_pb2.DESCRIPTOR.services_by_name["OdrService"].full_name, _add)

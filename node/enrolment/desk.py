@@ -42,7 +42,7 @@ from node.app.blocking import BlockingPool
 from node.desks.roster import Roster
 from node.enrolment import applications as kept
 from node.enrolment.applications import Application
-from node.enrolment.roster import RosterBook, current_record, current_records, read_roster
+from node.enrolment.roster import RosterBook, current_record, read_roster, roster_with_records
 from node.storage.database import Database
 
 
@@ -226,12 +226,13 @@ class EnrolmentDesk:
 
         return await self._blocking.run(read)
 
-    async def records(self, prefix: str = "") -> list[RosterRecord]:
-        """The newest record of every credit code under ``prefix`` (listed ones too)."""
+    async def roster_with_records(self) -> tuple[OdrRoster, list[RosterRecord]]:
+        """The roster and the newest record of every credit code (listed ones too), read in
+        one transaction so that the two agree."""
 
-        def read() -> list[RosterRecord]:
+        def read() -> tuple[OdrRoster, list[RosterRecord]]:
             with self._db.read() as conn:
-                return current_records(conn, prefix)
+                return roster_with_records(conn)
 
         return await self._blocking.run(read)
 

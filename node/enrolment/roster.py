@@ -56,8 +56,21 @@ def current_record(conn: Connection, credit_code: str) -> RosterRecord | None:
 
 def current_records(conn: Connection, prefix: str = "") -> list[RosterRecord]:
     """The newest record of every credit code whose unit starts with ``prefix``."""
+    return _tops(_newest_rows(conn), prefix)
+
+
+def roster_with_records(conn: Connection) -> tuple[OdrRoster, list[RosterRecord]]:
+    """The roster and the newest record of every credit code (listed ones too), both made
+    from one read of the records: the roster's version and the records shown beside it
+    belong together even while a record is being taken (GetRoster ``include_out``)."""
+    rows = _newest_rows(conn)
+    return roster_of(rows), _tops(rows, "")
+
+
+def _tops(rows: list[RosterRecord], prefix: str) -> list[RosterRecord]:
+    """The newest of ``rows`` for each credit code whose unit starts with ``prefix``."""
     by_code: dict[str, list[RosterRecord]] = {}
-    for record in _newest_rows(conn):
+    for record in rows:
         by_code.setdefault(record.credit_code, []).append(record)
     tops = [t for t in (newest(rs) for rs in by_code.values()) if t is not None]
     return sorted((t for t in tops if t.unit_code.startswith(prefix)), key=lambda t: t.credit_code)
@@ -86,6 +99,15 @@ class RosterReceipt:
     """What became of a page of records received."""
 
     accepted: int = 0
+    duplicates: int = 0
+    rejections: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Checked:
+    """A page as checked before its write: the records to keep, duplicates, refusals."""
+
+    opened: list[tuple[pb.SignedRosterRecord, RosterRecord]] = field(default_factory=list)
     duplicates: int = 0
     rejections: list[str] = field(default_factory=list)
 
@@ -136,33 +158,35 @@ class RosterBook:
         self, child_node: str, child_prefix: str, signed: list[pb.SignedRosterRecord]
     ) -> RosterReceipt:
         """Records a child pushed up: only those signed inside its subtree (blocking)."""
+        checked = self._check(signed, child_node, child_prefix)
         with self._db.write() as conn:
-            return self._take(conn, signed, child_node, child_prefix)
+            return self._take(conn, checked, child_node)
 
     def take_from_parent(self, parent_node: str, page: pb.RosterExchange) -> RosterReceipt:
         """A page from the parent, stored with the new cursor in one transaction (blocking)."""
+        checked = self._check(list(page.records), parent_node, None)
         with self._db.write() as conn:
-            receipt = self._take(conn, list(page.records), parent_node, None)
+            receipt = self._take(conn, checked, parent_node)
             _EXCHANGE.set_position(conn, f"down:{parent_node}", page.cursor)
         return receipt
 
-    def _take(
-        self,
-        conn: Connection,
-        signed: list[pb.SignedRosterRecord],
-        sender: str,
-        subtree: str | None,
-    ) -> RosterReceipt:
-        receipt = RosterReceipt()
-        for item in signed:
-            digest = hashlib.sha256(item.record).digest()
-            held = conn.execute(
-                select(func.count())
-                .select_from(odr_roster_records)
-                .where(odr_roster_records.c.digest == digest)
-            ).scalar_one()
-            if held:
-                receipt.duplicates += 1
+    def _check(
+        self, signed: list[pb.SignedRosterRecord], sender: str, subtree: str | None
+    ) -> _Checked:
+        """The records of a page that may be kept, opened and checked before any write
+        transaction begins: certificates and signatures cost far more than the inserts, and
+        the write lock is held only for those (on SQLite, one writer for the whole node)."""
+        table = odr_roster_records.c
+        digests = [hashlib.sha256(item.record).digest() for item in signed]
+        held: set[bytes] = set()
+        if digests:
+            with self._db.read() as conn:
+                rows = conn.execute(select(table.digest).where(table.digest.in_(digests)))
+                held.update(bytes(digest) for digest in rows.scalars())
+        checked = _Checked()
+        for item, digest in zip(signed, digests, strict=True):
+            if digest in held:
+                checked.duplicates += 1
                 continue
             try:
                 record = open_record(item, self._trust)
@@ -171,8 +195,24 @@ class RosterBook:
                         f"signed by {record.issuer_unit}, outside the sender's subtree"
                     )
             except RosterRecordRefused as refused:
-                receipt.rejections.append(f"{claimed(item)}: {refused}")
+                checked.rejections.append(f"{claimed(item)}: {refused}")
                 log.warning("roster record %s from %s refused: %s", claimed(item), sender, refused)
+                continue
+            checked.opened.append((item, record))
+        return checked
+
+    def _take(self, conn: Connection, checked: _Checked, sender: str) -> RosterReceipt:
+        """Keep the records that passed, in the caller's write transaction; one taken since
+        the check (another round, another process) or twice in the page is a duplicate."""
+        receipt = RosterReceipt(duplicates=checked.duplicates, rejections=checked.rejections)
+        for item, record in checked.opened:
+            held = conn.execute(
+                select(func.count())
+                .select_from(odr_roster_records)
+                .where(odr_roster_records.c.digest == record.digest)
+            ).scalar_one()
+            if held:
+                receipt.duplicates += 1
                 continue
             self._keep(conn, item, record, received_from=sender)
             receipt.accepted += 1

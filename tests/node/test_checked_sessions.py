@@ -12,19 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from core.access.sessions import SessionClaims, SessionRecord
 from core.officers import Role
+from node.access import enterprises
 from node.access.accounts import SignedIn
 from node.access.checked import RECHECK_MS, CheckedSession, CheckedSessions
 from node.access.desk import SignInDesk
 from node.edge.client import CallError, NodeClient
-from tests.helpers.signin import HandMovedTime, reasons
+from proto.hotline.v1 import odr_pb2
+from tests.helpers.signin import HandMovedTime, code_at, reasons
 from tests.helpers.world import InProcessNode, World, spec
 
 HANDLER = "620102-07"
+GYM = "91620102MA74A1B2C9"
+GYM_PASSWORD = "Gym-owner-2027-ok"
 
 
 @dataclass
@@ -33,7 +38,7 @@ class Door:
 
     node: InProcessNode
     time: HandMovedTime
-    full_checks: list[str]
+    full_checks: list[tuple[Any, ...]]
 
     @property
     def desk(self) -> SignInDesk:
@@ -44,6 +49,13 @@ class Door:
         """The handler, signed in anew (a session of their own)."""
         self.node.signins.forget(HANDLER)
         return self.node.client(HANDLER)
+
+    def other_process(self) -> SignInDesk:
+        """A second hub process on the same database: its own desk, its own memory."""
+        parts = self.node.node
+        return SignInDesk(
+            parts.db, parts.identity, parts.roster, parts.blocking, self.desk.policy, self.time
+        )
 
     def refused(self, call: Callable[[], object]) -> CallError:
         """The error ``call`` raised."""
@@ -58,16 +70,20 @@ def door(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Door]:
     time = HandMovedTime()
     node = world.start(spec("chengguan"), real_ms=time)
     node.add_officer(HANDLER, "李强", (Role.HANDLER,))
-    desk = node.node.access
-    full_checks: list[str] = []
-    check_in_full = desk.authenticate_now
+    yield Door(node, time, calls_of(monkeypatch, node.node.access, "authenticate_now"))
 
-    def counted(token: str, peer: str, method: str) -> SignedIn:
-        full_checks.append(method)
-        return check_in_full(token, peer, method)
 
-    monkeypatch.setattr(desk, "authenticate_now", counted)
-    yield Door(node, time, full_checks)
+def calls_of(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[Any, ...]]:
+    """The arguments of every call of ``owner.name`` from now on (each call goes through)."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(owner, name)
+
+    def noted(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, noted)
+    return calls
 
 
 def test_a_token_checked_in_full_is_answered_from_memory_until_its_row_is_due_again(
@@ -109,11 +125,7 @@ def test_new_credentials_end_the_officer_s_session_at_once_in_the_same_process(
 def test_a_sign_out_by_another_process_takes_effect_within_the_recheck_bound(
     door: Door,
 ) -> None:
-    """A second hub process on the same database: its own desk, its own memory."""
-    parts = door.node.node
-    other = SignInDesk(
-        parts.db, parts.identity, parts.roster, parts.blocking, door.desk.policy, door.time
-    )
+    other = door.other_process()
     with door.fresh_handler() as handler:
         handler.who_am_i()
         who = other.authenticate_now(handler.token, "local:other-process", "WhoAmI")
@@ -123,6 +135,55 @@ def test_a_sign_out_by_another_process_takes_effect_within_the_recheck_bound(
         failed = door.refused(handler.who_am_i)
     assert failed.code == "UNAUTHENTICATED" and "signed out" in failed.message
     assert reasons(door.node)[-2:] == ["sign-out/done/", "call/refused/signed-out"]
+
+
+def _gym_user(door: Door) -> NodeClient:
+    """A client of Chengguan signed in as a new user of the gym."""
+    with door.node.admin() as admin:
+        added = admin.add_enterprise_user(
+            GYM, "desk1", "张经理", GYM_PASSWORD, enterprise_name="兰州某健身"
+        )
+    client = door.node.client()
+    client.enterprise_sign_in(GYM, "desk1", GYM_PASSWORD, code_at(added.totp_secret, door.time()))
+    return client
+
+
+def _disputes(gym: NodeClient) -> odr_pb2.ListDisputesResponse:
+    answer: odr_pb2.ListDisputesResponse = gym.call(
+        "OdrService", "ListDisputes", odr_pb2.ListDisputesRequest()
+    )
+    return answer
+
+
+def test_an_enterprise_user_is_read_with_their_session_not_again_on_every_odr_call(
+    door: Door, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = calls_of(monkeypatch, enterprises, "user")
+    with _gym_user(door) as gym:
+        checks, before = len(door.full_checks), len(reads)
+        for _ in range(5):
+            assert list(_disputes(gym).disputes) == []
+        assert len(door.full_checks) - checks == 1, "one full check, four from memory"
+        assert len(reads) - before == 1, "the user is read with the session row, once"
+
+
+def test_new_credentials_set_by_another_process_end_an_enterprise_session_within_the_bound(
+    door: Door,
+) -> None:
+    """Setting an enterprise user's credentials anew is how a county shuts them out."""
+    other = door.other_process()
+    with _gym_user(door) as gym, door.node.admin() as admin:
+        _disputes(gym)
+        admin.who_am_i()
+        by = other.authenticate_now(admin.token, "local:other-process", "WhoAmI")
+        other.add_enterprise_user_now(
+            by, GYM, "", "desk1", "张经理", "Gym-owner-2028-ok", "local:other-process"
+        )
+        _disputes(gym)  # this process has not re-read the row
+        door.time.advance(seconds=RECHECK_MS / 1000)
+        failed = door.refused(lambda: _disputes(gym))
+    assert failed.code == "UNAUTHENTICATED"
+    assert reasons(door.node)[-1] == "call/refused/signed-out"
 
 
 def _checked(read_ms: int, key: object) -> CheckedSession:

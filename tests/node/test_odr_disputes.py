@@ -23,7 +23,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from core.access.principals import CONSUMER_PRINCIPAL, Principal, PrincipalKind
 from core.errors import NotPermitted, StepNotAllowed
-from core.odr.dispute import ConversionReason, DisputeStatus
+from core.odr.dispute import ConversionReason, DisputeStatus, OdrStepKind
 from core.odr.roster import ApplicantKind, OdrRoster, RosterEntry, Standing
 from core.odr.standing import DisputeOutcome
 from core.ticket.state import TicketState, TicketStatus
@@ -146,7 +146,11 @@ def test_a_settled_dispute_is_closed_at_every_level(channel: Channel) -> None:
         shown = odr(gym, "GetDispute", odr_pb2.GetDisputeRequest(ticket_id=ticket_id))
         assert (shown.consumer_phone, shown.contact_masked) == ("13909310001", False)
         _negotiate(gym, ticket_id)
-    looks = channel.state("chengguan", ticket_id).reveals
+    held = channel.state("chengguan", ticket_id)
+    assert held.dispute is not None
+    signed_by = [(s.by, s.by_name) for s in held.dispute.steps if s.kind is OdrStepKind.CONTACT]
+    assert signed_by == [(f"enterprise:{GYM.credit_code}:desk1", "张经理")]  # as signed in
+    looks = held.reveals
     assert {(r.field, r.officer_id) for r in looks} == {
         (PersonalField.NAME, f"enterprise:{GYM.credit_code}:desk1"),
         (PersonalField.PHONE, f"enterprise:{GYM.credit_code}:desk1"),

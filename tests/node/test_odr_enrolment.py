@@ -11,6 +11,9 @@ input names its field and writes nothing.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,15 +23,18 @@ from google.protobuf.message import Message
 
 from core.deadlines.china_time import china_datetime
 from core.odr.roster import OdrRoster, Standing
-from core.odr.roster_record import next_record
+from core.odr.roster_record import Listing, RosterRecord, next_record
 from core.odr.standing import DisputeOutcome, DisputeRecord, closed_month_before
 from node.cli.main import main as hotline
 from node.devnet.officers import now_ms
 from node.edge.client import CallError, NodeClient
+from node.edge.enrolment import EnrolmentServicer
 from node.enrolment.roster import current_record, read_roster
+from node.storage.database import Database
 from proto.hotline.v1 import enrolment_pb2 as pb
 from proto.hotline.v1 import odr_pb2
-from sync.odr_roster_signing import sign_record
+from sync.odr_roster_signing import open_record, sign_record
+from sync.trust import TrustStore
 from tests.helpers.signin import code_at
 from tests.helpers.world import InProcessNode, World, run_job, spec
 
@@ -503,3 +509,73 @@ def test_the_last_closed_month_is_a_calendar_month_in_china_time() -> None:
     start, end = closed_month_before(at)
     assert china_datetime(start).isoformat().startswith("2026-11-01T00:00:00")
     assert china_datetime(end).isoformat().startswith("2026-12-01T00:00:00")
+
+
+def test_the_whole_roster_is_one_read_even_when_a_listing_lands_in_between(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.start_all("province", "city", "chengguan")
+    enrol(world)
+    county = world["chengguan"]
+    head = world.specs["chengguan"].officers[1].officer_id
+    db = county.node.db
+    reads = db.read
+    listed: list[bool] = []
+
+    @contextmanager
+    def read_then_list() -> Iterator[Any]:
+        # Right after the first read of the answer ends, the county blacklists the gym: an
+        # answer made of two reads would pair the old version with the new record.
+        with reads() as conn:
+            yield conn
+        if not listed:
+            listed.append(True)
+            county.node.enrolment.set_listing_now(
+                head, CREDIT, Listing.BLACKLIST, True, "严重违法失信"
+            )
+
+    monkeypatch.setattr(db, "read", read_then_list)
+    servicer = EnrolmentServicer(county.node.enrolment, county.node.odr_standings)
+    answer = county.run(servicer.GetRoster(pb.GetRosterRequest(include_out=True), None))
+    assert isinstance(answer, pb.OdrRoster) and listed
+    (entry,) = answer.entries
+    assert (answer.version, entry.standing) == (1, pb.ROSTER_STANDING_ENROLLED)
+    monkeypatch.undo()
+    after = county.run(servicer.GetRoster(pb.GetRosterRequest(include_out=True), None))
+    assert isinstance(after, pb.OdrRoster)
+    assert (after.version, after.entries[0].standing) == (2, pb.ROSTER_STANDING_DISQUALIFIED)
+
+
+def test_roster_records_are_checked_before_the_write_transaction_opens(
+    gansu: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enrol(gansu)
+    writing = threading.local()
+    opened_while: list[bool] = []
+
+    def watched(db: Database) -> None:
+        writes = db.write
+
+        @contextmanager
+        def write() -> Iterator[Any]:
+            writing.now = True
+            try:
+                with writes() as conn:
+                    yield conn
+            finally:
+                writing.now = False
+
+        monkeypatch.setattr(db, "write", write)
+
+    def open_and_note(item: pb.SignedRosterRecord, trust: TrustStore) -> RosterRecord:
+        opened_while.append(getattr(writing, "now", False))
+        return open_record(item, trust)
+
+    for name in ("city", "qilihe"):
+        watched(gansu[name].node.db)
+    monkeypatch.setattr("node.enrolment.roster.open_record", open_and_note)
+    # Chengguan's record goes up to the city (taken from a child), then down to Qilihe
+    # (taken from the parent): each checked with no write transaction open on its node.
+    gansu.sync("chengguan", "city", "qilihe")
+    assert roster_of(gansu["qilihe"]).routable(CREDIT) is not None
+    assert len(opened_while) >= 2 and not any(opened_while)

@@ -14,6 +14,14 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from core.odr.standing import DEFAULT_ODR_THRESHOLDS, StandingFigures, judge
+from core.regions import standard_units
+from core.ticket import events as e
+from core.ticket.vocabulary import Channel
+from core.units import UnitDirectory
+from node.cli.terms import TERMS
+from node.edge.enrolment import standing_message
+from node.enrolment.supervision import UnitStanding
 from proto.hotline.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -52,6 +60,26 @@ def refusing(method: Any) -> Any:
             await context.abort(refusal.code, refusal.detail)
 
     return wrapped
+
+
+PERFORMANCE = {ENTERPRISE_A: (12, 11, 9, 9, 2), ENTERPRISE_B: (10, 5, 3, 3, 7)}
+"""Canned figures of the last 90 days: received, answered in time, settled, accepted,
+converted."""
+
+
+def judged(credit_code: str, name: str, *figures: int) -> odr_pb2.EnterpriseStanding:
+    """A standing as the real node answers it: ``figures`` judged by the county's rule
+    (``core.odr.standing.judge``, default thresholds, no poor period before) and put into the
+    message by the real edge's ``standing_message``."""
+    end = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    counted = StandingFigures(credit_code, end - 90 * 86_400_000, end, *figures)
+    return standing_message(UnitStanding(name, judge(counted, DEFAULT_ODR_THRESHOLDS, 0)))
+
+
+def _unit_name(code: str) -> str:
+    """A unit's name as the real node finds it ('' when not known)."""
+    found = UnitDirectory(standard_units()).find(code)
+    return found.name if found is not None else ""
 
 
 def _required(**values: str) -> None:
@@ -203,19 +231,7 @@ class FakeOdr(odr_pb2_grpc.OdrServiceServicer):
     @refusing
     async def GetPerformance(self, request: Any, context: Any) -> Any:
         session = self._enterprise(context)
-        now = dt.datetime.now(dt.UTC)
-        return odr_pb2.EnterpriseStanding(
-            credit_code=session.credit_code,
-            enterprise_name=session.enterprise_name,
-            period_start=stamp(now - dt.timedelta(days=90)),
-            period_end=stamp(now),
-            received=12,
-            answered_in_time=11,
-            settled=9,
-            accepted=9,
-            converted=2,
-            verdict=odr_pb2.STANDING_VERDICT_GOOD,
-        )
+        return judged(session.credit_code, session.enterprise_name, *PERFORMANCE[ENTERPRISE_A])
 
 
 class FakeConsumer(consumer_pb2_grpc.ConsumerServiceServicer):
@@ -258,15 +274,21 @@ class FakeConsumer(consumer_pb2_grpc.ConsumerServiceServicer):
         )
 
     def _progress(self, dispute: odr_pb2.Dispute) -> consumer_pb2.TicketProgress:
+        """The ticket as the real node tells its consumer (``node.desks.consumer.follow``):
+        the ticket's own steps (here, its registration online at the enterprise's county)
+        among ``steps``, the ODR steps in the dispute's history only, units named from the
+        GB/T 2260 table."""
         proposed = dispute.status == odr_pb2.DISPUTE_STATUS_PROPOSED
         settled = dispute.status == odr_pb2.DISPUTE_STATUS_SETTLED
         rating = self.world.ratings.get(dispute.ticket_id, 0)
+        unit = dispute.enterprise_unit
+        unit_name = _unit_name(unit)
         progress = consumer_pb2.TicketProgress(
             ticket_id=dispute.ticket_id,
             kind=common_pb2.TICKET_KIND_COMPLAINT,
-            status="CLOSED" if settled else "ODR",
-            holding_unit=dispute.credit_code,
-            holding_unit_name=dispute.enterprise_name,
+            status="CLOSED" if settled else "REGISTERED",
+            holding_unit=unit,
+            holding_unit_name=unit_name,
             registered_at=dispute.opened_at,
             odr=dispute,
             can_answer_proposal=proposed,
@@ -276,13 +298,13 @@ class FakeConsumer(consumer_pb2_grpc.ConsumerServiceServicer):
         if not settled:
             progress.current_duty = common_pb2.DUTY_ODR_ANSWER
             progress.due_at.CopyFrom(dispute.due_at)
-        for step in dispute.history:
-            progress.steps.add(
-                at=step.at,
-                what=odr_pb2.OdrStepKind.Name(step.kind),
-                unit_name=dispute.enterprise_name,
-                text=step.text,
-            )
+        progress.steps.add(
+            at=dispute.opened_at,
+            what=e.TicketRegistered.__name__,
+            unit=unit,
+            unit_name=unit_name,
+            text=f"已登记（{TERMS[Channel.WEB]}）",
+        )
         return progress
 
     @refusing
@@ -331,35 +353,10 @@ class FakeEnrolment(enrolment_pb2_grpc.EnrolmentServiceServicer):
     @refusing
     async def GetStandings(self, request: Any, context: Any) -> Any:
         self._officer(context)
-        now = dt.datetime.now(dt.UTC)
-        start, end = stamp(now - dt.timedelta(days=90)), stamp(now)
         return enrolment_pb2.GetStandingsResponse(
             standings=[
-                odr_pb2.EnterpriseStanding(
-                    credit_code=ENTERPRISE_A,
-                    enterprise_name=NAME_A,
-                    period_start=start,
-                    period_end=end,
-                    received=12,
-                    answered_in_time=11,
-                    settled=9,
-                    accepted=9,
-                    converted=2,
-                    verdict=odr_pb2.STANDING_VERDICT_GOOD,
-                ),
-                odr_pb2.EnterpriseStanding(
-                    credit_code=ENTERPRISE_B,
-                    enterprise_name=NAME_B,
-                    period_start=start,
-                    period_end=end,
-                    received=10,
-                    answered_in_time=5,
-                    settled=3,
-                    accepted=3,
-                    converted=7,
-                    verdict=odr_pb2.STANDING_VERDICT_WARNING,
-                    reason="按期答复率50%，低于80%",
-                ),
+                judged(code, name, *PERFORMANCE[code])
+                for code, name in ((ENTERPRISE_A, NAME_A), (ENTERPRISE_B, NAME_B))
             ]
         )
 

@@ -67,9 +67,10 @@ def test_the_consumer_files_online_follows_with_id_and_code_and_accepts_the_prop
     assert "您已接受和解方案" in text_of(browser, ".flash")
     assert text_of(browser, "#odr-status") == "已和解"
     assert portal.world.disputes[ticket_id].status == odr_pb2.DISPUTE_STATUS_SETTLED
-    steps = text_of(browser, "#steps")
-    assert "企业提出和解方案" in steps and "退货并全额退款" in steps
-    assert "消费者答复和解方案" in steps
+    steps = text_of(browser, "#odr-history")  # where the node tells the ODR steps
+    assert "提出和解方案（¥1299.00）：退货并全额退款" in steps
+    assert "消费者答复（接受）" in steps
+    assert "已登记（网站）" in text_of(browser, "#steps")
 
     fill(browser, "rate-form", {"rating": "满意"})
     submit(browser, "rate-form")

@@ -158,6 +158,7 @@ def test_the_performance_page_shows_the_enterprises_own_figures(
     browser.find_element(By.LINK_TEXT, "考核情况").click()
     assert text_of(browser, "#verdict") == "良好"
     assert "收到纠纷 12" in text_of(browser, "#performance")
+    assert "依据 answered in time 92%" in text_of(browser, "#performance")
 
 
 def test_signing_out_ends_the_nodes_session(browser: Any, portal: Portal) -> None:

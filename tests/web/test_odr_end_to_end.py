@@ -208,9 +208,16 @@ def test_a_dispute_filed_online_is_settled_in_the_portal_and_closed_at_every_lev
     sign_out(browser)
 
     follow_ticket(browser, channel.url, ticket_id, code)
+    assert text_of(browser, "#ticket-status") == "已登记"  # as the fake node says too
     assert "退还预付卡余额（¥2800.00）" in text_of(browser, "#proposal")
     submit(browser, "accept-form")
     assert text_of(browser, "#odr-status") == "已和解"
+    # What the fake node's FollowTicket mimics (test_fake_node_answers_as_the_real_one.py):
+    # the ticket's own steps, and the ODR steps in the dispute's history.
+    assert "已登记（网站）" in text_of(browser, "#steps")
+    odr_steps = text_of(browser, "#odr-history")
+    assert "提出和解方案（¥2800.00）：退还预付卡余额" in odr_steps
+    assert "消费者答复（接受）" in odr_steps
     sign_out(browser)
 
     channel.world.sync("chengguan", "city")
