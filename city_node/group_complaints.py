@@ -10,7 +10,7 @@ group and the smallest wins, so the links made apart converge.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
@@ -19,7 +19,7 @@ from core.ticket.events import DomainEvent, GroupIncidentLinked
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import TicketKind
 from core.units import Unit, UnitLevel, city_of
-from node.jobs.detection import DEFAULT_LOOKBACK_DAYS
+from node.jobs.detection import DEFAULT_LOOKBACK_DAYS, Plan, SearchMark
 from node.storage.tables import ticket_signals
 from node.views.signals import comparable_rows
 
@@ -65,15 +65,20 @@ class GroupComplaints:
             for r in rows
         ]
 
-    def plan(self, conn: Connection, now_ms: int) -> Mapping[str, Sequence[GroupIncidentLinked]]:
-        """The incident link each member of a group should carry, per ticket."""
+    def plan(
+        self, conn: Connection, now_ms: int, after: SearchMark | None
+    ) -> Plan[GroupIncidentLinked]:
+        """The incident link each member of a group should carry, per ticket.
+
+        Every round reads the whole lookback (``after`` is not used): see docs/incidents.md
+        for why an incremental search of groups is not as simple as the claimants' one."""
         planned: dict[str, list[GroupIncidentLinked]] = defaultdict(list)
         complaints = self._complaints(conn, now_ms)
         for finding in find_groups(complaints, self.rule, city_of(self._unit.code)):
             link = GroupIncidentLinked(finding.incident_id, finding.respondent_key, finding.to_unit)
             for ticket_id in finding.to_link:
                 planned[ticket_id].append(link)
-        return planned
+        return Plan(planned)
 
     def events_for(
         self, state: TicketState, findings: Sequence[GroupIncidentLinked]
