@@ -122,7 +122,7 @@ class Claimants:
                             matched_by, found.tickets, found.businesses, related[:MAX_RELATED]
                         )
                     )
-        return Plan(planned, SearchMark(self.rule, seen))
+        return Plan(planned, SearchMark(self.rule, seen, now_ms))
 
     def events_for(
         self, state: TicketState, findings: Sequence[ClaimantFinding]

@@ -47,6 +47,8 @@ class SearchMark:
 
     rule: Hashable
     change_seq: int
+    at_ms: int
+    """The time the round searched at (what has left the lookback since is known)."""
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,8 @@ ticket_signals = Table(
     Index("ix_ticket_signals_change_seq", "change_seq"),
     Index("ix_ticket_signals_phone_key", "phone_key"),
     Index("ix_ticket_signals_id_key", "id_key"),
+    Index("ix_ticket_signals_respondent_key", "respondent_key"),
+    Index("ix_ticket_signals_name_key", "name_key"),
     Index("ix_ticket_signals_incident_to", "incident_to"),
     Index("ix_ticket_signals_emergency_to", "emergency_to"),
 )

@@ -1,10 +1,10 @@
-"""ticket_signals.change_seq: the storing order of the rows, and the filer keys indexed
+"""ticket_signals.change_seq: the storing order of the rows; filer and business keys indexed
 
-The province's claimant search (province_hub.claimants) looked at every row of its 30-day
-lookback each round; it now looks only at the filers of rows written since its last round
-(by ``change_seq``, ascending with every write) and reads those filers' rows by their keys.
-Rows written before this revision have 0: the search's first round after a start is a full
-pass anyway.
+The province's claimant search (province_hub.claimants) and the city's group search
+(city_node.group_complaints) looked at every row of their 30-day lookback each round; they now
+look only at the filers or businesses of rows written since their last round (by
+``change_seq``, ascending with every write) and read those rows by their keys. Rows written
+before this revision have 0: a search's first round after a start is a full pass anyway.
 
 Revision ID: 0019
 Revises: 0018
@@ -25,6 +25,8 @@ INDEXES = {
     "ix_ticket_signals_change_seq": "change_seq",
     "ix_ticket_signals_phone_key": "phone_key",
     "ix_ticket_signals_id_key": "id_key",
+    "ix_ticket_signals_respondent_key": "respondent_key",
+    "ix_ticket_signals_name_key": "name_key",
 }
 
 
