@@ -12,6 +12,7 @@ in storing order).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
@@ -170,7 +171,7 @@ class SignalsView:
         self.store(rows)
 
 
-class Rounds(Generic[F]):
+class Rounds(ABC, Generic[F]):
     """A node's search over the view, round after round, checked against a full pass."""
 
     def __init__(
@@ -203,6 +204,10 @@ class Rounds(Generic[F]):
         self.searched = incremental.searched
         return incremental
 
+    @abstractmethod
+    def lower_threshold(self) -> None:
+        """The rule changes: a lower threshold."""
+
 
 class Province(Rounds[ClaimantFinding]):
     """The province's claimant search (3 tickets against 2 businesses in 7 days)."""
@@ -212,6 +217,9 @@ class Province(Rounds[ClaimantFinding]):
         self.claimants = Claimants(PROVINCE, rule)
         super().__init__(db, self.claimants, SignalsView.flag)
 
+    def lower_threshold(self) -> None:
+        self.claimants.rule = replace(self.claimants.rule, min_tickets=2)
+
 
 class City(Rounds[GroupIncidentLinked]):
     """The city's group search (3 consumers in 7 days)."""
@@ -219,6 +227,9 @@ class City(Rounds[GroupIncidentLinked]):
     def __init__(self, db: Database) -> None:
         self.groups = GroupComplaints(CITY, GroupRule(min_consumers=3, window_days=7))
         super().__init__(db, self.groups, SignalsView.link)
+
+    def lower_threshold(self) -> None:
+        self.groups.rule = replace(self.groups.rule, min_consumers=2)
 
 
 @pytest.fixture
@@ -228,32 +239,22 @@ def db(db_url: str) -> Iterator[Database]:
     database.close()
 
 
+@pytest.mark.parametrize("node", [Province, City], ids=["claimants", "groups"])
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(script=rounds, rule_change_at=st.one_of(st.none(), st.integers(0, 6)))
-def test_rounds_that_look_only_at_changed_filers_find_what_a_full_pass_finds(
-    db: Database, script: list[Round], rule_change_at: int | None
+def test_rounds_that_look_only_at_what_was_written_since_find_what_a_full_pass_finds(
+    db: Database,
+    node: Callable[[Database], Rounds[object]],
+    script: list[Round],
+    rule_change_at: int | None,
 ) -> None:
-    province = Province(db)
+    rounds = node(db)
     for number, step in enumerate(script):
         if number == rule_change_at:  # the next round is a full pass
-            province.claimants.rule = replace(province.claimants.rule, min_tickets=2)
-        province.round(step)
-
-
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(script=rounds, rule_change_at=st.one_of(st.none(), st.integers(0, 6)))
-def test_rounds_that_look_only_at_changed_businesses_find_what_a_full_pass_finds(
-    db: Database, script: list[Round], rule_change_at: int | None
-) -> None:
-    city = City(db)
-    for number, step in enumerate(script):
-        if number == rule_change_at:
-            city.groups.rule = replace(city.groups.rule, min_consumers=2)
-        city.round(step)
+            rounds.lower_threshold()
+        rounds.round(step)
 
 
 def test_a_late_backlog_received_weeks_ago_is_searched_when_it_is_stored(db: Database) -> None:
@@ -276,7 +277,7 @@ def test_a_changed_rule_is_applied_to_filers_searched_before(db: Database) -> No
     province = Province(db)
     two = tuple(Arrival("p1", "", b, 1, "620102", TicketKind.REPORT) for b in BUSINESSES[:2])
     assert province.round(Round(0, two, ())).findings == {}
-    province.claimants.rule = replace(province.claimants.rule, min_tickets=2)
+    province.lower_threshold()
     assert sorted(province.round(Round(1, (), ())).findings) == sorted(province.view.rows)
 
 
