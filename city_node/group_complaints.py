@@ -19,7 +19,7 @@ from core.ticket.events import DomainEvent, GroupIncidentLinked
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import TicketKind
 from core.units import Unit, UnitLevel, city_of
-from node.jobs.detection import DEFAULT_LOOKBACK_DAYS, Plan, SearchMark
+from node.jobs.detection import DEFAULT_LOOKBACK_DAYS, Plan, SearchMark, resumable
 from node.storage.tables import ticket_signals
 from node.views.signals import comparable_rows, last_change
 
@@ -110,15 +110,11 @@ class GroupComplaints:
         complaints on a first round or under a changed rule, else among the groups of the
         businesses with a row written since ``after`` (or gone from the lookback)."""
         seen = last_change(conn)  # read first: a row written from now on is numbered above
-        if (
-            after is None
-            or after.rule != self.rule
-            or after.change_seq > seen
-            or after.at_ms > now_ms
-        ):
+        mark = resumable(after, self.rule, seen, now_ms)
+        if mark is None:
             complaints = self._complaints(conn, now_ms)
         else:
-            complaints = self._closed_around(conn, now_ms, self._touched(conn, now_ms, after))
+            complaints = self._closed_around(conn, now_ms, self._touched(conn, now_ms, mark))
         planned: dict[str, list[GroupIncidentLinked]] = defaultdict(list)
         for finding in find_groups(complaints, self.rule, city_of(self._unit.code)):
             link = GroupIncidentLinked(finding.incident_id, finding.respondent_key, finding.to_unit)

@@ -35,7 +35,7 @@ from core.ticket.events import DomainEvent, ProfessionalClaimantFlagged
 from core.ticket.state import TicketState
 from core.ticket.vocabulary import TicketKind
 from core.units import Unit, UnitLevel
-from node.jobs.detection import DEFAULT_LOOKBACK_DAYS, Plan, SearchMark
+from node.jobs.detection import DEFAULT_LOOKBACK_DAYS, Plan, SearchMark, resumable
 from node.storage.tables import ticket_signals
 from node.views.signals import comparable_rows, last_change
 
@@ -105,9 +105,8 @@ class Claimants:
         among all filers on a first round or under a changed rule, else among those with a
         row written since ``after``."""
         seen = last_change(conn)  # read first: a row written from now on is numbered above
-        changed_after = None
-        if after is not None and after.rule == self.rule and after.change_seq <= seen:
-            changed_after = after.change_seq
+        mark = resumable(after, self.rule, seen, now_ms)
+        changed_after = None if mark is None else mark.change_seq
         planned: dict[str, list[ClaimantFinding]] = defaultdict(list)
         for column, matched_by in (
             (ticket_signals.c.phone_key, MATCHED_BY_PHONE),

@@ -51,6 +51,18 @@ class SearchMark:
     """The time the round searched at (what has left the lookback since is known)."""
 
 
+def resumable(
+    after: SearchMark | None, rule: Hashable, seen: int, now_ms: int
+) -> SearchMark | None:
+    """``after`` when a round under ``rule`` at ``now_ms``, the view's last write being
+    ``seen``, may look only at what was written since it; None when the round must be a full
+    pass: no mark yet, the rule changed, the view was numbered anew below the mark (restored),
+    or the clock went back (rows older than the last lookback would count again)."""
+    if after is None or after.rule != rule or after.change_seq > seen or after.at_ms > now_ms:
+        return None
+    return after
+
+
 @dataclass(frozen=True)
 class Plan(Generic[Finding]):
     """A round's findings, per ticket, and how far the round looked."""

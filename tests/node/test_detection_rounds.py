@@ -281,6 +281,17 @@ def test_a_changed_rule_is_applied_to_filers_searched_before(db: Database) -> No
     assert sorted(province.round(Round(1, (), ())).findings) == sorted(province.view.rows)
 
 
+def test_a_clock_set_back_makes_the_next_round_a_full_pass(db: Database) -> None:
+    """Three tickets received 35 days ago lie beyond the lookback; with the clock set back ten
+    days they are within it again, and the round finds them though nothing was written."""
+    province = Province(db)
+    old = tuple(
+        Arrival("p1", "", BUSINESSES[b], 35, "620102", TicketKind.REPORT) for b in (0, 3, 3)
+    )
+    assert province.round(Round(0, old, ())).findings == {}
+    assert sorted(province.round(Round(-10 * 24, (), ())).findings) == sorted(province.view.rows)
+
+
 def complaint(consumer: str, business: int, days_ago: int = 0) -> Arrival:
     return Arrival(consumer, "", BUSINESSES[business], days_ago, "620102", TicketKind.COMPLAINT)
 
