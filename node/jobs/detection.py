@@ -8,12 +8,17 @@ snapshot (on the node's blocking pool), then records, in writer jobs, as the nod
 officer (``core.officers.system_officer``), the events still missing, decided again against
 each ticket's state inside the job. The views and the events are durable, so a run repeated
 after a crash or a restart records nothing twice.
+
+A detector may search incrementally: its plan says how far it looked (``SearchMark``) and the
+job hands that back to the next round only once every finding of the plan is recorded; a
+round whose recording failed is searched again from the same mark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection
@@ -34,11 +39,45 @@ DEFAULT_LOOKBACK_DAYS = 30
 arrive late from a county that was offline."""
 
 
+@dataclass(frozen=True)
+class SearchMark:
+    """How far a detector's search has looked: the rule it judged by and the last write to
+    the signals view it had seen (``change_seq``). A round after a recorded one need look only
+    at what was written since, under the same rule."""
+
+    rule: Hashable
+    change_seq: int
+    at_ms: int
+    """The time the round searched at (what has left the lookback since is known)."""
+
+
+def resumable(
+    after: SearchMark | None, rule: Hashable, seen: int, now_ms: int
+) -> SearchMark | None:
+    """``after`` when a round under ``rule`` at ``now_ms``, the view's last write being
+    ``seen``, may look only at what was written since it; None when the round must be a full
+    pass: no mark yet, the rule changed, the view was numbered anew below the mark (restored),
+    or the clock went back (rows older than the last lookback would count again)."""
+    if after is None or after.rule != rule or after.change_seq > seen or after.at_ms > now_ms:
+        return None
+    return after
+
+
+@dataclass(frozen=True)
+class Plan(Generic[Finding]):
+    """A round's findings, per ticket, and how far the round looked."""
+
+    findings: Mapping[str, Sequence[Finding]]
+    searched: SearchMark | None = None
+    """Where the next round may start once these findings are recorded (None: afresh)."""
+
+
 class Detector(Protocol[Finding]):
     """What one kind of detection finds, and the events its findings make of a ticket."""
 
-    def plan(self, conn: Connection, now_ms: int) -> Mapping[str, Sequence[Finding]]:
-        """The findings at ``now_ms``, per ticket, read from a snapshot of the views."""
+    def plan(self, conn: Connection, now_ms: int, after: SearchMark | None) -> Plan[Finding]:
+        """The findings at ``now_ms`` read from the views; ``after``: how far the last
+        recorded round looked (None: the first round, search everything)."""
         ...
 
     def events_for(self, state: TicketState, findings: Sequence[Finding]) -> list[DomainEvent]:
@@ -66,21 +105,25 @@ class DetectionJob(Generic[Finding]):
         self._officer = system_officer(unit)
         self.recorded = 0
         """Events recorded by this job since the node started (for drills and tests)."""
+        self.searched: SearchMark | None = None
+        """How far the last fully recorded round looked (None: no round yet)."""
 
-    def plan(self, now_ms: int) -> dict[str, Sequence[Finding]]:
-        """What the detector finds at ``now_ms`` (a blocking read)."""
+    def plan(self, now_ms: int) -> Plan[Finding]:
+        """What the detector finds at ``now_ms`` after the last recorded round (a blocking read)."""
         with self._read() as conn:
-            return dict(self.detector.plan(conn, now_ms))
+            return self.detector.plan(conn, now_ms, self.searched)
 
     async def run_once(self) -> int:
         """One run; returns how many events it recorded."""
-        planned = await self._blocking.run(self.plan, self._wall_ms())
+        plan = await self._blocking.run(self.plan, self._wall_ms())
+        planned = plan.findings
         ids = sorted(planned)
         recorded = 0
         for start in range(0, len(ids), BATCH):
             chunk = {t: planned[t] for t in ids[start : start + BATCH]}
             recorded += await self._writer.run(self._job(chunk))
         self.recorded += recorded
+        self.searched = plan.searched
         return recorded
 
     def _job(self, planned: dict[str, Sequence[Finding]]) -> Callable[[LogBatch], int]:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, and_, or_, select
 from node.app.blocking import BlockingPool
 from node.desks.intake import same_matter
 from node.storage.tables import ticket_fingerprints, ticket_signals
+from node.views.signals import next_change
 from sync.personal.shelf import LookupKey, SealShelf, lookups_of
 from sync.personal.suites import SealBroken
 from sync.schema import personal_lookups, personal_seals
@@ -82,6 +83,8 @@ class LookupRekey:
 
     def _rekey(self, batch: LogBatch, key: LookupKey, ticket_ids: list[str]) -> int:
         moved = 0
+        # New digests are a change detection must see (a replicated ticket gets its first here).
+        seq = next_change(batch.conn)
         for ticket_id in ticket_ids:
             try:
                 consumer = self._shelf.consumer_of(batch.conn, ticket_id)
@@ -106,7 +109,7 @@ class LookupRekey:
             batch.update(
                 ticket_signals,
                 {"ticket_id": ticket_id},
-                {"phone_key": found.phone_key, "id_key": found.id_key},
+                {"phone_key": found.phone_key, "id_key": found.id_key, "change_seq": seq},
             )
             self._refingerprint(batch, ticket_id, found.phone_key)
             moved += 1

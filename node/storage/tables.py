@@ -300,7 +300,16 @@ ticket_signals = Table(
     Column("emergency_to", String(12), nullable=False),
     Column("emergency_reasons", String(500), nullable=False),
     Column("claimant", Boolean, nullable=False),
+    # Storing order: the row's last write, numbered one above every earlier write
+    # (node.views.signals.next_change), so that detection can look at what changed since its
+    # last round whatever the ticket's receipt time (a county's late backlog).
+    Column("change_seq", BigInteger, nullable=False, server_default="0"),
     Index("ix_ticket_signals_received_ms", "received_ms"),
+    Index("ix_ticket_signals_change_seq", "change_seq"),
+    Index("ix_ticket_signals_phone_key", "phone_key"),
+    Index("ix_ticket_signals_id_key", "id_key"),
+    Index("ix_ticket_signals_respondent_key", "respondent_key"),
+    Index("ix_ticket_signals_name_key", "name_key"),
     Index("ix_ticket_signals_incident_to", "incident_to"),
     Index("ix_ticket_signals_emergency_to", "emergency_to"),
 )

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    func,
     select,
 )
 
@@ -108,6 +109,7 @@ def signal_row(state: TicketState, lookups: tuple[str, str] = ("", "")) -> dict[
         "emergency_to": emergency.to_unit if emergency else "",
         "emergency_reasons": REASONS_SEPARATOR.join(emergency.reasons)[:500] if emergency else "",
         "claimant": claimant is not None,
+        "change_seq": 0,  # numbered when written (refresh_signals)
     }
 
 
@@ -115,8 +117,12 @@ def refresh_signals(
     conn: Connection,
     states: Iterable[TicketState],
     before: Mapping[str, TicketState] | None = None,
+    *,
+    seq: int | None = None,
 ) -> None:
     """Write the signals rows of ``states`` (called in the projection's transaction).
+
+    ``seq``: the ``change_seq`` to number them with (by default ``next_change``).
 
     ``before`` maps tickets to the state their row was last written from (the projection
     writes it from every state it commits, and a rebuild from the fold). A ticket whose
@@ -139,8 +145,35 @@ def refresh_signals(
         for state in changed
         if (row := signal_row(state, held.get(state.ticket_id, ("", "")))) is not None
     ]
-    if rows:
-        _UPSERT_SIGNALS.run(conn, rows)
+    write_signal_rows(conn, rows, seq=seq)
+
+
+def write_signal_rows(
+    conn: Connection, rows: list[dict[str, object]], *, seq: int | None = None
+) -> None:
+    """Upsert signals rows (``signal_row``), numbered in storing order: ``seq``, by default
+    ``next_change``."""
+    if not rows:
+        return
+    numbered = next_change(conn) if seq is None else seq
+    for row in rows:
+        row["change_seq"] = numbered
+    _UPSERT_SIGNALS.run(conn, rows)
+
+
+def last_change(conn: Connection) -> int:
+    """The ``change_seq`` of the latest write to the signals view as committed (0: none).
+
+    A writer transaction holds the node's head lock from its start to its commit, on every
+    process of a node (``sync.writer.events``), and numbers its rows above every committed
+    one: so a write not yet visible when this is read gets a larger number than it returns.
+    """
+    return int(conn.execute(select(func.max(ticket_signals.c.change_seq))).scalar() or 0)
+
+
+def next_change(conn: Connection) -> int:
+    """The ``change_seq`` of the rows a writer transaction writes (called inside it)."""
+    return last_change(conn) + 1
 
 
 def lookups_of(conn: Connection, ticket_ids: Sequence[str]) -> dict[str, tuple[str, str]]:

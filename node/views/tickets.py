@@ -21,7 +21,7 @@ from core.units import Unit
 from node.storage.tables import consumer_codes, ticket_fingerprints, ticket_signals, tickets
 from node.views.feed import audiences_before, feed_children
 from node.views.obligations import DeadlineRules
-from node.views.signals import refresh_signals
+from node.views.signals import next_change, refresh_signals
 from sync.codec import encode_ticket
 from sync.log_store import EventLog
 from sync.schema import personal_lookups, personal_seals
@@ -114,6 +114,9 @@ class TicketProjection:
 
     def rebuild(self, conn: Connection) -> int:
         """Recompute the whole ``tickets`` table from the log; returns the number of tickets."""
+        # Rebuilt rows are numbered above every row they replace: detection that last looked
+        # at the view before the rebuild sees all of them as changed.
+        seq = next_change(conn)
         conn.execute(delete(tickets))
         conn.execute(delete(ticket_signals))
         ids = EventLog(conn).all_ticket_ids()
@@ -121,7 +124,7 @@ class TicketProjection:
             states = [self.fold_from_log(conn, t) for t in ids[start : start + 500]]
             if states:
                 conn.execute(insert(tickets), [projection_row(s) for s in states])
-                refresh_signals(conn, states)
+                refresh_signals(conn, states, seq=seq)
                 if self.deadlines is not None:
                     self.deadlines.refresh(conn, states)
         return len(ids)

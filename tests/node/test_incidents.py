@@ -267,3 +267,11 @@ def test_a_filer_with_many_tickets_across_businesses_is_flagged_for_a_uniform_an
     world.sync("city", "chengguan")  # the flag reaches the county handling the gym ticket
     at_county = state(world, "chengguan", flagged[0])
     assert at_county.claimant == seen and not at_county.in_conflict
+
+    # Later rounds look only at the filers of what was stored since: the sixth is flagged.
+    clock.set(china("2026-12-06", 10))
+    sixth = replace(GYM_COMPLAINT, consumer=claimant, respondent=NOODLES, facts="又一次索赔。")
+    sixth_id = file(world, "province", sixth)
+    assert detect(world["province"]) == 1
+    later = state(world, "province", sixth_id).claimant
+    assert later is not None and (later.tickets, later.businesses) == (6, 5)

@@ -46,6 +46,6 @@ def test_three_processes_starting_together_migrate_a_fresh_database_once(
     try:
         with engine.connect() as conn:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
-            assert list(versions) == ["0018"]
+            assert list(versions) == ["0019"]
     finally:
         engine.dispose()
