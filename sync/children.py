@@ -321,7 +321,7 @@ class ChildReplication:
             ]
             report = IngestReport()
             for taken in await asyncio.gather(
-                *(self._writer.run(job, lane=Lane.REPLICATION) for job in jobs)
+                *(self._writer.run(job, lane=Lane.BACKLOG) for job in jobs)
             ):
                 report.add(taken)
             return report

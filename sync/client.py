@@ -504,7 +504,7 @@ class ParentLink:
                         shelf=self._shelf,
                         seals=prepared,
                     ),
-                    lane=Lane.REPLICATION,  # the desk's jobs go first (sync.writer.lanes)
+                    lane=Lane.BACKLOG,  # the desk's jobs go first (sync.writer.lanes)
                 )
             )
             storing.add_done_callback(partial(self._pulled_to, batch.cursor, len(batch.events)))

@@ -1,18 +1,19 @@
-"""The writer's two queues: the desk's jobs before a peer's backlog, and neither one starved.
+"""The writer's two queues: the desk's jobs before a backlog's, and neither one starved.
 
 Why this exists: a node's one log writer takes two kinds of work. Its own officers' commands
 (a registration at the hotline desk, casework, a child's hello) each have a caller waiting on
 the line; a replication storm's backlogs (``sync.children``, docs/storm.md) are thousands of
-events for which only the total time counts. In one first-come queue a registration offered
-just after a backlog waited for the whole of it. So each job is queued on a ``Lane``, and the
-writer serves them in turns:
+events for which only the total time counts, and so are the batches of catch-up jobs such as
+re-keying the look-ups of the seals those backlogs brought (``node.jobs.lookup_rekey``). In
+one first-come queue a registration offered just after a backlog waited for the whole of it.
+So each job is queued on a ``Lane``, and the writer serves them in turns:
 
-* when both lanes have work, a group of desk jobs and a group of replication jobs alternate,
-  so the desk waits for at most one replication group, and a backlog at least every other turn
+* when both lanes have work, a group of desk jobs and a group of backlog jobs alternate, so
+  the desk waits for at most one backlog group, and a backlog moves at least every other turn
   however busy the desk (3·15 morning) is;
-* a replication group grows only while no desk job waits (``LogWriter`` asks ``waiting``
-  between its jobs), so a registration arriving meanwhile waits for the job under way and the
-  commit, not for every slice of backlog already queued.
+* a backlog group grows only while no desk job waits (``LogWriter`` asks ``waiting`` between
+  its jobs), so a registration arriving meanwhile waits for the job under way and the commit,
+  not for every slice of backlog already queued.
 
 Each lane keeps its own order: the slices of one pushed batch are taken in the order they were
 offered, which chains taken link by link rely on.
@@ -34,8 +35,9 @@ class Lane(enum.Enum):
 
     DESK = "desk"
     """A caller is waiting for this job: an officer's command, a sweep's chunk, a child's hello."""
-    REPLICATION = "replication"
-    """A slice of a peer's backlog: taken in turn with the desk, never ahead of it."""
+    BACKLOG = "backlog"
+    """Work nobody waits for on the line, in slices: a peer's backlog (replication), a
+    catch-up job's batch (re-keying look-ups). Taken in turn with the desk, never ahead."""
 
 
 class Lanes(Generic[P]):
@@ -44,7 +46,7 @@ class Lanes(Generic[P]):
     def __init__(self) -> None:
         self._ready = threading.Condition()
         self._queues: dict[Lane, deque[P]] = {lane: deque() for lane in Lane}
-        self._served_last = Lane.REPLICATION
+        self._served_last = Lane.BACKLOG
         self._closed = False
 
     def put(self, item: P, lane: Lane) -> None:
@@ -105,4 +107,4 @@ class Lanes(Generic[P]):
 
 
 def _other(lane: Lane) -> Lane:
-    return Lane.DESK if lane is Lane.REPLICATION else Lane.REPLICATION
+    return Lane.DESK if lane is Lane.BACKLOG else Lane.BACKLOG

@@ -1,14 +1,14 @@
 """``LogWriter``: the writer thread of a node, its queue, group commit and the hand-back.
 
 Callers queue jobs from any thread (``submit``, ``call``) or event loop (``run``), each on a
-lane (``sync.writer.lanes``): the desk's jobs, where a caller is on the line, and slices of a
-peer's backlog (replication), served in turns so that a registration never waits behind a
-whole replication storm. The thread takes what is waiting in one lane, up to ``max_batch``
-jobs, and commits them together (``sync.writer.transaction``): one fsync for many tickets,
-which is what makes durable SQLite fast enough for a call-centre surge. A replication group
-stops growing as soon as a desk job waits, or after ``replication_budget`` seconds of its jobs.
-Each caller is answered only after the commit, the asyncio callers of one loop with one
-wake-up.
+lane (``sync.writer.lanes``): the desk's, where a caller is on the line, or the backlog's (a
+peer's backlog in slices, a catch-up job's batches), served in turns so that a registration
+never waits behind a whole replication storm. The thread takes what is waiting in one lane,
+up to ``max_batch`` jobs, and commits them together (``sync.writer.transaction``): one fsync
+for many tickets, which is what makes durable SQLite fast enough for a call-centre surge. A
+backlog group stops growing as soon as a desk job waits, or after ``backlog_budget`` seconds
+of its jobs. Each caller is answered only after the commit, the asyncio callers of one loop
+with one wake-up.
 
 Stopping is part of the contract, for a node that drains on SIGTERM: ``stop`` lets every job
 queued before it commit and be answered, then ends the thread. A job offered after ``stop``
@@ -50,8 +50,8 @@ T = TypeVar("T")
 STOPPING = "the node is stopping: its log writer takes no more jobs"
 WAIT_LIMIT = 30.0
 """Seconds an asyncio caller waits for its job, queue time included, unless told else."""
-REPLICATION_BUDGET = 0.040
-"""Seconds of replication jobs after which their group stops growing and commits: what a desk
+BACKLOG_BUDGET = 0.040
+"""Seconds of backlog jobs after which their group stops growing and commits: what a desk
 job arriving just then may wait for at most, besides the flush and commit of that group."""
 
 
@@ -100,7 +100,7 @@ class LogWriter:
         group_wait: float = 0.001,
         trust: TrustStore | None = None,
         wait_limit: float = WAIT_LIMIT,
-        replication_budget: float = REPLICATION_BUDGET,
+        backlog_budget: float = BACKLOG_BUDGET,
     ) -> None:
         self._engine = engine
         self.trust = trust
@@ -111,7 +111,7 @@ class LogWriter:
         self._project = project
         self._max_batch = max_batch
         self._group_wait = group_wait
-        self._replication_budget = replication_budget
+        self._backlog_budget = backlog_budget
         self.wait_limit = wait_limit
         """Seconds ``run`` waits for a job before it gives up (``Busy`` or ``WaitExpired``)."""
         self._claims = threading.Lock()
@@ -247,24 +247,24 @@ class LogWriter:
             items.append(item)
         return self._take(items)
 
-    def _replication_start(self) -> list[_Pending]:
-        """The first job of a replication group (its turn came: the desk waits meanwhile)."""
-        while (item := self._lanes.take(Lane.REPLICATION)) is not None:
+    def _backlog_start(self) -> list[_Pending]:
+        """The first job of a backlog group (its turn came: the desk waits meanwhile)."""
+        while (item := self._lanes.take(Lane.BACKLOG)) is not None:
             live = self._take([item])
             if live:
                 return live
         return []
 
-    def _next_replication(self, started: float, taken: int) -> _Pending | None:
-        """One more replication job for the group under way, or None to close it: as soon as
-        a desk job waits, after ``replication_budget`` seconds of jobs, or at ``max_batch``."""
+    def _next_backlog(self, started: float, taken: int) -> _Pending | None:
+        """One more backlog job for the group under way, or None to close it: as soon as
+        a desk job waits, after ``backlog_budget`` seconds of jobs, or at ``max_batch``."""
         if (
             taken >= self._max_batch
             or self._lanes.waiting(Lane.DESK)
-            or time.perf_counter() - started >= self._replication_budget
+            or time.perf_counter() - started >= self._backlog_budget
         ):
             return None
-        more = self._replication_start()
+        more = self._backlog_start()
         return more[0] if more else None
 
     def _loop(self) -> None:
@@ -276,7 +276,7 @@ class LogWriter:
                     busy = len(group) > 1
                     growing = False
                 else:
-                    group = self._replication_start()
+                    group = self._backlog_start()
                     growing = True
                 if not group:  # every caller of these gave up before they were taken
                     continue
@@ -299,14 +299,14 @@ class LogWriter:
             self._hand_back(left, [(False, StorageError(STOPPING)) for _ in left])
 
     def _run_group(self, group: list[_Pending], *, growing: bool = False) -> None:
-        """Commit ``group``; ``growing``: a replication group, which takes more replication
-        jobs between its jobs while ``_next_replication`` gives them (``group`` grows)."""
+        """Commit ``group``; ``growing``: a backlog group, which takes more backlog jobs
+        between its jobs while ``_next_backlog`` gives them (``group`` grows)."""
         started = time.perf_counter()
         took: float | None = None
 
         def jobs() -> Iterator[Job[Any]]:
             yield from (p.job for p in list(group))
-            while growing and (more := self._next_replication(started, len(group))) is not None:
+            while growing and (more := self._next_backlog(started, len(group))) is not None:
                 group.append(more)
                 yield more.job
 

@@ -82,8 +82,7 @@ def test_registration_is_not_queued_behind_a_backlog(make_writer: MakeWriter) ->
     ledger = Ledger(writer)
     release, holder = hold_writer(writer)
     backlog = [
-        writer.submit(ledger.job(f"slice {i}", seconds=0.05), lane=Lane.REPLICATION)
-        for i in range(6)
+        writer.submit(ledger.job(f"slice {i}", seconds=0.05), lane=Lane.BACKLOG) for i in range(6)
     ]
     registration = writer.submit(ledger.job("registration", then=register_job("T-DESK")))
     release.set()
@@ -98,7 +97,7 @@ def test_a_backlog_moves_between_the_groups_of_a_busy_desk(make_writer: MakeWrit
     writer = make_writer(max_batch=4)
     ledger = Ledger(writer)
     release, holder = hold_writer(writer)
-    backlog = [writer.submit(ledger.job(f"R{i}"), lane=Lane.REPLICATION) for i in range(3)]
+    backlog = [writer.submit(ledger.job(f"R{i}"), lane=Lane.BACKLOG) for i in range(3)]
     desk = [writer.submit(ledger.job(f"D{i}")) for i in range(12)]
     release.set()
     settle(backlog + desk)
@@ -112,23 +111,21 @@ def test_a_backlog_moves_between_the_groups_of_a_busy_desk(make_writer: MakeWrit
 def test_a_backlog_commits_in_few_groups_while_the_desk_is_quiet(
     make_writer: MakeWriter,
 ) -> None:
-    writer = make_writer(replication_budget=10.0)
+    writer = make_writer(backlog_budget=10.0)
     ledger = Ledger(writer)
     release, holder = hold_writer(writer)
-    backlog = [writer.submit(ledger.job(f"R{i}"), lane=Lane.REPLICATION) for i in range(8)]
+    backlog = [writer.submit(ledger.job(f"R{i}"), lane=Lane.BACKLOG) for i in range(8)]
     release.set()
     assert settle(backlog) == [f"R{i}" for i in range(8)]
     holder.result(30)
     assert ledger.groups == [1, 8]  # the holder, then every slice in one transaction
 
 
-def test_a_replication_group_closes_after_its_budget(make_writer: MakeWriter) -> None:
-    writer = make_writer(replication_budget=0.5)
+def test_a_backlog_group_closes_after_its_budget(make_writer: MakeWriter) -> None:
+    writer = make_writer(backlog_budget=0.5)
     ledger = Ledger(writer)
     release, holder = hold_writer(writer)
-    backlog = [
-        writer.submit(ledger.job(f"R{i}", seconds=0.3), lane=Lane.REPLICATION) for i in range(5)
-    ]
+    backlog = [writer.submit(ledger.job(f"R{i}", seconds=0.3), lane=Lane.BACKLOG) for i in range(5)]
     release.set()
     settle(backlog)
     holder.result(30)
@@ -136,8 +133,8 @@ def test_a_replication_group_closes_after_its_budget(make_writer: MakeWriter) ->
     assert ledger.groups == [1, 2, 2, 1]  # 0.3 s each: the second job passes the 0.5 s
 
 
-def test_a_replication_group_closes_when_a_desk_job_arrives(make_writer: MakeWriter) -> None:
-    writer = make_writer(replication_budget=10.0)
+def test_a_backlog_group_closes_when_a_desk_job_arrives(make_writer: MakeWriter) -> None:
+    writer = make_writer(backlog_budget=10.0)
     ledger = Ledger(writer)
 
     def slice_that_lets_the_desk_in(batch: LogBatch) -> str:
@@ -147,8 +144,8 @@ def test_a_replication_group_closes_when_a_desk_job_arrives(make_writer: MakeWri
 
     release, holder = hold_writer(writer)
     desk: list[Future[str]] = []
-    first = writer.submit(slice_that_lets_the_desk_in, lane=Lane.REPLICATION)
-    rest = [writer.submit(ledger.job(f"R{i}"), lane=Lane.REPLICATION) for i in range(1, 4)]
+    first = writer.submit(slice_that_lets_the_desk_in, lane=Lane.BACKLOG)
+    rest = [writer.submit(ledger.job(f"R{i}"), lane=Lane.BACKLOG) for i in range(1, 4)]
     release.set()
     settle([first, *rest])
     settle(desk)
@@ -162,7 +159,7 @@ def test_stop_commits_the_jobs_queued_in_both_lanes(make_writer: MakeWriter) -> 
     ledger = Ledger(writer)
     release, holder = hold_writer(writer)
     queued = [writer.submit(register_job(f"Q{i}")) for i in range(3)]
-    queued += [writer.submit(ledger.job(f"R{i}"), lane=Lane.REPLICATION) for i in range(3)]
+    queued += [writer.submit(ledger.job(f"R{i}"), lane=Lane.BACKLOG) for i in range(3)]
     stopping = threading.Thread(target=writer.stop)
     stopping.start()
     while not writer.stopping:
