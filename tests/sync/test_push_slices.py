@@ -27,7 +27,7 @@ from sync.personal.shelf import PreparedSeal
 from sync.personal.suites import CipherSuite
 from sync.push_slices import SLICE_EVENTS, cut
 from tests.helpers.registrations import COUNTY, registration
-from tests.helpers.world import World
+from tests.helpers.world import World, chain_held
 
 
 def _chain(length: int) -> list[CheckedEvent]:
@@ -107,14 +107,8 @@ def test_a_backlog_longer_than_a_slice_arrives_whole_with_its_seals(world: World
         sealed_here = conn.execute(
             select(func.count()).select_from(schema.personal_seals)
         ).scalar_one()
-    city = world["city"].node
-    with city.db.read() as conn:
-        head = EventLog(conn).head(county.identity.node_id)
-        held = conn.execute(
-            select(func.count())
-            .select_from(schema.events)
-            .where(schema.events.c.origin_node == county.identity.node_id)
-        ).scalar_one()
+    head, held = chain_held(world["city"], county.identity.node_id)
+    with world["city"].node.db.read() as conn:
         sealed_there = conn.execute(
             select(func.count()).select_from(schema.personal_seals)
         ).scalar_one()
