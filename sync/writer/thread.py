@@ -50,9 +50,11 @@ T = TypeVar("T")
 STOPPING = "the node is stopping: its log writer takes no more jobs"
 WAIT_LIMIT = 30.0
 """Seconds an asyncio caller waits for its job, queue time included, unless told else."""
-BACKLOG_BUDGET = 0.040
-"""Seconds of backlog jobs after which their group stops growing and commits: what a desk
-job arriving just then may wait for at most, besides the flush and commit of that group."""
+BACKLOG_BUDGET = 0.015
+"""Seconds of backlog jobs after which their group stops growing and commits. A desk job
+arriving just then waits for that, the job under way, and the group's flush and commit, which
+take about as long again as its jobs: with 40 ms, groups of four slices held the writer for
+90 to 160 ms in the storm (docs/storm.md); with 15 ms, mostly one or two slices."""
 
 
 @dataclass
