@@ -12,8 +12,10 @@ One run:
    enrolled under a fresh test hierarchy, register ``events`` complaints while offline;
 2. starts the city (620100) as its own process with ``--max-pushes``, and an operator who
    registers tickets there at ``intake_rate`` a second from a thread, timing each call;
-3. lets every county reconnect at once, spread over ``workers`` processes (asyncio tasks in
-   each), until each county's whole chain is acknowledged or ``seconds`` pass;
+3. starts ``workers`` processes, each building its share of the counties' nodes, and once
+   all are built (``workers_ready_s``) lets every county reconnect at once (asyncio tasks in
+   each process), until each county's whole chain is acknowledged or ``seconds`` pass; the
+   storm's clock, and the intake window it is judged by, start at that moment;
 4. checks: every county's chain held by the city to its last event (the parent's own answer,
    its heads after the push: chains are only taken link by link, so a head at the county's last
    sequence means the chain is whole), the city's tickets grown by every backlog plus every
@@ -175,17 +177,24 @@ def _storm(
     """The storm itself against a started city; the figures and the reasons it failed."""
     shares = [folders[i::workers] for i in range(workers) if folders[i::workers]]
     spawn = multiprocessing.get_context("spawn")
-    with city.client(OPERATOR) as operator, spawn.Pool(len(shares)) as pool:
+    with (
+        city.client(OPERATOR) as operator,
+        spawn.Manager() as manager,
+        spawn.Pool(len(shares)) as pool,
+    ):
         before = _held(operator)
         probe = IntakeProbe(operator, intake_rate)
         probe.start()
-        time.sleep(1.0)  # a second of intake before the storm, for comparison
-        say(f"storm: {len(folders)} counties reconnect to {city.peer_target} at once ...")
-        t0 = time.perf_counter()
+        ready = manager.Barrier(len(shares) + 1)
+        started = time.perf_counter()
         pending = [
-            pool.apply_async(reconnect_counties, (share, city.peer_target, seconds))
+            pool.apply_async(reconnect_counties, (share, city.peer_target, seconds, ready))
             for share in shares
         ]
+        ready.wait(seconds)  # every worker has built its counties' nodes
+        workers_ready = time.perf_counter() - started
+        say(f"storm: {len(folders)} counties reconnect to {city.peer_target} at once ...")
+        t0 = time.perf_counter()
         reports = [r for p in pending for r in p.get(timeout=seconds + 120)]
         t1 = time.perf_counter()
         probe.stop()
@@ -216,6 +225,7 @@ def _storm(
         "other_failures": sum(r["other_failures"] for r in reports),
         "other_errors": sorted({r["error"] for r in reports if r["error"]})[:5],
         "slowest_county_s": round(max((r["seconds"] for r in reports), default=0.0), 2),
+        "workers_ready_s": round(workers_ready, 2),
         "intake_calls": calls,
         "intake_p99_ms": round(p99, 1),
         "tickets_held": after,

@@ -20,6 +20,7 @@ import random
 import time
 import uuid
 from pathlib import Path
+from threading import Barrier
 from typing import Any
 
 from core.officers import Role
@@ -136,7 +137,7 @@ async def _reconnect(node: Node, deadline: float) -> Reconnection:
 
 
 async def _reconnect_all(
-    folders: list[tuple[str, str]], parent: str, seconds: float
+    folders: list[tuple[str, str]], parent: str, seconds: float, ready: Barrier | None
 ) -> list[Reconnection]:
     nodes = []
     for unit, folder in folders:
@@ -150,8 +151,13 @@ async def _reconnect_all(
         node = build_node(settings, profile_of(UnitLevel.COUNTY))
         node.writer.start()
         nodes.append(node)
-    deadline = time.monotonic() + seconds
     try:
+        if ready is not None:
+            # Every worker's nodes are built before any county reconnects: the storm starts
+            # at once for all of them, and the start-up of the worker processes (a second on
+            # an idle machine, many on a busy one) is not inside it.
+            await asyncio.get_running_loop().run_in_executor(None, ready.wait, seconds)
+        deadline = time.monotonic() + seconds
         return list(await asyncio.gather(*(_reconnect(n, deadline) for n in nodes)))
     finally:
         for node in nodes:
@@ -164,8 +170,9 @@ async def _reconnect_all(
 
 
 def reconnect_counties(
-    folders: list[tuple[str, str]], parent: str, seconds: float
+    folders: list[tuple[str, str]], parent: str, seconds: float, ready: Barrier | None = None
 ) -> list[dict[str, Any]]:
-    """A worker process's share of the storm: its counties reconnect at once (as tasks)."""
-    results = asyncio.run(_reconnect_all(folders, parent, seconds))
+    """A worker process's share of the storm: its counties reconnect at once (as tasks), once
+    every party of ``ready`` (the other workers and the storm's conductor) is ready."""
+    results = asyncio.run(_reconnect_all(folders, parent, seconds, ready))
     return [dataclasses.asdict(r) for r in results]

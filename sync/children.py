@@ -42,13 +42,14 @@ from sync.personal.shelf import PreparedSeal, SealShelf
 from sync.pki import NodeCertificate, PkiError, load_certificates
 from sync.protocol import PROTOCOL_VERSION, check_peer_protocol
 from sync.push_admission import PushAdmission
+from sync.push_slices import SLICE_EVENTS, cut
 from sync.received import batch_certificates, read_batch
 from sync.rule_book_signing import RuleBookHolder
 from sync.trust import TrustStore
 from sync.trust_sharing import peer_certificates, trust_bundle, welcome
 from sync.verification import SignatureVerifier
 from sync.waits import WAIT_LIMIT, in_executor
-from sync.writer import LogBatch, LogWriter
+from sync.writer import Lane, LogBatch, LogWriter
 
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
 T = TypeVar("T")
@@ -117,12 +118,15 @@ class ChildReplication:
         shelf: SealShelf | None = None,
         lookup_keys: LookupKeyKeeper | None = None,
         admission: PushAdmission | None = None,
+        slice_events: int = SLICE_EVENTS,
     ) -> None:
         if identity.credentials is None:
             raise NotEnrolled("a node serves its children only once it is enrolled (hotline pki)")
         self.admission = admission or PushAdmission()
         """How many children may push at once; one more is refused ``Busy`` with a retry hint
         (``sync.push_admission``)."""
+        self._slice_events = slice_events
+        """Events of a pushed batch per writer job (``sync.push_slices``)."""
         self._shelf = shelf
         """The sealed personal data: taken in beside pushed registrations, sent beside fed ones
         (None: a node that keeps none, and drops what comes)."""
@@ -301,17 +305,26 @@ class ChildReplication:
             certificates: list[NodeCertificate],
             seals: list[PreparedSeal],
         ) -> IngestReport:
-            return await self._writer.run(
+            # In slices on the replication lane, all queued at once (the lane keeps their
+            # order): the desk's jobs go between them (``sync.push_slices``).
+            jobs = [
                 partial(
                     _take_chains,
                     shelf=self._shelf,
-                    seals=seals,
-                    checked=checked,
+                    seals=part.seals,
+                    checked=part.checked,
                     peer=child.node_id,
                     subtree_prefix=prefix,
-                    certificates=certificates,
+                    certificates=certificates if n == 0 else [],
                 )
-            )
+                for n, part in enumerate(cut(checked, seals, self._slice_events))
+            ]
+            report = IngestReport()
+            for taken in await asyncio.gather(
+                *(self._writer.run(job, lane=Lane.BACKLOG) for job in jobs)
+            ):
+                report.add(taken)
+            return report
 
         async for batch in batches:
             checked, certificates, broken = await self._checked(batch)

@@ -47,7 +47,7 @@ from sync.trust import TrustStore
 from sync.trust_sharing import peer_certificates, trust_bundle, welcome
 from sync.verification import SignatureVerifier
 from sync.waits import WAIT_LIMIT, in_executor
-from sync.writer import LogBatch, LogWriter
+from sync.writer import Lane, LogBatch, LogWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -503,7 +503,8 @@ class ParentLink:
                         cursor=batch.cursor,
                         shelf=self._shelf,
                         seals=prepared,
-                    )
+                    ),
+                    lane=Lane.BACKLOG,  # the desk's jobs go first (sync.writer.lanes)
                 )
             )
             storing.add_done_callback(partial(self._pulled_to, batch.cursor, len(batch.events)))

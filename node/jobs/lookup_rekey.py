@@ -8,8 +8,13 @@ seal taken in by replication comes without look-ups (computing them would slow a
 catch-up). This job finds, a batch per round, the tickets whose look-ups are under another key
 or missing while their seal is held, opens their seals (deleting one that does not open to its
 commitment), and writes the digests under the key in force into
-``personal_lookups``, the signals view and the same-matter fingerprints, in one writer job per
-batch. Nothing of the clear values is kept; erased tickets have no seal and are left alone.
+``personal_lookups``, the signals view and the same-matter fingerprints. Nothing of the clear
+values is kept; erased tickets have no seal and are left alone.
+
+A batch is written in writer jobs of ``SLICE`` tickets on the writer's backlog lane
+(``sync.writer.lanes``): opening a seal is done on the writer, and a replication storm leaves
+thousands of seals to open, so one job of a whole batch held the writer for over a second and
+every registration at the desk waited for it (docs/storm.md).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, or_, select
@@ -28,7 +34,7 @@ from node.views.signals import next_change
 from sync.personal.shelf import LookupKey, SealShelf, lookups_of
 from sync.personal.suites import SealBroken
 from sync.schema import personal_lookups, personal_seals
-from sync.writer import LogBatch, LogWriter
+from sync.writer import Lane, LogBatch, LogWriter
 
 if TYPE_CHECKING:
     from node.app.runtime import Node
@@ -38,6 +44,8 @@ log = logging.getLogger(__name__)
 ReadSnapshot = Callable[[], AbstractContextManager[Connection]]
 BATCH = 500
 """Tickets re-keyed per round."""
+SLICE = 50
+"""Tickets re-keyed per writer job."""
 
 
 class LookupRekey:
@@ -50,12 +58,14 @@ class LookupRekey:
         writer: LogWriter,
         blocking: BlockingPool,
         batch: int = BATCH,
+        slice_size: int = SLICE,
     ) -> None:
         self._shelf = shelf
         self._read = read
         self._writer = writer
         self._blocking = blocking
         self._batch = batch
+        self._slice = slice_size
 
     def _pending(self, key_id: str) -> list[str]:
         seals, lookups = personal_seals.c, personal_lookups.c
@@ -77,7 +87,12 @@ class LookupRekey:
         pending = await self._blocking.run(self._pending, key.key_id)
         if not pending:
             return 0
-        moved = await self._writer.run(lambda batch: self._rekey(batch, key, pending))
+        moved = 0
+        for start in range(0, len(pending), self._slice):
+            part = pending[start : start + self._slice]
+            moved += await self._writer.run(
+                partial(self._rekey, key=key, ticket_ids=part), lane=Lane.BACKLOG
+            )
         log.info("re-keyed the look-ups of %d tickets under look-up key %s", moved, key.key_id)
         return 0
 

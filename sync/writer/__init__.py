@@ -19,12 +19,14 @@ The modules, from the bottom up:
 - ``batch``: ``LogBatch``, what a job is given: the above plus trust, alerts, quarantine;
 - ``flush``: writing a batch (``event_row`` builds an event's row, the one place it is built);
 - ``transaction``: one group of jobs in one transaction, undo on failure, after-commit;
-- ``thread``: ``LogWriter``, the thread, its queue, the hand-back and stopping.
+- ``lanes``: the two queues, the desk's jobs and a peer's backlog, served in turns;
+- ``thread``: ``LogWriter``, the thread, its lanes, the hand-back and stopping.
 """
 
 from sync.writer.batch import LogBatch
 from sync.writer.flush import ProjectionHook, event_row
+from sync.writer.lanes import Lane
 from sync.writer.thread import STOPPING, LogWriter
 from sync.writer.transaction import Job
 
-__all__ = ["STOPPING", "Job", "LogBatch", "LogWriter", "ProjectionHook", "event_row"]
+__all__ = ["STOPPING", "Job", "Lane", "LogBatch", "LogWriter", "ProjectionHook", "event_row"]

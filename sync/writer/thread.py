@@ -1,10 +1,14 @@
 """``LogWriter``: the writer thread of a node, its queue, group commit and the hand-back.
 
-Callers queue jobs from any thread (``submit``, ``call``) or event loop (``run``). The thread
-takes what is waiting, up to ``max_batch`` jobs, and commits them together
-(``sync.writer.transaction``): one fsync for many tickets, which is what makes durable SQLite
-fast enough for a call-centre surge. Each caller is answered only after the commit, the
-asyncio callers of one loop with one wake-up.
+Callers queue jobs from any thread (``submit``, ``call``) or event loop (``run``), each on a
+lane (``sync.writer.lanes``): the desk's, where a caller is on the line, or the backlog's (a
+peer's backlog in slices, a catch-up job's batches), served in turns so that a registration
+never waits behind a whole replication storm. The thread takes what is waiting in one lane,
+up to ``max_batch`` jobs, and commits them together (``sync.writer.transaction``): one fsync
+for many tickets, which is what makes durable SQLite fast enough for a call-centre surge. A
+backlog group stops growing as soon as a desk job waits, or after ``backlog_budget`` seconds
+of its jobs. Each caller is answered only after the commit, the asyncio callers of one loop
+with one wake-up.
 
 Stopping is part of the contract, for a node that drains on SIGTERM: ``stop`` lets every job
 queued before it commit and be answered, then ends the thread. A job offered after ``stop``
@@ -22,10 +26,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,6 +41,7 @@ from sync.identity import NodeIdentity
 from sync.trust import TrustStore
 from sync.writer.batch import LogBatch
 from sync.writer.flush import ProjectionHook
+from sync.writer.lanes import Lane, Lanes
 from sync.writer.transaction import Job, Outcome, commit_group
 
 log = logging.getLogger(__name__)
@@ -46,7 +50,11 @@ T = TypeVar("T")
 STOPPING = "the node is stopping: its log writer takes no more jobs"
 WAIT_LIMIT = 30.0
 """Seconds an asyncio caller waits for its job, queue time included, unless told else."""
-_STOP = object()
+BACKLOG_BUDGET = 0.015
+"""Seconds of backlog jobs after which their group stops growing and commits. A desk job
+arriving just then waits for that, the job under way, and the group's flush and commit, which
+take about as long again as its jobs: with 40 ms, groups of four slices held the writer for
+90 to 160 ms in the storm (docs/storm.md); with 15 ms, mostly one or two slices."""
 
 
 @dataclass
@@ -94,6 +102,7 @@ class LogWriter:
         group_wait: float = 0.001,
         trust: TrustStore | None = None,
         wait_limit: float = WAIT_LIMIT,
+        backlog_budget: float = BACKLOG_BUDGET,
     ) -> None:
         self._engine = engine
         self.trust = trust
@@ -104,12 +113,13 @@ class LogWriter:
         self._project = project
         self._max_batch = max_batch
         self._group_wait = group_wait
+        self._backlog_budget = backlog_budget
         self.wait_limit = wait_limit
         """Seconds ``run`` waits for a job before it gives up (``Busy`` or ``WaitExpired``)."""
         self._claims = threading.Lock()
         """Orders the thread's taking a job against a caller's dropping it."""
         self._conn: Connection | None = None
-        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        self._lanes: Lanes[_Pending] = Lanes()
         self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
         self._lock = threading.Lock()
         """Orders queueing against stopping: nothing is queued after the stop marker."""
@@ -145,8 +155,7 @@ class LogWriter:
         with self._lock:
             if not self._stopping:
                 self._stopping = True
-                if self._started:
-                    self._queue.put(_STOP)
+                self._lanes.close()
         if not self._started or self._thread is threading.current_thread():
             return True
         self._thread.join(timeout)
@@ -157,35 +166,36 @@ class LogWriter:
 
     @property
     def queue_depth(self) -> int:
-        """Jobs queued and not yet taken into a group (approximate, as the queue moves)."""
-        return self._queue.qsize()
+        """Jobs queued in both lanes and not yet taken into a group (approximate, as the
+        queues move)."""
+        return self._lanes.depth()
 
     @property
     def stopping(self) -> bool:
         """True once ``stop`` was called (or the thread ended): no job is taken any more."""
         return self._stopping
 
-    def _enqueue(self, pending: _Pending) -> None:
+    def _enqueue(self, pending: _Pending, lane: Lane) -> None:
         with self._lock:
             if self._stopping:
                 raise StorageError(STOPPING)
             if not self._started:
                 raise RuntimeError("the log writer is not running")
-            self._queue.put(pending)
+            self._lanes.put(pending, lane)
 
-    def submit(self, job: Job[T]) -> Future[T]:
+    def submit(self, job: Job[T], *, lane: Lane = Lane.DESK) -> Future[T]:
         """Queue a job; the future holds its result once its transaction has committed."""
         future: Future[T] = Future()
-        self._enqueue(_Pending(job, future=future))
+        self._enqueue(_Pending(job, future=future), lane)
         return future
 
-    async def run(self, job: Job[T]) -> T:
+    async def run(self, job: Job[T], *, lane: Lane = Lane.DESK) -> T:
         """Queue a job and await its committed result (for asyncio callers), for at most
         ``wait_limit`` seconds."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         pending = _Pending(job, loop=loop, loop_future=future)
-        self._enqueue(pending)
+        self._enqueue(pending, lane)
         try:
             return await asyncio.wait_for(future, self.wait_limit)
         except TimeoutError:
@@ -209,90 +219,101 @@ class LogWriter:
             pending.dropped = True
             return True
 
-    def _take(self, items: list[_Pending | object]) -> list[_Pending]:
+    def _take(self, items: list[_Pending]) -> list[_Pending]:
         """The jobs of ``items`` their callers still wait for, marked as taken."""
         with self._claims:
-            group = [p for p in items if isinstance(p, _Pending) and not p.dropped]
+            group = [p for p in items if not p.dropped]
             for pending in group:
                 pending.taken = True
         return group
 
-    def call(self, job: Job[T], timeout: float = 60.0) -> T:
+    def call(self, job: Job[T], timeout: float = 60.0, *, lane: Lane = Lane.DESK) -> T:
         """Queue a job and wait for its committed result (for threads and tools)."""
-        return self.submit(job).result(timeout)
+        return self.submit(job, lane=lane).result(timeout)
 
     # -- the thread --------------------------------------------------------------------------
 
-    def _gather(self, first: _Pending | object, busy: bool) -> tuple[list[_Pending], bool]:
-        """The next group, and whether a stop was asked for.
+    def _desk_group(self, busy: bool) -> list[_Pending]:
+        """The next group of desk jobs.
 
         When the last group held more than one job, callers are queueing: wait up to
         ``group_wait`` seconds for more, so the fixed cost of a commit (and its fsync) is
         shared by more tickets. An idle node commits a lone job at once.
         """
-        group = [first]
+        items: list[_Pending] = []
         deadline = time.monotonic() + self._group_wait if busy else 0.0
-        while len(group) < self._max_batch:
-            try:
-                remaining = deadline - time.monotonic()
-                item = (
-                    self._queue.get(timeout=remaining)
-                    if remaining > 0
-                    else (self._queue.get_nowait())
-                )
-            except queue.Empty:
+        while len(items) < self._max_batch:
+            item = self._lanes.take(Lane.DESK, max(0.0, deadline - time.monotonic()))
+            if item is None:
                 break
-            if item is _STOP:
-                return self._take(group), True
-            group.append(item)
-        return self._take(group), False
+            items.append(item)
+        return self._take(items)
+
+    def _backlog_start(self) -> list[_Pending]:
+        """The first job of a backlog group (its turn came: the desk waits meanwhile)."""
+        while (item := self._lanes.take(Lane.BACKLOG)) is not None:
+            live = self._take([item])
+            if live:
+                return live
+        return []
+
+    def _next_backlog(self, started: float, taken: int) -> _Pending | None:
+        """One more backlog job for the group under way, or None to close it: as soon as
+        a desk job waits, after ``backlog_budget`` seconds of jobs, or at ``max_batch``."""
+        if (
+            taken >= self._max_batch
+            or self._lanes.waiting(Lane.DESK)
+            or time.perf_counter() - started >= self._backlog_budget
+        ):
+            return None
+        more = self._backlog_start()
+        return more[0] if more else None
 
     def _loop(self) -> None:
         busy = False
         try:
-            while True:
-                first = self._queue.get()
-                if first is _STOP:
-                    return
-                group, stop_after = self._gather(first, busy)
-                busy = len(group) > 1
+            while (lane := self._lanes.next_lane()) is not None:
+                if lane is Lane.DESK:
+                    group = self._desk_group(busy)
+                    busy = len(group) > 1
+                    growing = False
+                else:
+                    group = self._backlog_start()
+                    growing = True
                 if not group:  # every caller of these gave up before they were taken
-                    if stop_after:
-                        return
                     continue
                 try:
-                    self._run_group(group)
+                    self._run_group(group, growing=growing)
                 except Exception:  # never let the one writer thread die
                     log.exception("log writer: unexpected failure; continuing")
-                if stop_after:
-                    return
         finally:
             with self._lock:
                 self._stopping = True  # however the thread ends, nothing more is queued
+                self._lanes.close()
             self._close_connection()
             self._answer_leftovers()
 
     def _answer_leftovers(self) -> None:
         """Answer whatever is still queued with ``StorageError`` (the writer has stopped)."""
-        left: list[_Pending] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Pending):
-                left.append(item)
+        left = self._lanes.drain()
         if left:
             log.warning("log writer: %d job(s) queued after the stop refused", len(left))
             self._hand_back(left, [(False, StorageError(STOPPING)) for _ in left])
 
-    def _run_group(self, group: list[_Pending]) -> None:
+    def _run_group(self, group: list[_Pending], *, growing: bool = False) -> None:
+        """Commit ``group``; ``growing``: a backlog group, which takes more backlog jobs
+        between its jobs while ``_next_backlog`` gives them (``group`` grows)."""
         started = time.perf_counter()
         took: float | None = None
+
+        def jobs() -> Iterator[Job[Any]]:
+            yield from (p.job for p in list(group))
+            while growing and (more := self._next_backlog(started, len(group))) is not None:
+                group.append(more)
+                yield more.job
+
         try:
-            outcomes = commit_group(
-                self._connection(), [p.job for p in group], self._open_batch, self._project
-            )
+            outcomes = commit_group(self._connection(), jobs(), self._open_batch, self._project)
         except Exception as exc:  # the transaction failed as a whole
             if isinstance(exc, SQLAlchemyError):
                 self._close_connection()  # it may be broken; the next group dials afresh

@@ -15,7 +15,7 @@ caller told "done" finds memory and database in agreement.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -36,7 +36,7 @@ Outcome = tuple[bool, Any]
 
 def commit_group(
     conn: Connection,
-    jobs: Sequence[Job[Any]],
+    jobs: Iterable[Job[Any]],
     open_batch: Callable[[Connection], LogBatch],
     project: ProjectionHook,
 ) -> list[Outcome]:

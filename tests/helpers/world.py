@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from core.officers import Role
 from core.units import UnitLevel, county_of
 from node.access.provisioning import create_first_admin
@@ -43,7 +45,9 @@ from node.devnet.officers import (
 )
 from node.devnet.samples import GANSU_WORLD, NodeSpec
 from node.edge.client import NodeClient
+from sync import schema
 from sync.codec import enum_number
+from sync.log_store import EventLog, Head
 from tests.helpers.databases import DbUrlFactory
 
 
@@ -164,6 +168,18 @@ class InProcessNode:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+def chain_held(node: InProcessNode, origin_node: str) -> tuple[Head | None, int]:
+    """How far ``node`` holds ``origin_node``'s chain: its head there, and its events held."""
+    with node.node.db.read() as conn:
+        head = EventLog(conn).head(origin_node)
+        count = conn.execute(
+            select(func.count())
+            .select_from(schema.events)
+            .where(schema.events.c.origin_node == origin_node)
+        ).scalar_one()
+    return head, int(count)
 
 
 def run_job(node: InProcessNode, name: str) -> int:

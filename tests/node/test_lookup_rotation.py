@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from typing import TypeVar
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
 
 from core.ticket.commands import RegisterTicket
 from core.ticket.state import TicketState
@@ -20,17 +22,19 @@ from core.ticket.vocabulary import Consumer
 from node.app.clock import Clock
 from node.cli.main import main as hotline
 from node.devnet.samples import APPLIANCES, GYM, NOODLES, SCHOOL, SUPERMARKET, demo_tickets
+from node.jobs.lookup_rekey import LookupRekey
 from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message
 from sync.personal.shelf import Lookups, lookups_of
 from sync.schema import personal_lookups
-from sync.writer import LogBatch
+from sync.writer import Job, Lane, LogBatch
 from tests.helpers.clock import HandMovedTime, china
 from tests.helpers.registrations import registration
 from tests.helpers.world import InProcessNode, World, run_job
 
 GYM_COMPLAINT = dict(demo_tickets())["gym"]
+T = TypeVar("T")
 
 
 def file(world: World, name: str, ticket: RegisterTicket, *, route: bool = True) -> str:
@@ -126,3 +130,41 @@ def test_digests_the_desk_made_are_kept_only_under_the_look_up_key_still_in_forc
         }
     assert made.phone_key and made.key_id == in_force.key_id
     assert rows == {"620000-t1": made, "620000-t2": made, "620000-t3": made}
+
+
+def test_the_re_keying_job_takes_the_writer_a_slice_at_a_time_on_the_backlog_lane(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replication storm leaves thousands of seals to open; one writer job per batch of 500
+    held the writer for a second while the desk waited (docs/storm.md)."""
+    world.start_all("province")
+    node = world["province"].node
+    ids = [f"620000-s{i}" for i in range(5)]
+    for ticket_id in ids:
+
+        def seal_without_lookups(batch: LogBatch, ticket_id: str = ticket_id) -> None:
+            node.shelf.seal_registration(batch, registration(ticket_id), None)
+
+        node.writer.call(seal_without_lookups)
+    with node.db.write() as conn:
+        conn.execute(delete(personal_lookups).where(personal_lookups.c.ticket_id.in_(ids)))
+    lanes: list[Lane] = []
+    run = node.writer.run
+
+    async def noting_the_lane(job: Job[T], *, lane: Lane = Lane.DESK) -> T:
+        lanes.append(lane)
+        return await run(job, lane=lane)
+
+    monkeypatch.setattr(node.writer, "run", noting_the_lane)
+    rekey = LookupRekey(node.shelf, node.db.read, node.writer, node.blocking, slice_size=2)
+    world["province"].run(rekey.run_once())
+    assert lanes == [Lane.BACKLOG] * 3  # 2 + 2 + 1 tickets
+    in_force = node.shelf.lookup_key().key_id
+    with node.db.read() as conn:
+        keyed = {
+            r.ticket_id: r.key_id
+            for r in conn.execute(
+                select(personal_lookups).where(personal_lookups.c.ticket_id.in_(ids))
+            )
+        }
+    assert keyed == dict.fromkeys(ids, in_force)

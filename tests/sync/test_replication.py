@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.ticket.state import Stage, TicketState, TicketStatus
 from core.ticket.vocabulary import MediationOutcome, Track
@@ -19,7 +19,7 @@ from sync import schema
 from sync.codec import enum_number, from_message, to_message
 from sync.log_store import EventLog
 from tests.helpers.tickets import register_and_route, register_many, ticket_state
-from tests.helpers.world import InProcessNode, World, spec
+from tests.helpers.world import InProcessNode, World, chain_held, spec
 
 
 def event_ids(node: InProcessNode) -> list[str]:
@@ -175,12 +175,6 @@ def test_the_parent_holds_each_child_chain_exactly(world: World) -> None:
     with county_node.db.read() as conn:
         own = EventLog(conn).head(county_node.identity.node_id)
     for name in ("city", "province"):
-        with world[name].node.db.read() as conn:
-            head = EventLog(conn).head(county_node.identity.node_id)
-            count = conn.execute(
-                select(func.count())
-                .select_from(schema.events)
-                .where(schema.events.c.origin_node == county_node.identity.node_id)
-            ).scalar_one()
+        head, count = chain_held(world[name], county_node.identity.node_id)
         assert own is not None and head == own
         assert count == own.seq
