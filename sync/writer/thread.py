@@ -37,6 +37,8 @@ from sync.errors import Busy, StorageError, WaitExpired
 from sync.identity import NodeIdentity
 from sync.trust import TrustStore
 from sync.writer.batch import LogBatch
+from sync.writer.committed import CAPACITY as KEPT_STATES
+from sync.writer.committed import CommittedStates
 from sync.writer.flush import ProjectionHook
 from sync.writer.transaction import Job, Outcome, commit_group
 
@@ -94,6 +96,7 @@ class LogWriter:
         group_wait: float = 0.001,
         trust: TrustStore | None = None,
         wait_limit: float = WAIT_LIMIT,
+        kept_states: int = KEPT_STATES,
     ) -> None:
         self._engine = engine
         self.trust = trust
@@ -109,6 +112,9 @@ class LogWriter:
         self._claims = threading.Lock()
         """Orders the thread's taking a job against a caller's dropping it."""
         self._conn: Connection | None = None
+        self._committed_states = CommittedStates(kept_states) if kept_states else None
+        """Ticket states as committed, kept for the next transactions' folds (writer only;
+        ``kept_states``, how many at most; 0: none, every fold reads the log)."""
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
         self._lock = threading.Lock()
@@ -159,6 +165,11 @@ class LogWriter:
     def queue_depth(self) -> int:
         """Jobs queued and not yet taken into a group (approximate, as the queue moves)."""
         return self._queue.qsize()
+
+    @property
+    def kept_states(self) -> int:
+        """How many committed ticket states the writer keeps now (``sync.writer.committed``)."""
+        return len(self._committed_states) if self._committed_states is not None else 0
 
     @property
     def stopping(self) -> bool:
@@ -324,7 +335,9 @@ class LogWriter:
                 log.exception("log writer: on_group failed")
 
     def _open_batch(self, conn: Connection) -> LogBatch:
-        batch = LogBatch(conn, self._identity, self._wall_ms, self.trust)  # locks the head
+        batch = LogBatch(  # locks the head
+            conn, self._identity, self._wall_ms, self.trust, committed=self._committed_states
+        )
         if self.on_open is not None:
             self.on_open(conn)
         return batch
