@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,6 +35,7 @@ from sync.writer.committed import CommittedStates
 from tests.helpers.registrations import COUNTY, register_job
 
 CLOCK_MS = 1_790_000_000_000
+T = TypeVar("T")
 
 
 def start_writer(db: Database, identity: NodeIdentity, kept_states: int = 1000) -> LogWriter:
@@ -98,6 +100,28 @@ def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Sequence[str]]:
     return reads
 
 
+def folded_version(writer: LogWriter, ticket_id: str) -> int:
+    """The version of ``ticket_id`` the writer gives, checked equal to a fresh fold."""
+    [(state, fresh)] = writer.call(states_and_folds([ticket_id]))
+    assert state == fresh
+    return state.version
+
+
+def break_the_transaction(batch: LogBatch, name: str) -> None:
+    """A database error in a job: the whole transaction is rolled back."""
+    batch.conn.execute(insert(schema.node_state).values(name=name, value=1))
+    batch.conn.execute(insert(schema.node_state).values(name=name, value=2))
+
+
+def in_another_process(db: Database, identity: NodeIdentity, job: Callable[[LogBatch], T]) -> T:
+    """``job``'s result, run by a second process of the hub: same node, same database."""
+    other = start_writer(db, identity)
+    try:
+        return other.call(job)
+    finally:
+        other.stop()
+
+
 def test_a_ticket_folded_before_is_not_read_back_while_its_events_are_unchanged(
     node: tuple[Database, LogWriter, NodeIdentity], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -105,8 +129,7 @@ def test_a_ticket_folded_before_is_not_read_back_while_its_events_are_unchanged(
     writer.call(register_job("T1"))
     writer.call(note("T1", "受理"))
     reads = count_reads(monkeypatch)
-    [(state, fresh)] = writer.call(states_and_folds(["T1"]))
-    assert state == fresh and state.version == 2
+    assert folded_version(writer, "T1") == 2
     assert reads == []
 
 
@@ -118,8 +141,7 @@ def test_without_kept_states_every_transaction_reads_the_ticket_back(
     try:
         writer.call(register_job("T1"))
         reads = count_reads(monkeypatch)
-        [(state, fresh)] = writer.call(states_and_folds(["T1"]))
-        assert state == fresh
+        assert folded_version(writer, "T1") == 1
         assert reads == [["T1"]]
         assert writer.kept_states == 0
     finally:
@@ -142,8 +164,7 @@ def test_a_job_undone_leaves_nothing_of_its_state_kept(
     with pytest.raises(RuntimeError):
         failed.result(30)
     assert looked.result(30)[0][0].version == 1
-    [(state, fresh)] = writer.call(states_and_folds(["T1"]))
-    assert state == fresh and state.version == 1
+    assert folded_version(writer, "T1") == 1
 
 
 def test_a_transaction_that_fails_empties_the_kept_states(
@@ -151,19 +172,17 @@ def test_a_transaction_that_fails_empties_the_kept_states(
 ) -> None:
     _, writer, _ = node
     writer.call(register_job("T1"))
-    writer.call(states_and_folds(["T1"]))
+    assert folded_version(writer, "T1") == 1
     assert writer.kept_states == 1
 
     def step_then_break_the_transaction(batch: LogBatch) -> None:
         note("T1", "受理")(batch)
-        batch.conn.execute(insert(schema.node_state).values(name="twice", value=1))
-        batch.conn.execute(insert(schema.node_state).values(name="twice", value=2))
+        break_the_transaction(batch, "twice")
 
     with pytest.raises(StorageError):
         writer.call(step_then_break_the_transaction)
     assert writer.kept_states == 0
-    [(state, fresh)] = writer.call(states_and_folds(["T1"]))
-    assert state == fresh and state.version == 1
+    assert folded_version(writer, "T1") == 1
 
 
 def test_a_step_another_process_of_the_hub_recorded_is_folded_in(
@@ -171,14 +190,9 @@ def test_a_step_another_process_of_the_hub_recorded_is_folded_in(
 ) -> None:
     db, writer, identity = node
     writer.call(register_job("T1"))
-    writer.call(states_and_folds(["T1"]))  # this process holds T1 folded at version 1
-    other = start_writer(db, identity)  # a second process of the hub: same node, same database
-    try:
-        other.call(note("T1", "受理"))
-    finally:
-        other.stop()
-    [(state, fresh)] = writer.call(states_and_folds(["T1"]))
-    assert state == fresh and state.version == 2
+    assert folded_version(writer, "T1") == 1  # this process now holds T1 folded
+    in_another_process(db, identity, note("T1", "受理"))
+    assert folded_version(writer, "T1") == 2
 
 
 def test_a_revocation_another_process_took_in_is_folded_in(
@@ -187,16 +201,14 @@ def test_a_revocation_another_process_took_in_is_folded_in(
     db, writer, identity = node
     writer.call(register_job("T1"))
     writer.call(note("T1", "受理"))
-    other = start_writer(db, identity)
-    try:
-        discounted = other.call(
-            lambda batch: batch.discount_signer(identity.key_id, identity.node_id, 0, "revoked")
-        )
-    finally:
-        other.stop()
+    assert folded_version(writer, "T1") == 2
+    discounted = in_another_process(
+        db,
+        identity,
+        lambda batch: batch.discount_signer(identity.key_id, identity.node_id, 0, "revoked"),
+    )
     assert discounted == 1
-    [(state, fresh)] = writer.call(states_and_folds(["T1"]))
-    assert state == fresh and state.version == 0
+    assert folded_version(writer, "T1") == 0
 
 
 def test_the_least_recently_used_state_goes_first() -> None:
@@ -259,8 +271,7 @@ def test_every_state_the_writer_gives_is_a_fresh_fold_of_the_log(
 
             def broken(batch: LogBatch, ticket_id: str = ticket_id) -> None:
                 note(ticket_id, "broken")(batch)
-                batch.conn.execute(insert(schema.node_state).values(name=run, value=1))
-                batch.conn.execute(insert(schema.node_state).values(name=run, value=2))
+                break_the_transaction(batch, run)
 
             with pytest.raises(StorageError):
                 writer.call(broken)
