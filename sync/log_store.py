@@ -42,6 +42,11 @@ _EVENTS_OF_TICKETS = KeyedQuery(
     s.events.c.ticket_id,
 )
 """The counted events of some tickets, in local arrival order."""
+_EVENT_IDS_OF_TICKETS = KeyedQuery(
+    select(s.events.c.ticket_id, s.events.c.event_id).where(s.events.c.verdict == ""),
+    s.events.c.ticket_id,
+)
+"""The ids of the counted events of some tickets (what a kept fold is checked against)."""
 
 
 def _sealed(row: object) -> SealedEvent:
@@ -143,6 +148,13 @@ class EventLog:
         for ticket_id, envelope, signature in _EVENTS_OF_TICKETS.all(self.conn, ticket_ids):
             found.setdefault(ticket_id, []).append(open_sealed(envelope, signature))
         return found
+
+    def event_ids_of_tickets(self, ticket_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The ids of every counted event of several tickets, by ticket (none: absent)."""
+        found: dict[str, set[str]] = {}
+        for ticket_id, event_id in _EVENT_IDS_OF_TICKETS.all(self.conn, ticket_ids):
+            found.setdefault(ticket_id, set()).add(event_id)
+        return {t: frozenset(ids) for t, ids in found.items()}
 
     def ticket_positions(self, ticket_id: str) -> list[int]:
         """Local positions of one ticket's counted events, ascending."""

@@ -15,6 +15,7 @@ on it surviving a crash, and on memory agreeing with the database.
 The modules, from the bottom up:
 
 - ``buffer``: ``WriteBuffer``, buffered rows, staged values, callbacks and the undo journal;
+- ``committed``: ``CommittedStates``, ticket states as committed, kept for the next folds;
 - ``events``: ``EventBuffer``, the transaction's events, chain heads and folded states;
 - ``batch``: ``LogBatch``, what a job is given: the above plus trust, alerts, quarantine;
 - ``flush``: writing a batch (``event_row`` builds an event's row, the one place it is built);

@@ -25,6 +25,7 @@ from sync.identity import NodeIdentity
 from sync.pki import NodeCertificate
 from sync.reasons import AlertKind
 from sync.trust import TrustStore, certificate_row, name_key_hex
+from sync.writer.committed import CommittedStates
 from sync.writer.events import EventBuffer
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ class LogBatch(EventBuffer):
         identity: NodeIdentity,
         wall_ms: Callable[[], int],
         trust: TrustStore | None = None,
+        committed: CommittedStates | None = None,
     ) -> None:
-        super().__init__(conn, identity, wall_ms)
+        super().__init__(conn, identity, wall_ms, committed)
         self._node_trust = trust
         self._trust = trust
         self._quarantined: set[str] | None = None

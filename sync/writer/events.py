@@ -8,7 +8,11 @@ the jobs before it, and every change has its entry in the undo journal (``WriteB
 
 States are folded in memory from what was committed (read once per ticket, ``prefetch``) and
 what this transaction added. Committed events a revocation stopped counting (``rejudge``)
-are left out of every fold from then on; the flush writes their new verdict.
+are left out of every fold from then on; the flush writes their new verdict. A ticket whose
+committed state the writer kept from an earlier transaction (``sync.writer.committed``) is
+not read and folded again when the ids of its counted events are still exactly those it was
+folded from; after the commit, the states this transaction folded are kept in turn
+(``keep_committed``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sync.log_store import HLC_STATE, EventLog, Head
 from sync.read_ahead import ReadAhead
 from sync.statements import DriverQuery
 from sync.writer.buffer import WriteBuffer
+from sync.writer.committed import CommittedStates
 
 _OWN_HEAD = DriverQuery(
     select(schema.origin_heads.c.seq, schema.origin_heads.c.hash)
@@ -46,7 +51,11 @@ class EventBuffer(WriteBuffer):
     """The log as one writer transaction sees it: what was committed plus what it added."""
 
     def __init__(
-        self, conn: Connection, identity: NodeIdentity, wall_ms: Callable[[], int]
+        self,
+        conn: Connection,
+        identity: NodeIdentity,
+        wall_ms: Callable[[], int],
+        committed: CommittedStates | None = None,
     ) -> None:
         super().__init__()
         self.conn = conn
@@ -70,6 +79,13 @@ class EventBuffer(WriteBuffer):
         self._events: dict[str, tuple[SealedEvent, str, str]] = {}
         self._held: dict[str, list[SealedEvent]] = {}
         """Counted events of a ticket committed before this batch (a read cache)."""
+        self._committed = committed
+        """States the writer kept from its earlier transactions (None: it keeps none)."""
+        self._held_ids: dict[str, frozenset[str]] = {}
+        """Ids of the counted events of a ticket committed before this batch, read with them
+        or checked against a kept state (a read cache, like ``_held``)."""
+        self._kept: dict[str, TicketState] = {}
+        """Kept states found to fold exactly what is committed now (a read cache)."""
         self._chain_index: dict[tuple[str, int], SealedEvent] = {}
         self._ticket_events: dict[str, list[SealedEvent]] = defaultdict(list)
         self._states: dict[str, TicketState] = {}
@@ -146,36 +162,98 @@ class EventBuffer(WriteBuffer):
         return self._chain_index.get((origin_node, seq)) or self.log.event_at(origin_node, seq)
 
     def prefetch(self, ticket_ids: Iterable[str]) -> None:
-        """Read the held events of many tickets at once (one query per 500, not one each)."""
-        wanted = [t for t in dict.fromkeys(ticket_ids) if t not in self._held]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        """Read the held events of many tickets at once (one query per 500, not one each).
+
+        A ticket with a kept state whose counted events are still exactly those it folded
+        needs only their ids read (one query for all such tickets), not the events."""
+        wanted = [
+            t for t in dict.fromkeys(ticket_ids) if t not in self._held and t not in self._kept
+        ]
+        if self._committed is not None and wanted and not self._rejudged:
+            kept = self._committed.held(wanted)
+            if kept:
+                stored = self.log.event_ids_of_tickets(list(kept))
+                for ticket_id, one in kept.items():
+                    if stored.get(ticket_id, frozenset()) == one.events:
+                        self._kept[ticket_id] = one.state
+                        self._held_ids[ticket_id] = one.events
+                wanted = [t for t in wanted if t not in self._kept]
+        self._read_held(wanted)
+
+    def _read_held(self, ticket_ids: Sequence[str]) -> None:
+        for start in range(0, len(ticket_ids), 500):
+            chunk = ticket_ids[start : start + 500]
             found = self.log.events_of_tickets(chunk)
             for ticket_id in chunk:
-                self._held[ticket_id] = found.get(ticket_id, [])
+                held = found.get(ticket_id, [])
+                self._held[ticket_id] = held
+                self._held_ids[ticket_id] = frozenset(e.event_id for e in held)
 
     def state_of(self, ticket_id: str) -> TicketState:
         """The ticket's state including everything written earlier in this batch."""
         state = self._states.get(ticket_id)
         if state is None:
-            if ticket_id not in self._held:
-                self.prefetch([ticket_id])
-            held = self._held[ticket_id]
-            if self._rejudged:
-                held = [e for e in held if e.event_id not in self._rejudged]
             mine = self._ticket_events.get(ticket_id)
-            state = self._folded_alone(held, mine)
+            state = self._kept_state(ticket_id, mine)
             if state is None:
-                recorded = [e.recorded() for e in held]
-                if mine:
-                    recorded += [self._recorded(e) for e in mine]
-                state = fold(ticket_id, recorded)
+                state = self._fold(ticket_id, mine)
             self._states[ticket_id] = state  # a cache: needs no undo
             if not mine and ticket_id not in self._held_changed:
                 # What was committed: the state the views were last written from (a cache of
                 # a fact about the past, so it needs no undo either).
                 self._before.setdefault(ticket_id, state)
         return state
+
+    def _fold(self, ticket_id: str, mine: list[SealedEvent] | None) -> TicketState:
+        """Fold what was committed (read now if it was not yet) and what this batch added."""
+        if ticket_id not in self._held:
+            self._read_held([ticket_id])
+        held = self._held[ticket_id]
+        if self._rejudged:
+            held = [e for e in held if e.event_id not in self._rejudged]
+        state = self._folded_alone(held, mine)
+        if state is not None:
+            return state
+        recorded = [e.recorded() for e in held]
+        if mine:
+            recorded += [self._recorded(e) for e in mine]
+        return fold(ticket_id, recorded)
+
+    def _kept_state(self, ticket_id: str, mine: list[SealedEvent] | None) -> TicketState | None:
+        """The kept state of what was committed, when it is all there is to the ticket now
+        (nothing added or stopped counting in this batch)."""
+        if mine or ticket_id in self._held_changed:
+            return None
+        if ticket_id not in self._kept:
+            if self._committed is None or ticket_id in self._held:
+                return None
+            self.prefetch([ticket_id])
+        state = self._kept.get(ticket_id)
+        if state is None:
+            return None
+        if self._rejudged and not self._held_ids[ticket_id].isdisjoint(self._rejudged):
+            return None
+        return state
+
+    def keep_committed(self) -> None:
+        """Hand the writer's cache the state of every ticket this batch folded, with the ids
+        of the counted events it folds; only once the batch has committed."""
+        if self._committed is None:
+            return
+        for ticket_id, state in self._states.items():
+            held = self._held_ids.get(ticket_id)
+            if held is None:  # folded from a state a job brought: its events are not known
+                continue
+            if self._rejudged:
+                held = held.difference(self._rejudged)
+            mine = self._ticket_events.get(ticket_id)
+            events = held.union(e.event_id for e in mine) if mine else held
+            self._committed.keep(ticket_id, events, state)
+
+    def forget_committed(self) -> None:
+        """Empty the writer's cache: this batch's transaction failed."""
+        if self._committed is not None:
+            self._committed.clear()
 
     def _folded_alone(
         self, held: list[SealedEvent], mine: list[SealedEvent] | None

@@ -40,6 +40,8 @@ from sync.errors import Busy, StorageError, WaitExpired
 from sync.identity import NodeIdentity
 from sync.trust import TrustStore
 from sync.writer.batch import LogBatch
+from sync.writer.committed import CAPACITY as KEPT_STATES
+from sync.writer.committed import CommittedStates
 from sync.writer.flush import ProjectionHook
 from sync.writer.lanes import Lane, Lanes
 from sync.writer.transaction import Job, Outcome, commit_group
@@ -103,6 +105,7 @@ class LogWriter:
         trust: TrustStore | None = None,
         wait_limit: float = WAIT_LIMIT,
         backlog_budget: float = BACKLOG_BUDGET,
+        kept_states: int = KEPT_STATES,
     ) -> None:
         self._engine = engine
         self.trust = trust
@@ -120,6 +123,9 @@ class LogWriter:
         """Orders the thread's taking a job against a caller's dropping it."""
         self._conn: Connection | None = None
         self._lanes: Lanes[_Pending] = Lanes()
+        self._committed_states = CommittedStates(kept_states) if kept_states else None
+        """Ticket states as committed, kept for the next transactions' folds (writer only;
+        ``kept_states``, how many at most; 0: none, every fold reads the log)."""
         self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
         self._lock = threading.Lock()
         """Orders queueing against stopping: nothing is queued after the stop marker."""
@@ -169,6 +175,11 @@ class LogWriter:
         """Jobs queued in both lanes and not yet taken into a group (approximate, as the
         queues move)."""
         return self._lanes.depth()
+
+    @property
+    def kept_states(self) -> int:
+        """How many committed ticket states the writer keeps now (``sync.writer.committed``)."""
+        return len(self._committed_states) if self._committed_states is not None else 0
 
     @property
     def stopping(self) -> bool:
@@ -345,7 +356,9 @@ class LogWriter:
                 log.exception("log writer: on_group failed")
 
     def _open_batch(self, conn: Connection) -> LogBatch:
-        batch = LogBatch(conn, self._identity, self._wall_ms, self.trust)  # locks the head
+        batch = LogBatch(  # locks the head
+            conn, self._identity, self._wall_ms, self.trust, committed=self._committed_states
+        )
         if self.on_open is not None:
             self.on_open(conn)
         return batch

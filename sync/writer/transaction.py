@@ -9,7 +9,9 @@ alone so that the culprit fails by itself.
 
 Once the transaction has committed, and before any caller is answered, the changes jobs asked
 to make to memory (``LogBatch.after_commit``) are applied on the writer thread, in order, so a
-caller told "done" finds memory and database in agreement.
+caller told "done" finds memory and database in agreement. The ticket states the transaction
+folded go to the writer's cache of committed states (``sync.writer.committed``) then too, and
+a transaction that fails empties that cache, so it holds only what is committed.
 """
 
 from __future__ import annotations
@@ -47,10 +49,16 @@ def commit_group(
     """
     batch: LogBatch | None = None
     try:
-        with conn.begin():
-            batch = open_batch(conn)
-            outcomes = [_run(batch, job) for job in jobs]
-            flush(batch, project)
+        try:
+            with conn.begin():
+                batch = open_batch(conn)
+                outcomes = [_run(batch, job) for job in jobs]
+                flush(batch, project)
+        except BaseException:
+            if batch is not None:
+                batch.forget_committed()  # memory all or nothing, as the database
+            raise
+        batch.keep_committed()
         for callback in batch.committed_callbacks():
             try:
                 callback()
