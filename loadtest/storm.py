@@ -46,10 +46,12 @@ from loadtest.harness import (
 )
 from loadtest.measuring import percentile
 from loadtest.storm_counties import CITY, build_backlog, county_codes, reconnect_counties
+from loadtest.surge_network import metrics_address
 from node.devnet.hierarchy import Hierarchy
 from node.devnet.processes import NodeProcess
 from node.devnet.samples import random_ticket
 from node.edge.client import NodeClient
+from node.metrics.snapshot import MetricsSnapshot
 from proto.hotline.v1 import intake_pb2
 from sync.codec import to_message
 
@@ -110,6 +112,22 @@ def _held(client: NodeClient) -> int:
     return int(client.info().tickets)
 
 
+def _city_saw(seen: MetricsSnapshot) -> dict[str, Any]:
+    """What the city's own metrics counted from the probe's start to the storm's end: the
+    calls it served by method (a county pushed back comes back to its push, not to a new
+    hello: ``hellos`` near the county count shows it), and its own p99 of a registration."""
+    served: dict[str, int] = {}
+    for labels, value in seen.matching("hotline_rpc_requests_total"):
+        if value:
+            served[labels["method"]] = served.get(labels["method"], 0) + int(value)
+    p99 = seen.quantile("hotline_rpc_duration_seconds", 0.99, method="RegisterTicket")
+    return {
+        "hellos": served.get("Hello", 0),
+        "city_calls": dict(sorted(served.items())),
+        "city_register_p99_ms": None if p99 != p99 else round(p99 * 1000, 1),
+    }
+
+
 def run_storm(
     *,
     counties: int = 50,
@@ -134,7 +152,9 @@ def run_storm(
             folders.append((unit, str(folder)))
         say(f"  {backlog} events built in {time.perf_counter() - started:.1f}s")
         pushes = ("--max-pushes", str(max_pushes)) if max_pushes else ()
-        city = receiving_city(root / "city", hierarchy, CITY, extra_args=pushes)
+        city = receiving_city(
+            root / "city", hierarchy, CITY, extra_args=(*pushes, "--metrics-port", "0")
+        )
         try:
             city.start()
             city.add_officer(OPERATOR, "王芳", (Role.OPERATOR,))
@@ -183,6 +203,8 @@ def _storm(
         spawn.Pool(len(shares)) as pool,
     ):
         before = _held(operator)
+        metrics = metrics_address(city)
+        seen_before = MetricsSnapshot.fetch(metrics)
         probe = IntakeProbe(operator, intake_rate)
         probe.start()
         ready = manager.Barrier(len(shares) + 1)
@@ -201,6 +223,7 @@ def _storm(
         calls, p99 = probe.p99_ms(t0, t1)
         registered = len(probe.latencies)
         after = _held(operator)
+        seen = MetricsSnapshot.fetch(metrics).since(seen_before)
     reasons = []
     short = [r for r in reports if r["acknowledged"] < r["held"]]
     for r in short:
@@ -228,6 +251,7 @@ def _storm(
         "workers_ready_s": round(workers_ready, 2),
         "intake_calls": calls,
         "intake_p99_ms": round(p99, 1),
+        **_city_saw(seen),
         "tickets_held": after,
         "reasons": reasons,
     }

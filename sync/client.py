@@ -111,6 +111,10 @@ def _store_pulled(
     return report
 
 
+RESUME_WITHIN_S = 30.0
+"""How long after its hello a round pushed back may be resumed at the push: past it, the
+next round greets the parent afresh (rule book, trust, accounts, roster)."""
+
 ACK_PREFIX = "ack:"
 """``peer_cursors`` rows ``ack:<origin>`` keep how far the parent acknowledged each chain."""
 
@@ -249,6 +253,9 @@ class ParentLink:
         """The jurisdiction prefix of this node's subtree (what it pushes)."""
         self._peer_key = ""
         """Where the pull cursor is kept: ``parent:<node id>``, known after the first Hello."""
+        self._greeted: tuple[str, float] | None = None
+        """The parent greeted in a round it then pushed back at the push, and when (monotonic
+        seconds): the next round on the same channel starts at the push (``_round``)."""
         self._channel: aio.Channel | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -279,6 +286,7 @@ class ParentLink:
 
     async def close(self) -> None:
         """Close the channel to the parent."""
+        self._greeted = None
         if self._channel is not None:
             await self._channel.close(grace=None)
             self._channel = None
@@ -531,14 +539,28 @@ class ParentLink:
                 if self.on_round is not None:
                     self.on_round(time.perf_counter() - started, report)
 
+    def _resume(self) -> tuple[str, float] | None:
+        """The parent to push to at once and when it was greeted, if the last round greeted
+        it and was then pushed back, not long ago: a retry after push-back repeats no hello,
+        no account or roster exchange (each a call, a writer job and a trust bundle at a
+        parent that is busy)."""
+        greeted, self._greeted = self._greeted, None
+        if greeted is None or time.monotonic() - greeted[1] > RESUME_WITHIN_S:
+            return None
+        return greeted
+
     async def _round(self) -> RoundReport:
         """``sync_once`` under its lock."""
         stub: sync_pb2_grpc.SyncServiceAsyncStub = self._stub()
+        greeted = self._resume()
         try:
-            parent = await self._hello(stub)
-            await self._exchange_accounts(stub, parent)
-            if self._roster is not None and self._channel is not None:
-                await self._roster.exchange(self._channel, parent, self._timeout)
+            if greeted is None:
+                parent = await self._hello(stub)
+                await self._exchange_accounts(stub, parent)
+                if self._roster is not None and self._channel is not None:
+                    await self._roster.exchange(self._channel, parent, self._timeout)
+                greeted = (parent, time.monotonic())
+            parent = greeted[0]
             pushed = await self._push(stub)
             pulled = await self._pull(stub, parent)
         except ReplicationError as exc:
@@ -550,7 +572,9 @@ class ParentLink:
         except aio.AioRpcError as exc:
             code, details = exc.code().name, exc.details() or ""
             if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details, self.status.failures):
-                # The parent is busy, not gone: keep the channel, come back when it says.
+                # The parent is busy, not gone: keep the channel, come back when it says, and
+                # if it was greeted this round, come back straight to the push.
+                self._greeted = greeted
                 hint = pushback_ms(exc) if code == "RESOURCE_EXHAUSTED" else RETRY_AFTER_MS
                 self.status.pushed_back += code == "RESOURCE_EXHAUSTED"
                 self.status.retry_after_ms = hint

@@ -341,11 +341,14 @@ class OutsiderSignIn:
         )
 
     async def enterprise_user(self, who: SignedIn) -> enterprises.EnterpriseUser:
-        """The enterprise user a session stands for (WhoAmI)."""
+        """The enterprise user a session stands for (WhoAmI): as the door's full check read
+        them with the session row, else read afresh."""
         principal = who.principal
-        found: enterprises.EnterpriseUser | None = await self._blocking.run(
-            self._read, enterprises.user, principal.scope, principal.principal_id
-        )
+        found: enterprises.EnterpriseUser | None = who.enterprise_user
+        if found is None:
+            found = await self._blocking.run(
+                self._read, enterprises.user, principal.scope, principal.principal_id
+            )
         if found is None:
             raise NotFound(f"{principal.label} is no longer an enterprise user here")
         return found

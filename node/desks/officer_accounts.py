@@ -279,8 +279,9 @@ class OfficerAccounts:
         self, child_node: str, child_prefix: str, signed: list[accounts_pb2.SignedOfficerAccount]
     ) -> Receipt:
         """Records a child pushed up: only those signed inside its subtree (blocking)."""
+        receipt, opened = self._check(signed, child_node, child_prefix)
         with self._db.write() as conn:
-            receipt = self._take(conn, signed, child_node, child_prefix)
+            self._take(conn, receipt, opened, child_node)
         self._roster.reload()
         return receipt
 
@@ -291,29 +292,35 @@ class OfficerAccounts:
                 with self._db.write() as conn:
                     _EXCHANGE.set_position(conn, f"down:{parent_node}", batch.cursor)
             return Receipt()
+        receipt, opened = self._check(list(batch.accounts), parent_node, None)
         with self._db.write() as conn:
-            receipt = self._take(conn, list(batch.accounts), parent_node, None)
+            self._take(conn, receipt, opened, parent_node)
             _EXCHANGE.set_position(conn, f"down:{parent_node}", batch.cursor)
         self._roster.reload()
         return receipt
 
-    def _take(
+    def _check(
         self,
-        conn: Connection,
         signed: list[accounts_pb2.SignedOfficerAccount],
         sender: str,
         subtree: str | None,
-    ) -> Receipt:
+    ) -> tuple[Receipt, list[tuple[accounts_pb2.SignedOfficerAccount, OfficerAccount]]]:
+        """The records of a page that may be kept, opened and checked before any write
+        transaction begins: certificates and signatures cost far more than the inserts, and
+        the write lock is held only for those (on SQLite, one writer for the whole node,
+        which the log writer's registrations wait for)."""
         receipt = Receipt()
-        touched: set[str] = set()
-        for item in signed:
-            digest = hashlib.sha256(item.account).digest()
-            held = conn.execute(
-                select(func.count())
-                .select_from(officer_accounts)
-                .where(officer_accounts.c.digest == digest)
-            ).scalar_one()
-            if held:
+        digests = [hashlib.sha256(item.account).digest() for item in signed]
+        held: set[bytes] = set()
+        if digests:
+            with self._db.read() as conn:
+                rows = conn.execute(
+                    select(officer_accounts.c.digest).where(officer_accounts.c.digest.in_(digests))
+                )
+                held.update(bytes(digest) for digest in rows.scalars())
+        opened = []
+        for item, digest in zip(signed, digests, strict=True):
+            if digest in held:
                 receipt.duplicates += 1
                 continue
             try:
@@ -327,11 +334,33 @@ class OfficerAccounts:
                 receipt.rejections.append((who, version, str(refused)))
                 log.warning("officer account of %s from %s refused: %s", who, sender, refused)
                 continue
+            opened.append((item, account))
+        return receipt, opened
+
+    def _take(
+        self,
+        conn: Connection,
+        receipt: Receipt,
+        opened: list[tuple[accounts_pb2.SignedOfficerAccount, OfficerAccount]],
+        sender: str,
+    ) -> None:
+        """Keep the records that passed, in the caller's write transaction, counting them on
+        ``receipt``; one taken since the check (another round) or twice in the page is a
+        duplicate."""
+        touched: set[str] = set()
+        for item, account in opened:
+            held = conn.execute(
+                select(func.count())
+                .select_from(officer_accounts)
+                .where(officer_accounts.c.digest == account.digest)
+            ).scalar_one()
+            if held:
+                receipt.duplicates += 1
+                continue
             self._keep(conn, item, account, received_from=sender)
             touched.add(account.officer_id)
             receipt.accepted += 1
         self._apply(conn, touched, f"sync:{sender}")
-        return receipt
 
     def _keep(
         self,

@@ -3,8 +3,9 @@
 Eight simulated counties, each a node with an enrolled certificate and a backlog of signed
 events, reconnect to one city at once while an operator registers tickets there. The city takes
 one push at a time (``--max-pushes 1``), so most counties are pushed back (RESOURCE_EXHAUSTED
-with a retry hint) and must come back on the hint: every county's whole chain must still end up
-at the city, no ticket lost or counted twice, and intake must go on answering meanwhile.
+with a retry hint) and must come back on the hint, straight to their push: every county's
+whole chain must still end up at the city, no ticket lost or counted twice, and intake must go
+on answering meanwhile.
 """
 
 from __future__ import annotations
@@ -40,3 +41,7 @@ def test_a_storm_of_reconnecting_counties_is_pushed_back_and_every_backlog_arriv
     # (grpc/grpc#36066), retried soon like any refusal.
     assert all(CORE_WRITE_FAILED in error for error in result["other_errors"]), out
     assert result["intake_calls"] > 0
+    # A county pushed back comes back to its push, not to a new hello: only a round that
+    # failed otherwise (and closed its channel) greets the city again.
+    assert result["hellos"] <= 8 + result["other_failures"], out
+    assert result["city_calls"]["PushEvents"] >= 8 + result["pushed_back"], out
