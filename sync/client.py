@@ -260,6 +260,10 @@ class ParentLink:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._round_lock: asyncio.Lock | None = None
+        self.exchanging = False
+        """True while a round exchanges with a parent that answered: a stop lets it end (its
+        batches commit). Before that a round only waits for the parent to answer, and a stop
+        need not wait for it (``node.app.runtime``)."""
         self.status = LinkStatus()
         self.on_round: Callable[[float, RoundReport | None], None] | None = None
         """Told of each round as it ends: its seconds, and what it did (None: it failed).
@@ -553,9 +557,11 @@ class ParentLink:
         """``sync_once`` under its lock."""
         stub: sync_pb2_grpc.SyncServiceAsyncStub = self._stub()
         greeted = self._resume()
+        self.exchanging = greeted is not None
         try:
             if greeted is None:
                 parent = await self._hello(stub)
+                self.exchanging = True
                 await self._exchange_accounts(stub, parent)
                 if self._roster is not None and self._channel is not None:
                     await self._roster.exchange(self._channel, parent, self._timeout)
@@ -564,12 +570,14 @@ class ParentLink:
             pushed = await self._push(stub)
             pulled = await self._pull(stub, parent)
         except ReplicationError as exc:
+            self.exchanging = False
             await self.close()
             self.status.retry_after_ms = None
             self.status.last_error = str(exc)
             self.status.failures += 1
             raise
         except aio.AioRpcError as exc:
+            self.exchanging = False
             code, details = exc.code().name, exc.details() or ""
             if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details, self.status.failures):
                 # The parent is busy, not gone: keep the channel, come back when it says, and
@@ -594,6 +602,7 @@ class ParentLink:
             raise ReplicationError(
                 f"replication with {self.target} failed: {code}: {details}", code
             ) from exc
+        self.exchanging = False
         self.status.parent_node = parent
         self.status.last_error = ""
         self.status.failures = 0

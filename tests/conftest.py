@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from node.devnet.hierarchy import Hierarchy
 from tests.helpers.databases import REQUIRE_PG, DbUrlFactory, PostgresDatabases, postgres_problem
+from tests.helpers.schema_templates import SchemaTemplates
 from tests.helpers.world import World
 
 # Property tests check what holds, not how fast: hypothesis' per-example deadline (200 ms) and
@@ -94,10 +95,23 @@ def personal_suite(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def schema_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaTemplates]:
+    """One migrated database per backend for the session, copied for every world's node."""
+    templates = SchemaTemplates(tmp_path_factory.mktemp("schema"))
+    try:
+        yield templates
+    finally:
+        templates.drop()
+
+
 @pytest.fixture
-def world(tmp_path: Path, db_urls: DbUrlFactory, hierarchy: Hierarchy) -> Iterator[World]:
-    """An empty world on one backend; ``world.start(spec)`` brings nodes up (see GANSU_WORLD)."""
-    w = World(tmp_path, db_urls, hierarchy)
+def world(
+    tmp_path: Path, db_urls: DbUrlFactory, hierarchy: Hierarchy, schema_templates: SchemaTemplates
+) -> Iterator[World]:
+    """An empty world on one backend; ``world.start(spec)`` brings nodes up (see GANSU_WORLD).
+    Its nodes' databases start as copies of a migrated template (``schema_templates``)."""
+    w = World(tmp_path, schema_templates.copies(db_urls), hierarchy)
     try:
         yield w
     finally:

@@ -291,10 +291,13 @@ class Node:
             await asyncio.gather(self._link_task, return_exceptions=True)
 
     async def _finish_link(self, grace: float) -> None:
-        """Let a replication round under way end (its batches commit), then stop the link."""
+        """Let a replication round under way end (its batches commit), then stop the link.
+        A round still waiting for its parent to answer has nothing to finish: it is cancelled
+        at once, so a node whose parent is away stops without waiting out the grace."""
         task = self._link_task
         assert task is not None
-        done, _ = await asyncio.wait({task}, timeout=grace)
+        exchanging = self.link is not None and self.link.exchanging
+        done, _ = await asyncio.wait({task}, timeout=grace if exchanging else 0)
         if not done:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

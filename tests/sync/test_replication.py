@@ -6,6 +6,7 @@ controls exactly when a link is up.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import select
@@ -178,3 +179,19 @@ def test_the_parent_holds_each_child_chain_exactly(world: World) -> None:
         head, count = chain_held(world[name], county_node.identity.node_id)
         assert own is not None and head == own
         assert count == own.seq
+
+
+def test_a_node_whose_parent_does_not_answer_stops_without_waiting_out_the_grace(
+    world: World,
+) -> None:
+    # Nothing listens on port 9: the county's first round waits (up to its connect timeout
+    # of 3 s) for a parent that never answers. It has nothing to finish, so a stop with a
+    # grace of 5 s ends at once instead of waiting the grace out.
+    county = world.start(spec("chengguan"), parent_address="127.0.0.1:9")
+    link = county.node.link
+    assert link is not None
+    time.sleep(0.3)
+    assert not link.exchanging
+    started = time.perf_counter()
+    county.run(county.node.stop(grace=5.0))
+    assert time.perf_counter() - started < 1.0
