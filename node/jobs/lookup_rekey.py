@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, select
 
 from node.app.blocking import BlockingPool
 from node.desks.intake import same_matter
@@ -46,6 +46,8 @@ BATCH = 500
 """Tickets re-keyed per round."""
 SLICE = 50
 """Tickets re-keyed per writer job."""
+MARGIN_MS = 60_000
+"""How far before its last finished round a round looks again for seals without look-ups."""
 
 
 class LookupRekey:
@@ -57,43 +59,81 @@ class LookupRekey:
         read: ReadSnapshot,
         writer: LogWriter,
         blocking: BlockingPool,
+        wall_ms: Callable[[], int],
         batch: int = BATCH,
         slice_size: int = SLICE,
     ) -> None:
         self._shelf = shelf
+        self._wall_ms = wall_ms
+        self._since_ms = 0
+        """Every seal stored before this (wall ms) has look-ups, as far as a finished round
+        saw; 0 at start, so the first round after a start looks at every seal."""
         self._read = read
         self._writer = writer
         self._blocking = blocking
         self._batch = batch
         self._slice = slice_size
 
-    def _pending(self, key_id: str) -> list[str]:
+    def _pending(self, key_id: str, since_ms: int) -> tuple[list[str], bool]:
+        """Tickets to re-key, at most a batch: seals stored since ``since_ms`` without
+        look-ups, then look-ups under another key than ``key_id``; and whether that took in
+        every seal without look-ups stored since then. Both by index, so a round with nothing
+        to do reads next to nothing, however many seals the node holds."""
         seals, lookups = personal_seals.c, personal_lookups.c
         with self._read() as conn:
-            rows = conn.execute(
-                select(seals.ticket_id)
-                .select_from(
-                    personal_seals.outerjoin(personal_lookups, lookups.ticket_id == seals.ticket_id)
-                )
-                .where(or_(lookups.key_id.is_(None), lookups.key_id != key_id))
-                .order_by(seals.ticket_id)
-                .limit(self._batch)
+            missing = list(
+                conn.execute(
+                    select(seals.ticket_id)
+                    .select_from(
+                        personal_seals.outerjoin(
+                            personal_lookups, lookups.ticket_id == seals.ticket_id
+                        )
+                    )
+                    .where(and_(seals.stored_ms >= since_ms, lookups.ticket_id.is_(None)))
+                    .order_by(seals.stored_ms, seals.ticket_id)
+                    .limit(self._batch)
+                ).scalars()
             )
-            return [r.ticket_id for r in rows]
+            stale: list[str] = []
+            # "Under another key" as two ranges of the index on ``key_id``: a "!=" reads all.
+            for other in (lookups.key_id < key_id, lookups.key_id > key_id):
+                room = self._batch - len(missing) - len(stale)
+                if room <= 0:
+                    break
+                stale.extend(
+                    conn.execute(
+                        select(lookups.ticket_id)
+                        .select_from(
+                            personal_lookups.join(
+                                personal_seals, seals.ticket_id == lookups.ticket_id
+                            )
+                        )
+                        .where(other)
+                        .order_by(lookups.key_id, lookups.ticket_id)
+                        .limit(room)
+                    ).scalars()
+                )
+        return missing + stale, len(missing) < self._batch
 
     async def run_once(self) -> int:
         """One batch; returns 0 (it records no events)."""
         key = self._shelf.lookup_key()
-        pending = await self._blocking.run(self._pending, key.key_id)
-        if not pending:
-            return 0
+        looked_at = self._wall_ms()
+        pending, every_missing = await self._blocking.run(self._pending, key.key_id, self._since_ms)
         moved = 0
         for start in range(0, len(pending), self._slice):
             part = pending[start : start + self._slice]
             moved += await self._writer.run(
                 partial(self._rekey, key=key, ticket_ids=part), lane=Lane.BACKLOG
             )
-        log.info("re-keyed the look-ups of %d tickets under look-up key %s", moved, key.key_id)
+        if every_missing:
+            # Every seal stored without look-ups before ``looked_at`` has them now (or was
+            # deleted as broken): the next round looks from there, less a margin for a seal
+            # whose transaction was still open (or whose hub process's clock is a little
+            # behind this one's).
+            self._since_ms = max(self._since_ms, looked_at - MARGIN_MS)
+        if moved:
+            log.info("re-keyed the look-ups of %d tickets under look-up key %s", moved, key.key_id)
         return 0
 
     def _rekey(self, batch: LogBatch, key: LookupKey, ticket_ids: list[str]) -> int:
@@ -147,4 +187,4 @@ class LookupRekey:
 
 def lookup_rekey(node: Node) -> LookupRekey:
     """The re-keying job of a node."""
-    return LookupRekey(node.shelf, node.db.read, node.writer, node.blocking)
+    return LookupRekey(node.shelf, node.db.read, node.writer, node.blocking, node.clock.wall_ms)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from core.ticket.commands import RegisterTicket
 from core.ticket.state import TicketState
@@ -27,7 +27,7 @@ from proto.hotline.v1 import casework_pb2 as cw
 from proto.hotline.v1 import intake_pb2
 from sync.codec import from_message, to_message
 from sync.personal.shelf import Lookups, lookups_of
-from sync.schema import personal_lookups
+from sync.schema import personal_lookups, personal_seals
 from sync.writer import Job, Lane, LogBatch
 from tests.helpers.clock import HandMovedTime, china
 from tests.helpers.registrations import registration
@@ -156,7 +156,9 @@ def test_the_re_keying_job_takes_the_writer_a_slice_at_a_time_on_the_backlog_lan
         return await run(job, lane=lane)
 
     monkeypatch.setattr(node.writer, "run", noting_the_lane)
-    rekey = LookupRekey(node.shelf, node.db.read, node.writer, node.blocking, slice_size=2)
+    rekey = LookupRekey(
+        node.shelf, node.db.read, node.writer, node.blocking, node.clock.wall_ms, slice_size=2
+    )
     world["province"].run(rekey.run_once())
     assert lanes == [Lane.BACKLOG] * 3  # 2 + 2 + 1 tickets
     in_force = node.shelf.lookup_key().key_id
@@ -168,3 +170,46 @@ def test_the_re_keying_job_takes_the_writer_a_slice_at_a_time_on_the_backlog_lan
             )
         }
     assert keyed == dict.fromkeys(ids, in_force)
+
+
+def test_after_a_finished_round_the_job_looks_only_at_seals_stored_since_and_a_start_at_all(
+    world: World,
+) -> None:
+    """At a million tickets a search of every seal for missing look-ups cost the database
+    seconds every round with nothing to find (docs/benchmarks.md, "where the targets stand")."""
+    world.start_all("province")
+    node = world["province"].node
+
+    def rekey() -> LookupRekey:
+        return LookupRekey(node.shelf, node.db.read, node.writer, node.blocking, node.clock.wall_ms)
+
+    def seal_without_lookups(ticket_id: str) -> None:
+        def seal(batch: LogBatch) -> None:
+            node.shelf.seal_registration(batch, registration(ticket_id), None)
+
+        node.writer.call(seal)
+
+    def keyed() -> set[str]:
+        with node.db.read() as conn:
+            return set(conn.execute(select(personal_lookups.c.ticket_id)).scalars())
+
+    seal_without_lookups("620000-old")
+    with node.db.write() as conn:  # stored an hour ago
+        conn.execute(
+            update(personal_seals)
+            .where(personal_seals.c.ticket_id == "620000-old")
+            .values(stored_ms=personal_seals.c.stored_ms - 3_600_000)
+        )
+    job = rekey()
+    world["province"].run(job.run_once())
+    assert "620000-old" in keyed()
+    # A seal that lost its look-ups behind the job's back, stored long before its last round:
+    # the rounds no longer search for it ...
+    with node.db.write() as conn:
+        conn.execute(delete(personal_lookups).where(personal_lookups.c.ticket_id == "620000-old"))
+    seal_without_lookups("620000-new")
+    world["province"].run(job.run_once())
+    assert "620000-new" in keyed() and "620000-old" not in keyed()
+    # ... but the first round after a start looks at every seal.
+    world["province"].run(rekey().run_once())
+    assert "620000-old" in keyed()
