@@ -195,7 +195,6 @@ personal_seals = Table(
     Column("wrapped_key", LargeBinary, nullable=False),
     Column("stored_ms", BigInteger, nullable=False),
     Index("ix_personal_seals_kek_id", "kek_id"),
-    Index("ix_personal_seals_stored_ms", "stored_ms"),
 )
 
 personal_lookups = Table(

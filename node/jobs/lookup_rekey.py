@@ -11,6 +11,13 @@ commitment), and writes the digests under the key in force into
 ``personal_lookups``, the signals view and the same-matter fingerprints. Nothing of the clear
 values is kept; erased tickets have no seal and are left alone.
 
+It finds them by index, so that a round with nothing to do costs next to nothing however many
+seals the node holds (a search of every seal, for one without look-ups, took the database
+seconds every round at a million tickets: docs/benchmarks.md): a seal taken in without
+look-ups is stored with a look-up row under no key (``sync.personal.shelf.UNKEYED``), and the
+job reads the rows under any key but the one in force as the two ranges of the index on
+``key_id`` either side of it.
+
 A batch is written in writer jobs of ``SLICE`` tickets on the writer's backlog lane
 (``sync.writer.lanes``): opening a seal is done on the writer, and a replication storm leaves
 thousands of seals to open, so one job of a whole batch held the writer for over a second and
@@ -46,8 +53,6 @@ BATCH = 500
 """Tickets re-keyed per round."""
 SLICE = 50
 """Tickets re-keyed per writer job."""
-MARGIN_MS = 60_000
-"""How far before its last finished round a round looks again for seals without look-ups."""
 
 
 class LookupRekey:
@@ -59,48 +64,30 @@ class LookupRekey:
         read: ReadSnapshot,
         writer: LogWriter,
         blocking: BlockingPool,
-        wall_ms: Callable[[], int],
         batch: int = BATCH,
         slice_size: int = SLICE,
     ) -> None:
         self._shelf = shelf
-        self._wall_ms = wall_ms
-        self._since_ms = 0
-        """Every seal stored before this (wall ms) has look-ups, as far as a finished round
-        saw; 0 at start, so the first round after a start looks at every seal."""
         self._read = read
         self._writer = writer
         self._blocking = blocking
         self._batch = batch
         self._slice = slice_size
 
-    def _pending(self, key_id: str, since_ms: int) -> tuple[list[str], bool]:
-        """Tickets to re-key, at most a batch: seals stored since ``since_ms`` without
-        look-ups, then look-ups under another key than ``key_id``; and whether that took in
-        every seal without look-ups stored since then. Both by index, so a round with nothing
-        to do reads next to nothing, however many seals the node holds."""
+    def _pending(self, key_id: str) -> list[str]:
+        """Tickets to re-key, at most a batch: those whose look-ups are under another key than
+        ``key_id``, seals taken in without look-ups included (their row is under no key,
+        ``UNKEYED``, which sorts first). By the index on ``key_id``, as the two ranges either
+        side of the key in force ("!=" would read every row), so a round with nothing to do
+        reads next to nothing however many seals the node holds."""
         seals, lookups = personal_seals.c, personal_lookups.c
+        pending: list[str] = []
         with self._read() as conn:
-            missing = list(
-                conn.execute(
-                    select(seals.ticket_id)
-                    .select_from(
-                        personal_seals.outerjoin(
-                            personal_lookups, lookups.ticket_id == seals.ticket_id
-                        )
-                    )
-                    .where(and_(seals.stored_ms >= since_ms, lookups.ticket_id.is_(None)))
-                    .order_by(seals.stored_ms, seals.ticket_id)
-                    .limit(self._batch)
-                ).scalars()
-            )
-            stale: list[str] = []
-            # "Under another key" as two ranges of the index on ``key_id``: a "!=" reads all.
             for other in (lookups.key_id < key_id, lookups.key_id > key_id):
-                room = self._batch - len(missing) - len(stale)
+                room = self._batch - len(pending)
                 if room <= 0:
                     break
-                stale.extend(
+                pending.extend(
                     conn.execute(
                         select(lookups.ticket_id)
                         .select_from(
@@ -113,27 +100,21 @@ class LookupRekey:
                         .limit(room)
                     ).scalars()
                 )
-        return missing + stale, len(missing) < self._batch
+        return pending
 
     async def run_once(self) -> int:
         """One batch; returns 0 (it records no events)."""
         key = self._shelf.lookup_key()
-        looked_at = self._wall_ms()
-        pending, every_missing = await self._blocking.run(self._pending, key.key_id, self._since_ms)
+        pending = await self._blocking.run(self._pending, key.key_id)
+        if not pending:
+            return 0
         moved = 0
         for start in range(0, len(pending), self._slice):
             part = pending[start : start + self._slice]
             moved += await self._writer.run(
                 partial(self._rekey, key=key, ticket_ids=part), lane=Lane.BACKLOG
             )
-        if every_missing:
-            # Every seal stored without look-ups before ``looked_at`` has them now (or was
-            # deleted as broken): the next round looks from there, less a margin for a seal
-            # whose transaction was still open (or whose hub process's clock is a little
-            # behind this one's).
-            self._since_ms = max(self._since_ms, looked_at - MARGIN_MS)
-        if moved:
-            log.info("re-keyed the look-ups of %d tickets under look-up key %s", moved, key.key_id)
+        log.info("re-keyed the look-ups of %d tickets under look-up key %s", moved, key.key_id)
         return 0
 
     def _rekey(self, batch: LogBatch, key: LookupKey, ticket_ids: list[str]) -> int:
@@ -148,6 +129,7 @@ class LookupRekey:
                 # is not what its commitment names is damaged or forged, and goes.
                 log.error("sealed personal data of ticket %s deleted: %s", ticket_id, exc)
                 batch.delete(personal_seals, (ticket_id,))
+                batch.delete(personal_lookups, (ticket_id,))
                 continue
             if consumer is None:
                 continue  # erased meanwhile
@@ -187,4 +169,4 @@ class LookupRekey:
 
 def lookup_rekey(node: Node) -> LookupRekey:
     """The re-keying job of a node."""
-    return LookupRekey(node.shelf, node.db.read, node.writer, node.blocking, node.clock.wall_ms)
+    return LookupRekey(node.shelf, node.db.read, node.writer, node.blocking)

@@ -63,7 +63,7 @@ class DataKeyRewrap:
             rows = conn.execute(
                 select(c.ticket_id, c.kek_id, c.wrapped_key)
                 .where(c.kek_id.in_(retired))
-                .order_by(c.ticket_id)
+                .order_by(c.kek_id)  # the index's order: by ticket id, SQLite would scan them all
                 .limit(self._batch)
             )
             return [(r.ticket_id, r.kek_id, r.wrapped_key) for r in rows]

@@ -92,6 +92,11 @@ def lookups_of(key: LookupKey, consumer: Consumer) -> Lookups:
     )
 
 
+UNKEYED = ""
+"""The ``key_id`` of the look-up row of a seal taken in without look-ups (replicated): no
+digests yet (the same as no row to every reader), and a key id below every real one, so the
+look-up job finds it by the index on ``key_id`` (``node.jobs.lookup_rekey``)."""
+
 _SEAL_COLUMNS = (
     schema.personal_seals.c.ticket_id,
     schema.personal_seals.c.suite,
@@ -245,8 +250,22 @@ class SealShelf:
                 ):
                     continue
             self._keep_row(batch, ticket_id, seal.sealed, seal.kek_id, seal.wrapped_key)
+            self._mark_unkeyed(batch, ticket_id)
             kept += 1
         return kept
+
+    def _mark_unkeyed(self, batch: LogBatch, ticket_id: str) -> None:
+        """A look-up row under no key for a seal taken in, unless the ticket has look-ups (a
+        seal sent again): the look-up job opens the seal and writes the digests."""
+        lookups = schema.personal_lookups.c
+        held = batch.conn.execute(
+            select(lookups.ticket_id).where(lookups.ticket_id == ticket_id)
+        ).first()
+        if held is None:
+            batch.upsert(
+                schema.personal_lookups,
+                {"ticket_id": ticket_id, "key_id": UNKEYED, "phone_key": "", "id_key": ""},
+            )
 
     def _keep(
         self, batch: LogBatch, ticket_id: str, sealed: SealedPersonal, data_key: bytes
