@@ -570,14 +570,12 @@ class ParentLink:
             pushed = await self._push(stub)
             pulled = await self._pull(stub, parent)
         except ReplicationError as exc:
-            self.exchanging = False
             await self.close()
             self.status.retry_after_ms = None
             self.status.last_error = str(exc)
             self.status.failures += 1
             raise
         except aio.AioRpcError as exc:
-            self.exchanging = False
             code, details = exc.code().name, exc.details() or ""
             if code == "RESOURCE_EXHAUSTED" or _lost_refusal(code, details, self.status.failures):
                 # The parent is busy, not gone: keep the channel, come back when it says, and
@@ -602,7 +600,8 @@ class ParentLink:
             raise ReplicationError(
                 f"replication with {self.target} failed: {code}: {details}", code
             ) from exc
-        self.exchanging = False
+        finally:
+            self.exchanging = False
         self.status.parent_node = parent
         self.status.last_error = ""
         self.status.failures = 0
