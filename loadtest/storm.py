@@ -45,6 +45,7 @@ from loadtest.harness import (
     scratch_folder,
 )
 from loadtest.measuring import percentile
+from loadtest.node_metrics import rpc_figures
 from loadtest.storm_counties import CITY, build_backlog, county_codes, reconnect_counties
 from loadtest.surge_network import metrics_address
 from node.devnet.hierarchy import Hierarchy
@@ -112,19 +113,16 @@ def _held(client: NodeClient) -> int:
     return int(client.info().tickets)
 
 
-def _city_saw(seen: MetricsSnapshot) -> dict[str, Any]:
-    """What the city's own metrics counted from the probe's start to the storm's end: the
-    calls it served by method (a county pushed back comes back to its push, not to a new
-    hello: ``hellos`` near the county count shows it), and its own p99 of a registration."""
-    served: dict[str, int] = {}
-    for labels, value in seen.matching("hotline_rpc_requests_total"):
-        if value:
-            served[labels["method"]] = served.get(labels["method"], 0) + int(value)
-    p99 = seen.quantile("hotline_rpc_duration_seconds", 0.99, method="RegisterTicket")
+def _city_saw(seen: MetricsSnapshot, seconds: float) -> dict[str, Any]:
+    """What the city's own metrics counted from the probe's start to the storm's end (as the
+    surge reports it, ``loadtest.node_metrics``): the calls it served by method (a county
+    pushed back comes back to its push, not to a new hello: ``hellos`` near the county count
+    shows it), and its own p99 of a registration."""
+    served = rpc_figures(seen, seconds)
     return {
-        "hellos": served.get("Hello", 0),
-        "city_calls": dict(sorted(served.items())),
-        "city_register_p99_ms": None if p99 != p99 else round(p99 * 1000, 1),
+        "hellos": served.get("SyncService/Hello", {}).get("calls", 0),
+        "city_calls": {method: f["calls"] for method, f in served.items()},
+        "city_register_p99_ms": served.get("IntakeService/RegisterTicket", {}).get("p99_ms"),
     }
 
 
@@ -251,7 +249,7 @@ def _storm(
         "workers_ready_s": round(workers_ready, 2),
         "intake_calls": calls,
         "intake_p99_ms": round(p99, 1),
-        **_city_saw(seen),
+        **_city_saw(seen, storm_seconds),
         "tickets_held": after,
         "reasons": reasons,
     }

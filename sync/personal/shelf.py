@@ -250,17 +250,23 @@ class SealShelf:
                 ):
                     continue
             self._keep_row(batch, ticket_id, seal.sealed, seal.kek_id, seal.wrapped_key)
-            self._mark_unkeyed(batch, ticket_id)
+            self._mark_unkeyed(batch, ticket_id, new_here=bool(stored))
             kept += 1
         return kept
 
-    def _mark_unkeyed(self, batch: LogBatch, ticket_id: str) -> None:
-        """A look-up row under no key for a seal taken in, unless the ticket has look-ups (a
-        seal sent again): the look-up job opens the seal and writes the digests."""
+    def _mark_unkeyed(self, batch: LogBatch, ticket_id: str, *, new_here: bool) -> None:
+        """A look-up row under no key for a seal taken in, unless the ticket has look-ups:
+        the look-up job opens the seal and writes the digests. A ticket whose registration
+        this batch stores has none (the common case, a backlog's: no read); one held before
+        may (a seal sent again), and keeps them."""
         lookups = schema.personal_lookups.c
-        held = batch.conn.execute(
-            select(lookups.ticket_id).where(lookups.ticket_id == ticket_id)
-        ).first()
+        held = (
+            None
+            if new_here
+            else batch.conn.execute(
+                select(lookups.ticket_id).where(lookups.ticket_id == ticket_id)
+            ).first()
+        )
         if held is None:
             batch.upsert(
                 schema.personal_lookups,

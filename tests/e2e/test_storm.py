@@ -44,4 +44,4 @@ def test_a_storm_of_reconnecting_counties_is_pushed_back_and_every_backlog_arriv
     # A county pushed back comes back to its push, not to a new hello: only a round that
     # failed otherwise (and closed its channel) greets the city again.
     assert result["hellos"] <= 8 + result["other_failures"], out
-    assert result["city_calls"]["PushEvents"] >= 8 + result["pushed_back"], out
+    assert result["city_calls"]["SyncService/PushEvents"] >= 8 + result["pushed_back"], out

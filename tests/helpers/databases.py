@@ -22,6 +22,11 @@ DbUrlFactory = Callable[[], str]
 """Makes a fresh, empty database on one backend at each call; returns its SQLAlchemy URL."""
 
 
+def pg_url(name: str) -> str:
+    """The SQLAlchemy URL of the database ``name`` on the test server."""
+    return f"{PG_ADMIN.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+
+
 def postgres_problem() -> str | None:
     """Why PostgreSQL cannot be used for tests, or None when its server answers."""
     try:
@@ -43,7 +48,7 @@ class PostgresDatabases:
         with psycopg.connect(f"{PG_ADMIN}/postgres", autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
-        return f"{PG_ADMIN.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+        return pg_url(name)
 
     def drop_all(self) -> None:
         """Drop every database this object made."""

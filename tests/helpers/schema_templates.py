@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 
 from node.storage.database import migrate
-from tests.helpers.databases import PG_ADMIN, DbUrlFactory
+from tests.helpers.databases import PG_ADMIN, DbUrlFactory, pg_url
 
 _SQLITE = "sqlite:///"
 
@@ -66,7 +66,7 @@ class SchemaTemplates:
             with psycopg.connect(f"{PG_ADMIN}/postgres", autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{template}"')
             self._postgres = template
-            migrate(f"{PG_ADMIN.replace('postgresql://', 'postgresql+psycopg://')}/{template}")
+            migrate(pg_url(template))
         with psycopg.connect(f"{PG_ADMIN}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}"')
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres}"')
