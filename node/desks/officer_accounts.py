@@ -311,13 +311,8 @@ class OfficerAccounts:
         which the log writer's registrations wait for)."""
         receipt = Receipt()
         digests = [hashlib.sha256(item.account).digest() for item in signed]
-        held: set[bytes] = set()
-        if digests:
-            with self._db.read() as conn:
-                rows = conn.execute(
-                    select(officer_accounts.c.digest).where(officer_accounts.c.digest.in_(digests))
-                )
-                held.update(bytes(digest) for digest in rows.scalars())
+        with self._db.read() as conn:
+            held = _EXCHANGE.held(conn, digests)
         opened = []
         for item, digest in zip(signed, digests, strict=True):
             if digest in held:
@@ -349,12 +344,7 @@ class OfficerAccounts:
         duplicate."""
         touched: set[str] = set()
         for item, account in opened:
-            held = conn.execute(
-                select(func.count())
-                .select_from(officer_accounts)
-                .where(officer_accounts.c.digest == account.digest)
-            ).scalar_one()
-            if held:
+            if _EXCHANGE.held(conn, [account.digest]):
                 receipt.duplicates += 1
                 continue
             self._keep(conn, item, account, received_from=sender)

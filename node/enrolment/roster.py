@@ -176,13 +176,9 @@ class RosterBook:
         """The records of a page that may be kept, opened and checked before any write
         transaction begins: certificates and signatures cost far more than the inserts, and
         the write lock is held only for those (on SQLite, one writer for the whole node)."""
-        table = odr_roster_records.c
         digests = [hashlib.sha256(item.record).digest() for item in signed]
-        held: set[bytes] = set()
-        if digests:
-            with self._db.read() as conn:
-                rows = conn.execute(select(table.digest).where(table.digest.in_(digests)))
-                held.update(bytes(digest) for digest in rows.scalars())
+        with self._db.read() as conn:
+            held = _EXCHANGE.held(conn, digests)
         checked = _Checked()
         for item, digest in zip(signed, digests, strict=True):
             if digest in held:
@@ -206,12 +202,7 @@ class RosterBook:
         the check (another round, another process) or twice in the page is a duplicate."""
         receipt = RosterReceipt(duplicates=checked.duplicates, rejections=checked.rejections)
         for item, record in checked.opened:
-            held = conn.execute(
-                select(func.count())
-                .select_from(odr_roster_records)
-                .where(odr_roster_records.c.digest == record.digest)
-            ).scalar_one()
-            if held:
+            if _EXCHANGE.held(conn, [record.digest]):
                 receipt.duplicates += 1
                 continue
             self._keep(conn, item, record, received_from=sender)

@@ -4,7 +4,8 @@ Officer account records (``node.desks.officer_accounts``) and the ODR roster's r
 (``node.enrolment.roster``) travel the same way at every replication round: the child sends up,
 a page at a time, the records signed in its subtree that its parent has not taken, and takes
 down the parent's records from where it stopped. Each kind keeps its records in a table with
-``pos`` (the order they were kept here), ``signed`` (the record as signed), ``received_from``
+``pos`` (the order they were kept here), ``signed`` (the record as signed), ``digest`` (its
+SHA-256), ``received_from``
 (the node it came from) and ``issuer_unit``, and its positions per peer in a cursor table
 (``peer``, ``position``): ``up:<parent>`` is what the parent has taken, ``down:<parent>`` how
 far this node has taken the parent's. This module is that bookkeeping, once.
@@ -20,6 +21,7 @@ the end of the records before the records themselves (``unsent``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, func, insert, select, text, update
@@ -48,6 +50,15 @@ class RecordExchange:
         )
         if not done.rowcount:
             conn.execute(insert(self.cursors).values(peer=peer, position=position))
+
+    def held(self, conn: Connection, digests: Sequence[bytes]) -> set[bytes]:
+        """Which of ``digests`` (SHA-256 of records as signed) this node already keeps: a
+        record received again is a duplicate, whoever sent it."""
+        if not digests:
+            return set()
+        table = self.records.c
+        rows = conn.execute(select(table.digest).where(table.digest.in_(list(digests))))
+        return {bytes(digest) for digest in rows.scalars()}
 
     def before_insert(self, conn: Connection) -> None:
         """Called in a transaction before it inserts a record: on PostgreSQL, wait for the
